@@ -1,0 +1,196 @@
+// Package ai holds the interfaces the workers generate content through,
+// the usage every model call records, and the error kinds the step runner
+// branches on. Backends live in subpackages: offline (deterministic, no
+// network, the default) and the Google backends; fakes of the Google wire
+// protocols live in the packages ending in "test".
+package ai
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"contentfactory.dev/factory/shared/content"
+)
+
+// TextRequest asks for one text format's JSON document.
+type TextRequest struct {
+	JobID   string
+	Format  content.Format
+	Request *content.Request
+	// Outline is the job's outline, for every format derived from it.
+	Outline *content.Outline
+	// Repair, when set, carries a previous answer and what was wrong with
+	// it, so the model can correct itself.
+	Repair *Repair
+}
+
+// Repair is a failed answer and the validator's findings.
+type Repair struct {
+	Previous []byte
+	Problems []string
+}
+
+// TextResult is a generated document.
+type TextResult struct {
+	JSON  []byte
+	Calls []Call
+	// PromptVersion names the prompt template the document came from.
+	PromptVersion string
+}
+
+// TextGenerator writes text documents.
+type TextGenerator interface {
+	GenerateText(ctx context.Context, req TextRequest) (TextResult, error)
+}
+
+// ImageRequest asks for a cover image.
+type ImageRequest struct {
+	JobID   string
+	Request *content.Request
+	Outline *content.Outline
+}
+
+// ImageResult is a generated image and its description.
+type ImageResult struct {
+	Data     []byte
+	MIMEType string
+	Width    int
+	Height   int
+	AltText  string
+	Calls    []Call
+}
+
+// ImageGenerator draws cover images.
+type ImageGenerator interface {
+	GenerateImage(ctx context.Context, req ImageRequest) (ImageResult, error)
+}
+
+// SpeechRequest asks for the narration of a podcast script.
+type SpeechRequest struct {
+	JobID    string
+	Script   *content.PodcastScript
+	Language string
+}
+
+// Cue is one spoken line of the narration and when it starts and ends.
+type Cue struct {
+	Start   time.Duration `json:"start"`
+	End     time.Duration `json:"end"`
+	Speaker string        `json:"speaker"`
+	Text    string        `json:"text"`
+}
+
+// SpeechResult is the narrated audio with its transcript.
+type SpeechResult struct {
+	Audio    []byte
+	MIMEType string // audio/wav or audio/mpeg
+	Duration time.Duration
+	Cues     []Cue
+	// Voices maps each speaker to the voice that spoke it.
+	Voices map[string]string
+	Calls  []Call
+}
+
+// Synthesizer turns a podcast script into speech.
+type Synthesizer interface {
+	Synthesize(ctx context.Context, req SpeechRequest) (SpeechResult, error)
+}
+
+// Call is the usage of one model call: what it consumed and what it cost.
+type Call struct {
+	Backend        string        `json:"backend" firestore:"backend"`
+	Model          string        `json:"model" firestore:"model"`
+	PromptTokens   int64         `json:"prompt_tokens,omitempty" firestore:"prompt_tokens"`
+	OutputTokens   int64         `json:"output_tokens,omitempty" firestore:"output_tokens"`
+	ThinkingTokens int64         `json:"thinking_tokens,omitempty" firestore:"thinking_tokens"`
+	CachedTokens   int64         `json:"cached_tokens,omitempty" firestore:"cached_tokens"`
+	Characters     int64         `json:"characters,omitempty" firestore:"characters"`
+	Images         int64         `json:"images,omitempty" firestore:"images"`
+	Duration       time.Duration `json:"duration" firestore:"duration"`
+	CostUSD        float64       `json:"cost_usd" firestore:"cost_usd"`
+}
+
+// Usage is the sum of many calls.
+type Usage struct {
+	Calls          int64   `json:"calls" firestore:"calls"`
+	PromptTokens   int64   `json:"prompt_tokens" firestore:"prompt_tokens"`
+	OutputTokens   int64   `json:"output_tokens" firestore:"output_tokens"`
+	ThinkingTokens int64   `json:"thinking_tokens" firestore:"thinking_tokens"`
+	CachedTokens   int64   `json:"cached_tokens" firestore:"cached_tokens"`
+	Characters     int64   `json:"characters" firestore:"characters"`
+	Images         int64   `json:"images" firestore:"images"`
+	DurationMS     int64   `json:"duration_ms" firestore:"duration_ms"`
+	CostUSD        float64 `json:"cost_usd" firestore:"cost_usd"`
+}
+
+// Add counts one call.
+func (u *Usage) Add(c Call) {
+	u.Calls++
+	u.PromptTokens += c.PromptTokens
+	u.OutputTokens += c.OutputTokens
+	u.ThinkingTokens += c.ThinkingTokens
+	u.CachedTokens += c.CachedTokens
+	u.Characters += c.Characters
+	u.Images += c.Images
+	u.DurationMS += c.Duration.Milliseconds()
+	u.CostUSD += c.CostUSD
+}
+
+// Merge adds another usage to this one.
+func (u *Usage) Merge(o Usage) {
+	u.Calls += o.Calls
+	u.PromptTokens += o.PromptTokens
+	u.OutputTokens += o.OutputTokens
+	u.ThinkingTokens += o.ThinkingTokens
+	u.CachedTokens += o.CachedTokens
+	u.Characters += o.Characters
+	u.Images += o.Images
+	u.DurationMS += o.DurationMS
+	u.CostUSD += o.CostUSD
+}
+
+// Error is a failed generation the step runner can act on: a retryable
+// one is retried later, any other fails its step with Code.
+type Error struct {
+	// Code is stable and machine-readable, such as "rate_limited",
+	// "content_filtered", "model_retired" or "speech_unavailable".
+	Code string
+	// Retryable errors are transient: the same call may succeed later.
+	Retryable bool
+	// RetryAfter is how long the service asked callers to wait, if it did.
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return e.Code
+	}
+	return e.Code + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Transient wraps a failure worth retrying.
+func Transient(code string, err error) error {
+	return &Error{Code: code, Retryable: true, Err: err}
+}
+
+// Permanent wraps a failure that will not go away by retrying.
+func Permanent(code string, err error) error {
+	return &Error{Code: code, Err: err}
+}
+
+// Permanentf is Permanent with a formatted message.
+func Permanentf(code, format string, args ...any) error {
+	return &Error{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// AsError returns the *Error in err's chain, if any.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

@@ -1,0 +1,11 @@
+// Package content is the content contract of the factory: the job request
+// callers send, the eleven formats a job can produce, and the shape of
+// every text format's document.
+//
+// Each text format is defined once, as a Go struct with constraint tags
+// (types.go). SchemaFor derives from it both the JSON Schema a model is
+// asked to answer with and the validator every output must pass, so the
+// two cannot drift apart. Rules no schema can express (a turn's speaker
+// must be declared, a reading-guide question must name an outline section)
+// live in each type's check method and run in ValidateText.
+package content

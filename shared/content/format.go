@@ -1,0 +1,146 @@
+package content
+
+import (
+	"reflect"
+	"slices"
+)
+
+// Format names one output of a job. Every format is produced by one step of
+// the same name.
+type Format string
+
+// The eleven formats: eight text formats, the cover image, the podcast
+// audio and the package that bundles the rest.
+const (
+	FormatOutline         Format = "outline"
+	FormatPodcastScript   Format = "podcast_script"
+	FormatStudyGuide      Format = "study_guide"
+	FormatOnePager        Format = "one_pager"
+	FormatDetailedReading Format = "detailed_reading"
+	FormatFAQs            Format = "faqs"
+	FormatFlashcards      Format = "flashcards"
+	FormatReadingGuide    Format = "reading_guide"
+	FormatImage           Format = "image"
+	FormatAudio           Format = "audio"
+	FormatPackage         Format = "package"
+)
+
+// Kind is the kind of work a format needs; each kind has its own worker.
+type Kind string
+
+// The worker kinds.
+const (
+	KindText     Kind = "text"
+	KindImage    Kind = "image"
+	KindAudio    Kind = "audio"
+	KindAssemble Kind = "assemble"
+)
+
+// Spec describes one format.
+type Spec struct {
+	Format Format
+	Kind   Kind
+	// Title is the human name used in exports.
+	Title string
+	// Requires lists the formats this one is generated from. The package
+	// requires every other step of its job and is not listed here.
+	Requires []Format
+	// Doc is the Go type of a text format's JSON document (nil otherwise).
+	Doc reflect.Type
+}
+
+// Schema returns the JSON Schema of a text format's document, nil for
+// other kinds.
+func (s Spec) Schema() *Schema {
+	if s.Doc == nil {
+		return nil
+	}
+	return SchemaFor(s.Doc)
+}
+
+var outlineOnly = []Format{FormatOutline}
+
+var specs = []Spec{
+	{FormatOutline, KindText, "Outline", nil, reflect.TypeFor[Outline]()},
+	{FormatPodcastScript, KindText, "Podcast script", outlineOnly, reflect.TypeFor[PodcastScript]()},
+	{FormatStudyGuide, KindText, "Study guide", outlineOnly, reflect.TypeFor[StudyGuide]()},
+	{FormatOnePager, KindText, "One-pager", outlineOnly, reflect.TypeFor[OnePager]()},
+	{FormatDetailedReading, KindText, "Detailed reading", outlineOnly, reflect.TypeFor[DetailedReading]()},
+	{FormatFAQs, KindText, "FAQs", outlineOnly, reflect.TypeFor[FAQs]()},
+	{FormatFlashcards, KindText, "Flashcards", outlineOnly, reflect.TypeFor[Flashcards]()},
+	{FormatReadingGuide, KindText, "Reading guide", outlineOnly, reflect.TypeFor[ReadingGuide]()},
+	{FormatImage, KindImage, "Cover image", outlineOnly, nil},
+	{FormatAudio, KindAudio, "Podcast audio", []Format{FormatPodcastScript}, nil},
+	{FormatPackage, KindAssemble, "Package", nil, nil},
+}
+
+// Formats returns every format in generation order.
+func Formats() []Format {
+	out := make([]Format, len(specs))
+	for i, s := range specs {
+		out[i] = s.Format
+	}
+	return out
+}
+
+// TextFormats returns the eight text formats in generation order.
+func TextFormats() []Format {
+	var out []Format
+	for _, s := range specs {
+		if s.Kind == KindText {
+			out = append(out, s.Format)
+		}
+	}
+	return out
+}
+
+// DefaultFormats is what a request without formats asks for: every text
+// format, the image and the audio (the package is always added).
+func DefaultFormats() []Format {
+	return append(TextFormats(), FormatImage, FormatAudio)
+}
+
+// Lookup returns the spec of a format.
+func Lookup(f Format) (Spec, bool) {
+	i := slices.IndexFunc(specs, func(s Spec) bool { return s.Format == f })
+	if i < 0 {
+		return Spec{}, false
+	}
+	return specs[i], true
+}
+
+// MustLookup returns the spec of a known format and panics otherwise.
+func MustLookup(f Format) Spec {
+	s, ok := Lookup(f)
+	if !ok {
+		panic("content: unknown format " + string(f))
+	}
+	return s
+}
+
+// Closure returns the formats a job must produce for the requested ones:
+// the requested formats, everything they are generated from, and the
+// package, in generation order.
+func Closure(requested []Format) []Format {
+	need := map[Format]bool{FormatPackage: true}
+	var add func(Format)
+	add = func(f Format) {
+		if need[f] {
+			return
+		}
+		need[f] = true
+		for _, r := range MustLookup(f).Requires {
+			add(r)
+		}
+	}
+	for _, f := range requested {
+		add(f)
+	}
+	var out []Format
+	for _, s := range specs {
+		if need[s.Format] {
+			out = append(out, s.Format)
+		}
+	}
+	return out
+}
