@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+
+	"contentfactory.dev/factory/shared/devstack"
+
+	// Every function registers itself with the functions framework.
+	_ "contentfactory.dev/factory/functions/api"
+	_ "contentfactory.dev/factory/functions/assemble"
+	_ "contentfactory.dev/factory/functions/audio"
+	_ "contentfactory.dev/factory/functions/image"
+	_ "contentfactory.dev/factory/functions/intake"
+	_ "contentfactory.dev/factory/functions/text"
+)
+
+// stateFile is where `factory dev` says where it runs.
+const stateFile = ".factory/stack.json"
+
+func runDev(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	port := fs.Int("port", 8080, "port of the API on 127.0.0.1")
+	ai := fs.String("ai", envOr("FACTORY_AI", "offline"), "AI backends: offline or vertex")
+	dir := fs.String("dir", ".factory", "folder for the stack's state, keys and logs")
+	quiet := fs.Bool("quiet", false, "keep function logs in files only (DIR/logs)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	fmt.Println("Starting Content Factory: Firestore and Pub/Sub emulators, fake-gcs-server, functions…")
+	started := time.Now()
+	opts := devstack.Options{APIPort: *port, AI: *ai, Dir: abs}
+	if !*quiet {
+		opts.Logs = prefixed(abs)
+	}
+	stack, err := devstack.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Println("\nStopping…")
+		stack.Stop()
+		_ = os.Remove(filepath.Join(abs, "stack.json"))
+		fmt.Println("Stopped.")
+	}()
+	if err := stack.WriteState(filepath.Join(abs, "stack.json")); err != nil {
+		return err
+	}
+	fmt.Printf(`
+Content Factory is up in %.1fs.
+
+  API            %s   (GET /healthz)
+  API key        %s   (owner %q)
+  Firestore      %s   Pub/Sub %s   Storage %s
+  Logs           %s
+  AI backends    %s
+
+Submit a job:
+
+  curl -sS -X POST %s/v1/jobs \
+    -H "Authorization: Bearer %s" \
+    -H "Content-Type: application/json" \
+    -d '{"topic": "Photosynthesis", "source_text": "Photosynthesis is the process by which plants turn light into chemical energy."}'
+
+or with the command-line client (it finds this stack by itself):
+
+  go run ./cmd/factory submit --topic "Photosynthesis" --source notes.txt --watch
+
+Press Ctrl-C to stop everything.
+`, time.Since(started).Seconds(), stack.APIURL, stack.DevKey, devstack.DevOwner,
+		stack.FirestoreHost, stack.PubSubHost, stack.StorageHost, filepath.Join(abs, "logs"), *ai,
+		stack.APIURL, stack.DevKey)
+	<-ctx.Done()
+	return nil
+}
+
+// prefixed writes every process's output to its log file and, prefixed
+// with its name, to standard error.
+func prefixed(dir string) func(string) io.Writer {
+	var mu sync.Mutex
+	return func(name string) io.Writer {
+		f, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return os.Stderr
+		}
+		pr, pw := io.Pipe()
+		go func() {
+			sc := bufio.NewScanner(pr)
+			sc.Buffer(make([]byte, 64*1024), 1024*1024)
+			for sc.Scan() {
+				line := sc.Text()
+				fmt.Fprintln(f, line)
+				mu.Lock()
+				fmt.Fprintf(os.Stderr, "%-18s %s\n", "["+name+"]", line)
+				mu.Unlock()
+			}
+		}()
+		return pw
+	}
+}
+
+// runServe serves one function, as the Cloud Run functions runtime does:
+// FUNCTION_TARGET names it, PORT is where it listens.
+func runServe(ctx context.Context, args []string) error {
+	if os.Getenv("FUNCTION_TARGET") == "" {
+		return fmt.Errorf("set FUNCTION_TARGET to the function to serve")
+	}
+	host := envOr("FACTORY_LISTEN_HOST", "127.0.0.1")
+	return funcframework.StartHostPort(host, envOr("PORT", "8080"))
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+)
+
+func runSubmit(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("submit", flag.ContinueOnError)
+	newClient := clientFlags(fs)
+	file := fs.String("file", "", "a JSON request document (flags below override its fields)")
+	topic := fs.String("topic", "", "the topic (3-200 characters)")
+	source := fs.String("source", "", "a text file to use as the source text")
+	formats := fs.String("formats", "", "comma-separated formats (default: all text formats, image and audio)")
+	audience := fs.String("audience", "", "who the material is for")
+	level := fs.String("level", "", "beginner, intermediate or advanced")
+	language := fs.String("language", "", "BCP 47 language tag (default en-US)")
+	minutes := fs.Int("minutes", 0, "podcast length in minutes (1-30)")
+	watch := fs.Bool("watch", false, "follow the job until it ends")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	req := map[string]any{}
+	if *file != "" {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &req); err != nil {
+			return fmt.Errorf("%s: %w", *file, err)
+		}
+	}
+	set := func(k, v string) {
+		if v != "" {
+			req[k] = v
+		}
+	}
+	set("topic", *topic)
+	set("audience", *audience)
+	set("level", *level)
+	set("language", *language)
+	if *source != "" {
+		b, err := os.ReadFile(*source)
+		if err != nil {
+			return err
+		}
+		req["source_text"] = string(b)
+	}
+	if *formats != "" {
+		req["formats"] = strings.Split(*formats, ",")
+	}
+	if *minutes != 0 {
+		p, _ := req["podcast"].(map[string]any)
+		if p == nil {
+			p = map[string]any{}
+		}
+		p["target_minutes"] = *minutes
+		req["podcast"] = p
+	}
+	if req["topic"] == nil {
+		return errors.New("a topic is required: --topic or a --file with one")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	var j job
+	if _, err := c.do(ctx, http.MethodPost, "/v1/jobs", req, &j); err != nil {
+		return err
+	}
+	fmt.Printf("job %s %s\n", j.ID, j.Status)
+	if *watch {
+		return watch(ctx, c, j.ID)
+	}
+	return nil
+}
+
+func runWatch(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
+	newClient := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: factory watch JOB_ID")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	return watch(ctx, c, fs.Arg(0))
+}
+
+// watch polls a job and draws a progress bar per step until it ends. On a
+// terminal it redraws in place; otherwise it prints each change once.
+func watch(ctx context.Context, c *client, id string) error {
+	tty := term.IsTerminal(int(os.Stdout.Fd()))
+	drawn := 0
+	last := map[string]string{}
+	for {
+		j, err := c.job(ctx, id)
+		if err != nil {
+			return err
+		}
+		if tty {
+			if drawn > 0 {
+				fmt.Printf("\033[%dA", drawn)
+			}
+			drawn = draw(os.Stdout, j)
+		} else {
+			for _, s := range j.Steps {
+				if last[s.Name] != s.Status {
+					last[s.Name] = s.Status
+					fmt.Printf("%-17s %s\n", s.Name, s.Status)
+				}
+			}
+		}
+		if j.ended() {
+			fmt.Printf("job %s %s in %s; %d artifacts; fetch them with: factory fetch %s\n",
+				j.ID, j.Status, j.FinishedAt.Sub(j.CreatedAt).Round(100*time.Millisecond), len(j.Artifacts), j.ID)
+			if j.Status != "succeeded" {
+				return exitCode(3)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// draw writes one line per step and a total; it returns the line count.
+func draw(w io.Writer, j *job) int {
+	const width = 24
+	for _, s := range j.Steps {
+		fill := map[string]int{"pending": 0, "queued": 2, "running": width / 2, "succeeded": width, "failed": width, "skipped": width}[s.Status]
+		bar := strings.Repeat("█", fill) + strings.Repeat("·", width-fill)
+		note := s.Status
+		if s.Error != nil {
+			note += " (" + s.Error.Code + ")"
+		}
+		if s.Attempt > 1 {
+			note += fmt.Sprintf(" attempt %d", s.Attempt)
+		}
+		fmt.Fprintf(w, "\033[2K%-17s %s %s\n", s.Name, bar, note)
+	}
+	fmt.Fprintf(w, "\033[2K%-17s %3.0f%% %s\n", "job "+j.ID[:8], j.Progress*100, j.Status)
+	return len(j.Steps) + 1
+}
+
+func runStatus(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	newClient := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print the API's JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		var list struct {
+			Jobs []job `json:"jobs"`
+		}
+		if _, err := c.do(ctx, http.MethodGet, "/v1/jobs", nil, &list); err != nil {
+			return err
+		}
+		for _, j := range list.Jobs {
+			fmt.Printf("%s  %-10s %s  %s\n", j.ID, j.Status, j.CreatedAt.Local().Format(time.DateTime), j.Topic)
+		}
+		return nil
+	}
+	if *asJSON {
+		var raw json.RawMessage
+		if _, err := c.do(ctx, http.MethodGet, "/v1/jobs/"+fs.Arg(0), nil, &raw); err != nil {
+			return err
+		}
+		fmt.Println(string(raw))
+		return nil
+	}
+	j, err := c.job(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("job %s: %s, %.0f%%, topic %q, %d model calls, $%.4f\n", j.ID, j.Status, j.Progress*100, j.Topic, j.Usage.Calls, j.Usage.CostUSD)
+	draw(os.Stdout, j)
+	for _, a := range j.Artifacts {
+		fmt.Printf("  %-20s %-32s %9d bytes\n", a.Name, a.ContentType, a.Size)
+	}
+	return nil
+}
+
+func runFetch(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("fetch", flag.ContinueOnError)
+	newClient := clientFlags(fs)
+	out := fs.String("out", "", "folder to write to (default ./JOB_ID)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: factory fetch JOB_ID [--out DIR]")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	j, err := c.job(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = j.ID
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, a := range j.Artifacts {
+		n, err := c.download(ctx, a.URL, filepath.Join(dir, filepath.Base(a.Name)))
+		if err != nil {
+			return fmt.Errorf("fetch %s: %w", a.Name, err)
+		}
+		fmt.Printf("%-20s %9d bytes\n", filepath.Join(dir, a.Name), n)
+	}
+	return nil
+}
+
+// download follows an artifact link to its signed URL and saves the file.
+func (c *client) download(ctx context.Context, link, path string) (int64, error) {
+	resp, err := c.do(ctx, http.MethodGet, strings.TrimPrefix(link, c.base), nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return 0, fmt.Errorf("no download link (status %s)", resp.Status)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
+	if err != nil {
+		return 0, err
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("download: %s", r.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(f, r.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}

@@ -1,0 +1,32 @@
+// Package api is the HTTP function "API": the REST API apps call to submit
+// jobs, follow them and download their artifacts.
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+
+	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/setup"
+)
+
+// Name is the function's entry point.
+const Name = "API"
+
+func init() {
+	functions.HTTP(Name, setup.HTTPFunction(build))
+}
+
+func build(_ context.Context, env *setup.Env) (http.Handler, error) {
+	cfg := env.Config
+	jobs := pipeline.NewJobs(env.Store, env.Publisher, cfg.Region, cfg.Retention)
+	return New(jobs, env.Store, env.Bucket, auth.NewAuthenticator(env.Store), Options{
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		PublicURL:    cfg.PublicURL,
+		URLTTL:       cfg.URLTTL,
+		Log:          env.Log,
+	}), nil
+}

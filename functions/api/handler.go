@@ -1,0 +1,258 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/httpx"
+	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/pipeline"
+)
+
+// Submitter creates jobs.
+type Submitter interface {
+	Submit(ctx context.Context, owner string, req content.Request, origin string) (*pipeline.Job, error)
+}
+
+// Reader reads jobs.
+type Reader interface {
+	Job(ctx context.Context, id string) (*pipeline.Job, error)
+	Steps(ctx context.Context, jobID string) ([]*pipeline.Step, error)
+	ListJobs(ctx context.Context, owner, pageToken string, limit int) ([]*pipeline.Job, string, error)
+}
+
+// Signer makes download links.
+type Signer interface {
+	SignedURL(path, filename string, ttl time.Duration) (string, error)
+}
+
+// Authenticator identifies callers.
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request) (auth.Principal, error)
+}
+
+// Options configure the handler.
+type Options struct {
+	MaxBodyBytes int64
+	// PublicURL is the base of links; empty: the request's own host.
+	PublicURL string
+	URLTTL    time.Duration
+	Log       *slog.Logger
+}
+
+// Handler serves the REST API.
+type Handler struct {
+	jobs   Submitter
+	reader Reader
+	signer Signer
+	authn  Authenticator
+	opts   Options
+	mux    *http.ServeMux
+}
+
+// New returns the API's handler, with every route, and the middleware
+// every response goes through.
+func New(jobs Submitter, reader Reader, signer Signer, authn Authenticator, opts Options) http.Handler {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	h := &Handler{jobs: jobs, reader: reader, signer: signer, authn: authn, opts: opts, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /healthz", h.health)
+	h.mux.HandleFunc("POST /v1/jobs", h.authed(h.submit))
+	h.mux.HandleFunc("GET /v1/jobs", h.authed(h.list))
+	h.mux.HandleFunc("GET /v1/jobs/{id}", h.authed(h.get))
+	h.mux.HandleFunc("GET /v1/jobs/{id}/artifacts/{name}", h.authed(h.artifact))
+	h.mux.HandleFunc("/v1/jobs", notAllowed("GET, POST"))
+	h.mux.HandleFunc("/v1/jobs/{id}", notAllowed("GET"))
+	h.mux.HandleFunc("/v1/jobs/{id}/artifacts/{name}", notAllowed("GET"))
+	h.mux.HandleFunc("/healthz", notAllowed("GET"))
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.Error(w, r, http.StatusNotFound, "not_found", "There is nothing at this path.")
+	})
+	return httpx.Secure(httpx.Observe(opts.Log)(httpx.Recover(h.mux)))
+}
+
+func notAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		httpx.Error(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "Use "+allow+" on this path.")
+	}
+}
+
+type principalKey struct{}
+
+// authed lets only authenticated callers through.
+func (h *Handler) authed(next func(http.ResponseWriter, *http.Request, auth.Principal)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := h.authn.Authenticate(r.Context(), r)
+		switch {
+		case errors.Is(err, auth.ErrNoCredentials):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="content-factory"`)
+			httpx.Error(w, r, http.StatusUnauthorized, "unauthenticated", "Send an API key as \"Authorization: Bearer <key>\".")
+			return
+		case errors.Is(err, auth.ErrBadCredentials):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="content-factory", error="invalid_token"`)
+			httpx.Error(w, r, http.StatusUnauthorized, "invalid_credentials", "The credentials are malformed, unknown or revoked.")
+			return
+		case err != nil:
+			httpx.Internal(w, r, fmt.Errorf("authenticate: %w", err))
+			return
+		}
+		ctx := logging.With(r.Context(), slog.String("owner", p.Owner))
+		next(w, r.WithContext(ctx), p)
+	}
+}
+
+func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
+	httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if !httpx.RequireJSON(w, r) {
+		return
+	}
+	body, ok := httpx.ReadBody(w, r, h.opts.MaxBodyBytes)
+	if !ok {
+		return
+	}
+	req, err := content.ParseRequest(body)
+	if err != nil {
+		requestProblem(w, r, err)
+		return
+	}
+	job, err := h.jobs.Submit(r.Context(), p.Owner, req, "api")
+	if err != nil {
+		httpx.Internal(w, r, err)
+		return
+	}
+	base := h.base(r)
+	w.Header().Set("Location", base+jobPath(job.ID))
+	httpx.JSON(w, http.StatusAccepted, h.summary(base, job))
+}
+
+// requestProblem answers a request that did not parse or validate.
+func requestProblem(w http.ResponseWriter, r *http.Request, err error) {
+	var de *content.DecodeError
+	var ie *content.InvalidError
+	switch {
+	case errors.As(err, &de):
+		httpx.Error(w, r, http.StatusBadRequest, de.Code, de.Detail)
+	case errors.As(err, &ie):
+		httpx.WriteProblem(w, r, httpx.Problem{
+			Status: http.StatusUnprocessableEntity, Code: "invalid_request",
+			Detail: "The request has invalid fields; see errors.", Errors: ie.Errors,
+		})
+	default:
+		httpx.Error(w, r, http.StatusBadRequest, "invalid_request", err.Error())
+	}
+}
+
+// ownJob returns the caller's job; another owner's job is not found.
+func (h *Handler) ownJob(w http.ResponseWriter, r *http.Request, p auth.Principal) (*pipeline.Job, bool) {
+	id := r.PathValue("id")
+	job, err := h.reader.Job(r.Context(), id)
+	if errors.Is(err, pipeline.ErrNotFound) || (err == nil && job.Owner != p.Owner) {
+		httpx.Error(w, r, http.StatusNotFound, "job_not_found", "There is no job "+strconv.Quote(id)+".")
+		return nil, false
+	}
+	if err != nil {
+		httpx.Internal(w, r, err)
+		return nil, false
+	}
+	return job, true
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	job, ok := h.ownJob(w, r, p)
+	if !ok {
+		return
+	}
+	steps, err := h.reader.Steps(r.Context(), job.ID)
+	if err != nil {
+		httpx.Internal(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, h.detail(h.base(r), job, steps))
+}
+
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	size := defaultPageSize
+	if s := r.URL.Query().Get("page_size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxPageSize {
+			httpx.Error(w, r, http.StatusBadRequest, "invalid_page_size", fmt.Sprintf("page_size must be a number from 1 to %d.", maxPageSize))
+			return
+		}
+		size = n
+	}
+	jobs, next, err := h.reader.ListJobs(r.Context(), p.Owner, r.URL.Query().Get("page_token"), size)
+	if err != nil {
+		if strings.Contains(err.Error(), "bad page token") {
+			httpx.Error(w, r, http.StatusBadRequest, "invalid_page_token", "page_token is not one this API gave out.")
+			return
+		}
+		httpx.Internal(w, r, err)
+		return
+	}
+	base := h.base(r)
+	out := JobList{Jobs: make([]JobSummary, 0, len(jobs)), NextPageToken: next}
+	for _, j := range jobs {
+		out.Jobs = append(out.Jobs, h.summary(base, j))
+	}
+	if next != "" {
+		out.Links.Next = base + "/v1/jobs?" + url.Values{"page_token": {next}, "page_size": {strconv.Itoa(size)}}.Encode()
+	}
+	httpx.JSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) artifact(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	job, ok := h.ownJob(w, r, p)
+	if !ok {
+		return
+	}
+	steps, err := h.reader.Steps(r.Context(), job.ID)
+	if err != nil {
+		httpx.Internal(w, r, err)
+		return
+	}
+	name := r.PathValue("name")
+	a, ok := pipeline.Find(steps, name)
+	if !ok {
+		httpx.Error(w, r, http.StatusNotFound, "artifact_not_found", "Job "+job.ID+" has no artifact "+strconv.Quote(name)+" (yet).")
+		return
+	}
+	u, err := h.signer.SignedURL(a.Path, a.Name, h.opts.URLTTL)
+	if err != nil {
+		httpx.Internal(w, r, err)
+		return
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+// base is the scheme and host links start with.
+func (h *Handler) base(r *http.Request) string {
+	if h.opts.PublicURL != "" {
+		return strings.TrimSuffix(h.opts.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func jobPath(id string) string { return "/v1/jobs/" + id }

@@ -1,0 +1,25 @@
+// Package intake is the CloudEvent function "Intake": content requests
+// that other systems publish on the content-requests topic become jobs,
+// with the same validation and job creation as the API.
+package intake
+
+import (
+	"context"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/setup"
+)
+
+// Name is the function's entry point.
+const Name = "Intake"
+
+func init() {
+	functions.CloudEvent(Name, setup.EventFunction(build))
+}
+
+func build(_ context.Context, env *setup.Env) (*Handler, error) {
+	jobs := pipeline.NewJobs(env.Store, env.Publisher, env.Config.Region, env.Config.Retention)
+	return New(jobs, env.Store, env.Config.Retention), nil
+}

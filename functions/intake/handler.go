@@ -1,0 +1,131 @@
+package intake
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/store"
+)
+
+// Message attributes a publisher may set.
+const (
+	// AttrOwner names the owner of the job (default DefaultOwner).
+	AttrOwner = "owner"
+	// AttrRequestID deduplicates: the same owner and request id make one
+	// job however often they are published (default: the message id).
+	AttrRequestID = "request_id"
+)
+
+// DefaultOwner owns jobs whose message names no owner.
+const DefaultOwner = "intake"
+
+// Submitter creates jobs with a chosen id.
+type Submitter interface {
+	SubmitWithID(ctx context.Context, id, owner string, req content.Request, origin string) (*pipeline.Job, error)
+}
+
+// Recorder keeps the messages that were rejected.
+type Recorder interface {
+	RecordRejection(ctx context.Context, r store.Rejection) error
+}
+
+// Handler turns content requests published by other systems into jobs,
+// with the same validation as the API.
+type Handler struct {
+	jobs      Submitter
+	rejects   Recorder
+	retention time.Duration
+	now       func() time.Time
+}
+
+// New returns the intake handler. Rejections are kept for retention.
+func New(jobs Submitter, rejects Recorder, retention time.Duration) *Handler {
+	return &Handler{jobs: jobs, rejects: rejects, retention: retention, now: time.Now}
+}
+
+// JobID is the id of the job a request from another system makes: a hash
+// of its owner and request id, so a redelivered or republished message
+// finds its job instead of making another.
+func JobID(owner, requestID string) string {
+	sum := sha256.Sum256([]byte("content-requests\x00" + owner + "\x00" + requestID))
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
+}
+
+// HandleEvent handles one content request. Invalid requests are recorded
+// and acknowledged; only failures worth retrying return an error.
+func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
+	msg, err := queue.FromEvent(e)
+	if err != nil {
+		return h.reject(ctx, queue.Message{ID: e.ID()}, "malformed_message", err.Error(), nil)
+	}
+	ctx = queue.Context(ctx, msg.Attributes)
+	ctx = logging.With(ctx, slog.String("message_id", msg.ID))
+	owner := msg.Attributes[AttrOwner]
+	if owner == "" {
+		owner = DefaultOwner
+	}
+	if !auth.ValidOwner(owner) {
+		return h.reject(ctx, msg, "invalid_owner", fmt.Sprintf("attribute %q is not a valid owner name", AttrOwner), nil)
+	}
+	requestID := msg.Attributes[AttrRequestID]
+	if requestID == "" {
+		requestID = msg.ID
+	}
+	req, err := content.ParseRequest(msg.Data)
+	var de *content.DecodeError
+	var ie *content.InvalidError
+	switch {
+	case errors.As(err, &de):
+		return h.reject(ctx, msg, de.Code, de.Detail, nil)
+	case errors.As(err, &ie):
+		return h.reject(ctx, msg, "invalid_request", ie.Error(), ie.Errors)
+	case err != nil:
+		return h.reject(ctx, msg, "invalid_request", err.Error(), nil)
+	}
+	id := JobID(owner, requestID)
+	job, err := h.jobs.SubmitWithID(ctx, id, owner, req, "pubsub")
+	if errors.Is(err, pipeline.ErrExists) {
+		logging.From(ctx).InfoContext(ctx, "request already has its job", "job_id", id)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("submit request %s: %w", requestID, err)
+	}
+	logging.From(ctx).InfoContext(ctx, "request accepted", "job_id", job.ID, "owner", owner)
+	return nil
+}
+
+// maxRecorded bounds how much of a rejected body is kept.
+const maxRecorded = 4096
+
+func (h *Handler) reject(ctx context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error {
+	logging.From(ctx).WarnContext(ctx, "content request rejected", "code", code, "reason", reason)
+	data := msg.Data
+	if len(data) > maxRecorded {
+		data = data[:maxRecorded]
+	}
+	now := h.now().UTC()
+	err := h.rejects.RecordRejection(ctx, store.Rejection{
+		MessageID: msg.ID, Topic: msg.Topic, Code: code, Reason: reason, Errors: fields,
+		Attributes: msg.Attributes, Data: strings.ToValidUTF8(string(data), string(utf8.RuneError)),
+		ReceivedAt: now, ExpireAt: now.Add(h.retention),
+	})
+	if err != nil {
+		return fmt.Errorf("record rejected message: %w", err)
+	}
+	return nil
+}

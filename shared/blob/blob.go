@@ -1,0 +1,190 @@
+// Package blob stores artifacts in Cloud Storage: write-once objects under
+// deterministic names, reads, deletion by prefix, and short-lived signed
+// URLs for downloads.
+package blob
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/googleapi"
+	"google.golang.org/api/iterator"
+)
+
+// ErrNotFound is returned for a missing object.
+var ErrNotFound = errors.New("object not found")
+
+// MaxURLLifetime bounds signed URLs.
+const MaxURLLifetime = 15 * time.Minute
+
+// Object describes a stored object.
+type Object struct {
+	Path        string
+	ContentType string
+	Size        int64
+	Generation  int64
+	MD5         string
+	// Created is false when the object existed before the write.
+	Created bool
+}
+
+// Signer signs download URLs. Nil fields use the client's credentials
+// (on Google Cloud: the service account through the IAM Credentials API).
+type Signer struct {
+	GoogleAccessID string
+	PrivateKey     []byte
+	// Host and Insecure point URLs at an emulator (host:port, http).
+	Host     string
+	Insecure bool
+}
+
+// Bucket is one artifact bucket.
+type Bucket struct {
+	client *storage.Client
+	name   string
+	signer Signer
+}
+
+// New returns the named bucket.
+func New(client *storage.Client, name string, signer Signer) *Bucket {
+	return &Bucket{client: client, name: name, signer: signer}
+}
+
+// Name returns the bucket's name.
+func (b *Bucket) Name() string { return b.name }
+
+// Create writes data at path unless an object exists there (a
+// DoesNotExist precondition, so retries and duplicate deliveries never
+// write twice) and returns the stored object either way.
+func (b *Bucket) Create(ctx context.Context, path string, data []byte, contentType string) (Object, error) {
+	obj := b.client.Bucket(b.name).Object(path).If(storage.Conditions{DoesNotExist: true})
+	w := obj.NewWriter(ctx)
+	w.ContentType = contentType
+	w.CacheControl = "private, max-age=0"
+	w.ChunkSize = len(data) + 1 // one request, still retried because the precondition makes it idempotent
+	if _, err := w.Write(data); err != nil {
+		_ = w.Close()
+		return b.existing(ctx, path, err)
+	}
+	if err := w.Close(); err != nil {
+		return b.existing(ctx, path, err)
+	}
+	a := w.Attrs()
+	return Object{Path: path, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5), Created: true}, nil
+}
+
+// existing turns a failed precondition into the object that is there.
+func (b *Bucket) existing(ctx context.Context, path string, werr error) (Object, error) {
+	var ge *googleapi.Error
+	if !errors.As(werr, &ge) || ge.Code != http.StatusPreconditionFailed {
+		return Object{}, fmt.Errorf("write gs://%s/%s: %w", b.name, path, werr)
+	}
+	o, err := b.Stat(ctx, path)
+	if err != nil {
+		return Object{}, fmt.Errorf("write gs://%s/%s: exists, but: %w", b.name, path, err)
+	}
+	return o, nil
+}
+
+// Stat describes an object.
+func (b *Bucket) Stat(ctx context.Context, path string) (Object, error) {
+	a, err := b.client.Bucket(b.name).Object(path).Attrs(ctx)
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		return Object{}, fmt.Errorf("gs://%s/%s: %w", b.name, path, ErrNotFound)
+	}
+	if err != nil {
+		return Object{}, fmt.Errorf("stat gs://%s/%s: %w", b.name, path, err)
+	}
+	return Object{Path: path, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5)}, nil
+}
+
+// Read returns an object's bytes.
+func (b *Bucket) Read(ctx context.Context, path string) ([]byte, error) {
+	r, err := b.client.Bucket(b.name).Object(path).NewReader(ctx)
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		return nil, fmt.Errorf("gs://%s/%s: %w", b.name, path, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read gs://%s/%s: %w", b.name, path, err)
+	}
+	defer r.Close()
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, r); err != nil {
+		return nil, fmt.Errorf("read gs://%s/%s: %w", b.name, path, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// List returns the objects under a prefix.
+func (b *Bucket) List(ctx context.Context, prefix string) ([]Object, error) {
+	it := b.client.Bucket(b.name).Objects(ctx, &storage.Query{Prefix: prefix, Versions: false})
+	var out []Object
+	for {
+		a, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list gs://%s/%s: %w", b.name, prefix, err)
+		}
+		out = append(out, Object{Path: a.Name, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5)})
+	}
+}
+
+// DeletePrefix deletes every object under a prefix and returns how many
+// it deleted. Objects already gone are not an error.
+func (b *Bucket) DeletePrefix(ctx context.Context, prefix string) (int, error) {
+	objs, err := b.List(ctx, prefix)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range objs {
+		err := b.client.Bucket(b.name).Object(o.Path).Delete(ctx)
+		if err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
+			return n, fmt.Errorf("delete gs://%s/%s: %w", b.name, o.Path, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// SignedURL returns a GET URL for an object, valid for ttl (at most
+// MaxURLLifetime), that makes the browser save the file rather than show
+// it.
+func (b *Bucket) SignedURL(path, filename string, ttl time.Duration) (string, error) {
+	if ttl <= 0 || ttl > MaxURLLifetime {
+		ttl = MaxURLLifetime
+	}
+	opts := &storage.SignedURLOptions{
+		Scheme:         storage.SigningSchemeV4,
+		Method:         http.MethodGet,
+		Expires:        time.Now().Add(ttl),
+		GoogleAccessID: b.signer.GoogleAccessID,
+		PrivateKey:     b.signer.PrivateKey,
+		Hostname:       b.signer.Host,
+		Insecure:       b.signer.Insecure,
+		QueryParameters: map[string][]string{
+			"response-content-disposition": {`attachment; filename="` + filename + `"`},
+		},
+	}
+	u, err := b.client.Bucket(b.name).SignedURL(path, opts)
+	if err != nil {
+		return "", fmt.Errorf("sign gs://%s/%s: %w", b.name, path, err)
+	}
+	return u, nil
+}
+
+func encodeMD5(sum []byte) string {
+	if len(sum) == 0 {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(sum)
+}

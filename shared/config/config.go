@@ -1,0 +1,108 @@
+// Package config reads a function's configuration from its environment.
+// Every setting has a documented default where one is safe; Validate
+// reports every problem at once, naming the variable to set.
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Config is the configuration every function reads.
+type Config struct {
+	// Project is the Google Cloud project.
+	Project string `env:"GOOGLE_CLOUD_PROJECT"`
+	// Region is the region this instance runs in; jobs it creates live
+	// there ("local" on one machine).
+	Region string `env:"FACTORY_REGION, default=local"`
+	// Bucket holds the artifacts.
+	Bucket string `env:"FACTORY_BUCKET"`
+	// AI selects the backends: "offline" (deterministic, no network) or
+	// "vertex" (Gemini on Vertex AI and Cloud Text-to-Speech).
+	AI string `env:"FACTORY_AI, default=offline"`
+	// TopicSuffix is appended to every topic id (per-region topics in
+	// production, such as "-europe-west1").
+	TopicSuffix string `env:"FACTORY_TOPIC_SUFFIX"`
+	// PublicURL is the API's base URL for links; empty: the request's host.
+	PublicURL string `env:"FACTORY_PUBLIC_URL"`
+	// Retention is how long jobs and artifacts are kept.
+	Retention time.Duration `env:"FACTORY_RETENTION, default=720h"`
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64 `env:"FACTORY_MAX_BODY_BYTES, default=1048576"`
+	// URLTTL is how long a download link is valid (at most 15 minutes).
+	URLTTL time.Duration `env:"FACTORY_URL_TTL, default=10m"`
+	// MaxAttempts fails a step after that many claims.
+	MaxAttempts int `env:"FACTORY_MAX_ATTEMPTS, default=5"`
+	// MaxRepairs bounds how often an invalid model answer is sent back.
+	MaxRepairs int `env:"FACTORY_MAX_REPAIRS, default=2"`
+	// LeaseMargin is added to a function's timeout to make a step lease.
+	LeaseMargin time.Duration `env:"FACTORY_LEASE_MARGIN, default=30s"`
+	// SigningKeyFile and SigningAccount sign download URLs with a key;
+	// unset on Google Cloud, where the service account signs through IAM.
+	SigningKeyFile string `env:"FACTORY_SIGNING_KEY_FILE"`
+	SigningAccount string `env:"FACTORY_SIGNING_ACCOUNT"`
+	// Espeak is the espeak-ng binary of the offline speech backend.
+	Espeak string `env:"FACTORY_ESPEAK, default=espeak-ng"`
+	// StorageEmulatorHost points storage at fake-gcs-server (host:port).
+	StorageEmulatorHost string `env:"STORAGE_EMULATOR_HOST"`
+}
+
+// Load reads the configuration from the environment and validates it.
+func Load(ctx context.Context) (*Config, error) {
+	var c Config
+	if err := envconfig.Process(ctx, &c); err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	if c.Project == "" {
+		c.Project = os.Getenv("GCLOUD_PROJECT")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Validate reports every problem with the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Project == "" {
+		errs = append(errs, errors.New("GOOGLE_CLOUD_PROJECT is required"))
+	}
+	if c.Bucket == "" {
+		errs = append(errs, errors.New("FACTORY_BUCKET is required"))
+	}
+	if c.AI != "offline" && c.AI != "vertex" {
+		errs = append(errs, fmt.Errorf("FACTORY_AI must be offline or vertex, not %q", c.AI))
+	}
+	if c.Retention < time.Hour {
+		errs = append(errs, errors.New("FACTORY_RETENTION must be at least 1h"))
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 32<<20 {
+		errs = append(errs, errors.New("FACTORY_MAX_BODY_BYTES must be between 1024 and 33554432"))
+	}
+	if c.URLTTL <= 0 || c.URLTTL > 15*time.Minute {
+		errs = append(errs, errors.New("FACTORY_URL_TTL must be more than 0 and at most 15m"))
+	}
+	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
+		errs = append(errs, errors.New("FACTORY_MAX_ATTEMPTS must be between 1 and 100"))
+	}
+	if c.MaxRepairs < 0 || c.MaxRepairs > 5 {
+		errs = append(errs, errors.New("FACTORY_MAX_REPAIRS must be between 0 and 5"))
+	}
+	if (c.SigningKeyFile == "") != (c.SigningAccount == "") {
+		errs = append(errs, errors.New("FACTORY_SIGNING_KEY_FILE and FACTORY_SIGNING_ACCOUNT go together"))
+	}
+	if strings.ContainsAny(c.TopicSuffix, "/ ") {
+		errs = append(errs, errors.New("FACTORY_TOPIC_SUFFIX must not contain / or spaces"))
+	}
+	return errors.Join(errs...)
+}
+
+// TopicName maps a topic id to its deployed name.
+func (c *Config) TopicName(id string) string { return id + c.TopicSuffix }

@@ -1,0 +1,469 @@
+package devstack
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/store"
+)
+
+// Options shape a local stack.
+type Options struct {
+	// Binary serves one function per process with `Binary serve`
+	// (default: this executable).
+	Binary string
+	// APIPort is where the API listens (0: a free port).
+	APIPort int
+	// Project is the project id the emulators use (default demo-factory).
+	Project string
+	// Bucket is the artifact bucket (default factory-artifacts).
+	Bucket string
+	// AI selects the backends (default offline).
+	AI string
+	// Dir holds the signing key and the function logs (default a
+	// temporary folder).
+	Dir string
+	// Logs receives every process's output; nil writes Dir/logs/<name>.log.
+	Logs func(name string) io.Writer
+	// Env is added to every function's environment.
+	Env []string
+	// Retry settings of the push subscriptions (defaults: 1s, 10s, 5).
+	MinBackoff, MaxBackoff time.Duration
+	MaxDeliveryAttempts    int
+	// FirestoreHost and PubSubHost reuse running emulators.
+	FirestoreHost, PubSubHost string
+}
+
+// Stack is a running local factory.
+type Stack struct {
+	Options
+	APIURL        string
+	FirestoreHost string
+	PubSubHost    string
+	StorageHost   string
+	// DevKey is an API key of the owner "dev".
+	DevKey string
+
+	Firestore *firestore.Client
+	PubSub    *pubsub.Client
+	Storage   *fakestorage.Server
+
+	emulators []*Process
+	mu        sync.Mutex
+	functions map[string]*Process
+	ports     map[string]int
+	fnEnv     []string
+}
+
+// DevOwner owns the development key the stack makes.
+const DevOwner = "dev"
+
+// Start brings a whole stack up and returns when every function answers.
+func Start(ctx context.Context, opts Options) (s *Stack, err error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	s = &Stack{Options: opts, functions: map[string]*Process{}, ports: map[string]int{}}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	if err := s.startServices(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.connect(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.bootstrap(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.startFunctions(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.subscribe(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (o *Options) defaults() error {
+	if o.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find the factory binary: %w", err)
+		}
+		o.Binary = exe
+	}
+	if o.Project == "" {
+		o.Project = "demo-factory"
+	}
+	if o.Bucket == "" {
+		o.Bucket = "factory-artifacts"
+	}
+	if o.AI == "" {
+		o.AI = "offline"
+	}
+	if o.Dir == "" {
+		d, err := os.MkdirTemp("", "factory-dev-")
+		if err != nil {
+			return err
+		}
+		o.Dir = d
+	}
+	if err := os.MkdirAll(filepath.Join(o.Dir, "logs"), 0o755); err != nil {
+		return err
+	}
+	if o.Logs == nil {
+		dir := o.Dir
+		o.Logs = func(name string) io.Writer {
+			f, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				return io.Discard
+			}
+			return f
+		}
+	}
+	if o.MinBackoff == 0 {
+		o.MinBackoff = time.Second
+	}
+	if o.MaxBackoff == 0 {
+		o.MaxBackoff = 10 * time.Second
+	}
+	if o.MaxDeliveryAttempts == 0 {
+		o.MaxDeliveryAttempts = 5
+	}
+	return nil
+}
+
+// startServices starts (or adopts) the emulators and fake-gcs-server.
+func (s *Stack) startServices(ctx context.Context) error {
+	s.FirestoreHost, s.PubSubHost = s.Options.FirestoreHost, s.Options.PubSubHost
+	var wg sync.WaitGroup
+	var fsErr, psErr error
+	if s.FirestoreHost == "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var p *Process
+			if p, fsErr = StartFirestore(ctx, s.Logs("firestore-emulator")); fsErr == nil {
+				s.mu.Lock()
+				s.emulators = append(s.emulators, p)
+				s.mu.Unlock()
+				s.FirestoreHost = p.Addr
+			}
+		}()
+	}
+	if s.PubSubHost == "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var p *Process
+			if p, psErr = StartPubSub(ctx, s.Logs("pubsub-emulator")); psErr == nil {
+				s.mu.Lock()
+				s.emulators = append(s.emulators, p)
+				s.mu.Unlock()
+				s.PubSubHost = p.Addr
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(fsErr, psErr); err != nil {
+		return err
+	}
+	port, err := FreePort()
+	if err != nil {
+		return err
+	}
+	host := "127.0.0.1:" + strconv.Itoa(port)
+	s.Storage, err = fakestorage.NewServerWithOptions(fakestorage.Options{
+		Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: host,
+	})
+	if err != nil {
+		return fmt.Errorf("start fake-gcs-server: %w", err)
+	}
+	s.StorageHost = host
+	s.Storage.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: s.Bucket})
+	return nil
+}
+
+// connect makes the stack's own clients, pointed at the emulators.
+func (s *Stack) connect(ctx context.Context) error {
+	os.Setenv("FIRESTORE_EMULATOR_HOST", s.FirestoreHost)
+	os.Setenv("PUBSUB_EMULATOR_HOST", s.PubSubHost)
+	var err error
+	if s.Firestore, err = firestore.NewClient(ctx, s.Project); err != nil {
+		return fmt.Errorf("firestore client: %w", err)
+	}
+	if s.PubSub, err = pubsub.NewClient(ctx, s.Project); err != nil {
+		return fmt.Errorf("pubsub client: %w", err)
+	}
+	return nil
+}
+
+// bootstrap makes the signing key, the development API key and the
+// functions' environment.
+func (s *Stack) bootstrap(ctx context.Context) error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	keyFile := filepath.Join(s.Dir, "signing-key.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	if err := os.WriteFile(keyFile, pemBytes, 0o600); err != nil {
+		return fmt.Errorf("write signing key: %w", err)
+	}
+	plain, k, err := auth.NewKey(DevOwner, "development key", time.Now())
+	if err != nil {
+		return err
+	}
+	if err := store.New(s.Firestore).CreateKey(ctx, k); err != nil {
+		return err
+	}
+	s.DevKey = plain
+	if s.APIPort == 0 {
+		if s.APIPort, err = FreePort(); err != nil {
+			return err
+		}
+	}
+	s.APIURL = "http://127.0.0.1:" + strconv.Itoa(s.APIPort)
+	s.fnEnv = append([]string{
+		"GOOGLE_CLOUD_PROJECT=" + s.Project,
+		"FIRESTORE_EMULATOR_HOST=" + s.FirestoreHost,
+		"PUBSUB_EMULATOR_HOST=" + s.PubSubHost,
+		"STORAGE_EMULATOR_HOST=" + s.StorageHost,
+		"FACTORY_BUCKET=" + s.Bucket,
+		"FACTORY_AI=" + s.AI,
+		"FACTORY_REGION=local",
+		"FACTORY_PUBLIC_URL=" + s.APIURL,
+		"FACTORY_SIGNING_KEY_FILE=" + keyFile,
+		"FACTORY_SIGNING_ACCOUNT=factory-dev@local.invalid",
+	}, s.Env...)
+	return nil
+}
+
+// startFunctions starts one process per function, each serving only its
+// function (FUNCTION_TARGET), like a Cloud Run functions instance.
+func (s *Stack) startFunctions(ctx context.Context) error {
+	for _, f := range queue.Functions {
+		port := s.APIPort
+		if f.Topic != "" {
+			var err error
+			if port, err = FreePort(); err != nil {
+				return err
+			}
+		}
+		s.ports[f.Name] = port
+		if err := s.startFunction(ctx, f.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Stack) startFunction(ctx context.Context, name string) error {
+	port := s.ports[name]
+	env := append(append([]string{}, s.fnEnv...), "FUNCTION_TARGET="+name, "PORT="+strconv.Itoa(port))
+	p, err := start(name, "127.0.0.1:"+strconv.Itoa(port), s.Logs(name), env, s.Binary, "serve")
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.functions[name] = p
+	s.mu.Unlock()
+	return waitListening(ctx, p, 30*time.Second)
+}
+
+// waitListening waits until a process accepts connections on its address.
+func waitListening(ctx context.Context, p *Process, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if done, err := p.Exited(); done {
+			return fmt.Errorf("%s exited while starting: %v", p.Name, err)
+		}
+		if c, err := net.DialTimeout("tcp", p.Addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s did not listen on %s within %s", p.Name, p.Addr, limit)
+}
+
+// subscribe creates every topic, dead-letter topic (with a subscription
+// that keeps what lands there) and push subscription of the deployment.
+func (s *Stack) subscribe(ctx context.Context) error {
+	for _, t := range queue.Topics(nil) {
+		if err := s.CreateTopic(ctx, t); err != nil {
+			return err
+		}
+	}
+	for _, t := range []string{queue.TopicEvents} {
+		if err := s.CreatePullSubscription(ctx, t+"-hold", t); err != nil {
+			return err
+		}
+	}
+	for _, sub := range queue.Subscriptions(nil) {
+		if err := s.CreatePullSubscription(ctx, sub.DeadLetterTopic+"-hold", sub.DeadLetterTopic); err != nil {
+			return err
+		}
+		endpoint := fmt.Sprintf("http://127.0.0.1:%d/projects/%s/topics/%s", s.ports[sub.Function], s.Project, sub.Topic)
+		_, err := s.PubSub.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+			Name:               s.subName(sub.Name),
+			Topic:              s.topicName(sub.Topic),
+			PushConfig:         &pubsubpb.PushConfig{PushEndpoint: endpoint},
+			AckDeadlineSeconds: int32(sub.AckDeadline / time.Second),
+			RetryPolicy: &pubsubpb.RetryPolicy{
+				MinimumBackoff: durationpb.New(s.MinBackoff),
+				MaximumBackoff: durationpb.New(s.MaxBackoff),
+			},
+			DeadLetterPolicy: &pubsubpb.DeadLetterPolicy{
+				DeadLetterTopic:     s.topicName(sub.DeadLetterTopic),
+				MaxDeliveryAttempts: int32(s.MaxDeliveryAttempts),
+			},
+		})
+		if err != nil && status.Code(err) != codes.AlreadyExists {
+			return fmt.Errorf("create subscription %s: %w", sub.Name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Stack) topicName(id string) string { return "projects/" + s.Project + "/topics/" + id }
+func (s *Stack) subName(id string) string   { return "projects/" + s.Project + "/subscriptions/" + id }
+
+// CreateTopic creates a topic unless it exists.
+func (s *Stack) CreateTopic(ctx context.Context, id string) error {
+	_, err := s.PubSub.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: s.topicName(id)})
+	if err != nil && status.Code(err) != codes.AlreadyExists {
+		return fmt.Errorf("create topic %s: %w", id, err)
+	}
+	return nil
+}
+
+// CreatePullSubscription creates a pull subscription unless it exists.
+func (s *Stack) CreatePullSubscription(ctx context.Context, id, topic string) error {
+	_, err := s.PubSub.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		Name: s.subName(id), Topic: s.topicName(topic), AckDeadlineSeconds: 60,
+	})
+	if err != nil && status.Code(err) != codes.AlreadyExists {
+		return fmt.Errorf("create subscription %s: %w", id, err)
+	}
+	return nil
+}
+
+// Publish publishes a message on a topic of the stack.
+func (s *Stack) Publish(ctx context.Context, topic string, data []byte, attrs map[string]string) (string, error) {
+	pub := s.PubSub.Publisher(topic)
+	defer pub.Stop()
+	return pub.Publish(ctx, &pubsub.Message{Data: data, Attributes: attrs}).Get(ctx)
+}
+
+// Function returns a function's process.
+func (s *Stack) Function(name string) *Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.functions[name]
+}
+
+// Restart kills a function's process, as a crash would, and starts it
+// again on the same port.
+func (s *Stack) Restart(ctx context.Context, name string) error {
+	s.mu.Lock()
+	p := s.functions[name]
+	s.mu.Unlock()
+	if p != nil {
+		p.Kill()
+	}
+	return s.startFunction(ctx, name)
+}
+
+// State is what `factory dev` writes for the command-line client and
+// other tools to find the stack.
+type State struct {
+	APIURL        string `json:"api_url"`
+	DevKey        string `json:"dev_key"`
+	Project       string `json:"project"`
+	Bucket        string `json:"bucket"`
+	FirestoreHost string `json:"firestore_host"`
+	PubSubHost    string `json:"pubsub_host"`
+	StorageHost   string `json:"storage_host"`
+	LogDir        string `json:"log_dir"`
+	PID           int    `json:"pid"`
+}
+
+// State describes the running stack.
+func (s *Stack) State() State {
+	return State{
+		APIURL: s.APIURL, DevKey: s.DevKey, Project: s.Project, Bucket: s.Bucket,
+		FirestoreHost: s.FirestoreHost, PubSubHost: s.PubSubHost, StorageHost: s.StorageHost,
+		LogDir: filepath.Join(s.Dir, "logs"), PID: os.Getpid(),
+	}
+}
+
+// WriteState writes the stack's state as JSON to path.
+func (s *Stack) WriteState(path string) error {
+	b, _ := json.MarshalIndent(s.State(), "", "  ")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
+
+// Stop stops every function, the emulators and fake-gcs-server.
+func (s *Stack) Stop() {
+	s.mu.Lock()
+	fns := make([]*Process, 0, len(s.functions))
+	for _, p := range s.functions {
+		fns = append(fns, p)
+	}
+	ems := s.emulators
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range fns {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.Stop(5 * time.Second) }()
+	}
+	wg.Wait()
+	if s.PubSub != nil {
+		s.PubSub.Close()
+	}
+	if s.Firestore != nil {
+		s.Firestore.Close()
+	}
+	for _, p := range ems {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.Stop(5 * time.Second) }()
+	}
+	wg.Wait()
+	if s.Storage != nil {
+		s.Storage.Stop()
+	}
+}

@@ -1,0 +1,192 @@
+// Package export renders a job's documents for people: the Markdown
+// bundle of every text format and the WebVTT transcript of the podcast.
+package export
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/content"
+)
+
+// Doc is one decoded text document (a pointer to its content struct).
+type Doc struct {
+	Format content.Format
+	Value  any
+}
+
+// Bundle is every text document of a job.
+type Bundle struct {
+	Title string
+	Topic string
+	Docs  []Doc
+}
+
+// Markdown renders the bundle as one Markdown document with a section per
+// format, in the order given.
+func Markdown(b Bundle) []byte {
+	var w mdWriter
+	w.line("# " + oneLine(b.Title))
+	if b.Topic != "" && b.Topic != b.Title {
+		w.line("")
+		w.line("*Topic: " + oneLine(b.Topic) + "*")
+	}
+	w.line("")
+	w.line("## Contents")
+	w.line("")
+	for _, d := range b.Docs {
+		title := content.MustLookup(d.Format).Title
+		w.line(fmt.Sprintf("- [%s](#%s)", title, anchor(title)))
+	}
+	for _, d := range b.Docs {
+		w.line("")
+		w.line("## " + content.MustLookup(d.Format).Title)
+		w.line("")
+		renderDoc(&w, d.Value)
+	}
+	return []byte(w.String())
+}
+
+type mdWriter struct{ strings.Builder }
+
+func (w *mdWriter) line(s string) { w.WriteString(s); w.WriteByte('\n') }
+
+func (w *mdWriter) para(s string) {
+	w.line(strings.TrimSpace(s))
+	w.line("")
+}
+
+func (w *mdWriter) bullets(items []string) {
+	for _, it := range items {
+		w.line("- " + oneLine(it))
+	}
+	w.line("")
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func anchor(title string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case r == ' ':
+			b.WriteByte('-')
+		case r == '-' || r == '_' || ('a' <= r && r <= 'z') || ('0' <= r && r <= '9'):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func renderDoc(w *mdWriter, v any) {
+	switch d := v.(type) {
+	case *content.Outline:
+		w.para(d.Overview)
+		w.line(fmt.Sprintf("*Audience: %s · Level: %s*", oneLine(d.Audience), d.Level))
+		w.line("")
+		w.line("### Learning objectives")
+		w.line("")
+		w.bullets(d.LearningObjectives)
+		for i, s := range d.Sections {
+			w.line(fmt.Sprintf("### %d. %s (%d min)", i+1, oneLine(s.Title), s.Minutes))
+			w.line("")
+			w.para(s.Description)
+			w.bullets(s.KeyPoints)
+		}
+	case *content.PodcastScript:
+		names := make([]string, len(d.Speakers))
+		for i, s := range d.Speakers {
+			names[i] = fmt.Sprintf("%s (%s)", oneLine(s.Name), oneLine(s.Role))
+		}
+		w.line(fmt.Sprintf("*%s · about %.0f minutes*", strings.Join(names, ", "), d.EstimatedMinutes))
+		w.line("")
+		host := d.Speakers[0].Name
+		w.para(fmt.Sprintf("**%s:** %s", oneLine(host), oneLine(d.Intro)))
+		for _, t := range d.Turns {
+			w.para(fmt.Sprintf("**%s:** %s", oneLine(t.Speaker), oneLine(t.Text)))
+		}
+		w.para(fmt.Sprintf("**%s:** %s", oneLine(host), oneLine(d.Outro)))
+	case *content.StudyGuide:
+		w.para(d.Overview)
+		w.line("### Key concepts")
+		w.line("")
+		for _, k := range d.KeyConcepts {
+			w.line(fmt.Sprintf("- **%s**: %s", oneLine(k.Term), oneLine(k.Explanation)))
+		}
+		w.line("")
+		w.para(d.DetailedContent)
+		w.line("### Summary")
+		w.line("")
+		w.para(d.Summary)
+		if len(d.FurtherReading) > 0 {
+			w.line("### Further reading")
+			w.line("")
+			w.bullets(d.FurtherReading)
+		}
+	case *content.OnePager:
+		w.para(d.ExecutiveSummary)
+		w.line("### Key takeaways")
+		w.line("")
+		w.bullets(d.KeyTakeaways)
+		w.para(d.MainContent)
+	case *content.DetailedReading:
+		w.para(d.Introduction)
+		for _, s := range d.Sections {
+			w.line("### " + oneLine(s.Title))
+			w.line("")
+			w.para(s.Content)
+		}
+		w.line("### Conclusion")
+		w.line("")
+		w.para(d.Conclusion)
+		if len(d.References) > 0 {
+			w.line("### References")
+			w.line("")
+			w.bullets(d.References)
+		}
+	case *content.FAQs:
+		for _, q := range d.FAQs {
+			w.line(fmt.Sprintf("**%s** *(%s)*", oneLine(q.Question), oneLine(q.Category)))
+			w.line("")
+			w.para(q.Answer)
+		}
+	case *content.Flashcards:
+		w.line("| # | Front | Back | Difficulty |")
+		w.line("|---|---|---|---|")
+		for i, c := range d.Cards {
+			w.line(fmt.Sprintf("| %d | %s | %s | %s |", i+1, cell(c.Front), cell(c.Back), c.Difficulty))
+		}
+		w.line("")
+	case *content.ReadingGuide:
+		for i, q := range d.Questions {
+			w.line(fmt.Sprintf("%d. %s *(%s)*", i+1, oneLine(q.Question), oneLine(q.Section)))
+		}
+		w.line("")
+	}
+}
+
+func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
+
+// WebVTT renders cues as a WebVTT transcript with the speaker as the voice
+// of each cue.
+func WebVTT(cues []ai.Cue) []byte {
+	var b strings.Builder
+	b.WriteString("WEBVTT\n")
+	for i, c := range cues {
+		fmt.Fprintf(&b, "\n%d\n%s --> %s\n<v %s>%s\n", i+1, vttTime(c.Start), vttTime(c.End), vttText(c.Speaker), vttText(c.Text))
+	}
+	return []byte(b.String())
+}
+
+func vttTime(d time.Duration) string {
+	ms := d.Milliseconds()
+	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3_600_000, ms/60_000%60, ms/1000%60, ms%1000)
+}
+
+// vttText keeps cue text on one line and escapes what WebVTT reserves.
+func vttText(s string) string {
+	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "-->", "--&gt;").Replace(oneLine(s))
+	return s
+}

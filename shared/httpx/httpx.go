@@ -1,0 +1,196 @@
+// Package httpx holds the HTTP plumbing every HTTP function shares:
+// problem+json errors with stable codes, JSON responses, security headers,
+// request ids with a logger per request, trace extraction, panic recovery
+// and body limits.
+package httpx
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+
+	"go.opentelemetry.io/otel/propagation"
+
+	"contentfactory.dev/factory/shared/logging"
+)
+
+// Problem is an RFC 9457 problem document. Code is stable: clients branch
+// on it, never on Title or Detail.
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Code      string `json:"code"`
+	Detail    string `json:"detail,omitempty"`
+	Instance  string `json:"instance,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	// Errors lists field-level problems, when there are any.
+	Errors any `json:"errors,omitempty"`
+}
+
+// ProblemType is the type URI of a problem code.
+func ProblemType(code string) string { return "urn:contentfactory:problem:" + code }
+
+// WriteProblem answers with a problem document.
+func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	if p.Type == "" {
+		p.Type = ProblemType(p.Code)
+	}
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	if p.Instance == "" && r != nil {
+		p.Instance = r.URL.Path
+	}
+	p.RequestID = w.Header().Get(RequestIDHeader)
+	body, _ := json.Marshal(p)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// Error answers with a problem of that status, code and detail.
+func Error(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+	WriteProblem(w, r, Problem{Status: status, Code: code, Detail: detail})
+}
+
+// Internal answers 500 without revealing the cause, and logs it.
+func Internal(w http.ResponseWriter, r *http.Request, err error) {
+	logging.From(r.Context()).ErrorContext(r.Context(), "request failed", "error", err.Error())
+	Error(w, r, http.StatusInternalServerError, "internal", "Something went wrong on our side. Retry later; if it persists, report the request_id.")
+}
+
+// JSON answers with a JSON document.
+func JSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, "encoding failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// RequestIDHeader carries the id of a request in both directions.
+const RequestIDHeader = "X-Request-Id"
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+// Secure sets the headers every response carries, errors included.
+func Secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Observe gives every request an id (kept from the caller when sane), a
+// logger carrying it and the caller's trace, and logs one line per request.
+func Observe(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get(RequestIDHeader)
+			if !requestIDPattern.MatchString(id) {
+				id = newID()
+			}
+			w.Header().Set(RequestIDHeader, id)
+			ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+			ctx = logging.Into(ctx, log.With(slog.String("request_id", id)))
+			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			next.ServeHTTP(sw, r.WithContext(ctx))
+			logging.From(ctx).InfoContext(ctx, "request",
+				slog.Group("httpRequest",
+					slog.String("requestMethod", r.Method),
+					slog.String("requestUrl", r.URL.Path),
+					slog.Int("status", sw.status),
+				))
+		})
+	}
+}
+
+// Recover turns a panic into a 500 problem and logs the stack.
+func Recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				logging.From(r.Context()).ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				Error(w, r, http.StatusInternalServerError, "internal", "Something went wrong on our side.")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireJSON answers 415 to a request with a body that is not JSON.
+func RequireJSON(w http.ResponseWriter, r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		Error(w, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as application/json.")
+		return false
+	}
+	return true
+}
+
+// ReadBody reads a body of at most limit bytes, answering 413 beyond it.
+func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	if r.ContentLength > limit {
+		Error(w, r, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("The body may be at most %d bytes.", limit))
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		Error(w, r, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("The body may be at most %d bytes.", limit))
+		return nil, false
+	case err != nil:
+		Error(w, r, http.StatusBadRequest, "unreadable_body", "The body could not be read.")
+		return nil, false
+	}
+	return body, true
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func newID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

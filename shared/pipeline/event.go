@@ -1,0 +1,35 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/queue"
+)
+
+// HandleEvent runs the step a Pub/Sub CloudEvent asks for. A message that
+// can never be processed (not a step envelope) is logged and acknowledged;
+// an error asks Pub/Sub to deliver the message again.
+func (r *Runner) HandleEvent(ctx context.Context, e cloudevents.Event) error {
+	msg, err := queue.FromEvent(e)
+	if err == nil {
+		ctx = queue.Context(ctx, msg.Attributes)
+		ctx = logging.With(ctx, slog.String("message_id", msg.ID))
+	}
+	var env queue.Envelope
+	if err == nil {
+		env, err = queue.DecodeEnvelope(msg.Data)
+	}
+	if errors.Is(err, queue.ErrPoison) {
+		logging.From(ctx).ErrorContext(ctx, "poison message acknowledged", "error", err.Error(), "event_id", e.ID())
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return r.Run(ctx, env)
+}

@@ -1,0 +1,263 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // decode model images to check them
+	_ "image/png"
+	"slices"
+	"time"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/export"
+)
+
+// Artifact names of the non-text steps.
+const (
+	CoverImage     = "cover.png"
+	CoverInfo      = "cover.json"
+	AudioInfo      = "audio.json"
+	TranscriptVTT  = "transcript.vtt"
+	ManifestName   = "manifest.json"
+	BundleMarkdown = "bundle.md"
+)
+
+// TextExecutor writes a text format with a generator. Each answer is
+// validated; a failing one is sent back with the validator's findings, at
+// most MaxRepairs times, before the step fails "invalid_output".
+type TextExecutor struct {
+	Gen        ai.TextGenerator
+	MaxRepairs int
+}
+
+// Execute implements Executor.
+func (e TextExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
+	f := t.Step.Name
+	req, err := t.Request(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var outline *content.Outline
+	if f != content.FormatOutline {
+		if outline, err = t.Outline(ctx); err != nil {
+			return nil, err
+		}
+	}
+	exp := content.Expect{Request: req, Outline: outline}
+	treq := ai.TextRequest{JobID: t.Job.ID, Format: f, Request: req, Outline: outline}
+	out := &Output{}
+	for repair := 0; ; repair++ {
+		res, err := e.Gen.GenerateText(ctx, treq)
+		out.Calls = append(out.Calls, res.Calls...)
+		if err != nil {
+			return out, err
+		}
+		out.PromptVersion = res.PromptVersion
+		doc, verr := content.ValidateText(f, res.JSON, exp)
+		if verr == nil {
+			data, err := json.MarshalIndent(doc, "", "  ")
+			if err != nil {
+				return out, ai.Permanent("internal", err)
+			}
+			out.Files = []File{{Name: DocName(f), ContentType: "application/json", Data: data}}
+			return out, nil
+		}
+		if repair >= e.MaxRepairs {
+			return out, ai.Permanent("invalid_output", fmt.Errorf("%s failed validation after %d repairs: %w", f, repair, verr))
+		}
+		treq.Repair = &ai.Repair{Previous: res.JSON, Problems: problems(verr)}
+	}
+}
+
+func problems(err error) []string {
+	var vs content.Violations
+	if !errors.As(err, &vs) {
+		return []string{err.Error()}
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.String()
+	}
+	return out
+}
+
+// imageTypes are the image types a cover may be stored as.
+var imageTypes = []string{"image/png", "image/jpeg"}
+
+// ImageExecutor draws the cover image and stores it with its description.
+type ImageExecutor struct {
+	Gen ai.ImageGenerator
+}
+
+// Execute implements Executor.
+func (e ImageExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
+	req, err := t.Request(ctx)
+	if err != nil {
+		return nil, err
+	}
+	outline, err := t.Outline(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.Gen.GenerateImage(ctx, ai.ImageRequest{JobID: t.Job.ID, Request: req, Outline: outline})
+	out := &Output{Calls: res.Calls}
+	if err != nil {
+		return out, err
+	}
+	if !slices.Contains(imageTypes, res.MIMEType) {
+		return out, ai.Permanentf("invalid_output", "the image is %q, not one of %v", res.MIMEType, imageTypes)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(res.Data))
+	if err != nil {
+		return out, ai.Permanentf("invalid_output", "the image does not decode: %v", err)
+	}
+	name := CoverImage
+	if res.MIMEType == "image/jpeg" {
+		name = "cover.jpg"
+	}
+	info, _ := json.MarshalIndent(map[string]any{
+		"file": name, "mime_type": res.MIMEType, "width": cfg.Width, "height": cfg.Height,
+		"alt_text": res.AltText, "aspect_ratio": req.Image.AspectRatio,
+	}, "", "  ")
+	out.Files = []File{
+		{Name: name, ContentType: res.MIMEType, Data: res.Data},
+		{Name: CoverInfo, ContentType: "application/json", Data: info},
+	}
+	return out, nil
+}
+
+// AudioExecutor narrates the podcast script and stores the audio, its
+// WebVTT transcript and a description.
+type AudioExecutor struct {
+	Synth ai.Synthesizer
+}
+
+// Execute implements Executor.
+func (e AudioExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
+	req, err := t.Request(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := t.Doc(ctx, content.FormatPodcastScript)
+	if err != nil {
+		return nil, err
+	}
+	script, err := content.Decode[content.PodcastScript](content.FormatPodcastScript, raw, content.Expect{Request: req})
+	if err != nil {
+		return nil, ai.Permanent("invalid_input", fmt.Errorf("stored podcast script: %w", err))
+	}
+	res, err := e.Synth.Synthesize(ctx, ai.SpeechRequest{JobID: t.Job.ID, Script: script, Language: req.Language})
+	out := &Output{Calls: res.Calls}
+	if err != nil {
+		return out, err
+	}
+	var name string
+	switch res.MIMEType {
+	case "audio/wav":
+		name = "podcast.wav"
+	case "audio/mpeg":
+		name = "podcast.mp3"
+	default:
+		return out, ai.Permanentf("invalid_output", "the audio is %q, not audio/wav or audio/mpeg", res.MIMEType)
+	}
+	if len(res.Audio) == 0 || res.Duration <= 0 {
+		return out, ai.Permanentf("invalid_output", "the audio is empty")
+	}
+	info, _ := json.MarshalIndent(map[string]any{
+		"file": name, "mime_type": res.MIMEType, "duration_seconds": res.Duration.Seconds(),
+		"voices": res.Voices, "turns": len(res.Cues),
+	}, "", "  ")
+	out.Files = []File{
+		{Name: name, ContentType: res.MIMEType, Data: res.Audio},
+		{Name: TranscriptVTT, ContentType: "text/vtt; charset=utf-8", Data: export.WebVTT(res.Cues)},
+		{Name: AudioInfo, ContentType: "application/json", Data: info},
+	}
+	return out, nil
+}
+
+// AssembleExecutor writes the package: a manifest of every step and its
+// artifacts, and the bundle of every text format.
+type AssembleExecutor struct{}
+
+// Manifest is the package's table of contents.
+type Manifest struct {
+	JobID     string             `json:"job_id"`
+	Title     string             `json:"title"`
+	Topic     string             `json:"topic"`
+	Language  string             `json:"language"`
+	CreatedAt time.Time          `json:"created_at"`
+	Steps     []ManifestStep     `json:"steps"`
+	Exports   []ManifestArtifact `json:"exports"`
+}
+
+// ManifestStep is one step in the manifest.
+type ManifestStep struct {
+	Name      content.Format     `json:"name"`
+	Status    StepStatus         `json:"status"`
+	Error     *StepError         `json:"error,omitempty"`
+	Artifacts []ManifestArtifact `json:"artifacts"`
+}
+
+// ManifestArtifact is one file in the manifest.
+type ManifestArtifact struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size,omitempty"`
+	MD5         string `json:"md5,omitempty"`
+}
+
+// Execute implements Executor.
+func (AssembleExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
+	req, err := t.Request(ctx)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := t.Steps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bundle := export.Bundle{Topic: req.Topic, Title: req.Topic}
+	m := Manifest{JobID: t.Job.ID, Title: req.Topic, Topic: req.Topic, Language: req.Language, CreatedAt: t.Job.CreatedAt}
+	for _, f := range t.Job.Formats {
+		i := slices.IndexFunc(steps, func(s *Step) bool { return s.Name == f })
+		if f == content.FormatPackage || i < 0 {
+			continue
+		}
+		s := steps[i]
+		ms := ManifestStep{Name: s.Name, Status: s.Status, Error: s.Error, Artifacts: []ManifestArtifact{}}
+		for _, a := range s.Artifacts {
+			ms.Artifacts = append(ms.Artifacts, ManifestArtifact{Name: a.Name, ContentType: a.ContentType, Size: a.Size, MD5: a.MD5})
+		}
+		m.Steps = append(m.Steps, ms)
+		if s.Status != StepSucceeded || s.Kind != content.KindText {
+			continue
+		}
+		raw, err := t.Doc(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := content.ValidateText(f, raw, content.Expect{})
+		if err != nil {
+			return nil, ai.Permanent("invalid_input", fmt.Errorf("stored %s: %w", f, err))
+		}
+		if o, ok := doc.(*content.Outline); ok {
+			bundle.Title, m.Title = o.Title, o.Title
+		}
+		bundle.Docs = append(bundle.Docs, export.Doc{Format: f, Value: doc})
+	}
+	md := export.Markdown(bundle)
+	m.Exports = []ManifestArtifact{{Name: BundleMarkdown, ContentType: "text/markdown; charset=utf-8", Size: int64(len(md))}}
+	manifest, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, ai.Permanent("internal", err)
+	}
+	return &Output{Files: []File{
+		{Name: BundleMarkdown, ContentType: "text/markdown; charset=utf-8", Data: md},
+		{Name: ManifestName, ContentType: "application/json", Data: manifest},
+	}}, nil
+}

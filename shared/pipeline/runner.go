@@ -1,0 +1,439 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/queue"
+)
+
+// Executor does the work of one kind of step.
+type Executor interface {
+	Execute(ctx context.Context, t *Task) (*Output, error)
+}
+
+// File is one output file of a step.
+type File struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// Output is what a step produced and what producing it cost.
+type Output struct {
+	Files         []File
+	Calls         []ai.Call
+	PromptVersion string
+}
+
+// RunnerConfig tunes the step runner.
+type RunnerConfig struct {
+	// Lease is how long a claim is exclusive; it must cover a whole run.
+	Lease time.Duration
+	// Timeout bounds one execution; zero means Lease minus a tenth.
+	Timeout time.Duration
+	// MaxAttempts fails a step "attempts_exhausted" after that many claims.
+	MaxAttempts int
+	// Region is written into the messages the runner publishes.
+	Region string
+	// Owner names this instance in leases.
+	Owner string
+	// Now is the clock (default time.Now); tests move it to expire leases.
+	Now func() time.Time
+}
+
+// Runner runs steps: claim, execute, store, complete, fan out.
+type Runner struct {
+	store Store
+	blobs Blobs
+	pub   Publisher
+	exec  Executor
+	cfg   RunnerConfig
+	now   func() time.Time
+}
+
+// NewRunner returns a runner for one kind of step.
+func NewRunner(store Store, blobs Blobs, pub Publisher, exec Executor, cfg RunnerConfig) *Runner {
+	if cfg.Lease <= 0 {
+		cfg.Lease = 6 * time.Minute
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = cfg.Lease - cfg.Lease/10
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 5
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Runner{store: store, blobs: blobs, pub: pub, exec: exec, cfg: cfg, now: cfg.Now}
+}
+
+// claimVerdict says what a delivery should do with its step.
+type claimVerdict int
+
+const (
+	verdictClaimed   claimVerdict = iota // run it
+	verdictDone                          // ended already, or its job did: ack, do nothing
+	verdictGone                          // no such job or step: ack, do nothing
+	verdictEarly                         // still waiting for its requirements: ack
+	verdictBusy                          // another worker holds a live lease: nack
+	verdictExhausted                     // out of attempts: fail it
+)
+
+// Run handles one delivery of a step message. It returns nil when the
+// message should be acknowledged and an error when it should be delivered
+// again (the step is busy elsewhere or failed transiently).
+func (r *Runner) Run(ctx context.Context, env queue.Envelope) error {
+	name := content.Format(env.Step)
+	if _, ok := content.Lookup(name); !ok {
+		logging.From(ctx).WarnContext(ctx, "message for an unknown step: dropped")
+		return nil
+	}
+	ctx = logging.With(ctx, slog.String("job_id", env.JobID), slog.String("step", env.Step))
+	log := logging.From(ctx)
+
+	job, step, verdict, err := r.claim(ctx, env.JobID, name)
+	if err != nil {
+		return fmt.Errorf("claim step %s of job %s: %w", name, env.JobID, err)
+	}
+	switch verdict {
+	case verdictDone:
+		log.InfoContext(ctx, "step already ended: nothing to do", "status", step.Status)
+		return nil
+	case verdictGone:
+		log.WarnContext(ctx, "no such job or step: message dropped")
+		return nil
+	case verdictEarly:
+		log.WarnContext(ctx, "step is still waiting for its requirements: message dropped", "waiting", step.Waiting)
+		return nil
+	case verdictBusy:
+		log.InfoContext(ctx, "step is running elsewhere: delivery postponed", "lease_until", step.LeaseUntil)
+		return ErrBusy
+	case verdictExhausted:
+		log.ErrorContext(ctx, "step is out of attempts", "attempt", step.Attempt)
+		return r.finish(ctx, env.JobID, name, step.Attempt, result{
+			status: StepFailed,
+			err:    &StepError{Code: "attempts_exhausted", Message: fmt.Sprintf("gave up after %d attempts", step.Attempt)},
+		})
+	}
+
+	ctx = logging.With(ctx, slog.Int("attempt", step.Attempt))
+	log = logging.From(ctx)
+	log.InfoContext(ctx, "step started")
+	started := r.now()
+	out, err := r.execute(ctx, job, step)
+	if out != nil {
+		logCalls(ctx, out.Calls)
+	}
+	if err != nil {
+		return r.failed(ctx, job, step, out, err)
+	}
+	arts, err := r.persist(ctx, job.ID, name, out.Files)
+	if err != nil {
+		// Storage errors are transient: the step runs again and its
+		// already-written files are kept (write-once names).
+		return r.failed(ctx, job, step, out, ai.Transient("storage_unavailable", err))
+	}
+	err = r.finish(ctx, job.ID, name, step.Attempt, result{
+		status:        StepSucceeded,
+		artifacts:     arts,
+		calls:         out.Calls,
+		promptVersion: out.PromptVersion,
+	})
+	if err == nil {
+		log.InfoContext(ctx, "step succeeded", "duration_ms", r.now().Sub(started).Milliseconds(), "artifacts", len(arts))
+	}
+	return err
+}
+
+func (r *Runner) execute(ctx context.Context, job *Job, step *Step) (out *Output, err error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			err = ai.Permanentf("internal", "step panicked: %v", p)
+		}
+	}()
+	t := &Task{Job: job, Step: step, store: r.store, blobs: r.blobs}
+	out, err = r.exec.Execute(ctx, t)
+	if err == nil && out == nil {
+		err = ai.Permanentf("internal", "executor returned no output")
+	}
+	if err != nil && ctx.Err() != nil {
+		if _, ok := ai.AsError(err); !ok {
+			err = ai.Transient("timeout", fmt.Errorf("step ran past %s: %w", r.cfg.Timeout, err))
+		}
+	}
+	return out, err
+}
+
+// failed decides what a failed run means: a retryable failure puts the
+// step back in the queue and asks for redelivery (until attempts run out);
+// any other fails the step for good and is acknowledged.
+func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, err error) error {
+	log := logging.From(ctx)
+	var calls []ai.Call
+	if out != nil {
+		calls = out.Calls
+	}
+	se := &StepError{Code: "internal", Message: err.Error()}
+	if e, ok := ai.AsError(err); ok {
+		se.Code, se.Retryable = e.Code, e.Retryable
+	}
+	if se.Retryable && step.Attempt < r.cfg.MaxAttempts {
+		log.WarnContext(ctx, "step failed transiently: will retry", "code", se.Code, "error", err.Error())
+		if rerr := r.release(ctx, job.ID, step.Name, step.Attempt, se, calls); rerr != nil {
+			return fmt.Errorf("release step %s: %w (after: %v)", step.Name, rerr, err)
+		}
+		return fmt.Errorf("step %s: %w", step.Name, err)
+	}
+	if se.Retryable {
+		se.Message = fmt.Sprintf("gave up after %d attempts: %s", step.Attempt, se.Message)
+		se.Code, se.Retryable = "attempts_exhausted", false
+	}
+	log.ErrorContext(ctx, "step failed", "code", se.Code, "error", err.Error())
+	return r.finish(ctx, job.ID, step.Name, step.Attempt, result{status: StepFailed, err: se, calls: calls})
+}
+
+// claim takes the step for this delivery, under a lease, if it can run.
+func (r *Runner) claim(ctx context.Context, jobID string, name content.Format) (*Job, *Step, claimVerdict, error) {
+	var (
+		job     *Job
+		step    *Step
+		verdict claimVerdict
+	)
+	err := r.store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
+		job, step, verdict = nil, nil, verdictGone
+		j, err := tx.Job()
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		steps, err := tx.Steps(name)
+		if err != nil {
+			return err
+		}
+		s, ok := steps[name]
+		if !ok {
+			return nil
+		}
+		job, step = j, s
+		now := r.now()
+		switch {
+		case s.Status.Terminal() || j.Status.Terminal():
+			verdict = verdictDone
+		case s.Status == StepPending:
+			verdict = verdictEarly
+		case s.Status == StepRunning && now.Before(s.LeaseUntil):
+			verdict = verdictBusy
+		case s.Attempt >= r.cfg.MaxAttempts:
+			verdict = verdictExhausted
+		default:
+			verdict = verdictClaimed
+			s.Status = StepRunning
+			s.Attempt++
+			s.LeaseOwner = r.cfg.Owner
+			s.LeaseUntil = now.Add(r.cfg.Lease)
+			if s.StartedAt.IsZero() {
+				s.StartedAt = now
+			}
+			s.UpdatedAt = now
+			tx.SaveStep(s)
+			if j.Status == JobQueued {
+				j.Status = JobRunning
+				j.StartedAt = now
+				j.UpdatedAt = now
+				tx.SaveJob(j)
+			}
+		}
+		return nil
+	})
+	return job, step, verdict, err
+}
+
+// release puts a step that failed transiently back in the queue.
+func (r *Runner) release(ctx context.Context, jobID string, name content.Format, attempt int, se *StepError, calls []ai.Call) error {
+	return r.store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
+		steps, err := tx.Steps(name)
+		if err != nil {
+			return err
+		}
+		s, ok := steps[name]
+		if !ok || s.Status != StepRunning || s.Attempt != attempt {
+			return nil // someone else has it now
+		}
+		now := r.now()
+		s.Status = StepQueued
+		s.QueuedAt = now
+		s.LeaseOwner, s.LeaseUntil = "", time.Time{}
+		s.Error = se
+		addCalls(s, calls)
+		s.UpdatedAt = now
+		tx.SaveStep(s)
+		return nil
+	})
+}
+
+// result is how a run ended.
+type result struct {
+	status        StepStatus
+	artifacts     []Artifact
+	calls         []ai.Call
+	promptVersion string
+	err           *StepError
+}
+
+// finish ends a step, carries the news to the steps downstream, ends the
+// job when its last step ended, then publishes the steps that became
+// ready. A run whose claim was taken over (a later attempt) changes
+// nothing.
+func (r *Runner) finish(ctx context.Context, jobID string, name content.Format, attempt int, res result) error {
+	var (
+		ready []*Step
+		ended *Job
+	)
+	err := r.store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
+		ready, ended = nil, nil
+		j, err := tx.Job()
+		if err != nil {
+			return err
+		}
+		steps, err := tx.Steps(append([]content.Format{name}, Downstream(name, j.Formats)...)...)
+		if err != nil {
+			return err
+		}
+		s, ok := steps[name]
+		if !ok || s.Status.Terminal() || s.Attempt != attempt {
+			return nil
+		}
+		now := r.now()
+		s.Status = res.status
+		s.Artifacts = res.artifacts
+		if s.Artifacts == nil {
+			s.Artifacts = []Artifact{}
+		}
+		s.Error = res.err
+		s.PromptVersion = res.promptVersion
+		addCalls(s, res.calls)
+		s.LeaseOwner, s.LeaseUntil = "", time.Time{}
+		s.FinishedAt, s.UpdatedAt = now, now
+		tx.SaveStep(s)
+		changed, rdy := settle(name, j.Formats, steps, now)
+		for _, c := range changed {
+			tx.SaveStep(c)
+		}
+		ready = rdy
+		if !j.Status.Terminal() && allEnded(steps, j.Formats) {
+			all, err := tx.Steps(j.Formats...)
+			if err != nil {
+				return err
+			}
+			for f, st := range steps { // this transaction's own changes win
+				all[f] = st
+			}
+			list := make([]*Step, 0, len(all))
+			for _, f := range j.Formats {
+				list = append(list, all[f])
+			}
+			if allEnded(all, j.Formats) {
+				j.Status = Outcome(list)
+				j.Progress = 1
+				j.Usage = TotalUsage(list)
+				j.FinishedAt, j.UpdatedAt = now, now
+				tx.SaveJob(j)
+				ended = j
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish step %s: %w", name, err)
+	}
+	log := logging.From(ctx)
+	if ended != nil {
+		log.InfoContext(ctx, "job ended", "status", ended.Status, "cost_usd", ended.Usage.CostUSD)
+	}
+	for _, s := range ready {
+		env := queue.Envelope{V: queue.Version, JobID: jobID, Step: string(s.Name), Attempt: s.Attempt, Region: r.cfg.Region}
+		if err := r.pub.PublishStep(ctx, s.Kind, env); err != nil {
+			// The step stays queued in the store; the sweep publishes it again.
+			log.ErrorContext(ctx, "publish a ready step failed", "ready_step", s.Name, "error", err.Error())
+		}
+	}
+	return nil
+}
+
+// allEnded reports whether every step of the job that steps holds has
+// ended and steps holds the package (the one step that requires all).
+func allEnded(steps map[content.Format]*Step, formats []content.Format) bool {
+	pkg, ok := steps[content.FormatPackage]
+	if !ok || !pkg.Status.Terminal() {
+		return false
+	}
+	for _, f := range formats {
+		if s, ok := steps[f]; ok && !s.Status.Terminal() {
+			return false
+		}
+	}
+	return true
+}
+
+// maxCalls bounds the call records kept on a step document.
+const maxCalls = 20
+
+func addCalls(s *Step, calls []ai.Call) {
+	for _, c := range calls {
+		s.Usage.Add(c)
+	}
+	s.Calls = append(s.Calls, calls...)
+	if len(s.Calls) > maxCalls {
+		s.Calls = s.Calls[len(s.Calls)-maxCalls:]
+	}
+}
+
+// persist writes a run's files under the step's deterministic names.
+func (r *Runner) persist(ctx context.Context, jobID string, name content.Format, files []File) ([]Artifact, error) {
+	arts := make([]Artifact, 0, len(files))
+	for _, f := range files {
+		obj, err := r.blobs.Create(ctx, ArtifactPath(jobID, name, f.Name), f.Data, f.ContentType)
+		if err != nil {
+			return nil, err
+		}
+		if !obj.Created {
+			logging.From(ctx).InfoContext(ctx, "artifact was already stored: kept the first copy", "artifact", f.Name)
+		}
+		arts = append(arts, Artifact{
+			Name: f.Name, Path: obj.Path, ContentType: obj.ContentType,
+			Size: obj.Size, Generation: obj.Generation, MD5: obj.MD5,
+		})
+	}
+	return arts, nil
+}
+
+// logCalls writes the one log line every model call gets.
+func logCalls(ctx context.Context, calls []ai.Call) {
+	log := logging.From(ctx)
+	for _, c := range calls {
+		log.InfoContext(ctx, "model call",
+			slog.String("backend", c.Backend),
+			slog.String("model", c.Model),
+			slog.Int64("prompt_tokens", c.PromptTokens),
+			slog.Int64("output_tokens", c.OutputTokens),
+			slog.Int64("thinking_tokens", c.ThinkingTokens),
+			slog.Int64("cached_tokens", c.CachedTokens),
+			slog.Int64("characters", c.Characters),
+			slog.Int64("images", c.Images),
+			slog.Int64("duration_ms", c.Duration.Milliseconds()),
+			slog.Float64("cost_usd", c.CostUSD),
+		)
+	}
+}

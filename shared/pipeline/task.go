@@ -1,0 +1,86 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/blob"
+	"contentfactory.dev/factory/shared/content"
+)
+
+// Task is one claimed run of a step, with access to what the step is made
+// from.
+type Task struct {
+	Job  *Job
+	Step *Step
+
+	store Store
+	blobs Blobs
+	req   *content.Request
+}
+
+// Request returns the job's request.
+func (t *Task) Request(ctx context.Context) (*content.Request, error) {
+	if t.req != nil {
+		return t.req, nil
+	}
+	req, err := t.store.Request(ctx, t.Job.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ai.Permanentf("missing_input", "the request of job %s is gone", t.Job.ID)
+	}
+	if err != nil {
+		return nil, ai.Transient("store_unavailable", fmt.Errorf("load request of job %s: %w", t.Job.ID, err))
+	}
+	t.req = req
+	return req, nil
+}
+
+// Doc returns the JSON document of a text step of this job. A missing
+// document is a permanent failure: its step did not succeed.
+func (t *Task) Doc(ctx context.Context, f content.Format) ([]byte, error) {
+	data, err := t.blobs.Read(ctx, ArtifactPath(t.Job.ID, f, DocName(f)))
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, ai.Permanentf("missing_input", "the %s document is missing", f)
+	}
+	if err != nil {
+		return nil, ai.Transient("storage_unavailable", err)
+	}
+	return data, nil
+}
+
+// Outline returns the job's validated outline.
+func (t *Task) Outline(ctx context.Context) (*content.Outline, error) {
+	req, err := t.Request(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := t.Doc(ctx, content.FormatOutline)
+	if err != nil {
+		return nil, err
+	}
+	o, err := content.Decode[content.Outline](content.FormatOutline, raw, content.Expect{Request: req})
+	if err != nil {
+		return nil, ai.Permanent("invalid_input", fmt.Errorf("stored outline: %w", err))
+	}
+	return o, nil
+}
+
+// Steps returns every step of the job as stored now.
+func (t *Task) Steps(ctx context.Context) ([]*Step, error) {
+	steps, err := t.store.Steps(ctx, t.Job.ID)
+	if err != nil {
+		return nil, ai.Transient("store_unavailable", err)
+	}
+	return steps, nil
+}
+
+// Read returns the bytes of a stored artifact.
+func (t *Task) Read(ctx context.Context, a Artifact) ([]byte, error) {
+	data, err := t.blobs.Read(ctx, a.Path)
+	if err != nil {
+		return nil, ai.Transient("storage_unavailable", err)
+	}
+	return data, nil
+}

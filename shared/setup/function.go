@@ -1,0 +1,74 @@
+package setup
+
+import (
+	"context"
+	"net/http"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"contentfactory.dev/factory/shared/httpx"
+	"contentfactory.dev/factory/shared/logging"
+)
+
+// EventHandler handles CloudEvents.
+type EventHandler interface {
+	HandleEvent(ctx context.Context, e cloudevents.Event) error
+}
+
+// EventFunction returns a CloudEvent function whose handler is built from
+// the environment on first use (and rebuilt after a failed build).
+func EventFunction[H EventHandler](build func(context.Context, *Env) (H, error)) func(context.Context, cloudevents.Event) error {
+	lazy := NewLazy(func(ctx context.Context) (built[H], error) {
+		env, err := FromEnvironment(ctx)
+		if err != nil {
+			return built[H]{}, err
+		}
+		h, err := build(ctx, env)
+		if err != nil {
+			env.Close()
+			return built[H]{}, err
+		}
+		return built[H]{env: env, h: h}, nil
+	})
+	return func(ctx context.Context, e cloudevents.Event) error {
+		b, err := lazy.Get(ctx)
+		if err != nil {
+			return err
+		}
+		return b.h.HandleEvent(logging.Into(ctx, b.env.Log), e)
+	}
+}
+
+// HTTPFunction returns an HTTP function whose handler is built from the
+// environment on first use; until it is, requests get 503 problems.
+func HTTPFunction(build func(context.Context, *Env) (http.Handler, error)) http.HandlerFunc {
+	lazy := NewLazy(func(ctx context.Context) (built[http.Handler], error) {
+		env, err := FromEnvironment(ctx)
+		if err != nil {
+			return built[http.Handler]{}, err
+		}
+		h, err := build(ctx, env)
+		if err != nil {
+			env.Close()
+			return built[http.Handler]{}, err
+		}
+		return built[http.Handler]{env: env, h: h}, nil
+	})
+	unavailable := httpx.Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.Error(w, r, http.StatusServiceUnavailable, "unavailable", "The service is starting or misconfigured; retry shortly.")
+	}))
+	return func(w http.ResponseWriter, r *http.Request) {
+		b, err := lazy.Get(r.Context())
+		if err != nil {
+			logging.Default().ErrorContext(r.Context(), "function setup failed", "error", err.Error())
+			unavailable.ServeHTTP(w, r)
+			return
+		}
+		b.h.ServeHTTP(w, r)
+	}
+}
+
+type built[H any] struct {
+	env *Env
+	h   H
+}

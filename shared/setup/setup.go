@@ -1,0 +1,133 @@
+// Package setup builds, once per instance, what a function runs on: the
+// configuration, the Google Cloud clients, the store, the bucket, the
+// publisher and the AI backends. Functions build their handler lazily
+// through Lazy, so a failed build is retried by the next request instead
+// of being cached.
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/storage"
+
+	"contentfactory.dev/factory/shared/blob"
+	"contentfactory.dev/factory/shared/config"
+	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/store"
+)
+
+// Env is everything a function's handler is built from.
+type Env struct {
+	Config    *config.Config
+	Log       *slog.Logger
+	Firestore *firestore.Client
+	PubSub    *pubsub.Client
+	Storage   *storage.Client
+	Store     *store.Store
+	Bucket    *blob.Bucket
+	Publisher *queue.Publisher
+}
+
+// New builds an Env from a configuration.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Env, error) {
+	e := &Env{Config: cfg, Log: log}
+	var err error
+	if e.Firestore, err = firestore.NewClient(ctx, cfg.Project); err != nil {
+		return nil, fmt.Errorf("firestore client: %w", err)
+	}
+	if e.PubSub, err = pubsub.NewClient(ctx, cfg.Project); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("pubsub client: %w", err)
+	}
+	signer := blob.Signer{GoogleAccessID: cfg.SigningAccount}
+	if cfg.SigningKeyFile != "" {
+		if signer.PrivateKey, err = os.ReadFile(cfg.SigningKeyFile); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("read FACTORY_SIGNING_KEY_FILE: %w", err)
+		}
+	}
+	if cfg.StorageEmulatorHost != "" {
+		e.Storage, err = storage.NewClient(ctx, storage.WithJSONReads())
+		signer.Host, signer.Insecure = cfg.StorageEmulatorHost, true
+	} else {
+		e.Storage, err = storage.NewClient(ctx)
+	}
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("storage client: %w", err)
+	}
+	e.Store = store.New(e.Firestore)
+	e.Bucket = blob.New(e.Storage, cfg.Bucket, signer)
+	e.Publisher = queue.NewPublisher(e.PubSub, cfg.TopicName)
+	return e, nil
+}
+
+// FromEnvironment loads the configuration and builds an Env with the
+// process logger.
+func FromEnvironment(ctx context.Context) (*Env, error) {
+	log := logging.Default()
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		log.ErrorContext(ctx, "configuration is invalid", "error", err.Error())
+		return nil, err
+	}
+	return New(ctx, cfg, log)
+}
+
+// Close releases the clients.
+func (e *Env) Close() error {
+	var errs []error
+	if e.Publisher != nil {
+		e.Publisher.Stop()
+	}
+	if e.PubSub != nil {
+		errs = append(errs, e.PubSub.Close())
+	}
+	if e.Firestore != nil {
+		errs = append(errs, e.Firestore.Close())
+	}
+	if e.Storage != nil {
+		errs = append(errs, e.Storage.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Lazy builds a value on first use. A failed build is not kept: the next
+// Get tries again.
+type Lazy[T any] struct {
+	build func(context.Context) (T, error)
+
+	mu   sync.Mutex
+	done bool
+	v    T
+}
+
+// NewLazy returns a Lazy over a build function.
+func NewLazy[T any](build func(context.Context) (T, error)) *Lazy[T] {
+	return &Lazy[T]{build: build}
+}
+
+// Get returns the value, building it if it is not built yet.
+func (l *Lazy[T]) Get(ctx context.Context) (T, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done {
+		return l.v, nil
+	}
+	// What is built outlives the request that happened to build it.
+	v, err := l.build(context.WithoutCancel(ctx))
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	l.v, l.done = v, true
+	return v, nil
+}

@@ -1,0 +1,119 @@
+// Package testenv gives integration tests the real Firestore and Pub/Sub
+// emulators and an in-process fake-gcs-server. `make test` starts the
+// emulators once for the whole run (FIRESTORE_EMULATOR_HOST and
+// PUBSUB_EMULATOR_HOST); a test binary run on its own starts its own.
+// Each test gets its own Firestore project, so tests never see each
+// other's documents.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/storage"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+
+	"contentfactory.dev/factory/shared/devstack"
+)
+
+// Main runs a package's tests with the emulators it needs: those in the
+// environment, or ones it starts and stops itself. Use it from TestMain.
+func Main(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	var started []*devstack.Process
+	defer func() {
+		for _, p := range started {
+			p.Stop(5 * time.Second)
+		}
+	}()
+	if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
+		p, err := devstack.StartFirestore(ctx, os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testenv:", err)
+			return 1
+		}
+		started = append(started, p)
+		os.Setenv("FIRESTORE_EMULATOR_HOST", p.Addr)
+	}
+	if os.Getenv("PUBSUB_EMULATOR_HOST") == "" {
+		p, err := devstack.StartPubSub(ctx, os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testenv:", err)
+			return 1
+		}
+		started = append(started, p)
+		os.Setenv("PUBSUB_EMULATOR_HOST", p.Addr)
+	}
+	return m.Run()
+}
+
+var unsafe = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// Project returns a project id of the test's own.
+func Project(t testing.TB) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := unsafe.ReplaceAllString(strings.ToLower(t.Name()), "-")
+	if len(name) > 20 {
+		name = name[:20]
+	}
+	return "t-" + strings.Trim(name, "-") + "-" + hex.EncodeToString(b)
+}
+
+func need(t testing.TB, env string) {
+	t.Helper()
+	if os.Getenv(env) == "" {
+		t.Fatalf("%s is not set: run the tests with `make test`, or call testenv.Main from TestMain", env)
+	}
+}
+
+// Firestore returns a client of the emulator for a project of the test's
+// own, closed when the test ends.
+func Firestore(t testing.TB, project string) *firestore.Client {
+	t.Helper()
+	need(t, "FIRESTORE_EMULATOR_HOST")
+	c, err := firestore.NewClient(context.Background(), project)
+	if err != nil {
+		t.Fatalf("firestore client: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// PubSub returns a client of the Pub/Sub emulator, closed when the test ends.
+func PubSub(t testing.TB, project string) *pubsub.Client {
+	t.Helper()
+	need(t, "PUBSUB_EMULATOR_HOST")
+	c, err := pubsub.NewClient(context.Background(), project)
+	if err != nil {
+		t.Fatalf("pubsub client: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Storage returns an in-process fake-gcs-server with one bucket and a
+// client of it, stopped when the test ends.
+func Storage(t testing.TB, bucket string) (*fakestorage.Server, *storage.Client) {
+	t.Helper()
+	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{NoListener: true})
+	if err != nil {
+		t.Fatalf("fake-gcs-server: %v", err)
+	}
+	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
+	t.Cleanup(srv.Stop)
+	return srv, srv.Client()
+}
