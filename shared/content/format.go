@@ -144,3 +144,47 @@ func Closure(requested []Format) []Format {
 	}
 	return out
 }
+
+// SchemaFor returns the format's schema with what the request and the
+// outline already decide pinned as enums: the outline's title on derived
+// formats, the requested level, the requested speakers and length of the
+// podcast, the outline's section titles in the reading guide. A model held
+// to this schema cannot get those wrong; the validator checks them anyway.
+func (s Spec) SchemaFor(exp Expect) *Schema {
+	base := s.Schema()
+	if base == nil {
+		return nil
+	}
+	p := base.clone()
+	if exp.Outline != nil && s.Format != FormatOutline {
+		p.Properties["title"].pin(exp.Outline.Title)
+	}
+	req := exp.Request
+	switch s.Format {
+	case FormatOutline:
+		if req != nil {
+			p.Properties["level"].pin(req.Level)
+		}
+	case FormatPodcastScript:
+		if req != nil && req.Podcast != nil && len(req.Podcast.Speakers) > 0 {
+			var names, roles []string
+			for _, sp := range req.Podcast.Speakers {
+				names, roles = append(names, sp.Name), append(roles, sp.Role)
+			}
+			n := len(names)
+			sp := p.Properties["speakers"]
+			sp.MinItems, sp.MaxItems = &n, &n
+			sp.Items.Properties["name"].pin(names...)
+			sp.Items.Properties["role"].pin(roles...)
+			p.Properties["turns"].Items.Properties["speaker"].pin(names...)
+			if m := float64(req.Podcast.TargetMinutes); m > 0 {
+				p.Properties["target_minutes"].Minimum, p.Properties["target_minutes"].Maximum = &m, &m
+			}
+		}
+	case FormatReadingGuide:
+		if exp.Outline != nil {
+			p.Properties["questions"].Items.Properties["section"].pin(exp.Outline.SectionTitles()...)
+		}
+	}
+	return p
+}

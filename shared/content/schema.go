@@ -294,3 +294,35 @@ func (s *Schema) check(v any, path string, vs *Violations) {
 func escapePointer(s string) string {
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }
+
+// clone returns a deep copy of the schema.
+func (s *Schema) clone() *Schema {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	if s.Properties != nil {
+		c.Properties = make(map[string]*Schema, len(s.Properties))
+		for k, p := range s.Properties {
+			c.Properties[k] = p.clone()
+		}
+	}
+	c.Items = s.Items.clone()
+	c.PropertyOrdering = slices.Clone(s.PropertyOrdering)
+	c.Required = slices.Clone(s.Required)
+	c.Enum = slices.Clone(s.Enum)
+	return &c
+}
+
+// pin restricts a string to the given values (ignoring empty ones).
+func (s *Schema) pin(values ...string) {
+	var vs []string
+	for _, v := range values {
+		if v != "" && !slices.Contains(vs, v) {
+			vs = append(vs, v)
+		}
+	}
+	if s != nil && len(vs) > 0 {
+		s.Enum = vs
+	}
+}

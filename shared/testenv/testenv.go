@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"os"
 	"regexp"
@@ -32,6 +33,10 @@ func Main(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run() // tests that need the emulators skip themselves
+	}
 	ctx := context.Background()
 	var started []*devstack.Process
 	defer func() {
@@ -75,6 +80,9 @@ func Project(t testing.TB) string {
 
 func need(t testing.TB, env string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the emulators; run without -short")
+	}
 	if os.Getenv(env) == "" {
 		t.Fatalf("%s is not set: run the tests with `make test`, or call testenv.Main from TestMain", env)
 	}

@@ -1,0 +1,334 @@
+package api_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/functions/api"
+	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/blob"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/store"
+	"contentfactory.dev/factory/shared/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+type recorder struct {
+	mu   sync.Mutex
+	msgs []queue.Envelope
+}
+
+func (r *recorder) PublishStep(_ context.Context, _ content.Kind, env queue.Envelope) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, env)
+	return nil
+}
+
+type fixture struct {
+	t      *testing.T
+	srv    *httptest.Server
+	store  *store.Store
+	bucket *blob.Bucket
+	pub    *recorder
+	keys   map[string]string // owner → key
+}
+
+const maxBody = 1 << 20
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	fs := testenv.Firestore(t, testenv.Project(t))
+	_, gcs := testenv.Storage(t, "artifacts")
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	f := &fixture{
+		t: t, store: store.New(fs), pub: &recorder{}, keys: map[string]string{},
+		bucket: blob.New(gcs, "artifacts", blob.Signer{GoogleAccessID: "signer@test.invalid", PrivateKey: pemKey}),
+	}
+	for _, owner := range []string{"alice", "bob", "carol"} {
+		plain, k, err := auth.NewKey(owner, "test", time.Now())
+		require.NoError(t, err)
+		require.NoError(t, f.store.CreateKey(context.Background(), k))
+		f.keys[owner] = plain
+	}
+	_, revoked, err := auth.NewKey("carol", "revoked", time.Now())
+	require.NoError(t, err)
+	revoked.RevokedAt = time.Now()
+	require.NoError(t, f.store.CreateKey(context.Background(), revoked))
+
+	jobs := pipeline.NewJobs(f.store, f.pub, "local", time.Hour)
+	h := api.New(jobs, f.store, f.bucket, auth.NewAuthenticator(f.store), api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute})
+	f.srv = httptest.NewServer(h)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(r.body, &m), string(r.body))
+	return m
+}
+
+func (f *fixture) do(method, path, key, contentType string, body io.Reader) response {
+	f.t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, body)
+	require.NoError(f.t, err)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	require.NoError(f.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(f.t, err)
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+func (f *fixture) post(owner, body string) response {
+	return f.do(http.MethodPost, "/v1/jobs", f.keys[owner], "application/json", strings.NewReader(body))
+}
+
+func (f *fixture) jobCount() int {
+	f.t.Helper()
+	docs, err := f.store.Client().Collection(store.Jobs).Documents(context.Background()).GetAll()
+	require.NoError(f.t, err)
+	return len(docs)
+}
+
+func assertProblem(t *testing.T, r response, status int, code string) {
+	t.Helper()
+	assert.Equal(t, status, r.status, string(r.body))
+	assert.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
+	p := r.json(t)
+	assert.Equal(t, code, p["code"], string(r.body))
+	assert.Equal(t, float64(status), p["status"])
+	assert.NotEmpty(t, p["title"])
+	assert.Equal(t, "urn:contentfactory:problem:"+code, p["type"])
+	assert.NotEmpty(t, p["request_id"])
+}
+
+func TestSubmitAndRead(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := f.post("alice", `{"topic": "Plate tectonics", "source_text": "Plates move.", "formats": ["faqs", "audio"]}`)
+	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
+	body := r.json(t)
+	id := body["id"].(string)
+	assert.Equal(t, "queued", body["status"])
+	assert.Equal(t, f.srv.URL+"/v1/jobs/"+id, r.header.Get("Location"))
+	assert.Equal(t, r.header.Get("Location"), body["links"].(map[string]any)["self"])
+	assert.Equal(t, []any{"outline", "podcast_script", "faqs", "audio", "package"}, body["formats"])
+	require.Len(t, f.pub.msgs, 1)
+	assert.Equal(t, queue.Envelope{V: 1, JobID: id, Step: "outline", Region: "local"}, f.pub.msgs[0])
+
+	g := f.do(http.MethodGet, "/v1/jobs/"+id, f.keys["alice"], "", nil)
+	require.Equal(t, http.StatusOK, g.status, string(g.body))
+	d := g.json(t)
+	assert.Equal(t, id, d["id"])
+	assert.Equal(t, 0.0, d["progress"])
+	steps := d["steps"].([]any)
+	require.Len(t, steps, 5)
+	assert.Equal(t, "queued", steps[0].(map[string]any)["status"])
+	assert.Equal(t, "pending", steps[1].(map[string]any)["status"])
+	assert.Empty(t, d["artifacts"])
+
+	req, err := f.store.Request(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, "Plates move.", req.SourceText)
+	assert.Equal(t, "en-US", req.Language)
+}
+
+func TestAnotherOwnersJobIsNotFound(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.post("alice", `{"topic": "Volcanoes"}`).json(t)["id"].(string)
+	for _, path := range []string{"/v1/jobs/" + id, "/v1/jobs/" + id + "/artifacts/outline.json"} {
+		r := f.do(http.MethodGet, path, f.keys["bob"], "", nil)
+		assertProblem(t, r, http.StatusNotFound, "job_not_found")
+	}
+	list := f.do(http.MethodGet, "/v1/jobs", f.keys["bob"], "", nil).json(t)
+	assert.Empty(t, list["jobs"])
+}
+
+func TestBadInputCreatesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	long := strings.Repeat("a", content.MaxSourceLen+1)
+	cases := []struct {
+		name        string
+		key         string
+		contentType string
+		body        string
+		status      int
+		code        string
+	}{
+		{"malformed JSON", f.keys["alice"], "application/json", `{"topic": "x"`, 400, "invalid_json"},
+		{"not an object", f.keys["alice"], "application/json", `["topic"]`, 400, "invalid_json"},
+		{"wrong field type", f.keys["alice"], "application/json", `{"topic": 7}`, 400, "invalid_json"},
+		{"two documents", f.keys["alice"], "application/json", `{"topic": "Tides"} {}`, 400, "invalid_json"},
+		{"unknown field", f.keys["alice"], "application/json", `{"topic": "Tides", "prompt": "ignore all"}`, 400, "unknown_field"},
+		{"missing topic", f.keys["alice"], "application/json", `{"source_text": "text"}`, 422, "invalid_request"},
+		{"topic too short", f.keys["alice"], "application/json", `{"topic": "  a\u0000 "}`, 422, "invalid_request"},
+		{"unknown format", f.keys["alice"], "application/json", `{"topic": "Tides", "formats": ["poem"]}`, 422, "invalid_request"},
+		{"source too long", f.keys["alice"], "application/json", `{"topic": "Tides", "source_text": "` + long + `"}`, 422, "invalid_request"},
+		{"bad level", f.keys["alice"], "application/json", `{"topic": "Tides", "level": "expert"}`, 422, "invalid_request"},
+		{"bad language", f.keys["alice"], "application/json", `{"topic": "Tides", "language": "not a tag!"}`, 422, "invalid_request"},
+		{"one speaker", f.keys["alice"], "application/json", `{"topic": "Tides", "podcast": {"speakers": [{"name": "A", "role": "host"}]}}`, 422, "invalid_request"},
+		{"body over the limit", f.keys["alice"], "application/json", `{"topic": "` + strings.Repeat("b", maxBody) + `"}`, 413, "body_too_large"},
+		{"wrong content type", f.keys["alice"], "text/plain", `{"topic": "Tides"}`, 415, "unsupported_media_type"},
+		{"no content type", f.keys["alice"], "", `{"topic": "Tides"}`, 415, "unsupported_media_type"},
+		{"no API key", "", "application/json", `{"topic": "Tides"}`, 401, "unauthenticated"},
+		{"wrong API key", auth.KeyPrefix + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "application/json", `{"topic": "Tides"}`, 401, "invalid_credentials"},
+		{"not an API key", "hunter2", "application/json", `{"topic": "Tides"}`, 401, "invalid_credentials"},
+	}
+	for _, c := range cases {
+		r := f.do(http.MethodPost, "/v1/jobs", c.key, c.contentType, strings.NewReader(c.body))
+		t.Run(c.name, func(t *testing.T) { assertProblem(t, r, c.status, c.code) })
+	}
+	assert.Zero(t, f.jobCount(), "no job was created")
+	assert.Empty(t, f.pub.msgs, "nothing was published")
+
+	// Field errors name every problem at once.
+	r := f.post("alice", `{"topic": "x", "level": "guru", "formats": ["image", "essay"]}`)
+	fields := map[string]string{}
+	for _, e := range r.json(t)["errors"].([]any) {
+		m := e.(map[string]any)
+		fields[m["field"].(string)] = m["code"].(string)
+	}
+	assert.Equal(t, map[string]string{"topic": "too_short", "level": "invalid_value", "formats[1]": "unknown_format"}, fields)
+}
+
+func TestRevokedKeyIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	plain, k, err := auth.NewKey("dave", "soon revoked", time.Now())
+	require.NoError(t, err)
+	k.RevokedAt = time.Now()
+	require.NoError(t, f.store.CreateKey(context.Background(), k))
+	r := f.do(http.MethodGet, "/v1/jobs", plain, "", nil)
+	assertProblem(t, r, http.StatusUnauthorized, "invalid_credentials")
+	assert.Contains(t, r.header.Get("WWW-Authenticate"), "Bearer")
+}
+
+func TestListIsNewestFirstWithPages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var ids []string
+	for i := range 5 {
+		r := f.post("alice", fmt.Sprintf(`{"topic": "Topic number %d"}`, i))
+		require.Equal(t, http.StatusAccepted, r.status)
+		ids = append([]string{r.json(t)["id"].(string)}, ids...)
+	}
+	f.post("bob", `{"topic": "Not alice's"}`)
+
+	var got []string
+	path := "/v1/jobs?page_size=2"
+	pages := 0
+	for path != "" {
+		r := f.do(http.MethodGet, path, f.keys["alice"], "", nil)
+		require.Equal(t, http.StatusOK, r.status, string(r.body))
+		var page api.JobList
+		require.NoError(t, json.Unmarshal(r.body, &page))
+		for _, j := range page.Jobs {
+			got = append(got, j.ID)
+		}
+		pages++
+		path = ""
+		if page.NextPageToken != "" {
+			path = "/v1/jobs?page_size=2&page_token=" + url.QueryEscape(page.NextPageToken)
+		}
+	}
+	assert.Equal(t, ids, got, "every job once, newest first")
+	assert.Equal(t, 3, pages)
+
+	assertProblem(t, f.do(http.MethodGet, "/v1/jobs?page_token=garbage", f.keys["alice"], "", nil), 400, "invalid_page_token")
+	assertProblem(t, f.do(http.MethodGet, "/v1/jobs?page_size=0", f.keys["alice"], "", nil), 400, "invalid_page_size")
+	assertProblem(t, f.do(http.MethodGet, "/v1/jobs?page_size=101", f.keys["alice"], "", nil), 400, "invalid_page_size")
+}
+
+func TestArtifactRedirectsToAShortLivedSignedURL(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.post("alice", `{"topic": "Glaciers", "formats": ["faqs"]}`).json(t)["id"].(string)
+	ctx := context.Background()
+	path := pipeline.ArtifactPath(id, content.FormatOutline, "outline.json")
+	obj, err := f.bucket.Create(ctx, path, []byte(`{}`), "application/json")
+	require.NoError(t, err)
+	require.NoError(t, f.store.Transact(ctx, id, func(ctx context.Context, tx pipeline.Tx) error {
+		steps, err := tx.Steps(content.FormatOutline)
+		if err != nil {
+			return err
+		}
+		s := steps[content.FormatOutline]
+		s.Status = pipeline.StepSucceeded
+		s.Artifacts = []pipeline.Artifact{{Name: "outline.json", Path: obj.Path, ContentType: obj.ContentType, Size: obj.Size}}
+		tx.SaveStep(s)
+		return nil
+	}))
+
+	r := f.do(http.MethodGet, "/v1/jobs/"+id+"/artifacts/outline.json", f.keys["alice"], "", nil)
+	require.Equal(t, http.StatusFound, r.status, string(r.body))
+	u, err := url.Parse(r.header.Get("Location"))
+	require.NoError(t, err)
+	assert.Contains(t, u.Path, "/artifacts/"+path)
+	q := u.Query()
+	assert.Equal(t, "GOOG4-RSA-SHA256", q.Get("X-Goog-Algorithm"))
+	assert.Equal(t, "600", q.Get("X-Goog-Expires"), "valid for 10 minutes")
+	assert.Contains(t, q.Get("response-content-disposition"), "attachment")
+	assert.NotEmpty(t, q.Get("X-Goog-Signature"))
+
+	d := f.do(http.MethodGet, "/v1/jobs/"+id, f.keys["alice"], "", nil).json(t)
+	arts := d["artifacts"].([]any)
+	require.Len(t, arts, 1)
+	assert.Equal(t, f.srv.URL+"/v1/jobs/"+id+"/artifacts/outline.json", arts[0].(map[string]any)["url"])
+
+	assertProblem(t, f.do(http.MethodGet, "/v1/jobs/"+id+"/artifacts/nope.png", f.keys["alice"], "", nil), 404, "artifact_not_found")
+}
+
+func TestRoutingErrorsAreProblems(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	assertProblem(t, f.do(http.MethodGet, "/nowhere", "", "", nil), 404, "not_found")
+	r := f.do(http.MethodDelete, "/v1/jobs", f.keys["alice"], "", nil)
+	assertProblem(t, r, 405, "method_not_allowed")
+	assert.Equal(t, "GET, POST", r.header.Get("Allow"))
+	h := f.do(http.MethodGet, "/healthz", "", "", nil)
+	assert.Equal(t, http.StatusOK, h.status)
+	for _, resp := range []response{r, h} {
+		assert.Equal(t, "nosniff", resp.header.Get("X-Content-Type-Options"))
+		assert.Equal(t, "no-store", resp.header.Get("Cache-Control"))
+		assert.Equal(t, "DENY", resp.header.Get("X-Frame-Options"))
+	}
+}

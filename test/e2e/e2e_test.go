@@ -1,0 +1,258 @@
+// Package e2e runs the whole factory as `make run` does, one process per
+// function behind real Pub/Sub push, and checks what comes out.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/functions/intake"
+	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/devstack"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/store"
+	"contentfactory.dev/factory/test/e2e/stacktest"
+)
+
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+func TestWholePipeline(t *testing.T) {
+	s := stacktest.Start(t, devstack.Options{})
+	ctx := context.Background()
+
+	// One job over HTTPS with a one-page source, one shorter job, and one
+	// request from another system on content-requests.
+	long := stacktest.Fixture(t, "photosynthesis.json")
+	short := map[string]any{
+		"topic":       "Why the sky is blue",
+		"source_text": "Sunlight is scattered by the molecules of the air. Blue light is scattered more than red light because it has a shorter wavelength. This effect is called Rayleigh scattering.",
+		"podcast":     map[string]any{"target_minutes": 1},
+	}
+	started := time.Now()
+	longID := s.Submit(t, long)
+	shortID := s.Submit(t, short)
+	_, err := s.Stack.Publish(ctx, queue.TopicRequests, stacktest.JSON(t, map[string]any{"topic": "Volcanoes of Iceland", "formats": []string{"faqs", "image"}}),
+		map[string]string{"owner": devstack.DevOwner, "request_id": "e2e-request-1"})
+	require.NoError(t, err)
+	intakeID := intake.JobID(devstack.DevOwner, "e2e-request-1")
+
+	jobs := map[string]*stacktest.Job{}
+	for _, id := range []string{longID, shortID, intakeID} {
+		jobs[id] = s.Wait(t, id, 3*time.Minute)
+	}
+	t.Logf("three jobs ended in %s", time.Since(started).Round(time.Millisecond))
+
+	for id, j := range jobs {
+		assert.Equal(t, "succeeded", j.Status, "job %s: %s", id, j.Describe())
+		assert.Equal(t, 1.0, j.Progress)
+		for _, st := range j.Steps {
+			assert.Equal(t, "succeeded", st.Status, "job %s step %s", id, st.Name)
+		}
+		stored, err := store.New(s.Stack.Firestore).Job(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, pipeline.JobSucceeded, stored.Status, "the job document")
+		assert.Equal(t, 1.0, stored.Progress, "the job document")
+		assert.Equal(t, devstack.DevOwner, stored.Owner)
+	}
+	assert.Len(t, jobs[longID].Steps, 11, "all eleven steps")
+	assert.Equal(t, "api", mustJob(t, s, longID).Origin)
+	assert.Equal(t, "pubsub", mustJob(t, s, intakeID).Origin)
+	assert.Equal(t, []string{"outline", "faqs", "image", "package"}, jobs[intakeID].StepNames())
+
+	longAudio := checkArtifacts(t, s, longID)
+	shortAudio := checkArtifacts(t, s, shortID)
+	checkArtifacts(t, s, intakeID)
+	assert.Greater(t, longAudio.words, shortAudio.words, "the longer source makes a longer script")
+	assert.Greater(t, longAudio.duration, shortAudio.duration, "and longer audio")
+	t.Logf("audio: %d words → %s; %d words → %s", longAudio.words, longAudio.duration, shortAudio.words, shortAudio.duration)
+
+	t.Run("artifact links download through signed URLs", func(t *testing.T) {
+		j := jobs[shortID]
+		for _, a := range j.Artifacts {
+			got := s.Download(t, a.URL)
+			want := s.Object(t, shortID, a.Step, a.Name)
+			assert.Equal(t, want, got, a.Name)
+		}
+	})
+
+	t.Run("redelivering a finished step's message changes nothing", func(t *testing.T) {
+		before := snapshot(t, s, longID)
+		for _, step := range []string{"outline", "faqs", "image", "audio", "package"} {
+			kind := content.MustLookup(content.Format(step)).Kind
+			env := queue.Envelope{V: queue.Version, JobID: longID, Step: step}
+			_, err := s.Stack.Publish(ctx, queue.TopicFor(kind), env.Encode(), nil)
+			require.NoError(t, err)
+		}
+		s.WaitLogged(t, "GenerateText", "step already ended", 2, 30*time.Second)
+		s.WaitLogged(t, "AssembleJob", "step already ended", 1, 30*time.Second)
+		assert.Equal(t, before, snapshot(t, s, longID))
+	})
+
+	t.Run("a duplicate request from another system makes no second job", func(t *testing.T) {
+		_, err := s.Stack.Publish(ctx, queue.TopicRequests, stacktest.JSON(t, map[string]any{"topic": "Volcanoes of Iceland", "formats": []string{"faqs", "image"}}),
+			map[string]string{"owner": devstack.DevOwner, "request_id": "e2e-request-1"})
+		require.NoError(t, err)
+		s.WaitLogged(t, "Intake", "request already has its job", 1, 30*time.Second)
+	})
+
+	t.Run("an invalid request from another system is recorded and acknowledged", func(t *testing.T) {
+		id, err := s.Stack.Publish(ctx, queue.TopicRequests, []byte(`{"topic": "no", "formats": ["essay"]}`), nil)
+		require.NoError(t, err)
+		var rej *store.Rejection
+		require.Eventually(t, func() bool {
+			rej, err = store.New(s.Stack.Firestore).Rejection(ctx, id)
+			return err == nil
+		}, 30*time.Second, 200*time.Millisecond)
+		assert.Equal(t, "invalid_request", rej.Code)
+		assert.Contains(t, rej.Reason, "topic")
+		assert.Len(t, rej.Errors, 2)
+		time.Sleep(3 * time.Second) // a nack would be redelivered within about a second
+		assert.Equal(t, 1, s.CountLogged(t, "Intake", "content request rejected"), "delivered once: acknowledged")
+	})
+}
+
+func mustJob(t *testing.T, s *stacktest.Stack, id string) *pipeline.Job {
+	t.Helper()
+	j, err := store.New(s.Stack.Firestore).Job(context.Background(), id)
+	require.NoError(t, err)
+	return j
+}
+
+type audioFacts struct {
+	words    int
+	duration time.Duration
+}
+
+// checkArtifacts checks that every artifact of a job is stored with the
+// right content type and is valid, and returns facts about its audio.
+func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
+	t.Helper()
+	ctx := context.Background()
+	st := store.New(s.Stack.Firestore)
+	req, err := st.Request(ctx, id)
+	require.NoError(t, err)
+	steps, err := st.Steps(ctx, id)
+	require.NoError(t, err)
+	var outline *content.Outline
+	var facts audioFacts
+	for _, step := range steps {
+		require.NotEmpty(t, step.Artifacts, step.Name)
+		for _, a := range step.Artifacts {
+			data := s.Object(t, id, string(step.Name), a.Name)
+			obj := s.Stack.Storage
+			o, err := obj.GetObject(s.Stack.Bucket, a.Path)
+			require.NoError(t, err)
+			assert.Equal(t, a.ContentType, o.ContentType, a.Name)
+			assert.Equal(t, int64(len(data)), a.Size, a.Name)
+			switch {
+			case a.Name == pipeline.DocName(step.Name) && step.Kind == content.KindText:
+				assert.Equal(t, "application/json", a.ContentType)
+				doc, err := content.ValidateText(step.Name, data, content.Expect{Request: req, Outline: outline})
+				require.NoError(t, err, "%s passes its validator", step.Name)
+				switch d := doc.(type) {
+				case *content.Outline:
+					outline = d
+				case *content.PodcastScript:
+					facts.words = d.Words()
+				}
+			case strings.HasSuffix(a.Name, ".png"):
+				assert.Equal(t, "image/png", a.ContentType)
+				img, err := png.Decode(bytes.NewReader(data))
+				require.NoError(t, err, "the cover decodes")
+				assert.Equal(t, 1280, img.Bounds().Dx())
+			case strings.HasSuffix(a.Name, ".wav"):
+				assert.Equal(t, "audio/wav", a.ContentType)
+				facts.duration, err = offline.WAVDuration(data)
+				require.NoError(t, err, "the audio decodes")
+				assert.Greater(t, facts.duration, 5*time.Second)
+			case strings.HasSuffix(a.Name, ".vtt"):
+				assert.True(t, strings.HasPrefix(string(data), "WEBVTT\n"))
+			case a.Name == pipeline.ManifestName:
+				var m pipeline.Manifest
+				require.NoError(t, json.Unmarshal(data, &m))
+				assert.Equal(t, id, m.JobID)
+				assert.Len(t, m.Steps, len(steps)-1)
+			case a.Name == pipeline.BundleMarkdown:
+				assert.True(t, strings.HasPrefix(string(data), "# "+outline.Title), "the bundle is titled")
+				for _, f := range req.Formats {
+					if content.MustLookup(f).Kind == content.KindText {
+						assert.Contains(t, string(data), "## "+content.MustLookup(f).Title)
+					}
+				}
+			default:
+				assert.True(t, json.Valid(data), "%s is JSON", a.Name)
+			}
+		}
+	}
+	return facts
+}
+
+// snapshot is what must not change when a finished step is redelivered:
+// every step document and every object generation.
+func snapshot(t *testing.T, s *stacktest.Stack, id string) string {
+	t.Helper()
+	steps, err := store.New(s.Stack.Firestore).Steps(context.Background(), id)
+	require.NoError(t, err)
+	var b strings.Builder
+	for _, st := range steps {
+		j, _ := json.Marshal(st)
+		b.Write(j)
+		for _, a := range st.Artifacts {
+			o, err := s.Stack.Storage.GetObject(s.Stack.Bucket, a.Path)
+			require.NoError(t, err)
+			fmt.Fprintf(&b, "\n%s gen %d", a.Path, o.Generation)
+		}
+	}
+	return b.String()
+}
+
+func TestCommandLineClient(t *testing.T) {
+	s := stacktest.Start(t, devstack.Options{})
+	dir := t.TempDir()
+	src := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(src, []byte("Glaciers are rivers of ice. A glacier forms where snow accumulates faster than it melts. Moraines are ridges of debris left by glaciers."), 0o644))
+	run := func(args ...string) string {
+		t.Helper()
+		args = append(args, "--api", s.Stack.APIURL, "--key", s.Stack.DevKey)
+		cmd := exec.Command(stacktest.Binary(), args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		return string(out)
+	}
+	out := run("submit", "--topic", "Glaciers", "--source", src, "--formats", "faqs,flashcards", "--watch")
+	assert.Contains(t, out, "succeeded")
+	var id string
+	_, err := fmt.Sscanf(out, "job %s", &id)
+	require.NoError(t, err)
+
+	out = run("status", id)
+	assert.Contains(t, out, "succeeded, 100%")
+	out = run("fetch", id, "--out", "got")
+	for _, name := range []string{"outline.json", "faqs.json", "flashcards.json", "manifest.json", "bundle.md"} {
+		b, err := os.ReadFile(filepath.Join(dir, "got", name))
+		require.NoError(t, err, name)
+		assert.NotEmpty(t, b)
+	}
+	assert.Contains(t, run("status"), id, "the list shows the job")
+
+	key := exec.Command(stacktest.Binary(), "keys", "create", "--owner", "eve")
+	key.Env = append(os.Environ(), "FIRESTORE_EMULATOR_HOST="+s.Stack.FirestoreHost, "GOOGLE_CLOUD_PROJECT="+s.Stack.Project)
+	kout, err := key.CombinedOutput()
+	require.NoError(t, err, string(kout))
+	assert.Contains(t, string(kout), "cfk_")
+}

@@ -1,0 +1,276 @@
+// Package stacktest starts the local stack for tests and talks to it as a
+// client would: submit jobs over HTTP, wait for them, download artifacts,
+// read the functions' logs.
+package stacktest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/devstack"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/testenv"
+)
+
+var binary string
+
+// Main builds the factory binary (unless FACTORY_BIN names one), makes
+// sure the emulators run, and runs the tests.
+func Main(m *testing.M) {
+	binary = os.Getenv("FACTORY_BIN")
+	if binary == "" {
+		dir, err := os.MkdirTemp("", "factory-bin-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		binary = filepath.Join(dir, "factory")
+		cmd := exec.Command("go", "build", "-o", binary, "./cmd/factory")
+		cmd.Dir = root()
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build factory:", err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(dir)
+	}
+	testenv.Main(m)
+}
+
+// Binary returns the path of the factory binary under test.
+func Binary() string { return binary }
+
+func root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+}
+
+// Stack is a running local stack and an HTTP client of its API.
+type Stack struct {
+	Stack *devstack.Stack
+	http  *http.Client
+}
+
+// Start starts a stack for the test (reusing the run's emulators, with a
+// project of its own) and stops it when the test ends. On failure the
+// functions' logs are kept and their folder is logged.
+func Start(t *testing.T, opts devstack.Options) *Stack {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts the whole stack; run without -short")
+	}
+	opts.Binary = binary
+	opts.Project = testenv.Project(t)
+	opts.FirestoreHost = os.Getenv("FIRESTORE_EMULATOR_HOST")
+	opts.PubSubHost = os.Getenv("PUBSUB_EMULATOR_HOST")
+	if opts.Dir == "" {
+		dir, err := os.MkdirTemp("", "factory-stack-")
+		require.NoError(t, err)
+		opts.Dir = dir
+	}
+	s, err := devstack.Start(context.Background(), opts)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("function logs kept in %s", filepath.Join(opts.Dir, "logs"))
+		} else {
+			os.RemoveAll(opts.Dir)
+		}
+	})
+	return &Stack{Stack: s, http: &http.Client{
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// Fixture reads a request document from test/fixtures.
+func Fixture(t *testing.T, name string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root(), "test", "fixtures", name))
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	return m
+}
+
+// JSON encodes v.
+func JSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
+
+// Do sends an API request with the development key.
+func (s *Stack) Do(t *testing.T, method, path string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.Stack.APIURL+path, rd)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+s.Stack.DevKey)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := s.http.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, b
+}
+
+// Submit posts a request and returns the job id.
+func (s *Stack) Submit(t *testing.T, req map[string]any) string {
+	t.Helper()
+	resp, body := s.Do(t, http.MethodPost, "/v1/jobs", JSON(t, req))
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, string(body))
+	var j Job
+	require.NoError(t, json.Unmarshal(body, &j))
+	return j.ID
+}
+
+// Job is a job as the API shows it.
+type Job struct {
+	ID       string  `json:"id"`
+	Status   string  `json:"status"`
+	Progress float64 `json:"progress"`
+	Steps    []struct {
+		Name    string              `json:"name"`
+		Status  string              `json:"status"`
+		Attempt int                 `json:"attempt"`
+		Error   *pipeline.StepError `json:"error"`
+	} `json:"steps"`
+	Artifacts []struct {
+		Name        string `json:"name"`
+		Step        string `json:"step"`
+		ContentType string `json:"content_type"`
+		Size        int64  `json:"size"`
+		URL         string `json:"url"`
+	} `json:"artifacts"`
+}
+
+// StepNames lists the job's steps.
+func (j *Job) StepNames() []string {
+	var out []string
+	for _, s := range j.Steps {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// Describe summarizes the steps, for failure messages.
+func (j *Job) Describe() string {
+	var parts []string
+	for _, s := range j.Steps {
+		p := s.Name + "=" + s.Status
+		if s.Error != nil {
+			p += "(" + s.Error.Code + ": " + s.Error.Message + ")"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Get reads a job over the API.
+func (s *Stack) Get(t *testing.T, id string) *Job {
+	t.Helper()
+	resp, body := s.Do(t, http.MethodGet, "/v1/jobs/"+id, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var j Job
+	require.NoError(t, json.Unmarshal(body, &j))
+	return &j
+}
+
+// Wait polls a job until it ends and returns it; it fails the test after
+// limit.
+func (s *Stack) Wait(t *testing.T, id string, limit time.Duration) *Job {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		j := s.Get(t, id)
+		switch j.Status {
+		case "succeeded", "partial", "failed", "cancelled":
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s did not end within %s: %s; %s", id, limit, j.Status, j.Describe())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Download follows an artifact link to its signed URL and returns the
+// bytes.
+func (s *Stack) Download(t *testing.T, link string) []byte {
+	t.Helper()
+	resp, body := s.Do(t, http.MethodGet, strings.TrimPrefix(link, s.Stack.APIURL), nil)
+	require.Equal(t, http.StatusFound, resp.StatusCode, string(body))
+	r, err := http.Get(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	defer r.Body.Close()
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	b, err := io.ReadAll(r.Body)
+	require.NoError(t, err)
+	return b
+}
+
+// Object reads an artifact straight from the bucket.
+func (s *Stack) Object(t *testing.T, jobID, step, name string) []byte {
+	t.Helper()
+	o, err := s.Stack.Storage.GetObject(s.Stack.Bucket, "jobs/"+jobID+"/"+step+"/"+name)
+	require.NoError(t, err)
+	return o.Content
+}
+
+// CountLogged counts the log lines of a function whose message contains
+// text.
+func (s *Stack) CountLogged(t *testing.T, function, text string) int {
+	t.Helper()
+	f, err := os.Open(filepath.Join(s.Stack.Dir, "logs", function+".log"))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		var line struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && strings.Contains(line.Message, text) {
+			n++
+		}
+	}
+	return n
+}
+
+// WaitLogged waits until a function has logged text at least n times.
+func (s *Stack) WaitLogged(t *testing.T, function, text string, n int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for s.CountLogged(t, function, text) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s logged %q %d times within %s, want %d", function, text, s.CountLogged(t, function, text), limit, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
