@@ -27,7 +27,7 @@ func runSubmit(ctx context.Context, args []string) error {
 	level := fs.String("level", "", "beginner, intermediate or advanced")
 	language := fs.String("language", "", "BCP 47 language tag (default en-US)")
 	minutes := fs.Int("minutes", 0, "podcast length in minutes (1-30)")
-	watch := fs.Bool("watch", false, "follow the job until it ends")
+	follow := fs.Bool("watch", false, "follow the job until it ends")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func runSubmit(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("job %s %s\n", j.ID, j.Status)
-	if *watch {
+	if *follow {
 		return watch(ctx, c, j.ID)
 	}
 	return nil

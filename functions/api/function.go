@@ -9,7 +9,6 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"contentfactory.dev/factory/shared/auth"
-	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/setup"
 )
 
@@ -22,8 +21,7 @@ func init() {
 
 func build(_ context.Context, env *setup.Env) (http.Handler, error) {
 	cfg := env.Config
-	jobs := pipeline.NewJobs(env.Store, env.Publisher, cfg.Region, cfg.Retention)
-	return New(jobs, env.Store, env.Bucket, auth.NewAuthenticator(env.Store), Options{
+	return New(env.Jobs(), env.Store, env.Bucket, auth.NewAuthenticator(env.Store), Options{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		PublicURL:    cfg.PublicURL,
 		URLTTL:       cfg.URLTTL,

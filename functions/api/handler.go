@@ -18,9 +18,12 @@ import (
 	"contentfactory.dev/factory/shared/pipeline"
 )
 
-// Submitter creates jobs.
-type Submitter interface {
+// Jobs creates, cancels and erases jobs.
+type Jobs interface {
 	Submit(ctx context.Context, owner string, req content.Request, origin string) (*pipeline.Job, error)
+	SubmitOnce(ctx context.Context, id, owner string, req content.Request, origin string) (*pipeline.Job, bool, error)
+	Cancel(ctx context.Context, id string) (*pipeline.Job, error)
+	Erase(ctx context.Context, id string) error
 }
 
 // Reader reads jobs.
@@ -51,7 +54,7 @@ type Options struct {
 
 // Handler serves the REST API.
 type Handler struct {
-	jobs   Submitter
+	jobs   Jobs
 	reader Reader
 	signer Signer
 	authn  Authenticator
@@ -61,7 +64,7 @@ type Handler struct {
 
 // New returns the API's handler, with every route, and the middleware
 // every response goes through.
-func New(jobs Submitter, reader Reader, signer Signer, authn Authenticator, opts Options) http.Handler {
+func New(jobs Jobs, reader Reader, signer Signer, authn Authenticator, opts Options) http.Handler {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
@@ -70,9 +73,11 @@ func New(jobs Submitter, reader Reader, signer Signer, authn Authenticator, opts
 	h.mux.HandleFunc("POST /v1/jobs", h.authed(h.submit))
 	h.mux.HandleFunc("GET /v1/jobs", h.authed(h.list))
 	h.mux.HandleFunc("GET /v1/jobs/{id}", h.authed(h.get))
+	h.mux.HandleFunc("DELETE /v1/jobs/{id}", h.authed(h.erase))
+	h.mux.HandleFunc("POST /v1/jobs/{id}", h.authed(h.action))
 	h.mux.HandleFunc("GET /v1/jobs/{id}/artifacts/{name}", h.authed(h.artifact))
 	h.mux.HandleFunc("/v1/jobs", notAllowed("GET, POST"))
-	h.mux.HandleFunc("/v1/jobs/{id}", notAllowed("GET"))
+	h.mux.HandleFunc("/v1/jobs/{id}", notAllowed("GET, DELETE"))
 	h.mux.HandleFunc("/v1/jobs/{id}/artifacts/{name}", notAllowed("GET"))
 	h.mux.HandleFunc("/healthz", notAllowed("GET"))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -124,19 +129,97 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if !ok {
 		return
 	}
+	key := r.Header.Get(IdempotencyKeyHeader)
+	if key != "" && !validKey(key) {
+		httpx.Error(w, r, http.StatusBadRequest, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters.")
+		return
+	}
 	req, err := content.ParseRequest(body)
 	if err != nil {
 		requestProblem(w, r, err)
 		return
 	}
-	job, err := h.jobs.Submit(r.Context(), p.Owner, req, "api")
-	if err != nil {
+	var job *pipeline.Job
+	created := true
+	if key == "" {
+		job, err = h.jobs.Submit(r.Context(), p.Owner, req, "api")
+	} else {
+		job, created, err = h.jobs.SubmitOnce(r.Context(), pipeline.KeyedID("api", p.Owner, key), p.Owner, req, "api")
+	}
+	switch {
+	case errors.Is(err, pipeline.ErrMismatch):
+		httpx.Error(w, r, http.StatusConflict, "idempotency_key_reused",
+			"This Idempotency-Key was used with a different request; use a new key for a new request.")
+		return
+	case err != nil:
 		httpx.Internal(w, r, err)
 		return
 	}
+	if !created {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
 	base := h.base(r)
 	w.Header().Set("Location", base+jobPath(job.ID))
-	httpx.JSON(w, http.StatusAccepted, h.summary(base, job))
+	httpx.JSON(w, http.StatusAccepted, h.accepted(base, job))
+}
+
+// IdempotencyKeyHeader makes a submission safe to retry: the same key and
+// body give the same job and response; the same key with another body is
+// refused.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+func validKey(k string) bool {
+	if len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// action serves POST /v1/jobs/{id}:cancel.
+func (h *Handler) action(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	id, verb, ok := strings.Cut(r.PathValue("id"), ":")
+	if !ok || verb != "cancel" {
+		w.Header().Set("Allow", "GET, DELETE")
+		httpx.Error(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "POST is for /v1/jobs and /v1/jobs/{id}:cancel.")
+		return
+	}
+	r.SetPathValue("id", id)
+	if _, ok := h.ownJob(w, r, p); !ok {
+		return
+	}
+	job, err := h.jobs.Cancel(r.Context(), id)
+	switch {
+	case errors.Is(err, pipeline.ErrEnded):
+		httpx.Error(w, r, http.StatusConflict, "job_already_ended", "Job "+id+" has already ended ("+string(job.Status)+").")
+		return
+	case errors.Is(err, pipeline.ErrNotFound):
+		httpx.Error(w, r, http.StatusNotFound, "job_not_found", "There is no job "+strconv.Quote(id)+".")
+		return
+	case err != nil:
+		httpx.Internal(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, h.summary(h.base(r), job))
+}
+
+// erase serves DELETE /v1/jobs/{id}: the job, its steps, its request and
+// every artifact are deleted.
+func (h *Handler) erase(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	job, ok := h.ownJob(w, r, p)
+	if !ok {
+		return
+	}
+	err := h.jobs.Erase(r.Context(), job.ID)
+	if err != nil && !errors.Is(err, pipeline.ErrNotFound) {
+		httpx.Internal(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // requestProblem answers a request that did not parse or validate.

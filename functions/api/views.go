@@ -74,6 +74,15 @@ func (h *Handler) summary(base string, j *pipeline.Job) JobSummary {
 	}
 }
 
+// accepted is the answer to a submission: the job as it was created, so
+// a replayed submission answers exactly what the first one did.
+func (h *Handler) accepted(base string, j *pipeline.Job) JobSummary {
+	v := h.summary(base, j)
+	v.Status = pipeline.JobQueued
+	v.FinishedAt = time.Time{}
+	return v
+}
+
 func (h *Handler) detail(base string, j *pipeline.Job, steps []*pipeline.Step) JobDetail {
 	d := JobDetail{
 		JobSummary: h.summary(base, j),

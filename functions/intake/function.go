@@ -8,7 +8,6 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/setup"
 )
 
@@ -20,6 +19,5 @@ func init() {
 }
 
 func build(_ context.Context, env *setup.Env) (*Handler, error) {
-	jobs := pipeline.NewJobs(env.Store, env.Publisher, env.Config.Region, env.Config.Retention)
-	return New(jobs, env.Store, env.Config.Retention), nil
+	return New(env.Jobs(), env.Store, env.Config.Retention), nil
 }

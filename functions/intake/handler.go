@@ -2,8 +2,6 @@ package intake
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,9 +31,9 @@ const (
 // DefaultOwner owns jobs whose message names no owner.
 const DefaultOwner = "intake"
 
-// Submitter creates jobs with a chosen id.
+// Submitter creates a job of a chosen id unless it exists.
 type Submitter interface {
-	SubmitWithID(ctx context.Context, id, owner string, req content.Request, origin string) (*pipeline.Job, error)
+	SubmitOnce(ctx context.Context, id, owner string, req content.Request, origin string) (*pipeline.Job, bool, error)
 }
 
 // Recorder keeps the messages that were rejected.
@@ -61,8 +59,7 @@ func New(jobs Submitter, rejects Recorder, retention time.Duration) *Handler {
 // of its owner and request id, so a redelivered or republished message
 // finds its job instead of making another.
 func JobID(owner, requestID string) string {
-	sum := sha256.Sum256([]byte("content-requests\x00" + owner + "\x00" + requestID))
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
+	return pipeline.KeyedID(queue.TopicRequests, owner, requestID)
 }
 
 // HandleEvent handles one content request. Invalid requests are recorded
@@ -97,8 +94,11 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 		return h.reject(ctx, msg, "invalid_request", err.Error(), nil)
 	}
 	id := JobID(owner, requestID)
-	job, err := h.jobs.SubmitWithID(ctx, id, owner, req, "pubsub")
-	if errors.Is(err, pipeline.ErrExists) {
+	job, created, err := h.jobs.SubmitOnce(ctx, id, owner, req, "pubsub")
+	if errors.Is(err, pipeline.ErrMismatch) {
+		return h.reject(ctx, msg, "request_id_reused", fmt.Sprintf("request_id %q was used before with a different request (job %s)", requestID, id), nil)
+	}
+	if err == nil && !created {
 		logging.From(ctx).InfoContext(ctx, "request already has its job", "job_id", id)
 		return nil
 	}

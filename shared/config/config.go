@@ -33,6 +33,11 @@ type Config struct {
 	PublicURL string `env:"FACTORY_PUBLIC_URL"`
 	// Retention is how long jobs and artifacts are kept.
 	Retention time.Duration `env:"FACTORY_RETENTION, default=720h"`
+	// JobDeadline is how long a job may run before the sweep ends it.
+	JobDeadline time.Duration `env:"FACTORY_JOB_DEADLINE, default=2h"`
+	// SweepStale is how long a step may sit queued, or a job's event
+	// unpublished, before the sweep publishes it again.
+	SweepStale time.Duration `env:"FACTORY_SWEEP_STALE, default=10m"`
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64 `env:"FACTORY_MAX_BODY_BYTES, default=1048576"`
 	// URLTTL is how long a download link is valid (at most 15 minutes).
@@ -80,8 +85,14 @@ func (c *Config) Validate() error {
 	if c.AI != "offline" && c.AI != "vertex" {
 		errs = append(errs, fmt.Errorf("FACTORY_AI must be offline or vertex, not %q", c.AI))
 	}
-	if c.Retention < time.Hour {
-		errs = append(errs, errors.New("FACTORY_RETENTION must be at least 1h"))
+	if c.Retention < 24*time.Hour {
+		errs = append(errs, errors.New("FACTORY_RETENTION must be at least 24h (idempotency keys live as long as their jobs)"))
+	}
+	if c.JobDeadline < time.Minute {
+		errs = append(errs, errors.New("FACTORY_JOB_DEADLINE must be at least 1m"))
+	}
+	if c.SweepStale < time.Second {
+		errs = append(errs, errors.New("FACTORY_SWEEP_STALE must be at least 1s"))
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 32<<20 {
 		errs = append(errs, errors.New("FACTORY_MAX_BODY_BYTES must be between 1024 and 33554432"))

@@ -65,8 +65,13 @@ type Job struct {
 	UpdatedAt   time.Time `firestore:"updated_at" json:"updated_at"`
 	StartedAt   time.Time `firestore:"started_at,omitempty" json:"started_at,omitzero"`
 	FinishedAt  time.Time `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
+	// Deadline is when the sweep gives up on a job that has not ended.
+	Deadline time.Time `firestore:"deadline" json:"-"`
 	// ExpireAt is when the job and its artifacts may be deleted.
 	ExpireAt time.Time `firestore:"expire_at" json:"expire_at"`
+	// EventPending is set by the transaction that ends the job and cleared
+	// once its event is published; the sweep publishes what a crash left.
+	EventPending bool `firestore:"event_pending" json:"-"`
 }
 
 // Step is the record of one step of a job.

@@ -28,6 +28,9 @@ type Store interface {
 	Job(ctx context.Context, id string) (*Job, error)
 	Steps(ctx context.Context, jobID string) ([]*Step, error)
 	Request(ctx context.Context, jobID string) (*content.Request, error)
+	// EraseJob deletes a job's documents and records the erasure; it fails
+	// with ErrNotFound when there is no such job.
+	EraseJob(ctx context.Context, id string) error
 	// Transact runs fn in a transaction over one job. fn may run more than
 	// once (on contention) and must start from what it reads each time.
 	// Writes are applied when fn returns nil and discarded otherwise.
@@ -51,6 +54,17 @@ type Blobs interface {
 	Create(ctx context.Context, path string, data []byte, contentType string) (blob.Object, error)
 	// Read returns an object's bytes; blob.ErrNotFound when there is none.
 	Read(ctx context.Context, path string) ([]byte, error)
+	// DeletePrefix deletes every object under a prefix.
+	DeletePrefix(ctx context.Context, prefix string) (int, error)
+}
+
+// Ports are what the pipeline works through.
+type Ports struct {
+	Store     Store
+	Blobs     Blobs
+	Publisher Publisher
+	// Events publishes job events; nil publishes none.
+	Events Events
 }
 
 // Publisher publishes step messages to the worker of their kind.

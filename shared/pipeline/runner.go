@@ -50,16 +50,17 @@ type RunnerConfig struct {
 
 // Runner runs steps: claim, execute, store, complete, fan out.
 type Runner struct {
-	store Store
-	blobs Blobs
-	pub   Publisher
-	exec  Executor
-	cfg   RunnerConfig
-	now   func() time.Time
+	store  Store
+	blobs  Blobs
+	pub    Publisher
+	events Events
+	exec   Executor
+	cfg    RunnerConfig
+	now    func() time.Time
 }
 
 // NewRunner returns a runner for one kind of step.
-func NewRunner(store Store, blobs Blobs, pub Publisher, exec Executor, cfg RunnerConfig) *Runner {
+func NewRunner(p Ports, exec Executor, cfg RunnerConfig) *Runner {
 	if cfg.Lease <= 0 {
 		cfg.Lease = 6 * time.Minute
 	}
@@ -72,7 +73,7 @@ func NewRunner(store Store, blobs Blobs, pub Publisher, exec Executor, cfg Runne
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Runner{store: store, blobs: blobs, pub: pub, exec: exec, cfg: cfg, now: cfg.Now}
+	return &Runner{store: p.Store, blobs: p.Blobs, pub: p.Publisher, events: p.Events, exec: exec, cfg: cfg, now: cfg.Now}
 }
 
 // claimVerdict says what a delivery should do with its step.
@@ -292,17 +293,40 @@ type result struct {
 	err           *StepError
 }
 
-// finish ends a step, carries the news to the steps downstream, ends the
-// job when its last step ended, then publishes the steps that became
-// ready. A run whose claim was taken over (a later attempt) changes
-// nothing.
+// finish ends a step with a run's result. A run whose claim was taken
+// over (a later attempt) changes nothing.
 func (r *Runner) finish(ctx context.Context, jobID string, name content.Format, attempt int, res result) error {
+	ports := Ports{Store: r.store, Publisher: r.pub, Events: r.events}
+	_, err := endStep(ctx, ports, r.cfg.Region, r.now, jobID, name,
+		func(_ *Job, s *Step, _ time.Time) bool { return s.Attempt == attempt },
+		func(s *Step, _ time.Time) {
+			s.Status = res.status
+			s.Artifacts = res.artifacts
+			s.Error = res.err
+			s.PromptVersion = res.promptVersion
+			addCalls(s, res.calls)
+		})
+	if errors.Is(err, ErrNotFound) {
+		logging.From(ctx).WarnContext(ctx, "the job was erased while its step ran: result dropped")
+		return nil
+	}
+	return err
+}
+
+// endStep ends a step that has not ended, if accept agrees, in one
+// transaction: apply sets its outcome, the news is carried to the steps
+// downstream, and the job ends when its last step did. Then it publishes
+// the steps that became ready and the job's event. It reports whether it
+// ended the step.
+func endStep(ctx context.Context, p Ports, region string, clock func() time.Time, jobID string, name content.Format,
+	accept func(*Job, *Step, time.Time) bool, apply func(*Step, time.Time)) (bool, error) {
 	var (
 		ready []*Step
 		ended *Job
+		done  bool
 	)
-	err := r.store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
-		ready, ended = nil, nil
+	err := p.Store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
+		ready, ended, done = nil, nil, false
 		j, err := tx.Job()
 		if err != nil {
 			return err
@@ -311,65 +335,72 @@ func (r *Runner) finish(ctx context.Context, jobID string, name content.Format, 
 		if err != nil {
 			return err
 		}
+		now := clock()
 		s, ok := steps[name]
-		if !ok || s.Status.Terminal() || s.Attempt != attempt {
+		if !ok || s.Status.Terminal() || !accept(j, s, now) {
 			return nil
 		}
-		now := r.now()
-		s.Status = res.status
-		s.Artifacts = res.artifacts
+		apply(s, now)
 		if s.Artifacts == nil {
 			s.Artifacts = []Artifact{}
 		}
-		s.Error = res.err
-		s.PromptVersion = res.promptVersion
-		addCalls(s, res.calls)
 		s.LeaseOwner, s.LeaseUntil = "", time.Time{}
 		s.FinishedAt, s.UpdatedAt = now, now
 		tx.SaveStep(s)
+		done = true
 		changed, rdy := settle(name, j.Formats, steps, now)
 		for _, c := range changed {
 			tx.SaveStep(c)
 		}
 		ready = rdy
-		if !j.Status.Terminal() && allEnded(steps, j.Formats) {
-			all, err := tx.Steps(j.Formats...)
-			if err != nil {
-				return err
-			}
-			for f, st := range steps { // this transaction's own changes win
-				all[f] = st
-			}
-			list := make([]*Step, 0, len(all))
-			for _, f := range j.Formats {
-				list = append(list, all[f])
-			}
-			if allEnded(all, j.Formats) {
-				j.Status = Outcome(list)
-				j.Progress = 1
-				j.Usage = TotalUsage(list)
-				j.FinishedAt, j.UpdatedAt = now, now
-				tx.SaveJob(j)
-				ended = j
-			}
+		if j.Status.Terminal() || !allEnded(steps, j.Formats) {
+			return nil
 		}
+		all, err := tx.Steps(j.Formats...)
+		if err != nil {
+			return err
+		}
+		for f, st := range steps { // this transaction's own changes win
+			all[f] = st
+		}
+		if !allEnded(all, j.Formats) {
+			return nil
+		}
+		list := make([]*Step, 0, len(all))
+		for _, f := range j.Formats {
+			list = append(list, all[f])
+		}
+		j.Status = Outcome(list)
+		j.Progress = 1
+		j.Usage = TotalUsage(list)
+		j.FinishedAt, j.UpdatedAt = now, now
+		j.EventPending = true
+		tx.SaveJob(j)
+		ended = j
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("finish step %s: %w", name, err)
+		return false, fmt.Errorf("end step %s: %w", name, err)
 	}
-	log := logging.From(ctx)
 	if ended != nil {
-		log.InfoContext(ctx, "job ended", "status", ended.Status, "cost_usd", ended.Usage.CostUSD)
+		logging.From(ctx).InfoContext(ctx, "job ended", "status", ended.Status, "cost_usd", ended.Usage.CostUSD)
 	}
+	publishReady(ctx, p.Publisher, jobID, region, ready)
+	if ended != nil {
+		announce(ctx, p.Store, p.Events, jobID)
+	}
+	return done, nil
+}
+
+// publishReady publishes the steps that became ready. A step whose
+// publish fails stays queued in the store; the sweep publishes it again.
+func publishReady(ctx context.Context, pub Publisher, jobID, region string, ready []*Step) {
 	for _, s := range ready {
-		env := queue.Envelope{V: queue.Version, JobID: jobID, Step: string(s.Name), Attempt: s.Attempt, Region: r.cfg.Region}
-		if err := r.pub.PublishStep(ctx, s.Kind, env); err != nil {
-			// The step stays queued in the store; the sweep publishes it again.
-			log.ErrorContext(ctx, "publish a ready step failed", "ready_step", s.Name, "error", err.Error())
+		env := queue.Envelope{V: queue.Version, JobID: jobID, Step: string(s.Name), Attempt: s.Attempt, Region: region}
+		if err := pub.PublishStep(ctx, s.Kind, env); err != nil {
+			logging.From(ctx).ErrorContext(ctx, "publish a ready step failed; the sweep will publish it", "ready_step", s.Name, "error", err.Error())
 		}
 	}
-	return nil
 }
 
 // allEnded reports whether every step of the job that steps holds has

@@ -83,6 +83,26 @@ type harness struct {
 	runner *pipeline.Runner
 	jobs   *pipeline.Jobs
 	clock  *clock
+	events *eventLog
+}
+
+// eventLog keeps the job events published.
+type eventLog struct {
+	mu     sync.Mutex
+	events []pipeline.JobEvent
+}
+
+func (e *eventLog) PublishJobEvent(_ context.Context, ev pipeline.JobEvent) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.events = append(e.events, ev)
+	return nil
+}
+
+func (e *eventLog) list() []pipeline.JobEvent {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]pipeline.JobEvent(nil), e.events...)
 }
 
 type clock struct {
@@ -110,8 +130,10 @@ func newHarness(t *testing.T, cfg pipeline.RunnerConfig) *harness {
 	if cfg.MaxAttempts == 0 {
 		cfg.MaxAttempts = 3
 	}
-	h.runner = pipeline.NewRunner(h.store, h.bucket, h.pub, h.exec, cfg)
-	h.jobs = pipeline.NewJobs(h.store, h.pub, "local", 24*time.Hour)
+	h.events = &eventLog{}
+	ports := pipeline.Ports{Store: h.store, Blobs: h.bucket, Publisher: h.pub, Events: h.events}
+	h.runner = pipeline.NewRunner(ports, h.exec, cfg)
+	h.jobs = pipeline.NewJobs(ports, pipeline.JobsConfig{Region: "local", Retention: 24 * time.Hour, Deadline: time.Hour})
 	return h
 }
 

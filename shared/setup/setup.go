@@ -20,6 +20,7 @@ import (
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/config"
 	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
 )
@@ -68,6 +69,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Env, error
 	e.Bucket = blob.New(e.Storage, cfg.Bucket, signer)
 	e.Publisher = queue.NewPublisher(e.PubSub, cfg.TopicName)
 	return e, nil
+}
+
+// Ports are the pipeline's ports over this environment.
+func (e *Env) Ports() pipeline.Ports {
+	return pipeline.Ports{Store: e.Store, Blobs: e.Bucket, Publisher: e.Publisher, Events: pipeline.EventsOn(e.Publisher)}
+}
+
+// Jobs returns the job service of this environment.
+func (e *Env) Jobs() *pipeline.Jobs {
+	return pipeline.NewJobs(e.Ports(), pipeline.JobsConfig{
+		Region: e.Config.Region, Retention: e.Config.Retention, Deadline: e.Config.JobDeadline,
+	})
 }
 
 // FromEnvironment loads the configuration and builds an Env with the

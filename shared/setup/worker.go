@@ -35,7 +35,7 @@ func (e *Env) Worker(function string, exec pipeline.Executor) (*Worker, error) {
 		return nil, fmt.Errorf("%q is not an event function", function)
 	}
 	host, _ := os.Hostname()
-	r := pipeline.NewRunner(e.Store, e.Bucket, e.Publisher, exec, pipeline.RunnerConfig{
+	r := pipeline.NewRunner(e.Ports(), exec, pipeline.RunnerConfig{
 		Lease:       fn.Timeout + e.Config.LeaseMargin,
 		Timeout:     fn.Timeout - stepMargin,
 		MaxAttempts: e.Config.MaxAttempts,

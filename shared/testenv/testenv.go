@@ -38,6 +38,12 @@ func run(m *testing.M) int {
 		return m.Run() // tests that need the emulators skip themselves
 	}
 	ctx := context.Background()
+	logs, err := os.CreateTemp("", "testenv-emulators-*.log")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testenv:", err)
+		return 1
+	}
+	defer logs.Close()
 	var started []*devstack.Process
 	defer func() {
 		for _, p := range started {
@@ -45,7 +51,7 @@ func run(m *testing.M) int {
 		}
 	}()
 	if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
-		p, err := devstack.StartFirestore(ctx, os.Stderr)
+		p, err := devstack.StartFirestore(ctx, logs)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
 			return 1
@@ -54,7 +60,7 @@ func run(m *testing.M) int {
 		os.Setenv("FIRESTORE_EMULATOR_HOST", p.Addr)
 	}
 	if os.Getenv("PUBSUB_EMULATOR_HOST") == "" {
-		p, err := devstack.StartPubSub(ctx, os.Stderr)
+		p, err := devstack.StartPubSub(ctx, logs)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
 			return 1

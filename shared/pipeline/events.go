@@ -1,0 +1,131 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/queue"
+)
+
+// Event types published on job-events when a job ends.
+const (
+	EventCompleted = "job.completed" // succeeded or partial
+	EventFailed    = "job.failed"
+	EventCancelled = "job.cancelled"
+)
+
+// JobEvent tells other systems that a job ended.
+type JobEvent struct {
+	// ID is the same for every publication of one terminal transition, so
+	// subscribers can drop a duplicate.
+	ID         string           `json:"id"`
+	Type       string           `json:"type"`
+	JobID      string           `json:"job_id"`
+	Owner      string           `json:"owner"`
+	Status     JobStatus        `json:"status"`
+	Topic      string           `json:"topic"`
+	Formats    []content.Format `json:"formats"`
+	CreatedAt  time.Time        `json:"created_at"`
+	FinishedAt time.Time        `json:"finished_at"`
+	Usage      ai.Usage         `json:"usage"`
+	// Steps maps each step to how it ended.
+	Steps map[content.Format]StepStatus `json:"steps"`
+	// Artifacts lists the names of the stored artifacts.
+	Artifacts []string `json:"artifacts"`
+}
+
+// EventType is the event a job's terminal status publishes.
+func EventType(s JobStatus) string {
+	switch s {
+	case JobFailed:
+		return EventFailed
+	case JobCancelled:
+		return EventCancelled
+	}
+	return EventCompleted
+}
+
+// NewJobEvent describes an ended job.
+func NewJobEvent(j *Job, steps []*Step) JobEvent {
+	ev := JobEvent{
+		ID: j.ID + ":" + string(j.Status), Type: EventType(j.Status), JobID: j.ID, Owner: j.Owner,
+		Status: j.Status, Topic: j.Topic, Formats: j.Formats, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt,
+		Usage: j.Usage, Steps: map[content.Format]StepStatus{}, Artifacts: []string{},
+	}
+	for _, s := range steps {
+		ev.Steps[s.Name] = s.Status
+		for _, a := range s.Artifacts {
+			ev.Artifacts = append(ev.Artifacts, a.Name)
+		}
+	}
+	return ev
+}
+
+// Events publishes job events.
+type Events interface {
+	PublishJobEvent(ctx context.Context, ev JobEvent) error
+}
+
+// announce publishes the event of an ended job and clears its pending
+// mark. A failure leaves the mark for the sweep to publish again.
+func announce(ctx context.Context, store Store, events Events, jobID string) {
+	if events == nil {
+		return
+	}
+	log := logging.From(ctx)
+	job, err := store.Job(ctx, jobID)
+	if err != nil || !job.EventPending {
+		return
+	}
+	steps, err := store.Steps(ctx, jobID)
+	if err != nil {
+		log.ErrorContext(ctx, "read the ended job's steps; the sweep will publish its event", "error", err.Error())
+		return
+	}
+	if err := events.PublishJobEvent(ctx, NewJobEvent(job, steps)); err != nil {
+		log.ErrorContext(ctx, "publish the job event failed; the sweep will publish it", "error", err.Error())
+		return
+	}
+	err = store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
+		j, err := tx.Job()
+		if err != nil {
+			return err
+		}
+		if j.EventPending {
+			j.EventPending = false
+			tx.SaveJob(j)
+		}
+		return nil
+	})
+	if err != nil {
+		log.WarnContext(ctx, "clear the job's event mark failed; the event may be published twice", "error", err.Error())
+		return
+	}
+	log.InfoContext(ctx, "job event published", "event", EventType(job.Status), "status", job.Status)
+}
+
+// MessagePublisher publishes raw messages on a topic.
+type MessagePublisher interface {
+	Publish(ctx context.Context, topic string, data []byte, attrs map[string]string) (string, error)
+}
+
+// EventsOn publishes job events on the job-events topic.
+func EventsOn(pub MessagePublisher) Events { return topicEvents{pub} }
+
+type topicEvents struct{ pub MessagePublisher }
+
+func (t topicEvents) PublishJobEvent(ctx context.Context, ev JobEvent) error {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode job event: %w", err)
+	}
+	_, err = t.pub.Publish(ctx, queue.TopicEvents, data, map[string]string{
+		"event_type": ev.Type, "event_id": ev.ID, "job_id": ev.JobID, "owner": ev.Owner, "status": string(ev.Status),
+	})
+	return err
+}

@@ -1,0 +1,292 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/queue"
+)
+
+// Errors of job operations.
+var (
+	// ErrMismatch: a job with that id exists but was made from another
+	// request (an idempotency key reused with a different body).
+	ErrMismatch = errors.New("the job was created from a different request")
+	// ErrEnded: the job has ended and cannot be cancelled.
+	ErrEnded = errors.New("the job has already ended")
+)
+
+// JobsConfig tunes job creation.
+type JobsConfig struct {
+	// Region is the home region of the jobs created here.
+	Region string
+	// Retention is how long a job and its artifacts are kept.
+	Retention time.Duration
+	// Deadline is how long a job may take before the sweep ends it.
+	Deadline time.Duration
+}
+
+// Jobs creates, cancels and erases jobs.
+type Jobs struct {
+	p   Ports
+	cfg JobsConfig
+	now func() time.Time
+}
+
+// NewJobs returns the job service.
+func NewJobs(p Ports, cfg JobsConfig) *Jobs {
+	if cfg.Retention <= 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.Deadline <= 0 {
+		cfg.Deadline = 2 * time.Hour
+	}
+	return &Jobs{p: p, cfg: cfg, now: time.Now}
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewID returns a random 128-bit job id in lower-case base32.
+func NewID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return strings.ToLower(idEncoding.EncodeToString(b))
+}
+
+// KeyedID is the job id of an idempotent request: the same scope, owner
+// and key always give the same id, so a repeated request finds its job.
+func KeyedID(scope, owner, key string) string {
+	sum := sha256.Sum256([]byte(scope + "\x00" + owner + "\x00" + key))
+	return strings.ToLower(idEncoding.EncodeToString(sum[:16]))
+}
+
+// Submit creates a job with a random id for an owner from a parsed request
+// (see content.ParseRequest). origin says how it came in ("api", "pubsub").
+func (j *Jobs) Submit(ctx context.Context, owner string, req content.Request, origin string) (*Job, error) {
+	job, _, err := j.SubmitOnce(ctx, NewID(), owner, req, origin)
+	return job, err
+}
+
+// SubmitOnce creates the job of that id unless it exists. When it exists
+// and was made by the same owner from the same request, it returns it with
+// created false; otherwise ErrMismatch. A failed publish does not fail the
+// submission: the job is stored and the sweep publishes its queued steps.
+func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Request, origin string) (*Job, bool, error) {
+	now := j.now().UTC()
+	job := &Job{
+		ID:          id,
+		Owner:       owner,
+		Topic:       req.Topic,
+		Formats:     req.Formats,
+		Status:      JobQueued,
+		Origin:      origin,
+		Region:      j.cfg.Region,
+		Fingerprint: req.Fingerprint(),
+		CreatedAt:   now,
+		UpdatedAt:   now,
+		Deadline:    now.Add(j.cfg.Deadline),
+		ExpireAt:    now.Add(j.cfg.Retention),
+	}
+	steps := Plan(id, req.Formats, now)
+	err := j.p.Store.CreateJob(ctx, job, &req, steps)
+	if errors.Is(err, ErrExists) {
+		old, gerr := j.p.Store.Job(ctx, id)
+		if gerr != nil {
+			return nil, false, fmt.Errorf("read existing job %s: %w", id, gerr)
+		}
+		if old.Owner != owner || old.Fingerprint != job.Fingerprint {
+			return old, false, ErrMismatch
+		}
+		return old, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("create job: %w", err)
+	}
+	logging.From(ctx).InfoContext(ctx, "job created", "job_id", id, "owner", owner, "origin", origin, "steps", len(steps))
+	var first []*Step
+	for _, s := range steps {
+		if s.Status == StepQueued {
+			first = append(first, s)
+		}
+	}
+	publishReady(ctx, j.p.Publisher, id, j.cfg.Region, first)
+	return job, true, nil
+}
+
+// Cancel ends a job "cancelled": steps that have not started are skipped,
+// running ones finish without starting others. Cancelling a cancelled job
+// returns it; cancelling a job that ended otherwise is ErrEnded.
+func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
+	var (
+		job     *Job
+		changed bool
+	)
+	err := j.p.Store.Transact(ctx, id, func(ctx context.Context, tx Tx) error {
+		job, changed = nil, false
+		jb, err := tx.Job()
+		if err != nil {
+			return err
+		}
+		job = jb
+		if jb.Status == JobCancelled {
+			return nil
+		}
+		if jb.Status.Terminal() {
+			return ErrEnded
+		}
+		steps, err := tx.Steps(jb.Formats...)
+		if err != nil {
+			return err
+		}
+		now := j.now().UTC()
+		list := make([]*Step, 0, len(steps))
+		for _, f := range jb.Formats {
+			s, ok := steps[f]
+			if !ok {
+				continue
+			}
+			if s.Status == StepPending || s.Status == StepQueued {
+				s.Status = StepSkipped
+				s.Error = &StepError{Code: "cancelled", Message: "the job was cancelled"}
+				s.FinishedAt, s.UpdatedAt = now, now
+				tx.SaveStep(s)
+			}
+			list = append(list, s)
+		}
+		jb.Status = JobCancelled
+		jb.Progress = Progress(list)
+		jb.Usage = TotalUsage(list)
+		jb.FinishedAt, jb.UpdatedAt = now, now
+		jb.EventPending = true
+		tx.SaveJob(jb)
+		changed = true
+		return nil
+	})
+	if err != nil {
+		return job, fmt.Errorf("cancel job %s: %w", id, err)
+	}
+	if changed {
+		logging.From(ctx).InfoContext(ctx, "job cancelled", "job_id", id)
+		announce(ctx, j.p.Store, j.p.Events, id)
+	}
+	return job, nil
+}
+
+// Erase deletes a job, its steps, its request and every artifact. A worker
+// still running one of its steps may write a file after this; the sweep
+// deletes it (the store keeps a record of the erasure until then).
+func (j *Jobs) Erase(ctx context.Context, id string) error {
+	if err := j.p.Store.EraseJob(ctx, id); err != nil {
+		return fmt.Errorf("erase job %s: %w", id, err)
+	}
+	n, err := j.p.Blobs.DeletePrefix(ctx, JobPrefix(id))
+	if err != nil {
+		return fmt.Errorf("erase artifacts of job %s: %w", id, err)
+	}
+	logging.From(ctx).InfoContext(ctx, "job erased", "job_id", id, "objects", n)
+	return nil
+}
+
+// JobPrefix is the folder of a job's artifacts.
+func JobPrefix(id string) string { return "jobs/" + id + "/" }
+
+// Expire ends a job that is still going past its deadline: every step that
+// has not ended fails "deadline_exceeded" (a worker still running one finds
+// it ended and changes nothing), and the job ends partial or failed by what
+// was delivered. It reports whether it ended the job.
+func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
+	ended := false
+	err := j.p.Store.Transact(ctx, id, func(ctx context.Context, tx Tx) error {
+		ended = false
+		jb, err := tx.Job()
+		if err != nil {
+			return err
+		}
+		now := j.now().UTC()
+		if jb.Status.Terminal() || now.Before(jb.Deadline) {
+			return nil
+		}
+		steps, err := tx.Steps(jb.Formats...)
+		if err != nil {
+			return err
+		}
+		list := make([]*Step, 0, len(steps))
+		for _, f := range jb.Formats {
+			s, ok := steps[f]
+			if !ok {
+				continue
+			}
+			if !s.Status.Terminal() {
+				s.Status = StepFailed
+				s.Error = &StepError{Code: "deadline_exceeded", Message: "the job ran past its deadline"}
+				s.LeaseOwner, s.LeaseUntil = "", time.Time{}
+				s.FinishedAt, s.UpdatedAt = now, now
+				tx.SaveStep(s)
+			}
+			list = append(list, s)
+		}
+		jb.Status = Outcome(list)
+		jb.Progress = 1
+		jb.Usage = TotalUsage(list)
+		jb.FinishedAt, jb.UpdatedAt = now, now
+		jb.EventPending = true
+		tx.SaveJob(jb)
+		ended = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("expire job %s: %w", id, err)
+	}
+	if ended {
+		logging.From(ctx).WarnContext(ctx, "job ran past its deadline and was ended", "job_id", id)
+		j.Announce(ctx, id)
+	}
+	return ended, nil
+}
+
+// Announce publishes the event of an ended job whose event is pending.
+func (j *Jobs) Announce(ctx context.Context, id string) {
+	announce(ctx, j.p.Store, j.p.Events, id)
+}
+
+// Republish publishes a step's message again (for a lost publish or a
+// dead worker); a duplicate is harmless, the claim decides.
+func (j *Jobs) Republish(ctx context.Context, jobID string, s *Step) error {
+	env := queue.Envelope{V: queue.Version, JobID: jobID, Step: string(s.Name), Attempt: s.Attempt, Region: j.cfg.Region}
+	return j.p.Publisher.PublishStep(ctx, s.Kind, env)
+}
+
+// DeadLetter fails a step whose message Pub/Sub gave up delivering, so its
+// job still ends. A step that ended, or that a worker is running under a
+// live lease (its duplicate was what ran out of deliveries), is left
+// alone. Dead-lettering the same message twice changes nothing.
+func (j *Jobs) DeadLetter(ctx context.Context, env queue.Envelope, deliveries int) (bool, error) {
+	name := content.Format(env.Step)
+	if _, ok := content.Lookup(name); !ok {
+		return false, nil
+	}
+	failed, err := endStep(ctx, j.p, j.cfg.Region, j.now, env.JobID, name,
+		func(_ *Job, s *Step, now time.Time) bool {
+			return s.Status != StepRunning || !now.Before(s.LeaseUntil)
+		},
+		func(s *Step, _ time.Time) {
+			msg := fmt.Sprintf("its message was dead-lettered after %d deliveries", deliveries)
+			if s.Error != nil {
+				msg += "; last error: " + s.Error.Code + ": " + s.Error.Message
+			}
+			s.Status = StepFailed
+			s.Error = &StepError{Code: "dead_lettered", Message: msg}
+		})
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return failed, err
+}
