@@ -19,8 +19,10 @@ import (
 	_ "contentfactory.dev/factory/functions/api"
 	_ "contentfactory.dev/factory/functions/assemble"
 	_ "contentfactory.dev/factory/functions/audio"
+	_ "contentfactory.dev/factory/functions/deadletter"
 	_ "contentfactory.dev/factory/functions/image"
 	_ "contentfactory.dev/factory/functions/intake"
+	_ "contentfactory.dev/factory/functions/sweep"
 	_ "contentfactory.dev/factory/functions/text"
 )
 

@@ -28,7 +28,7 @@ func runSubmit(ctx context.Context, args []string) error {
 	language := fs.String("language", "", "BCP 47 language tag (default en-US)")
 	minutes := fs.Int("minutes", 0, "podcast length in minutes (1-30)")
 	follow := fs.Bool("watch", false, "follow the job until it ends")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	req := map[string]any{}
@@ -89,17 +89,18 @@ func runSubmit(ctx context.Context, args []string) error {
 func runWatch(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
 	newClient := clientFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	pos, err := parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return errors.New("usage: factory watch JOB_ID")
 	}
 	c, err := newClient()
 	if err != nil {
 		return err
 	}
-	return watch(ctx, c, fs.Arg(0))
+	return watch(ctx, c, pos[0])
 }
 
 // watch polls a job and draws a progress bar per step until it ends. On a
@@ -165,14 +166,15 @@ func runStatus(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	newClient := clientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the API's JSON")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parse(fs, args)
+	if err != nil {
 		return err
 	}
 	c, err := newClient()
 	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(pos) == 0 {
 		var list struct {
 			Jobs []job `json:"jobs"`
 		}
@@ -186,13 +188,13 @@ func runStatus(ctx context.Context, args []string) error {
 	}
 	if *asJSON {
 		var raw json.RawMessage
-		if _, err := c.do(ctx, http.MethodGet, "/v1/jobs/"+fs.Arg(0), nil, &raw); err != nil {
+		if _, err := c.do(ctx, http.MethodGet, "/v1/jobs/"+pos[0], nil, &raw); err != nil {
 			return err
 		}
 		fmt.Println(string(raw))
 		return nil
 	}
-	j, err := c.job(ctx, fs.Arg(0))
+	j, err := c.job(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -208,17 +210,18 @@ func runFetch(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("fetch", flag.ContinueOnError)
 	newClient := clientFlags(fs)
 	out := fs.String("out", "", "folder to write to (default ./JOB_ID)")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return errors.New("usage: factory fetch JOB_ID [--out DIR]")
 	}
 	c, err := newClient()
 	if err != nil {
 		return err
 	}
-	j, err := c.job(ctx, fs.Arg(0))
+	j, err := c.job(ctx, pos[0])
 	if err != nil {
 		return err
 	}

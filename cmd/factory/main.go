@@ -82,3 +82,19 @@ func usage() {
 	}
 	fmt.Fprintln(os.Stderr, "\nRun `factory <command> -h` for a command's flags.")
 }
+
+// parse parses flags that may come before or after the positional
+// arguments (`factory fetch JOB --out dir`), and returns the positionals.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -55,6 +56,12 @@ type Options struct {
 	MaxDeliveryAttempts    int
 	// FirestoreHost and PubSubHost reuse running emulators.
 	FirestoreHost, PubSubHost string
+	// SweepEvery is how often the Sweep function is called (as Cloud
+	// Scheduler would); default 10s, negative never.
+	SweepEvery time.Duration
+	// SweepStale is how long a step may sit queued before the sweep
+	// publishes it again (FACTORY_SWEEP_STALE; default 30s).
+	SweepStale time.Duration
 }
 
 // Stack is a running local factory.
@@ -76,6 +83,9 @@ type Stack struct {
 	functions map[string]*Process
 	ports     map[string]int
 	fnEnv     []string
+	stopping  bool
+	restarts  map[string]int
+	stopSweep context.CancelFunc
 }
 
 // DevOwner owns the development key the stack makes.
@@ -86,7 +96,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	s = &Stack{Options: opts, functions: map[string]*Process{}, ports: map[string]int{}}
+	s = &Stack{Options: opts, functions: map[string]*Process{}, ports: map[string]int{}, restarts: map[string]int{}}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -107,7 +117,32 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err := s.subscribe(ctx); err != nil {
 		return nil, err
 	}
+	if s.SweepEvery > 0 {
+		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.stopSweep = cancel
+		go s.sweepLoop(sctx)
+	}
 	return s, nil
+}
+
+// sweepLoop calls the Sweep function every SweepEvery, as Cloud Scheduler
+// does in production.
+func (s *Stack) sweepLoop(ctx context.Context) {
+	url := fmt.Sprintf("http://127.0.0.1:%d/", s.ports["Sweep"])
+	t := time.NewTicker(s.SweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
 }
 
 func (o *Options) defaults() error {
@@ -155,6 +190,12 @@ func (o *Options) defaults() error {
 	}
 	if o.MaxDeliveryAttempts == 0 {
 		o.MaxDeliveryAttempts = 5
+	}
+	if o.SweepEvery == 0 {
+		o.SweepEvery = 10 * time.Second
+	}
+	if o.SweepStale == 0 {
+		o.SweepStale = 30 * time.Second
 	}
 	return nil
 }
@@ -261,6 +302,7 @@ func (s *Stack) bootstrap(ctx context.Context) error {
 		"FACTORY_PUBLIC_URL=" + s.APIURL,
 		"FACTORY_SIGNING_KEY_FILE=" + keyFile,
 		"FACTORY_SIGNING_ACCOUNT=factory-dev@local.invalid",
+		"FACTORY_SWEEP_STALE=" + s.SweepStale.String(),
 	}, s.Env...)
 	return nil
 }
@@ -270,7 +312,7 @@ func (s *Stack) bootstrap(ctx context.Context) error {
 func (s *Stack) startFunctions(ctx context.Context) error {
 	for _, f := range queue.Functions {
 		port := s.APIPort
-		if f.Topic != "" {
+		if f.Name != "API" {
 			var err error
 			if port, err = FreePort(); err != nil {
 				return err
@@ -294,7 +336,38 @@ func (s *Stack) startFunction(ctx context.Context, name string) error {
 	s.mu.Lock()
 	s.functions[name] = p
 	s.mu.Unlock()
+	go s.supervise(context.WithoutCancel(ctx), name, p)
 	return waitListening(ctx, p, 30*time.Second)
+}
+
+// supervise starts a function again when its process dies on its own, as
+// the platform replaces a crashed instance.
+func (s *Stack) supervise(ctx context.Context, name string, p *Process) {
+	<-p.done
+	s.mu.Lock()
+	replace := !s.stopping && s.functions[name] == p
+	if replace {
+		s.restarts[name]++
+	}
+	s.mu.Unlock()
+	if !replace {
+		return
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := s.startFunction(ctx, name); err != nil {
+		fmt.Fprintf(s.Logs(name), "devstack: restart %s failed: %v\n", name, err)
+	}
+}
+
+// Restarts returns how often each function was restarted after dying.
+func (s *Stack) Restarts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.restarts))
+	for k, v := range s.restarts {
+		out[k] = v
+	}
+	return out
 }
 
 // waitListening waits until a process accepts connections on its address.
@@ -325,17 +398,12 @@ func (s *Stack) subscribe(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, t := range []string{queue.TopicEvents} {
-		if err := s.CreatePullSubscription(ctx, t+"-hold", t); err != nil {
-			return err
-		}
+	if err := s.CreatePullSubscription(ctx, queue.HoldSubscription(queue.TopicEvents), queue.TopicEvents); err != nil {
+		return err
 	}
 	for _, sub := range queue.Subscriptions(nil) {
-		if err := s.CreatePullSubscription(ctx, sub.DeadLetterTopic+"-hold", sub.DeadLetterTopic); err != nil {
-			return err
-		}
 		endpoint := fmt.Sprintf("http://127.0.0.1:%d/projects/%s/topics/%s", s.ports[sub.Function], s.Project, sub.Topic)
-		_, err := s.PubSub.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		def := &pubsubpb.Subscription{
 			Name:               s.subName(sub.Name),
 			Topic:              s.topicName(sub.Topic),
 			PushConfig:         &pubsubpb.PushConfig{PushEndpoint: endpoint},
@@ -344,11 +412,17 @@ func (s *Stack) subscribe(ctx context.Context) error {
 				MinimumBackoff: durationpb.New(s.MinBackoff),
 				MaximumBackoff: durationpb.New(s.MaxBackoff),
 			},
-			DeadLetterPolicy: &pubsubpb.DeadLetterPolicy{
+		}
+		if sub.DeadLetterTopic != "" {
+			if err := s.CreatePullSubscription(ctx, queue.HoldSubscription(sub.DeadLetterTopic), sub.DeadLetterTopic); err != nil {
+				return err
+			}
+			def.DeadLetterPolicy = &pubsubpb.DeadLetterPolicy{
 				DeadLetterTopic:     s.topicName(sub.DeadLetterTopic),
 				MaxDeliveryAttempts: int32(s.MaxDeliveryAttempts),
-			},
-		})
+			}
+		}
+		_, err := s.PubSub.SubscriptionAdminClient.CreateSubscription(ctx, def)
 		if err != nil && status.Code(err) != codes.AlreadyExists {
 			return fmt.Errorf("create subscription %s: %w", sub.Name, err)
 		}
@@ -393,16 +467,15 @@ func (s *Stack) Function(name string) *Process {
 	return s.functions[name]
 }
 
-// Restart kills a function's process, as a crash would, and starts it
+// Kill kills a function's process, as a crash would; the stack starts it
 // again on the same port.
-func (s *Stack) Restart(ctx context.Context, name string) error {
+func (s *Stack) Kill(name string) {
 	s.mu.Lock()
 	p := s.functions[name]
 	s.mu.Unlock()
 	if p != nil {
 		p.Kill()
 	}
-	return s.startFunction(ctx, name)
 }
 
 // State is what `factory dev` writes for the command-line client and
@@ -439,7 +512,11 @@ func (s *Stack) WriteState(path string) error {
 
 // Stop stops every function, the emulators and fake-gcs-server.
 func (s *Stack) Stop() {
+	if s.stopSweep != nil {
+		s.stopSweep()
+	}
 	s.mu.Lock()
+	s.stopping = true
 	fns := make([]*Process, 0, len(s.functions))
 	for _, p := range s.functions {
 		fns = append(fns, p)

@@ -30,6 +30,8 @@ type Function struct {
 	Package string
 	// Topic is the topic that triggers it; empty for HTTP functions.
 	Topic string
+	// DeadLetters: it is triggered by every dead-letter topic instead.
+	DeadLetters bool
 	// Timeout bounds one invocation.
 	Timeout time.Duration
 }
@@ -43,7 +45,12 @@ var Functions = []Function{
 	{Name: "GenerateImage", Package: "image", Topic: TopicImage, Timeout: 300 * time.Second},
 	{Name: "SynthesizeAudio", Package: "audio", Topic: TopicAudio, Timeout: 540 * time.Second},
 	{Name: "AssembleJob", Package: "assemble", Topic: TopicAssemble, Timeout: 300 * time.Second},
+	{Name: "DeadLetter", Package: "deadletter", DeadLetters: true, Timeout: 60 * time.Second},
+	{Name: "Sweep", Package: "sweep", Timeout: 300 * time.Second},
 }
+
+// Event reports whether the function is triggered by Pub/Sub.
+func (f Function) Event() bool { return f.Topic != "" || f.DeadLetters }
 
 // TopicFor returns the topic of a step kind.
 func TopicFor(k content.Kind) string {
@@ -85,13 +92,17 @@ const (
 	maxAckDeadline      = 600 * time.Second
 )
 
-// Subscriptions returns the push subscription of every event function.
-// Names maps a topic id to its deployed name (identity when nil).
+// Subscriptions returns the push subscriptions of the event functions:
+// one per worker topic, each with a dead-letter topic, then one per
+// dead-letter topic for the function that settles what lands there (with
+// no dead-letter topic of its own: a separate pull subscription keeps
+// every dead letter). Names maps a topic id to its deployed name (identity
+// when nil).
 func Subscriptions(names func(string) string) []Subscription {
 	if names == nil {
 		names = func(s string) string { return s }
 	}
-	var subs []Subscription
+	var subs, dead []Subscription
 	for _, f := range Functions {
 		if f.Topic == "" {
 			continue
@@ -108,8 +119,27 @@ func Subscriptions(names func(string) string) []Subscription {
 			DeadLetterTopic:     topic + DeadLetterSuffix,
 		})
 	}
-	return subs
+	for _, f := range Functions {
+		if !f.DeadLetters {
+			continue
+		}
+		for _, s := range subs {
+			dead = append(dead, Subscription{
+				Name:        s.DeadLetterTopic + "-push",
+				Topic:       s.DeadLetterTopic,
+				Function:    f.Name,
+				AckDeadline: min(f.Timeout+60*time.Second, maxAckDeadline),
+				MinBackoff:  MinBackoff,
+				MaxBackoff:  MaxBackoff,
+			})
+		}
+	}
+	return append(subs, dead...)
 }
+
+// HoldSubscription names the pull subscription that keeps a copy of every
+// message of a topic nobody else must lose (dead letters, job events).
+func HoldSubscription(topic string) string { return topic + "-hold" }
 
 // Topics returns every topic id the factory uses, dead-letter topics
 // included.
@@ -119,7 +149,9 @@ func Topics(names func(string) string) []string {
 	}
 	out := []string{names(TopicEvents)}
 	for _, s := range Subscriptions(names) {
-		out = append(out, s.Topic, s.DeadLetterTopic)
+		if s.DeadLetterTopic != "" {
+			out = append(out, s.Topic, s.DeadLetterTopic)
+		}
 	}
 	return out
 }

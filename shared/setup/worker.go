@@ -31,7 +31,7 @@ func (e *Env) Worker(function string, exec pipeline.Executor) (*Worker, error) {
 			fn = &queue.Functions[i]
 		}
 	}
-	if fn == nil || fn.Topic == "" {
+	if fn == nil || !fn.Event() {
 		return nil, fmt.Errorf("%q is not an event function", function)
 	}
 	host, _ := os.Hostname()
