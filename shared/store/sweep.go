@@ -173,4 +173,3 @@ func (s *Store) DeleteErasure(ctx context.Context, jobID string) error {
 	}
 	return nil
 }
-
