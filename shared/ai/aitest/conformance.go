@@ -1,0 +1,105 @@
+// Package aitest holds the conformance suite every AI backend must pass
+// and the request fixtures it runs on. It is imported by the tests of each
+// backend (offline, Vertex against its fake server), so that all of them
+// are held to the same content contract.
+package aitest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/content"
+)
+
+// TextConformance checks a text backend against the content contract. For
+// every fixture it generates the outline, then every derived format from
+// that outline, and requires each document to pass content.ValidateText
+// with the request (and, for derived formats, the outline). It also
+// requires usage to be reported and an unknown format to fail with a
+// permanent "unsupported_format" error. Subtests are named
+// fixture/format. newGen is called once per fixture.
+func TextConformance(t *testing.T, newGen func(t *testing.T) ai.TextGenerator) {
+	for _, fx := range Fixtures(t) {
+		t.Run(fx.Name, func(t *testing.T) {
+			gen := newGen(t)
+			var outline *content.Outline
+			t.Run(string(content.FormatOutline), func(t *testing.T) {
+				outline = checkFormat[content.Outline](t, gen, fx.Request, content.FormatOutline, nil)
+			})
+			if outline == nil {
+				t.Fatalf("%s: no valid outline, so the derived formats cannot be checked", fx.Name)
+			}
+			for _, f := range content.TextFormats() {
+				if f == content.FormatOutline {
+					continue
+				}
+				t.Run(string(f), func(t *testing.T) {
+					checkDerived(t, gen, fx.Request, f, outline)
+				})
+			}
+			t.Run("unsupported_format", func(t *testing.T) {
+				checkUnsupported(t, gen, fx.Request)
+			})
+		})
+	}
+}
+
+// checkFormat generates one format and validates it, returning the
+// decoded document.
+func checkFormat[T any](t *testing.T, gen ai.TextGenerator, req content.Request, f content.Format, outline *content.Outline) *T {
+	t.Helper()
+	res, err := gen.GenerateText(context.Background(), ai.TextRequest{JobID: "conformance", Format: f, Request: &req, Outline: outline})
+	require.NoError(t, err, "generate %s", f)
+	require.NotEmpty(t, res.JSON, "%s: empty document", f)
+	require.NotEmpty(t, res.Calls, "%s: no usage reported", f)
+	for _, c := range res.Calls {
+		require.NotEmpty(t, c.Backend, "%s: call without backend", f)
+		require.NotEmpty(t, c.Model, "%s: call without model", f)
+	}
+	require.NotEmpty(t, res.PromptVersion, "%s: no prompt version", f)
+	exp := content.Expect{Request: &req}
+	if f != content.FormatOutline {
+		exp.Outline = outline
+	}
+	doc, err := content.Decode[T](f, res.JSON, exp)
+	require.NoError(t, err, "%s breaks the content contract; document:\n%s", f, res.JSON)
+	return doc
+}
+
+// checkDerived validates a derived format with the document type of its
+// format.
+func checkDerived(t *testing.T, gen ai.TextGenerator, req content.Request, f content.Format, outline *content.Outline) {
+	t.Helper()
+	switch f {
+	case content.FormatPodcastScript:
+		s := checkFormat[content.PodcastScript](t, gen, req, f, outline)
+		require.Equal(t, req.Podcast.Speakers, s.Speakers, "the script must use the requested speakers in order")
+	case content.FormatStudyGuide:
+		checkFormat[content.StudyGuide](t, gen, req, f, outline)
+	case content.FormatOnePager:
+		checkFormat[content.OnePager](t, gen, req, f, outline)
+	case content.FormatDetailedReading:
+		checkFormat[content.DetailedReading](t, gen, req, f, outline)
+	case content.FormatFAQs:
+		checkFormat[content.FAQs](t, gen, req, f, outline)
+	case content.FormatFlashcards:
+		checkFormat[content.Flashcards](t, gen, req, f, outline)
+	case content.FormatReadingGuide:
+		checkFormat[content.ReadingGuide](t, gen, req, f, outline)
+	default:
+		require.FailNow(t, "unknown text format", "the suite has no check for %s", f)
+	}
+}
+
+func checkUnsupported(t *testing.T, gen ai.TextGenerator, req content.Request) {
+	t.Helper()
+	_, err := gen.GenerateText(context.Background(), ai.TextRequest{JobID: "conformance", Format: content.FormatImage, Request: &req})
+	require.Error(t, err, "generating a non-text format must fail")
+	e, ok := ai.AsError(err)
+	require.True(t, ok, "the error must be an *ai.Error, is %T: %v", err, err)
+	require.Equal(t, "unsupported_format", e.Code)
+	require.False(t, e.Retryable, "an unsupported format is a permanent error")
+}
