@@ -335,3 +335,93 @@ func TestRoutingErrorsAreProblems(t *testing.T) {
 		assert.Equal(t, "DENY", resp.header.Get("X-Frame-Options"))
 	}
 }
+
+func (f *fixture) postKeyed(owner, key, body string) response {
+	f.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/jobs", strings.NewReader(body))
+	require.NoError(f.t, err)
+	req.Header.Set("Authorization", "Bearer "+f.keys[owner])
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(f.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(f.t, err)
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+func TestConcurrentRetriesWithOneKeyMakeOneJob(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const n = 100
+	body := `{"topic": "Idempotent tides", "formats": ["faqs"]}`
+	var wg sync.WaitGroup
+	resps := make([]response, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resps[i] = f.postKeyed("alice", "retry-key-1", body)
+		}()
+	}
+	wg.Wait()
+	replayed := 0
+	for i, r := range resps {
+		require.Equal(t, http.StatusAccepted, r.status, "response %d: %s", i, r.body)
+		assert.Equal(t, string(resps[0].body), string(r.body), "identical responses")
+		assert.Equal(t, resps[0].header.Get("Location"), r.header.Get("Location"))
+		if r.header.Get("Idempotent-Replayed") == "true" {
+			replayed++
+		}
+	}
+	assert.Equal(t, n-1, replayed, "one created the job, the others replayed it")
+	assert.Equal(t, 1, f.jobCount(), "one job")
+	assert.Len(t, f.pub.msgs, 1, "its first step published once")
+
+	// Later retries still answer the same, even after the job moved on.
+	id := resps[0].json(t)["id"].(string)
+	_, err := f.store.Transact(context.Background(), id, func(ctx context.Context, tx pipeline.Tx) error {
+		j, err := tx.Job()
+		if err != nil {
+			return err
+		}
+		j.Status = pipeline.JobRunning
+		tx.SaveJob(j)
+		return nil
+	}), error(nil)
+	require.NoError(t, err)
+	assert.Equal(t, string(resps[0].body), string(f.postKeyed("alice", "retry-key-1", body).body))
+
+	conflict := f.postKeyed("alice", "retry-key-1", `{"topic": "Something else"}`)
+	assertProblem(t, conflict, http.StatusConflict, "idempotency_key_reused")
+	other := f.postKeyed("bob", "retry-key-1", body)
+	assert.Equal(t, http.StatusAccepted, other.status, "keys are per owner")
+	assert.NotEqual(t, id, other.json(t)["id"])
+	assertProblem(t, f.postKeyed("alice", strings.Repeat("k", 256), body), http.StatusBadRequest, "invalid_idempotency_key")
+	assertProblem(t, f.postKeyed("alice", "has space", body), http.StatusBadRequest, "invalid_idempotency_key")
+}
+
+func TestCancelAndDelete(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.post("alice", `{"topic": "Cancel me", "formats": ["faqs"]}`).json(t)["id"].(string)
+
+	assertProblem(t, f.do(http.MethodPost, "/v1/jobs/"+id+":cancel", f.keys["bob"], "", nil), 404, "job_not_found")
+	assertProblem(t, f.do(http.MethodPost, "/v1/jobs/"+id+":pause", f.keys["alice"], "", nil), 405, "method_not_allowed")
+	r := f.do(http.MethodPost, "/v1/jobs/"+id+":cancel", f.keys["alice"], "", nil)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	assert.Equal(t, "cancelled", r.json(t)["status"])
+	d := f.do(http.MethodGet, "/v1/jobs/"+id, f.keys["alice"], "", nil).json(t)
+	assert.Equal(t, "cancelled", d["status"])
+	for _, s := range d["steps"].([]any) {
+		assert.Equal(t, "skipped", s.(map[string]any)["status"])
+	}
+
+	assertProblem(t, f.do(http.MethodDelete, "/v1/jobs/"+id, f.keys["bob"], "", nil), 404, "job_not_found")
+	del := f.do(http.MethodDelete, "/v1/jobs/"+id, f.keys["alice"], "", nil)
+	assert.Equal(t, http.StatusNoContent, del.status, string(del.body))
+	assertProblem(t, f.do(http.MethodGet, "/v1/jobs/"+id, f.keys["alice"], "", nil), 404, "job_not_found")
+	assertProblem(t, f.do(http.MethodDelete, "/v1/jobs/"+id, f.keys["alice"], "", nil), 404, "job_not_found")
+	assert.Zero(t, f.jobCount())
+}

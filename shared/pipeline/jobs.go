@@ -80,7 +80,8 @@ func (j *Jobs) Submit(ctx context.Context, owner string, req content.Request, or
 // created false; otherwise ErrMismatch. A failed publish does not fail the
 // submission: the job is stored and the sweep publishes its queued steps.
 func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Request, origin string) (*Job, bool, error) {
-	now := j.now().UTC()
+	// Firestore keeps microseconds: the job answered now must read back the same.
+	now := j.now().UTC().Truncate(time.Microsecond)
 	job := &Job{
 		ID:          id,
 		Owner:       owner,
