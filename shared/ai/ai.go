@@ -87,7 +87,9 @@ type SpeechResult struct {
 	Audio    []byte
 	MIMEType string // audio/wav or audio/mpeg
 	Duration time.Duration
-	Cues     []Cue
+	// Cues has one cue per spoken part in order: the intro, every turn,
+	// then the outro.
+	Cues []Cue
 	// Voices maps each speaker to the voice that spoke it.
 	Voices map[string]string
 	Calls  []Call

@@ -233,7 +233,9 @@ func (r *Request) Validate() error {
 	}
 	length("topic", r.Topic, MinTopicLen, MaxTopicLen)
 	length("source_text", r.SourceText, 0, MaxSourceLen)
-	length("audience", r.Audience, 0, MaxAudienceLen)
+	if r.Audience != "" {
+		length("audience", r.Audience, 2, MaxAudienceLen)
+	}
 	if r.Level != "" && !slices.Contains(Levels, r.Level) {
 		add("level", "invalid_value", "must be one of %s", strings.Join(Levels, ", "))
 	}

@@ -1,0 +1,127 @@
+package intake_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/functions/intake"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/store"
+	"contentfactory.dev/factory/shared/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+type recorder struct {
+	mu   sync.Mutex
+	msgs []queue.Envelope
+}
+
+func (r *recorder) PublishStep(_ context.Context, _ content.Kind, env queue.Envelope) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, env)
+	return nil
+}
+
+// event builds the CloudEvent the functions framework makes of a push.
+func event(t *testing.T, id string, data []byte, attrs map[string]string) cloudevents.Event {
+	t.Helper()
+	e := cloudevents.NewEvent()
+	e.SetID(id)
+	e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
+	e.SetSource("//pubsub.googleapis.com/projects/p/topics/content-requests")
+	payload := map[string]any{"message": map[string]any{"data": data, "attributes": attrs, "messageId": id, "publishTime": time.Now()}}
+	require.NoError(t, e.SetData(cloudevents.ApplicationJSON, payload))
+	return e
+}
+
+func setup(t *testing.T) (*intake.Handler, *store.Store, *recorder) {
+	t.Helper()
+	st := store.New(testenv.Firestore(t, testenv.Project(t)))
+	pub := &recorder{}
+	jobs := pipeline.NewJobs(pipeline.Ports{Store: st, Publisher: pub}, pipeline.JobsConfig{Region: "local"})
+	return intake.New(jobs, st, 24*time.Hour), st, pub
+}
+
+func TestIntakeCreatesOneJobPerRequest(t *testing.T) {
+	t.Parallel()
+	h, st, pub := setup(t)
+	ctx := context.Background()
+	body, _ := json.Marshal(map[string]any{"topic": "Coral reefs", "formats": []string{"faqs"}})
+	attrs := map[string]string{"owner": "partner-1", "request_id": "r-42"}
+
+	require.NoError(t, h.HandleEvent(ctx, event(t, "m1", body, attrs)))
+	require.NoError(t, h.HandleEvent(ctx, event(t, "m1", body, attrs)), "redelivery")
+	require.NoError(t, h.HandleEvent(ctx, event(t, "m2", body, attrs)), "published twice")
+
+	id := intake.JobID("partner-1", "r-42")
+	job, err := st.Job(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "partner-1", job.Owner)
+	assert.Equal(t, "pubsub", job.Origin)
+	assert.Len(t, pub.msgs, 1, "one job, one first step")
+
+	// Without a request id, the message id deduplicates and the owner defaults.
+	require.NoError(t, h.HandleEvent(ctx, event(t, "m3", body, nil)))
+	require.NoError(t, h.HandleEvent(ctx, event(t, "m3", body, nil)))
+	job, err = st.Job(ctx, intake.JobID(intake.DefaultOwner, "m3"))
+	require.NoError(t, err)
+	assert.Equal(t, intake.DefaultOwner, job.Owner)
+	assert.Len(t, pub.msgs, 2)
+}
+
+func TestIntakeRecordsWhatItRejects(t *testing.T) {
+	t.Parallel()
+	h, st, pub := setup(t)
+	ctx := context.Background()
+	cases := []struct {
+		id, body string
+		attrs    map[string]string
+		code     string
+	}{
+		{"bad-json", `{"topic": `, nil, "invalid_json"},
+		{"unknown-field", `{"topic": "Coral", "colour": "red"}`, nil, "unknown_field"},
+		{"invalid", `{"topic": "x", "formats": ["essay"]}`, nil, "invalid_request"},
+		{"bad-owner", `{"topic": "Coral reefs"}`, map[string]string{"owner": "has spaces"}, "invalid_owner"},
+	}
+	for _, c := range cases {
+		require.NoError(t, h.HandleEvent(ctx, event(t, c.id, []byte(c.body), c.attrs)), "acknowledged: %s", c.id)
+		rej, err := st.Rejection(ctx, c.id)
+		require.NoError(t, err, c.id)
+		assert.Equal(t, c.code, rej.Code, c.id)
+		assert.Equal(t, c.body, rej.Data)
+		assert.NotEmpty(t, rej.Reason)
+	}
+	rej, err := st.Rejection(ctx, "invalid")
+	require.NoError(t, err)
+	assert.Len(t, rej.Errors, 2, "every field error is kept")
+	assert.Empty(t, pub.msgs, "no job was made")
+
+	// Reusing a request id with another body is refused, not merged.
+	require.NoError(t, h.HandleEvent(ctx, event(t, "a", []byte(`{"topic": "First request"}`), map[string]string{"request_id": "same"})))
+	require.NoError(t, h.HandleEvent(ctx, event(t, "b", []byte(`{"topic": "Second request"}`), map[string]string{"request_id": "same"})))
+	rej, err = st.Rejection(ctx, "b")
+	require.NoError(t, err)
+	assert.Equal(t, "request_id_reused", rej.Code)
+
+	// Not a Pub/Sub message at all.
+	e := cloudevents.NewEvent()
+	e.SetID("junk")
+	e.SetType("x")
+	e.SetSource("y")
+	require.NoError(t, e.SetData(cloudevents.ApplicationJSON, []int{1, 2}))
+	require.NoError(t, h.HandleEvent(ctx, e))
+	rej, err = st.Rejection(ctx, "junk")
+	require.NoError(t, err)
+	assert.Equal(t, "malformed_message", rej.Code)
+}
