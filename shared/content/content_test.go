@@ -301,3 +301,11 @@ func TestSchemaForPinsWhatIsDecided(t *testing.T) {
 	assert.Equal(t, 2, *base.Properties["speakers"].MinItems)
 	assert.Contains(t, rg.Validate([]byte(`{"title": "x", "questions": [{"question": "Why", "section": "History"}]}`)).Error(), "must match")
 }
+
+func TestAudienceNeedsTwoCharacters(t *testing.T) {
+	_, err := content.ParseRequest([]byte(`{"topic":"Tides","audience":"x"}`))
+	var ie *content.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "audience", ie.Errors[0].Field)
+	assert.Equal(t, "too_short", ie.Errors[0].Code)
+}
