@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"contentfactory.dev/factory/shared/logging"
 )
@@ -111,6 +112,12 @@ func Observe(log *slog.Logger) func(http.Handler) http.Handler {
 			}
 			w.Header().Set(RequestIDHeader, id)
 			ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+			if !trace.SpanContextFromContext(ctx).IsValid() {
+				// Start a trace here, so a job's log lines correlate across
+				// the API, Pub/Sub and every worker even when the caller
+				// sent none.
+				ctx = trace.ContextWithSpanContext(ctx, newSpanContext())
+			}
 			ctx = logging.Into(ctx, log.With(slog.String("request_id", id)))
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(sw, r.WithContext(ctx))
@@ -188,6 +195,14 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 }
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func newSpanContext() trace.SpanContext {
+	var tid trace.TraceID
+	var sid trace.SpanID
+	_, _ = rand.Read(tid[:])
+	_, _ = rand.Read(sid[:])
+	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled})
+}
 
 func newID() string {
 	b := make([]byte, 12)

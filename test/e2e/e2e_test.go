@@ -80,6 +80,32 @@ func TestWholePipeline(t *testing.T) {
 	assert.Greater(t, longAudio.duration, shortAudio.duration, "and longer audio")
 	t.Logf("audio: %d words → %s; %d words → %s", longAudio.words, longAudio.duration, shortAudio.words, shortAudio.duration)
 
+	t.Run("one trace follows a job through every function", func(t *testing.T) {
+		traces := map[string]bool{}
+		for _, fn := range []string{"API", "GenerateText", "GenerateImage", "SynthesizeAudio", "AssembleJob"} {
+			lines := s.Logged(t, fn, func(l map[string]any) bool { return l["job_id"] == longID })
+			require.NotEmpty(t, lines, fn)
+			for _, l := range lines {
+				tr, _ := l["logging.googleapis.com/trace"].(string)
+				assert.NotEmpty(t, tr, "%s: %v", fn, l["message"])
+				traces[tr] = true
+			}
+		}
+		assert.Len(t, traces, 1, "every line of the job carries the same trace")
+	})
+
+	t.Run("every model call is logged with its usage", func(t *testing.T) {
+		calls := s.Logged(t, "GenerateText", func(l map[string]any) bool { return l["job_id"] == longID && l["message"] == "model call" })
+		assert.Len(t, calls, 8, "one per text format")
+		for _, c := range calls {
+			assert.Equal(t, "offline", c["backend"])
+			assert.NotEmpty(t, c["model"])
+			assert.Contains(t, c, "output_tokens")
+			assert.Contains(t, c, "duration_ms")
+			assert.Contains(t, c, "step")
+		}
+	})
+
 	t.Run("artifact links download through signed URLs", func(t *testing.T) {
 		j := jobs[shortID]
 		for _, a := range j.Artifacts {

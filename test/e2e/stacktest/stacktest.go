@@ -240,27 +240,34 @@ func (s *Stack) Object(t *testing.T, jobID, step, name string) []byte {
 	return o.Content
 }
 
+// Logged returns a function's JSON log lines that match.
+func (s *Stack) Logged(t *testing.T, function string, match func(map[string]any) bool) []map[string]any {
+	t.Helper()
+	f, err := os.Open(filepath.Join(s.Stack.Dir, "logs", function+".log"))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) == nil && match(line) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 // CountLogged counts the log lines of a function whose message contains
 // text.
 func (s *Stack) CountLogged(t *testing.T, function, text string) int {
 	t.Helper()
-	f, err := os.Open(filepath.Join(s.Stack.Dir, "logs", function+".log"))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	n := 0
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	for sc.Scan() {
-		var line struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(sc.Bytes(), &line) == nil && strings.Contains(line.Message, text) {
-			n++
-		}
-	}
-	return n
+	return len(s.Logged(t, function, func(l map[string]any) bool {
+		m, _ := l["message"].(string)
+		return strings.Contains(m, text)
+	}))
 }
 
 // WaitLogged waits until a function has logged text at least n times.
