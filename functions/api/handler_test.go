@@ -26,6 +26,7 @@ import (
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
 	"contentfactory.dev/factory/shared/testenv"
@@ -33,24 +34,12 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-type recorder struct {
-	mu   sync.Mutex
-	msgs []queue.Envelope
-}
-
-func (r *recorder) PublishStep(_ context.Context, _ content.Kind, env queue.Envelope) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, env)
-	return nil
-}
-
 type fixture struct {
 	t      *testing.T
 	srv    *httptest.Server
 	store  *store.Store
 	bucket *blob.Bucket
-	pub    *recorder
+	pub    *pipelinetest.Publisher
 	keys   map[string]string // owner → key
 }
 
@@ -64,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	f := &fixture{
-		t: t, store: store.New(fs), pub: &recorder{}, keys: map[string]string{},
+		t: t, store: store.New(fs), pub: &pipelinetest.Publisher{}, keys: map[string]string{},
 		bucket: blob.New(gcs, "artifacts", blob.Signer{GoogleAccessID: "signer@test.invalid", PrivateKey: pemKey}),
 	}
 	for _, owner := range []string{"alice", "bob", "carol"} {
@@ -151,8 +140,8 @@ func TestSubmitAndRead(t *testing.T) {
 	assert.Equal(t, f.srv.URL+"/v1/jobs/"+id, r.header.Get("Location"))
 	assert.Equal(t, r.header.Get("Location"), body["links"].(map[string]any)["self"])
 	assert.Equal(t, []any{"outline", "podcast_script", "faqs", "audio", "package"}, body["formats"])
-	require.Len(t, f.pub.msgs, 1)
-	assert.Equal(t, queue.Envelope{V: 1, JobID: id, Step: "outline", Region: "local"}, f.pub.msgs[0])
+	require.Len(t, f.pub.Published(), 1)
+	assert.Equal(t, queue.Envelope{V: 1, JobID: id, Step: "outline", Region: "local"}, f.pub.Published()[0])
 
 	g := f.do(http.MethodGet, "/v1/jobs/"+id, f.keys["alice"], "", nil)
 	require.Equal(t, http.StatusOK, g.status, string(g.body))
@@ -219,7 +208,7 @@ func TestBadInputCreatesNothing(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { assertProblem(t, r, c.status, c.code) })
 	}
 	assert.Zero(t, f.jobCount(), "no job was created")
-	assert.Empty(t, f.pub.msgs, "nothing was published")
+	assert.Empty(t, f.pub.Published(), "nothing was published")
 
 	// Field errors name every problem at once.
 	r := f.post("alice", `{"topic": "x", "level": "guru", "formats": ["image", "essay"]}`)
@@ -377,7 +366,7 @@ func TestConcurrentRetriesWithOneKeyMakeOneJob(t *testing.T) {
 	}
 	assert.Equal(t, n-1, replayed, "one created the job, the others replayed it")
 	assert.Equal(t, 1, f.jobCount(), "one job")
-	assert.Len(t, f.pub.msgs, 1, "its first step published once")
+	assert.Len(t, f.pub.Published(), 1, "its first step published once")
 
 	// Later retries still answer the same, even after the job moved on.
 	id := resps[0].json(t)["id"].(string)

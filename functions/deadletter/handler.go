@@ -7,14 +7,12 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/queue"
-	"contentfactory.dev/factory/shared/store"
 )
 
 // Name is the function's entry point.
@@ -30,7 +28,7 @@ type Jobs interface {
 
 // Recorder keeps the messages that could not be processed.
 type Recorder interface {
-	RecordRejection(ctx context.Context, r store.Rejection) error
+	Reject(ctx context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error
 }
 
 // Handler settles what lands on the dead-letter topics: a step message
@@ -38,15 +36,13 @@ type Recorder interface {
 // is recorded as rejected. Handling the same dead letter twice changes
 // nothing.
 type Handler struct {
-	jobs      Jobs
-	rejects   Recorder
-	retention time.Duration
-	now       func() time.Time
+	jobs    Jobs
+	rejects Recorder
 }
 
 // New returns the dead-letter handler.
-func New(jobs Jobs, rejects Recorder, retention time.Duration) *Handler {
-	return &Handler{jobs: jobs, rejects: rejects, retention: retention, now: time.Now}
+func New(jobs Jobs, rejects Recorder) *Handler {
+	return &Handler{jobs: jobs, rejects: rejects}
 }
 
 // HandleEvent settles one dead letter.
@@ -78,22 +74,9 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 	return nil
 }
 
-// maxRecorded bounds how much of a message body is kept.
-const maxRecorded = 4096
-
 func (h *Handler) record(ctx context.Context, msg queue.Message, code, reason string) error {
 	logging.From(ctx).WarnContext(ctx, "dead letter recorded", "code", code, "reason", reason)
-	data := msg.Data
-	if len(data) > maxRecorded {
-		data = data[:maxRecorded]
-	}
-	now := h.now().UTC()
-	err := h.rejects.RecordRejection(ctx, store.Rejection{
-		MessageID: msg.ID, Topic: msg.Topic, Code: code, Reason: reason, Attributes: msg.Attributes,
-		Data:       strings.ToValidUTF8(string(data), string(utf8.RuneError)),
-		ReceivedAt: now, ExpireAt: now.Add(h.retention),
-	})
-	if err != nil {
+	if err := h.rejects.Reject(ctx, msg, code, reason, nil); err != nil {
 		return fmt.Errorf("record dead letter: %w", err)
 	}
 	return nil

@@ -19,5 +19,5 @@ func init() {
 }
 
 func build(_ context.Context, env *setup.Env) (*Handler, error) {
-	return New(env.Jobs(), env.Store, env.Config.Retention), nil
+	return New(env.Jobs(), env.Store), nil
 }

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
@@ -16,7 +13,6 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
-	"contentfactory.dev/factory/shared/store"
 )
 
 // Message attributes a publisher may set.
@@ -38,21 +34,19 @@ type Submitter interface {
 
 // Recorder keeps the messages that were rejected.
 type Recorder interface {
-	RecordRejection(ctx context.Context, r store.Rejection) error
+	Reject(ctx context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error
 }
 
 // Handler turns content requests published by other systems into jobs,
 // with the same validation as the API.
 type Handler struct {
-	jobs      Submitter
-	rejects   Recorder
-	retention time.Duration
-	now       func() time.Time
+	jobs    Submitter
+	rejects Recorder
 }
 
-// New returns the intake handler. Rejections are kept for retention.
-func New(jobs Submitter, rejects Recorder, retention time.Duration) *Handler {
-	return &Handler{jobs: jobs, rejects: rejects, retention: retention, now: time.Now}
+// New returns the intake handler.
+func New(jobs Submitter, rejects Recorder) *Handler {
+	return &Handler{jobs: jobs, rejects: rejects}
 }
 
 // JobID is the id of the job a request from another system makes: a hash
@@ -109,22 +103,9 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 	return nil
 }
 
-// maxRecorded bounds how much of a rejected body is kept.
-const maxRecorded = 4096
-
 func (h *Handler) reject(ctx context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error {
 	logging.From(ctx).WarnContext(ctx, "content request rejected", "code", code, "reason", reason)
-	data := msg.Data
-	if len(data) > maxRecorded {
-		data = data[:maxRecorded]
-	}
-	now := h.now().UTC()
-	err := h.rejects.RecordRejection(ctx, store.Rejection{
-		MessageID: msg.ID, Topic: msg.Topic, Code: code, Reason: reason, Errors: fields,
-		Attributes: msg.Attributes, Data: strings.ToValidUTF8(string(data), string(utf8.RuneError)),
-		ReceivedAt: now, ExpireAt: now.Add(h.retention),
-	})
-	if err != nil {
+	if err := h.rejects.Reject(ctx, msg, code, reason, fields); err != nil {
 		return fmt.Errorf("record rejected message: %w", err)
 	}
 	return nil

@@ -3,7 +3,6 @@ package intake_test
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,26 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/intake"
-	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/store"
 	"contentfactory.dev/factory/shared/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-type recorder struct {
-	mu   sync.Mutex
-	msgs []queue.Envelope
-}
-
-func (r *recorder) PublishStep(_ context.Context, _ content.Kind, env queue.Envelope) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, env)
-	return nil
-}
 
 // event builds the CloudEvent the functions framework makes of a push.
 func event(t *testing.T, id string, data []byte, attrs map[string]string) cloudevents.Event {
@@ -45,12 +31,12 @@ func event(t *testing.T, id string, data []byte, attrs map[string]string) cloude
 	return e
 }
 
-func setup(t *testing.T) (*intake.Handler, *store.Store, *recorder) {
+func setup(t *testing.T) (*intake.Handler, *store.Store, *pipelinetest.Publisher) {
 	t.Helper()
 	st := store.New(testenv.Firestore(t, testenv.Project(t)))
-	pub := &recorder{}
+	pub := &pipelinetest.Publisher{}
 	jobs := pipeline.NewJobs(pipeline.Ports{Store: st, Publisher: pub}, pipeline.JobsConfig{Region: "local"})
-	return intake.New(jobs, st, 24*time.Hour), st, pub
+	return intake.New(jobs, st), st, pub
 }
 
 func TestIntakeCreatesOneJobPerRequest(t *testing.T) {
@@ -69,7 +55,7 @@ func TestIntakeCreatesOneJobPerRequest(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "partner-1", job.Owner)
 	assert.Equal(t, "pubsub", job.Origin)
-	assert.Len(t, pub.msgs, 1, "one job, one first step")
+	assert.Len(t, pub.Published(), 1, "one job, one first step")
 
 	// Without a request id, the message id deduplicates and the owner defaults.
 	require.NoError(t, h.HandleEvent(ctx, event(t, "m3", body, nil)))
@@ -77,7 +63,7 @@ func TestIntakeCreatesOneJobPerRequest(t *testing.T) {
 	job, err = st.Job(ctx, intake.JobID(intake.DefaultOwner, "m3"))
 	require.NoError(t, err)
 	assert.Equal(t, intake.DefaultOwner, job.Owner)
-	assert.Len(t, pub.msgs, 2)
+	assert.Len(t, pub.Published(), 2)
 }
 
 func TestIntakeRecordsWhatItRejects(t *testing.T) {
@@ -105,7 +91,7 @@ func TestIntakeRecordsWhatItRejects(t *testing.T) {
 	rej, err := st.Rejection(ctx, "invalid")
 	require.NoError(t, err)
 	assert.Len(t, rej.Errors, 2, "every field error is kept")
-	assert.Empty(t, pub.msgs, "no job was made")
+	assert.Empty(t, pub.Published(), "no job was made")
 
 	// Reusing a request id with another body is refused, not merged.
 	require.NoError(t, h.HandleEvent(ctx, event(t, "a", []byte(`{"topic": "First request"}`), map[string]string{"request_id": "same"})))

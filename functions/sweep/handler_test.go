@@ -3,11 +3,8 @@ package sweep_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,48 +16,12 @@ import (
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/store"
 	"contentfactory.dev/factory/shared/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-type recorder struct {
-	mu   sync.Mutex
-	msgs []queue.Envelope
-	down atomic.Bool
-}
-
-func (r *recorder) PublishStep(_ context.Context, _ content.Kind, env queue.Envelope) error {
-	if r.down.Load() {
-		return errors.New("pubsub unavailable")
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, env)
-	return nil
-}
-
-func (r *recorder) take() []queue.Envelope {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.msgs
-	r.msgs = nil
-	return out
-}
-
-type events struct {
-	mu  sync.Mutex
-	evs []pipeline.JobEvent
-}
-
-func (e *events) PublishJobEvent(_ context.Context, ev pipeline.JobEvent) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.evs = append(e.evs, ev)
-	return nil
-}
 
 type exec struct{}
 
@@ -72,8 +33,8 @@ type fixture struct {
 	t      *testing.T
 	store  *store.Store
 	bucket *blob.Bucket
-	pub    *recorder
-	events *events
+	pub    *pipelinetest.Publisher
+	events *pipelinetest.Events
 	jobs   *pipeline.Jobs
 	runner *pipeline.Runner
 	sweep  *sweep.Handler
@@ -83,7 +44,7 @@ func newFixture(t *testing.T, cfg pipeline.JobsConfig) *fixture {
 	t.Helper()
 	fs := testenv.Firestore(t, testenv.Project(t))
 	_, gcs := testenv.Storage(t, "artifacts")
-	f := &fixture{t: t, store: store.New(fs), bucket: blob.New(gcs, "artifacts", blob.Signer{}), pub: &recorder{}, events: &events{}}
+	f := &fixture{t: t, store: store.New(fs), bucket: blob.New(gcs, "artifacts", blob.Signer{}), pub: &pipelinetest.Publisher{}, events: &pipelinetest.Events{}}
 	ports := pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub, Events: f.events}
 	cfg.Region = "local"
 	f.jobs = pipeline.NewJobs(ports, cfg)
@@ -102,7 +63,7 @@ func (f *fixture) submit(formats ...content.Format) *pipeline.Job {
 }
 
 func (f *fixture) drain() {
-	for msgs := f.pub.take(); len(msgs) > 0; msgs = f.pub.take() {
+	for msgs := f.pub.Take(); len(msgs) > 0; msgs = f.pub.Take() {
 		for _, env := range msgs {
 			require.NoError(f.t, f.runner.Run(context.Background(), env))
 		}
@@ -125,10 +86,10 @@ func (f *fixture) run() sweep.Report {
 func TestSweepRecoversALostPublish(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, pipeline.JobsConfig{})
-	f.pub.down.Store(true) // the commit happened, the publish did not
+	f.pub.Down.Store(true) // the commit happened, the publish did not
 	job := f.submit(content.FormatFAQs)
-	f.pub.down.Store(false)
-	assert.Empty(t, f.pub.take())
+	f.pub.Down.Store(false)
+	assert.Empty(t, f.pub.Take())
 	time.Sleep(5 * time.Millisecond)
 
 	rep := f.run()
@@ -145,7 +106,7 @@ func TestSweepRecoversADeadWorker(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, pipeline.JobsConfig{})
 	job := f.submit(content.FormatFAQs)
-	f.pub.take()
+	f.pub.Take()
 	ctx := context.Background()
 	// A worker claimed the outline and died; its lease ran out and no
 	// redelivery came.
@@ -174,15 +135,15 @@ func TestSweepEndsJobsPastTheirDeadline(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, pipeline.JobsConfig{Deadline: time.Millisecond})
 	job := f.submit(content.FormatFAQs)
-	f.pub.take() // nothing runs
+	f.pub.Take() // nothing runs
 	time.Sleep(5 * time.Millisecond)
 	rep := f.run()
 	assert.Equal(t, 1, rep.EndedPastDeadline)
 	j, err := f.store.Job(context.Background(), job.ID)
 	require.NoError(t, err)
 	assert.Equal(t, pipeline.JobFailed, j.Status)
-	require.Len(t, f.events.evs, 1)
-	assert.Equal(t, pipeline.EventFailed, f.events.evs[0].Type)
+	require.Len(t, f.events.List(), 1)
+	assert.Equal(t, pipeline.EventFailed, f.events.List()[0].Type)
 	assert.Zero(t, f.run().EndedPastDeadline)
 }
 
@@ -191,7 +152,7 @@ func TestSweepPublishesEventsACrashLeftBehind(t *testing.T) {
 	f := newFixture(t, pipeline.JobsConfig{})
 	job := f.submit(content.FormatFAQs)
 	f.drain()
-	require.Len(t, f.events.evs, 1)
+	require.Len(t, f.events.List(), 1)
 	ctx := context.Background()
 	require.NoError(t, f.store.Transact(ctx, job.ID, func(ctx context.Context, tx pipeline.Tx) error {
 		j, err := tx.Job()
@@ -205,8 +166,8 @@ func TestSweepPublishesEventsACrashLeftBehind(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	rep := f.run()
 	assert.Equal(t, 1, rep.EventsPublished)
-	require.Len(t, f.events.evs, 2)
-	assert.Equal(t, f.events.evs[0].ID, f.events.evs[1].ID, "the same event id, so subscribers can drop the copy")
+	require.Len(t, f.events.List(), 2)
+	assert.Equal(t, f.events.List()[0].ID, f.events.List()[1].ID, "the same event id, so subscribers can drop the copy")
 	assert.Zero(t, f.run().EventsPublished)
 }
 

@@ -26,7 +26,13 @@ func (r *Runner) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 	}
 	if errors.Is(err, queue.ErrPoison) {
 		logging.From(ctx).ErrorContext(ctx, "poison message acknowledged", "error", err.Error(), "event_id", e.ID())
-		return nil
+		if r.rejects == nil {
+			return nil
+		}
+		if msg.ID == "" {
+			msg.ID = e.ID()
+		}
+		return r.rejects.Reject(ctx, msg, "poison_message", err.Error(), nil)
 	}
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ func TestAWholeJobPublishesOneEvent(t *testing.T) {
 	h := newHarness(t, pipeline.RunnerConfig{})
 	job := h.submit(content.FormatFAQs, content.FormatImage)
 	h.drain()
-	evs := h.events.list()
+	evs := h.events.List()
 	require.Len(t, evs, 1)
 	ev := evs[0]
 	assert.Equal(t, pipeline.EventCompleted, ev.Type)
@@ -35,7 +35,7 @@ func TestAWholeJobPublishesOneEvent(t *testing.T) {
 	for _, f := range job.Formats {
 		require.NoError(t, h.runner.Run(context.Background(), queue.Envelope{V: 1, JobID: job.ID, Step: string(f)}))
 	}
-	assert.Len(t, h.events.list(), 1)
+	assert.Len(t, h.events.List(), 1)
 }
 
 func TestSubmitOnceFindsTheSameJob(t *testing.T) {
@@ -55,7 +55,7 @@ func TestSubmitOnceFindsTheSameJob(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, created)
 	assert.Equal(t, first.ID, again.ID)
-	assert.Len(t, h.pub.take(), 1, "the first step was published once")
+	assert.Len(t, h.pub.Take(), 1, "the first step was published once")
 
 	other := req
 	other.Topic = "Waves"
@@ -70,7 +70,7 @@ func TestCancel(t *testing.T) {
 	job := h.submit(content.FormatFAQs, content.FormatAudio)
 	ctx := context.Background()
 
-	outline := h.pub.take()[0]
+	outline := h.pub.Take()[0]
 	running := make(chan error, 1)
 	go func() { running <- h.runner.Run(ctx, outline) }()
 	require.Eventually(t, func() bool { return h.exec.runs.Load() == 1 }, 10*time.Second, 10*time.Millisecond)
@@ -84,20 +84,20 @@ func TestCancel(t *testing.T) {
 		assert.Equal(t, pipeline.StepSkipped, steps[f].Status, f)
 		assert.Equal(t, "cancelled", steps[f].Error.Code)
 	}
-	evs := h.events.list()
+	evs := h.events.List()
 	require.Len(t, evs, 1)
 	assert.Equal(t, pipeline.EventCancelled, evs[0].Type)
 
 	close(h.exec.gate)
 	require.NoError(t, <-running)
 	assert.Equal(t, pipeline.StepSucceeded, h.steps(job.ID)[content.FormatOutline].Status)
-	assert.Empty(t, h.pub.take(), "the finished step started nothing")
+	assert.Empty(t, h.pub.Take(), "the finished step started nothing")
 	assert.Equal(t, pipeline.JobCancelled, h.job(job.ID).Status)
 
 	again, err := h.jobs.Cancel(ctx, job.ID)
 	require.NoError(t, err, "cancelling twice is fine")
 	assert.Equal(t, pipeline.JobCancelled, again.Status)
-	assert.Len(t, h.events.list(), 1, "one event per terminal transition")
+	assert.Len(t, h.events.List(), 1, "one event per terminal transition")
 
 	done := h.submit(content.FormatFAQs)
 	h.drain()
@@ -156,10 +156,10 @@ func TestExpireEndsAJobPastItsDeadline(t *testing.T) {
 		}
 		return nil
 	}
-	for _, env := range h.pub.take() {
+	for _, env := range h.pub.Take() {
 		require.NoError(t, h.runner.Run(ctx, env)) // the outline
 	}
-	for _, env := range h.pub.take() {
+	for _, env := range h.pub.Take() {
 		_ = h.runner.Run(ctx, env) // faqs succeeds, the image keeps failing
 	}
 
@@ -172,8 +172,8 @@ func TestExpireEndsAJobPastItsDeadline(t *testing.T) {
 	steps := h.steps(job.ID)
 	assert.Equal(t, "deadline_exceeded", steps[content.FormatImage].Error.Code)
 	assert.Equal(t, "deadline_exceeded", steps[content.FormatPackage].Error.Code)
-	require.Len(t, h.events.list(), 1)
-	assert.Equal(t, pipeline.EventCompleted, h.events.list()[0].Type)
+	require.Len(t, h.events.List(), 1)
+	assert.Equal(t, pipeline.EventCompleted, h.events.List()[0].Type)
 
 	ended, err = jobs.Expire(ctx, job.ID)
 	require.NoError(t, err)
@@ -192,7 +192,7 @@ func TestDeadLetterFailsTheStepSoTheJobEnds(t *testing.T) {
 	}
 	job := h.submit(content.FormatFAQs, content.FormatAudio)
 	var lost queue.Envelope
-	for msgs := h.pub.take(); len(msgs) > 0; msgs = h.pub.take() {
+	for msgs := h.pub.Take(); len(msgs) > 0; msgs = h.pub.Take() {
 		for _, env := range msgs {
 			if err := h.runner.Run(ctx, env); err != nil {
 				lost = env // Pub/Sub gives up on it
@@ -227,7 +227,7 @@ func TestDeadLetterLeavesALiveRunAlone(t *testing.T) {
 	h := newHarness(t, pipeline.RunnerConfig{Lease: time.Hour})
 	h.exec.blockAttempt, h.exec.gate = 1, make(chan struct{})
 	job := h.submit(content.FormatFAQs)
-	env := h.pub.take()[0]
+	env := h.pub.Take()[0]
 	running := make(chan error, 1)
 	go func() { running <- h.runner.Run(context.Background(), env) }()
 	require.Eventually(t, func() bool { return h.exec.runs.Load() == 1 }, 10*time.Second, 10*time.Millisecond)

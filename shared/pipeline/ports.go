@@ -65,6 +65,13 @@ type Ports struct {
 	Publisher Publisher
 	// Events publishes job events; nil publishes none.
 	Events Events
+	// Rejects records messages that can never be processed; nil only logs.
+	Rejects Rejecter
+}
+
+// Rejecter records a message acknowledged without being processed.
+type Rejecter interface {
+	Reject(ctx context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error
 }
 
 // Publisher publishes step messages to the worker of their kind.

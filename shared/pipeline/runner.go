@@ -50,10 +50,11 @@ type RunnerConfig struct {
 
 // Runner runs steps: claim, execute, store, complete, fan out.
 type Runner struct {
-	store  Store
-	blobs  Blobs
-	pub    Publisher
-	events Events
+	store   Store
+	blobs   Blobs
+	pub     Publisher
+	events  Events
+	rejects Rejecter
 	exec   Executor
 	cfg    RunnerConfig
 	now    func() time.Time
@@ -73,7 +74,7 @@ func NewRunner(p Ports, exec Executor, cfg RunnerConfig) *Runner {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Runner{store: p.Store, blobs: p.Blobs, pub: p.Publisher, events: p.Events, exec: exec, cfg: cfg, now: cfg.Now}
+	return &Runner{store: p.Store, blobs: p.Blobs, pub: p.Publisher, events: p.Events, rejects: p.Rejects, exec: exec, cfg: cfg, now: cfg.Now}
 }
 
 // claimVerdict says what a delivery should do with its step.

@@ -16,38 +16,13 @@ import (
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
 	"contentfactory.dev/factory/shared/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-// recorder is a Publisher that keeps what it is asked to publish.
-type recorder struct {
-	mu   sync.Mutex
-	msgs []queue.Envelope
-	fail atomic.Bool
-}
-
-func (r *recorder) PublishStep(_ context.Context, _ content.Kind, env queue.Envelope) error {
-	if r.fail.Load() {
-		return errors.New("publish refused")
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, env)
-	return nil
-}
-
-// take returns and forgets what was published.
-func (r *recorder) take() []queue.Envelope {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.msgs
-	r.msgs = nil
-	return out
-}
 
 // fakeExec writes one small file per step and counts its runs; fail, when
 // set, decides the error of a run; a run of attempt blockAttempt waits
@@ -78,32 +53,14 @@ type harness struct {
 	t      *testing.T
 	store  *store.Store
 	bucket *blob.Bucket
-	pub    *recorder
+	pub    *pipelinetest.Publisher
 	exec   *fakeExec
 	runner *pipeline.Runner
 	jobs   *pipeline.Jobs
 	clock  *clock
-	events *eventLog
+	events *pipelinetest.Events
 }
 
-// eventLog keeps the job events published.
-type eventLog struct {
-	mu     sync.Mutex
-	events []pipeline.JobEvent
-}
-
-func (e *eventLog) PublishJobEvent(_ context.Context, ev pipeline.JobEvent) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.events = append(e.events, ev)
-	return nil
-}
-
-func (e *eventLog) list() []pipeline.JobEvent {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]pipeline.JobEvent(nil), e.events...)
-}
 
 type clock struct {
 	mu sync.Mutex
@@ -124,13 +81,13 @@ func newHarness(t *testing.T, cfg pipeline.RunnerConfig) *harness {
 	_, gcs := testenv.Storage(t, "artifacts")
 	h := &harness{
 		t: t, store: store.New(fs), bucket: blob.New(gcs, "artifacts", blob.Signer{}),
-		pub: &recorder{}, exec: &fakeExec{}, clock: &clock{t: time.Now()},
+		pub: &pipelinetest.Publisher{}, exec: &fakeExec{}, clock: &clock{t: time.Now()},
 	}
 	cfg.Now = h.clock.now
 	if cfg.MaxAttempts == 0 {
 		cfg.MaxAttempts = 3
 	}
-	h.events = &eventLog{}
+	h.events = &pipelinetest.Events{}
 	ports := pipeline.Ports{Store: h.store, Blobs: h.bucket, Publisher: h.pub, Events: h.events}
 	h.runner = pipeline.NewRunner(ports, h.exec, cfg)
 	h.jobs = pipeline.NewJobs(ports, pipeline.JobsConfig{Region: "local", Retention: 24 * time.Hour, Deadline: time.Hour})
@@ -151,7 +108,7 @@ func (h *harness) submit(formats ...content.Format) *pipeline.Job {
 func (h *harness) drain() int {
 	h.t.Helper()
 	n := 0
-	for msgs := h.pub.take(); len(msgs) > 0; msgs = h.pub.take() {
+	for msgs := h.pub.Take(); len(msgs) > 0; msgs = h.pub.Take() {
 		for _, env := range msgs {
 			n++
 			require.NoError(h.t, h.runner.Run(context.Background(), env))
@@ -211,7 +168,7 @@ func TestRunnerOrdersSteps(t *testing.T) {
 	assert.Equal(t, []content.Format{content.FormatOutline, content.FormatPodcastScript, content.FormatAudio, content.FormatPackage}, job.Formats)
 
 	var order []string
-	for msgs := h.pub.take(); len(msgs) > 0; msgs = h.pub.take() {
+	for msgs := h.pub.Take(); len(msgs) > 0; msgs = h.pub.Take() {
 		require.Len(t, msgs, 1, "this job is a chain: one step at a time")
 		order = append(order, msgs[0].Step)
 		require.NoError(t, h.runner.Run(context.Background(), msgs[0]))
@@ -232,7 +189,7 @@ func TestRedeliveryOfAFinishedStepDoesNothing(t *testing.T) {
 		require.NoError(t, h.runner.Run(context.Background(), queue.Envelope{V: 1, JobID: job.ID, Step: string(f)}))
 	}
 	assert.Equal(t, runs, h.exec.runs.Load(), "no executor run")
-	assert.Empty(t, h.pub.take(), "nothing published")
+	assert.Empty(t, h.pub.Take(), "nothing published")
 	assert.Equal(t, before, h.steps(job.ID), "no step document changed")
 }
 
@@ -241,7 +198,7 @@ func TestConcurrentDeliveriesRunAStepOnce(t *testing.T) {
 	h := newHarness(t, pipeline.RunnerConfig{})
 	h.exec.blockAttempt, h.exec.gate = 1, make(chan struct{})
 	job := h.submit(content.FormatFAQs)
-	env := h.pub.take()[0]
+	env := h.pub.Take()[0]
 
 	first := make(chan error, 1)
 	go func() { first <- h.runner.Run(context.Background(), env) }()
@@ -260,7 +217,7 @@ func TestExpiredLeaseIsReclaimed(t *testing.T) {
 	h := newHarness(t, pipeline.RunnerConfig{Lease: time.Minute})
 	h.exec.blockAttempt, h.exec.gate = 1, make(chan struct{})
 	job := h.submit(content.FormatFAQs)
-	env := h.pub.take()[0]
+	env := h.pub.Take()[0]
 
 	stuck := make(chan error, 1)
 	go func() { stuck <- h.runner.Run(context.Background(), env) }()
@@ -271,7 +228,7 @@ func TestExpiredLeaseIsReclaimed(t *testing.T) {
 	s := h.steps(job.ID)[content.FormatOutline]
 	assert.Equal(t, pipeline.StepSucceeded, s.Status)
 	assert.Equal(t, 2, s.Attempt, "reclaimed with the next attempt")
-	assert.Len(t, h.pub.take(), 1, "the reclaimed run fans out")
+	assert.Len(t, h.pub.Take(), 1, "the reclaimed run fans out")
 
 	// The first worker was only slow: it finishes late, and its result
 	// changes nothing.
@@ -279,7 +236,7 @@ func TestExpiredLeaseIsReclaimed(t *testing.T) {
 	close(h.exec.gate)
 	require.NoError(t, <-stuck)
 	assert.Equal(t, before, h.steps(job.ID))
-	assert.Empty(t, h.pub.take(), "the late run publishes nothing")
+	assert.Empty(t, h.pub.Take(), "the late run publishes nothing")
 }
 
 func TestTransientFailureIsRetried(t *testing.T) {
@@ -292,7 +249,7 @@ func TestTransientFailureIsRetried(t *testing.T) {
 		return nil
 	}
 	job := h.submit(content.FormatFAQs)
-	env := h.pub.take()[0]
+	env := h.pub.Take()[0]
 
 	err := h.runner.Run(context.Background(), env)
 	require.Error(t, err, "a transient failure asks for redelivery")
@@ -323,11 +280,11 @@ func TestAttemptsRunOut(t *testing.T) {
 		return nil
 	}
 	job := h.submit(content.FormatFAQs, content.FormatAudio)
-	for msgs := h.pub.take(); len(msgs) > 0; msgs = h.pub.take() {
+	for msgs := h.pub.Take(); len(msgs) > 0; msgs = h.pub.Take() {
 		for _, env := range msgs {
 			err := h.runner.Run(context.Background(), env)
 			if env.Step == string(content.FormatPodcastScript) && err != nil {
-				h.pub.msgs = append(h.pub.msgs, env) // Pub/Sub redelivers
+				h.pub.Put(env) // Pub/Sub redelivers
 			}
 		}
 	}

@@ -73,7 +73,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Env, error
 
 // Ports are the pipeline's ports over this environment.
 func (e *Env) Ports() pipeline.Ports {
-	return pipeline.Ports{Store: e.Store, Blobs: e.Bucket, Publisher: e.Publisher, Events: pipeline.EventsOn(e.Publisher)}
+	return pipeline.Ports{Store: e.Store, Blobs: e.Bucket, Publisher: e.Publisher, Events: pipeline.EventsOn(e.Publisher), Rejects: e.Store}
 }
 
 // Jobs returns the job service of this environment.

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
@@ -25,6 +26,7 @@ import (
 
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/queue"
 )
 
 // Collection names.
@@ -293,12 +295,27 @@ type Rejection struct {
 	ExpireAt   time.Time `firestore:"expire_at"`
 }
 
-// RecordRejection stores a rejected message under its id (so redelivery
-// of the same message records it once).
-func (s *Store) RecordRejection(ctx context.Context, r Rejection) error {
-	_, err := s.fs.Collection(Rejected).Doc(docID(r.MessageID)).Set(ctx, r)
-	if err != nil {
-		return fmt.Errorf("record rejected message %s: %w", r.MessageID, err)
+// RejectionRetention is how long rejected messages are kept.
+const RejectionRetention = 30 * 24 * time.Hour
+
+// maxRecorded bounds how much of a rejected message's body is kept.
+const maxRecorded = 4096
+
+// Reject records a message that was acknowledged without being processed,
+// and why, under its id (so a redelivery records it once).
+func (s *Store) Reject(ctx context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error {
+	data := msg.Data
+	if len(data) > maxRecorded {
+		data = data[:maxRecorded]
+	}
+	now := time.Now().UTC()
+	r := Rejection{
+		MessageID: msg.ID, Topic: msg.Topic, Code: code, Reason: reason, Errors: fields, Attributes: msg.Attributes,
+		Data:       strings.ToValidUTF8(string(data), string(utf8.RuneError)),
+		ReceivedAt: now, ExpireAt: now.Add(RejectionRetention),
+	}
+	if _, err := s.fs.Collection(Rejected).Doc(docID(msg.ID)).Set(ctx, r); err != nil {
+		return fmt.Errorf("record rejected message %s: %w", msg.ID, err)
 	}
 	return nil
 }

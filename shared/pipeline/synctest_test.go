@@ -1,0 +1,146 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
+)
+
+// memPorts are in-memory ports, so tests run in synctest's virtual time.
+func memPorts() (pipeline.Ports, *pipelinetest.Store, *pipelinetest.Publisher) {
+	st, pub := pipelinetest.NewStore(), &pipelinetest.Publisher{}
+	return pipeline.Ports{Store: st, Blobs: pipelinetest.NewBlobs(), Publisher: pub, Events: &pipelinetest.Events{}}, st, pub
+}
+
+// gated runs a step only when released, or until its context ends.
+type gated struct {
+	release chan struct{}
+	started chan int
+}
+
+func (g gated) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Output, error) {
+	g.started <- t.Step.Attempt
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return &pipeline.Output{Files: []pipeline.File{{Name: "x.txt", ContentType: "text/plain", Data: []byte("x")}}}, nil
+}
+
+func submit(t *testing.T, p pipeline.Ports, cfg pipeline.JobsConfig) *pipeline.Job {
+	t.Helper()
+	req := content.Request{Topic: "Virtual time", Formats: []content.Format{content.FormatFAQs}}
+	req.ApplyDefaults()
+	job, err := pipeline.NewJobs(p, cfg).Submit(context.Background(), "owner", req, "api")
+	require.NoError(t, err)
+	return job
+}
+
+func TestLeaseExpiresExactlyOnTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, st, pub := memPorts()
+		g := gated{release: make(chan struct{}), started: make(chan int, 2)}
+		r := pipeline.NewRunner(p, g, pipeline.RunnerConfig{Lease: time.Minute, Timeout: time.Hour})
+		job := submit(t, p, pipeline.JobsConfig{})
+		env := pub.Take()[0]
+
+		first := make(chan error, 1)
+		go func() { first <- r.Run(context.Background(), env) }()
+		assert.Equal(t, 1, <-g.started)
+
+		time.Sleep(time.Minute - time.Nanosecond)
+		assert.ErrorIs(t, r.Run(context.Background(), env), pipeline.ErrBusy, "the lease is still live")
+
+		time.Sleep(time.Nanosecond)
+		second := make(chan error, 1)
+		go func() { second <- r.Run(context.Background(), env) }()
+		assert.Equal(t, 2, <-g.started, "reclaimed the moment the lease ended")
+
+		close(g.release)
+		require.NoError(t, <-second)
+		require.NoError(t, <-first)
+		steps, err := st.Steps(context.Background(), job.ID)
+		require.NoError(t, err)
+		assert.Equal(t, pipeline.StepSucceeded, steps[0].Status)
+		assert.Equal(t, 2, steps[0].Attempt, "the late first run did not overwrite the second")
+	})
+}
+
+func TestAStepNeverRunsPastItsTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, st, pub := memPorts()
+		g := gated{release: make(chan struct{}), started: make(chan int, 1)}
+		r := pipeline.NewRunner(p, g, pipeline.RunnerConfig{Lease: time.Hour, Timeout: 30 * time.Second})
+		job := submit(t, p, pipeline.JobsConfig{})
+		env := pub.Take()[0]
+
+		start := time.Now()
+		err := r.Run(context.Background(), env)
+		<-g.started
+		assert.Equal(t, 30*time.Second, time.Since(start), "stopped at the timeout, not later")
+		require.Error(t, err, "a timeout asks for redelivery")
+		e, ok := ai.AsError(err)
+		require.True(t, ok)
+		assert.Equal(t, "timeout", e.Code)
+		assert.True(t, e.Retryable)
+		steps, err := st.Steps(context.Background(), job.ID)
+		require.NoError(t, err)
+		assert.Equal(t, pipeline.StepQueued, steps[0].Status, "released for the next delivery")
+	})
+}
+
+func TestJobDeadlineInVirtualTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, _, pub := memPorts()
+		cfg := pipeline.JobsConfig{Deadline: 2 * time.Hour}
+		job := submit(t, p, cfg)
+		pub.Take()
+		jobs := pipeline.NewJobs(p, cfg)
+
+		time.Sleep(2*time.Hour - time.Second)
+		ended, err := jobs.Expire(context.Background(), job.ID)
+		require.NoError(t, err)
+		assert.False(t, ended, "not before the deadline")
+
+		time.Sleep(time.Second)
+		ended, err = jobs.Expire(context.Background(), job.ID)
+		require.NoError(t, err)
+		assert.True(t, ended, "at the deadline")
+		j, err := p.Store.Job(context.Background(), job.ID)
+		require.NoError(t, err)
+		assert.Equal(t, pipeline.JobFailed, j.Status)
+	})
+}
+
+func TestPoisonMessagesAreAcknowledgedAndRecorded(t *testing.T) {
+	p, _, _ := memPorts()
+	rejects := &pipelinetest.Rejects{}
+	p.Rejects = rejects
+	r := pipeline.NewRunner(p, gated{}, pipeline.RunnerConfig{})
+	for i, data := range []string{`not json`, `{"v": 9, "job_id": "abcdefgh", "step": "faqs"}`, `{"v": 1, "job_id": "../etc", "step": "faqs"}`} {
+		e := cloudevents.NewEvent()
+		e.SetID(fmt.Sprint("poison-", i))
+		e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
+		e.SetSource("//pubsub.googleapis.com/projects/p/topics/text-steps")
+		require.NoError(t, e.SetData(cloudevents.ApplicationJSON, map[string]any{"message": map[string]any{"data": []byte(data), "messageId": e.ID()}}))
+		assert.NoError(t, r.HandleEvent(context.Background(), e), "acknowledged, never retried")
+	}
+	got := rejects.List()
+	require.Len(t, got, 3)
+	for _, g := range got {
+		assert.Equal(t, "poison_message", g.Code)
+		assert.Equal(t, "projects/p/topics/text-steps", g.Msg.Topic)
+	}
+}
