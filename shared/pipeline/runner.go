@@ -55,9 +55,9 @@ type Runner struct {
 	pub     Publisher
 	events  Events
 	rejects Rejecter
-	exec   Executor
-	cfg    RunnerConfig
-	now    func() time.Time
+	exec    Executor
+	cfg     RunnerConfig
+	now     func() time.Time
 }
 
 // NewRunner returns a runner for one kind of step.

@@ -61,7 +61,6 @@ type harness struct {
 	events *pipelinetest.Events
 }
 
-
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
