@@ -309,3 +309,22 @@ func TestAudienceNeedsTwoCharacters(t *testing.T) {
 	assert.Equal(t, "audience", ie.Errors[0].Field)
 	assert.Equal(t, "too_short", ie.Errors[0].Code)
 }
+
+func TestCallbackURLForm(t *testing.T) {
+	for raw, ok := range map[string]bool{
+		"https://hooks.example.com/factory?x=1": true,
+		"http://hooks.example.com/":             false,
+		"https://user:pw@hooks.example.com/":    false,
+		"https:///path":                         false,
+		"ftp://hooks.example.com":               false,
+		"https://hooks.example.com/#frag":       false,
+		"not a url at all":                      false,
+	} {
+		err := content.CheckCallbackURL(raw)
+		assert.Equal(t, ok, err == nil, "%s: %v", raw, err)
+	}
+	_, err := content.ParseRequest([]byte(`{"topic": "Tides", "callback_url": "http://example.com/hook"}`))
+	var ie *content.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "callback_url", ie.Errors[0].Field)
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode"
@@ -48,6 +49,9 @@ type Request struct {
 	Language   string          `json:"language,omitempty" firestore:"language"`
 	Podcast    *PodcastOptions `json:"podcast,omitempty" firestore:"podcast,omitempty"`
 	Image      *ImageOptions   `json:"image,omitempty" firestore:"image,omitempty"`
+	// CallbackURL, when set, is POSTed a signed job event when the job
+	// ends. It must be https and must not point into private networks.
+	CallbackURL string `json:"callback_url,omitempty" firestore:"callback_url,omitempty"`
 }
 
 // PodcastOptions shape the podcast script and audio.
@@ -162,6 +166,7 @@ func (r *Request) Normalize() {
 	r.Audience = CleanLine(r.Audience)
 	r.Level = strings.ToLower(CleanLine(r.Level))
 	r.Language = CleanLine(r.Language)
+	r.CallbackURL = CleanLine(r.CallbackURL)
 	if r.Podcast != nil {
 		for i := range r.Podcast.Speakers {
 			r.Podcast.Speakers[i].Name = CleanLine(r.Podcast.Speakers[i].Name)
@@ -281,6 +286,11 @@ func (r *Request) Validate() error {
 			add("podcast.target_minutes", "out_of_range", "must be between %d and %d", MinTargetMinutes, MaxTargetMinutes)
 		}
 	}
+	if r.CallbackURL != "" {
+		if err := CheckCallbackURL(r.CallbackURL); err != nil {
+			add("callback_url", "invalid_url", "%s", err.Error())
+		}
+	}
 	if im := r.Image; im != nil {
 		length("image.style", im.Style, 0, MaxStyleLen)
 		if im.AspectRatio != "" && !slices.Contains(AspectRatios, im.AspectRatio) {
@@ -289,6 +299,32 @@ func (r *Request) Validate() error {
 	}
 	if len(errs) > 0 {
 		return &InvalidError{Errors: errs}
+	}
+	return nil
+}
+
+// MaxCallbackURLLen bounds a callback URL.
+const MaxCallbackURLLen = 2048
+
+// CheckCallbackURL checks the form of a callback URL: absolute https, a
+// host name or address, no credentials, no fragment. Where the host
+// resolves to is checked separately, at submission and at delivery.
+func CheckCallbackURL(raw string) error {
+	if len(raw) > MaxCallbackURLLen {
+		return fmt.Errorf("must be at most %d characters", MaxCallbackURLLen)
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return errors.New("must be a URL")
+	case u.Scheme != "https":
+		return errors.New("must be an https URL")
+	case u.Host == "" || u.Hostname() == "":
+		return errors.New("must name a host")
+	case u.User != nil:
+		return errors.New("must not carry credentials")
+	case u.Fragment != "":
+		return errors.New("must not have a fragment")
 	}
 	return nil
 }
