@@ -35,6 +35,7 @@ var commands = []command{
 	{"keys", "manage API keys (keys create --owner NAME)", runKeys},
 	{"serve", "serve the function named by FUNCTION_TARGET on PORT", runServe},
 	{"emulators", "run a command with the Firestore and Pub/Sub emulators", runEmulators},
+	{"models", "check that every configured model and voice is alive (models check)", runModels},
 }
 
 func main() {

@@ -5,7 +5,10 @@ import (
 	"fmt"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/tts"
+	"contentfactory.dev/factory/shared/ai/vertex"
 )
 
 // TextGenerator returns the text backend FACTORY_AI selects.
@@ -13,6 +16,8 @@ func (e *Env) TextGenerator(ctx context.Context) (ai.TextGenerator, error) {
 	switch e.Config.AI {
 	case "offline":
 		return &offline.Text{}, nil
+	case "vertex":
+		return e.vertex(ctx)
 	}
 	return nil, fmt.Errorf("FACTORY_AI=%s: no text backend", e.Config.AI)
 }
@@ -22,6 +27,8 @@ func (e *Env) ImageGenerator(ctx context.Context) (ai.ImageGenerator, error) {
 	switch e.Config.AI {
 	case "offline":
 		return &offline.Image{}, nil
+	case "vertex":
+		return e.vertex(ctx)
 	}
 	return nil, fmt.Errorf("FACTORY_AI=%s: no image backend", e.Config.AI)
 }
@@ -31,6 +38,43 @@ func (e *Env) Synthesizer(ctx context.Context) (ai.Synthesizer, error) {
 	switch e.Config.AI {
 	case "offline":
 		return &offline.Speech{Binary: e.Config.Espeak}, nil
+	case "vertex":
+		cfg, err := e.models()
+		if err != nil {
+			return nil, err
+		}
+		s, err := tts.New(ctx, cfg, tts.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("speech backend: %w", err)
+		}
+		return s, nil
 	}
 	return nil, fmt.Errorf("FACTORY_AI=%s: no speech backend", e.Config.AI)
+}
+
+// models reads the AI configuration: the embedded defaults, the file in
+// FACTORY_MODELS and the FACTORY_TEXT_MODEL-style overrides, with the
+// function's project as the Vertex project unless FACTORY_VERTEX_PROJECT
+// names another.
+func (e *Env) models() (*models.Config, error) {
+	cfg, err := models.FromEnv(e.Config.Project)
+	if err != nil {
+		return nil, fmt.Errorf("AI configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// vertex builds the Gemini backend. A job's context cache is found by its
+// display name (vertex.ListIndex) until the pipeline provides a shared
+// index.
+func (e *Env) vertex(ctx context.Context) (*vertex.Client, error) {
+	cfg, err := e.models()
+	if err != nil {
+		return nil, err
+	}
+	c, err := vertex.New(ctx, cfg, vertex.Options{Logger: e.Log})
+	if err != nil {
+		return nil, fmt.Errorf("text and image backend: %w", err)
+	}
+	return c, nil
 }

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/ai/models/liveness"
+	"contentfactory.dev/factory/shared/ai/ttstest"
+	"contentfactory.dev/factory/shared/ai/vertextest"
+)
+
+func TestModelsCheckAgainstTheFakes(t *testing.T) {
+	t.Parallel()
+	vx := vertextest.NewServer(vertextest.Options{Retired: []string{"gemini-2.5-flash"}})
+	defer vx.Close()
+	sp := ttstest.NewServer(ttstest.Options{})
+	defer sp.Close()
+	file := filepath.Join(t.TempDir(), "models.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"text":{"steps":{"faqs":{"model":"gemini-2.5-flash"}}}}`), 0o600))
+	env := map[string]string{
+		"GOOGLE_CLOUD_PROJECT":    "test-project",
+		"FACTORY_MODELS":          file,
+		"FACTORY_VERTEX_BASE_URL": vx.URL,
+		"FACTORY_TTS_ENDPOINT":    sp.Addr,
+		"FACTORY_TTS_INSECURE":    "true",
+	}
+	getenv := func(k string) string { return env[k] }
+
+	var out bytes.Buffer
+	err := modelsCommand(t.Context(), &out, getenv, []string{"check"})
+	var code exitCode
+	require.ErrorAs(t, err, &code, "a retired model fails the check")
+	assert.Equal(t, exitCode(1), code)
+	table := out.String()
+	lines := map[string]string{}
+	for _, l := range strings.Split(table, "\n") {
+		if f := strings.Fields(l); len(f) > 1 {
+			lines[f[1]] = l
+		}
+	}
+	assert.Contains(t, lines["gemini-3.8-flash"], " ok ")
+	assert.Contains(t, lines["gemini-2.5-flash"], " retired ")
+	assert.Contains(t, lines["gemini-2.5-flash"], "text.steps.faqs")
+	assert.Contains(t, lines["gemini-2.5-flash"], "set the models file entries text.steps.faqs")
+	assert.Contains(t, lines["gemini-3.1-flash-image"], " ok ")
+	assert.Contains(t, lines["en-US-Chirp3-HD-Kore"], " ok ")
+
+	out.Reset()
+	require.Error(t, modelsCommand(t.Context(), &out, getenv, []string{"check", "--json"}))
+	var rs []liveness.Result
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rs))
+	assert.Len(t, rs, 2+1+4, "two text models, the image model, four voices")
+
+	// Without the retired model every check passes.
+	require.NoError(t, os.WriteFile(file, []byte(`{}`), 0o600))
+	out.Reset()
+	require.NoError(t, modelsCommand(t.Context(), &out, getenv, []string{"check"}), out.String())
+	assert.NotContains(t, out.String(), "retired")
+}

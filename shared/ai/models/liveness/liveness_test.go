@@ -1,0 +1,65 @@
+package liveness_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/models/liveness"
+	"contentfactory.dev/factory/shared/ai/ttstest"
+	"contentfactory.dev/factory/shared/ai/vertextest"
+)
+
+func config(t *testing.T, vertexURL, ttsAddr string) *models.Config {
+	t.Helper()
+	env := map[string]string{models.EnvVertexBaseURL: vertexURL, models.EnvTTSEndpoint: ttsAddr, models.EnvTTSInsecure: "true"}
+	c, err := models.Load(func(k string) string { return env[k] }, "p")
+	require.NoError(t, err)
+	return c
+}
+
+func byName(rs []liveness.Result) map[string]liveness.Result {
+	out := map[string]liveness.Result{}
+	for _, r := range rs {
+		out[r.Name] = r
+	}
+	return out
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	vx := vertextest.NewServer(vertextest.Options{Retired: []string{"gemini-3.1-flash-image"}})
+	defer vx.Close()
+	sp := ttstest.NewServer(ttstest.Options{UnknownVoices: []string{"en-US-Chirp3-HD-Puck"}})
+	defer sp.Close()
+	rs := liveness.Check(t.Context(), config(t, vx.URL, sp.Addr))
+	require.Len(t, rs, 6)
+	got := byName(rs)
+	assert.Equal(t, liveness.OK, got["gemini-3.8-flash"].Status)
+	assert.Equal(t, "text", got["gemini-3.8-flash"].Kind)
+	assert.Equal(t, liveness.Retired, got["gemini-3.1-flash-image"].Status)
+	assert.Contains(t, got["gemini-3.1-flash-image"].Detail, "FACTORY_IMAGE_MODEL")
+	assert.Equal(t, liveness.OK, got["en-US-Chirp3-HD-Kore"].Status)
+	assert.Equal(t, liveness.Retired, got["en-US-Chirp3-HD-Puck"].Status)
+	assert.False(t, liveness.AllOK(rs))
+	assert.Equal(t, 2, vx.Count("generate"), "one tiny call per model")
+	assert.Len(t, sp.Requests(), 4, "one tiny call per voice")
+}
+
+func TestUnreachableServicesAndMissingPrices(t *testing.T) {
+	t.Parallel()
+	vx := vertextest.NewServer(vertextest.Options{})
+	url := vx.URL
+	vx.Close()
+	sp := ttstest.NewServer(ttstest.Options{})
+	defer sp.Close()
+	cfg := config(t, url, sp.Addr)
+	delete(cfg.Prices, "tts:Chirp3-HD")
+	got := byName(liveness.Check(t.Context(), cfg))
+	assert.Equal(t, liveness.Unreachable, got["gemini-3.8-flash"].Status)
+	assert.Equal(t, liveness.Unreachable, got["gemini-3.1-flash-image"].Status)
+	assert.Equal(t, liveness.OK, got["en-US-Chirp3-HD-Kore"].Status)
+	assert.Contains(t, got["en-US-Chirp3-HD-Kore"].Detail, "no price: add prices.tts:Chirp3-HD")
+}

@@ -1,0 +1,228 @@
+package vertex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/genai"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/prompts"
+	"contentfactory.dev/factory/shared/retry"
+)
+
+// GenerateText implements ai.TextGenerator.
+func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult, error) {
+	spec, ok := content.Lookup(req.Format)
+	if !ok || spec.Kind != content.KindText {
+		return ai.TextResult{}, ai.Permanentf(CodeUnsupported, "%q is not a text format", req.Format)
+	}
+	if req.Request == nil {
+		return ai.TextResult{}, ai.Permanentf(CodeInvalidRequest, "generate %s: no request", req.Format)
+	}
+	step := c.cfg.Text.For(req.Format)
+	setting := c.cfg.Text.ModelSetting(req.Format)
+	schema := spec.SchemaFor(content.Expect{Request: req.Request, Outline: req.Outline})
+
+	var res ai.TextResult
+	cacheName, cacheVersion := "", ""
+	if c.wantsCache(req.JobID, req.Request) {
+		name, version, calls, err := c.jobCache(ctx, req.JobID, step.Model, setting, req.Request)
+		res.Calls = append(res.Calls, calls...)
+		switch {
+		case err == nil:
+			cacheName, cacheVersion = name, version
+		case ctx.Err() != nil:
+			return res, classify(ctx.Err(), 0, step.Model, setting)
+		default:
+			if e, ok := ai.AsError(err); ok && e.Code == CodeModelRetired {
+				return res, err
+			}
+			// The source can still go inline; caching only saves money.
+			c.log.WarnContext(ctx, "context cache unavailable; sending the source inline",
+				"job", req.JobID, "format", req.Format, "error", err.Error())
+		}
+	}
+
+	resp, calls, version, err := c.generateText(ctx, req, step, setting, schema, cacheName, cacheVersion)
+	res.Calls = append(res.Calls, calls...)
+	if err != nil && cacheName != "" && isNotFound(err) {
+		// The cache expired or was deleted under us: forget it and send
+		// the source inline once.
+		c.log.WarnContext(ctx, "context cache not found; sending the source inline", "job", req.JobID, "cache", cacheName)
+		_ = c.index.Delete(ctx, req.JobID)
+		resp, calls, version, err = c.generateText(ctx, req, step, setting, schema, "", "")
+		res.Calls = append(res.Calls, calls...)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.PromptVersion = version
+	if err := filtered(resp); err != nil {
+		return res, err
+	}
+	if len(resp.Candidates) == 0 {
+		return res, ai.Transient(CodeUnavailable, errors.New("the model answered no candidate"))
+	}
+	cand := resp.Candidates[0]
+	text := candidateText(cand)
+	if cand.FinishReason == genai.FinishReasonMaxTokens {
+		if req.Repair != nil && prompts.Truncated(req.Repair.Previous) {
+			return res, ai.Permanentf(CodeOutputTruncated,
+				"%s was cut off at the output limit again after a repair with %d output tokens; raise text.steps.%s.max_output_tokens",
+				req.Format, outputLimit(c.cfg, step, req.Repair), req.Format)
+		}
+		// Returned as it is: it fails validation, and the repair asks for
+		// a more concise document with a larger output limit.
+		c.log.InfoContext(ctx, "answer cut off at the output limit; leaving it to the repair loop",
+			"job", req.JobID, "format", req.Format, "max_output_tokens", step.MaxOutputTokens)
+	}
+	res.JSON = []byte(stripFences(text))
+	return res, nil
+}
+
+// generateText renders the prompt (with the source inline, or in the
+// named cache) and calls the model with retries.
+func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step models.Step, setting string, schema *content.Schema,
+	cacheName, cacheVersion string) (*genai.GenerateContentResponse, []ai.Call, string, error) {
+	p, err := prompts.RenderText(prompts.Text{
+		Format: req.Format, Request: req.Request, Outline: req.Outline,
+		SourceCached: cacheName != "", Repair: req.Repair,
+	})
+	if err != nil {
+		if errors.Is(err, prompts.ErrUnsupported) {
+			return nil, nil, "", ai.Permanent(CodeUnsupported, err)
+		}
+		return nil, nil, "", ai.Permanent(CodeInvalidRequest, err)
+	}
+	version := p.Version
+	if cacheName != "" {
+		version += "/" + cacheVersion
+	}
+	cfg := &genai.GenerateContentConfig{
+		ResponseMIMEType:      "application/json",
+		ResponseJsonSchema:    schema,
+		CandidateCount:        1,
+		MaxOutputTokens:       outputLimit(c.cfg, step, req.Repair),
+		Temperature:           step.Temperature,
+		ThinkingConfig:        thinking(step.ThinkingLevel, step.ThinkingBudget),
+		AutomaticContinuation: genai.Ptr(false),
+		Labels:                labels(req.JobID, string(req.Format)),
+	}
+	if cacheName != "" {
+		cfg.CachedContent = cacheName
+	} else {
+		cfg.SystemInstruction = genai.NewContentFromText(p.System, genai.RoleUser)
+	}
+	contents := []*genai.Content{genai.NewContentFromText(p.User, genai.RoleUser)}
+	var calls []ai.Call
+	resp, err := retry.Value(ctx, c.retry, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
+		start := time.Now()
+		resp, err := c.attempt(ctx, c.cfg.Vertex.Timeout.D(), setting, step.Model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
+			return c.genai.Models.GenerateContent(ctx, step.Model, contents, cfg)
+		})
+		if err != nil {
+			c.log.InfoContext(ctx, "model call failed", "job", req.JobID, "format", req.Format, "model", step.Model, "error", err.Error())
+			return nil, err
+		}
+		calls = append(calls, c.usage(step.Model, resp, time.Since(start)))
+		return resp, nil
+	})
+	return resp, calls, version, err
+}
+
+// outputLimit is the step's output limit, doubled (up to the configured
+// limit) for the repair of an answer that was cut off.
+func outputLimit(cfg *models.Config, step models.Step, rep *ai.Repair) int32 {
+	n := step.MaxOutputTokens
+	if rep != nil && prompts.Truncated(rep.Previous) {
+		n *= 2
+		if lim := cfg.Text.MaxOutputTokensLimit; lim > 0 {
+			n = min(n, lim)
+		}
+	}
+	return n
+}
+
+func thinking(level string, budget *int32) *genai.ThinkingConfig {
+	switch {
+	case budget != nil:
+		return &genai.ThinkingConfig{ThinkingBudget: budget}
+	case level != "":
+		return &genai.ThinkingConfig{ThinkingLevel: genai.ThinkingLevel(level)}
+	}
+	return nil
+}
+
+// labels tag the call for billing reports (Vertex labels: lowercase,
+// at most 63 characters).
+func labels(jobID, step string) map[string]string {
+	clean := func(s string) string {
+		s = strings.ToLower(s)
+		s = strings.Map(func(r rune) rune {
+			if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' || r == '_' {
+				return r
+			}
+			return '-'
+		}, s)
+		if len(s) > 63 {
+			s = s[:63]
+		}
+		return s
+	}
+	l := map[string]string{"app": "content-factory", "step": clean(step)}
+	if jobID != "" {
+		l["job"] = clean(jobID)
+	}
+	return l
+}
+
+// candidateText joins the non-thought text parts of a candidate.
+func candidateText(c *genai.Candidate) string {
+	if c == nil || c.Content == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range c.Content.Parts {
+		if p != nil && !p.Thought && p.Text != "" {
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+// stripFences removes a Markdown code fence around a JSON answer, which
+// some models add even when asked for JSON.
+func stripFences(s string) string {
+	t := strings.TrimSpace(s)
+	if !strings.HasPrefix(t, "```") {
+		return t
+	}
+	t = strings.TrimPrefix(t, "```")
+	if i := strings.IndexByte(t, '\n'); i >= 0 && !strings.ContainsAny(t[:i], "{[") {
+		t = t[i+1:]
+	}
+	return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(t), "```"))
+}
+
+// usage records one model call.
+func (c *Client) usage(model string, resp *genai.GenerateContentResponse, d time.Duration) ai.Call {
+	call := ai.Call{Backend: models.BackendVertex, Model: model, Duration: d}
+	if u := resp.UsageMetadata; u != nil {
+		call.PromptTokens = int64(u.PromptTokenCount)
+		call.OutputTokens = int64(u.CandidatesTokenCount)
+		call.ThinkingTokens = int64(u.ThoughtsTokenCount)
+		call.CachedTokens = int64(u.CachedContentTokenCount)
+	}
+	return c.cfg.Priced(call)
+}
+
+// String describes the client for logs.
+func (c *Client) String() string {
+	return fmt.Sprintf("vertex(%s, %s)", c.cfg.Vertex.Project, c.cfg.Vertex.Location)
+}

@@ -1,0 +1,176 @@
+package vertextest
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FaultKind is a failure the fake can inject.
+type FaultKind string
+
+// The faults the fake injects.
+const (
+	// RateLimit answers 429 RESOURCE_EXHAUSTED with a Retry-After header.
+	RateLimit FaultKind = "rate_limit"
+	// ServerError answers 500 INTERNAL.
+	ServerError FaultKind = "server_error"
+	// Unavailable answers 503 UNAVAILABLE.
+	Unavailable FaultKind = "unavailable"
+	// Slow waits Delay before answering normally.
+	Slow FaultKind = "slow"
+	// PromptBlocked answers with promptFeedback.blockReason (SAFETY unless
+	// Reason says otherwise) and no candidates.
+	PromptBlocked FaultKind = "prompt_blocked"
+	// SafetyFinish answers a candidate with finishReason SAFETY (or
+	// Reason) and no text.
+	SafetyFinish FaultKind = "safety"
+	// Malformed answers text that is not JSON.
+	Malformed FaultKind = "malformed"
+	// Truncated answers the first half of a valid document with
+	// finishReason MAX_TOKENS.
+	Truncated FaultKind = "truncated"
+	// NotFound answers 404 NOT_FOUND for the model, as Vertex does for a
+	// retired one.
+	NotFound FaultKind = "not_found"
+	// BadRequest answers 400 INVALID_ARGUMENT.
+	BadRequest FaultKind = "bad_request"
+	// PermissionDenied answers 403 PERMISSION_DENIED.
+	PermissionDenied FaultKind = "permission_denied"
+	// NoImage answers an image model's candidate with finishReason
+	// NO_IMAGE (or Reason, such as IMAGE_SAFETY) and no image.
+	NoImage FaultKind = "no_image"
+)
+
+var faultKinds = []FaultKind{RateLimit, ServerError, Unavailable, Slow, PromptBlocked, SafetyFinish,
+	Malformed, Truncated, NotFound, BadRequest, PermissionDenied, NoImage}
+
+// Fault is a rule for injecting a failure into generateContent (and
+// streamGenerateContent) answers. A request matches when its model
+// matches; then Times and Probability decide whether the fault applies.
+// The first fault that applies wins.
+type Fault struct {
+	Kind FaultKind
+	// Model limits the fault to one model ID; empty matches every model.
+	Model string
+	// Times applies the fault to the first Times matching requests only;
+	// 0 applies it to every one.
+	Times int
+	// Probability applies the fault to each matching request with that
+	// probability, drawn from the server's seeded source; 0 means always.
+	Probability float64
+	// RetryAfter is sent with RateLimit (default 1s; negative: no header).
+	RetryAfter time.Duration
+	// Delay is Slow's wait.
+	Delay time.Duration
+	// Reason replaces the block or finish reason of PromptBlocked,
+	// SafetyFinish and NoImage.
+	Reason string
+}
+
+// Environment variables OptionsFromEnv reads.
+const (
+	EnvSeed        = "FACTORY_FAKE_VERTEX_SEED"
+	EnvFaults      = "FACTORY_FAKE_VERTEX_FAULTS"
+	EnvRetired     = "FACTORY_FAKE_VERTEX_RETIRED"
+	EnvCompromised = "FACTORY_FAKE_VERTEX_COMPROMISED"
+	EnvLatency     = "FACTORY_FAKE_VERTEX_LATENCY"
+)
+
+// OptionsFromEnv reads the fake's options from the environment, for the
+// local stack:
+//
+//	FACTORY_FAKE_VERTEX_SEED         integer seed (default 1)
+//	FACTORY_FAKE_VERTEX_FAULTS       faults, see ParseFaults
+//	FACTORY_FAKE_VERTEX_RETIRED      comma-separated model IDs answered 404
+//	FACTORY_FAKE_VERTEX_COMPROMISED  text every text answer is replaced by
+//	FACTORY_FAKE_VERTEX_LATENCY      delay before every generate answer
+func OptionsFromEnv() (Options, error) {
+	return OptionsFrom(os.Getenv)
+}
+
+// OptionsFrom is OptionsFromEnv with another source of variables.
+func OptionsFrom(getenv func(string) string) (Options, error) {
+	o := Options{Seed: 1}
+	if v := getenv(EnvSeed); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return Options{}, fmt.Errorf("%s must be an integer: %w", EnvSeed, err)
+		}
+		o.Seed = n
+	}
+	faults, err := ParseFaults(getenv(EnvFaults))
+	if err != nil {
+		return Options{}, fmt.Errorf("%s: %w", EnvFaults, err)
+	}
+	o.Faults = faults
+	for _, m := range strings.Split(getenv(EnvRetired), ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			o.Retired = append(o.Retired, m)
+		}
+	}
+	o.Compromised = getenv(EnvCompromised)
+	if v := getenv(EnvLatency); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return Options{}, fmt.Errorf("%s: %w", EnvLatency, err)
+		}
+		o.Latency = d
+	}
+	return o, nil
+}
+
+// ParseFaults reads faults written as "kind,key=value,…" separated by
+// semicolons, for example
+//
+//	rate_limit,times=2,retry_after=3s;slow,delay=2s,p=0.1;not_found,model=gemini-2.5-flash
+//
+// Keys: model, times, p (probability), retry_after, delay, reason.
+func ParseFaults(spec string) ([]Fault, error) {
+	var out []Fault
+	for _, part := range strings.Split(spec, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		fields := strings.Split(part, ",")
+		f := Fault{Kind: FaultKind(strings.TrimSpace(fields[0]))}
+		known := false
+		for _, k := range faultKinds {
+			known = known || k == f.Kind
+		}
+		if !known {
+			return nil, fmt.Errorf("unknown fault %q", f.Kind)
+		}
+		for _, kv := range fields[1:] {
+			k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+			if !ok {
+				return nil, fmt.Errorf("fault %s: %q is not key=value", f.Kind, kv)
+			}
+			var err error
+			switch k {
+			case "model":
+				f.Model = v
+			case "times":
+				f.Times, err = strconv.Atoi(v)
+			case "p":
+				f.Probability, err = strconv.ParseFloat(v, 64)
+			case "retry_after":
+				f.RetryAfter, err = time.ParseDuration(v)
+			case "delay":
+				f.Delay, err = time.ParseDuration(v)
+			case "reason":
+				f.Reason = v
+			default:
+				err = fmt.Errorf("unknown key")
+			}
+			if err != nil {
+				return nil, fmt.Errorf("fault %s: %s: %w", f.Kind, k, err)
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}

@@ -1,0 +1,341 @@
+// Package prompts holds the versioned prompt templates of the Google text
+// and image backends (embedded files under templates/) and renders them
+// with untrusted input fenced as data.
+//
+// Every text step gets the same system instruction (system.v1), which
+// declares what a data block is, and a format template (outline.v1, …)
+// that states the task. The request's settings, the outline and the
+// source text are never spliced into instructions: each goes into a data
+// block fenced with a random per-request token (see Fence). The system
+// instruction is the same for every format so that one Vertex context
+// cache, holding it and the fenced source text, serves every step of a
+// job; the format's instructions are in the user turn.
+//
+// A template file is never changed once released: a new wording is a new
+// file (outline.v2.tmpl) and a new entry in the versions table, and the
+// version is recorded with every output (TextResult.PromptVersion).
+package prompts
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/content"
+)
+
+//go:embed templates/*.tmpl
+var files embed.FS
+
+// Versions are the template versions in use.
+var Versions = struct {
+	System, Repair, Cache, Image string
+	Formats                      map[content.Format]string
+}{
+	System: "system.v1",
+	Repair: "repair.v1",
+	Cache:  "cache.v1",
+	Image:  "image.v1",
+	Formats: map[content.Format]string{
+		content.FormatOutline:         "outline.v1",
+		content.FormatPodcastScript:   "podcast_script.v1",
+		content.FormatStudyGuide:      "study_guide.v1",
+		content.FormatOnePager:        "one_pager.v1",
+		content.FormatDetailedReading: "detailed_reading.v1",
+		content.FormatFAQs:            "faqs.v1",
+		content.FormatFlashcards:      "flashcards.v1",
+		content.FormatReadingGuide:    "reading_guide.v1",
+	},
+}
+
+// WordsPerMinute is the speaking rate scripts are sized by.
+const WordsPerMinute = 150
+
+// Limits on what a repair prompt repeats.
+const (
+	maxPrevious = 30_000 // characters of a previous answer
+	maxProblems = 60
+)
+
+// ErrUnsupported is returned for a format without a template.
+var ErrUnsupported = errors.New("no prompt template for this format")
+
+// Text is what a text step's prompt is made from.
+type Text struct {
+	Format  content.Format
+	Request *content.Request
+	Outline *content.Outline
+	// SourceCached says the source text is in the job's context cache
+	// (with the system instruction), not in this prompt.
+	SourceCached bool
+	// Repair carries a failed answer and the validator's findings.
+	Repair *ai.Repair
+}
+
+// Prompt is a rendered prompt.
+type Prompt struct {
+	// System is the system instruction; empty when the source is cached,
+	// since the cache holds it.
+	System string
+	// User is the user turn.
+	User string
+	// Version names the templates it came from, such as
+	// "outline.v1/system.v1" or "faqs.v1/system.v1/repair.v1".
+	Version string
+	// Token is the fence token of the data blocks in User.
+	Token string
+}
+
+// Cache is what a job's context cache holds.
+type Cache struct {
+	System  string
+	Source  string // the user turn with the fenced source text
+	Version string // "cache.v1/system.v1"
+	Token   string
+}
+
+type requestData struct {
+	Topic         string            `json:"topic"`
+	Audience      string            `json:"audience,omitempty"`
+	Level         string            `json:"level,omitempty"`
+	Language      string            `json:"language,omitempty"`
+	Speakers      []content.Speaker `json:"speakers,omitempty"`
+	TargetMinutes int               `json:"target_minutes,omitempty"`
+}
+
+type textData struct {
+	Token        string
+	Cached       bool
+	Request      string
+	Outline      string
+	Source       string
+	SourceCached bool
+	Language     string
+	Level        string
+	Speakers     int
+	Minutes      int
+	Words        int
+}
+
+type repairData struct {
+	Previous  string
+	Problems  string
+	Truncated bool
+}
+
+func parse(names ...string) (*template.Template, error) {
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = "templates/" + n + ".tmpl"
+	}
+	t, err := template.New(names[0]+".tmpl").Option("missingkey=error").ParseFS(files, paths...)
+	if err != nil {
+		return nil, fmt.Errorf("parse prompt templates %v: %w", names, err)
+	}
+	return t, nil
+}
+
+func execute(t *template.Template, name string, data any) (string, error) {
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, name, data); err != nil {
+		return "", fmt.Errorf("render prompt %s: %w", name, err)
+	}
+	return strings.TrimSpace(b.String()) + "\n", nil
+}
+
+// RenderText renders the prompt of a text step.
+func RenderText(in Text) (Prompt, error) {
+	name, ok := Versions.Formats[in.Format]
+	if !ok {
+		return Prompt{}, fmt.Errorf("%w: %q", ErrUnsupported, in.Format)
+	}
+	if in.Request == nil {
+		return Prompt{}, errors.New("render prompt: no request")
+	}
+	req := in.Request
+	rd := requestData{Topic: req.Topic, Audience: req.Audience, Level: req.Level, Language: req.Language}
+	d := textData{Language: req.Language, Level: req.Level, SourceCached: in.SourceCached}
+	if in.Format == content.FormatPodcastScript && req.Podcast != nil {
+		rd.Speakers, rd.TargetMinutes = req.Podcast.Speakers, req.Podcast.TargetMinutes
+		d.Speakers, d.Minutes = len(req.Podcast.Speakers), req.Podcast.TargetMinutes
+		d.Words = d.Minutes * WordsPerMinute
+	}
+	reqJSON, err := json.MarshalIndent(rd, "", "  ")
+	if err != nil {
+		return Prompt{}, fmt.Errorf("render prompt: request: %w", err)
+	}
+	var outlineJSON []byte
+	if in.Outline != nil && in.Format != content.FormatOutline {
+		if outlineJSON, err = json.Marshal(in.Outline); err != nil {
+			return Prompt{}, fmt.Errorf("render prompt: outline: %w", err)
+		}
+	}
+	source := ""
+	if !in.SourceCached {
+		source = req.SourceText
+	}
+	var rep *repairData
+	var previous, problems string
+	if in.Repair != nil {
+		rep = &repairData{}
+		previous, rep.Truncated = previousAnswer(in.Repair.Previous)
+		problems = problemList(in.Repair.Problems)
+	}
+	fence, err := NewFence(string(reqJSON), string(outlineJSON), source, previous, problems)
+	if err != nil {
+		return Prompt{}, err
+	}
+	d.Token = fence.Token()
+	d.Request = fence.Block("request", string(reqJSON))
+	if outlineJSON != nil {
+		d.Outline = fence.Block("outline", string(outlineJSON))
+	}
+	if source != "" {
+		d.Source = fence.Block("source", source)
+	}
+
+	names := []string{name, Versions.System}
+	if rep != nil {
+		names = append(names, Versions.Repair)
+		if !rep.Truncated {
+			rep.Previous = fence.Block("previous-answer", previous)
+		}
+		rep.Problems = fence.Block("problems", problems)
+	}
+	t, err := parse(names...)
+	if err != nil {
+		return Prompt{}, err
+	}
+	user, err := execute(t, name+".tmpl", d)
+	if err != nil {
+		return Prompt{}, err
+	}
+	if rep != nil {
+		fix, err := execute(t, "repair", rep)
+		if err != nil {
+			return Prompt{}, err
+		}
+		user += "\n" + fix
+	}
+	p := Prompt{User: user, Version: strings.Join(names, "/"), Token: fence.Token()}
+	if !in.SourceCached {
+		if p.System, err = execute(t, "system", d); err != nil {
+			return Prompt{}, err
+		}
+	}
+	return p, nil
+}
+
+// previousAnswer returns the text of a failed answer worth repeating, and
+// whether it was cut off (JSON that ends early: repeating it would only
+// spend tokens).
+func previousAnswer(prev []byte) (string, bool) {
+	var v any
+	err := json.Unmarshal(prev, &v)
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) && strings.Contains(syn.Error(), "unexpected end of JSON input") {
+		return "", true
+	}
+	s := strings.ToValidUTF8(string(prev), "\uFFFD")
+	if r := []rune(s); len(r) > maxPrevious {
+		s = string(r[:maxPrevious]) + "\n[… cut]"
+	}
+	return s, false
+}
+
+func problemList(ps []string) string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i == maxProblems {
+			fmt.Fprintf(&b, "- and %d more\n", len(ps)-i)
+			break
+		}
+		b.WriteString("- " + strings.ReplaceAll(p, "\n", " ") + "\n")
+	}
+	if b.Len() == 0 {
+		return "- the answer was not accepted\n"
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// Truncated reports whether a failed answer was cut off (JSON that ends
+// early), so a backend can give the repair more room.
+func Truncated(prev []byte) bool {
+	_, t := previousAnswer(prev)
+	return t
+}
+
+// RenderCache renders what a job's context cache holds: the system
+// instruction and the fenced source text. It fails for a request without
+// a source text.
+func RenderCache(req *content.Request) (Cache, error) {
+	if req == nil || req.SourceText == "" {
+		return Cache{}, errors.New("render cache: the request has no source text")
+	}
+	fence, err := NewFence(req.SourceText)
+	if err != nil {
+		return Cache{}, err
+	}
+	t, err := parse(Versions.Cache, Versions.System)
+	if err != nil {
+		return Cache{}, err
+	}
+	d := textData{Token: fence.Token(), Cached: true, Source: fence.Block("source", req.SourceText)}
+	sys, err := execute(t, "system", d)
+	if err != nil {
+		return Cache{}, err
+	}
+	src, err := execute(t, "cache", d)
+	if err != nil {
+		return Cache{}, err
+	}
+	return Cache{System: sys, Source: src, Version: Versions.Cache + "/" + Versions.System, Token: fence.Token()}, nil
+}
+
+type imageData struct {
+	Title    string `json:"title"`
+	Topic    string `json:"topic"`
+	Style    string `json:"style,omitempty"`
+	Audience string `json:"audience,omitempty"`
+}
+
+// RenderImage renders the single user turn of the cover image: the
+// image model gets no system instruction, so the fence is declared in
+// the turn itself.
+func RenderImage(req *content.Request, outline *content.Outline) (Prompt, error) {
+	if req == nil {
+		return Prompt{}, errors.New("render image prompt: no request")
+	}
+	d := imageData{Title: req.Topic, Topic: req.Topic, Audience: req.Audience}
+	if outline != nil {
+		d.Title = outline.Title
+	}
+	if req.Image != nil {
+		d.Style = req.Image.Style
+	}
+	data, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return Prompt{}, fmt.Errorf("render image prompt: %w", err)
+	}
+	fence, err := NewFence(string(data))
+	if err != nil {
+		return Prompt{}, err
+	}
+	t, err := parse(Versions.Image)
+	if err != nil {
+		return Prompt{}, err
+	}
+	user, err := execute(t, Versions.Image+".tmpl", map[string]string{
+		"Open": fence.Open("cover"), "Close": fence.Close(),
+		"Data": fence.Block("cover", string(data)), "Language": req.Language,
+	})
+	if err != nil {
+		return Prompt{}, err
+	}
+	return Prompt{User: user, Version: Versions.Image, Token: fence.Token()}, nil
+}
