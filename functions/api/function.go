@@ -9,6 +9,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/setup"
 )
 
@@ -26,5 +27,7 @@ func build(_ context.Context, env *setup.Env) (http.Handler, error) {
 		PublicURL:    cfg.PublicURL,
 		URLTTL:       cfg.URLTTL,
 		Log:          env.Log,
+		Limiter:      ratelimit.NewLimiter(cfg.Limits()),
+		Usage:        env.Store,
 	}), nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"contentfactory.dev/factory/shared/httpx"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/ratelimit"
 )
 
 // Jobs creates, cancels and erases jobs.
@@ -31,6 +33,11 @@ type Reader interface {
 	Job(ctx context.Context, id string) (*pipeline.Job, error)
 	Steps(ctx context.Context, jobID string) ([]*pipeline.Step, error)
 	ListJobs(ctx context.Context, owner, pageToken string, limit int) ([]*pipeline.Job, string, error)
+}
+
+// Usage reads an owner's standing against the limits.
+type Usage interface {
+	Usage(ctx context.Context, owner string) (ratelimit.State, error)
 }
 
 // Signer makes download links.
@@ -50,6 +57,11 @@ type Options struct {
 	PublicURL string
 	URLTTL    time.Duration
 	Log       *slog.Logger
+	// Limiter is the per-instance first wall of the owners' limits (nil:
+	// none); the shared limits are applied by the store.
+	Limiter *ratelimit.Limiter
+	// Usage reads owners' standing for GET /v1/usage (nil: not served).
+	Usage Usage
 }
 
 // Handler serves the REST API.
@@ -76,6 +88,8 @@ func New(jobs Jobs, reader Reader, signer Signer, authn Authenticator, opts Opti
 	h.mux.HandleFunc("DELETE /v1/jobs/{id}", h.authed(h.erase))
 	h.mux.HandleFunc("POST /v1/jobs/{id}", h.authed(h.action))
 	h.mux.HandleFunc("GET /v1/jobs/{id}/artifacts/{name}", h.authed(h.artifact))
+	h.mux.HandleFunc("GET /v1/usage", h.authed(h.usage))
+	h.mux.HandleFunc("/v1/usage", notAllowed("GET"))
 	h.mux.HandleFunc("/v1/jobs", notAllowed("GET, POST"))
 	h.mux.HandleFunc("/v1/jobs/{id}", notAllowed("GET, DELETE"))
 	h.mux.HandleFunc("/v1/jobs/{id}/artifacts/{name}", notAllowed("GET"))
@@ -113,6 +127,7 @@ func (h *Handler) authed(next func(http.ResponseWriter, *http.Request, auth.Prin
 			return
 		}
 		ctx := logging.With(r.Context(), slog.String("owner", p.Owner))
+		h.rateHeaders(w, p.Owner)
 		next(w, r.WithContext(ctx), p)
 	}
 }
@@ -141,12 +156,42 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 	}
 	var job *pipeline.Job
 	created := true
-	if key == "" {
-		job, err = h.jobs.Submit(r.Context(), p.Owner, req, "api")
-	} else {
-		job, created, err = h.jobs.SubmitOnce(r.Context(), pipeline.KeyedID("api", p.Owner, key), p.Owner, req, "api")
+	id := pipeline.NewID()
+	if key != "" {
+		id = pipeline.KeyedID("api", p.Owner, key)
 	}
+	// A retry of a request that made its job is answered without counting
+	// against the limits.
+	old, lookErr := h.reader.Job(r.Context(), id)
 	switch {
+	case lookErr == nil:
+		job, created = old, false
+		if old.Owner != p.Owner || old.Fingerprint != req.Fingerprint() {
+			err = pipeline.ErrMismatch
+		}
+	case !errors.Is(lookErr, pipeline.ErrNotFound):
+		httpx.Internal(w, r, lookErr)
+		return
+	default:
+		if ok, wait := h.opts.Limiter.Allow(p.Owner, time.Now()); !ok {
+			tooMany(w, r, &ratelimit.Exceeded{Code: "rate_limited", Detail: "too many jobs at once; slow down", RetryAfter: wait})
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), admissionWait)
+		leave, gerr := h.opts.Limiter.Enter(ctx, p.Owner)
+		cancel()
+		if gerr != nil {
+			tooMany(w, r, &ratelimit.Exceeded{Code: "rate_limited", Detail: "too many submissions in flight; retry", RetryAfter: time.Second})
+			return
+		}
+		job, created, err = h.jobs.SubmitOnce(r.Context(), id, p.Owner, req, "api")
+		leave()
+	}
+	var ex *ratelimit.Exceeded
+	switch {
+	case errors.As(err, &ex):
+		tooMany(w, r, ex)
+		return
 	case errors.Is(err, pipeline.ErrMismatch):
 		httpx.Error(w, r, http.StatusConflict, "idempotency_key_reused",
 			"This Idempotency-Key was used with a different request; use a new key for a new request.")
@@ -161,6 +206,63 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 	base := h.base(r)
 	w.Header().Set("Location", base+jobPath(job.ID))
 	httpx.JSON(w, http.StatusAccepted, h.accepted(base, job))
+}
+
+// admissionWait bounds how long a submission queues behind the same
+// owner's others in this instance.
+const admissionWait = 10 * time.Second
+
+// tooMany answers 429 for a limit, saying when to try again.
+func tooMany(w http.ResponseWriter, r *http.Request, ex *ratelimit.Exceeded) {
+	secs := int(math.Ceil(ex.RetryAfter.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
+	httpx.Error(w, r, http.StatusTooManyRequests, ex.Code, ex.Detail)
+}
+
+// rateHeaders tells the caller where it stands (RateLimit-Limit,
+// -Remaining, -Reset), as this instance sees it.
+func (h *Handler) rateHeaders(w http.ResponseWriter, owner string) {
+	if h.opts.Limiter == nil || !h.opts.Limiter.Policy().Enabled() {
+		return
+	}
+	remaining, reset := h.opts.Limiter.Peek(owner, time.Now())
+	w.Header().Set("RateLimit-Limit", strconv.Itoa(h.opts.Limiter.Policy().Burst))
+	w.Header().Set("RateLimit-Remaining", strconv.Itoa(remaining))
+	w.Header().Set("RateLimit-Reset", strconv.Itoa(int(math.Ceil(reset.Seconds()))))
+}
+
+// UsageView is an owner's standing against its limits.
+type UsageView struct {
+	Owner string `json:"owner"`
+	ratelimit.State
+	DailyBudgetUSD float64 `json:"daily_budget_usd,omitempty"`
+	RemainingUSD   float64 `json:"remaining_usd,omitempty"`
+	MaxRunning     int     `json:"max_running,omitempty"`
+	Rate           struct {
+		Limit     int `json:"limit"`
+		Remaining int `json:"remaining"`
+		ResetSecs int `json:"reset_seconds"`
+	} `json:"rate"`
+}
+
+func (h *Handler) usage(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if h.opts.Usage == nil {
+		httpx.Error(w, r, http.StatusNotFound, "not_found", "Usage is not tracked here: no limits are configured.")
+		return
+	}
+	st, err := h.opts.Usage.Usage(r.Context(), p.Owner)
+	if err != nil {
+		httpx.Internal(w, r, err)
+		return
+	}
+	pol := h.opts.Limiter.Policy()
+	rem := pol.Remaining(st, time.Now())
+	v := UsageView{Owner: p.Owner, State: st, DailyBudgetUSD: pol.DailyBudgetUSD, RemainingUSD: rem.BudgetUSD, MaxRunning: pol.MaxRunning}
+	if v.Day == "" {
+		v.Day = time.Now().UTC().Format(time.DateOnly)
+	}
+	v.Rate.Limit, v.Rate.Remaining, v.Rate.ResetSecs = pol.Burst, rem.Tokens, int(math.Ceil(rem.Reset.Seconds()))
+	httpx.JSON(w, http.StatusOK, v)
 }
 
 // IdempotencyKeyHeader makes a submission safe to retry: the same key and

@@ -28,6 +28,7 @@ import (
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/store"
 	"contentfactory.dev/factory/shared/testenv"
 )
@@ -47,13 +48,20 @@ const maxBody = 1 << 20
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newLimitedFixture(t, ratelimit.Policy{}, nil)
+}
+
+// newLimitedFixture is a fixture whose store applies limits and whose jobs
+// are estimated by estimate.
+func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*content.Request) float64) *fixture {
+	t.Helper()
 	fs := testenv.Firestore(t, testenv.Project(t))
 	_, gcs := testenv.Storage(t, "artifacts")
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	f := &fixture{
-		t: t, store: store.New(fs), pub: &pipelinetest.Publisher{}, keys: map[string]string{},
+		t: t, store: store.New(fs, store.WithLimits(policy)), pub: &pipelinetest.Publisher{}, keys: map[string]string{},
 		bucket: blob.New(gcs, "artifacts", blob.Signer{GoogleAccessID: "signer@test.invalid", PrivateKey: pemKey}),
 	}
 	for _, owner := range []string{"alice", "bob", "carol"} {
@@ -67,8 +75,12 @@ func newFixture(t *testing.T) *fixture {
 	revoked.RevokedAt = time.Now()
 	require.NoError(t, f.store.CreateKey(context.Background(), revoked))
 
-	jobs := pipeline.NewJobs(pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}, pipeline.JobsConfig{Region: "local", Retention: time.Hour})
-	h := api.New(jobs, f.store, f.bucket, auth.NewAuthenticator(f.store), api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute})
+	jobs := pipeline.NewJobs(pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Estimate: estimate})
+	opts := api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute}
+	if policy.Enabled() {
+		opts.Limiter, opts.Usage = ratelimit.NewLimiter(policy), f.store
+	}
+	h := api.New(jobs, f.store, f.bucket, auth.NewAuthenticator(f.store), opts)
 	f.srv = httptest.NewServer(h)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -413,4 +425,88 @@ func TestCancelAndDelete(t *testing.T) {
 	assertProblem(t, f.do(http.MethodGet, "/v1/jobs/"+id, f.keys["alice"], "", nil), 404, "job_not_found")
 	assertProblem(t, f.do(http.MethodDelete, "/v1/jobs/"+id, f.keys["alice"], "", nil), 404, "job_not_found")
 	assert.Zero(t, f.jobCount())
+}
+
+// burst submits n jobs at once for an owner and returns the responses.
+func (f *fixture) burst(owner string, n int) []response {
+	var wg sync.WaitGroup
+	out := make([]response, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = f.post(owner, fmt.Sprintf(`{"topic": "Burst number %d", "formats": ["faqs"]}`, i))
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func count(rs []response, status int) int {
+	n := 0
+	for _, r := range rs {
+		if r.status == status {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRateLimitHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	policy := ratelimit.Policy{Rate: 0.5, Burst: 5}
+	f := newLimitedFixture(t, policy, nil)
+	start := time.Now()
+	rs := f.burst("alice", 50)
+	elapsed := time.Since(start)
+	admitted := count(rs, http.StatusAccepted)
+	limit := policy.Burst + int(policy.Rate*elapsed.Seconds()) + 1
+	assert.LessOrEqual(t, admitted, limit, "at most burst + rate·t of 50 (%s)", elapsed)
+	assert.GreaterOrEqual(t, admitted, policy.Burst, "the burst is honoured")
+	assert.Equal(t, 50, admitted+count(rs, http.StatusTooManyRequests), "everything else is 429")
+	assert.Equal(t, admitted, f.jobCount())
+	for _, r := range rs {
+		if r.status == http.StatusTooManyRequests {
+			assertProblem(t, r, 429, "rate_limited")
+			secs, err := strconv.Atoi(r.header.Get("Retry-After"))
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, secs, 1)
+		}
+		assert.Equal(t, "5", r.header.Get("RateLimit-Limit"))
+		assert.NotEmpty(t, r.header.Get("RateLimit-Remaining"))
+		assert.NotEmpty(t, r.header.Get("RateLimit-Reset"))
+	}
+	assert.Equal(t, http.StatusAccepted, f.post("bob", `{"topic": "Another owner"}`).status, "another owner is unaffected")
+}
+
+func TestDailyBudgetOvershootsByAtMostOneJob(t *testing.T) {
+	t.Parallel()
+	policy := ratelimit.Policy{Rate: 1000, Burst: 1000, DailyBudgetUSD: 5.5}
+	f := newLimitedFixture(t, policy, func(*content.Request) float64 { return 1 })
+	rs := f.burst("alice", 50)
+	assert.Equal(t, 5, count(rs, http.StatusAccepted), "five $1 jobs fit in $5.50")
+	for _, r := range rs {
+		if r.status != http.StatusAccepted {
+			assertProblem(t, r, 429, "budget_exceeded")
+		}
+	}
+	u := f.do(http.MethodGet, "/v1/usage", f.keys["alice"], "", nil)
+	require.Equal(t, http.StatusOK, u.status, string(u.body))
+	v := u.json(t)
+	assert.InDelta(t, 5.0, v["reserved_usd"], 1e-9)
+	assert.InDelta(t, 0.5, v["remaining_usd"], 1e-9)
+	assert.Equal(t, 5.0, v["running_jobs"])
+	assert.Equal(t, http.StatusAccepted, f.post("bob", `{"topic": "Another owner"}`).status)
+}
+
+func TestRunningJobsCap(t *testing.T) {
+	t.Parallel()
+	f := newLimitedFixture(t, ratelimit.Policy{Rate: 1000, Burst: 1000, MaxRunning: 2}, nil)
+	first := f.post("alice", `{"topic": "One"}`).json(t)["id"].(string)
+	f.post("alice", `{"topic": "Two"}`)
+	assertProblem(t, f.post("alice", `{"topic": "Three"}`), 429, "too_many_running")
+	require.Equal(t, http.StatusOK, f.do(http.MethodPost, "/v1/jobs/"+first+":cancel", f.keys["alice"], "", nil).status)
+	assert.Equal(t, http.StatusAccepted, f.post("alice", `{"topic": "Three"}`).status, "a cancelled job frees its place")
+	second := f.post("alice", `{"topic": "Four"}`)
+	assertProblem(t, second, 429, "too_many_running")
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"contentfactory.dev/factory/shared/ratelimit"
 )
 
 // Config is the configuration every function reads.
@@ -48,6 +50,14 @@ type Config struct {
 	MaxRepairs int `env:"FACTORY_MAX_REPAIRS, default=2"`
 	// LeaseMargin is added to a function's timeout to make a step lease.
 	LeaseMargin time.Duration `env:"FACTORY_LEASE_MARGIN, default=30s"`
+	// RatePerMinute and Burst make each owner's token bucket on job
+	// creation (0 turns every limit off).
+	RatePerMinute float64 `env:"FACTORY_RATE_PER_MINUTE, default=30"`
+	Burst         int     `env:"FACTORY_BURST, default=10"`
+	// MaxRunning caps an owner's jobs that have not ended (0: no cap).
+	MaxRunning int `env:"FACTORY_MAX_RUNNING, default=20"`
+	// DailyBudgetUSD caps an owner's estimated spending per UTC day (0: no cap).
+	DailyBudgetUSD float64 `env:"FACTORY_DAILY_BUDGET_USD, default=25"`
 	// SigningKeyFile and SigningAccount sign download URLs with a key;
 	// unset on Google Cloud, where the service account signs through IAM.
 	SigningKeyFile string `env:"FACTORY_SIGNING_KEY_FILE"`
@@ -106,6 +116,12 @@ func (c *Config) Validate() error {
 	if c.MaxRepairs < 0 || c.MaxRepairs > 5 {
 		errs = append(errs, errors.New("FACTORY_MAX_REPAIRS must be between 0 and 5"))
 	}
+	if c.RatePerMinute < 0 || c.Burst < 0 || c.MaxRunning < 0 || c.DailyBudgetUSD < 0 {
+		errs = append(errs, errors.New("FACTORY_RATE_PER_MINUTE, FACTORY_BURST, FACTORY_MAX_RUNNING and FACTORY_DAILY_BUDGET_USD must not be negative"))
+	}
+	if c.RatePerMinute > 0 && c.Burst < 1 {
+		errs = append(errs, errors.New("FACTORY_BURST must be at least 1 when FACTORY_RATE_PER_MINUTE is set"))
+	}
 	if (c.SigningKeyFile == "") != (c.SigningAccount == "") {
 		errs = append(errs, errors.New("FACTORY_SIGNING_KEY_FILE and FACTORY_SIGNING_ACCOUNT go together"))
 	}
@@ -113,6 +129,11 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("FACTORY_TOPIC_SUFFIX must not contain / or spaces"))
 	}
 	return errors.Join(errs...)
+}
+
+// Limits is the policy every owner gets.
+func (c *Config) Limits() ratelimit.Policy {
+	return ratelimit.Policy{Rate: c.RatePerMinute / 60, Burst: c.Burst, MaxRunning: c.MaxRunning, DailyBudgetUSD: c.DailyBudgetUSD}
 }
 
 // TopicName maps a topic id to its deployed name.

@@ -60,6 +60,8 @@ type Job struct {
 	Region      string    `firestore:"region" json:"region"`
 	Fingerprint string    `firestore:"fingerprint" json:"-"`
 	Progress    float64   `firestore:"progress" json:"progress"`
+	// EstimateUSD is what the job was expected to cost when admitted.
+	EstimateUSD float64 `firestore:"estimate_usd" json:"-"`
 	Usage       ai.Usage  `firestore:"usage" json:"usage"`
 	CreatedAt   time.Time `firestore:"created_at" json:"created_at"`
 	UpdatedAt   time.Time `firestore:"updated_at" json:"updated_at"`

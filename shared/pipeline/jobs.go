@@ -32,6 +32,8 @@ type JobsConfig struct {
 	Retention time.Duration
 	// Deadline is how long a job may take before the sweep ends it.
 	Deadline time.Duration
+	// Estimate is what a request is expected to cost (nil: nothing).
+	Estimate func(*content.Request) float64
 }
 
 // Jobs creates, cancels and erases jobs.
@@ -95,6 +97,9 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 		UpdatedAt:   now,
 		Deadline:    now.Add(j.cfg.Deadline),
 		ExpireAt:    now.Add(j.cfg.Retention),
+	}
+	if j.cfg.Estimate != nil {
+		job.EstimateUSD = j.cfg.Estimate(&req)
 	}
 	steps := Plan(id, req.Formats, now)
 	err := j.p.Store.CreateJob(ctx, job, &req, steps)

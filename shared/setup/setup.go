@@ -22,6 +22,7 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/store"
 )
 
@@ -65,7 +66,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Env, error
 		e.Close()
 		return nil, fmt.Errorf("storage client: %w", err)
 	}
-	e.Store = store.New(e.Firestore)
+	e.Store = store.New(e.Firestore, store.WithLimits(cfg.Limits()))
 	e.Bucket = blob.New(e.Storage, cfg.Bucket, signer)
 	e.Publisher = queue.NewPublisher(e.PubSub, cfg.TopicName)
 	return e, nil
@@ -80,6 +81,7 @@ func (e *Env) Ports() pipeline.Ports {
 func (e *Env) Jobs() *pipeline.Jobs {
 	return pipeline.NewJobs(e.Ports(), pipeline.JobsConfig{
 		Region: e.Config.Region, Retention: e.Config.Retention, Deadline: e.Config.JobDeadline,
+		Estimate: ratelimit.DefaultPrices.Estimate,
 	})
 }
 

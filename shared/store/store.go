@@ -27,10 +27,12 @@ import (
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/ratelimit"
 )
 
 // Collection names.
 const (
+	Limits   = "limits"
 	Jobs     = "jobs"
 	Steps    = "steps"
 	Input    = "input"
@@ -43,13 +45,29 @@ const txAttempts = 15
 
 // Store is the Firestore-backed state.
 type Store struct {
-	fs *firestore.Client
+	fs     *firestore.Client
+	limits ratelimit.Policy
+	now    func() time.Time
 }
 
 var _ pipeline.Store = (*Store)(nil)
 
+// Option configures a store.
+type Option func(*Store)
+
+// WithLimits makes the store admit each new job against its owner's limits
+// in the transaction that creates it, and settle it in the transaction
+// that ends it.
+func WithLimits(p ratelimit.Policy) Option { return func(s *Store) { s.limits = p } }
+
 // New returns a store over a Firestore client.
-func New(fs *firestore.Client) *Store { return &Store{fs: fs} }
+func New(fs *firestore.Client, opts ...Option) *Store {
+	s := &Store{fs: fs, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Client returns the underlying Firestore client.
 func (s *Store) Client() *firestore.Client { return s.fs }
@@ -75,9 +93,28 @@ func mapErr(err error) error {
 	return err
 }
 
-// CreateJob implements pipeline.Store.
+// CreateJob implements pipeline.Store. With limits, the job is admitted
+// against its owner's limits in the same transaction; a refusal is a
+// *ratelimit.Exceeded. A job that exists already is ErrExists before any
+// limit is looked at, so a repeated request is never refused for limits.
 func (s *Store) CreateJob(ctx context.Context, job *pipeline.Job, req *content.Request, steps []*pipeline.Step) error {
 	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		if s.limits.Enabled() {
+			if snap, err := tx.Get(s.job(job.ID)); err == nil && snap.Exists() {
+				return status.Error(codes.AlreadyExists, "job exists")
+			}
+			ref := s.fs.Collection(Limits).Doc(docID(job.Owner))
+			st, err := readLimits(tx, ref)
+			if err != nil {
+				return err
+			}
+			if err := s.limits.Admit(&st, s.now(), job.EstimateUSD); err != nil {
+				return err
+			}
+			if err := tx.Set(ref, st); err != nil {
+				return err
+			}
+		}
 		if err := tx.Create(s.job(job.ID), job); err != nil {
 			return err
 		}
@@ -91,11 +128,46 @@ func (s *Store) CreateJob(ctx context.Context, job *pipeline.Job, req *content.R
 		}
 		return nil
 	}, firestore.MaxAttempts(txAttempts))
+	var ex *ratelimit.Exceeded
+	if errors.As(err, &ex) {
+		return ex
+	}
 	if err != nil {
 		return fmt.Errorf("create job %s: %w", job.ID, mapErr(err))
 	}
 	return nil
 }
+
+// readLimits reads an owner's limits document (zero when there is none).
+func readLimits(tx *firestore.Transaction, ref *firestore.DocumentRef) (ratelimit.State, error) {
+	var st ratelimit.State
+	snap, err := tx.Get(ref)
+	if status.Code(err) == codes.NotFound {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	err = snap.DataTo(&st)
+	return st, err
+}
+
+// Usage returns an owner's standing against the limits.
+func (s *Store) Usage(ctx context.Context, owner string) (ratelimit.State, error) {
+	var st ratelimit.State
+	snap, err := s.fs.Collection(Limits).Doc(docID(owner)).Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("read usage of %s: %w", owner, err)
+	}
+	err = snap.DataTo(&st)
+	return st, err
+}
+
+// Limits returns the policy the store admits jobs with.
+func (s *Store) Limits() ratelimit.Policy { return s.limits }
 
 // Job implements pipeline.Store.
 func (s *Store) Job(ctx context.Context, id string) (*pipeline.Job, error) {
@@ -160,12 +232,23 @@ func (s *Store) Request(ctx context.Context, jobID string) (*content.Request, er
 	return &r, nil
 }
 
-// Transact implements pipeline.Store.
+// Transact implements pipeline.Store. A transaction that ends a job
+// (saves it terminal after reading it running) also settles it against its
+// owner's limits.
 func (s *Store) Transact(ctx context.Context, jobID string, fn func(context.Context, pipeline.Tx) error) error {
 	return s.fs.RunTransaction(ctx, func(ctx context.Context, ftx *firestore.Transaction) error {
 		t := &tx{s: s, ftx: ftx, jobID: jobID, writes: map[string]write{}}
 		if err := fn(ctx, t); err != nil {
 			return err
+		}
+		if t.ended != nil && s.limits.Enabled() {
+			ref := s.fs.Collection(Limits).Doc(docID(t.ended.Owner))
+			st, err := readLimits(ftx, ref)
+			if err != nil {
+				return err
+			}
+			s.limits.Settle(&st, s.now(), t.ended.EstimateUSD, t.ended.Usage.CostUSD)
+			t.writes[ref.Path] = write{ref, st}
 		}
 		for _, w := range t.writes {
 			if err := ftx.Set(w.ref, w.data); err != nil {
@@ -188,6 +271,10 @@ type tx struct {
 	ftx    *firestore.Transaction
 	jobID  string
 	writes map[string]write
+	// running is whether the job was read not ended; ended is the job
+	// saved ended after that.
+	running bool
+	ended   *pipeline.Job
 }
 
 func (t *tx) Job() (*pipeline.Job, error) {
@@ -195,7 +282,11 @@ func (t *tx) Job() (*pipeline.Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get job %s: %w", t.jobID, mapErr(err))
 	}
-	return decodeJob(snap)
+	j, err := decodeJob(snap)
+	if err == nil && !j.Status.Terminal() {
+		t.running = true
+	}
+	return j, err
 }
 
 func (t *tx) Steps(names ...content.Format) (map[content.Format]*pipeline.Step, error) {
@@ -224,6 +315,9 @@ func (t *tx) Steps(names ...content.Format) (map[content.Format]*pipeline.Step, 
 func (t *tx) SaveJob(j *pipeline.Job) {
 	ref := t.s.job(j.ID)
 	t.writes[ref.Path] = write{ref, j}
+	if t.running && j.Status.Terminal() {
+		t.ended = j
+	}
 }
 
 func (t *tx) SaveStep(st *pipeline.Step) {

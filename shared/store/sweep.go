@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/ratelimit"
 )
 
 // Erasures records erased jobs until the sweep has deleted anything a
@@ -42,7 +43,26 @@ func (s *Store) EraseJob(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		owner, _ := snap.DataAt("owner")
+		job, err := decodeJob(snap)
+		if err != nil {
+			return err
+		}
+		var limitsRef *firestore.DocumentRef
+		var limits ratelimit.State
+		if s.limits.Enabled() && !job.Status.Terminal() {
+			// An erased job that had not ended frees its place now.
+			limitsRef = s.fs.Collection(Limits).Doc(docID(job.Owner))
+			if limits, err = readLimits(tx, limitsRef); err != nil {
+				return err
+			}
+			spent := 0.0
+			for _, st := range steps {
+				if step, err := decodeStep(id, st); err == nil {
+					spent += step.Usage.CostUSD
+				}
+			}
+			s.limits.Settle(&limits, s.now(), job.EstimateUSD, spent)
+		}
 		for _, st := range steps {
 			if err := tx.Delete(st.Ref); err != nil {
 				return err
@@ -54,9 +74,13 @@ func (s *Store) EraseJob(ctx context.Context, id string) error {
 		if err := tx.Delete(s.job(id)); err != nil {
 			return err
 		}
+		if limitsRef != nil {
+			if err := tx.Set(limitsRef, limits); err != nil {
+				return err
+			}
+		}
 		now := time.Now().UTC()
-		o, _ := owner.(string)
-		return tx.Set(s.fs.Collection(Erasures).Doc(id), Erasure{Owner: o, ErasedAt: now, CleanAfter: now.Add(eraseGrace)})
+		return tx.Set(s.fs.Collection(Erasures).Doc(id), Erasure{Owner: job.Owner, ErasedAt: now, CleanAfter: now.Add(eraseGrace)})
 	}, firestore.MaxAttempts(txAttempts))
 	if err != nil {
 		return fmt.Errorf("erase job %s: %w", id, mapErr(err))

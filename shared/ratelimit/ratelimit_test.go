@@ -1,0 +1,102 @@
+package ratelimit_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/ratelimit"
+)
+
+var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func TestTokenBucket(t *testing.T) {
+	p := ratelimit.Policy{Rate: 0.5, Burst: 3}
+	var s ratelimit.State
+	for range 3 {
+		require.NoError(t, p.Admit(&s, t0, 0))
+	}
+	err := p.Admit(&s, t0, 0)
+	var ex *ratelimit.Exceeded
+	require.ErrorAs(t, err, &ex)
+	assert.Equal(t, "rate_limited", ex.Code)
+	assert.Equal(t, 2*time.Second, ex.RetryAfter, "one token every two seconds")
+	assert.Equal(t, 3, s.Running, "a refusal changes nothing")
+
+	require.NoError(t, p.Admit(&s, t0.Add(2*time.Second), 0), "refilled")
+	assert.Error(t, p.Admit(&s, t0.Add(3*time.Second), 0))
+	r := p.Remaining(s, t0.Add(100*time.Second))
+	assert.Equal(t, 3, r.Tokens, "never more than the burst")
+}
+
+func TestRunningCapAndSettle(t *testing.T) {
+	p := ratelimit.Policy{Rate: 100, Burst: 100, MaxRunning: 2}
+	var s ratelimit.State
+	require.NoError(t, p.Admit(&s, t0, 0))
+	require.NoError(t, p.Admit(&s, t0, 0))
+	var ex *ratelimit.Exceeded
+	require.ErrorAs(t, p.Admit(&s, t0, 0), &ex)
+	assert.Equal(t, "too_many_running", ex.Code)
+	p.Settle(&s, t0, 0, 0)
+	require.NoError(t, p.Admit(&s, t0, 0), "a job ended: room again")
+}
+
+func TestDailyBudgetReservesThenSettles(t *testing.T) {
+	p := ratelimit.Policy{Rate: 100, Burst: 100, DailyBudgetUSD: 1}
+	var s ratelimit.State
+	require.NoError(t, p.Admit(&s, t0, 0.4))
+	require.NoError(t, p.Admit(&s, t0, 0.4))
+	var ex *ratelimit.Exceeded
+	require.ErrorAs(t, p.Admit(&s, t0, 0.4), &ex, "0.8 reserved + 0.4 > 1")
+	assert.Equal(t, "budget_exceeded", ex.Code)
+	assert.Equal(t, 12*time.Hour, ex.RetryAfter, "until midnight UTC")
+
+	p.Settle(&s, t0, 0.4, 0.1) // cheaper than feared
+	assert.InDelta(t, 0.4, s.Reserved, 1e-9)
+	assert.InDelta(t, 0.1, s.Spent, 1e-9)
+	require.NoError(t, p.Admit(&s, t0, 0.4))
+	assert.InDelta(t, 0.1, p.Remaining(s, t0).BudgetUSD, 1e-9)
+
+	// A new day starts with nothing spent; running reservations carry over.
+	next := t0.Add(13 * time.Hour)
+	require.NoError(t, p.Admit(&s, next, 0.1))
+	assert.Equal(t, "2026-11-26", s.Day)
+	assert.InDelta(t, 0, s.Spent, 1e-9)
+	assert.InDelta(t, 0.9, s.Reserved, 1e-9)
+}
+
+func TestDisabledPolicyAdmitsEverything(t *testing.T) {
+	var s ratelimit.State
+	for range 1000 {
+		require.NoError(t, ratelimit.Policy{}.Admit(&s, t0, 100))
+	}
+	var l *ratelimit.Limiter
+	ok, _ := l.Allow("x", t0)
+	assert.True(t, ok)
+}
+
+func TestLimiter(t *testing.T) {
+	l := ratelimit.NewLimiter(ratelimit.Policy{Rate: 1, Burst: 2})
+	for range 2 {
+		ok, _ := l.Allow("a", t0)
+		assert.True(t, ok)
+	}
+	ok, wait := l.Allow("a", t0)
+	assert.False(t, ok)
+	assert.Equal(t, time.Second, wait)
+	ok, _ = l.Allow("b", t0)
+	assert.True(t, ok, "owners do not share a bucket")
+	rem, reset := l.Peek("a", t0.Add(500*time.Millisecond))
+	assert.Equal(t, 0, rem)
+	assert.Equal(t, 1500*time.Millisecond, reset)
+}
+
+func TestEstimate(t *testing.T) {
+	r := content.Request{Topic: "x"}
+	r.ApplyDefaults()
+	p := ratelimit.Prices{TextUSD: 0.01, ImageUSD: 0.04, AudioPerMinuteUSD: 0.03}
+	assert.InDelta(t, 8*0.01+0.04+5*0.03, p.Estimate(&r), 1e-9)
+}
