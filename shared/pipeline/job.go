@@ -56,12 +56,12 @@ type Job struct {
 	Formats []content.Format `firestore:"formats" json:"formats"`
 	Status  JobStatus        `firestore:"status" json:"status"`
 	// Origin says how the job came in: "api" or "pubsub".
-	Origin      string    `firestore:"origin" json:"origin"`
-	Region      string    `firestore:"region" json:"region"`
-	Fingerprint string    `firestore:"fingerprint" json:"-"`
-	Progress    float64   `firestore:"progress" json:"progress"`
+	Origin      string  `firestore:"origin" json:"origin"`
+	Region      string  `firestore:"region" json:"region"`
+	Fingerprint string  `firestore:"fingerprint" json:"-"`
+	Progress    float64 `firestore:"progress" json:"progress"`
 	// EstimateUSD is what the job was expected to cost when admitted.
-	EstimateUSD float64 `firestore:"estimate_usd" json:"-"`
+	EstimateUSD float64   `firestore:"estimate_usd" json:"-"`
 	Usage       ai.Usage  `firestore:"usage" json:"usage"`
 	CreatedAt   time.Time `firestore:"created_at" json:"created_at"`
 	UpdatedAt   time.Time `firestore:"updated_at" json:"updated_at"`
