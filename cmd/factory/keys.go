@@ -19,13 +19,67 @@ import (
 // with application default credentials.
 func runKeys(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: factory keys create --owner NAME [--name LABEL]")
+		return errors.New("usage: factory keys create --owner NAME [--name LABEL] | keys list [--owner NAME] | keys revoke KEY_ID")
 	}
 	switch args[0] {
 	case "create":
 		return keysCreate(ctx, args[1:])
+	case "list":
+		return keysList(ctx, args[1:])
+	case "revoke":
+		return keysRevoke(ctx, args[1:])
 	}
-	return fmt.Errorf("unknown keys command %q (try: create)", args[0])
+	return fmt.Errorf("unknown keys command %q (try: create, list, revoke)", args[0])
+}
+
+func keysList(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("keys list", flag.ContinueOnError)
+	owner := fs.String("owner", "", "only this owner's keys")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Client().Close()
+	keys, err := st.ListKeys(ctx, *owner)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-12s  %-20s  %-20s  %-20s  %-20s  %s\n", "ID", "OWNER", "NAME", "CREATED", "LAST USED", "REVOKED")
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Local().Format(time.DateTime)
+	}
+	for _, k := range keys {
+		fmt.Printf("%-12s  %-20s  %-20s  %-20s  %-20s  %s\n", k.ID, k.Owner, k.Name, stamp(k.CreatedAt), stamp(k.LastUsedAt), stamp(k.RevokedAt))
+	}
+	return nil
+}
+
+func keysRevoke(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("keys revoke", flag.ContinueOnError)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: factory keys revoke KEY_ID (the ID column of `factory keys list`)")
+	}
+	st, err := openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Client().Close()
+	k, err := st.RevokeKey(ctx, pos[0], time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("key %s of %s revoked at %s; it stops working within %s everywhere\n", k.ID, k.Owner, k.RevokedAt.Local().Format(time.DateTime), auth.CacheTTL)
+	return nil
 }
 
 func keysCreate(ctx context.Context, args []string) error {

@@ -20,9 +20,13 @@ func init() {
 	functions.HTTP(Name, setup.HTTPFunction(build))
 }
 
-func build(_ context.Context, env *setup.Env) (http.Handler, error) {
+func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 	cfg := env.Config
-	return New(env.Jobs(), env.Store, env.Bucket, auth.NewAuthenticator(env.Store), Options{
+	tokens, err := env.IDTokens(ctx, cfg.IDTokenAudience)
+	if err != nil {
+		return nil, err
+	}
+	return New(env.Jobs(), env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), Options{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		PublicURL:    cfg.PublicURL,
 		URLTTL:       cfg.URLTTL,

@@ -80,7 +80,7 @@ func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*con
 	if policy.Enabled() {
 		opts.Limiter, opts.Usage = ratelimit.NewLimiter(policy), f.store
 	}
-	h := api.New(jobs, f.store, f.bucket, auth.NewAuthenticator(f.store), opts)
+	h := api.New(jobs, f.store, f.bucket, auth.NewAuthenticator(f.store, auth.IDTokens{}), opts)
 	f.srv = httptest.NewServer(h)
 	t.Cleanup(f.srv.Close)
 	return f

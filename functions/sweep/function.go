@@ -10,6 +10,7 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/httpx"
 	"contentfactory.dev/factory/shared/setup"
 )
@@ -18,7 +19,14 @@ func init() {
 	functions.HTTP(Name, setup.HTTPFunction(build))
 }
 
-func build(_ context.Context, env *setup.Env) (http.Handler, error) {
-	h := New(env.Store, env.Jobs(), env.Bucket, Options{Stale: env.Config.SweepStale})
+func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
+	var h http.Handler = New(env.Store, env.Jobs(), env.Bucket, Options{Stale: env.Config.SweepStale})
+	if aud := env.Config.SweepAudience; aud != "" {
+		tokens, err := env.IDTokens(ctx, aud)
+		if err != nil {
+			return nil, err
+		}
+		h = auth.RequireInvoker(tokens, env.Config.SweepInvokers, httpx.Error, h)
+	}
 	return httpx.Secure(httpx.Observe(env.Log)(httpx.Recover(h))), nil
 }

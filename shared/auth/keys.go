@@ -91,14 +91,17 @@ type Principal struct {
 	Owner  string
 	KeyID  string
 	Scopes []string
+	// Method is "api_key" or "id_token".
+	Method string
 }
 
 // Authenticator checks the credentials of requests. Keys are cached for a
 // short time per instance, so a revoked key stops working within CacheTTL.
 type Authenticator struct {
-	keys KeyStore
-	ttl  time.Duration
-	now  func() time.Time
+	keys   KeyStore
+	tokens IDTokens
+	ttl    time.Duration
+	now    func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -116,9 +119,19 @@ const CacheTTL = 30 * time.Second
 // touchEvery throttles last-use writes to one per key per interval.
 const touchEvery = time.Minute
 
-// NewAuthenticator returns an authenticator over a key store.
-func NewAuthenticator(keys KeyStore) *Authenticator {
-	return &Authenticator{keys: keys, ttl: CacheTTL, now: time.Now, cache: map[string]cached{}}
+// NewAuthenticator returns an authenticator over a key store. With tokens
+// set, Google-signed ID tokens for its audience are accepted too, and the
+// owner is the token's subject.
+func NewAuthenticator(keys KeyStore, tokens IDTokens) *Authenticator {
+	return &Authenticator{keys: keys, tokens: tokens, ttl: CacheTTL, now: time.Now, cache: map[string]cached{}}
+}
+
+// WithCacheTTL sets how long a looked-up key is trusted (default CacheTTL).
+func (a *Authenticator) WithCacheTTL(d time.Duration) *Authenticator {
+	if d > 0 {
+		a.ttl = d
+	}
+	return a
 }
 
 // BearerToken returns the token of an "Authorization: Bearer" header.
@@ -140,6 +153,16 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (Prin
 	if err != nil {
 		return Principal{}, err
 	}
+	if !strings.HasPrefix(token, KeyPrefix) && looksLikeJWT(token) {
+		c, err := a.tokens.Verify(ctx, token)
+		if err != nil {
+			return Principal{}, err
+		}
+		if !ValidOwner(c.Subject) {
+			return Principal{}, fmt.Errorf("%w: subject %q cannot own jobs", ErrBadCredentials, c.Subject)
+		}
+		return Principal{Owner: c.Subject, Scopes: []string{ScopeJobs}, Method: "id_token"}, nil
+	}
 	if !strings.HasPrefix(token, KeyPrefix) || len(token) > 200 {
 		return Principal{}, fmt.Errorf("%w: not an API key", ErrBadCredentials)
 	}
@@ -154,7 +177,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (Prin
 	if k.Revoked() {
 		return Principal{}, fmt.Errorf("%w: the API key was revoked", ErrBadCredentials)
 	}
-	return Principal{Owner: k.Owner, KeyID: k.ID, Scopes: k.Scopes}, nil
+	return Principal{Owner: k.Owner, KeyID: k.ID, Scopes: k.Scopes, Method: "api_key"}, nil
 }
 
 func (a *Authenticator) lookup(ctx context.Context, h string) (*Key, error) {

@@ -58,6 +58,17 @@ type Config struct {
 	MaxRunning int `env:"FACTORY_MAX_RUNNING, default=20"`
 	// DailyBudgetUSD caps an owner's estimated spending per UTC day (0: no cap).
 	DailyBudgetUSD float64 `env:"FACTORY_DAILY_BUDGET_USD, default=25"`
+	// KeyCacheTTL is how long an instance trusts a looked-up API key: a
+	// revoked key stops working within it.
+	KeyCacheTTL time.Duration `env:"FACTORY_KEY_CACHE_TTL, default=30s"`
+	// IDTokenAudience, when set, makes the API accept Google-signed ID
+	// tokens for this audience (the owner is the token's subject).
+	IDTokenAudience string `env:"FACTORY_ID_TOKEN_AUDIENCE"`
+	// SweepAudience and SweepInvokers, when set, make the sweep accept only
+	// ID tokens for that audience from those service accounts (Cloud
+	// Scheduler's identity).
+	SweepAudience string   `env:"FACTORY_SWEEP_AUDIENCE"`
+	SweepInvokers []string `env:"FACTORY_SWEEP_INVOKERS"`
 	// SigningKeyFile and SigningAccount sign download URLs with a key;
 	// unset on Google Cloud, where the service account signs through IAM.
 	SigningKeyFile string `env:"FACTORY_SIGNING_KEY_FILE"`
@@ -121,6 +132,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RatePerMinute > 0 && c.Burst < 1 {
 		errs = append(errs, errors.New("FACTORY_BURST must be at least 1 when FACTORY_RATE_PER_MINUTE is set"))
+	}
+	if (c.SweepAudience == "") != (len(c.SweepInvokers) == 0) {
+		errs = append(errs, errors.New("FACTORY_SWEEP_AUDIENCE and FACTORY_SWEEP_INVOKERS go together"))
 	}
 	if (c.SigningKeyFile == "") != (c.SigningAccount == "") {
 		errs = append(errs, errors.New("FACTORY_SIGNING_KEY_FILE and FACTORY_SIGNING_ACCOUNT go together"))

@@ -17,6 +17,7 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/storage"
 
+	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/config"
 	"contentfactory.dev/factory/shared/logging"
@@ -83,6 +84,19 @@ func (e *Env) Jobs() *pipeline.Jobs {
 		Region: e.Config.Region, Retention: e.Config.Retention, Deadline: e.Config.JobDeadline,
 		Estimate: ratelimit.DefaultPrices.Estimate,
 	})
+}
+
+// IDTokens returns the verifier of Google ID tokens for an audience, or a
+// verifier that accepts none when the audience is empty.
+func (e *Env) IDTokens(ctx context.Context, audience string) (auth.IDTokens, error) {
+	if audience == "" {
+		return auth.IDTokens{}, nil
+	}
+	v, err := auth.NewGoogleValidator(ctx, nil)
+	if err != nil {
+		return auth.IDTokens{}, err
+	}
+	return auth.IDTokens{Validator: v, Audience: audience}, nil
 }
 
 // FromEnvironment loads the configuration and builds an Env with the

@@ -79,3 +79,25 @@ func (s *Store) ListKeys(ctx context.Context, owner string) ([]*auth.Key, error)
 		out = append(out, k)
 	}
 }
+
+// RevokeKey revokes the key whose id (or hash) is given; revoking a
+// revoked key keeps its first revocation time.
+func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) (*auth.Key, error) {
+	keys, err := s.ListKeys(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if k.ID != id && k.Hash != id {
+			continue
+		}
+		if !k.Revoked() {
+			k.RevokedAt = at.UTC()
+			if _, err := s.fs.Collection(Keys).Doc(k.Hash).Update(ctx, []firestore.Update{{Path: "revoked_at", Value: k.RevokedAt}}); err != nil {
+				return nil, fmt.Errorf("revoke key %s: %w", id, err)
+			}
+		}
+		return k, nil
+	}
+	return nil, fmt.Errorf("key %s: %w", id, auth.ErrUnknownKey)
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -247,7 +248,7 @@ func snapshot(t *testing.T, s *stacktest.Stack, id string) string {
 }
 
 func TestCommandLineClient(t *testing.T) {
-	s := stacktest.Start(t, devstack.Options{})
+	s := stacktest.Start(t, devstack.Options{Env: []string{"FACTORY_KEY_CACHE_TTL=1s"}})
 	dir := t.TempDir()
 	src := filepath.Join(dir, "notes.txt")
 	require.NoError(t, os.WriteFile(src, []byte("Glaciers are rivers of ice. A glacier forms where snow accumulates faster than it melts. Moraines are ridges of debris left by glaciers."), 0o644))
@@ -276,9 +277,30 @@ func TestCommandLineClient(t *testing.T) {
 	}
 	assert.Contains(t, run("status"), id, "the list shows the job")
 
-	key := exec.Command(stacktest.Binary(), "keys", "create", "--owner", "eve")
-	key.Env = append(os.Environ(), "FIRESTORE_EMULATOR_HOST="+s.Stack.FirestoreHost, "GOOGLE_CLOUD_PROJECT="+s.Stack.Project)
-	kout, err := key.CombinedOutput()
-	require.NoError(t, err, string(kout))
-	assert.Contains(t, string(kout), "cfk_")
+	keys := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(stacktest.Binary(), append([]string{"keys"}, args...)...)
+		cmd.Env = append(os.Environ(), "FIRESTORE_EMULATOR_HOST="+s.Stack.FirestoreHost, "GOOGLE_CLOUD_PROJECT="+s.Stack.Project)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		return string(out)
+	}
+	out = keys("create", "--owner", "eve", "--name", "ci")
+	var keyID, plain string
+	_, err = fmt.Sscanf(out[strings.Index(out, "(id "):], "(id %12s", &keyID)
+	require.NoError(t, err, out)
+	plain = strings.TrimSpace(out[strings.Index(out, "cfk_"):])
+	status := func(key string) int {
+		req, _ := http.NewRequest(http.MethodGet, s.Stack.APIURL+"/v1/jobs", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, status(plain), "the new key works")
+	assert.Contains(t, keys("list", "--owner", "eve"), keyID)
+	assert.Contains(t, keys("revoke", keyID), "revoked")
+	time.Sleep(2 * time.Second) // instances trust a looked-up key FACTORY_KEY_CACHE_TTL long
+	assert.Equal(t, http.StatusUnauthorized, status(plain), "a revoked key stops working")
 }
