@@ -93,4 +93,3 @@ func RequireInvoker(t IDTokens, allowed []string, deny func(w http.ResponseWrite
 		next.ServeHTTP(w, r)
 	})
 }
-
