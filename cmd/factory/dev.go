@@ -32,7 +32,7 @@ const stateFile = ".factory/stack.json"
 func runDev(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	port := fs.Int("port", 8080, "port of the API on 127.0.0.1")
-	ai := fs.String("ai", envOr("FACTORY_AI", "offline"), "AI backends: offline or vertex")
+	ai := fs.String("ai", envOr("FACTORY_AI", "offline"), "AI backends: offline, vertex (Google, with credentials) or fake (the Vertex and Text-to-Speech backends against local fakes)")
 	dir := fs.String("dir", ".factory", "folder for the stack's state, keys and logs")
 	quiet := fs.Bool("quiet", false, "keep function logs in files only (DIR/logs)")
 	if err := fs.Parse(args); err != nil {
@@ -45,6 +45,9 @@ func runDev(ctx context.Context, args []string) error {
 	fmt.Println("Starting Content Factory: Firestore and Pub/Sub emulators, fake-gcs-server, functions…")
 	started := time.Now()
 	opts := devstack.Options{APIPort: *port, AI: *ai, Dir: abs}
+	if *ai == "fake" {
+		opts.AI, opts.FakeAI = "vertex", true
+	}
 	if !*quiet {
 		opts.Logs = prefixed(abs)
 	}

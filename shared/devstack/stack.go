@@ -26,6 +26,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"contentfactory.dev/factory/shared/ai/ttstest"
+	"contentfactory.dev/factory/shared/ai/vertextest"
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
@@ -42,8 +44,11 @@ type Options struct {
 	Project string
 	// Bucket is the artifact bucket (default factory-artifacts).
 	Bucket string
-	// AI selects the backends (default offline).
-	AI string
+	// AI selects the backends (default offline); with FakeAI, "vertex"
+	// runs against in-process fakes of Vertex AI and Text-to-Speech,
+	// configured by FACTORY_FAKE_VERTEX_* and FACTORY_FAKE_TTS_*.
+	AI     string
+	FakeAI bool
 	// Dir holds the signing key and the function logs (default a
 	// temporary folder).
 	Dir string
@@ -77,6 +82,9 @@ type Stack struct {
 	Firestore *firestore.Client
 	PubSub    *pubsub.Client
 	Storage   *fakestorage.Server
+	// Vertex and TTS are the fakes the functions talk to (with FakeAI).
+	Vertex *vertextest.Server
+	TTS    *ttstest.Server
 
 	emulators []*Process
 	mu        sync.Mutex
@@ -248,6 +256,32 @@ func (s *Stack) startServices(ctx context.Context) error {
 	}
 	s.StorageHost = host
 	s.Storage.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: s.Bucket})
+	if s.AI == "vertex" && s.FakeAI {
+		return s.startFakes()
+	}
+	return nil
+}
+
+// startFakes starts the Vertex AI and Text-to-Speech fakes and points the
+// functions at them.
+func (s *Stack) startFakes() error {
+	vo, err := vertextest.OptionsFromEnv()
+	if err != nil {
+		return fmt.Errorf("vertex fake: %w", err)
+	}
+	to, err := ttstest.OptionsFromEnv()
+	if err != nil {
+		return fmt.Errorf("tts fake: %w", err)
+	}
+	s.Vertex = vertextest.NewServer(vo)
+	if s.TTS, err = ttstest.Start(to); err != nil {
+		return fmt.Errorf("tts fake: %w", err)
+	}
+	s.Env = append(s.Env,
+		"FACTORY_VERTEX_BASE_URL="+s.Vertex.URL,
+		"FACTORY_TTS_ENDPOINT="+s.TTS.Addr,
+		"FACTORY_TTS_INSECURE=true",
+	)
 	return nil
 }
 
@@ -542,5 +576,11 @@ func (s *Stack) Stop() {
 	wg.Wait()
 	if s.Storage != nil {
 		s.Storage.Stop()
+	}
+	if s.Vertex != nil {
+		s.Vertex.Close()
+	}
+	if s.TTS != nil {
+		s.TTS.Close()
 	}
 }
