@@ -11,6 +11,10 @@ import (
 const Name = "AssembleJob"
 
 // New returns the function's step worker over an environment.
-func New(_ context.Context, env *setup.Env) (*setup.Worker, error) {
-	return env.Worker(Name, pipeline.AssembleExecutor{})
+func New(ctx context.Context, env *setup.Env) (*setup.Worker, error) {
+	caches, err := env.CacheCleaner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return env.Worker(Name, pipeline.AssembleExecutor{Caches: caches})
 }

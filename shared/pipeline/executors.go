@@ -15,6 +15,7 @@ import (
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/export"
+	"contentfactory.dev/factory/shared/logging"
 )
 
 // Artifact names of the non-text steps.
@@ -181,8 +182,16 @@ func (e AudioExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
 }
 
 // AssembleExecutor writes the package: a manifest of every step and its
-// artifacts, and the bundle of every text format.
-type AssembleExecutor struct{}
+// artifacts, and the bundle of every text format. Every other step has
+// ended by then, so it also drops the job's model context cache, if any.
+type AssembleExecutor struct {
+	Caches CacheCleaner
+}
+
+// CacheCleaner deletes what a job cached with the model provider.
+type CacheCleaner interface {
+	DeleteJobCache(ctx context.Context, jobID string) error
+}
 
 // Manifest is the package's table of contents.
 type Manifest struct {
@@ -212,7 +221,13 @@ type ManifestArtifact struct {
 }
 
 // Execute implements Executor.
-func (AssembleExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
+func (e AssembleExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
+	if e.Caches != nil {
+		if err := e.Caches.DeleteJobCache(ctx, t.Job.ID); err != nil {
+			// It expires by itself; a failure here costs storage, not the job.
+			logging.From(ctx).WarnContext(ctx, "delete the job's context cache failed", "error", err.Error())
+		}
+	}
 	req, err := t.Request(ctx)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"contentfactory.dev/factory/shared/ai/offline"
 	"contentfactory.dev/factory/shared/ai/tts"
 	"contentfactory.dev/factory/shared/ai/vertex"
+	"contentfactory.dev/factory/shared/pipeline"
 )
 
 // TextGenerator returns the text backend FACTORY_AI selects.
@@ -77,4 +78,13 @@ func (e *Env) vertex(ctx context.Context) (*vertex.Client, error) {
 		return nil, fmt.Errorf("text and image backend: %w", err)
 	}
 	return c, nil
+}
+
+// CacheCleaner returns what deletes a job's model context cache: the
+// Gemini backend with FACTORY_AI=vertex, nothing offline.
+func (e *Env) CacheCleaner(ctx context.Context) (pipeline.CacheCleaner, error) {
+	if e.Config.AI != "vertex" {
+		return nil, nil
+	}
+	return e.vertex(ctx)
 }

@@ -125,6 +125,31 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 		}
 	})
 
+	if backend == "vertex" {
+		t.Run("a long source is cached once for its job and dropped when the job ends", func(t *testing.T) {
+			before := len(s.Stack.Vertex.Requests())
+			var src strings.Builder
+			for i := 0; src.Len() < 40_000; i++ {
+				fmt.Fprintf(&src, "Paragraph %d explains how glaciers carve valleys, move sediment and leave moraines behind. ", i)
+			}
+			id := s.Submit(t, map[string]any{"topic": "Glaciers", "source_text": src.String(), "formats": []string{"faqs", "flashcards", "study_guide"}})
+			j := s.Wait(t, id, 2*time.Minute)
+			require.Equal(t, "succeeded", j.Status, j.Describe())
+			kinds := map[string]int{}
+			generates := 0
+			for _, r := range s.Stack.Vertex.Requests()[before:] {
+				kinds[r.Kind]++
+				if g, err := r.Generate(); err == nil && r.Kind == "generate" {
+					generates++
+					assert.NotEmpty(t, g.CachedContent, "every text call uses the cache")
+				}
+			}
+			assert.Equal(t, 1, kinds["cache.create"], "one cache per job")
+			assert.Equal(t, 1, kinds["cache.delete"], "deleted when the job ended")
+			assert.Equal(t, 4, generates, "outline and three formats")
+		})
+	}
+
 	t.Run("artifact links download through signed URLs", func(t *testing.T) {
 		j := jobs[shortID]
 		for _, a := range j.Artifacts {
