@@ -9,7 +9,7 @@ BIN := $(CURDIR)/bin/factory
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-unit bench fmt vet lint clean
+.PHONY: help run build test test-unit bench fmt vet lint clean stage tf-validate
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,12 @@ vet: ## go vet
 
 lint: vet ## Check formatting and vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+
+stage: ## Stage every function for deployment: .build/<pkg>/ and a deterministic .build/<pkg>.zip
+	scripts/stage-functions.sh
+
+tf-validate: ## Check terraform/ offline: fmt, validate, tflint, policy tests, offline plan (builds the provider once)
+	scripts/tf-validate.sh
 
 clean: ## Remove build output and local state
 	rm -rf bin .build .factory

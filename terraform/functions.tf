@@ -1,0 +1,299 @@
+# Every function in every region of var.regions, built from the zips that
+# scripts/stage-functions.sh writes to .build/ (make stage).
+
+locals {
+  # The functions of shared/queue/topology.go (queue.Functions): entry
+  # point => package folder under functions/, trigger topic (null for HTTP
+  # functions) and timeout, plus deployment sizing. Keep it in sync with
+  # the code: test/deploy fails when a function, topic or timeout differs.
+  function_table = {
+    API = {
+      package         = "api"
+      description     = "REST API, OpenAPI document and web app"
+      topic           = null
+      dead_letters    = false
+      scheduled       = false
+      timeout_seconds = 60
+      memory          = "512Mi"
+      cpu             = "1"
+      concurrency     = 80
+      min_instances   = 0
+      max_instances   = 20
+      ingress         = "ALLOW_INTERNAL_AND_GCLB"
+    }
+    Intake = {
+      package         = "intake"
+      description     = "Content requests from other systems become jobs"
+      topic           = "content-requests"
+      dead_letters    = false
+      scheduled       = false
+      timeout_seconds = 60
+      memory          = "512Mi"
+      cpu             = "1"
+      concurrency     = 20
+      min_instances   = 0
+      max_instances   = 10
+      ingress         = "ALLOW_INTERNAL_ONLY"
+    }
+    GenerateText = {
+      package         = "text"
+      description     = "Writes the outline and the text formats made from it"
+      topic           = "text-steps"
+      dead_letters    = false
+      scheduled       = false
+      timeout_seconds = 300
+      memory          = "512Mi"
+      cpu             = "1"
+      concurrency     = 8
+      min_instances   = 0
+      max_instances   = 50
+      ingress         = "ALLOW_INTERNAL_ONLY"
+    }
+    GenerateImage = {
+      package         = "image"
+      description     = "Draws the cover image from the outline"
+      topic           = "image-steps"
+      dead_letters    = false
+      scheduled       = false
+      timeout_seconds = 300
+      memory          = "1Gi"
+      cpu             = "1"
+      concurrency     = 4
+      min_instances   = 0
+      max_instances   = 20
+      ingress         = "ALLOW_INTERNAL_ONLY"
+    }
+    SynthesizeAudio = {
+      package         = "audio"
+      description     = "Narrates the podcast script, one voice per speaker"
+      topic           = "audio-steps"
+      dead_letters    = false
+      scheduled       = false
+      timeout_seconds = 540
+      memory          = "2Gi"
+      cpu             = "2"
+      concurrency     = 2
+      min_instances   = 0
+      max_instances   = 20
+      ingress         = "ALLOW_INTERNAL_ONLY"
+    }
+    AssembleJob = {
+      package         = "assemble"
+      description     = "Writes the package (manifest and exports) and ends the job"
+      topic           = "assemble-steps"
+      dead_letters    = false
+      scheduled       = false
+      timeout_seconds = 300
+      memory          = "1Gi"
+      cpu             = "1"
+      concurrency     = 4
+      min_instances   = 0
+      max_instances   = 20
+      ingress         = "ALLOW_INTERNAL_ONLY"
+    }
+  }
+
+  # Functions whose code is arriving: Sweep, called by Cloud Scheduler
+  # (scheduler.tf); DeadLetter, pushed every dead-letter topic (pubsub.tf);
+  # NotifyJob, pushed job-events (webhooks). Deployed only with
+  # enable_planned_functions, which needs each one's code in functions/ and
+  # in queue.Functions (so that make stage builds its zip). Once the code
+  # is everywhere, move them to function_table and drop the variable.
+  planned_function_table = {
+    Sweep = {
+      package         = "sweep"
+      description     = "Publishes stuck steps again, ends overdue jobs, expires old ones"
+      topic           = null
+      dead_letters    = false
+      scheduled       = true
+      timeout_seconds = 300
+      memory          = "512Mi"
+      cpu             = "1"
+      concurrency     = 1
+      min_instances   = 0
+      max_instances   = 1
+      ingress         = "ALLOW_INTERNAL_ONLY"
+    }
+    NotifyJob = {
+      package         = "notify"
+      description     = "Delivers job events, signed, to the callback URLs jobs name"
+      topic           = "job-events"
+      dead_letters    = false
+      scheduled       = false
+      timeout_seconds = 60
+      memory          = "512Mi"
+      cpu             = "1"
+      concurrency     = 20
+      min_instances   = 0
+      max_instances   = 10
+      ingress         = "ALLOW_INTERNAL_ONLY"
+    }
+    DeadLetter = {
+      package         = "deadletter"
+      description     = "Records dead-lettered messages and fails their steps"
+      topic           = null
+      dead_letters    = true
+      scheduled       = false
+      timeout_seconds = 60
+      memory          = "512Mi"
+      cpu             = "1"
+      concurrency     = 20
+      min_instances   = 0
+      max_instances   = 5
+      ingress         = "ALLOW_INTERNAL_ONLY"
+    }
+  }
+
+  # A push subscription's ack deadline is above its function's timeout
+  # (queue.Subscriptions: timeout + 60 s, at most Pub/Sub's 600 s), so a
+  # slow run is not delivered again while it is still working.
+  ack_deadline_margin_seconds = 60
+  max_ack_deadline_seconds    = 600
+
+  function_overrides = {
+    for name, o in var.function_overrides : name => { for k, v in o : k => v if v != null }
+  }
+
+  # The functions this configuration deploys, by entry point.
+  functions = {
+    for name, f in merge(
+      local.function_table,
+      { for name, f in local.planned_function_table : name => f if var.enable_planned_functions },
+    ) :
+    name => merge(f, lookup(local.function_overrides, name, {}), {
+      service_name         = "${var.name_prefix}-${f.package}"
+      account_id           = "fn-${f.package}"
+      ack_deadline_seconds = min(f.timeout_seconds + local.ack_deadline_margin_seconds, local.max_ack_deadline_seconds)
+    })
+  }
+
+  # One instance of every function in every region, keyed "Name/region".
+  function_instances = {
+    for pair in setproduct(keys(local.functions), var.regions) :
+    "${pair[0]}/${pair[1]}" => { name = pair[0], region = pair[1] }
+  }
+
+  build_dir = coalesce(var.build_dir, "${path.root}/../.build")
+
+  # The environment of every function (shared/config, shared/ai/models);
+  # FACTORY_REGION and FACTORY_TOPIC_SUFFIX are added per region, so a
+  # function publishes only to the topics of its own region.
+  function_env = {
+    GOOGLE_CLOUD_PROJECT     = var.project_id
+    FACTORY_BUCKET           = google_storage_bucket.artifacts.name
+    FACTORY_AI               = var.ai_backend
+    FACTORY_PUBLIC_URL       = "https://${var.api_domain}"
+    FACTORY_RETENTION        = "${var.limits.retention_days * 24}h"
+    FACTORY_JOB_DEADLINE     = var.limits.job_deadline
+    FACTORY_SWEEP_STALE      = var.limits.sweep_stale
+    FACTORY_MAX_BODY_BYTES   = tostring(var.limits.max_body_bytes)
+    FACTORY_URL_TTL          = var.limits.url_ttl
+    FACTORY_MAX_ATTEMPTS     = tostring(var.limits.max_attempts)
+    FACTORY_MAX_REPAIRS      = tostring(var.limits.max_repairs)
+    FACTORY_LEASE_MARGIN     = var.limits.lease_margin
+    FACTORY_RATE_PER_MINUTE  = tostring(var.limits.rate_per_minute)
+    FACTORY_BURST            = tostring(var.limits.burst)
+    FACTORY_MAX_RUNNING      = tostring(var.limits.max_running)
+    FACTORY_DAILY_BUDGET_USD = tostring(var.limits.daily_budget_usd)
+    FACTORY_TEXT_MODEL       = var.models.text
+    FACTORY_IMAGE_MODEL      = var.models.image
+    FACTORY_VERTEX_PROJECT   = var.project_id
+    FACTORY_VERTEX_LOCATION  = var.models.vertex_location
+    LOG_LEVEL                = var.log_level
+  }
+
+  # Environment only some functions get, by function and region: Sweep
+  # accepts only Cloud Scheduler's ID tokens. The audience is the service's
+  # deterministic URL (https://SERVICE-PROJECT_NUMBER.REGION.run.app),
+  # known before the service exists.
+  function_extra_env = {
+    for key, inst in local.function_instances : key => {
+      for k, v in {
+        FACTORY_SWEEP_AUDIENCE = "https://${local.functions[inst.name].service_name}-${local.project_number}.${inst.region}.run.app"
+        FACTORY_SWEEP_INVOKERS = join(",", values(local.scheduler_emails))
+      } : k => v if local.functions[inst.name].scheduled
+    }
+  }
+
+  # Secrets a function reads from Secret Manager, as environment variable
+  # => secret id (secrets.tf).
+  function_secrets = {
+    NotifyJob = { FACTORY_WEBHOOK_SECRET = "webhook-signing-key" }
+  }
+
+  # Who may invoke each function instance (roles/run.invoker), keyed by
+  # names known at plan time: the load balancer's anonymous callers for
+  # the API (which checks API keys itself; its ingress keeps *.run.app
+  # closed), the push subscription's own identity for event functions,
+  # the scheduler for Sweep and the region's dead-letter push identity for
+  # DeadLetter.
+  invoker_grants = flatten([
+    for key, inst in local.function_instances : concat(
+      [for m in ["allUsers"] : { instance = key, role = "public", member = m } if inst.name == "API"],
+      [for k, m in local.push_members : { instance = key, role = "pubsub_push", member = m } if k == key],
+      [for k, m in local.scheduler_members : { instance = key, role = "scheduler", member = m } if k == inst.name],
+      [for k, m in local.dead_letter_push_members : { instance = key, role = "pubsub_push", member = m } if inst.name == "DeadLetter" && k == inst.region],
+    )
+  ])
+
+  function_invokers = {
+    for key in keys(local.function_instances) : key => {
+      for g in local.invoker_grants : g.role => g.member if g.instance == key
+    }
+  }
+}
+
+resource "google_storage_bucket_object" "function_source" {
+  for_each = local.functions
+
+  bucket       = google_storage_bucket.sources.name
+  name         = "functions/${each.value.package}/${filesha256("${local.build_dir}/${each.value.package}.zip")}.zip"
+  source       = "${local.build_dir}/${each.value.package}.zip"
+  content_type = "application/zip"
+}
+
+module "function" {
+  source   = "./modules/function"
+  for_each = local.function_instances
+
+  project_id  = var.project_id
+  region      = each.value.region
+  name        = local.functions[each.value.name].service_name
+  entry_point = each.value.name
+  description = local.functions[each.value.name].description
+
+  source_bucket         = google_storage_bucket_object.function_source[each.value.name].bucket
+  source_object         = google_storage_bucket_object.function_source[each.value.name].name
+  service_account_email = google_service_account.function[each.value.name].email
+  build_service_account = google_service_account.builder.id
+
+  timeout_seconds       = local.functions[each.value.name].timeout_seconds
+  memory                = local.functions[each.value.name].memory
+  cpu                   = local.functions[each.value.name].cpu
+  concurrency           = local.functions[each.value.name].concurrency
+  min_instances         = local.functions[each.value.name].min_instances
+  max_instances         = local.functions[each.value.name].max_instances
+  ingress_settings      = local.functions[each.value.name].ingress
+  serve_latest_revision = var.serve_latest_revision
+
+  environment = merge(local.function_env, {
+    FACTORY_REGION       = each.value.region
+    FACTORY_TOPIC_SUFFIX = "-${each.value.region}"
+  }, local.function_extra_env[each.key])
+  secret_environment = {
+    for k, id in lookup(local.function_secrets, each.value.name, {}) : k => google_secret_manager_secret.secret[id].secret_id
+  }
+  invokers = local.function_invokers[each.key]
+  labels = {
+    function = lower(each.value.name)
+  }
+
+  depends_on = [
+    google_project_service.enabled,
+    google_project_iam_member.builder,
+    google_storage_bucket_iam_member.builder_reads_sources,
+    google_project_iam_member.builder_gcf_buckets,
+    google_project_iam_member.function,
+    google_secret_manager_secret_iam_member.reader,
+  ]
+}

@@ -1,0 +1,247 @@
+variable "project_id" {
+  description = "The Google Cloud project everything is deployed into (one project per environment)."
+  type        = string
+}
+
+variable "project_number" {
+  description = "The project's number; null looks it up from project_id."
+  type        = string
+  default     = null
+}
+
+variable "environment" {
+  description = "The environment's name: dev, staging or prod. It labels resources and names dashboards and alerts."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod."
+  }
+}
+
+variable "regions" {
+  description = "Regions every function runs in. Each region is a cell with its own topics; the first one also hosts the Cloud Scheduler jobs and is the canary of a deployment."
+  type        = list(string)
+  default     = ["us-central1"]
+
+  validation {
+    condition     = length(var.regions) > 0 && length(var.regions) == length(distinct(var.regions))
+    error_message = "regions must name at least one region, each once."
+  }
+}
+
+variable "drained_regions" {
+  description = "Regions of var.regions the load balancer sends no API requests to (a failing region); they keep running and finish their jobs."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.drained_regions : contains(var.regions, r)]) && length(var.drained_regions) < length(var.regions)
+    error_message = "drained_regions must be regions of var.regions, and at least one region must keep serving."
+  }
+}
+
+variable "firestore_location" {
+  description = "Location of the Firestore database: a multi-region (nam5, eur3) so that every region reads and writes the same jobs."
+  type        = string
+  default     = "nam5"
+}
+
+variable "bucket_location" {
+  description = "Location of the artifact and source buckets: a multi-region (US, EU, ASIA), a predefined dual-region (NAM4, EUR4) or, with bucket_data_locations, the multi-region holding a custom dual-region."
+  type        = string
+  default     = "US"
+}
+
+variable "bucket_data_locations" {
+  description = "Two regions of a configurable dual-region artifact bucket (such as [\"US-CENTRAL1\", \"US-EAST1\"]); empty for the location alone."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.bucket_data_locations) == 0 || length(var.bucket_data_locations) == 2
+    error_message = "bucket_data_locations holds no region or two."
+  }
+}
+
+variable "api_domain" {
+  description = "The API's public host name (such as factory.example.com). Its DNS A record must point at the api_ip_address output for the managed certificate to be issued."
+  type        = string
+}
+
+variable "cors_origins" {
+  description = "Origins of web apps allowed to read artifacts from the bucket with signed URLs; empty means https://api_domain (the API serves the web app)."
+  type        = list(string)
+  default     = []
+}
+
+variable "name_prefix" {
+  description = "Prefix of function (Cloud Run service) names."
+  type        = string
+  default     = "factory"
+}
+
+variable "build_dir" {
+  description = "Folder holding the staged function zips (make stage); null means ../.build next to this configuration."
+  type        = string
+  default     = null
+}
+
+variable "ai_backend" {
+  description = "FACTORY_AI of every function: vertex (Gemini on Vertex AI and Cloud Text-to-Speech) or offline (deterministic, no model calls; speech needs espeak-ng, which the runtime image lacks)."
+  type        = string
+  default     = "vertex"
+
+  validation {
+    condition     = contains(["vertex", "offline"], var.ai_backend)
+    error_message = "ai_backend must be vertex or offline."
+  }
+}
+
+variable "models" {
+  description = "Model IDs the functions use (configuration, not code: models retire)."
+  type = object({
+    text            = optional(string, "gemini-3.8-flash")
+    image           = optional(string, "gemini-3.1-flash-image")
+    vertex_location = optional(string, "global")
+  })
+  default = {}
+}
+
+variable "limits" {
+  description = "Limits the functions enforce (see shared/config)."
+  type = object({
+    retention_days = optional(number, 30)
+    job_deadline   = optional(string, "2h")
+    sweep_stale    = optional(string, "10m")
+    max_body_bytes = optional(number, 1048576)
+    url_ttl        = optional(string, "10m")
+    max_attempts   = optional(number, 5)
+    max_repairs    = optional(number, 2)
+    lease_margin   = optional(string, "30s")
+    # Per owner: a token bucket on job creation, a cap on jobs not ended,
+    # a daily spending cap (0 turns a limit off).
+    rate_per_minute  = optional(number, 30)
+    burst            = optional(number, 10)
+    max_running      = optional(number, 20)
+    daily_budget_usd = optional(number, 25)
+  })
+  default = {}
+
+  validation {
+    condition     = var.limits.retention_days >= 1
+    error_message = "limits.retention_days must be at least 1."
+  }
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of every function: debug, info, warn or error."
+  type        = string
+  default     = "info"
+}
+
+variable "function_overrides" {
+  description = "Per-function sizing that replaces the defaults of functions.tf, keyed by entry point (API, GenerateText, …)."
+  type = map(object({
+    memory        = optional(string)
+    cpu           = optional(string)
+    concurrency   = optional(number)
+    min_instances = optional(number)
+    max_instances = optional(number)
+  }))
+  default = {}
+}
+
+variable "enable_planned_functions" {
+  description = "Also deploy the planned functions Sweep (called by Cloud Scheduler) and DeadLetter (pushed every dead-letter topic). Their code must exist under functions/ and be staged first."
+  type        = bool
+  default     = false
+}
+
+variable "serve_latest_revision" {
+  description = "Whether a new revision of a function takes all its traffic at once. Cloud Build sets false to deploy with no traffic, then shifts traffic after the smoke test."
+  type        = bool
+  default     = true
+}
+
+variable "request_publishers" {
+  description = "Members (such as serviceAccount:x@other.iam.gserviceaccount.com) allowed to publish content requests on the content-requests topics."
+  type        = list(string)
+  default     = []
+}
+
+variable "event_subscribers" {
+  description = "Members allowed to attach subscriptions to the job-events topics."
+  type        = list(string)
+  default     = []
+}
+
+variable "sweep_schedule" {
+  description = "Cron schedule of the Sweep calls (planned function)."
+  type        = string
+  default     = "*/5 * * * *"
+}
+
+variable "rate_limit_per_minute" {
+  description = "Requests one client IP may send to the API per minute before Cloud Armor answers 429."
+  type        = number
+  default     = 300
+}
+
+variable "waf_preview" {
+  description = "Run the preconfigured WAF rules in preview (log only) instead of deny, for tuning."
+  type        = bool
+  default     = false
+}
+
+variable "notification_channels" {
+  description = "Cloud Monitoring notification channels (projects/P/notificationChannels/ID) that alerts and the budget notify."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_thresholds" {
+  description = "When alerts fire."
+  type = object({
+    api_error_ratio     = optional(number, 0.05)
+    api_latency_p95_ms  = optional(number, 2000)
+    backlog_age_seconds = optional(number, 900)
+    daily_cost_usd      = optional(number, 50)
+  })
+  default = {}
+}
+
+variable "billing_account" {
+  description = "Billing account ID (XXXXXX-XXXXXX-XXXXXX) for the budget alert; empty makes no budget."
+  type        = string
+  default     = ""
+}
+
+variable "monthly_budget" {
+  description = "The monthly budget of the project."
+  type = object({
+    amount   = number
+    currency = optional(string, "USD")
+  })
+  default = {
+    amount = 500
+  }
+}
+
+variable "backup_retention_days" {
+  description = "How long daily Firestore backups are kept (weekly ones are kept 14 weeks)."
+  type        = number
+  default     = 14
+}
+
+variable "deletion_protection" {
+  description = "Protect the database, the buckets and the secrets from deletion (terraform destroy fails while true)."
+  type        = bool
+  default     = true
+}
+
+variable "labels" {
+  description = "Labels added to every resource that takes labels."
+  type        = map(string)
+  default     = {}
+}
