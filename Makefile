@@ -9,7 +9,7 @@ BIN := $(CURDIR)/bin/factory
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-unit bench fmt vet lint clean stage tf-validate
+.PHONY: help run build test test-unit bench fmt vet lint fuzz clean stage tf-validate
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -37,8 +37,23 @@ fmt: ## Format the code
 vet: ## go vet
 	go vet ./...
 
-lint: vet ## Check formatting and vet
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+lint: ## gofmt, go vet, staticcheck, govulncheck (offline vulnerability database; tools cached outside the repo)
+	scripts/lint.sh
+
+fuzz: ## Run every fuzz target in turn for FUZZTIME each (default 60s); fails if any fails
+	@failed=; for t in \
+		FuzzParseRequest:./shared/content \
+		FuzzCleanText:./shared/content \
+		FuzzFromEvent:./shared/queue \
+		FuzzDecodeEnvelope:./shared/queue \
+		FuzzGuardCheck:./shared/webhook \
+		FuzzPublic:./shared/webhook \
+		FuzzSplit:./shared/ai/tts; do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "go test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $${FUZZTIME:-60s} $$pkg"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $${FUZZTIME:-60s} $$pkg || failed="$$failed $$name"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi
 
 stage: ## Stage every function for deployment: .build/<pkg>/ and a deterministic .build/<pkg>.zip
 	scripts/stage-functions.sh

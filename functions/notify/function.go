@@ -1,0 +1,35 @@
+// Package notify is the CloudEvent function "NotifyJob": every job event
+// on the job-events topic is delivered, signed, to the callback URL the
+// job's request named, through a client that refuses private networks
+// (see shared/webhook and docs/webhooks.md).
+package notify
+
+import (
+	"context"
+	"os"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+
+	"contentfactory.dev/factory/shared/setup"
+	"contentfactory.dev/factory/shared/webhook"
+)
+
+func init() {
+	functions.CloudEvent(Name, setup.EventFunction(build))
+}
+
+// SecretEnv names the variable holding the signing secret (from Secret
+// Manager in production). Unset: webhooks are disabled.
+const SecretEnv = "FACTORY_WEBHOOK_SECRET"
+
+func build(_ context.Context, env *setup.Env) (*Handler, error) {
+	secret := os.Getenv(SecretEnv)
+	if secret == "" {
+		return New(env.Store, env.Store, nil), nil
+	}
+	client, err := webhook.NewClient(webhook.NewGuard(nil), []byte(secret), webhook.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return New(env.Store, env.Store, client), nil
+}
