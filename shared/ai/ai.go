@@ -72,6 +72,17 @@ type SpeechRequest struct {
 	JobID    string
 	Script   *content.PodcastScript
 	Language string
+	// Parts, when set, keeps every synthesized part, so a run that is
+	// retried only synthesizes (and pays for) the parts still missing.
+	Parts PartStore
+}
+
+// PartStore keeps the parts of one piece of work by key.
+type PartStore interface {
+	// Get returns a part and whether it was there.
+	Get(ctx context.Context, key string) ([]byte, bool, error)
+	// Put keeps a part; keeping one that is there already is no error.
+	Put(ctx context.Context, key string, data []byte, contentType string) error
 }
 
 // Cue is one spoken line of the narration and when it starts and ends.

@@ -48,6 +48,13 @@ type Config struct {
 	MaxAttempts int `env:"FACTORY_MAX_ATTEMPTS, default=5"`
 	// MaxRepairs bounds how often an invalid model answer is sent back.
 	MaxRepairs int `env:"FACTORY_MAX_REPAIRS, default=2"`
+	// StepTimeout bounds one run of a step (default: the function's timeout
+	// less a margin); the step's lease is it plus LeaseMargin.
+	StepTimeout time.Duration `env:"FACTORY_STEP_TIMEOUT"`
+	// ChaosCrashAfterCall is a fault-injection knob for soak tests: the
+	// probability that a worker exits right after its model call, before
+	// storing the result. Never set it in production.
+	ChaosCrashAfterCall float64 `env:"FACTORY_CHAOS_CRASH_AFTER_CALL"`
 	// LeaseMargin is added to a function's timeout to make a step lease.
 	LeaseMargin time.Duration `env:"FACTORY_LEASE_MARGIN, default=30s"`
 	// RatePerMinute and Burst make each owner's token bucket on job
@@ -123,6 +130,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
 		errs = append(errs, errors.New("FACTORY_MAX_ATTEMPTS must be between 1 and 100"))
+	}
+	if c.StepTimeout < 0 {
+		errs = append(errs, errors.New("FACTORY_STEP_TIMEOUT must not be negative"))
+	}
+	if c.ChaosCrashAfterCall < 0 || c.ChaosCrashAfterCall > 0.5 {
+		errs = append(errs, errors.New("FACTORY_CHAOS_CRASH_AFTER_CALL must be between 0 and 0.5"))
 	}
 	if c.MaxRepairs < 0 || c.MaxRepairs > 5 {
 		errs = append(errs, errors.New("FACTORY_MAX_REPAIRS must be between 0 and 5"))

@@ -67,7 +67,14 @@ type Options struct {
 	// SweepStale is how long a step may sit queued before the sweep
 	// publishes it again (FACTORY_SWEEP_STALE; default 30s).
 	SweepStale time.Duration
+	// StorageEvents makes fake-gcs-server publish every object it stores
+	// on the topic StorageEventsTopic (kept by a hold subscription), so a
+	// test can count writes.
+	StorageEvents bool
 }
+
+// StorageEventsTopic carries fake-gcs-server's OBJECT_FINALIZE events.
+const StorageEventsTopic = "storage-events"
 
 // Stack is a running local factory.
 type Stack struct {
@@ -243,14 +250,21 @@ func (s *Stack) startServices(ctx context.Context) error {
 	if err := errors.Join(fsErr, psErr); err != nil {
 		return err
 	}
+	os.Setenv("FIRESTORE_EMULATOR_HOST", s.FirestoreHost)
+	os.Setenv("PUBSUB_EMULATOR_HOST", s.PubSubHost)
 	port, err := FreePort()
 	if err != nil {
 		return err
 	}
 	host := "127.0.0.1:" + strconv.Itoa(port)
-	s.Storage, err = fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: host,
-	})
+	gcsOpts := fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: host}
+	if s.StorageEvents {
+		gcsOpts.EventOptions = fakestorage.EventManagerOptions{
+			ProjectID: s.Project, TopicName: StorageEventsTopic, Bucket: s.Bucket,
+			NotifyOn: fakestorage.EventNotificationOptions{Finalize: true},
+		}
+	}
+	s.Storage, err = fakestorage.NewServerWithOptions(gcsOpts)
 	if err != nil {
 		return fmt.Errorf("start fake-gcs-server: %w", err)
 	}
@@ -287,8 +301,6 @@ func (s *Stack) startFakes() error {
 
 // connect makes the stack's own clients, pointed at the emulators.
 func (s *Stack) connect(ctx context.Context) error {
-	os.Setenv("FIRESTORE_EMULATOR_HOST", s.FirestoreHost)
-	os.Setenv("PUBSUB_EMULATOR_HOST", s.PubSubHost)
 	var err error
 	if s.Firestore, err = firestore.NewClient(ctx, s.Project); err != nil {
 		return fmt.Errorf("firestore client: %w", err)
@@ -434,6 +446,14 @@ func (s *Stack) subscribe(ctx context.Context) error {
 	}
 	if err := s.CreatePullSubscription(ctx, queue.HoldSubscription(queue.TopicEvents), queue.TopicEvents); err != nil {
 		return err
+	}
+	if s.StorageEvents {
+		if err := s.CreateTopic(ctx, StorageEventsTopic); err != nil {
+			return err
+		}
+		if err := s.CreatePullSubscription(ctx, queue.HoldSubscription(StorageEventsTopic), StorageEventsTopic); err != nil {
+			return err
+		}
 	}
 	for _, sub := range queue.Subscriptions(nil) {
 		endpoint := fmt.Sprintf("http://127.0.0.1:%d/projects/%s/topics/%s", s.ports[sub.Function], s.Project, sub.Topic)

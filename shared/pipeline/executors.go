@@ -152,7 +152,7 @@ func (e AudioExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
 	if err != nil {
 		return nil, ai.Permanent("invalid_input", fmt.Errorf("stored podcast script: %w", err))
 	}
-	res, err := e.Synth.Synthesize(ctx, ai.SpeechRequest{JobID: t.Job.ID, Script: script, Language: req.Language})
+	res, err := e.Synth.Synthesize(ctx, ai.SpeechRequest{JobID: t.Job.ID, Script: script, Language: req.Language, Parts: t.Parts()})
 	out := &Output{Calls: res.Calls}
 	if err != nil {
 		return out, err

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"os"
 	"time"
 
 	"contentfactory.dev/factory/shared/ai"
@@ -46,6 +48,12 @@ type RunnerConfig struct {
 	Owner string
 	// Now is the clock (default time.Now); tests move it to expire leases.
 	Now func() time.Time
+	// CrashAfterCall is the probability that the process exits right after
+	// a step's model calls, before its result is stored: fault injection
+	// for soak tests only.
+	CrashAfterCall float64
+	// Crash ends the process (default os.Exit(70)).
+	Crash func()
 }
 
 // Runner runs steps: claim, execute, store, complete, fan out.
@@ -73,6 +81,9 @@ func NewRunner(p Ports, exec Executor, cfg RunnerConfig) *Runner {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Crash == nil {
+		cfg.Crash = func() { os.Exit(70) }
 	}
 	return &Runner{store: p.Store, blobs: p.Blobs, pub: p.Publisher, events: p.Events, rejects: p.Rejects, exec: exec, cfg: cfg, now: cfg.Now}
 }
@@ -136,6 +147,10 @@ func (r *Runner) Run(ctx context.Context, env queue.Envelope) error {
 	}
 	if err != nil {
 		return r.failed(ctx, job, step, out, err)
+	}
+	if r.cfg.CrashAfterCall > 0 && rand.Float64() < r.cfg.CrashAfterCall {
+		log.ErrorContext(ctx, "chaos: crashing after the model call, before storing the result")
+		r.cfg.Crash()
 	}
 	arts, err := r.persist(ctx, job.ID, name, out.Files)
 	if err != nil {

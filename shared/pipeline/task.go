@@ -84,3 +84,30 @@ func (t *Task) Read(ctx context.Context, a Artifact) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// Parts keeps intermediate parts of the step (such as each synthesized
+// chunk of a narration) under jobs/{id}/{step}/parts/, write-once like
+// artifacts, so a retried run can pick up where the last one stopped.
+func (t *Task) Parts() ai.PartStore { return taskParts{t} }
+
+type taskParts struct{ t *Task }
+
+func (p taskParts) path(key string) string {
+	return ArtifactPath(p.t.Job.ID, p.t.Step.Name, "parts/"+key)
+}
+
+func (p taskParts) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	data, err := p.t.blobs.Read(ctx, p.path(key))
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return data, true, nil
+}
+
+func (p taskParts) Put(ctx context.Context, key string, data []byte, contentType string) error {
+	_, err := p.t.blobs.Create(ctx, p.path(key), data, contentType)
+	return err
+}

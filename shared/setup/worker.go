@@ -35,12 +35,17 @@ func (e *Env) Worker(function string, exec pipeline.Executor) (*Worker, error) {
 		return nil, fmt.Errorf("%q is not an event function", function)
 	}
 	host, _ := os.Hostname()
+	timeout := fn.Timeout - stepMargin
+	if t := e.Config.StepTimeout; t > 0 && t < timeout {
+		timeout = t
+	}
 	r := pipeline.NewRunner(e.Ports(), exec, pipeline.RunnerConfig{
-		Lease:       fn.Timeout + e.Config.LeaseMargin,
-		Timeout:     fn.Timeout - stepMargin,
-		MaxAttempts: e.Config.MaxAttempts,
-		Region:      e.Config.Region,
-		Owner:       fmt.Sprintf("%s/%s/%d", function, host, os.Getpid()),
+		Lease:          timeout + e.Config.LeaseMargin,
+		Timeout:        timeout,
+		MaxAttempts:    e.Config.MaxAttempts,
+		Region:         e.Config.Region,
+		Owner:          fmt.Sprintf("%s/%s/%d", function, host, os.Getpid()),
+		CrashAfterCall: e.Config.ChaosCrashAfterCall,
 	})
 	return &Worker{env: e, runner: r}, nil
 }

@@ -18,6 +18,8 @@ package tts
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -152,6 +154,15 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 		}
 	}
 
+	// Identical parts (same voice, same words) are synthesized once.
+	keys := make([]string, len(pieces))
+	first := map[string]int{}
+	for i, p := range pieces {
+		keys[i] = s.partKey(locale, p)
+		if _, ok := first[keys[i]]; !ok {
+			first[keys[i]] = i
+		}
+	}
 	audio := make([]*mp3.Audio, len(pieces))
 	calls := make([]ai.Call, len(pieces))
 	var mu sync.Mutex
@@ -159,7 +170,18 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.cfg.TTS.Concurrency)
 	for i, p := range pieces {
+		if first[keys[i]] != i {
+			continue
+		}
 		g.Go(func() error {
+			if req.Parts != nil {
+				if data, ok, err := req.Parts.Get(gctx, keys[i]); err == nil && ok {
+					if a, err := mp3.Parse(data); err == nil {
+						audio[i] = a // synthesized by an earlier run: not paid for again
+						return nil
+					}
+				}
+			}
 			a, call, err := s.speak(gctx, locale, p)
 			if err != nil {
 				return fmt.Errorf("synthesize part %d of %d (turn %d, voice %s): %w", i+1, len(pieces), p.line, p.voice, err)
@@ -168,6 +190,10 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 			mu.Lock()
 			done = append(done, i)
 			mu.Unlock()
+			if req.Parts != nil {
+				// A part that could not be kept is synthesized again if the run is retried.
+				_ = req.Parts.Put(gctx, keys[i], a.Data, "audio/mpeg")
+			}
 			return nil
 		})
 	}
@@ -178,12 +204,19 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 		}
 		return res, err
 	}
+	for i := range pieces {
+		audio[i] = audio[first[keys[i]]]
+	}
 
+	var paid []ai.Call
+	for _, i := range done {
+		paid = append(paid, calls[i])
+	}
 	all, err := mp3.Concat(audio...)
 	if err != nil {
-		return ai.SpeechResult{Calls: calls}, ai.Permanent("invalid_output", fmt.Errorf("stitch the narration: %w", err))
+		return ai.SpeechResult{Calls: paid}, ai.Permanent("invalid_output", fmt.Errorf("stitch the narration: %w", err))
 	}
-	res := ai.SpeechResult{Audio: all.Data, MIMEType: "audio/mpeg", Duration: all.Duration(), Voices: assigned, Calls: calls}
+	res := ai.SpeechResult{Audio: all.Data, MIMEType: "audio/mpeg", Duration: all.Duration(), Voices: assigned, Calls: paid}
 	var at time.Duration
 	cue := -1
 	var samples int64
@@ -197,6 +230,13 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 		res.Cues[len(res.Cues)-1].End = at
 	}
 	return res, nil
+}
+
+// partKey names a synthesized part by everything that decides its audio.
+func (s *Synth) partKey(locale string, p piece) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%g\x00%s", locale, p.voice, s.cfg.TTS.SampleRateHertz, s.cfg.TTS.SpeakingRate, p.text)
+	return hex.EncodeToString(h.Sum(nil)[:16]) + ".mp3"
 }
 
 // scriptLines lists what is spoken, in order: the intro and the outro by

@@ -145,6 +145,13 @@ func (s *Server) AddFault(f Fault) {
 	s.faultUses = append(s.faultUses, 0)
 }
 
+// ClearFaults removes every fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Faults, s.faultUses = nil, nil
+}
+
 // SetLatency changes the latency of later requests.
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()

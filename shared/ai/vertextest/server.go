@@ -301,6 +301,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.cacheAPI(rec, r, &req, c[2], c[5])
 	}
 	req.Status = rec.status
+	if !rec.written && r.Context().Err() != nil {
+		req.Status = StatusClientClosed
+	}
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	s.mu.Unlock()
@@ -308,13 +311,23 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 type recorder struct {
 	http.ResponseWriter
-	status int
+	status  int
+	written bool
 }
 
 func (r *recorder) WriteHeader(code int) {
-	r.status = code
+	r.status, r.written = code, true
 	r.ResponseWriter.WriteHeader(code)
 }
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.written = true
+	return r.ResponseWriter.Write(b)
+}
+
+// StatusClientClosed is the status recorded for a request whose caller
+// went away before it was answered (nothing was served, nothing billed).
+const StatusClientClosed = 499
 
 func (r *recorder) Flush() {
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {

@@ -1,0 +1,426 @@
+// Package chaos soaks the whole local stack under the faults production
+// sees (rate limits, server errors and slow answers from the models,
+// duplicate deliveries, workers killed mid-step, crashes after a model call
+// and before the write) and checks that nothing is lost and nothing is done
+// twice. `make test` runs 30 jobs; `make chaos` runs 200 (CHAOS_JOBS).
+package chaos
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/ai/vertextest"
+	"contentfactory.dev/factory/shared/devstack"
+	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/store"
+	"contentfactory.dev/factory/test/e2e/stacktest"
+)
+
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+// The faults of the soak.
+const (
+	vertexFaults   = "rate_limit,p=0.2,retry_after=1s;server_error,p=0.05;slow,delay=12s,p=0.02"
+	ttsFaults      = "resource_exhausted,p=0.2,retry_after=1s;unavailable,p=0.05"
+	duplicateShare = 0.30 // of step messages, published again 1–3 times
+	killShare      = 0.05 // of step messages, whose worker is killed mid-step
+	crashShare     = 0.03 // of steps, whose worker exits after the model call
+	stepTimeout    = 6 * time.Second
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// counters of what the soak injected.
+type injected struct {
+	duplicates atomic.Int64
+	kills      atomic.Int64
+}
+
+func TestChaosSoak(t *testing.T) {
+	jobs := envInt("CHAOS_JOBS", 30)
+	bound := time.Duration(envInt("CHAOS_BOUND_SECONDS", 120+jobs)) * time.Second
+	t.Setenv(vertextest.EnvFaults, vertexFaults)
+	t.Setenv(vertextest.EnvSeed, "11")
+	t.Setenv("FACTORY_FAKE_TTS_FAULTS", ttsFaults)
+	s := stacktest.Start(t, devstack.Options{
+		AI: "vertex", FakeAI: true, StorageEvents: true,
+		MinBackoff: time.Second, MaxBackoff: 4 * time.Second, MaxDeliveryAttempts: 50,
+		SweepEvery: 3 * time.Second, SweepStale: 15 * time.Second,
+		Env: []string{
+			"FACTORY_STEP_TIMEOUT=" + stepTimeout.String(), "FACTORY_LEASE_MARGIN=2s",
+			"FACTORY_CHAOS_CRASH_AFTER_CALL=" + strconv.FormatFloat(crashShare, 'f', -1, 64),
+			"FACTORY_MAX_ATTEMPTS=40",
+			"FACTORY_RATE_PER_MINUTE=100000", "FACTORY_BURST=10000", "FACTORY_MAX_RUNNING=0", "FACTORY_DAILY_BUDGET_USD=0",
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := time.Now()
+
+	statuses := watchStatuses(ctx, t, s)
+	var inj injected
+	tapSteps(ctx, t, s, &inj)
+
+	// Submit the jobs, a few at a time, with a mix of formats.
+	ids := make([]string, jobs)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ids[i] = s.Submit(t, request(i))
+		}()
+	}
+	wg.Wait()
+
+	// Every job must end within the bound.
+	var v violations
+	deadline := started.Add(bound)
+	ended := map[string]*stacktest.Job{}
+	for _, id := range ids {
+		for {
+			j := s.Get(t, id)
+			if j.Status != "queued" && j.Status != "running" {
+				ended[id] = j
+				break
+			}
+			if time.Now().After(deadline) {
+				v.add("job %s not terminal within %s: %s; %s", id, bound, j.Status, j.Describe())
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	wall := time.Since(started)
+	time.Sleep(3 * time.Second) // let duplicates still in flight land
+	cancel()
+
+	writes := countWrites(t, s)
+	billable := billableCalls(s)
+	interrupted, crashes := interruptions(t, s)
+	checkWrites(t, s, ids, writes, &v)
+	checkBillable(billable, interrupted, &v)
+	checkStatuses(statuses, ids, &v)
+	for _, id := range ids {
+		if j := s.Get(t, id); j.Status == "queued" || j.Status == "running" {
+			v.add("job %s left %s", id, j.Status)
+		}
+	}
+
+	report(t, s, ended, &inj, crashes, wall, &v)
+	require.Empty(t, v.list, "violations")
+}
+
+// request is the i-th job of the soak: every format, or a lighter mix.
+func request(i int) map[string]any {
+	req := map[string]any{
+		"topic":       fmt.Sprintf("Chaos topic number %d", i),
+		"source_text": "Glaciers are rivers of ice. A moraine is a ridge of debris a glacier leaves behind. Cirques are bowl-shaped hollows carved at a glacier's head.",
+		"podcast":     map[string]any{"target_minutes": 1},
+	}
+	switch i % 3 {
+	case 1:
+		req["formats"] = []string{"faqs", "flashcards", "image"}
+	case 2:
+		req["formats"] = []string{"study_guide", "audio"}
+	}
+	return req
+}
+
+type violations struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (v *violations) add(format string, args ...any) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.list = append(v.list, fmt.Sprintf(format, args...))
+}
+
+// tapSteps subscribes to every step topic: a share of the messages is
+// published again one to three times, concurrently, and for a share the
+// worker serving that topic is killed a moment later, mid-step.
+func tapSteps(ctx context.Context, t *testing.T, s *stacktest.Stack, inj *injected) {
+	t.Helper()
+	workers := map[string]string{}
+	for _, f := range queue.Functions {
+		if f.Topic != "" && f.Topic != queue.TopicRequests {
+			workers[f.Topic] = f.Name
+		}
+	}
+	for topic, fn := range workers {
+		sub := topic + "-chaos-tap"
+		require.NoError(t, s.Stack.CreatePullSubscription(ctx, sub, topic))
+		pub := s.Stack.PubSub.Publisher(topic)
+		t.Cleanup(pub.Stop)
+		rng := rand.New(rand.NewPCG(uint64(len(topic)), 7))
+		var mu sync.Mutex
+		go func() {
+			_ = s.Stack.PubSub.Subscriber(sub).Receive(ctx, func(ctx context.Context, m *pubsub.Message) {
+				m.Ack()
+				if m.Attributes["chaos_copy"] != "" {
+					return
+				}
+				mu.Lock()
+				dup, kill, n, delay := rng.Float64() < duplicateShare, rng.Float64() < killShare, 1+rng.IntN(3), time.Duration(rng.IntN(400))*time.Millisecond
+				mu.Unlock()
+				if dup {
+					attrs := map[string]string{"chaos_copy": "1"}
+					for k, v := range m.Attributes {
+						attrs[k] = v
+					}
+					for range n {
+						inj.duplicates.Add(1)
+						go pub.Publish(context.WithoutCancel(ctx), &pubsub.Message{Data: m.Data, Attributes: attrs})
+					}
+				}
+				if kill {
+					inj.kills.Add(1)
+					go func() {
+						time.Sleep(delay)
+						s.Stack.Kill(fn)
+					}()
+				}
+			})
+		}()
+	}
+}
+
+// watchStatuses records every status each job document goes through.
+func watchStatuses(ctx context.Context, t *testing.T, s *stacktest.Stack) *sync.Map {
+	t.Helper()
+	seen := &sync.Map{} // job id → *[]string
+	it := s.Stack.Firestore.Collection(store.Jobs).Snapshots(ctx)
+	go func() {
+		defer it.Stop()
+		for {
+			snap, err := it.Next()
+			if err != nil {
+				return
+			}
+			for _, ch := range snap.Changes {
+				st, _ := ch.Doc.DataAt("status")
+				v, _ := seen.LoadOrStore(ch.Doc.Ref.ID, &[]string{})
+				list := v.(*[]string)
+				if s, ok := st.(string); ok && (len(*list) == 0 || (*list)[len(*list)-1] != s) {
+					*list = append(*list, s)
+				}
+			}
+		}
+	}()
+	return seen
+}
+
+var rank = map[string]int{"queued": 0, "running": 1, "succeeded": 2, "partial": 2, "failed": 2, "cancelled": 2}
+
+func checkStatuses(seen *sync.Map, ids []string, v *violations) {
+	for _, id := range ids {
+		x, ok := seen.Load(id)
+		if !ok {
+			v.add("job %s: no status was observed", id)
+			continue
+		}
+		list := *x.(*[]string)
+		for i := 1; i < len(list); i++ {
+			if rank[list[i]] < rank[list[i-1]] || (rank[list[i-1]] == 2 && list[i] != list[i-1]) {
+				v.add("job %s: status went %s → %s (%v)", id, list[i-1], list[i], list)
+			}
+		}
+	}
+}
+
+// countWrites counts the objects fake-gcs-server stored, by name.
+func countWrites(t *testing.T, s *stacktest.Stack) map[string]int {
+	t.Helper()
+	c := s.Stack.PubSub.SubscriptionAdminClient
+	sub := "projects/" + s.Stack.Project + "/subscriptions/" + queue.HoldSubscription(devstack.StorageEventsTopic)
+	counts := map[string]int{}
+	for {
+		resp, err := c.Pull(context.Background(), &pubsubpb.PullRequest{Subscription: sub, MaxMessages: 1000})
+		require.NoError(t, err)
+		if len(resp.ReceivedMessages) == 0 {
+			return counts
+		}
+		var ackIDs []string
+		for _, m := range resp.ReceivedMessages {
+			if m.Message.Attributes["eventType"] == "OBJECT_FINALIZE" {
+				counts[m.Message.Attributes["objectId"]]++
+			}
+			ackIDs = append(ackIDs, m.AckId)
+		}
+		require.NoError(t, c.Acknowledge(context.Background(), &pubsubpb.AcknowledgeRequest{Subscription: sub, AckIds: ackIDs}))
+	}
+}
+
+// checkWrites: every artifact a step records exists, and no object was
+// written twice.
+func checkWrites(t *testing.T, s *stacktest.Stack, ids []string, writes map[string]int, v *violations) {
+	st := store.New(s.Stack.Firestore)
+	for name, n := range writes {
+		if n > 1 {
+			v.add("object %s written %d times", name, n)
+		}
+	}
+	for _, id := range ids {
+		steps, err := st.Steps(context.Background(), id)
+		require.NoError(t, err)
+		for _, step := range steps {
+			for _, a := range step.Artifacts {
+				o, err := s.Stack.Storage.GetObject(s.Stack.Bucket, a.Path)
+				switch {
+				case err != nil:
+					v.add("artifact %s is recorded but not stored", a.Path)
+				case o.Generation != a.Generation:
+					v.add("artifact %s: recorded generation %d, stored %d", a.Path, a.Generation, o.Generation)
+				case writes[a.Path] != 1:
+					v.add("artifact %s: %d writes seen", a.Path, writes[a.Path])
+				}
+			}
+		}
+	}
+}
+
+type stepKey struct{ job, step string }
+
+// billableCalls counts the model answers the fake served (status 200) per
+// job and step, from the labels every call carries.
+func billableCalls(s *stacktest.Stack) map[stepKey]int {
+	out := map[stepKey]int{}
+	for _, r := range s.Stack.Vertex.Requests() {
+		if r.Kind != "generate" || r.Status != 200 {
+			continue
+		}
+		var body struct {
+			Labels map[string]string `json:"labels"`
+		}
+		if json.Unmarshal(r.Body, &body) == nil && body.Labels["job"] != "" {
+			out[stepKey{body.Labels["job"], strings.ReplaceAll(body.Labels["step"], "-", "_")}]++
+		}
+	}
+	return out
+}
+
+// interruptions finds, from the workers' logs, the attempts that started
+// and never reported an outcome (the worker died), per step, and counts the
+// injected crashes.
+func interruptions(t *testing.T, s *stacktest.Stack) (map[stepKey]int, int) {
+	type attempt struct {
+		key stepKey
+		n   float64
+	}
+	started, finished := map[attempt]bool{}, map[attempt]bool{}
+	crashes := 0
+	for _, f := range queue.Functions {
+		if f.Topic == "" {
+			continue
+		}
+		for _, l := range s.Logged(t, f.Name, func(map[string]any) bool { return true }) {
+			job, _ := l["job_id"].(string)
+			step, _ := l["step"].(string)
+			n, _ := l["attempt"].(float64)
+			a := attempt{stepKey{job, step}, n}
+			switch msg, _ := l["message"].(string); {
+			case msg == "step started":
+				started[a] = true
+			case strings.HasPrefix(msg, "chaos: crashing"):
+				crashes++
+			case msg == "step succeeded" || strings.HasPrefix(msg, "step failed"):
+				finished[a] = true
+			}
+		}
+	}
+	out := map[stepKey]int{}
+	for a := range started {
+		if !finished[a] {
+			out[a.key]++
+		}
+	}
+	return out, crashes
+}
+
+// checkBillable: one billable model call per step, plus at most one per
+// attempt a crash or kill interrupted.
+func checkBillable(billable, interrupted map[stepKey]int, v *violations) {
+	for k, n := range billable {
+		if allowed := 1 + interrupted[k]; n > allowed {
+			v.add("step %s of job %s: %d billable model calls, at most %d allowed", k.step, k.job, n, allowed)
+		}
+	}
+}
+
+func report(t *testing.T, s *stacktest.Stack, ended map[string]*stacktest.Job, inj *injected, crashes int, wall time.Duration, v *violations) {
+	byStatus := map[string]int{}
+	steps, attempts := 0, 0
+	for _, j := range ended {
+		byStatus[j.Status]++
+		for _, st := range j.Steps {
+			steps++
+			attempts += st.Attempt
+		}
+	}
+	faults := map[string]int{}
+	for _, r := range s.Stack.Vertex.Requests() {
+		if r.Kind == "generate" {
+			faults[fmt.Sprintf("vertex %d", r.Status)]++
+		}
+	}
+	tts := map[string]int{}
+	for _, r := range s.Stack.TTS.Requests() {
+		tts[r.Code.String()]++
+	}
+	restarts := 0
+	for _, n := range s.Stack.Restarts() {
+		restarts += n
+	}
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "jobs\t%d\t(%s)\n", len(ended), fmtMap(byStatus))
+	fmt.Fprintf(w, "steps\t%d\t%d claims\n", steps, attempts)
+	fmt.Fprintf(w, "model answers\t%s\t\n", fmtMap(faults))
+	fmt.Fprintf(w, "speech answers\t%s\t\n", fmtMap(tts))
+	fmt.Fprintf(w, "duplicate messages\t%d\t\n", inj.duplicates.Load())
+	fmt.Fprintf(w, "workers killed\t%d\t(restarts %d)\n", inj.kills.Load(), restarts)
+	fmt.Fprintf(w, "crashes after a model call\t%d\t\n", crashes)
+	fmt.Fprintf(w, "violations\t%d\t\n", len(v.list))
+	fmt.Fprintf(w, "wall time\t%s\t\n", wall.Round(100*time.Millisecond))
+	w.Flush()
+	t.Logf("chaos soak\n%s", b.String())
+	fmt.Fprintf(os.Stderr, "chaos soak\n%s", b.String())
+}
+
+func fmtMap(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
