@@ -11,6 +11,7 @@ import (
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/setup"
+	"contentfactory.dev/factory/shared/webhook"
 )
 
 // Name is the function's entry point.
@@ -33,5 +34,6 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 		Log:          env.Log,
 		Limiter:      ratelimit.NewLimiter(cfg.Limits()),
 		Usage:        env.Store,
+		Callbacks:    webhook.NewGuard(nil),
 	}), nil
 }

@@ -62,6 +62,13 @@ type Options struct {
 	Limiter *ratelimit.Limiter
 	// Usage reads owners' standing for GET /v1/usage (nil: not served).
 	Usage Usage
+	// Callbacks checks where a request's callback URL leads (nil: no check).
+	Callbacks CallbackChecker
+}
+
+// CallbackChecker refuses callback URLs that lead into private networks.
+type CallbackChecker interface {
+	CheckRequest(ctx context.Context, req *content.Request) error
 }
 
 // Handler serves the REST API.
@@ -107,8 +114,6 @@ func notAllowed(allow string) http.HandlerFunc {
 	}
 }
 
-type principalKey struct{}
-
 // authed lets only authenticated callers through.
 func (h *Handler) authed(next func(http.ResponseWriter, *http.Request, auth.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +155,19 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 		return
 	}
 	req, err := content.ParseRequest(body)
-	if err != nil {
+	if err == nil && h.opts.Callbacks != nil {
+		err = h.opts.Callbacks.CheckRequest(r.Context(), &req)
+	}
+	var ie *content.InvalidError
+	switch {
+	case errors.As(err, &ie):
+		requestProblem(w, r, err)
+		return
+	case err != nil && !errors.As(err, new(*content.DecodeError)):
+		w.Header().Set("Retry-After", "30")
+		httpx.Error(w, r, http.StatusServiceUnavailable, "callback_unresolvable", "The callback URL's host cannot be resolved right now; retry later.")
+		return
+	case err != nil:
 		requestProblem(w, r, err)
 		return
 	}

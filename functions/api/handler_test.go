@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,7 +32,18 @@ import (
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/store"
 	"contentfactory.dev/factory/shared/testenv"
+	"contentfactory.dev/factory/shared/webhook"
 )
+
+// fakeDNS resolves names from a table; others do not resolve.
+type fakeDNS map[string]string
+
+func (d fakeDNS) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, error) {
+	if ip, ok := d[host]; ok {
+		return []net.IPAddr{{IP: net.ParseIP(ip)}}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
@@ -76,7 +88,9 @@ func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*con
 	require.NoError(t, f.store.CreateKey(context.Background(), revoked))
 
 	jobs := pipeline.NewJobs(pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Estimate: estimate})
-	opts := api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute}
+	opts := api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute, Callbacks: webhook.NewGuard(fakeDNS{
+		"hooks.example.com": "93.184.216.34", "intranet.example.com": "10.1.2.3", "rebind.example.com": "169.254.169.254",
+	})}
 	if policy.Enabled() {
 		opts.Limiter, opts.Usage = ratelimit.NewLimiter(policy), f.store
 	}
@@ -509,4 +523,21 @@ func TestRunningJobsCap(t *testing.T) {
 	assert.Equal(t, http.StatusAccepted, f.post("alice", `{"topic": "Three"}`).status, "a cancelled job frees its place")
 	second := f.post("alice", `{"topic": "Four"}`)
 	assertProblem(t, second, 429, "too_many_running")
+}
+
+func TestCallbackURLsIntoPrivateNetworksAreRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ok := f.post("alice", `{"topic": "Webhooks", "callback_url": "https://hooks.example.com/factory"}`)
+	require.Equal(t, http.StatusAccepted, ok.status, string(ok.body))
+	for _, u := range []string{
+		"https://intranet.example.com/hook", "https://rebind.example.com/", "https://127.0.0.1/", "https://[::1]/",
+		"https://169.254.169.254/computeMetadata/v1/", "https://10.0.0.8/", "https://192.168.1.1/", "https://metadata.google.internal/",
+		"https://nowhere.example.com/", "https://hooks.example.com:8443/", "http://hooks.example.com/",
+	} {
+		r := f.post("alice", `{"topic": "Webhooks", "callback_url": "`+u+`"}`)
+		assertProblem(t, r, http.StatusUnprocessableEntity, "invalid_request")
+		assert.Contains(t, string(r.body), `"field":"callback_url"`, u)
+	}
+	assert.Equal(t, 1, f.jobCount())
 }

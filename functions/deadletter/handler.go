@@ -54,8 +54,11 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 	ctx = queue.Context(ctx, msg.Attributes)
 	ctx = logging.With(ctx, slog.String("message_id", msg.ID), slog.String("topic", msg.Topic))
 	deliveries, _ := strconv.Atoi(msg.Attributes[deliveryCount])
-	if strings.Contains(msg.Topic, "/topics/"+queue.TopicRequests) {
+	switch {
+	case strings.Contains(msg.Topic, "/topics/"+queue.TopicRequests):
 		return h.record(ctx, msg, "dead_lettered", fmt.Sprintf("the request was not accepted after %d deliveries", deliveries))
+	case strings.Contains(msg.Topic, "/topics/"+queue.TopicEvents):
+		return h.record(ctx, msg, "callback_failed", fmt.Sprintf("the job event could not be delivered to its callback after %d attempts", deliveries))
 	}
 	env, err := queue.DecodeEnvelope(msg.Data)
 	if errors.Is(err, queue.ErrPoison) {

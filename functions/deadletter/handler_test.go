@@ -102,3 +102,14 @@ func TestDeadLetteredRequestsAndJunkAreRecorded(t *testing.T) {
 	assert.Equal(t, "r1", got[0].Msg.ID)
 	assert.Equal(t, "poison_message", got[1].Code)
 }
+
+func TestDeadLetteredJobEventsAreRecorded(t *testing.T) {
+	ctx := context.Background()
+	ports := pipeline.Ports{Store: pipelinetest.NewStore(), Blobs: pipelinetest.NewBlobs(), Publisher: &pipelinetest.Publisher{}}
+	rejects := &pipelinetest.Rejects{}
+	h := deadletter.New(pipeline.NewJobs(ports, pipeline.JobsConfig{}), rejects)
+	require.NoError(t, h.HandleEvent(ctx, deadLetter(t, "e1", "job-events-dead-letter", []byte(`{"id": "j:succeeded"}`), "10")))
+	got := rejects.List()
+	require.Len(t, got, 1)
+	assert.Equal(t, "callback_failed", got[0].Code)
+}

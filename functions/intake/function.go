@@ -9,6 +9,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"contentfactory.dev/factory/shared/setup"
+	"contentfactory.dev/factory/shared/webhook"
 )
 
 // Name is the function's entry point.
@@ -19,5 +20,5 @@ func init() {
 }
 
 func build(_ context.Context, env *setup.Env) (*Handler, error) {
-	return New(env.Jobs(), env.Store), nil
+	return New(env.Jobs(), env.Store, webhook.NewGuard(nil)), nil
 }

@@ -37,16 +37,22 @@ type Recorder interface {
 	Reject(ctx context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error
 }
 
+// CallbackChecker refuses callback URLs that lead into private networks.
+type CallbackChecker interface {
+	CheckRequest(ctx context.Context, req *content.Request) error
+}
+
 // Handler turns content requests published by other systems into jobs,
 // with the same validation as the API.
 type Handler struct {
-	jobs    Submitter
-	rejects Recorder
+	jobs      Submitter
+	rejects   Recorder
+	callbacks CallbackChecker
 }
 
-// New returns the intake handler.
-func New(jobs Submitter, rejects Recorder) *Handler {
-	return &Handler{jobs: jobs, rejects: rejects}
+// New returns the intake handler; callbacks may be nil (no check).
+func New(jobs Submitter, rejects Recorder, callbacks CallbackChecker) *Handler {
+	return &Handler{jobs: jobs, rejects: rejects, callbacks: callbacks}
 }
 
 // JobID is the id of the job a request from another system makes: a hash
@@ -77,6 +83,14 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 		requestID = msg.ID
 	}
 	req, err := content.ParseRequest(msg.Data)
+	if err == nil && h.callbacks != nil {
+		if cerr := h.callbacks.CheckRequest(ctx, &req); cerr != nil {
+			if !errors.As(cerr, new(*content.InvalidError)) {
+				return fmt.Errorf("check the callback URL: %w", cerr) // unresolvable for now: retry
+			}
+			err = cerr
+		}
+	}
 	var de *content.DecodeError
 	var ie *content.InvalidError
 	switch {

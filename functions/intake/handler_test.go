@@ -36,7 +36,7 @@ func setup(t *testing.T) (*intake.Handler, *store.Store, *pipelinetest.Publisher
 	st := store.New(testenv.Firestore(t, testenv.Project(t)))
 	pub := &pipelinetest.Publisher{}
 	jobs := pipeline.NewJobs(pipeline.Ports{Store: st, Publisher: pub}, pipeline.JobsConfig{Region: "local"})
-	return intake.New(jobs, st), st, pub
+	return intake.New(jobs, st, nil), st, pub
 }
 
 func TestIntakeCreatesOneJobPerRequest(t *testing.T) {

@@ -6,7 +6,6 @@ package notify
 
 import (
 	"context"
-	"os"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
@@ -18,12 +17,8 @@ func init() {
 	functions.CloudEvent(Name, setup.EventFunction(build))
 }
 
-// SecretEnv names the variable holding the signing secret (from Secret
-// Manager in production). Unset: webhooks are disabled.
-const SecretEnv = "FACTORY_WEBHOOK_SECRET"
-
 func build(_ context.Context, env *setup.Env) (*Handler, error) {
-	secret := os.Getenv(SecretEnv)
+	secret := env.Config.WebhookSecret // FACTORY_WEBHOOK_SECRET; empty: webhooks are off
 	if secret == "" {
 		return New(env.Store, env.Store, nil), nil
 	}

@@ -95,7 +95,7 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 	ctx = logging.With(ctx, slog.String("callback_host", host))
 	log = logging.From(ctx)
 	if h.client == nil {
-		log.WarnContext(ctx, "webhooks are disabled ("+SecretEnv+" is unset): the job's callback is not called")
+		log.WarnContext(ctx, "webhooks are disabled (FACTORY_WEBHOOK_SECRET is unset): the job's callback is not called")
 		return nil
 	}
 	body, err := json.Marshal(ev)

@@ -76,6 +76,9 @@ type Config struct {
 	// Scheduler's identity).
 	SweepAudience string   `env:"FACTORY_SWEEP_AUDIENCE"`
 	SweepInvokers []string `env:"FACTORY_SWEEP_INVOKERS"`
+	// WebhookSecret signs the job events delivered to callback URLs (from
+	// Secret Manager in production); empty disables webhooks.
+	WebhookSecret string `env:"FACTORY_WEBHOOK_SECRET"`
 	// SigningKeyFile and SigningAccount sign download URLs with a key;
 	// unset on Google Cloud, where the service account signs through IAM.
 	SigningKeyFile string `env:"FACTORY_SIGNING_KEY_FILE"`
@@ -145,6 +148,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RatePerMinute > 0 && c.Burst < 1 {
 		errs = append(errs, errors.New("FACTORY_BURST must be at least 1 when FACTORY_RATE_PER_MINUTE is set"))
+	}
+	if c.WebhookSecret != "" && len(c.WebhookSecret) < 32 {
+		errs = append(errs, errors.New("FACTORY_WEBHOOK_SECRET must be at least 32 bytes"))
 	}
 	if (c.SweepAudience == "") != (len(c.SweepInvokers) == 0) {
 		errs = append(errs, errors.New("FACTORY_SWEEP_AUDIENCE and FACTORY_SWEEP_INVOKERS go together"))

@@ -194,12 +194,13 @@ func CleanText(s string) string {
 	return strings.TrimSpace(clean(strings.ReplaceAll(s, "\r\n", "\n"), true))
 }
 
+// clean drops what must go, then normalizes: removing a character can
+// leave a sequence that composes differently, so NFC comes last.
 func clean(s string, keepLines bool) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	s = norm.NFC.String(s)
-	return strings.Map(func(r rune) rune {
+	return norm.NFC.String(strings.Map(func(r rune) rune {
 		switch {
 		case keepLines && (r == '\n' || r == '\t'):
 			return r
@@ -209,7 +210,7 @@ func clean(s string, keepLines bool) string {
 			return -1
 		}
 		return r
-	}, s)
+	}, s))
 }
 
 // isBidiControl reports the explicit directional formatting characters

@@ -26,6 +26,7 @@ const (
 	TranscriptVTT  = "transcript.vtt"
 	ManifestName   = "manifest.json"
 	BundleMarkdown = "bundle.md"
+	BundleHTML     = "bundle.html"
 )
 
 // TextExecutor writes a text format with a generator. Each answer is
@@ -266,13 +267,18 @@ func (e AssembleExecutor) Execute(ctx context.Context, t *Task) (*Output, error)
 		bundle.Docs = append(bundle.Docs, export.Doc{Format: f, Value: doc})
 	}
 	md := export.Markdown(bundle)
-	m.Exports = []ManifestArtifact{{Name: BundleMarkdown, ContentType: "text/markdown; charset=utf-8", Size: int64(len(md))}}
+	page := export.HTML(bundle) // sanitized: model output is never trusted as HTML
+	m.Exports = []ManifestArtifact{
+		{Name: BundleMarkdown, ContentType: "text/markdown; charset=utf-8", Size: int64(len(md))},
+		{Name: BundleHTML, ContentType: "text/html; charset=utf-8", Size: int64(len(page))},
+	}
 	manifest, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, ai.Permanent("internal", err)
 	}
 	return &Output{Files: []File{
 		{Name: BundleMarkdown, ContentType: "text/markdown; charset=utf-8", Data: md},
+		{Name: BundleHTML, ContentType: "text/html; charset=utf-8", Data: page},
 		{Name: ManifestName, ContentType: "application/json", Data: manifest},
 	}}, nil
 }

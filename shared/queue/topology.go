@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"slices"
 	"time"
 
 	"contentfactory.dev/factory/shared/content"
@@ -45,6 +46,7 @@ var Functions = []Function{
 	{Name: "GenerateImage", Package: "image", Topic: TopicImage, Timeout: 300 * time.Second},
 	{Name: "SynthesizeAudio", Package: "audio", Topic: TopicAudio, Timeout: 540 * time.Second},
 	{Name: "AssembleJob", Package: "assemble", Topic: TopicAssemble, Timeout: 300 * time.Second},
+	{Name: "NotifyJob", Package: "notify", Topic: TopicEvents, Timeout: 60 * time.Second},
 	{Name: "DeadLetter", Package: "deadletter", DeadLetters: true, Timeout: 60 * time.Second},
 	{Name: "Sweep", Package: "sweep", Timeout: 300 * time.Second},
 }
@@ -153,5 +155,6 @@ func Topics(names func(string) string) []string {
 			out = append(out, s.Topic, s.DeadLetterTopic)
 		}
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -236,3 +236,19 @@ func (g *Guard) resolve(ctx context.Context, host string) ([]netip.Addr, error) 
 	}
 	return addrs, nil
 }
+
+// CheckRequest checks a request's callback URL, if it has one: a refused
+// address is a *content.InvalidError naming the field; a name that cannot
+// be resolved for now is returned as is (a *Error with Temporary set), so
+// the caller can ask for a retry.
+func (g *Guard) CheckRequest(ctx context.Context, req *content.Request) error {
+	if g == nil || req.CallbackURL == "" {
+		return nil
+	}
+	err := g.Check(ctx, req.CallbackURL)
+	var e *Error
+	if errors.As(err, &e) && !e.Temporary {
+		return &content.InvalidError{Errors: []content.FieldError{e.FieldError()}}
+	}
+	return err
+}

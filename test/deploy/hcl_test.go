@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -491,23 +490,4 @@ func str(v cty.Value) string {
 func num(v cty.Value) int64 {
 	i, _ := v.AsBigFloat().Int64()
 	return i
-}
-
-// readFile reads a file of the repository.
-func readFile(t *testing.T, rel string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, rel))
-	require.NoError(t, err)
-	return string(b)
-}
-
-// containsAll reports which of want are missing from have.
-func missing(have, want []string) []string {
-	var out []string
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			out = append(out, w)
-		}
-	}
-	return out
 }

@@ -263,6 +263,12 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 				require.NoError(t, json.Unmarshal(data, &m))
 				assert.Equal(t, id, m.JobID)
 				assert.Len(t, m.Steps, len(steps)-1)
+			case a.Name == pipeline.BundleHTML:
+				assert.Equal(t, "text/html; charset=utf-8", a.ContentType)
+				page := string(data)
+				assert.Contains(t, page, "<!DOCTYPE html>")
+				assert.Contains(t, page, "default-src 'none'")
+				assert.NotContains(t, strings.ToLower(page), "<script")
 			case a.Name == pipeline.BundleMarkdown:
 				assert.True(t, strings.HasPrefix(string(data), "# "+outline.Title), "the bundle is titled")
 				for _, f := range req.Formats {
@@ -320,7 +326,8 @@ func TestCommandLineClient(t *testing.T) {
 	out = run("status", id)
 	assert.Contains(t, out, "succeeded, 100%")
 	out = run("fetch", id, "--out", "got")
-	for _, name := range []string{"outline.json", "faqs.json", "flashcards.json", "manifest.json", "bundle.md"} {
+	assert.Contains(t, out, "bundle.md")
+	for _, name := range []string{"outline.json", "faqs.json", "flashcards.json", "manifest.json", "bundle.md", "bundle.html"} {
 		b, err := os.ReadFile(filepath.Join(dir, "got", name))
 		require.NoError(t, err, name)
 		assert.NotEmpty(t, b)
