@@ -35,5 +35,6 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 		Limiter:      ratelimit.NewLimiter(cfg.Limits()),
 		Usage:        env.Store,
 		Callbacks:    webhook.NewGuard(nil),
+		CORSOrigins:  cfg.CORSOrigins,
 	}), nil
 }

@@ -64,6 +64,11 @@ type Options struct {
 	Usage Usage
 	// Callbacks checks where a request's callback URL leads (nil: no check).
 	Callbacks CallbackChecker
+	// CORSOrigins may call the API from browsers (none: no CORS).
+	CORSOrigins []string
+	// ReadTimeout and WriteTimeout bound receiving a request and sending
+	// its answer (defaults 30s and 60s).
+	ReadTimeout, WriteTimeout time.Duration
 }
 
 // CallbackChecker refuses callback URLs that lead into private networks.
@@ -104,7 +109,17 @@ func New(jobs Jobs, reader Reader, signer Signer, authn Authenticator, opts Opti
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, http.StatusNotFound, "not_found", "There is nothing at this path.")
 	})
-	return httpx.Secure(httpx.Observe(opts.Log)(httpx.Recover(h.mux)))
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = 30 * time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 60 * time.Second
+	}
+	chain := httpx.Recover(h.mux)
+	chain = httpx.CORS(opts.CORSOrigins)(chain)
+	chain = httpx.Observe(opts.Log)(chain)
+	chain = httpx.Deadlines(opts.ReadTimeout, opts.WriteTimeout)(chain)
+	return httpx.Secure(chain)
 }
 
 func notAllowed(allow string) http.HandlerFunc {

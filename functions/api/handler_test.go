@@ -541,3 +541,37 @@ func TestCallbackURLsIntoPrivateNetworksAreRefused(t *testing.T) {
 	}
 	assert.Equal(t, 1, f.jobCount())
 }
+
+func TestCORSAllowsOnlyTheListedOrigins(t *testing.T) {
+	t.Parallel()
+	fs := testenv.Firestore(t, testenv.Project(t))
+	st := store.New(fs)
+	jobs := pipeline.NewJobs(pipeline.Ports{Store: st, Publisher: &pipelinetest.Publisher{}}, pipeline.JobsConfig{})
+	srv := httptest.NewServer(api.New(jobs, st, nil, auth.NewAuthenticator(st, auth.IDTokens{}),
+		api.Options{MaxBodyBytes: maxBody, CORSOrigins: []string{"https://app.example.com"}}))
+	defer srv.Close()
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, srv.URL+"/v1/jobs", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, idempotency-key")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	ok := preflight("https://app.example.com")
+	assert.Equal(t, "https://app.example.com", ok.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, strings.ToLower(ok.Header.Get("Access-Control-Allow-Headers")), "idempotency-key")
+	assert.Equal(t, "nosniff", ok.Header.Get("X-Content-Type-Options"), "security headers on preflights too")
+	evil := preflight("https://evil.example.com")
+	assert.Empty(t, evil.Header.Get("Access-Control-Allow-Origin"))
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/healthz", nil)
+	req.Header.Set("Origin", "https://app.example.com")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "https://app.example.com", resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "Location")
+}

@@ -68,6 +68,9 @@ type Config struct {
 	// KeyCacheTTL is how long an instance trusts a looked-up API key: a
 	// revoked key stops working within it.
 	KeyCacheTTL time.Duration `env:"FACTORY_KEY_CACHE_TTL, default=30s"`
+	// CORSOrigins may call the API from browsers (comma-separated; empty:
+	// none).
+	CORSOrigins []string `env:"FACTORY_CORS_ORIGINS"`
 	// IDTokenAudience, when set, makes the API accept Google-signed ID
 	// tokens for this audience (the owner is the token's subject).
 	IDTokenAudience string `env:"FACTORY_ID_TOKEN_AUDIENCE"`

@@ -16,7 +16,9 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"time"
 
+	"github.com/rs/cors"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
@@ -99,6 +101,39 @@ func Secure(next http.Handler) http.Handler {
 		h.Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Deadlines bounds how long a request may take to send its body and to
+// receive its answer, on the connection itself. (The header timeout and
+// idle connections are the front end's: Cloud Run's in production; the
+// local functions listen on loopback only.)
+func Deadlines(read, write time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rc := http.NewResponseController(w)
+			now := time.Now()
+			_ = rc.SetReadDeadline(now.Add(read)) // unsupported writers (tests) keep no deadline
+			_ = rc.SetWriteDeadline(now.Add(write))
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// CORS answers browsers from the allowed origins only (none: no CORS
+// headers at all, so no other site's scripts may call the API).
+func CORS(origins []string) func(http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	c := cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodDelete},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", RequestIDHeader},
+		ExposedHeaders: []string{"Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+			RequestIDHeader, "Idempotent-Replayed"},
+		MaxAge: 600,
+	})
+	return c.Handler
 }
 
 // Observe gives every request an id (kept from the caller when sane), a
