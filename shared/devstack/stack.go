@@ -111,10 +111,11 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	s = &Stack{Options: opts, functions: map[string]*Process{}, ports: map[string]int{}, restarts: map[string]int{}}
+	st := &Stack{Options: opts, functions: map[string]*Process{}, ports: map[string]int{}, restarts: map[string]int{}}
+	s = st
 	defer func() {
 		if err != nil {
-			s.Stop()
+			st.Stop() // what started before the failure
 		}
 	}()
 	if err := s.startServices(ctx); err != nil {
