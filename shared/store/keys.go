@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -61,23 +59,11 @@ func (s *Store) ListKeys(ctx context.Context, owner string) ([]*auth.Key, error)
 	if owner != "" {
 		q = q.Where("owner", "==", owner)
 	}
-	it := q.Documents(ctx)
-	defer it.Stop()
-	var out []*auth.Key
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list keys: %w", err)
-		}
-		k, err := decodeKey(snap)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
+	keys, err := queryAll(ctx, q, decodeKey)
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
 	}
+	return keys, nil
 }
 
 // RevokeKey revokes the key whose id (or hash) is given; revoking a

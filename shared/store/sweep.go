@@ -95,24 +95,11 @@ type StepRef struct {
 }
 
 func (s *Store) stepQuery(ctx context.Context, q firestore.Query) ([]StepRef, error) {
-	it := q.Documents(ctx)
-	defer it.Stop()
-	var out []StepRef
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("query steps: %w", err)
-		}
+	return queryAll(ctx, q, func(snap *firestore.DocumentSnapshot) (StepRef, error) {
 		jobID := snap.Ref.Parent.Parent.ID
 		st, err := decodeStep(jobID, snap)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, StepRef{JobID: jobID, Step: st})
-	}
+		return StepRef{JobID: jobID, Step: st}, err
+	})
 }
 
 // QueuedBefore returns steps queued before t and not claimed since: their
@@ -130,23 +117,7 @@ func (s *Store) LeaseExpiredBefore(ctx context.Context, t time.Time, limit int) 
 }
 
 func (s *Store) jobQuery(ctx context.Context, q firestore.Query) ([]*pipeline.Job, error) {
-	it := q.Documents(ctx)
-	defer it.Stop()
-	var out []*pipeline.Job
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("query jobs: %w", err)
-		}
-		j, err := decodeJob(snap)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
+	return queryAll(ctx, q, decodeJob)
 }
 
 // PastDeadline returns jobs that have not ended by their deadline.
@@ -169,24 +140,13 @@ func (s *Store) EventPendingBefore(ctx context.Context, t time.Time, limit int) 
 
 // ErasuresToClean returns erasures whose grace period is over.
 func (s *Store) ErasuresToClean(ctx context.Context, now time.Time, limit int) ([]Erasure, error) {
-	it := s.fs.Collection(Erasures).Where("clean_after", "<", now).Limit(limit).Documents(ctx)
-	defer it.Stop()
-	var out []Erasure
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("query erasures: %w", err)
-		}
+	q := s.fs.Collection(Erasures).Where("clean_after", "<", now).Limit(limit)
+	return queryAll(ctx, q, func(snap *firestore.DocumentSnapshot) (Erasure, error) {
 		var e Erasure
-		if err := snap.DataTo(&e); err != nil {
-			return nil, fmt.Errorf("decode erasure %s: %w", snap.Ref.ID, err)
-		}
+		err := snap.DataTo(&e)
 		e.JobID = snap.Ref.ID
-		out = append(out, e)
-	}
+		return e, err
+	})
 }
 
 // DeleteErasure forgets an erasure once its artifacts are gone for good.
@@ -196,4 +156,25 @@ func (s *Store) DeleteErasure(ctx context.Context, jobID string) error {
 		return fmt.Errorf("delete erasure %s: %w", jobID, err)
 	}
 	return nil
+}
+
+// queryAll runs a query and decodes every document it returns.
+func queryAll[T any](ctx context.Context, q firestore.Query, decode func(*firestore.DocumentSnapshot) (T, error)) ([]T, error) {
+	it := q.Documents(ctx)
+	defer it.Stop()
+	var out []T
+	for {
+		snap, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("query: %w", err)
+		}
+		v, err := decode(snap)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s: %w", snap.Ref.Path, err)
+		}
+		out = append(out, v)
+	}
 }
