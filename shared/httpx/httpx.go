@@ -19,10 +19,13 @@ import (
 	"time"
 
 	"github.com/rs/cors"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/telemetry"
 )
 
 // Problem is an RFC 9457 problem document. Code is stable: clients branch
@@ -147,15 +150,21 @@ func Observe(log *slog.Logger) func(http.Handler) http.Handler {
 			}
 			w.Header().Set(RequestIDHeader, id)
 			ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+			ctx, span := telemetry.Tracer().Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
+			defer span.End()
 			if !trace.SpanContextFromContext(ctx).IsValid() {
-				// Start a trace here, so a job's log lines correlate across
-				// the API, Pub/Sub and every worker even when the caller
-				// sent none.
+				// No tracer is installed (tests): still start a trace here,
+				// so a job's log lines correlate across the API, Pub/Sub and
+				// every worker.
 				ctx = trace.ContextWithSpanContext(ctx, newSpanContext())
 			}
 			ctx = logging.Into(ctx, log.With(slog.String("request_id", id)))
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(sw, r.WithContext(ctx))
+			span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+			if sw.status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(sw.status))
+			}
 			logging.From(ctx).InfoContext(ctx, "request",
 				slog.Group("httpRequest",
 					slog.String("requestMethod", r.Method),

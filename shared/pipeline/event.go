@@ -6,9 +6,13 @@ import (
 	"log/slog"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/telemetry"
 )
 
 // HandleEvent runs the step a Pub/Sub CloudEvent asks for. A message that
@@ -37,5 +41,12 @@ func (r *Runner) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 	if err != nil {
 		return err
 	}
-	return r.Run(ctx, env)
+	ctx, span := telemetry.Tracer().Start(ctx, "step "+env.Step, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("job_id", env.JobID), attribute.String("step", env.Step), attribute.String("messaging.message.id", msg.ID)))
+	defer span.End()
+	err = r.Run(ctx, env)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
 }

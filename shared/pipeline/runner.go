@@ -13,6 +13,7 @@ import (
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/telemetry"
 )
 
 // Executor does the work of one kind of step.
@@ -144,6 +145,7 @@ func (r *Runner) Run(ctx context.Context, env queue.Envelope) error {
 	out, err := r.execute(ctx, job, step)
 	if out != nil {
 		logCalls(ctx, out.Calls)
+		telemetry.RecordCalls(ctx, out.Calls)
 	}
 	if err != nil {
 		return r.failed(ctx, job, step, out, err)

@@ -44,8 +44,7 @@ func (p *Publisher) publisher(topic string) *pubsub.Publisher {
 // Publish sends one message and waits until the service has it. The
 // context's trace is carried in the traceparent attribute.
 func (p *Publisher) Publish(ctx context.Context, topic string, data []byte, attrs map[string]string) (string, error) {
-	all := make(map[string]string, len(attrs)+2)
-	propagation.TraceContext{}.Inject(ctx, propagation.MapCarrier(all))
+	all := TraceCarrier(ctx)
 	for k, v := range attrs {
 		all[k] = v
 	}
@@ -64,6 +63,14 @@ func (p *Publisher) PublishStep(ctx context.Context, kind content.Kind, env Enve
 	}
 	_, err := p.Publish(ctx, topic, env.Encode(), map[string]string{"job_id": env.JobID, "step": env.Step})
 	return err
+}
+
+// TraceCarrier returns message attributes carrying the context's trace
+// (traceparent), for the consumer to continue it.
+func TraceCarrier(ctx context.Context) map[string]string {
+	c := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, c)
+	return c
 }
 
 // Stop flushes and stops every publisher.

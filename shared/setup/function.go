@@ -3,11 +3,13 @@ package setup
 import (
 	"context"
 	"net/http"
+	"os"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"contentfactory.dev/factory/shared/httpx"
 	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/telemetry"
 )
 
 // EventHandler handles CloudEvents.
@@ -23,6 +25,10 @@ func EventFunction[H EventHandler](build func(context.Context, *Env) (H, error))
 		if err != nil {
 			return built[H]{}, err
 		}
+		if err := env.Telemetry(ctx); err != nil {
+			env.Close()
+			return built[H]{}, err
+		}
 		h, err := build(ctx, env)
 		if err != nil {
 			env.Close()
@@ -35,6 +41,7 @@ func EventFunction[H EventHandler](build func(context.Context, *Env) (H, error))
 		if err != nil {
 			return err
 		}
+		defer telemetry.Flush(ctx)
 		return b.h.HandleEvent(logging.Into(ctx, b.env.Log), e)
 	}
 }
@@ -45,6 +52,10 @@ func HTTPFunction(build func(context.Context, *Env) (http.Handler, error)) http.
 	lazy := NewLazy(func(ctx context.Context) (built[http.Handler], error) {
 		env, err := FromEnvironment(ctx)
 		if err != nil {
+			return built[http.Handler]{}, err
+		}
+		if err := env.Telemetry(ctx); err != nil {
+			env.Close()
 			return built[http.Handler]{}, err
 		}
 		h, err := build(ctx, env)
@@ -64,8 +75,19 @@ func HTTPFunction(build func(context.Context, *Env) (http.Handler, error)) http.
 			unavailable.ServeHTTP(w, r)
 			return
 		}
+		defer telemetry.Flush(r.Context())
 		b.h.ServeHTTP(w, r)
 	}
+}
+
+// Telemetry installs the process's tracing (exported with
+// FACTORY_TRACES=otlp), named after the function it serves.
+func (e *Env) Telemetry(ctx context.Context) error {
+	name := os.Getenv("FUNCTION_TARGET")
+	if name == "" {
+		name = "content-factory"
+	}
+	return telemetry.Setup(ctx, name, e.Config.Project)
 }
 
 type built[H any] struct {
