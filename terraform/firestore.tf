@@ -2,9 +2,12 @@
 # composite indexes of the factory's queries, TTL policies for expiring
 # documents, point-in-time recovery and scheduled backups.
 #
-# Collections (shared/store/store.go): jobs/{id}, jobs/{id}/steps/{step},
+# Collections (shared/store): jobs/{id}, jobs/{id}/steps/{step},
 # jobs/{id}/input/request, api_keys/{sha256}, rejected_messages/{id},
-# idempotency/{hash}.
+# limits/{owner} (read and written by id, never queried) and
+# erasures/{job id}. test/deploy reads the queries of shared/store and
+# fails when one needs a composite index missing here, or when an index
+# here serves no query.
 
 resource "google_firestore_database" "main" {
   project     = var.project_id
@@ -22,7 +25,10 @@ resource "google_firestore_database" "main" {
 
 locals {
   # Composite indexes, one per query shape that needs one. Field order is
-  # the query's: equality filters first, then the range or order fields.
+  # the query's: equality filters (in counts as one) first, then the range
+  # or order fields. Queries on one field use the automatic single-field
+  # indexes: erasures where clean_after < now, jobs where expire_at < now
+  # (so jobs keep that index, below), api_keys where owner == X.
   firestore_indexes = {
     # API list: jobs where owner == X order by created_at desc, __name__ desc.
     jobs_by_owner = {
@@ -35,12 +41,6 @@ locals {
       collection = "jobs"
       scope      = "COLLECTION"
       fields     = [["status", "ASCENDING"], ["deadline", "ASCENDING"]]
-    }
-    # Sweep: jobs where status in [...] and created_at < T.
-    jobs_by_status_created = {
-      collection = "jobs"
-      scope      = "COLLECTION"
-      fields     = [["status", "ASCENDING"], ["created_at", "ASCENDING"]]
     }
     # Sweep: jobs where event_pending == true and updated_at < T.
     jobs_event_pending = {
@@ -67,10 +67,13 @@ locals {
   # unindexed: nobody queries the collection by expire_at, so it gets no
   # single-field index (monotonically increasing timestamps make write
   # hotspots). The sweep queries jobs by expire_at, so jobs keep theirs.
+  # For jobs the TTL is a backstop: the sweep (every 5 minutes) deletes an
+  # expired job with its steps, request and files first; a TTL deletion
+  # leaves the subcollections, which only happens if the sweep has been
+  # down for about a day (docs/runbook.md).
   ttl_collections = {
     jobs              = { unindexed = false }
     rejected_messages = { unindexed = true }
-    idempotency       = { unindexed = true }
   }
 }
 

@@ -4,8 +4,11 @@
 locals {
   # The functions of shared/queue/topology.go (queue.Functions): entry
   # point => package folder under functions/, trigger topic (null for HTTP
-  # functions) and timeout, plus deployment sizing. Keep it in sync with
-  # the code: test/deploy fails when a function, topic or timeout differs.
+  # functions), whether it is pushed every dead-letter topic, whether Cloud
+  # Scheduler calls it (scheduler.tf) and timeout, plus deployment sizing.
+  # Keep it in sync with the code: test/deploy fails when a function,
+  # topic or timeout differs, and when the code has a function this table
+  # lacks.
   function_table = {
     API = {
       package         = "api"
@@ -91,15 +94,6 @@ locals {
       max_instances   = 20
       ingress         = "ALLOW_INTERNAL_ONLY"
     }
-  }
-
-  # Functions whose code is arriving: Sweep, called by Cloud Scheduler
-  # (scheduler.tf); DeadLetter, pushed every dead-letter topic (pubsub.tf);
-  # NotifyJob, pushed job-events (webhooks). Deployed only with
-  # enable_planned_functions, which needs each one's code in functions/ and
-  # in queue.Functions (so that make stage builds its zip). Once the code
-  # is everywhere, move them to function_table and drop the variable.
-  planned_function_table = {
     Sweep = {
       package         = "sweep"
       description     = "Publishes stuck steps again, ends overdue jobs, expires old ones"
@@ -130,7 +124,7 @@ locals {
     }
     DeadLetter = {
       package         = "deadletter"
-      description     = "Records dead-lettered messages and fails their steps"
+      description     = "Settles dead letters: fails their steps, records undeliverable job events as callback_failed"
       topic           = null
       dead_letters    = true
       scheduled       = false
@@ -156,10 +150,7 @@ locals {
 
   # The functions this configuration deploys, by entry point.
   functions = {
-    for name, f in merge(
-      local.function_table,
-      { for name, f in local.planned_function_table : name => f if var.enable_planned_functions },
-    ) :
+    for name, f in local.function_table :
     name => merge(f, lookup(local.function_overrides, name, {}), {
       service_name         = "${var.name_prefix}-${f.package}"
       account_id           = "fn-${f.package}"
@@ -175,48 +166,88 @@ locals {
 
   build_dir = coalesce(var.build_dir, "${path.root}/../.build")
 
-  # The environment of every function (shared/config, shared/ai/models);
+  # The environment of every function (shared/config, shared/ai/models,
+  # LOG_LEVEL of shared/logging, FACTORY_TRACES of shared/telemetry);
   # FACTORY_REGION and FACTORY_TOPIC_SUFFIX are added per region, so a
-  # function publishes only to the topics of its own region.
-  function_env = {
-    GOOGLE_CLOUD_PROJECT     = var.project_id
-    FACTORY_BUCKET           = google_storage_bucket.artifacts.name
-    FACTORY_AI               = var.ai_backend
-    FACTORY_PUBLIC_URL       = "https://${var.api_domain}"
-    FACTORY_RETENTION        = "${var.limits.retention_days * 24}h"
-    FACTORY_JOB_DEADLINE     = var.limits.job_deadline
-    FACTORY_SWEEP_STALE      = var.limits.sweep_stale
-    FACTORY_MAX_BODY_BYTES   = tostring(var.limits.max_body_bytes)
-    FACTORY_URL_TTL          = var.limits.url_ttl
-    FACTORY_MAX_ATTEMPTS     = tostring(var.limits.max_attempts)
-    FACTORY_MAX_REPAIRS      = tostring(var.limits.max_repairs)
-    FACTORY_LEASE_MARGIN     = var.limits.lease_margin
-    FACTORY_RATE_PER_MINUTE  = tostring(var.limits.rate_per_minute)
-    FACTORY_BURST            = tostring(var.limits.burst)
-    FACTORY_MAX_RUNNING      = tostring(var.limits.max_running)
-    FACTORY_DAILY_BUDGET_USD = tostring(var.limits.daily_budget_usd)
-    FACTORY_TEXT_MODEL       = var.models.text
-    FACTORY_IMAGE_MODEL      = var.models.image
-    FACTORY_VERTEX_PROJECT   = var.project_id
-    FACTORY_VERTEX_LOCATION  = var.models.vertex_location
-    LOG_LEVEL                = var.log_level
+  # function publishes only to the topics of its own region. Every function
+  # gets the per-owner limits: any of them may end a job and settle its
+  # owner's budget. test/deploy reads the settings from the Go source and
+  # fails on a name the code does not read, on a setting of the code
+  # Terraform neither sets nor lists as deliberately unset, and on a
+  # default that differs from the code's. FACTORY_STEP_TIMEOUT (each
+  # function's own timeout less a margin is right) and the chaos soak's
+  # fault injection (test/deploy fails if its name appears anywhere in
+  # terraform/) are never set.
+  function_env = merge(
+    {
+      GOOGLE_CLOUD_PROJECT     = var.project_id
+      FACTORY_BUCKET           = google_storage_bucket.artifacts.name
+      FACTORY_AI               = var.ai_backend
+      FACTORY_PUBLIC_URL       = "https://${var.api_domain}"
+      FACTORY_RETENTION        = "${var.limits.retention_days * 24}h"
+      FACTORY_MAX_BODY_BYTES   = tostring(var.limits.max_body_bytes)
+      FACTORY_URL_TTL          = var.limits.url_ttl
+      FACTORY_MAX_ATTEMPTS     = tostring(var.limits.max_attempts)
+      FACTORY_MAX_REPAIRS      = tostring(var.limits.max_repairs)
+      FACTORY_LEASE_MARGIN     = var.limits.lease_margin
+      FACTORY_RATE_PER_MINUTE  = tostring(var.limits.rate_per_minute)
+      FACTORY_BURST            = tostring(var.limits.burst)
+      FACTORY_MAX_RUNNING      = tostring(var.limits.max_running)
+      FACTORY_DAILY_BUDGET_USD = tostring(var.limits.daily_budget_usd)
+      FACTORY_TEXT_MODEL       = var.models.text
+      FACTORY_IMAGE_MODEL      = var.models.image
+      FACTORY_VERTEX_PROJECT   = var.project_id
+      FACTORY_VERTEX_LOCATION  = var.models.vertex_location
+      LOG_LEVEL                = var.log_level
+      FACTORY_TRACES           = var.traces
+    },
+    # Settings whose code defaults suit production: set only when given.
+    {
+      for k, v in {
+        FACTORY_JOB_DEADLINE  = var.limits.job_deadline
+        FACTORY_SWEEP_STALE   = var.limits.sweep_stale
+        FACTORY_KEY_CACHE_TTL = var.limits.key_cache_ttl
+      } : k => v if v != null
+    },
+  )
+
+  # Browser origins that may call the API (FACTORY_CORS_ORIGINS): the web
+  # apps of var.cors_origins; the API's own origin serves the bundled web
+  # app and needs no CORS.
+  api_cors_origins = [for o in var.cors_origins : o if o != "https://${var.api_domain}"]
+
+  # Cloud Scheduler's OIDC audience for each scheduled function instance:
+  # the service's deterministic URL
+  # (https://SERVICE-PROJECT_NUMBER.REGION.run.app), known before the
+  # service exists. The scheduler job (scheduler.tf) sends it, and the
+  # function accepts only it (FACTORY_SWEEP_AUDIENCE).
+  scheduler_audiences = {
+    for key, inst in local.function_instances :
+    key => "https://${local.functions[inst.name].service_name}-${local.project_number}.${inst.region}.run.app"
+    if local.functions[inst.name].scheduled
   }
 
-  # Environment only some functions get, by function and region: Sweep
-  # accepts only Cloud Scheduler's ID tokens. The audience is the service's
-  # deterministic URL (https://SERVICE-PROJECT_NUMBER.REGION.run.app),
-  # known before the service exists.
+  # Environment only some functions get, by function and region: the API
+  # accepts Google ID tokens for var.id_token_audience (when set) and
+  # browsers of api_cors_origins; Sweep accepts only Cloud Scheduler's ID
+  # tokens, for its own audience and from the scheduler's account.
   function_extra_env = {
-    for key, inst in local.function_instances : key => {
-      for k, v in {
-        FACTORY_SWEEP_AUDIENCE = "https://${local.functions[inst.name].service_name}-${local.project_number}.${inst.region}.run.app"
-        FACTORY_SWEEP_INVOKERS = join(",", values(local.scheduler_emails))
-      } : k => v if local.functions[inst.name].scheduled
-    }
+    for key, inst in local.function_instances : key => merge(
+      {
+        for k, v in {
+          FACTORY_ID_TOKEN_AUDIENCE = var.id_token_audience
+          FACTORY_CORS_ORIGINS      = length(local.api_cors_origins) > 0 ? join(",", local.api_cors_origins) : null
+        } : k => v if inst.name == "API" && v != null
+      },
+      { for k, aud in local.scheduler_audiences : "FACTORY_SWEEP_AUDIENCE" => aud if k == key },
+      { for name, email in local.scheduler_emails : "FACTORY_SWEEP_INVOKERS" => email if name == inst.name },
+    )
   }
 
   # Secrets a function reads from Secret Manager, as environment variable
-  # => secret id (secrets.tf).
+  # => secret id (secrets.tf, which lets exactly these functions read
+  # them). NotifyJob signs webhooks with FACTORY_WEBHOOK_SECRET (at least
+  # 32 bytes).
   function_secrets = {
     NotifyJob = { FACTORY_WEBHOOK_SECRET = "webhook-signing-key" }
   }

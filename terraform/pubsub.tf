@@ -46,15 +46,17 @@ locals {
   }
 
   # DeadLetter (queue.Subscriptions): a push subscription on every
-  # dead-letter topic, with no dead-letter topic of its own. Its hold
-  # subscription keeps every dead letter whatever DeadLetter does.
+  # dead-letter topic (the workers', content-requests' and job-events',
+  # where NotifyJob's undeliverable events land), with no dead-letter topic
+  # of its own. Its hold subscription keeps every dead letter whatever
+  # DeadLetter does.
   dead_letter_push_subscriptions = {
     for topic, d in local.dead_letter_topics : "${topic}-push" => {
       topic                = topic
       region               = d.region
       instance             = "DeadLetter/${d.region}"
       ack_deadline_seconds = local.functions["DeadLetter"].ack_deadline_seconds
-    } if contains(keys(local.functions), "DeadLetter")
+    }
   }
 
   event_topics = { for k, t in local.topics : k => t if t.id == "job-events" }
@@ -62,7 +64,7 @@ locals {
   pubsub_service_agent = "serviceAccount:service-${local.project_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 
   push_members             = { for name, s in local.push_subscriptions : s.instance => google_service_account.push[name].member }
-  dead_letter_push_regions = toset(contains(keys(local.functions), "DeadLetter") ? var.regions : [])
+  dead_letter_push_regions = toset(var.regions)
   dead_letter_push_members = { for r in local.dead_letter_push_regions : r => google_service_account.dead_letter_push[r].member }
 }
 

@@ -12,18 +12,33 @@ locals {
     smoke-test-api-key = {
       readers = { deployer = google_service_account.deployer.member }
     }
-    # The key job-event webhooks are signed with (HMAC), read by NotifyJob
-    # as FACTORY_WEBHOOK_SECRET. Add a version before NotifyJob is deployed.
+    # The key job-event webhooks are signed with (HMAC, at least 32 bytes),
+    # read by NotifyJob as FACTORY_WEBHOOK_SECRET. NotifyJob does not start
+    # without a version: add one before the first full apply
+    # (docs/deploy.md).
     webhook-signing-key = {
-      readers = { for name in ["NotifyJob"] : name => google_service_account.function[name].member if contains(keys(local.functions), name) }
+      readers = {}
     }
   }
 
-  secret_readers = {
+  # Every function reads the secrets of local.function_secrets
+  # (functions.tf), and only those.
+  function_secret_readers = {
     for pair in flatten([
-      for id, s in local.secrets : [for name, m in s.readers : { secret = id, reader = name, member = m }]
-    ]) : "${pair.secret}|${pair.reader}" => pair
+      for name, env in local.function_secrets : [
+        for id in distinct(values(env)) : { secret = id, reader = name }
+      ] if contains(keys(local.functions), name)
+    ]) : "${pair.secret}|${pair.reader}" => merge(pair, { member = google_service_account.function[pair.reader].member })
   }
+
+  secret_readers = merge(
+    {
+      for pair in flatten([
+        for id, s in local.secrets : [for name, m in s.readers : { secret = id, reader = name, member = m }]
+      ]) : "${pair.secret}|${pair.reader}" => pair
+    },
+    local.function_secret_readers,
+  )
 }
 
 resource "google_secret_manager_secret" "secret" {

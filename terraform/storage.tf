@@ -6,7 +6,8 @@
 locals {
   artifact_bucket_name = "${var.project_id}-artifacts"
   source_bucket_name   = "${var.project_id}-function-sources"
-  cors_origins         = length(var.cors_origins) > 0 ? var.cors_origins : ["https://${var.api_domain}"]
+  # The API's own origin (its web app) and the other web apps.
+  cors_origins = distinct(concat(["https://${var.api_domain}"], var.cors_origins))
 }
 
 resource "google_storage_bucket" "artifacts" {

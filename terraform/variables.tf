@@ -70,7 +70,7 @@ variable "api_domain" {
 }
 
 variable "cors_origins" {
-  description = "Origins of web apps allowed to read artifacts from the bucket with signed URLs; empty means https://api_domain (the API serves the web app)."
+  description = "Origins of web apps, other than the API's own https://api_domain (which serves the bundled web app and is always allowed on the bucket), that may call the API from browsers (FACTORY_CORS_ORIGINS) and read artifacts from the bucket with signed URLs."
   type        = list(string)
   default     = []
 }
@@ -110,10 +110,9 @@ variable "models" {
 
 variable "limits" {
   description = "Limits the functions enforce (see shared/config)."
+  # Defaults are the code's (shared/config; test/deploy compares them).
   type = object({
     retention_days = optional(number, 30)
-    job_deadline   = optional(string, "2h")
-    sweep_stale    = optional(string, "10m")
     max_body_bytes = optional(number, 1048576)
     url_ttl        = optional(string, "10m")
     max_attempts   = optional(number, 5)
@@ -125,6 +124,14 @@ variable "limits" {
     burst            = optional(number, 10)
     max_running      = optional(number, 20)
     daily_budget_usd = optional(number, 25)
+    # Unset unless given, so the code's defaults apply: how long a job may
+    # run (2h), how long a step may sit queued or a job event unpublished
+    # before the sweep publishes it again (10m), how long an instance
+    # trusts a looked-up API key (30s: a revoked key stops working within
+    # it).
+    job_deadline  = optional(string)
+    sweep_stale   = optional(string)
+    key_cache_ttl = optional(string)
   })
   default = {}
 
@@ -132,12 +139,44 @@ variable "limits" {
     condition     = var.limits.retention_days >= 1
     error_message = "limits.retention_days must be at least 1."
   }
+
+  validation {
+    condition     = var.limits.rate_per_minute >= 0 && var.limits.burst >= 0 && var.limits.max_running >= 0 && var.limits.daily_budget_usd >= 0
+    error_message = "limits.rate_per_minute, burst, max_running and daily_budget_usd must not be negative (0 turns a limit off)."
+  }
+
+  validation {
+    condition     = var.limits.rate_per_minute == 0 || var.limits.burst >= 1
+    error_message = "limits.burst must be at least 1 when limits.rate_per_minute is set."
+  }
+}
+
+variable "id_token_audience" {
+  description = "Audience of the Google-signed ID tokens the API accepts besides API keys (FACTORY_ID_TOKEN_AUDIENCE; the owner is the token's subject), normally the API's public URL https://api_domain; null: API keys only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.id_token_audience == null || try(length(trimspace(var.id_token_audience)) > 0, false)
+    error_message = "id_token_audience must be null or a non-empty audience such as https://factory.example.com."
+  }
 }
 
 variable "log_level" {
   description = "LOG_LEVEL of every function: debug, info, warn or error."
   type        = string
   default     = "info"
+}
+
+variable "traces" {
+  description = "FACTORY_TRACES of every function: otlp exports the spans (one trace per job) to Cloud Trace through telemetry.googleapis.com; none keeps them in process, where their ids still correlate the log lines."
+  type        = string
+  default     = "otlp"
+
+  validation {
+    condition     = contains(["otlp", "none"], var.traces)
+    error_message = "traces must be otlp or none."
+  }
 }
 
 variable "function_overrides" {
@@ -150,12 +189,6 @@ variable "function_overrides" {
     max_instances = optional(number)
   }))
   default = {}
-}
-
-variable "enable_planned_functions" {
-  description = "Also deploy the planned functions Sweep (called by Cloud Scheduler) and DeadLetter (pushed every dead-letter topic). Their code must exist under functions/ and be staged first."
-  type        = bool
-  default     = false
 }
 
 variable "serve_latest_revision" {
@@ -177,7 +210,7 @@ variable "event_subscribers" {
 }
 
 variable "sweep_schedule" {
-  description = "Cron schedule of the Sweep calls (planned function)."
+  description = "Cron schedule of Cloud Scheduler's calls to Sweep (in the first region)."
   type        = string
   default     = "*/5 * * * *"
 }

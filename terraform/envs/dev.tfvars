@@ -1,5 +1,5 @@
 # Development: one region, offline AI (no model spend), no deletion
-# protection, the planned functions on once their code is in queue.Functions.
+# protection, every function of queue.Functions.
 #   terraform apply -var-file=envs/dev.tfvars
 project_id  = "content-factory-dev"
 environment = "dev"
@@ -14,12 +14,15 @@ bucket_location    = "US"
 # of dev jobs (the smoke test does).
 ai_backend = "offline"
 
-enable_planned_functions = false
-deletion_protection      = false
-log_level                = "debug"
+deletion_protection = false
+log_level           = "debug"
+
+# Callers may also sign in with Google ID tokens for this audience.
+id_token_audience = "https://factory-dev.example.com"
 
 limits = {
   retention_days = 3
+  job_deadline   = "1h"
 }
 
 function_overrides = {

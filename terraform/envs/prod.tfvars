@@ -17,16 +17,22 @@ models = {
   vertex_location = "global"
 }
 
-# Sweep and DeadLetter: set true once functions/sweep and
-# functions/deadletter are in queue.Functions (make stage builds them).
-enable_planned_functions = false
-deletion_protection      = true
+deletion_protection = true
 
+# The code's defaults, written out; job_deadline, sweep_stale and
+# key_cache_ttl are left to the code.
 limits = {
-  retention_days = 30
-  job_deadline   = "2h"
-  url_ttl        = "10m"
+  retention_days   = 30
+  url_ttl          = "10m"
+  rate_per_minute  = 30
+  burst            = 10
+  max_running      = 20
+  daily_budget_usd = 25
 }
+
+# API keys only (set to "https://factory.example.com" to accept Google ID
+# tokens for the API's URL as well).
+id_token_audience = null
 
 function_overrides = {
   API          = { min_instances = 1 }

@@ -82,9 +82,16 @@ func TestPolicyChecksCatchViolations(t *testing.T) {
 			test:   "TestTerraformDeclaresEveryFunction", want: "timeout",
 		},
 		{
-			name: "a topic of the code missing", file: "pubsub.tf",
-			mutate: replace(`["job-events"]`, `[]`),
-			test:   "TestTerraformTopicsMatchTheCode", want: "job-events",
+			name: "job events without a dead-letter topic", file: "pubsub.tf",
+			mutate: replace(`s.dead_letter_topic => { region = s.region, subscription = name }`, `s.dead_letter_topic => { region = s.region, subscription = name } if s.function != "NotifyJob"`),
+			test:   "TestTerraformTopicsMatchTheCode", want: "topic job-events-europe-west1-dead-letter of queue.Topics is not in Terraform",
+		},
+		{
+			name: "dead-lettered job events not pushed to DeadLetter", file: "pubsub.tf",
+			mutate: replace(`ack_deadline_seconds = local.functions["DeadLetter"].ack_deadline_seconds
+    }`, `ack_deadline_seconds = local.functions["DeadLetter"].ack_deadline_seconds
+    } if !startswith(topic, "job-events")`),
+			test: "TestTerraformPushSubscriptions", want: "subscription job-events-europe-west1-dead-letter-push of queue.Subscriptions is not in Terraform",
 		},
 		{
 			name: "topics not per region", file: "functions.tf",
@@ -96,6 +103,84 @@ func TestPolicyChecksCatchViolations(t *testing.T) {
 			mutate: replace(`LOG_LEVEL = var.log_level`, `LOG_LEVEL = var.log_level
     FACTORY_NO_SUCH_SETTING = "1"`),
 			test: "TestTerraformSetsOnlyKnownEnvironment", want: "FACTORY_NO_SUCH_SETTING",
+		},
+		{
+			name: "the chaos soak's fault injection in production", file: "functions.tf",
+			mutate: replace(`LOG_LEVEL = var.log_level`, `LOG_LEVEL = var.log_level
+    FACTORY_CHAOS_CRASH_AFTER_CALL = "0.1"`),
+			test: "TestTerraformNeverMentionsForbiddenSettings", want: "FACTORY_CHAOS_CRASH_AFTER_CALL",
+		},
+		{
+			name: "a setting of the code forgotten", file: "functions.tf",
+			mutate: replace(`FACTORY_BURST = tostring(var.limits.burst)`, ``),
+			test:   "TestTerraformSetsOnlyKnownEnvironment", want: "does not get FACTORY_BURST",
+		},
+		{
+			name: "a default that differs from the code's", file: "variables.tf",
+			mutate: replace(`burst = optional(number, 10)`, `burst = optional(number, 12)`),
+			test:   "TestTerraformSetsOnlyKnownEnvironment", want: `FACTORY_BURST="12" by default`,
+		},
+		{
+			name: "a setting left to the code set anyway", file: "variables.tf",
+			mutate: replace(`key_cache_ttl = optional(string)`, `key_cache_ttl = optional(string, "30s")`),
+			test:   "TestTerraformSetsOnlyKnownEnvironment", want: "gets FACTORY_KEY_CACHE_TTL though no variable asks for it",
+		},
+		{
+			name: "id_token_audience not passed to the API", file: "functions.tf",
+			mutate: replace(`FACTORY_ID_TOKEN_AUDIENCE = var.id_token_audience`, ``),
+			test:   "TestTerraformSetsOnlyKnownEnvironment", want: "does not get FACTORY_ID_TOKEN_AUDIENCE when its variable is set",
+		},
+		{
+			name: "the webhook key in plain text", file: "functions.tf",
+			mutate: replace(`LOG_LEVEL = var.log_level`, `LOG_LEVEL = var.log_level
+    FACTORY_WEBHOOK_SECRET = "0123456789abcdef0123456789abcdef"`),
+			test: "TestTerraformSetsOnlyKnownEnvironment", want: "FACTORY_WEBHOOK_SECRET",
+		},
+		{
+			name: "a function that may not read its secret", file: "secrets.tf",
+			mutate: replace(`local.function_secret_readers,`, ``),
+			test:   "TestTerraformFunctionsReadOnlyTheirSecrets", want: "reads a secret it may not access",
+		},
+		{
+			name: "the scheduler sending an audience Sweep does not accept", file: "scheduler.tf",
+			mutate: replace(`audience = local.scheduler_audiences["${each.key}/${local.scheduler_region}"]`, `audience = "https://factory.example.com"`),
+			test:   "TestTerraformSweepAcceptsOnlyTheScheduler", want: "OIDC audience is not the FACTORY_SWEEP_AUDIENCE",
+		},
+		{
+			name: "Sweep accepting another account than the scheduler's", file: "scheduler.tf",
+			mutate: replace(`"${id}@${var.project_id}.iam.gserviceaccount.com"`, `"${id}@example.com"`),
+			test:   "TestTerraformSweepAcceptsOnlyTheScheduler", want: "FACTORY_SWEEP_INVOKERS is not the scheduler's account",
+		},
+		{
+			name: "Sweep open to anybody", file: "functions.tf",
+			mutate: replace(`member = m } if inst.name == "API"]`, `member = m } if inst.name == "API" || inst.name == "Sweep"]`),
+			test:   "TestTerraformSweepAcceptsOnlyTheScheduler", want: "who may invoke Sweep",
+		},
+		{
+			name: "a query without its composite index", file: "firestore.tf",
+			mutate: cutBlock(`(?s)\n    jobs_event_pending = \{.*?\n    \}\n`),
+			test:   "TestTerraformFirestoreIndexesServeTheQueries", want: "no composite index of terraform/firestore.tf serves the query jobs where [event_pending]",
+		},
+		{
+			name: "an index no query uses", file: "firestore.tf",
+			mutate: replace(`fields = [["status", "ASCENDING"], ["deadline", "ASCENDING"]]`, `fields = [["status", "ASCENDING"], ["created_at", "ASCENDING"]]`),
+			test:   "TestTerraformFirestoreIndexesServeTheQueries", want: "serves no query of shared/store",
+		},
+		{
+			name: "the sweep's expiry query without its index", file: "firestore.tf",
+			mutate: replace(`jobs = { unindexed = false }`, `jobs = { unindexed = true }`),
+			test:   "TestTerraformFirestoreIndexesServeTheQueries", want: "removes that field's index",
+		},
+		{
+			name: "a TTL policy on a collection the code does not have", file: "firestore.tf",
+			mutate: replace(`rejected_messages = { unindexed = true }`, `rejected_messages = { unindexed = true }
+    idempotency       = { unindexed = true }`),
+			test: "TestTerraformFirestoreTTL", want: "TTL policy on idempotency",
+		},
+		{
+			name: "rejected messages kept forever", file: "firestore.tf",
+			mutate: replace(`rejected_messages = { unindexed = true }`, ``),
+			test:   "TestTerraformFirestoreTTL", want: "rejected_messages carries expire_at but has no TTL policy",
 		},
 	}
 	for _, c := range cases {

@@ -2,9 +2,9 @@ package deploy
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -23,39 +23,47 @@ import (
 // per-region name that forgets its region shows.
 var testRegions = []string{"europe-west1", "us-central1"}
 
-// deployment is the root module evaluated for one setting of the
-// variables that change what is deployed.
+// deployment is the root module evaluated for one setting of its
+// variables.
 type deployment struct {
-	name    string
-	planned bool
-	root    *tfModule
-	fn      *tfModule
-	e       *evaluator
+	name string
+	root *tfModule
+	fn   *tfModule
+	e    *evaluator
 }
 
-// deployments evaluates the configuration without and with the planned
-// functions.
-func deployments(t *testing.T) []*deployment {
+// testVariables are the variables every evaluation sets: those without a
+// default, two regions and a project number (so nothing is looked up).
+func testVariables() map[string]cty.Value {
+	regions := make([]cty.Value, len(testRegions))
+	for i, r := range testRegions {
+		regions[i] = cty.StringVal(r)
+	}
+	return map[string]cty.Value{
+		"project_id":     cty.StringVal("factory-test"),
+		"project_number": cty.StringVal("123456789"),
+		"environment":    cty.StringVal("prod"),
+		"api_domain":     cty.StringVal("factory.example.com"),
+		"regions":        cty.ListVal(regions),
+	}
+}
+
+// newDeployment evaluates the configuration with testVariables and
+// overrides.
+func newDeployment(t *testing.T, name string, overrides map[string]cty.Value) *deployment {
 	t.Helper()
 	root := parseModule(t, tfDir())
 	fn := parseModule(t, filepath.Join(tfDir(), "modules", "function"))
-	var out []*deployment
-	for _, planned := range []bool{false, true} {
-		regions := make([]cty.Value, len(testRegions))
-		for i, r := range testRegions {
-			regions[i] = cty.StringVal(r)
-		}
-		e := newEvaluator(t, root, map[string]cty.Value{
-			"project_id":               cty.StringVal("factory-test"),
-			"project_number":           cty.StringVal("123456789"),
-			"environment":              cty.StringVal("prod"),
-			"api_domain":               cty.StringVal("factory.example.com"),
-			"regions":                  cty.ListVal(regions),
-			"enable_planned_functions": cty.BoolVal(planned),
-		})
-		out = append(out, &deployment{name: fmt.Sprintf("planned=%v", planned), planned: planned, root: root, fn: fn, e: e})
-	}
-	return out
+	vars := testVariables()
+	maps.Copy(vars, overrides)
+	return &deployment{name: name, root: root, fn: fn, e: newEvaluator(t, root, vars)}
+}
+
+// defaultDeployment is the configuration with the defaults of every
+// optional variable: what the checks look at unless they say otherwise.
+func defaultDeployment(t *testing.T) *deployment {
+	t.Helper()
+	return newDeployment(t, "defaults", nil)
 }
 
 // regionNames maps a topic id to its deployed name in a region, as
@@ -77,39 +85,41 @@ func deadLetterConsumers() map[string]bool {
 }
 
 // TestTerraformDeclaresEveryFunction: every function of queue.Functions
-// is in Terraform's function table (or its planned table), with the same
-// package, trigger and timeout, and Terraform deploys no function the code
-// does not have (except planned ones).
+// is in Terraform's function table with the same package, trigger and
+// timeout, and Terraform deploys no function the code does not have. An
+// HTTP function other than the API is called by Cloud Scheduler (nothing
+// else could reach it), and only the API is open to the load balancer.
 func TestTerraformDeclaresEveryFunction(t *testing.T) {
-	d := deployments(t)[0]
+	d := defaultDeployment(t)
 	table := d.e.local(t, "function_table")
-	planned := d.e.local(t, "planned_function_table")
 	consumers := deadLetterConsumers()
-	inCode := map[string]bool{}
 	for _, f := range queue.Functions {
-		inCode[f.Name] = true
 		t.Run(f.Name, func(t *testing.T) {
-			var entry cty.Value
-			switch {
-			case table.Type().HasAttribute(f.Name):
-				entry = table.GetAttr(f.Name)
-			case planned.Type().HasAttribute(f.Name):
-				entry = planned.GetAttr(f.Name)
-				t.Logf("%s is in queue.Functions but Terraform deploys it only with enable_planned_functions; move it to function_table", f.Name)
-			default:
+			if !table.Type().HasAttribute(f.Name) {
 				t.Fatalf("%s (functions/%s) is in queue.Functions but not in terraform/functions.tf", f.Name, f.Package)
 			}
+			entry := table.GetAttr(f.Name)
 			assert.Equal(t, f.Package, str(entry.GetAttr("package")), "package")
 			assert.Equal(t, f.Topic, str(entry.GetAttr("topic")), "trigger topic")
 			assert.Equal(t, int64(f.Timeout/time.Second), num(entry.GetAttr("timeout_seconds")), "timeout")
 			assert.Equal(t, consumers[f.Name], entry.GetAttr("dead_letters").True(), "pushed the dead-letter topics")
+			scheduled := entry.GetAttr("scheduled").True()
+			ingress := str(entry.GetAttr("ingress"))
+			switch {
+			case f.Name == "API":
+				assert.False(t, scheduled, "the API is not scheduled")
+				assert.Equal(t, "ALLOW_INTERNAL_AND_GCLB", ingress, "the API is reached through the load balancer")
+			case !f.Event():
+				assert.True(t, scheduled, "%s is an HTTP function nobody calls: only the API is public, so Cloud Scheduler must call it", f.Name)
+				assert.Equal(t, "ALLOW_INTERNAL_ONLY", ingress, "ingress")
+			default:
+				assert.False(t, scheduled, "%s is triggered by Pub/Sub, not by Cloud Scheduler", f.Name)
+				assert.Equal(t, "ALLOW_INTERNAL_ONLY", ingress, "ingress")
+			}
 		})
 	}
 	for _, name := range objectKeys(table) {
-		assert.True(t, inCode[name], "Terraform deploys %s, which queue.Functions does not have", name)
-	}
-	for _, name := range objectKeys(planned) {
-		assert.False(t, table.Type().HasAttribute(name), "%s is both deployed and planned", name)
+		assert.True(t, inCode(name), "Terraform deploys %s, which queue.Functions does not have", name)
 	}
 }
 
@@ -117,76 +127,67 @@ func TestTerraformDeclaresEveryFunction(t *testing.T) {
 // called once per function and region, with the function's entry point
 // and timeout.
 func TestTerraformDeploysEveryFunctionInEveryRegion(t *testing.T) {
-	for _, d := range deployments(t) {
-		t.Run(d.name, func(t *testing.T) {
-			functions := d.e.local(t, "functions")
-			got := map[string]bool{}
-			for _, m := range d.root.modules {
-				if str(mustLiteral(t, m.Body, "source")) != "./modules/function" {
-					continue
-				}
-				for _, in := range d.e.instances(t, m) {
-					name := stringAttr(t, m.Body, "entry_point", in)
-					region := stringAttr(t, m.Body, "region", in)
-					got[name+"/"+region] = true
-					require.True(t, functions.Type().HasAttribute(name), "module %s deploys unknown function %s", in.Key, name)
-					assert.Equal(t, num(functions.GetAttr(name).GetAttr("timeout_seconds")), numberAttr(t, m.Body, "timeout_seconds", in), "%s timeout", in.Key)
-				}
-			}
-			for _, f := range queue.Functions {
-				if !functions.Type().HasAttribute(f.Name) {
-					require.False(t, d.planned, "%s is not deployed even with the planned functions", f.Name)
-					continue
-				}
-				for _, r := range testRegions {
-					assert.True(t, got[f.Name+"/"+r], "%s is not deployed in %s", f.Name, r)
-				}
-			}
-		})
+	d := defaultDeployment(t)
+	functions := d.e.local(t, "functions")
+	got := map[string]bool{}
+	for _, m := range d.root.modules {
+		if str(mustLiteral(t, m.Body, "source")) != "./modules/function" {
+			continue
+		}
+		for _, in := range d.e.instances(t, m) {
+			name := stringAttr(t, m.Body, "entry_point", in)
+			region := stringAttr(t, m.Body, "region", in)
+			got[name+"/"+region] = true
+			require.True(t, functions.Type().HasAttribute(name), "module %s deploys unknown function %s", in.Key, name)
+			assert.Equal(t, num(functions.GetAttr(name).GetAttr("timeout_seconds")), numberAttr(t, m.Body, "timeout_seconds", in), "%s timeout", in.Key)
+		}
 	}
+	for _, f := range queue.Functions {
+		for _, r := range testRegions {
+			assert.True(t, got[f.Name+"/"+r], "%s is not deployed in %s", f.Name, r)
+		}
+	}
+	assert.Len(t, got, len(queue.Functions)*len(testRegions), "function instances")
 }
 
 // TestTerraformFunctionsHaveTheirOwnServiceAccount: each function runs as
 // a service account of its own (never shared, never the default compute
 // account), and the module really runs it as that account.
 func TestTerraformFunctionsHaveTheirOwnServiceAccount(t *testing.T) {
-	for _, d := range deployments(t) {
-		t.Run(d.name, func(t *testing.T) {
-			accounts := map[string]map[string]bool{} // resource name => for_each keys
-			accountIDs := map[string]string{}        // account id => resource instance
-			for _, sa := range d.root.resourcesOf("google_service_account") {
-				accounts[sa.Name] = map[string]bool{}
-				for _, in := range d.e.instances(t, sa) {
-					accounts[sa.Name][in.Key] = true
-					id := stringAttr(t, sa.Body, "account_id", in)
-					inst := fmt.Sprintf("%s[%q]", sa, in.Key)
-					require.NotContains(t, accountIDs, id, "%s and %s have the same account id", accountIDs[id], inst)
-					accountIDs[id] = inst
-					assert.Regexp(t, `^[a-z][a-z0-9-]{4,28}[a-z0-9]$`, id, "%s account id", inst)
-				}
-			}
-			owner := map[string]string{} // account => function
-			for _, m := range d.root.modules {
-				if str(mustLiteral(t, m.Body, "source")) != "./modules/function" {
-					continue
-				}
-				a := m.Body.Attributes["service_account_email"]
-				require.NotNil(t, a, "%s passes no service_account_email", m)
-				for _, in := range d.e.instances(t, m) {
-					name := stringAttr(t, m.Body, "entry_point", in)
-					r, ok := refTo(t, a.Expr, in, "google_service_account")
-					require.True(t, ok, "%s: the service account of %s is not a google_service_account of this configuration", in.Key, name)
-					require.True(t, accounts[r.Name][r.Key], "%s: google_service_account.%s has no instance %q", in.Key, r.Name, r.Key)
-					account := r.Name + "/" + r.Key
-					if prev, ok := owner[account]; ok {
-						require.Equal(t, prev, name, "%s and %s share the service account %s", prev, name, account)
-					}
-					owner[account] = name
-				}
-			}
-			require.NotEmpty(t, owner)
-		})
+	d := defaultDeployment(t)
+	accounts := map[string]map[string]bool{} // resource name => for_each keys
+	accountIDs := map[string]string{}        // account id => resource instance
+	for _, sa := range d.root.resourcesOf("google_service_account") {
+		accounts[sa.Name] = map[string]bool{}
+		for _, in := range d.e.instances(t, sa) {
+			accounts[sa.Name][in.Key] = true
+			id := stringAttr(t, sa.Body, "account_id", in)
+			inst := fmt.Sprintf("%s[%q]", sa, in.Key)
+			require.NotContains(t, accountIDs, id, "%s and %s have the same account id", accountIDs[id], inst)
+			accountIDs[id] = inst
+			assert.Regexp(t, `^[a-z][a-z0-9-]{4,28}[a-z0-9]$`, id, "%s account id", inst)
+		}
 	}
+	owner := map[string]string{} // account => function
+	for _, m := range d.root.modules {
+		if str(mustLiteral(t, m.Body, "source")) != "./modules/function" {
+			continue
+		}
+		a := m.Body.Attributes["service_account_email"]
+		require.NotNil(t, a, "%s passes no service_account_email", m)
+		for _, in := range d.e.instances(t, m) {
+			name := stringAttr(t, m.Body, "entry_point", in)
+			r, ok := refTo(t, a.Expr, in, "google_service_account")
+			require.True(t, ok, "%s: the service account of %s is not a google_service_account of this configuration", in.Key, name)
+			require.True(t, accounts[r.Name][r.Key], "%s: google_service_account.%s has no instance %q", in.Key, r.Name, r.Key)
+			account := r.Name + "/" + r.Key
+			if prev, ok := owner[account]; ok {
+				require.Equal(t, prev, name, "%s and %s share the service account %s", prev, name, account)
+			}
+			owner[account] = name
+		}
+	}
+	require.NotEmpty(t, owner)
 	// Inside the module: the function runs as the account it is given,
 	// and the build does not use the default compute account either.
 	fn := parseModule(t, filepath.Join(tfDir(), "modules", "function"))
@@ -228,7 +229,7 @@ func TestTerraformGrantsNoBasicRoles(t *testing.T) {
 				"%s: use additive _iam_member resources, not authoritative policies or bindings", r)
 		}
 	}
-	d := deployments(t)[1]
+	d := defaultDeployment(t)
 	checked := 0
 	for _, r := range d.root.resources {
 		if !strings.HasSuffix(r.Type, "_iam_member") {
@@ -253,7 +254,7 @@ func TestTerraformGrantsNoBasicRoles(t *testing.T) {
 // access and enforced public access prevention; the artifact bucket
 // expires files with the retention and allows the web app's origin.
 func TestTerraformBucketsArePrivate(t *testing.T) {
-	d := deployments(t)[0]
+	d := defaultDeployment(t)
 	buckets := d.root.resourcesOf("google_storage_bucket")
 	require.NotEmpty(t, buckets)
 	for _, b := range buckets {
@@ -279,28 +280,37 @@ func TestTerraformBucketsArePrivate(t *testing.T) {
 // every region, named as FACTORY_TOPIC_SUFFIX=-<region> names it, and the
 // functions get that suffix and region.
 func TestTerraformTopicsMatchTheCode(t *testing.T) {
-	for _, d := range deployments(t) {
-		t.Run(d.name, func(t *testing.T) {
-			topics := topicNames(t, d)
-			for _, r := range testRegions {
-				for _, name := range queue.Topics(regionNames(r)) {
-					assert.Contains(t, topics, name, "topic %s of queue.Topics is not in Terraform", name)
-				}
-				assert.Contains(t, topics, regionNames(r)(queue.TopicRequests))
-				assert.Contains(t, topics, regionNames(r)(queue.TopicEvents))
-			}
-			for name := range topics {
-				assert.True(t, slices.ContainsFunc(testRegions, func(r string) bool { return strings.Contains(name, r) }), "topic %s belongs to no region", name)
-			}
-			fn := d.root.modules[slices.IndexFunc(d.root.modules, func(m *tfBlock) bool { return m.Name == "function" })]
-			for _, in := range d.e.instances(t, fn) {
-				region := stringAttr(t, fn.Body, "region", in)
-				env := envOf(t, fn, in)
-				assert.Equal(t, "-"+region, env["FACTORY_TOPIC_SUFFIX"], "%s FACTORY_TOPIC_SUFFIX", in.Key)
-				assert.Equal(t, region, env["FACTORY_REGION"], "%s FACTORY_REGION", in.Key)
-			}
-		})
+	d := defaultDeployment(t)
+	topics := topicNames(t, d)
+	want := map[string]bool{}
+	for _, r := range testRegions {
+		for _, name := range queue.Topics(regionNames(r)) {
+			want[name] = true
+			assert.Contains(t, topics, name, "topic %s of queue.Topics is not in Terraform", name)
+		}
+		assert.Contains(t, topics, regionNames(r)(queue.TopicRequests))
+		assert.Contains(t, topics, regionNames(r)(queue.TopicEvents))
+		assert.Contains(t, topics, regionNames(r)(queue.TopicEvents)+queue.DeadLetterSuffix, "NotifyJob's undeliverable events have no dead-letter topic")
 	}
+	for name := range topics {
+		assert.True(t, want[name], "Terraform creates topic %s, which queue.Topics does not have", name)
+		assert.True(t, slices.ContainsFunc(testRegions, func(r string) bool { return strings.Contains(name, r) }), "topic %s belongs to no region", name)
+	}
+	fn := functionModule(t, d)
+	for _, in := range d.e.instances(t, fn) {
+		region := stringAttr(t, fn.Body, "region", in)
+		env := envOf(t, fn, in)
+		assert.Equal(t, "-"+region, env["FACTORY_TOPIC_SUFFIX"], "%s FACTORY_TOPIC_SUFFIX", in.Key)
+		assert.Equal(t, region, env["FACTORY_REGION"], "%s FACTORY_REGION", in.Key)
+	}
+}
+
+// functionModule returns the call of modules/function.
+func functionModule(t *testing.T, d *deployment) *tfBlock {
+	t.Helper()
+	i := slices.IndexFunc(d.root.modules, func(m *tfBlock) bool { return m.Name == "function" })
+	require.GreaterOrEqual(t, i, 0, "no module \"function\"")
+	return d.root.modules[i]
 }
 
 // pushSub is a push subscription as Terraform declares it.
@@ -320,116 +330,76 @@ type pushSub struct {
 // topics, a hold subscription that keeps every message); and they are
 // exactly those of queue.Subscriptions.
 func TestTerraformPushSubscriptions(t *testing.T) {
-	for _, d := range deployments(t) {
-		t.Run(d.name, func(t *testing.T) {
-			functions := d.e.local(t, "functions")
-			topics := topicNames(t, d)
-			subs, pulls := subscriptions(t, d, topics)
-			require.NotEmpty(t, subs)
-			oidc := map[string]string{}
-			for name, s := range subs {
-				require.True(t, functions.Type().HasAttribute(s.function), "%s pushes to unknown function %s", name, s.function)
-				timeout := num(functions.GetAttr(s.function).GetAttr("timeout_seconds"))
-				assert.Greater(t, s.ackDeadline, timeout, "%s: ack deadline %ds is not above %s's timeout %ds", name, s.ackDeadline, s.function, timeout)
-				assert.LessOrEqual(t, s.ackDeadline, int64(600), "%s: Pub/Sub's ack deadline is at most 600 s", name)
-				assert.Positive(t, s.minBackoff, "%s has no retry policy", name)
-				assert.Contains(t, topics, s.topic, "%s reads a topic Terraform does not create", name)
-				if s.deadLetterTopic == "" {
-					assert.True(t, strings.HasSuffix(s.topic, queue.DeadLetterSuffix), "push subscription %s has no dead-letter policy", name)
-					assert.Contains(t, pulls[s.topic], s.topic+"-hold", "%s reads a dead-letter topic that has no hold subscription", name)
-				} else {
-					assert.Contains(t, topics, s.deadLetterTopic, "%s dead-letters to a topic Terraform does not create", name)
-					assert.True(t, strings.HasSuffix(s.deadLetterTopic, queue.DeadLetterSuffix), "%s dead-letters to %s", name, s.deadLetterTopic)
-					assert.Positive(t, s.maxDeliveryAttempts, "%s", name)
-				}
-				require.NotEmpty(t, s.oidcAccount.Name, "%s pushes with no OIDC identity", name)
-				assert.NotEqual(t, "function", s.oidcAccount.Name, "%s pushes as a function's runtime account", name)
-				if s.resource == "push" {
-					id := s.oidcAccount.Name + "/" + s.oidcAccount.Key
-					require.NotContains(t, oidc, id, "%s and %s share a push identity", oidc[id], name)
-					oidc[id] = name
-				}
-			}
-			// Every dead-letter topic keeps what lands there.
-			for topic := range topics {
-				if strings.HasSuffix(topic, queue.DeadLetterSuffix) {
-					assert.NotEmpty(t, pulls[topic], "dead-letter topic %s has no pull subscription: dead letters would be lost", topic)
-				}
-			}
-			// Exactly the code's subscriptions, with the code's values.
-			want := map[string]bool{}
-			for _, r := range testRegions {
-				for _, c := range queue.Subscriptions(regionNames(r)) {
-					if !functions.Type().HasAttribute(c.Function) {
-						require.False(t, d.planned, "%s is not deployed even with the planned functions", c.Function)
-						continue
-					}
-					want[c.Name] = true
-					s, ok := subs[c.Name]
-					if !assert.True(t, ok, "subscription %s of queue.Subscriptions is not in Terraform", c.Name) {
-						continue
-					}
-					assert.Equal(t, c.Topic, s.topic, "%s topic", c.Name)
-					assert.Equal(t, c.Function, s.function, "%s function", c.Name)
-					assert.Equal(t, r, s.region, "%s pushes to another region", c.Name)
-					assert.Equal(t, int64(c.AckDeadline/time.Second), s.ackDeadline, "%s ack deadline", c.Name)
-					assert.Equal(t, c.MinBackoff, s.minBackoff, "%s minimum backoff", c.Name)
-					assert.Equal(t, c.MaxBackoff, s.maxBackoff, "%s maximum backoff", c.Name)
-					assert.Equal(t, c.DeadLetterTopic, s.deadLetterTopic, "%s dead-letter topic", c.Name)
-					if c.DeadLetterTopic != "" {
-						assert.Equal(t, int64(c.MaxDeliveryAttempts), s.maxDeliveryAttempts, "%s max delivery attempts", c.Name)
-					}
-				}
-			}
-			// Subscriptions of planned functions the code does not have
-			// yet, and those on their dead-letter topics, are not in
-			// queue.Subscriptions.
-			planned := map[string]bool{}
-			for _, s := range subs {
-				if !inCode(s.function) {
-					planned[s.topic], planned[s.deadLetterTopic] = true, true
-				}
-			}
-			for name, s := range subs {
-				if !inCode(s.function) || planned[s.topic] {
-					t.Logf("%s (to %s) belongs to a planned function the code does not have yet", name, s.function)
-					continue
-				}
-				assert.True(t, want[name], "Terraform pushes %s, which queue.Subscriptions does not have", name)
-			}
-		})
+	d := defaultDeployment(t)
+	functions := d.e.local(t, "functions")
+	topics := topicNames(t, d)
+	subs, pulls := subscriptions(t, d, topics)
+	require.NotEmpty(t, subs)
+	oidc := map[string]string{}
+	for name, s := range subs {
+		require.True(t, functions.Type().HasAttribute(s.function), "%s pushes to unknown function %s", name, s.function)
+		timeout := num(functions.GetAttr(s.function).GetAttr("timeout_seconds"))
+		assert.Greater(t, s.ackDeadline, timeout, "%s: ack deadline %ds is not above %s's timeout %ds", name, s.ackDeadline, s.function, timeout)
+		assert.LessOrEqual(t, s.ackDeadline, int64(600), "%s: Pub/Sub's ack deadline is at most 600 s", name)
+		assert.Positive(t, s.minBackoff, "%s has no retry policy", name)
+		assert.Contains(t, topics, s.topic, "%s reads a topic Terraform does not create", name)
+		if s.deadLetterTopic == "" {
+			assert.True(t, strings.HasSuffix(s.topic, queue.DeadLetterSuffix), "push subscription %s has no dead-letter policy", name)
+			assert.Contains(t, pulls[s.topic], queue.HoldSubscription(s.topic), "%s reads a dead-letter topic that has no hold subscription", name)
+		} else {
+			assert.Contains(t, topics, s.deadLetterTopic, "%s dead-letters to a topic Terraform does not create", name)
+			assert.True(t, strings.HasSuffix(s.deadLetterTopic, queue.DeadLetterSuffix), "%s dead-letters to %s", name, s.deadLetterTopic)
+			assert.Positive(t, s.maxDeliveryAttempts, "%s", name)
+		}
+		require.NotEmpty(t, s.oidcAccount.Name, "%s pushes with no OIDC identity", name)
+		assert.NotEqual(t, "function", s.oidcAccount.Name, "%s pushes as a function's runtime account", name)
+		// A worker subscription's identity is its own; DeadLetter's
+		// subscriptions of one region share one (they invoke the same
+		// function there), which no other function's subscription uses.
+		id := s.oidcAccount.Name + "/" + s.oidcAccount.Key
+		if s.resource == "push" {
+			require.NotContains(t, oidc, id, "%s and %s share a push identity", oidc[id], name)
+			oidc[id] = name
+		} else {
+			assert.Equal(t, s.region, s.oidcAccount.Key, "%s pushes with another region's identity", name)
+		}
 	}
-}
-
-// TestTerraformSetsOnlyKnownEnvironment: the functions get the variables
-// the configuration requires, and no variable that no code reads (a
-// renamed setting would otherwise be silently ignored).
-func TestTerraformSetsOnlyKnownEnvironment(t *testing.T) {
-	d := deployments(t)[1]
-	fn := d.root.modules[slices.IndexFunc(d.root.modules, func(m *tfBlock) bool { return m.Name == "function" })]
-	read := envNamesInCode(t)
-	for _, in := range d.e.instances(t, fn) {
-		name := stringAttr(t, fn.Body, "entry_point", in)
-		env := envOf(t, fn, in)
-		for _, want := range []string{"GOOGLE_CLOUD_PROJECT", "FACTORY_BUCKET", "FACTORY_REGION", "FACTORY_TOPIC_SUFFIX", "FACTORY_AI", "FACTORY_PUBLIC_URL"} {
-			assert.Contains(t, env, want, "%s needs %s", in.Key, want)
+	for name, s := range subs {
+		if s.resource != "push" {
+			id := s.oidcAccount.Name + "/" + s.oidcAccount.Key
+			assert.NotContains(t, oidc, id, "%s shares its push identity with %s", name, oidc[id])
 		}
-		secrets, ok := attr(t, fn.Body, "secret_environment", in)
-		require.True(t, ok, "module function gets no secret_environment")
-		require.True(t, secrets.IsKnown(), "%s: the secret environment's names must be known without resources", in.Key)
-		for _, k := range objectKeys(secrets) {
-			env[k] = "(secret)"
+	}
+	// Every dead-letter topic keeps what lands there, and so does every
+	// job-events topic.
+	for topic := range topics {
+		if strings.HasSuffix(topic, queue.DeadLetterSuffix) || strings.HasPrefix(topic, queue.TopicEvents+"-") {
+			assert.Contains(t, pulls[topic], queue.HoldSubscription(topic), "topic %s has no hold subscription: its messages could be lost", topic)
 		}
-		for k := range env {
-			if read[k] {
+	}
+	// Exactly the code's subscriptions, with the code's values.
+	want := map[string]bool{}
+	for _, r := range testRegions {
+		for _, c := range queue.Subscriptions(regionNames(r)) {
+			want[c.Name] = true
+			s, ok := subs[c.Name]
+			if !assert.True(t, ok, "subscription %s of queue.Subscriptions is not in Terraform", c.Name) {
 				continue
 			}
-			if !inCode(name) {
-				t.Logf("%s gets %s, which no code reads yet (%s is planned)", in.Key, k, name)
-				continue
+			assert.Equal(t, c.Topic, s.topic, "%s topic", c.Name)
+			assert.Equal(t, c.Function, s.function, "%s function", c.Name)
+			assert.Equal(t, r, s.region, "%s pushes to another region", c.Name)
+			assert.Equal(t, int64(c.AckDeadline/time.Second), s.ackDeadline, "%s ack deadline", c.Name)
+			assert.Equal(t, c.MinBackoff, s.minBackoff, "%s minimum backoff", c.Name)
+			assert.Equal(t, c.MaxBackoff, s.maxBackoff, "%s maximum backoff", c.Name)
+			assert.Equal(t, c.DeadLetterTopic, s.deadLetterTopic, "%s dead-letter topic", c.Name)
+			if c.DeadLetterTopic != "" {
+				assert.Equal(t, int64(c.MaxDeliveryAttempts), s.maxDeliveryAttempts, "%s max delivery attempts", c.Name)
 			}
-			assert.Fail(t, "unread environment variable", "Terraform sets %s on %s, which no code under shared/ or functions/ reads", k, in.Key)
 		}
+	}
+	for name := range subs {
+		assert.True(t, want[name], "Terraform pushes %s, which queue.Subscriptions does not have", name)
 	}
 }
 
@@ -532,32 +502,6 @@ func envOf(t *testing.T, m *tfBlock, in instance) map[string]string {
 		if val.IsKnown() && !val.IsNull() {
 			out[k.AsString()] = str(val)
 		}
-	}
-	return out
-}
-
-// envNamesInCode returns the environment variable names the code under
-// shared/ and functions/ mentions as string literals (struct tags of
-// shared/config included), test files aside.
-func envNamesInCode(t *testing.T) map[string]bool {
-	t.Helper()
-	pattern := regexp.MustCompile(`"(?:env:")?([A-Z][A-Z0-9_]{2,})[",]`)
-	out := map[string]bool{}
-	for _, dir := range []string{"shared", "functions"} {
-		err := filepath.WalkDir(filepath.Join(repoRoot, dir), func(path string, de os.DirEntry, err error) error {
-			if err != nil || de.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return err
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			for _, m := range pattern.FindAllStringSubmatch(string(b), -1) {
-				out[m[1]] = true
-			}
-			return nil
-		})
-		require.NoError(t, err)
 	}
 	return out
 }

@@ -10,11 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/queue"
 )
 
 // The tests here run Terraform itself with the hashicorp/google provider
@@ -138,43 +141,161 @@ func TestTerraformValidateRejectsBrokenConfigurations(t *testing.T) {
 	}
 }
 
-// TestTerraformPlansOffline plans every example environment with and
-// without the planned functions, offline: fake credentials (the provider
+// TestTerraformPlansOffline plans every example environment, and prod
+// with the optional settings on, offline: fake credentials (the provider
 // makes no call while planning new resources), a given project number
 // (so no lookup) and stand-in function zips. That proves what validate
 // cannot: every for_each is known at plan time and every expression
-// evaluates with real variable values.
+// evaluates with real variable values. The plan (terraform show -json)
+// is then checked as Terraform itself evaluated it: every function of
+// queue.Functions in every region, Sweep accepting the scheduler's
+// audience and account, NotifyJob's webhook key from Secret Manager, and
+// no setting that must stay unset.
 func TestTerraformPlansOffline(t *testing.T) {
 	env := terraformEnv(t)
 	dir := copyConfig(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "backend_override.tf"), []byte("terraform {\n  backend \"local\" {}\n}\n"), 0o644))
 	initConfigWithBackend(t, env, dir)
 
-	// A stand-in zip for every function Terraform may deploy.
+	// A stand-in zip for every function Terraform deploys.
 	build := t.TempDir()
-	e := deployments(t)[1].e
-	for _, table := range []string{"function_table", "planned_function_table"} {
-		v := e.local(t, table)
-		for _, name := range objectKeys(v) {
-			pkg := str(v.GetAttr(name).GetAttr("package"))
-			require.NoError(t, os.WriteFile(filepath.Join(build, pkg+".zip"), []byte(pkg), 0o644))
-		}
+	table := defaultDeployment(t).e.local(t, "function_table")
+	for _, name := range objectKeys(table) {
+		pkg := str(table.GetAttr(name).GetAttr("package"))
+		require.NoError(t, os.WriteFile(filepath.Join(build, pkg+".zip"), []byte(pkg), 0o644))
 	}
 	creds := fakeCredentials(t)
 	env = append(env, "GOOGLE_APPLICATION_CREDENTIALS="+creds, "GOOGLE_OAUTH_ACCESS_TOKEN=", "GOOGLE_CREDENTIALS=")
 
-	for _, tfvars := range []string{"dev", "prod"} {
-		for _, planned := range []string{"false", "true"} {
-			t.Run(tfvars+"/planned="+planned, func(t *testing.T) {
-				out, err := terraform(t, env, dir, "plan", "-refresh=false", "-input=false", "-lock=false", "-no-color",
-					"-var-file=envs/"+tfvars+".tfvars", "-var=build_dir="+build, "-var=project_number=123456789",
-					"-var=enable_planned_functions="+planned)
-				require.NoError(t, err, "terraform plan: %s", out)
-				assert.Contains(t, out, "Plan: ")
-				assert.Contains(t, out, "0 to change, 0 to destroy")
-			})
+	cases := []struct {
+		name, tfvars string
+		vars         []string
+	}{
+		{"dev", "dev", nil},
+		{"prod", "prod", nil},
+		{"prod+options", "prod", []string{
+			"-var=id_token_audience=https://factory.example.com",
+			`-var=limits={job_deadline = "3h", sweep_stale = "15m", key_cache_ttl = "1m"}`,
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			plan := filepath.Join(t.TempDir(), "tfplan")
+			args := append([]string{"plan", "-refresh=false", "-input=false", "-lock=false", "-no-color",
+				"-var-file=envs/" + c.tfvars + ".tfvars", "-var=build_dir=" + build, "-var=project_number=123456789",
+				"-out=" + plan}, c.vars...)
+			out, err := terraform(t, env, dir, args...)
+			require.NoError(t, err, "terraform plan: %s", out)
+			assert.Contains(t, out, "Plan: ")
+			assert.Contains(t, out, "0 to change, 0 to destroy")
+			js, err := terraform(t, env, dir, "show", "-json", plan)
+			require.NoError(t, err, "terraform show: %s", js)
+			checkPlan(t, []byte(js))
+		})
+	}
+}
+
+// plannedResource is a resource of `terraform show -json`'s planned values.
+type plannedResource struct {
+	Address string         `json:"address"`
+	Type    string         `json:"type"`
+	Name    string         `json:"name"`
+	Index   any            `json:"index"`
+	Values  map[string]any `json:"values"`
+}
+
+// checkPlan checks a plan as Terraform evaluated it.
+func checkPlan(t *testing.T, js []byte) {
+	t.Helper()
+	var plan struct {
+		Variables map[string]struct {
+			Value any `json:"value"`
+		} `json:"variables"`
+		PlannedValues struct {
+			RootModule struct {
+				Resources    []plannedResource `json:"resources"`
+				ChildModules []struct {
+					Address   string            `json:"address"`
+					Resources []plannedResource `json:"resources"`
+				} `json:"child_modules"`
+			} `json:"root_module"`
+		} `json:"planned_values"`
+	}
+	require.NoError(t, json.Unmarshal(js, &plan))
+	project := plan.Variables["project_id"].Value.(string)
+	var regions []string
+	for _, r := range plan.Variables["regions"].Value.([]any) {
+		regions = append(regions, r.(string))
+	}
+
+	// The functions, by "Name/region".
+	type planned struct {
+		env     map[string]any
+		secrets map[string]string
+	}
+	functions := map[string]planned{}
+	for _, m := range plan.PlannedValues.RootModule.ChildModules {
+		for _, r := range m.Resources {
+			if r.Type != "google_cloudfunctions2_function" {
+				continue
+			}
+			key := strings.TrimSuffix(strings.TrimPrefix(m.Address, `module.function["`), `"]`)
+			bc := r.Values["build_config"].([]any)[0].(map[string]any)
+			assert.Equal(t, strings.Split(key, "/")[0], bc["entry_point"], "%s entry point", key)
+			sc := r.Values["service_config"].([]any)[0].(map[string]any)
+			p := planned{env: map[string]any{}, secrets: map[string]string{}}
+			if e, ok := sc["environment_variables"].(map[string]any); ok {
+				p.env = e
+			}
+			if list, ok := sc["secret_environment_variables"].([]any); ok {
+				for _, s := range list {
+					s := s.(map[string]any)
+					p.secrets[s["key"].(string)] = s["secret"].(string)
+					assert.Equal(t, "latest", s["version"], "%s reads %s", key, s["key"])
+				}
+			}
+			functions[key] = p
 		}
 	}
+	for _, f := range queue.Functions {
+		for _, r := range regions {
+			assert.Contains(t, functions, f.Name+"/"+r, "the plan does not deploy %s in %s", f.Name, r)
+		}
+	}
+	assert.Len(t, functions, len(queue.Functions)*len(regions), "functions planned")
+	for key, p := range functions {
+		for name, policy := range envPolicies {
+			if policy.never != "" {
+				assert.NotContains(t, p.env, name, "%s gets %s: %s", key, name, policy.never)
+				assert.NotContains(t, p.secrets, name, "%s gets %s: %s", key, name, policy.never)
+			}
+		}
+	}
+	assert.Equal(t, map[string]string{"FACTORY_WEBHOOK_SECRET": "webhook-signing-key"}, functions["NotifyJob/"+regions[0]].secrets, "NotifyJob's secrets")
+	if aud, ok := plan.Variables["id_token_audience"].Value.(string); ok {
+		assert.Equal(t, aud, functions["API/"+regions[0]].env["FACTORY_ID_TOKEN_AUDIENCE"], "the API's ID token audience")
+	} else {
+		assert.NotContains(t, functions["API/"+regions[0]].env, "FACTORY_ID_TOKEN_AUDIENCE", "the API accepts ID tokens though id_token_audience is null")
+	}
+
+	// The scheduler calls Sweep in the first region with the audience and
+	// the account Sweep accepts.
+	var jobs int
+	for _, r := range plan.PlannedValues.RootModule.Resources {
+		if r.Type != "google_cloud_scheduler_job" {
+			continue
+		}
+		jobs++
+		name := r.Index.(string)
+		assert.Equal(t, regions[0], r.Values["region"], "the scheduler job of %s", name)
+		oidc := r.Values["http_target"].([]any)[0].(map[string]any)["oidc_token"].([]any)[0].(map[string]any)
+		sweep := functions[name+"/"+regions[0]]
+		require.NotEmpty(t, oidc["audience"], "the scheduler calls %s with no audience", name)
+		assert.Equal(t, oidc["audience"], sweep.env["FACTORY_SWEEP_AUDIENCE"], "%s accepts another audience than the scheduler sends", name)
+		f := queue.Functions[slices.IndexFunc(queue.Functions, func(f queue.Function) bool { return f.Name == name })]
+		assert.Equal(t, "scheduler-"+f.Package+"@"+project+".iam.gserviceaccount.com", sweep.env["FACTORY_SWEEP_INVOKERS"], "%s's invokers", name)
+	}
+	assert.Equal(t, 1, jobs, "scheduler jobs")
 }
 
 func initConfigWithBackend(t *testing.T, env []string, dir string) {
