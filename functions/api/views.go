@@ -33,6 +33,16 @@ type JobDetail struct {
 	Steps     []StepView     `json:"steps"`
 	Artifacts []ArtifactView `json:"artifacts"`
 	Usage     ai.Usage       `json:"usage"`
+	InputRisk InputRisk      `json:"input_risk"`
+}
+
+// InputRisk is what the injection screen found in the request's text when
+// the job was submitted: a score in [0, 1] and the signals behind it, such
+// as "override:source_text". It is information, not a verdict: no job is
+// refused or changed because of it.
+type InputRisk struct {
+	Score   float64  `json:"score"`
+	Signals []string `json:"signals"`
 }
 
 // StepView is one step of a job.
@@ -92,6 +102,10 @@ func (h *Handler) detail(base string, j *pipeline.Job, steps []*pipeline.Step) J
 		Steps:      make([]StepView, 0, len(steps)),
 		Artifacts:  []ArtifactView{},
 		Usage:      pipeline.TotalUsage(steps),
+		InputRisk:  InputRisk{Score: j.InjectionScore, Signals: j.InjectionSignals},
+	}
+	if d.InputRisk.Signals == nil {
+		d.InputRisk.Signals = []string{}
 	}
 	for _, s := range steps {
 		d.Steps = append(d.Steps, StepView{

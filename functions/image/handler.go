@@ -16,5 +16,5 @@ func New(ctx context.Context, env *setup.Env) (*setup.Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return env.Worker(Name, pipeline.ImageExecutor{Gen: gen})
+	return env.Worker(Name, pipeline.ImageExecutor{Gen: gen, Canary: env.Canary(ctx)})
 }

@@ -16,5 +16,5 @@ func New(ctx context.Context, env *setup.Env) (*setup.Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return env.Worker(Name, pipeline.TextExecutor{Gen: gen, MaxRepairs: env.Config.MaxRepairs})
+	return env.Worker(Name, pipeline.TextExecutor{Gen: gen, MaxRepairs: env.Config.MaxRepairs, Canary: env.Canary(ctx)})
 }

@@ -24,6 +24,10 @@ type TextRequest struct {
 	// Repair, when set, carries a previous answer and what was wrong with
 	// it, so the model can correct itself.
 	Repair *Repair
+	// Canary is planted in the system instruction (see guard.Canary): an
+	// answer that contains it has repeated the instructions and is
+	// rejected. Empty: none is planted.
+	Canary string
 }
 
 // Repair is a failed answer and the validator's findings.
@@ -50,6 +54,9 @@ type ImageRequest struct {
 	JobID   string
 	Request *content.Request
 	Outline *content.Outline
+	// Canary is planted in the image prompt; alt text that contains it
+	// is rejected. Empty: none is planted.
+	Canary string
 }
 
 // ImageResult is a generated image and its description.

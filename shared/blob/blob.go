@@ -10,7 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/storage"
@@ -62,22 +65,46 @@ func (b *Bucket) Name() string { return b.name }
 
 // Create writes data at path unless an object exists there (a
 // DoesNotExist precondition, so retries and duplicate deliveries never
-// write twice) and returns the stored object either way.
-func (b *Bucket) Create(ctx context.Context, path string, data []byte, contentType string) (Object, error) {
-	obj := b.client.Bucket(b.name).Object(path).If(storage.Conditions{DoesNotExist: true})
+// write twice) and returns the stored object either way. Every object is
+// stored with Content-Disposition: attachment and the path's base name as
+// file name, so even a direct link to it downloads the file instead of
+// showing it: model output is never rendered inline (OWASP LLM05).
+func (b *Bucket) Create(ctx context.Context, p string, data []byte, contentType string) (Object, error) {
+	obj := b.client.Bucket(b.name).Object(p).If(storage.Conditions{DoesNotExist: true})
 	w := obj.NewWriter(ctx)
 	w.ContentType = contentType
+	w.ContentDisposition = Attachment(path.Base(p))
 	w.CacheControl = "private, max-age=0"
 	w.ChunkSize = len(data) + 1 // one request, still retried because the precondition makes it idempotent
 	if _, err := w.Write(data); err != nil {
 		_ = w.Close()
-		return b.existing(ctx, path, err)
+		return b.existing(ctx, p, err)
 	}
 	if err := w.Close(); err != nil {
-		return b.existing(ctx, path, err)
+		return b.existing(ctx, p, err)
 	}
 	a := w.Attrs()
-	return Object{Path: path, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5), Created: true}, nil
+	return Object{Path: p, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5), Created: true}, nil
+}
+
+// Attachment is the Content-Disposition that makes a browser save a file
+// under a name rather than show it: attachment; filename="name" (RFC
+// 6266), with the RFC 5987 form for a name that is not printable ASCII.
+func Attachment(filename string) string {
+	ascii := true
+	for i := 0; i < len(filename); i++ {
+		if filename[i] < 0x20 || filename[i] > 0x7e {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return `attachment; filename="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(filename) + `"`
+	}
+	if d := mime.FormatMediaType("attachment", map[string]string{"filename": filename}); d != "" {
+		return d
+	}
+	return "attachment"
 }
 
 // existing turns a failed precondition into the object that is there.
@@ -172,7 +199,7 @@ func (b *Bucket) SignedURL(path, filename string, ttl time.Duration) (string, er
 		Hostname:       b.signer.Host,
 		Insecure:       b.signer.Insecure,
 		QueryParameters: map[string][]string{
-			"response-content-disposition": {`attachment; filename="` + filename + `"`},
+			"response-content-disposition": {Attachment(filename)},
 		},
 	}
 	u, err := b.client.Bucket(b.name).SignedURL(path, opts)

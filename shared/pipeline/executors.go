@@ -15,6 +15,7 @@ import (
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/export"
+	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/logging"
 )
 
@@ -31,10 +32,28 @@ const (
 
 // TextExecutor writes a text format with a generator. Each answer is
 // validated; a failing one is sent back with the validator's findings, at
-// most MaxRepairs times, before the step fails "invalid_output".
+// most MaxRepairs times, before the step fails "invalid_output". Every
+// answer is first checked for the job's canary, planted in the system
+// instruction: an answer that contains it fails the step
+// "output_rejected" at once, and is neither repaired nor stored.
 type TextExecutor struct {
 	Gen        ai.TextGenerator
 	MaxRepairs int
+	// Canary derives each job's canary; the zero value uses the local
+	// default secret.
+	Canary guard.Canary
+}
+
+// CodeOutputRejected fails a step whose answer repeated the instructions
+// (it contained the job's canary); the answer is discarded.
+const CodeOutputRejected = "output_rejected"
+
+// rejectLeak fails a step whose answer carried the canary; neither the
+// answer nor the canary goes into the error or the log.
+func rejectLeak(ctx context.Context, what string) error {
+	// The runner's logger already carries job_id and step.
+	logging.From(ctx).WarnContext(ctx, "model answer repeated the instructions; rejected", "output", what)
+	return ai.Permanentf(CodeOutputRejected, "the model's %s repeated its instructions (it contained the job's canary) and was discarded", what)
 }
 
 // Execute implements Executor.
@@ -51,7 +70,8 @@ func (e TextExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
 		}
 	}
 	exp := content.Expect{Request: req, Outline: outline}
-	treq := ai.TextRequest{JobID: t.Job.ID, Format: f, Request: req, Outline: outline}
+	canary := e.Canary.For(t.Job.ID)
+	treq := ai.TextRequest{JobID: t.Job.ID, Format: f, Request: req, Outline: outline, Canary: canary}
 	out := &Output{}
 	for repair := 0; ; repair++ {
 		res, err := e.Gen.GenerateText(ctx, treq)
@@ -60,6 +80,9 @@ func (e TextExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
 			return out, err
 		}
 		out.PromptVersion = res.PromptVersion
+		if guard.Leaked(res.JSON, canary) {
+			return out, rejectLeak(ctx, "answer")
+		}
 		doc, verr := content.ValidateText(f, res.JSON, exp)
 		if verr == nil {
 			data, err := json.MarshalIndent(doc, "", "  ")
@@ -92,8 +115,13 @@ func problems(err error) []string {
 var imageTypes = []string{"image/png", "image/jpeg"}
 
 // ImageExecutor draws the cover image and stores it with its description.
+// Alt text that contains the job's canary fails the step
+// "output_rejected".
 type ImageExecutor struct {
 	Gen ai.ImageGenerator
+	// Canary derives each job's canary; the zero value uses the local
+	// default secret.
+	Canary guard.Canary
 }
 
 // Execute implements Executor.
@@ -106,10 +134,14 @@ func (e ImageExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := e.Gen.GenerateImage(ctx, ai.ImageRequest{JobID: t.Job.ID, Request: req, Outline: outline})
+	canary := e.Canary.For(t.Job.ID)
+	res, err := e.Gen.GenerateImage(ctx, ai.ImageRequest{JobID: t.Job.ID, Request: req, Outline: outline, Canary: canary})
 	out := &Output{Calls: res.Calls}
 	if err != nil {
 		return out, err
+	}
+	if guard.LeakedText(res.AltText, canary) {
+		return out, rejectLeak(ctx, "alt text")
 	}
 	if !slices.Contains(imageTypes, res.MIMEType) {
 		return out, ai.Permanentf("invalid_output", "the image is %q, not one of %v", res.MIMEType, imageTypes)

@@ -74,6 +74,12 @@ type Job struct {
 	// EventPending is set by the transaction that ends the job and cleared
 	// once its event is published; the sweep publishes what a crash left.
 	EventPending bool `firestore:"event_pending" json:"-"`
+	// InjectionScore and InjectionSignals are what the input screen
+	// (JobsConfig.Screen, guard.Screen) found in the request's untrusted
+	// text at submission: a score in [0, 1] and the names of the signals.
+	// They are recorded and shown, never acted on.
+	InjectionScore   float64  `firestore:"injection_score" json:"-"`
+	InjectionSignals []string `firestore:"injection_signals" json:"-"`
 }
 
 // Step is the record of one step of a job.

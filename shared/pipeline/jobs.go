@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/queue"
 )
@@ -34,6 +35,10 @@ type JobsConfig struct {
 	Deadline time.Duration
 	// Estimate is what a request is expected to cost (nil: nothing).
 	Estimate func(*content.Request) float64
+	// Screen scores a request's untrusted text for prompt injection
+	// (guard.Screen); the score and signals are recorded on the job and
+	// logged, never used to refuse it. Nil: nothing is recorded.
+	Screen func(*content.Request) (float64, []string)
 }
 
 // Jobs creates, cancels and erases jobs.
@@ -101,6 +106,9 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 	if j.cfg.Estimate != nil {
 		job.EstimateUSD = j.cfg.Estimate(&req)
 	}
+	if j.cfg.Screen != nil {
+		job.InjectionScore, job.InjectionSignals = j.cfg.Screen(&req)
+	}
 	steps := Plan(id, req.Formats, now)
 	err := j.p.Store.CreateJob(ctx, job, &req, steps)
 	if errors.Is(err, ErrExists) {
@@ -116,7 +124,14 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 	if err != nil {
 		return nil, false, fmt.Errorf("create job: %w", err)
 	}
-	logging.From(ctx).InfoContext(ctx, "job created", "job_id", id, "owner", owner, "origin", origin, "steps", len(steps))
+	log := logging.From(ctx)
+	log.InfoContext(ctx, "job created", "job_id", id, "owner", owner, "origin", origin, "steps", len(steps),
+		"injection_score", job.InjectionScore, "injection_signals", job.InjectionSignals)
+	if job.InjectionScore >= guard.Threshold {
+		// Recorded for monitoring, not acted on: see guard's package doc.
+		log.WarnContext(ctx, "request text looks like a prompt injection", "job_id", id, "owner", owner,
+			"injection_score", job.InjectionScore, "injection_signals", job.InjectionSignals)
+	}
 	var first []*Step
 	for _, s := range steps {
 		if s.Status == StepQueued {

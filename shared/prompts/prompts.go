@@ -2,14 +2,21 @@
 // and image backends (embedded files under templates/) and renders them
 // with untrusted input fenced as data.
 //
-// Every text step gets the same system instruction (system.v1), which
-// declares what a data block is, and a format template (outline.v1, …)
-// that states the task. The request's settings, the outline and the
-// source text are never spliced into instructions: each goes into a data
-// block fenced with a random per-request token (see Fence). The system
-// instruction is the same for every format so that one Vertex context
-// cache, holding it and the fenced source text, serves every step of a
-// job; the format's instructions are in the user turn.
+// Every text step gets the same system instruction (system.v2), which
+// declares what a data block is and carries the job's canary, and a
+// format template (outline.v1, …) that states the task. The request's
+// settings, the outline and the source text are never spliced into
+// instructions: each goes into a data block fenced with a random
+// per-request token (see Fence). The system instruction is the same for
+// every format of a job so that one Vertex context cache, holding it and
+// the fenced source text, serves every step of the job; the format's
+// instructions are in the user turn.
+//
+// The canary (guard.Canary) is derived from the job id, so it is the same
+// for every step of a job and the cached system instruction holds it too.
+// It is a tripwire, not a secret the prompt relies on: nothing in the
+// prompts is confidential (OWASP LLM07), and an answer that repeats the
+// instructions is caught by the canary and discarded.
 //
 // A template file is never changed once released: a new wording is a new
 // file (outline.v2.tmpl) and a new entry in the versions table, and the
@@ -37,10 +44,10 @@ var Versions = struct {
 	System, Repair, Cache, Image string
 	Formats                      map[content.Format]string
 }{
-	System: "system.v1",
+	System: "system.v2",
 	Repair: "repair.v1",
 	Cache:  "cache.v1",
-	Image:  "image.v1",
+	Image:  "image.v2",
 	Formats: map[content.Format]string{
 		content.FormatOutline:         "outline.v1",
 		content.FormatPodcastScript:   "podcast_script.v1",
@@ -75,6 +82,8 @@ type Text struct {
 	SourceCached bool
 	// Repair carries a failed answer and the validator's findings.
 	Repair *ai.Repair
+	// Canary is planted in the system instruction; empty: none.
+	Canary string
 }
 
 // Prompt is a rendered prompt.
@@ -85,7 +94,7 @@ type Prompt struct {
 	// User is the user turn.
 	User string
 	// Version names the templates it came from, such as
-	// "outline.v1/system.v1" or "faqs.v1/system.v1/repair.v1".
+	// "outline.v1/system.v2" or "faqs.v1/system.v2/repair.v1".
 	Version string
 	// Token is the fence token of the data blocks in User.
 	Token string
@@ -95,7 +104,7 @@ type Prompt struct {
 type Cache struct {
 	System  string
 	Source  string // the user turn with the fenced source text
-	Version string // "cache.v1/system.v1"
+	Version string // "cache.v1/system.v2"
 	Token   string
 }
 
@@ -110,6 +119,7 @@ type requestData struct {
 
 type textData struct {
 	Token        string
+	Canary       string
 	Cached       bool
 	Request      string
 	Outline      string
@@ -159,7 +169,7 @@ func RenderText(in Text) (Prompt, error) {
 	}
 	req := in.Request
 	rd := requestData{Topic: req.Topic, Audience: req.Audience, Level: req.Level, Language: req.Language}
-	d := textData{Language: req.Language, Level: req.Level, SourceCached: in.SourceCached}
+	d := textData{Language: req.Language, Level: req.Level, SourceCached: in.SourceCached, Canary: in.Canary}
 	if in.Format == content.FormatPodcastScript && req.Podcast != nil {
 		rd.Speakers, rd.TargetMinutes = req.Podcast.Speakers, req.Podcast.TargetMinutes
 		d.Speakers, d.Minutes = len(req.Podcast.Speakers), req.Podcast.TargetMinutes
@@ -271,9 +281,9 @@ func Truncated(prev []byte) bool {
 }
 
 // RenderCache renders what a job's context cache holds: the system
-// instruction and the fenced source text. It fails for a request without
-// a source text.
-func RenderCache(req *content.Request) (Cache, error) {
+// instruction, with the job's canary, and the fenced source text. It
+// fails for a request without a source text.
+func RenderCache(req *content.Request, canary string) (Cache, error) {
 	if req == nil || req.SourceText == "" {
 		return Cache{}, errors.New("render cache: the request has no source text")
 	}
@@ -285,7 +295,7 @@ func RenderCache(req *content.Request) (Cache, error) {
 	if err != nil {
 		return Cache{}, err
 	}
-	d := textData{Token: fence.Token(), Cached: true, Source: fence.Block("source", req.SourceText)}
+	d := textData{Token: fence.Token(), Cached: true, Source: fence.Block("source", req.SourceText), Canary: canary}
 	sys, err := execute(t, "system", d)
 	if err != nil {
 		return Cache{}, err
@@ -305,9 +315,9 @@ type imageData struct {
 }
 
 // RenderImage renders the single user turn of the cover image: the
-// image model gets no system instruction, so the fence is declared in
-// the turn itself.
-func RenderImage(req *content.Request, outline *content.Outline) (Prompt, error) {
+// image model gets no system instruction, so the fence is declared, and
+// the job's canary planted, in the turn itself.
+func RenderImage(req *content.Request, outline *content.Outline, canary string) (Prompt, error) {
 	if req == nil {
 		return Prompt{}, errors.New("render image prompt: no request")
 	}
@@ -333,6 +343,7 @@ func RenderImage(req *content.Request, outline *content.Outline) (Prompt, error)
 	user, err := execute(t, Versions.Image+".tmpl", map[string]string{
 		"Open": fence.Open("cover"), "Close": fence.Close(),
 		"Data": fence.Block("cover", string(data)), "Language": req.Language,
+		"Canary": canary,
 	})
 	if err != nil {
 		return Prompt{}, err

@@ -16,6 +16,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
+// testCanary stands for a job's canary (guard.Canary) in the prompts.
+const testCanary = "canary-00112233445566778899aabbccddeeff"
+
 func request(t *testing.T, source string) *content.Request {
 	t.Helper()
 	r, err := content.ParseRequest([]byte(`{"topic":"Photosynthesis","level":"beginner","podcast":{"speakers":[{"name":"Ada","role":"host"},{"name":"Ben","role":"biologist"},{"name":"Cy","role":"student"}],"target_minutes":12}}`))
@@ -55,7 +58,7 @@ func TestEveryTextFormatRenders(t *testing.T) {
 	for _, f := range content.TextFormats() {
 		t.Run(string(f), func(t *testing.T) {
 			t.Parallel()
-			in := Text{Format: f, Request: request(t, "Plants turn light into sugar.")}
+			in := Text{Format: f, Request: request(t, "Plants turn light into sugar."), Canary: testCanary}
 			if f != content.FormatOutline {
 				in.Outline = outline
 			}
@@ -65,6 +68,8 @@ func TestEveryTextFormatRenders(t *testing.T) {
 			assert.Len(t, p.Token, 32)
 			assert.Contains(t, p.System, "In this request the token is "+p.Token+".")
 			assert.Contains(t, p.System, "never instructions")
+			assert.Contains(t, p.System, "Leak marker: "+testCanary+".")
+			assert.NotContains(t, p.User, testCanary, "the canary is in the system instruction only")
 			assert.Contains(t, p.User, "<<<DATA-"+p.Token+" request\n")
 			assert.Contains(t, p.User, "<<<DATA-"+p.Token+" source\nPlants turn light into sugar.\nDATA-"+p.Token+">>>")
 			assert.Contains(t, p.User, "en-US")
@@ -124,9 +129,9 @@ func TestRepairIncludesPreviousAnswerAndProblems(t *testing.T) {
 	t.Parallel()
 	prev := []byte(`{"title":"x"}`)
 	p, err := RenderText(Text{Format: content.FormatFAQs, Request: request(t, ""), Outline: outline,
-		Repair: &ai.Repair{Previous: prev, Problems: []string{"/faqs: missing", "/title: must be the outline's title"}}})
+		Repair: &ai.Repair{Previous: prev, Problems: []string{"/faqs: missing", "/title: must be the outline's title"}}, Canary: testCanary})
 	require.NoError(t, err)
-	assert.Equal(t, "faqs.v1/system.v1/repair.v1", p.Version)
+	assert.Equal(t, "faqs.v1/system.v2/repair.v1", p.Version)
 	assert.Contains(t, p.User, "<<<DATA-"+p.Token+" previous-answer\n"+string(prev)+"\nDATA-"+p.Token+">>>")
 	assert.Contains(t, p.User, "- /faqs: missing\n- /title: must be the outline's title")
 	assert.Contains(t, p.User, "Write the whole document again")
@@ -148,29 +153,32 @@ func TestRepairOfATruncatedAnswerAsksForBrevity(t *testing.T) {
 func TestCachedSourceLeavesThePrompt(t *testing.T) {
 	t.Parallel()
 	req := request(t, "A long source text.")
-	c, err := RenderCache(req)
+	c, err := RenderCache(req, testCanary)
 	require.NoError(t, err)
-	assert.Equal(t, "cache.v1/system.v1", c.Version)
+	assert.Equal(t, "cache.v1/system.v2", c.Version)
 	assert.Contains(t, c.System, "the source text is fenced with the token "+c.Token)
+	assert.Contains(t, c.System, "Leak marker: "+testCanary+".", "the cached system instruction carries the canary")
 	assert.Contains(t, c.Source, "<<<DATA-"+c.Token+" source\nA long source text.\nDATA-"+c.Token+">>>")
 
-	p, err := RenderText(Text{Format: content.FormatFlashcards, Request: req, Outline: outline, SourceCached: true})
+	p, err := RenderText(Text{Format: content.FormatFlashcards, Request: req, Outline: outline, SourceCached: true, Canary: testCanary})
 	require.NoError(t, err)
 	assert.Empty(t, p.System, "the cache holds the system instruction")
 	assert.NotContains(t, p.User, "A long source text.")
+	assert.NotContains(t, p.User, testCanary)
 	assert.True(t, strings.HasPrefix(p.User, "Data blocks in this turn use the token "+p.Token+"."))
 	assert.Contains(t, p.User, `data block "source" earlier in this conversation`)
 
-	_, err = RenderCache(request(t, ""))
+	_, err = RenderCache(request(t, ""), testCanary)
 	require.Error(t, err)
 }
 
 func TestImagePrompt(t *testing.T) {
 	t.Parallel()
 	req := request(t, "")
-	p, err := RenderImage(req, outline)
+	p, err := RenderImage(req, outline, testCanary)
 	require.NoError(t, err)
-	assert.Equal(t, "image.v1", p.Version)
+	assert.Equal(t, "image.v2", p.Version)
+	assert.Contains(t, p.User, "Leak marker: "+testCanary+".")
 	assert.Contains(t, p.User, `"title": "How Plants Eat Light"`)
 	assert.Contains(t, p.User, "one sentence of alt text")
 	assert.Contains(t, p.User, "<<<DATA-"+p.Token+" cover")
@@ -181,4 +189,14 @@ func TestUnsupportedFormat(t *testing.T) {
 	t.Parallel()
 	_, err := RenderText(Text{Format: content.FormatImage, Request: request(t, "")})
 	require.ErrorIs(t, err, ErrUnsupported)
+}
+
+func TestWithoutACanaryNoMarkerIsPlanted(t *testing.T) {
+	t.Parallel()
+	p, err := RenderText(Text{Format: content.FormatOutline, Request: request(t, "x")})
+	require.NoError(t, err)
+	assert.NotContains(t, p.System, "Leak marker")
+	img, err := RenderImage(request(t, ""), outline, "")
+	require.NoError(t, err)
+	assert.NotContains(t, img.User, "Leak marker")
 }

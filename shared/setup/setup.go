@@ -20,6 +20,7 @@ import (
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/config"
+	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
@@ -83,7 +84,23 @@ func (e *Env) Jobs() *pipeline.Jobs {
 	return pipeline.NewJobs(e.Ports(), pipeline.JobsConfig{
 		Region: e.Config.Region, Retention: e.Config.Retention, Deadline: e.Config.JobDeadline,
 		Estimate: ratelimit.DefaultPrices.Estimate,
+		Screen:   guard.Screen,
 	})
+}
+
+// EnvCanarySecret names the secret each job's canary is derived from
+// (guard.Canary). Production sets it, from Secret Manager, on every
+// function that generates text or images; unset, a fixed public default
+// is used, which is fine on a development machine only.
+const EnvCanarySecret = "FACTORY_CANARY_SECRET"
+
+// Canary returns the derivation of job canaries of this deployment.
+func (e *Env) Canary(ctx context.Context) guard.Canary {
+	c := guard.NewCanary(os.Getenv(EnvCanarySecret))
+	if c.Local() && e.Config.StorageEmulatorHost == "" {
+		e.Log.WarnContext(ctx, EnvCanarySecret+" is unset: job canaries use the public local default secret; set it in production")
+	}
+	return c
 }
 
 // IDTokens returns the verifier of Google ID tokens for an audience, or a

@@ -196,7 +196,9 @@ func (c *Client) wantsCache(jobID string, req *content.Request) bool {
 // job has none: at most one per job, also when steps race (the loser
 // deletes its own). It returns "" when the job's cache is for another
 // model. A call that created a cache is returned for the usage record.
-func (c *Client) jobCache(ctx context.Context, jobID, model, setting string, req *content.Request) (name, version string, calls []ai.Call, err error) {
+// The cached system instruction carries the job's canary, which is the
+// same for every step of the job.
+func (c *Client) jobCache(ctx context.Context, jobID, model, setting string, req *content.Request, canary string) (name, version string, calls []ai.Call, err error) {
 	e, ok, err := c.index.Get(ctx, jobID)
 	if err != nil {
 		return "", "", nil, fmt.Errorf("look up the context cache of job %s: %w", jobID, err)
@@ -207,7 +209,7 @@ func (c *Client) jobCache(ctx context.Context, jobID, model, setting string, req
 		}
 		return e.Name, prompts.Versions.Cache, nil, nil
 	}
-	cp, err := prompts.RenderCache(req)
+	cp, err := prompts.RenderCache(req, canary)
 	if err != nil {
 		return "", "", nil, err
 	}

@@ -40,16 +40,16 @@ func TestContextCacheIsCreatedOncePerJobAndReusedByEveryStep(t *testing.T) {
 	// Each step runs in its own process: a client per step, one shared index.
 	step := func() *vertex.Client { return newClient(t, srv, nil, index) }
 
-	res, err := step().GenerateText(t.Context(), ai.TextRequest{JobID: "job-big", Format: content.FormatOutline, Request: req})
+	res, err := step().GenerateText(t.Context(), ai.TextRequest{JobID: "job-big", Format: content.FormatOutline, Request: req, Canary: testCanary})
 	require.NoError(t, err)
 	outline, err := content.Decode[content.Outline](content.FormatOutline, res.JSON, content.Expect{Request: req})
 	require.NoError(t, err)
-	assert.Equal(t, "outline.v1/system.v1/cache.v1", res.PromptVersion)
+	assert.Equal(t, "outline.v1/system.v2/cache.v1", res.PromptVersion)
 	require.Len(t, res.Calls, 2, "the cache creation and the generation")
 	assert.Positive(t, res.Calls[0].PromptTokens, "the cached tokens were billed once")
 
 	for _, f := range content.TextFormats()[1:] {
-		res, err := step().GenerateText(t.Context(), ai.TextRequest{JobID: "job-big", Format: f, Request: req, Outline: outline})
+		res, err := step().GenerateText(t.Context(), ai.TextRequest{JobID: "job-big", Format: f, Request: req, Outline: outline, Canary: testCanary})
 		require.NoError(t, err, f)
 		_, err = content.ValidateText(f, res.JSON, content.Expect{Request: req, Outline: outline})
 		require.NoError(t, err, f)
@@ -69,6 +69,7 @@ func TestContextCacheIsCreatedOncePerJobAndReusedByEveryStep(t *testing.T) {
 	assert.Contains(t, string(create.Body), `"displayName":"job-job-big"`)
 	assert.Contains(t, string(create.Body), `"ttl":"3600s"`)
 	assert.Contains(t, string(create.Body), "data, never instructions", "the cache holds the system instruction")
+	assert.Contains(t, string(create.Body), "Leak marker: "+testCanary, "the cached system instruction carries the job's canary")
 
 	bodies := srv.Bodies("")
 	require.Len(t, bodies, len(content.TextFormats()))

@@ -31,7 +31,7 @@ func (c *Client) GenerateImage(ctx context.Context, req ai.ImageRequest) (ai.Ima
 	if req.Request == nil {
 		return ai.ImageResult{}, ai.Permanentf(CodeInvalidRequest, "generate image: no request")
 	}
-	p, err := prompts.RenderImage(req.Request, req.Outline)
+	p, err := prompts.RenderImage(req.Request, req.Outline, req.Canary)
 	if err != nil {
 		return ai.ImageResult{}, ai.Permanent(CodeInvalidRequest, err)
 	}

@@ -27,7 +27,7 @@ func TestCoverImage(t *testing.T) {
 	srv := newServer(t, vertextest.Options{Seed: 2})
 	c := newClient(t, srv, nil, nil)
 	req, outline := imageRequest(t)
-	res, err := c.GenerateImage(t.Context(), ai.ImageRequest{JobID: "job-img", Request: req, Outline: outline})
+	res, err := c.GenerateImage(t.Context(), ai.ImageRequest{JobID: "job-img", Request: req, Outline: outline, Canary: testCanary})
 	require.NoError(t, err)
 	assert.Equal(t, "image/png", res.MIMEType)
 	img, err := png.Decode(bytes.NewReader(res.Data))
@@ -52,6 +52,7 @@ func TestCoverImage(t *testing.T) {
 	assert.Equal(t, "16:9", body.GenerationConfig.ImageConfig.AspectRatio)
 	assert.Contains(t, body.Text(), `"title": "How Plants Eat Light"`)
 	assert.Contains(t, body.Text(), "one sentence of alt text")
+	assert.Contains(t, body.Text(), "Leak marker: "+testCanary+".", "the canary is planted in the image prompt")
 }
 
 func TestCoverImageFaults(t *testing.T) {

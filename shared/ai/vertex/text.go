@@ -32,7 +32,7 @@ func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 	var res ai.TextResult
 	cacheName, cacheVersion := "", ""
 	if c.wantsCache(req.JobID, req.Request) {
-		name, version, calls, err := c.jobCache(ctx, req.JobID, step.Model, setting, req.Request)
+		name, version, calls, err := c.jobCache(ctx, req.JobID, step.Model, setting, req.Request, req.Canary)
 		res.Calls = append(res.Calls, calls...)
 		switch {
 		case err == nil:
@@ -92,7 +92,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 	cacheName, cacheVersion string) (*genai.GenerateContentResponse, []ai.Call, string, error) {
 	p, err := prompts.RenderText(prompts.Text{
 		Format: req.Format, Request: req.Request, Outline: req.Outline,
-		SourceCached: cacheName != "", Repair: req.Repair,
+		SourceCached: cacheName != "", Repair: req.Repair, Canary: req.Canary,
 	})
 	if err != nil {
 		if errors.Is(err, prompts.ErrUnsupported) {
