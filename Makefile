@@ -51,7 +51,8 @@ fuzz: ## Run every fuzz target in turn for FUZZTIME each (default 60s); fails if
 		FuzzDecodeEnvelope:./shared/queue \
 		FuzzGuardCheck:./shared/webhook \
 		FuzzPublic:./shared/webhook \
-		FuzzSplit:./shared/ai/tts; do \
+		FuzzSplit:./shared/ai/tts \
+		FuzzScore:./shared/guard; do \
 		name=$${t%%:*}; pkg=$${t#*:}; \
 		echo "go test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $${FUZZTIME:-60s} $$pkg"; \
 		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $${FUZZTIME:-60s} $$pkg || failed="$$failed $$name"; \

@@ -79,6 +79,10 @@ type Config struct {
 	// Scheduler's identity).
 	SweepAudience string   `env:"FACTORY_SWEEP_AUDIENCE"`
 	SweepInvokers []string `env:"FACTORY_SWEEP_INVOKERS"`
+	// CanarySecret keys the canary planted in every model instruction of a
+	// job (from Secret Manager in production); unset, a fixed public
+	// default is used, fine on a development machine only.
+	CanarySecret string `env:"FACTORY_CANARY_SECRET"`
 	// WebhookSecret signs the job events delivered to callback URLs (from
 	// Secret Manager in production); empty disables webhooks.
 	WebhookSecret string `env:"FACTORY_WEBHOOK_SECRET"`

@@ -76,20 +76,6 @@ func latin(s string) string {
 	return b.String()
 }
 
-// mixedScript reports whether a text holds a word that mixes Latin
-// letters with look-alikes from other scripts.
-func mixedScript(s string) bool {
-	if !hasNonLatinLetter(s) {
-		return false
-	}
-	for _, w := range splitKeep(s) {
-		if l, a, o := scripts(w); l > 0 && a > 0 && o == 0 {
-			return true
-		}
-	}
-	return false
-}
-
 func hasNonLatinLetter(s string) bool {
 	for _, r := range s {
 		if r > unicode.MaxLatin1 && unicode.IsLetter(r) {

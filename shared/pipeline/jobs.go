@@ -125,7 +125,7 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 		return nil, false, fmt.Errorf("create job: %w", err)
 	}
 	log := logging.From(ctx)
-	log.InfoContext(ctx, "job created", "job_id", id, "owner", owner, "origin", origin, "steps", len(steps),
+	log.InfoContext(ctx, "job created", "job_id", id, "origin", origin, "steps", len(steps),
 		"injection_score", job.InjectionScore, "injection_signals", job.InjectionSignals)
 	if job.InjectionScore >= guard.Threshold {
 		// Recorded for monitoring, not acted on: see guard's package doc.

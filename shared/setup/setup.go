@@ -88,17 +88,13 @@ func (e *Env) Jobs() *pipeline.Jobs {
 	})
 }
 
-// EnvCanarySecret names the secret each job's canary is derived from
-// (guard.Canary). Production sets it, from Secret Manager, on every
-// function that generates text or images; unset, a fixed public default
-// is used, which is fine on a development machine only.
-const EnvCanarySecret = "FACTORY_CANARY_SECRET"
-
-// Canary returns the derivation of job canaries of this deployment.
+// Canary returns the derivation of job canaries of this deployment
+// (FACTORY_CANARY_SECRET; production sets it on every function that
+// generates text or images).
 func (e *Env) Canary(ctx context.Context) guard.Canary {
-	c := guard.NewCanary(os.Getenv(EnvCanarySecret))
+	c := guard.NewCanary(e.Config.CanarySecret)
 	if c.Local() && e.Config.StorageEmulatorHost == "" {
-		e.Log.WarnContext(ctx, EnvCanarySecret+" is unset: job canaries use the public local default secret; set it in production")
+		e.Log.WarnContext(ctx, "FACTORY_CANARY_SECRET is unset: job canaries use the public local default secret; set it in production")
 	}
 	return c
 }

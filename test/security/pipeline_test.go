@@ -124,9 +124,9 @@ func TestInjectionCorpusThroughThePipeline(t *testing.T) {
 
 	// What was stored, job by job.
 	for _, o := range all {
-		attrs, _, err := s.Stack.Storage.ListObjectsWithOptions(s.Stack.Bucket, fakestorage.ListOptions{Prefix: pipeline.JobPrefix(o.jobID)})
+		list, err := s.Stack.Storage.ListObjectsWithOptionsPaginated(s.Stack.Bucket, fakestorage.ListOptions{Prefix: pipeline.JobPrefix(o.jobID)})
 		require.NoError(t, err)
-		for _, a := range attrs {
+		for _, a := range list.Objects {
 			obj, err := s.Stack.Storage.GetObject(s.Stack.Bucket, a.Name)
 			require.NoError(t, err)
 			o.objects = append(o.objects, obj)
