@@ -247,9 +247,12 @@ locals {
   # Secrets a function reads from Secret Manager, as environment variable
   # => secret id (secrets.tf, which lets exactly these functions read
   # them). NotifyJob signs webhooks with FACTORY_WEBHOOK_SECRET (at least
-  # 32 bytes).
+  # 32 bytes); the text and image workers derive each job's canary from
+  # FACTORY_CANARY_SECRET (guard.Canary).
   function_secrets = {
-    NotifyJob = { FACTORY_WEBHOOK_SECRET = "webhook-signing-key" }
+    NotifyJob     = { FACTORY_WEBHOOK_SECRET = "webhook-signing-key" }
+    GenerateText  = { FACTORY_CANARY_SECRET = "canary-secret" }
+    GenerateImage = { FACTORY_CANARY_SECRET = "canary-secret" }
   }
 
   # Who may invoke each function instance (roles/run.invoker), keyed by

@@ -19,6 +19,15 @@ locals {
     webhook-signing-key = {
       readers = {}
     }
+    # The key each job's canary is derived from (HMAC of the job id), read
+    # by the functions that write model instructions as
+    # FACTORY_CANARY_SECRET: a model answer that repeats the instructions
+    # contains the canary and is discarded. Without it the code falls back
+    # to a public key, which makes canaries guessable. Add a version before
+    # the first full apply (docs/deploy.md).
+    canary-secret = {
+      readers = {}
+    }
   }
 
   # Every function reads the secrets of local.function_secrets

@@ -55,6 +55,10 @@ type envPolicy struct {
 	// platform: Cloud Run sets it itself (and reserves some such names);
 	// the code may read it or not, Terraform never sets it.
 	platform bool
+	// via names the method functions call to use the setting (such as
+	// setup.Env.Canary): only must be exactly the functions whose package
+	// calls it.
+	via string
 }
 
 var envPolicies = map[string]envPolicy{
@@ -86,6 +90,7 @@ var envPolicies = map[string]envPolicy{
 	"FACTORY_SWEEP_AUDIENCE":         {only: []string{"Sweep"}},
 	"FACTORY_SWEEP_INVOKERS":         {only: []string{"Sweep"}},
 	"FACTORY_WEBHOOK_SECRET":         {only: []string{"NotifyJob"}, secret: true},
+	"FACTORY_CANARY_SECRET":          {only: []string{"GenerateText", "GenerateImage"}, secret: true, via: "Canary"},
 	"FACTORY_SIGNING_KEY_FILE":       {never: "on Google Cloud the API's service account signs download URLs through IAM, with no key"},
 	"FACTORY_SIGNING_ACCOUNT":        {never: "on Google Cloud the API's service account signs download URLs through IAM, with no key"},
 	"FACTORY_ESPEAK":                 {never: "the path of the offline speech engine, which the functions' runtime image lacks"},
@@ -388,6 +393,9 @@ func TestTerraformSetsOnlyKnownEnvironment(t *testing.T) {
 		if strings.HasSuffix(name, "_SECRET") && p.never == "" {
 			assert.True(t, p.secret, "%s is a secret: it must come from Secret Manager (local.function_secrets), not the plain environment", name)
 		}
+		if p.via != "" {
+			assert.ElementsMatch(t, functionsCalling(t, p.via), p.only, "the functions that call %s, and so read %s", p.via, name)
+		}
 	}
 
 	base := environments(t, defaultDeployment(t))
@@ -451,6 +459,34 @@ func TestTerraformSetsOnlyKnownEnvironment(t *testing.T) {
 				key, name, v.value, s.from, s.def)
 		}
 	}
+}
+
+// functionsCalling returns the functions of queue.Functions whose package
+// (functions/<pkg>, test files aside) calls a function or method of a
+// name.
+func functionsCalling(t *testing.T, method string) []string {
+	t.Helper()
+	var out []string
+	fset := token.NewFileSet()
+	for _, fn := range queue.Functions {
+		calls := false
+		for _, path := range goFiles(t, filepath.Join(repoRoot, "functions", fn.Package)) {
+			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+			require.NoError(t, err)
+			ast.Inspect(f, func(n ast.Node) bool {
+				if c, ok := n.(*ast.CallExpr); ok {
+					if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == method {
+						calls = true
+					}
+				}
+				return !calls
+			})
+		}
+		if calls {
+			out = append(out, fn.Name)
+		}
+	}
+	return out
 }
 
 // sameSetting reports whether two values of a setting mean the same.

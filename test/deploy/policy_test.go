@@ -137,6 +137,17 @@ func TestPolicyChecksCatchViolations(t *testing.T) {
 			test: "TestTerraformSetsOnlyKnownEnvironment", want: "FACTORY_WEBHOOK_SECRET",
 		},
 		{
+			name: "the canary secret on a function that derives no canary", file: "functions.tf",
+			mutate: replace(`GenerateImage = { FACTORY_CANARY_SECRET = "canary-secret" }`, `GenerateImage = { FACTORY_CANARY_SECRET = "canary-secret" }
+    Intake        = { FACTORY_CANARY_SECRET = "canary-secret" }`),
+			test: "TestTerraformSetsOnlyKnownEnvironment", want: "Terraform gives FACTORY_CANARY_SECRET to Intake/",
+		},
+		{
+			name: "a worker without the canary secret", file: "functions.tf",
+			mutate: replace(`GenerateImage = { FACTORY_CANARY_SECRET = "canary-secret" }`, ``),
+			test:   "TestTerraformSetsOnlyKnownEnvironment", want: "GenerateImage/europe-west1 does not get FACTORY_CANARY_SECRET",
+		},
+		{
 			name: "a function that may not read its secret", file: "secrets.tf",
 			mutate: replace(`local.function_secret_readers,`, ``),
 			test:   "TestTerraformFunctionsReadOnlyTheirSecrets", want: "reads a secret it may not access",

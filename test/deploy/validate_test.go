@@ -272,6 +272,13 @@ func checkPlan(t *testing.T, js []byte) {
 		}
 	}
 	assert.Equal(t, map[string]string{"FACTORY_WEBHOOK_SECRET": "webhook-signing-key"}, functions["NotifyJob/"+regions[0]].secrets, "NotifyJob's secrets")
+	for name, p := range envPolicies {
+		for key, f := range functions {
+			fn, _, _ := strings.Cut(key, "/")
+			_, got := f.secrets[name]
+			assert.Equal(t, p.secret && slices.Contains(p.only, fn), got, "%s reads %s from Secret Manager", key, name)
+		}
+	}
 	if aud, ok := plan.Variables["id_token_audience"].Value.(string); ok {
 		assert.Equal(t, aud, functions["API/"+regions[0]].env["FACTORY_ID_TOKEN_AUDIENCE"], "the API's ID token audience")
 	} else {
