@@ -187,3 +187,13 @@ func Find(steps []*Step, name string) (*Artifact, bool) {
 	}
 	return nil, false
 }
+
+// end records that the job ended with a status, given all its steps, and
+// marks its event to be published.
+func (j *Job) end(status JobStatus, steps []*Step, now time.Time) {
+	j.Status = status
+	j.Progress = Progress(steps)
+	j.Usage = TotalUsage(steps)
+	j.FinishedAt, j.UpdatedAt = now, now
+	j.EventPending = true
+}

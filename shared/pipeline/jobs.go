@@ -182,11 +182,7 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
 			}
 			list = append(list, s)
 		}
-		jb.Status = JobCancelled
-		jb.Progress = Progress(list)
-		jb.Usage = TotalUsage(list)
-		jb.FinishedAt, jb.UpdatedAt = now, now
-		jb.EventPending = true
+		jb.end(JobCancelled, list, now)
 		tx.SaveJob(jb)
 		changed = true
 		return nil
@@ -254,11 +250,7 @@ func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
 			}
 			list = append(list, s)
 		}
-		jb.Status = Outcome(list)
-		jb.Progress = 1
-		jb.Usage = TotalUsage(list)
-		jb.FinishedAt, jb.UpdatedAt = now, now
-		jb.EventPending = true
+		jb.end(Outcome(list), list, now)
 		tx.SaveJob(jb)
 		ended = true
 		return nil

@@ -388,11 +388,7 @@ func endStep(ctx context.Context, p Ports, region string, clock func() time.Time
 		for _, f := range j.Formats {
 			list = append(list, all[f])
 		}
-		j.Status = Outcome(list)
-		j.Progress = 1
-		j.Usage = TotalUsage(list)
-		j.FinishedAt, j.UpdatedAt = now, now
-		j.EventPending = true
+		j.end(Outcome(list), list, now)
 		tx.SaveJob(j)
 		ended = j
 		return nil
