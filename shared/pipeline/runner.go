@@ -144,8 +144,7 @@ func (r *Runner) Run(ctx context.Context, env queue.Envelope) error {
 	started := r.now()
 	out, err := r.execute(ctx, job, step)
 	if out != nil {
-		logCalls(ctx, out.Calls)
-		telemetry.RecordCalls(ctx, out.Calls)
+		telemetry.ModelCalls(ctx, out.Calls)
 	}
 	if err != nil {
 		return r.failed(ctx, job, step, out, err)
@@ -462,23 +461,4 @@ func (r *Runner) persist(ctx context.Context, jobID string, name content.Format,
 		})
 	}
 	return arts, nil
-}
-
-// logCalls writes the one log line every model call gets.
-func logCalls(ctx context.Context, calls []ai.Call) {
-	log := logging.From(ctx)
-	for _, c := range calls {
-		log.InfoContext(ctx, "model call",
-			slog.String("backend", c.Backend),
-			slog.String("model", c.Model),
-			slog.Int64("prompt_tokens", c.PromptTokens),
-			slog.Int64("output_tokens", c.OutputTokens),
-			slog.Int64("thinking_tokens", c.ThinkingTokens),
-			slog.Int64("cached_tokens", c.CachedTokens),
-			slog.Int64("characters", c.Characters),
-			slog.Int64("images", c.Images),
-			slog.Int64("duration_ms", c.Duration.Milliseconds()),
-			slog.Float64("cost_usd", c.CostUSD),
-		)
-	}
 }

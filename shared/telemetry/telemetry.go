@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"google.golang.org/grpc/credentials/oauth"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/logging"
 )
 
 // Name is the instrumentation scope of the factory's spans.
@@ -97,24 +99,32 @@ func Flush(ctx context.Context) {
 // Tracer is the factory's tracer.
 func Tracer() trace.Tracer { return otel.Tracer(Name) }
 
-// RecordCalls adds one event per model call to the context's span.
-func RecordCalls(ctx context.Context, calls []ai.Call) {
+// ModelCalls reports each model call twice, with the same fields: one
+// "model call" log line (what dashboards and cost alerts read) and one
+// event on the context's span.
+func ModelCalls(ctx context.Context, calls []ai.Call) {
+	log := logging.From(ctx)
 	span := trace.SpanFromContext(ctx)
-	if !span.IsRecording() {
-		return
-	}
 	for _, c := range calls {
-		span.AddEvent("model call", trace.WithAttributes(
-			attribute.String("model.backend", c.Backend),
-			attribute.String("model.name", c.Model),
-			attribute.Int64("model.prompt_tokens", c.PromptTokens),
-			attribute.Int64("model.output_tokens", c.OutputTokens),
-			attribute.Int64("model.thinking_tokens", c.ThinkingTokens),
-			attribute.Int64("model.cached_tokens", c.CachedTokens),
-			attribute.Int64("model.characters", c.Characters),
-			attribute.Int64("model.images", c.Images),
-			attribute.Int64("model.duration_ms", c.Duration.Milliseconds()),
-			attribute.Float64("model.cost_usd", c.CostUSD),
-		))
+		fields := []attribute.KeyValue{
+			attribute.String("backend", c.Backend),
+			attribute.String("model", c.Model),
+			attribute.Int64("prompt_tokens", c.PromptTokens),
+			attribute.Int64("output_tokens", c.OutputTokens),
+			attribute.Int64("thinking_tokens", c.ThinkingTokens),
+			attribute.Int64("cached_tokens", c.CachedTokens),
+			attribute.Int64("characters", c.Characters),
+			attribute.Int64("images", c.Images),
+			attribute.Int64("duration_ms", c.Duration.Milliseconds()),
+			attribute.Float64("cost_usd", c.CostUSD),
+		}
+		args := make([]any, len(fields))
+		for i, f := range fields {
+			args[i] = slog.Any(string(f.Key), f.Value.AsInterface())
+		}
+		log.InfoContext(ctx, "model call", args...)
+		if span.IsRecording() {
+			span.AddEvent("model call", trace.WithAttributes(fields...))
+		}
 	}
 }

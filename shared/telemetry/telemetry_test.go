@@ -39,7 +39,7 @@ func TestOneTraceFromTheAPIToTheWorker(t *testing.T) {
 	// The worker continues the trace from the message's attributes.
 	ctx := queue.Context(context.Background(), attrs)
 	ctx, span := telemetry.Tracer().Start(ctx, "step outline")
-	telemetry.RecordCalls(ctx, []ai.Call{{Backend: "vertex", Model: "m", PromptTokens: 10, Duration: time.Second}})
+	telemetry.ModelCalls(ctx, []ai.Call{{Backend: "vertex", Model: "m", PromptTokens: 10, Duration: time.Second}})
 	span.End()
 
 	spans := rec.Ended()
