@@ -96,13 +96,21 @@ Press Ctrl-C to stop everything.
 // prefixed writes every process's output to its log file and, prefixed
 // with its name, to standard error.
 func prefixed(dir string) func(string) io.Writer {
-	var mu sync.Mutex
+	var mu sync.Mutex // serializes lines on standard error
+	var open sync.Mutex
+	writers := map[string]io.Writer{} // one per process name, kept across restarts
 	return func(name string) io.Writer {
+		open.Lock()
+		defer open.Unlock()
+		if w, ok := writers[name]; ok {
+			return w
+		}
 		f, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return os.Stderr
 		}
 		pr, pw := io.Pipe()
+		writers[name] = pw
 		go func() {
 			sc := bufio.NewScanner(pr)
 			sc.Buffer(make([]byte, 64*1024), 1024*1024)

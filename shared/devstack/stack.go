@@ -190,11 +190,19 @@ func (o *Options) defaults() error {
 	}
 	if o.Logs == nil {
 		dir := o.Dir
+		var mu sync.Mutex
+		files := map[string]io.Writer{} // one file per process name, kept across restarts
 		o.Logs = func(name string) io.Writer {
+			mu.Lock()
+			defer mu.Unlock()
+			if w, ok := files[name]; ok {
+				return w
+			}
 			f, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 			if err != nil {
 				return io.Discard
 			}
+			files[name] = f
 			return f
 		}
 	}
