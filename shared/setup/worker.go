@@ -14,7 +14,6 @@ import (
 
 // Worker runs the steps of one event function.
 type Worker struct {
-	env    *Env
 	runner *pipeline.Runner
 }
 
@@ -47,7 +46,7 @@ func (e *Env) Worker(function string, exec pipeline.Executor) (*Worker, error) {
 		Owner:          fmt.Sprintf("%s/%s/%d", function, host, os.Getpid()),
 		CrashAfterCall: e.Config.ChaosCrashAfterCall,
 	})
-	return &Worker{env: e, runner: r}, nil
+	return &Worker{runner: r}, nil
 }
 
 // HandleEvent runs the step a delivery asks for.
