@@ -54,8 +54,8 @@ fuzz: ## Run every fuzz target in turn for FUZZTIME each (default 60s); fails if
 		FuzzSplit:./shared/ai/tts \
 		FuzzScore:./shared/guard; do \
 		name=$${t%%:*}; pkg=$${t#*:}; \
-		echo "go test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $${FUZZTIME:-60s} $$pkg"; \
-		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $${FUZZTIME:-60s} $$pkg || failed="$$failed $$name"; \
+		echo "go test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $${FUZZTIME:-60s} -fuzzminimizetime 10s $$pkg"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $${FUZZTIME:-60s} -fuzzminimizetime 10s $$pkg || failed="$$failed $$name"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi
 

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -168,7 +169,11 @@ func FuzzScore(f *testing.F) {
 		f.Add(s, s)
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
+		start := time.Now()
 		r := Detector{}.Score(Field{"topic", a}, Field{"source_text", b})
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("scoring %d+%d bytes took %s", len(a), len(b), d)
+		}
 		if r.Score < 0 || r.Score > 1 {
 			t.Fatalf("score %v", r.Score)
 		}
