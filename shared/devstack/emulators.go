@@ -36,7 +36,7 @@ type Process struct {
 // start launches a command in its own process group with output to out.
 func start(name, addr string, out io.Writer, env []string, bin string, args ...string) (*Process, error) {
 	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Start(); err != nil {
