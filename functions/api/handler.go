@@ -18,6 +18,7 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/store"
 )
 
 // Jobs creates, cancels and erases jobs.
@@ -170,55 +171,21 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 		return
 	}
 	req, err := content.ParseRequest(body)
-	if err == nil && h.opts.Callbacks != nil {
-		err = h.opts.Callbacks.CheckRequest(r.Context(), &req)
-	}
-	var ie *content.InvalidError
-	switch {
-	case errors.As(err, &ie):
-		requestProblem(w, r, err)
-		return
-	case err != nil && !errors.As(err, new(*content.DecodeError)):
-		w.Header().Set("Retry-After", "30")
-		httpx.Error(w, r, http.StatusServiceUnavailable, "callback_unresolvable", "The callback URL's host cannot be resolved right now; retry later.")
-		return
-	case err != nil:
+	if err != nil {
 		requestProblem(w, r, err)
 		return
 	}
-	var job *pipeline.Job
-	created := true
-	id := pipeline.NewID()
-	if key != "" {
-		id = pipeline.KeyedID("api", p.Owner, key)
-	}
-	// A retry of a request that made its job is answered without counting
-	// against the limits.
-	old, lookErr := h.reader.Job(r.Context(), id)
-	switch {
-	case lookErr == nil:
-		job, created = old, false
-		if old.Owner != p.Owner || old.Fingerprint != req.Fingerprint() {
-			err = pipeline.ErrMismatch
-		}
-	case !errors.Is(lookErr, pipeline.ErrNotFound):
-		httpx.Internal(w, r, lookErr)
-		return
-	default:
-		if ok, wait := h.opts.Limiter.Allow(p.Owner, time.Now()); !ok {
-			tooMany(w, r, &ratelimit.Exceeded{Code: "rate_limited", Detail: "too many jobs at once; slow down", RetryAfter: wait})
+	if h.opts.Callbacks != nil {
+		if err := h.opts.Callbacks.CheckRequest(r.Context(), &req); errors.As(err, new(*content.InvalidError)) {
+			requestProblem(w, r, err)
+			return
+		} else if err != nil {
+			w.Header().Set("Retry-After", "30")
+			httpx.Error(w, r, http.StatusServiceUnavailable, "callback_unresolvable", "The callback URL's host cannot be resolved right now; retry later.")
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), admissionWait)
-		leave, gerr := h.opts.Limiter.Enter(ctx, p.Owner)
-		cancel()
-		if gerr != nil {
-			tooMany(w, r, &ratelimit.Exceeded{Code: "rate_limited", Detail: "too many submissions in flight; retry", RetryAfter: time.Second})
-			return
-		}
-		job, created, err = h.jobs.SubmitOnce(r.Context(), id, p.Owner, req, "api")
-		leave()
 	}
+	job, created, err := h.create(r.Context(), p, key, req)
 	var ex *ratelimit.Exceeded
 	switch {
 	case errors.As(err, &ex):
@@ -238,6 +205,36 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 	base := h.base(r)
 	w.Header().Set("Location", base+jobPath(job.ID))
 	httpx.JSON(w, http.StatusAccepted, h.accepted(base, job))
+}
+
+// create makes the job of a request, or finds the one a retry with the
+// same Idempotency-Key made (without counting it against the limits). A
+// limit that refuses it is a *ratelimit.Exceeded.
+func (h *Handler) create(ctx context.Context, p auth.Principal, key string, req content.Request) (*pipeline.Job, bool, error) {
+	id := pipeline.NewID()
+	if key != "" {
+		id = pipeline.KeyedID("api", p.Owner, key)
+		old, err := h.reader.Job(ctx, id)
+		switch {
+		case err == nil && !old.Made(p.Owner, &req):
+			return old, false, pipeline.ErrMismatch
+		case err == nil:
+			return old, false, nil
+		case !errors.Is(err, pipeline.ErrNotFound):
+			return nil, false, err
+		}
+	}
+	if ok, wait := h.opts.Limiter.Allow(p.Owner, time.Now()); !ok {
+		return nil, false, &ratelimit.Exceeded{Code: "rate_limited", Detail: "too many jobs at once; slow down", RetryAfter: wait}
+	}
+	wctx, cancel := context.WithTimeout(ctx, admissionWait)
+	leave, err := h.opts.Limiter.Enter(wctx, p.Owner)
+	cancel()
+	if err != nil {
+		return nil, false, &ratelimit.Exceeded{Code: "rate_limited", Detail: "too many submissions in flight; retry", RetryAfter: time.Second}
+	}
+	defer leave()
+	return h.jobs.SubmitOnce(ctx, id, p.Owner, req, "api")
 }
 
 // admissionWait bounds how long a submission queues behind the same
@@ -418,7 +415,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	}
 	jobs, next, err := h.reader.ListJobs(r.Context(), p.Owner, r.URL.Query().Get("page_token"), size)
 	if err != nil {
-		if strings.Contains(err.Error(), "bad page token") {
+		if errors.Is(err, store.ErrBadPageToken) {
 			httpx.Error(w, r, http.StatusBadRequest, "invalid_page_token", "page_token is not one this API gave out.")
 			return
 		}

@@ -197,3 +197,10 @@ func (j *Job) end(status JobStatus, steps []*Step, now time.Time) {
 	j.FinishedAt, j.UpdatedAt = now, now
 	j.EventPending = true
 }
+
+// Made reports whether the job was made by that owner from that request:
+// a repeated submission finds its job; another request under the same id
+// must not.
+func (j *Job) Made(owner string, req *content.Request) bool {
+	return j.Owner == owner && j.Fingerprint == req.Fingerprint()
+}

@@ -116,7 +116,7 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 		if gerr != nil {
 			return nil, false, fmt.Errorf("read existing job %s: %w", id, gerr)
 		}
-		if old.Owner != owner || old.Fingerprint != job.Fingerprint {
+		if !old.Made(owner, &req) {
 			return old, false, ErrMismatch
 		}
 		return old, false, nil
