@@ -60,9 +60,6 @@ func New(client *storage.Client, name string, signer Signer) *Bucket {
 	return &Bucket{client: client, name: name, signer: signer}
 }
 
-// Name returns the bucket's name.
-func (b *Bucket) Name() string { return b.name }
-
 // Create writes data at path unless an object exists there (a
 // DoesNotExist precondition, so retries and duplicate deliveries never
 // write twice) and returns the stored object either way. Every object is

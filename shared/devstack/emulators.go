@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -59,9 +58,6 @@ func (p *Process) Exited() (bool, error) {
 		return false, nil
 	}
 }
-
-// Pid returns the process id (also its process group id).
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Stop ends the process group: SIGTERM, then SIGKILL after grace.
 func (p *Process) Stop(grace time.Duration) {
@@ -196,20 +192,4 @@ func waitOK(ctx context.Context, p *Process, url string, limit time.Duration) er
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// ResetFirestore deletes every document of a project in the emulator.
-func ResetFirestore(ctx context.Context, host, project string) error {
-	url := "http://" + host + "/emulator/v1/projects/" + project + "/databases/(default)/documents"
-	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("reset firestore: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("reset firestore: %s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
-	return nil
 }

@@ -523,13 +523,6 @@ func (s *Stack) Publish(ctx context.Context, topic string, data []byte, attrs ma
 	return pub.Publish(ctx, &pubsub.Message{Data: data, Attributes: attrs}).Get(ctx)
 }
 
-// Function returns a function's process.
-func (s *Stack) Function(name string) *Process {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.functions[name]
-}
-
 // Kill kills a function's process, as a crash would; the stack starts it
 // again on the same port.
 func (s *Stack) Kill(name string) {

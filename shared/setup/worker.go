@@ -53,6 +53,3 @@ func (e *Env) Worker(function string, exec pipeline.Executor) (*Worker, error) {
 func (w *Worker) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 	return w.runner.HandleEvent(ctx, e)
 }
-
-// Runner returns the worker's step runner.
-func (w *Worker) Runner() *pipeline.Runner { return w.runner }

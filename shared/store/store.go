@@ -20,7 +20,6 @@ import (
 	"unicode/utf8"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -165,9 +164,6 @@ func (s *Store) Usage(ctx context.Context, owner string) (ratelimit.State, error
 	err = snap.DataTo(&st)
 	return st, err
 }
-
-// Limits returns the policy the store admits jobs with.
-func (s *Store) Limits() ratelimit.Policy { return s.limits }
 
 // Job implements pipeline.Store.
 func (s *Store) Job(ctx context.Context, id string) (*pipeline.Job, error) {
@@ -347,22 +343,9 @@ func (s *Store) ListJobs(ctx context.Context, owner, pageToken string, limit int
 		}
 		q = q.StartAfter(c.CreatedAt, c.ID)
 	}
-	it := q.Limit(limit + 1).Documents(ctx)
-	defer it.Stop()
-	var jobs []*pipeline.Job
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("list jobs of %s: %w", owner, mapErr(err))
-		}
-		j, err := decodeJob(snap)
-		if err != nil {
-			return nil, "", err
-		}
-		jobs = append(jobs, j)
+	jobs, err := s.jobQuery(ctx, q.Limit(limit+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("list jobs of %s: %w", owner, err)
 	}
 	next := ""
 	if len(jobs) > limit {

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/storage"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
@@ -102,18 +101,6 @@ func Firestore(t testing.TB, project string) *firestore.Client {
 	c, err := firestore.NewClient(context.Background(), project)
 	if err != nil {
 		t.Fatalf("firestore client: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// PubSub returns a client of the Pub/Sub emulator, closed when the test ends.
-func PubSub(t testing.TB, project string) *pubsub.Client {
-	t.Helper()
-	need(t, "PUBSUB_EMULATOR_HOST")
-	c, err := pubsub.NewClient(context.Background(), project)
-	if err != nil {
-		t.Fatalf("pubsub client: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
