@@ -71,27 +71,37 @@ type Events interface {
 	PublishJobEvent(ctx context.Context, ev JobEvent) error
 }
 
-// announce publishes the event of an ended job and clears its pending
-// mark. A failure leaves the mark for the sweep to publish again.
-func announce(ctx context.Context, store Store, events Events, jobID string) {
+// announcePending publishes the event of an ended job whose event is still
+// pending (a crash or a failed publish left it), reading the job first.
+func announcePending(ctx context.Context, store Store, events Events, jobID string) {
 	if events == nil {
 		return
 	}
-	log := logging.From(ctx)
 	job, err := store.Job(ctx, jobID)
 	if err != nil || !job.EventPending {
 		return
 	}
 	steps, err := store.Steps(ctx, jobID)
 	if err != nil {
-		log.ErrorContext(ctx, "read the ended job's steps; the sweep will publish its event", "error", err.Error())
+		logging.From(ctx).ErrorContext(ctx, "read the ended job's steps; the sweep will publish its event", "error", err.Error())
 		return
 	}
+	announce(ctx, store, events, job, steps)
+}
+
+// announce publishes the event of a job that just ended, with the steps
+// it ended with, and clears its pending mark. A failure leaves the mark for
+// the sweep to publish again.
+func announce(ctx context.Context, store Store, events Events, job *Job, steps []*Step) {
+	if events == nil {
+		return
+	}
+	log := logging.From(ctx)
 	if err := events.PublishJobEvent(ctx, NewJobEvent(job, steps)); err != nil {
 		log.ErrorContext(ctx, "publish the job event failed; the sweep will publish it", "error", err.Error())
 		return
 	}
-	err = store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
+	err := store.Transact(ctx, job.ID, func(ctx context.Context, tx Tx) error {
 		j, err := tx.Job()
 		if err != nil {
 			return err

@@ -147,11 +147,11 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 // returns it; cancelling a job that ended otherwise is ErrEnded.
 func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
 	var (
-		job     *Job
-		changed bool
+		job   *Job
+		ended []*Step // the steps it ended with, when this call ended it
 	)
 	err := j.p.Store.Transact(ctx, id, func(ctx context.Context, tx Tx) error {
-		job, changed = nil, false
+		job, ended = nil, nil
 		jb, err := tx.Job()
 		if err != nil {
 			return err
@@ -184,15 +184,15 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
 		}
 		jb.end(JobCancelled, list, now)
 		tx.SaveJob(jb)
-		changed = true
+		ended = list
 		return nil
 	})
 	if err != nil {
 		return job, fmt.Errorf("cancel job %s: %w", id, err)
 	}
-	if changed {
+	if ended != nil {
 		logging.From(ctx).InfoContext(ctx, "job cancelled", "job_id", id)
-		announce(ctx, j.p.Store, j.p.Events, id)
+		announce(ctx, j.p.Store, j.p.Events, job, ended)
 	}
 	return job, nil
 }
@@ -220,9 +220,12 @@ func JobPrefix(id string) string { return "jobs/" + id + "/" }
 // it ended and changes nothing), and the job ends partial or failed by what
 // was delivered. It reports whether it ended the job.
 func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
-	ended := false
+	var (
+		job   *Job
+		ended []*Step
+	)
 	err := j.p.Store.Transact(ctx, id, func(ctx context.Context, tx Tx) error {
-		ended = false
+		job, ended = nil, nil
 		jb, err := tx.Job()
 		if err != nil {
 			return err
@@ -252,22 +255,23 @@ func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
 		}
 		jb.end(Outcome(list), list, now)
 		tx.SaveJob(jb)
-		ended = true
+		job, ended = jb, list
 		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("expire job %s: %w", id, err)
 	}
-	if ended {
-		logging.From(ctx).WarnContext(ctx, "job ran past its deadline and was ended", "job_id", id)
-		j.Announce(ctx, id)
+	if ended == nil {
+		return false, nil
 	}
-	return ended, nil
+	logging.From(ctx).WarnContext(ctx, "job ran past its deadline and was ended", "job_id", id)
+	announce(ctx, j.p.Store, j.p.Events, job, ended)
+	return true, nil
 }
 
 // Announce publishes the event of an ended job whose event is pending.
 func (j *Jobs) Announce(ctx context.Context, id string) {
-	announce(ctx, j.p.Store, j.p.Events, id)
+	announcePending(ctx, j.p.Store, j.p.Events, id)
 }
 
 // Republish publishes a step's message again (for a lost publish or a

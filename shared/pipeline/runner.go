@@ -338,12 +338,13 @@ func (r *Runner) finish(ctx context.Context, jobID string, name content.Format, 
 func endStep(ctx context.Context, p Ports, region string, clock func() time.Time, jobID string, name content.Format,
 	accept func(*Job, *Step, time.Time) bool, apply func(*Step, time.Time)) (bool, error) {
 	var (
-		ready []*Step
-		ended *Job
-		done  bool
+		ready      []*Step
+		ended      *Job
+		endedSteps []*Step
+		done       bool
 	)
 	err := p.Store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
-		ready, ended, done = nil, nil, false
+		ready, ended, endedSteps, done = nil, nil, nil, false
 		j, err := tx.Job()
 		if err != nil {
 			return err
@@ -370,7 +371,9 @@ func endStep(ctx context.Context, p Ports, region string, clock func() time.Time
 			tx.SaveStep(c)
 		}
 		ready = rdy
-		if j.Status.Terminal() || !allEnded(steps, j.Formats) {
+		// The package requires every other step, so once it has ended, the
+		// job has.
+		if pkg := steps[content.FormatPackage]; j.Status.Terminal() || pkg == nil || !pkg.Status.Terminal() {
 			return nil
 		}
 		all, err := tx.Steps(j.Formats...)
@@ -380,14 +383,11 @@ func endStep(ctx context.Context, p Ports, region string, clock func() time.Time
 		for f, st := range steps { // this transaction's own changes win
 			all[f] = st
 		}
-		if !allEnded(all, j.Formats) {
-			return nil
-		}
-		list := make([]*Step, 0, len(all))
+		endedSteps = make([]*Step, 0, len(all))
 		for _, f := range j.Formats {
-			list = append(list, all[f])
+			endedSteps = append(endedSteps, all[f])
 		}
-		j.end(Outcome(list), list, now)
+		j.end(Outcome(endedSteps), endedSteps, now)
 		tx.SaveJob(j)
 		ended = j
 		return nil
@@ -400,7 +400,7 @@ func endStep(ctx context.Context, p Ports, region string, clock func() time.Time
 	}
 	publishReady(ctx, p.Publisher, jobID, region, ready)
 	if ended != nil {
-		announce(ctx, p.Store, p.Events, jobID)
+		announce(ctx, p.Store, p.Events, ended, endedSteps)
 	}
 	return done, nil
 }
@@ -414,21 +414,6 @@ func publishReady(ctx context.Context, pub Publisher, jobID, region string, read
 			logging.From(ctx).ErrorContext(ctx, "publish a ready step failed; the sweep will publish it", "ready_step", s.Name, "error", err.Error())
 		}
 	}
-}
-
-// allEnded reports whether every step of the job that steps holds has
-// ended and steps holds the package (the one step that requires all).
-func allEnded(steps map[content.Format]*Step, formats []content.Format) bool {
-	pkg, ok := steps[content.FormatPackage]
-	if !ok || !pkg.Status.Terminal() {
-		return false
-	}
-	for _, f := range formats {
-		if s, ok := steps[f]; ok && !s.Status.Terminal() {
-			return false
-		}
-	}
-	return true
 }
 
 // maxCalls bounds the call records kept on a step document.
