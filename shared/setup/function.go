@@ -20,22 +20,7 @@ type EventHandler interface {
 // EventFunction returns a CloudEvent function whose handler is built from
 // the environment on first use (and rebuilt after a failed build).
 func EventFunction[H EventHandler](build func(context.Context, *Env) (H, error)) func(context.Context, cloudevents.Event) error {
-	lazy := NewLazy(func(ctx context.Context) (built[H], error) {
-		env, err := FromEnvironment(ctx)
-		if err != nil {
-			return built[H]{}, err
-		}
-		if err := env.Telemetry(ctx); err != nil {
-			env.Close()
-			return built[H]{}, err
-		}
-		h, err := build(ctx, env)
-		if err != nil {
-			env.Close()
-			return built[H]{}, err
-		}
-		return built[H]{env: env, h: h}, nil
-	})
+	lazy := lazyBuild(build)
 	return func(ctx context.Context, e cloudevents.Event) error {
 		b, err := lazy.Get(ctx)
 		if err != nil {
@@ -49,22 +34,7 @@ func EventFunction[H EventHandler](build func(context.Context, *Env) (H, error))
 // HTTPFunction returns an HTTP function whose handler is built from the
 // environment on first use; until it is, requests get 503 problems.
 func HTTPFunction(build func(context.Context, *Env) (http.Handler, error)) http.HandlerFunc {
-	lazy := NewLazy(func(ctx context.Context) (built[http.Handler], error) {
-		env, err := FromEnvironment(ctx)
-		if err != nil {
-			return built[http.Handler]{}, err
-		}
-		if err := env.Telemetry(ctx); err != nil {
-			env.Close()
-			return built[http.Handler]{}, err
-		}
-		h, err := build(ctx, env)
-		if err != nil {
-			env.Close()
-			return built[http.Handler]{}, err
-		}
-		return built[http.Handler]{env: env, h: h}, nil
-	})
+	lazy := lazyBuild(build)
 	unavailable := httpx.Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, http.StatusServiceUnavailable, "unavailable", "The service is starting or misconfigured; retry shortly.")
 	}))
@@ -88,6 +58,27 @@ func (e *Env) Telemetry(ctx context.Context) error {
 		name = "content-factory"
 	}
 	return telemetry.Setup(ctx, name, e.Config.Project)
+}
+
+// lazyBuild builds a function's handler on first use: the environment,
+// its tracing, then the handler; what a failed build opened is closed.
+func lazyBuild[H any](build func(context.Context, *Env) (H, error)) *Lazy[built[H]] {
+	return NewLazy(func(ctx context.Context) (built[H], error) {
+		env, err := FromEnvironment(ctx)
+		if err != nil {
+			return built[H]{}, err
+		}
+		if err := env.Telemetry(ctx); err != nil {
+			env.Close()
+			return built[H]{}, err
+		}
+		h, err := build(ctx, env)
+		if err != nil {
+			env.Close()
+			return built[H]{}, err
+		}
+		return built[H]{env: env, h: h}, nil
+	})
 }
 
 type built[H any] struct {
