@@ -385,17 +385,25 @@ func (h *Handler) ownJob(w http.ResponseWriter, r *http.Request, p auth.Principa
 	return job, true
 }
 
-func (h *Handler) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+// ownJobSteps is ownJob with the job's steps.
+func (h *Handler) ownJobSteps(w http.ResponseWriter, r *http.Request, p auth.Principal) (*pipeline.Job, []*pipeline.Step, bool) {
 	job, ok := h.ownJob(w, r, p)
 	if !ok {
-		return
+		return nil, nil, false
 	}
 	steps, err := h.reader.Steps(r.Context(), job.ID)
 	if err != nil {
 		httpx.Internal(w, r, err)
-		return
+		return nil, nil, false
 	}
-	httpx.JSON(w, http.StatusOK, h.detail(h.base(r), job, steps))
+	return job, steps, true
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	job, steps, ok := h.ownJobSteps(w, r, p)
+	if ok {
+		httpx.JSON(w, http.StatusOK, h.detail(h.base(r), job, steps))
+	}
 }
 
 const (
@@ -434,13 +442,8 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, p auth.Principal)
 }
 
 func (h *Handler) artifact(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	job, ok := h.ownJob(w, r, p)
+	job, steps, ok := h.ownJobSteps(w, r, p)
 	if !ok {
-		return
-	}
-	steps, err := h.reader.Steps(r.Context(), job.ID)
-	if err != nil {
-		httpx.Internal(w, r, err)
 		return
 	}
 	name := r.PathValue("name")

@@ -127,21 +127,10 @@ func StartFirestore(ctx context.Context, out io.Writer) (*Process, error) {
 	if err != nil {
 		return nil, errors.New("java is not installed; the Firestore emulator needs Java 11 or later")
 	}
-	port, err := FreePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	p, err := start("firestore-emulator", addr, out, nil, java, "-Xmx1g", "-Duser.language=en", "-cp", jar,
-		"com.google.cloud.datastore.emulator.firestore.CloudFirestore", "start", "--host=127.0.0.1", "--port="+strconv.Itoa(port))
-	if err != nil {
-		return nil, err
-	}
-	if err := waitOK(ctx, p, "http://"+addr+"/", 60*time.Second); err != nil {
-		p.Stop(5 * time.Second)
-		return nil, err
-	}
-	return p, nil
+	return startEmulator(ctx, "firestore-emulator", out, nil, func(port string) []string {
+		return []string{java, "-Xmx1g", "-Duser.language=en", "-cp", jar,
+			"com.google.cloud.datastore.emulator.firestore.CloudFirestore", "start", "--host=127.0.0.1", "--port=" + port}
+	})
 }
 
 // StartPubSub starts the Pub/Sub emulator on a free loopback port.
@@ -154,12 +143,21 @@ func StartPubSub(ctx context.Context, out io.Writer) (*Process, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("the Pub/Sub emulator is not installed (%s): run `gcloud components install pubsub-emulator` or install google-cloud-cli-pubsub-emulator", bin)
 	}
+	return startEmulator(ctx, "pubsub-emulator", out, []string{"JAVA_OPTS=-Xmx1g"}, func(port string) []string {
+		return []string{bin, "--host=127.0.0.1", "--port=" + port}
+	})
+}
+
+// startEmulator starts an emulator on a free loopback port (argv builds
+// its command line for the port) and waits until it answers.
+func startEmulator(ctx context.Context, name string, out io.Writer, env []string, argv func(port string) []string) (*Process, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	p, err := start("pubsub-emulator", addr, out, []string{"JAVA_OPTS=-Xmx1g"}, bin, "--host=127.0.0.1", "--port="+strconv.Itoa(port))
+	cmd := argv(strconv.Itoa(port))
+	p, err := start(name, addr, out, env, cmd[0], cmd[1:]...)
 	if err != nil {
 		return nil, err
 	}
