@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/retry"
 )
 
 //go:embed defaults.json
@@ -184,6 +185,11 @@ type Retry struct {
 	Cap      Duration `json:"cap"`
 	// Margin is kept free before a step's deadline.
 	Margin Duration `json:"margin"`
+}
+
+// Policy is the retry policy these settings describe.
+func (r Retry) Policy() retry.Policy {
+	return retry.Policy{Attempts: r.Attempts, Base: r.Base.D(), Cap: r.Cap.D(), Margin: r.Margin.D()}
 }
 
 // Price is what a model costs, in US dollars.

@@ -82,7 +82,7 @@ func New(ctx context.Context, cfg *models.Config, opts Options) (*Synth, error) 
 	if opts.Retry != nil {
 		s.retry = *opts.Retry
 	} else {
-		s.retry = retry.Policy{Attempts: cfg.Retry.Attempts, Base: cfg.Retry.Base.D(), Cap: cfg.Retry.Cap.D(), Margin: cfg.Retry.Margin.D()}
+		s.retry = cfg.Retry.Policy()
 	}
 	if rpm := cfg.TTS.RequestsPerMinute; rpm > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(float64(rpm)/60), max(1, rpm/60))

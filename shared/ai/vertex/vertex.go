@@ -116,19 +116,9 @@ func New(ctx context.Context, cfg *models.Config, opts Options) (*Client, error)
 	if opts.Retry != nil {
 		c.retry = *opts.Retry
 	} else {
-		c.retry = Policy(cfg)
+		c.retry = cfg.Retry.Policy()
 	}
 	return c, nil
-}
-
-// Policy is the retry policy the configuration describes.
-func Policy(cfg *models.Config) retry.Policy {
-	return retry.Policy{
-		Attempts: cfg.Retry.Attempts,
-		Base:     cfg.Retry.Base.D(),
-		Cap:      cfg.Retry.Cap.D(),
-		Margin:   cfg.Retry.Margin.D(),
-	}
 }
 
 // httpClient returns the client genai sends through, with the transport
