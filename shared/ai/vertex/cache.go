@@ -215,19 +215,14 @@ func (c *Client) jobCache(ctx context.Context, jobID, model, setting string, req
 	}
 	start := time.Now()
 	cc, err := retry.Value(ctx, c.retry, func(ctx context.Context) (*genai.CachedContent, error) {
-		box := &retryAfterBox{}
-		cctx, cancel := context.WithTimeout(context.WithValue(ctx, retryAfterKey{}, box), c.cfg.Vertex.Timeout.D())
-		defer cancel()
-		cc, err := c.genai.Caches.Create(cctx, model, &genai.CreateCachedContentConfig{
-			TTL:               c.cfg.Text.CacheTTL.D(),
-			DisplayName:       DisplayName(jobID),
-			Contents:          []*genai.Content{genai.NewContentFromText(cp.Source, genai.RoleUser)},
-			SystemInstruction: genai.NewContentFromText(cp.System, genai.RoleUser),
+		return attempt(ctx, c.cfg.Vertex.Timeout.D(), setting, model, func(ctx context.Context) (*genai.CachedContent, error) {
+			return c.genai.Caches.Create(ctx, model, &genai.CreateCachedContentConfig{
+				TTL:               c.cfg.Text.CacheTTL.D(),
+				DisplayName:       DisplayName(jobID),
+				Contents:          []*genai.Content{genai.NewContentFromText(cp.Source, genai.RoleUser)},
+				SystemInstruction: genai.NewContentFromText(cp.System, genai.RoleUser),
+			})
 		})
-		if err != nil {
-			return nil, classify(err, box.d, model, setting)
-		}
-		return cc, nil
 	})
 	if err != nil {
 		return "", "", nil, fmt.Errorf("create the context cache of job %s: %w", jobID, err)
@@ -241,13 +236,13 @@ func (c *Client) jobCache(ctx context.Context, jobID, model, setting string, req
 	mine.Model = model
 	won, err := c.index.PutIfAbsent(ctx, jobID, mine)
 	if err != nil {
-		c.deleteCache(ctx, cc.Name)
+		c.dropCache(ctx, cc.Name)
 		return "", "", calls, fmt.Errorf("record the context cache of job %s: %w", jobID, err)
 	}
 	if won.Name != mine.Name {
 		c.log.InfoContext(ctx, "another step created the job's context cache first; deleting ours",
 			"job", jobID, "ours", mine.Name, "theirs", won.Name)
-		c.deleteCache(ctx, mine.Name)
+		c.dropCache(ctx, mine.Name)
 		if won.Model != model {
 			return "", "", calls, nil
 		}
@@ -255,12 +250,24 @@ func (c *Client) jobCache(ctx context.Context, jobID, model, setting string, req
 	return won.Name, prompts.Versions.Cache, calls, nil
 }
 
-func (c *Client) deleteCache(ctx context.Context, name string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if _, err := c.genai.Caches.Delete(ctx, name, nil); err != nil && !isNotFound(err) {
+// dropCache deletes a cache the step made but will not use, also when the
+// step's context is done; a failure is only logged, since the cache
+// expires by its TTL anyway.
+func (c *Client) dropCache(ctx context.Context, name string) {
+	if err := c.deleteCache(context.WithoutCancel(ctx), name); err != nil {
 		c.log.WarnContext(ctx, "delete context cache", "cache", name, "error", err.Error())
 	}
+}
+
+// deleteCache deletes a context cache; one that is gone already is no
+// error.
+func (c *Client) deleteCache(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := c.genai.Caches.Delete(ctx, name, nil); err != nil && !isNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 func isNotFound(err error) bool {
@@ -291,10 +298,7 @@ func (c *Client) DeleteJobCache(ctx context.Context, jobID string) error {
 	}
 	var errs []error
 	for name := range names {
-		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_, err := c.genai.Caches.Delete(dctx, name, nil)
-		cancel()
-		if err != nil && !isNotFound(err) {
+		if err := c.deleteCache(ctx, name); err != nil {
 			errs = append(errs, fmt.Errorf("delete context cache %s: %w", name, err))
 		}
 	}

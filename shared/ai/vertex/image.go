@@ -54,7 +54,7 @@ func (c *Client) GenerateImage(ctx context.Context, req ai.ImageRequest) (ai.Ima
 	var alt string
 	_, err = retry.Value(ctx, c.retry, func(ctx context.Context) (struct{}, error) {
 		start := time.Now()
-		resp, err := c.attempt(ctx, c.cfg.Image.Timeout.D(), setting, model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
+		resp, err := attempt(ctx, c.cfg.Image.Timeout.D(), setting, model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
 			return c.genai.Models.GenerateContent(ctx, model, contents, cfg)
 		})
 		if err != nil {

@@ -123,7 +123,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 	var calls []ai.Call
 	resp, err := retry.Value(ctx, c.retry, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
 		start := time.Now()
-		resp, err := c.attempt(ctx, c.cfg.Vertex.Timeout.D(), setting, step.Model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
+		resp, err := attempt(ctx, c.cfg.Vertex.Timeout.D(), setting, step.Model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
 			return c.genai.Models.GenerateContent(ctx, step.Model, contents, cfg)
 		})
 		if err != nil {

@@ -192,10 +192,11 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// attempt runs one model call with its own deadline and a box for the
-// Retry-After header, and maps its error.
-func (c *Client) attempt(ctx context.Context, timeout time.Duration, setting string, model string,
-	call func(ctx context.Context) (*genai.GenerateContentResponse, error)) (*genai.GenerateContentResponse, error) {
+// attempt runs one call to the service (a generation or a cache
+// creation) with its own deadline and a box for the Retry-After header,
+// and maps its error.
+func attempt[T any](ctx context.Context, timeout time.Duration, setting string, model string,
+	call func(ctx context.Context) (T, error)) (T, error) {
 	box := &retryAfterBox{}
 	cctx, cancel := context.WithTimeout(context.WithValue(ctx, retryAfterKey{}, box), timeout)
 	defer cancel()
@@ -204,7 +205,8 @@ func (c *Client) attempt(ctx context.Context, timeout time.Duration, setting str
 		if ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("%w (no answer within %s)", err, timeout)
 		}
-		return nil, classify(err, box.d, model, setting)
+		var zero T
+		return zero, classify(err, box.d, model, setting)
 	}
 	return resp, nil
 }
@@ -219,7 +221,7 @@ func (c *Client) Close() error { return nil }
 // model_retired naming setting.
 func (c *Client) Probe(ctx context.Context, model, setting string) error {
 	timeout := min(c.cfg.Vertex.Timeout.D(), time.Minute)
-	_, err := c.attempt(ctx, timeout, setting, model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
+	_, err := attempt(ctx, timeout, setting, model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
 		return c.genai.Models.GenerateContent(ctx, model, genai.Text("Reply with the single word OK."), &genai.GenerateContentConfig{
 			CandidateCount:        1,
 			MaxOutputTokens:       256,
