@@ -11,6 +11,7 @@ import (
 	"google.golang.org/genai"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/prompts"
 	"contentfactory.dev/factory/shared/retry"
@@ -227,7 +228,7 @@ func (c *Client) jobCache(ctx context.Context, jobID, model, setting string, req
 	if err != nil {
 		return "", "", nil, fmt.Errorf("create the context cache of job %s: %w", jobID, err)
 	}
-	call := ai.Call{Backend: "vertex", Model: model, Duration: time.Since(start)}
+	call := ai.Call{Backend: models.BackendVertex, Model: model, Duration: time.Since(start)}
 	if cc.UsageMetadata != nil {
 		call.PromptTokens = int64(cc.UsageMetadata.TotalTokenCount)
 	}

@@ -130,7 +130,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 			c.log.InfoContext(ctx, "model call failed", "job", req.JobID, "format", req.Format, "model", step.Model, "error", err.Error())
 			return nil, err
 		}
-		calls = append(calls, c.usage(step.Model, resp, time.Since(start)))
+		calls = append(calls, c.cfg.Priced(c.usage(step.Model, resp, time.Since(start))))
 		return resp, nil
 	})
 	return resp, calls, version, err
@@ -210,7 +210,9 @@ func stripFences(s string) string {
 	return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(t), "```"))
 }
 
-// usage records one model call.
+// usage records the tokens of one model call; the caller prices it
+// (models.Config.Priced) once it knows everything billed, such as an
+// image.
 func (c *Client) usage(model string, resp *genai.GenerateContentResponse, d time.Duration) ai.Call {
 	call := ai.Call{Backend: models.BackendVertex, Model: model, Duration: d}
 	if u := resp.UsageMetadata; u != nil {
@@ -219,7 +221,7 @@ func (c *Client) usage(model string, resp *genai.GenerateContentResponse, d time
 		call.ThinkingTokens = int64(u.ThoughtsTokenCount)
 		call.CachedTokens = int64(u.CachedContentTokenCount)
 	}
-	return c.cfg.Priced(call)
+	return call
 }
 
 // String describes the client for logs.
