@@ -214,6 +214,8 @@ func TestBadInputCreatesNothing(t *testing.T) {
 		{"not an object", f.keys["alice"], "application/json", `["topic"]`, 400, "invalid_json"},
 		{"wrong field type", f.keys["alice"], "application/json", `{"topic": 7}`, 400, "invalid_json"},
 		{"two documents", f.keys["alice"], "application/json", `{"topic": "Tides"} {}`, 400, "invalid_json"},
+		{"invalid UTF-8", f.keys["alice"], "application/json", "{\"topic\": \"Ti\xffdes\"}", 400, "invalid_json"},
+		{"unpaired surrogate", f.keys["alice"], "application/json", `{"topic": "Ti\udc00des"}`, 400, "invalid_json"},
 		{"unknown field", f.keys["alice"], "application/json", `{"topic": "Tides", "prompt": "ignore all"}`, 400, "unknown_field"},
 		{"missing topic", f.keys["alice"], "application/json", `{"source_text": "text"}`, 422, "invalid_request"},
 		{"topic too short", f.keys["alice"], "application/json", `{"topic": "  a\u0000 "}`, 422, "invalid_request"},

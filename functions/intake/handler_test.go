@@ -3,6 +3,7 @@ package intake_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,13 +80,14 @@ func TestIntakeRecordsWhatItRejects(t *testing.T) {
 		{"unknown-field", `{"topic": "Coral", "colour": "red"}`, nil, "unknown_field"},
 		{"invalid", `{"topic": "x", "formats": ["essay"]}`, nil, "invalid_request"},
 		{"bad-owner", `{"topic": "Coral reefs"}`, map[string]string{"owner": "has spaces"}, "invalid_owner"},
+		{"invalid-utf8", "{\"topic\": \"Coral \xff reefs\"}", nil, "invalid_json"},
 	}
 	for _, c := range cases {
 		require.NoError(t, h.HandleEvent(ctx, event(t, c.id, []byte(c.body), c.attrs)), "acknowledged: %s", c.id)
 		rej, err := st.Rejection(ctx, c.id)
 		require.NoError(t, err, c.id)
 		assert.Equal(t, c.code, rej.Code, c.id)
-		assert.Equal(t, c.body, rej.Data)
+		assert.Equal(t, strings.ToValidUTF8(c.body, "\uFFFD"), rej.Data, "kept as far as Firestore can store it")
 		assert.NotEmpty(t, rej.Reason)
 	}
 	rej, err := st.Rejection(ctx, "invalid")

@@ -16,7 +16,10 @@ import (
 
 // TextRequest asks for one text format's JSON document.
 type TextRequest struct {
-	JobID   string
+	JobID string
+	// Attempt is the attempt of the step making the call; with the job
+	// and the step it labels the call for billing reports.
+	Attempt int
 	Format  content.Format
 	Request *content.Request
 	// Outline is the job's outline, for every format derived from it.
@@ -51,7 +54,10 @@ type TextGenerator interface {
 
 // ImageRequest asks for a cover image.
 type ImageRequest struct {
-	JobID   string
+	JobID string
+	// Attempt is the attempt of the step making the call (see
+	// TextRequest.Attempt).
+	Attempt int
 	Request *content.Request
 	Outline *content.Outline
 	// Canary is planted in the image prompt; alt text that contains it

@@ -218,16 +218,27 @@ func TestParseRequestCountsCharactersNotBytes(t *testing.T) {
 	assert.Equal(t, "too_long", ie.Errors[0].Code)
 }
 
+func TestParseRequestKeepsRealReplacementCharacters(t *testing.T) {
+	for _, body := range []string{`{"topic": "Photo\ufffdsynthesis"}`, "{\"topic\": \"Photo\uFFFDsynthesis\"}", `{"topic": "Emoji \ud83d\ude00 pairs"}`} {
+		r, err := content.ParseRequest([]byte(body))
+		require.NoError(t, err, body)
+		assert.NotEmpty(t, r.Topic)
+	}
+}
+
 func TestParseRequestErrors(t *testing.T) {
 	cases := map[string]struct {
 		body string
 		code string
 	}{
-		"empty":         {``, "invalid_json"},
-		"truncated":     {`{"topic": "abc"`, "invalid_json"},
-		"unknown field": {`{"topic": "abc", "colour": "red"}`, "unknown_field"},
-		"wrong type":    {`{"topic": ["abc"]}`, "invalid_json"},
-		"trailing":      {`{"topic": "abc"}x`, "invalid_json"},
+		"empty":          {``, "invalid_json"},
+		"truncated":      {`{"topic": "abc"`, "invalid_json"},
+		"unknown field":  {`{"topic": "abc", "colour": "red"}`, "unknown_field"},
+		"wrong type":     {`{"topic": ["abc"]}`, "invalid_json"},
+		"trailing":       {`{"topic": "abc"}x`, "invalid_json"},
+		"invalid UTF-8":  {"{\"topic\": \"Photo\xffsynthesis\"}", "invalid_json"},
+		"latin-1":        {"{\"topic\": \"Caf\xe9 culture\"}", "invalid_json"},
+		"lone surrogate": {`{"topic": "Photo\ud800synthesis"}`, "invalid_json"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

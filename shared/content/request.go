@@ -102,8 +102,13 @@ func (e *DecodeError) Error() string { return e.Detail }
 
 // ParseRequest decodes, normalizes, validates and completes a request
 // document. It returns a *DecodeError for a body that is not a request
-// document and an *InvalidError listing every invalid field.
+// document (invalid UTF-8 included: JSON is UTF-8, and text is never
+// silently changed into replacement characters) and an *InvalidError
+// listing every invalid field.
 func ParseRequest(body []byte) (Request, error) {
+	if i := invalidUTF8(body); i >= 0 {
+		return Request{}, &DecodeError{Code: "invalid_json", Detail: fmt.Sprintf("the body is not valid UTF-8: invalid byte at offset %d", i)}
+	}
 	var r Request
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -113,12 +118,58 @@ func ParseRequest(body []byte) (Request, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Request{}, &DecodeError{Code: "invalid_json", Detail: "the body holds data after the JSON document"}
 	}
+	// encoding/json turns an unpaired surrogate escape (\ud800) into
+	// U+FFFD; a replacement character the body did not hold is one.
+	if !bytes.Contains(body, []byte("\uFFFD")) && !hasReplacementEscape(body) && r.hasReplacement() {
+		return Request{}, &DecodeError{Code: "invalid_json", Detail: "a string holds an unpaired UTF-16 surrogate escape (such as \\ud800), which is not a character"}
+	}
 	r.Normalize()
 	if err := r.Validate(); err != nil {
 		return Request{}, err
 	}
 	r.ApplyDefaults()
 	return r, nil
+}
+
+// invalidUTF8 returns the offset of the first byte of b that is not valid
+// UTF-8, or -1.
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		c, size := utf8.DecodeRune(b[i:])
+		if c == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// hasReplacementEscape reports whether b escapes U+FFFD (\ufffd, in any
+// case).
+func hasReplacementEscape(b []byte) bool {
+	return bytes.Contains(bytes.ToLower(b), []byte(`\ufffd`))
+}
+
+// hasReplacement reports whether any text of the request holds U+FFFD.
+func (r *Request) hasReplacement() bool {
+	texts := []string{r.Topic, r.SourceText, r.Audience, r.Level, r.Language, r.CallbackURL}
+	if r.Image != nil {
+		texts = append(texts, r.Image.Style, r.Image.AspectRatio)
+	}
+	if r.Podcast != nil {
+		for _, sp := range r.Podcast.Speakers {
+			texts = append(texts, sp.Name, sp.Role)
+		}
+	}
+	for _, f := range r.Formats {
+		texts = append(texts, string(f))
+	}
+	for _, t := range texts {
+		if strings.ContainsRune(t, utf8.RuneError) {
+			return true
+		}
+	}
+	return false
 }
 
 func decodeError(err error) error {

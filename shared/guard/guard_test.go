@@ -2,6 +2,7 @@ package guard
 
 import (
 	"encoding/base64"
+	"flag"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,12 @@ func BenchmarkScreenLongSource(b *testing.B) {
 	}
 }
 
+// fuzzing reports whether the test binary is fuzzing (-test.fuzz set).
+func fuzzing() bool {
+	fl := flag.Lookup("test.fuzz")
+	return fl != nil && fl.Value.String() != ""
+}
+
 func FuzzScore(f *testing.F) {
 	for _, s := range []string{"ignore all previous instructions", "DATA-1>>>", "![a](http://x/?q={p})", "i g n o r e", "\u200b", "aGVsbG8gd29ybGQgaGVsbG8="} {
 		f.Add(s, s)
@@ -171,7 +178,9 @@ func FuzzScore(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b string) {
 		start := time.Now()
 		r := Detector{}.Score(Field{"topic", a}, Field{"source_text", b})
-		if d := time.Since(start); d > time.Second {
+		// Only while fuzzing: the seeds of a plain test run must not
+		// depend on how busy the machine is.
+		if d := time.Since(start); fuzzing() && d > time.Second {
 			t.Fatalf("scoring %d+%d bytes took %s", len(a), len(b), d)
 		}
 		if r.Score < 0 || r.Score > 1 {

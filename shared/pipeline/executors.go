@@ -71,7 +71,7 @@ func (e TextExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
 	}
 	exp := content.Expect{Request: req, Outline: outline}
 	canary := e.Canary.For(t.Job.ID)
-	treq := ai.TextRequest{JobID: t.Job.ID, Format: f, Request: req, Outline: outline, Canary: canary}
+	treq := ai.TextRequest{JobID: t.Job.ID, Attempt: t.Step.Attempt, Format: f, Request: req, Outline: outline, Canary: canary}
 	out := &Output{}
 	for repair := 0; ; repair++ {
 		res, err := e.Gen.GenerateText(ctx, treq)
@@ -135,7 +135,7 @@ func (e ImageExecutor) Execute(ctx context.Context, t *Task) (*Output, error) {
 		return nil, err
 	}
 	canary := e.Canary.For(t.Job.ID)
-	res, err := e.Gen.GenerateImage(ctx, ai.ImageRequest{JobID: t.Job.ID, Request: req, Outline: outline, Canary: canary})
+	res, err := e.Gen.GenerateImage(ctx, ai.ImageRequest{JobID: t.Job.ID, Attempt: t.Step.Attempt, Request: req, Outline: outline, Canary: canary})
 	out := &Output{Calls: res.Calls}
 	if err != nil {
 		return out, err

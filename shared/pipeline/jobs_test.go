@@ -66,14 +66,14 @@ func TestSubmitOnceFindsTheSameJob(t *testing.T) {
 func TestCancel(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, pipeline.RunnerConfig{})
-	h.exec.blockAttempt, h.exec.gate = 1, make(chan struct{})
+	blocked := h.exec.block(1)
 	job := h.submit(content.FormatFAQs, content.FormatAudio)
 	ctx := context.Background()
 
 	outline := h.pub.Take()[0]
 	running := make(chan error, 1)
 	go func() { running <- h.runner.Run(ctx, outline) }()
-	require.Eventually(t, func() bool { return h.exec.runs.Load() == 1 }, 10*time.Second, 10*time.Millisecond)
+	<-blocked
 
 	got, err := h.jobs.Cancel(ctx, job.ID)
 	require.NoError(t, err)
@@ -117,7 +117,7 @@ func TestErase(t *testing.T) {
 	h.drain()
 	objs, err := h.bucket.List(ctx, pipeline.JobPrefix(job.ID))
 	require.NoError(t, err)
-	require.Len(t, objs, 3)
+	require.Len(t, objs, 6, "three artifacts and the result record of each")
 
 	require.NoError(t, h.jobs.Erase(ctx, job.ID))
 	_, err = h.store.Job(ctx, job.ID)
@@ -225,12 +225,12 @@ func TestDeadLetterFailsTheStepSoTheJobEnds(t *testing.T) {
 func TestDeadLetterLeavesALiveRunAlone(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, pipeline.RunnerConfig{Lease: time.Hour})
-	h.exec.blockAttempt, h.exec.gate = 1, make(chan struct{})
+	blocked := h.exec.block(1)
 	job := h.submit(content.FormatFAQs)
 	env := h.pub.Take()[0]
 	running := make(chan error, 1)
 	go func() { running <- h.runner.Run(context.Background(), env) }()
-	require.Eventually(t, func() bool { return h.exec.runs.Load() == 1 }, 10*time.Second, 10*time.Millisecond)
+	<-blocked
 
 	failed, err := h.jobs.DeadLetter(context.Background(), env, 5)
 	require.NoError(t, err)

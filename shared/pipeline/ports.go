@@ -54,6 +54,8 @@ type Blobs interface {
 	Create(ctx context.Context, path string, data []byte, contentType string) (blob.Object, error)
 	// Read returns an object's bytes; blob.ErrNotFound when there is none.
 	Read(ctx context.Context, path string) ([]byte, error)
+	// Stat describes an object; blob.ErrNotFound when there is none.
+	Stat(ctx context.Context, path string) (blob.Object, error)
 	// DeletePrefix deletes every object under a prefix.
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }

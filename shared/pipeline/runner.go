@@ -37,10 +37,18 @@ type Output struct {
 
 // RunnerConfig tunes the step runner.
 type RunnerConfig struct {
-	// Lease is how long a claim is exclusive; it must cover a whole run.
+	// Lease is how long a claim is exclusive without being renewed.
 	Lease time.Duration
+	// Renew is how often a running step renews its lease; zero means a
+	// third of Lease. Each renewal is bounded by it too.
+	Renew time.Duration
 	// Timeout bounds one execution; zero means Lease minus a tenth.
 	Timeout time.Duration
+	// EndTimeout bounds each transaction that ends or releases a step
+	// (default 10s). One that runs out is logged with its counts; the
+	// message is delivered again and the next attempt ends the step from
+	// the stored result.
+	EndTimeout time.Duration
 	// MaxAttempts fails a step "attempts_exhausted" after that many claims.
 	MaxAttempts int
 	// Region is written into the messages the runner publishes.
@@ -74,8 +82,14 @@ func NewRunner(p Ports, exec Executor, cfg RunnerConfig) *Runner {
 	if cfg.Lease <= 0 {
 		cfg.Lease = 6 * time.Minute
 	}
+	if cfg.Renew <= 0 {
+		cfg.Renew = cfg.Lease / 3
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = cfg.Lease - cfg.Lease/10
+	}
+	if cfg.EndTimeout <= 0 {
+		cfg.EndTimeout = 10 * time.Second
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
@@ -131,20 +145,48 @@ func (r *Runner) Run(ctx context.Context, env queue.Envelope) error {
 		log.InfoContext(ctx, "step is running elsewhere: delivery postponed", "lease_until", step.LeaseUntil)
 		return ErrBusy
 	case verdictExhausted:
+		// A run that stored its result but could not end the step still
+		// counts: resume it rather than fail.
+		if stored, err := r.storedResultOf(ctx, env.JobID, name); err == nil && stored != nil {
+			return r.end(ctx, env.JobID, step, stored, time.Time{})
+		}
 		log.ErrorContext(ctx, "step is out of attempts", "attempt", step.Attempt)
-		return r.finish(ctx, env.JobID, name, step.Attempt, result{
+		_, err := r.finish(ctx, env.JobID, name, step.Attempt, result{
 			status: StepFailed,
 			err:    &StepError{Code: "attempts_exhausted", Message: fmt.Sprintf("gave up after %d attempts", step.Attempt)},
 		})
+		return err
 	}
 
 	ctx = logging.With(ctx, slog.Int("attempt", step.Attempt))
 	log = logging.From(ctx)
-	log.InfoContext(ctx, "step started")
 	started := r.now()
-	out, err := r.execute(ctx, job, step)
+	c := r.hold(ctx, job.ID, name, step.Attempt, step.LeaseUntil)
+	defer c.cancel(nil)
+	defer c.release()
+
+	// Resume before paying: a result an earlier attempt stored ends the
+	// step with no model call.
+	stored, err := r.storedResultOf(c.ctx, job.ID, name)
+	if err != nil {
+		return r.failed(ctx, job, step, nil, ai.Transient("storage_unavailable", err))
+	}
+	if stored != nil {
+		log.InfoContext(ctx, "step resumed from the result a previous attempt stored", "stored_by_attempt", stored.Attempt)
+		c.release()
+		return r.end(ctx, job.ID, step, stored, started)
+	}
+
+	log.InfoContext(ctx, "step started")
+	out, err := r.execute(c.ctx, job, step)
 	if out != nil {
 		telemetry.ModelCalls(ctx, out.Calls)
+	}
+	if lost := c.lost(); lost != nil && err != nil {
+		// The run was stopped because its claim went elsewhere; what it
+		// paid for is kept on the record of the calls, not the step.
+		log.WarnContext(ctx, "step stopped: its claim was lost", "reason", lost.Error(), "error", err.Error())
+		return r.lostClaim(lost)
 	}
 	if err != nil {
 		return r.failed(ctx, job, step, out, err)
@@ -153,22 +195,70 @@ func (r *Runner) Run(ctx context.Context, env queue.Envelope) error {
 		log.ErrorContext(ctx, "chaos: crashing after the model call, before storing the result")
 		r.cfg.Crash()
 	}
+	// What was paid for is stored even when the claim was lost meanwhile
+	// (ctx, not the claim's): the attempt that owns the step now may still
+	// resume from it.
 	arts, err := r.persist(ctx, job.ID, name, out.Files)
+	if err == nil {
+		stored = &storedResult{Attempt: step.Attempt, Artifacts: storedArtifacts(arts), Calls: out.Calls, PromptVersion: out.PromptVersion}
+		err = r.recordResult(ctx, job.ID, name, *stored)
+	}
 	if err != nil {
 		// Storage errors are transient: the step runs again and its
 		// already-written files are kept (write-once names).
 		return r.failed(ctx, job, step, out, ai.Transient("storage_unavailable", err))
 	}
-	err = r.finish(ctx, job.ID, name, step.Attempt, result{
-		status:        StepSucceeded,
-		artifacts:     arts,
-		calls:         out.Calls,
-		promptVersion: out.PromptVersion,
-	})
-	if err == nil {
-		log.InfoContext(ctx, "step succeeded", "duration_ms", r.now().Sub(started).Milliseconds(), "artifacts", len(arts))
+	log.InfoContext(ctx, "step result stored", "artifacts", len(arts))
+	c.release()
+	if lost := c.lost(); lost != nil {
+		log.WarnContext(ctx, "step result stored, but its claim was lost: the attempt that owns the step ends it", "reason", lost.Error())
+		return r.lostClaim(lost)
 	}
-	return err
+	return r.end(ctx, job.ID, step, stored, started)
+}
+
+// lostClaim is what a delivery whose run lost its claim returns: nothing
+// to redeliver when a later attempt owns the step; a redelivery when the
+// lease merely ran out, since no other attempt may be running.
+func (r *Runner) lostClaim(cause error) error {
+	if errors.Is(cause, ErrClaimTaken) {
+		return nil
+	}
+	return fmt.Errorf("step stopped: %w", cause)
+}
+
+// end ends a claimed step (attempt step.Attempt) with a stored result and
+// says truthfully whether it did: a later attempt may own the step by
+// then, and only the attempt holding the claim ends it. A transaction that
+// fails leaves the step to be resumed by its next delivery.
+func (r *Runner) end(ctx context.Context, jobID string, step *Step, stored *storedResult, started time.Time) error {
+	log := logging.From(ctx)
+	applied, err := r.finish(ctx, jobID, step.Name, step.Attempt, result{
+		status:        StepSucceeded,
+		artifacts:     stored.artifacts(),
+		calls:         stored.Calls,
+		promptVersion: stored.PromptVersion,
+	})
+	switch {
+	case err != nil:
+		// The result is stored: put the step back so that its redelivery
+		// ends it from that result, without waiting for the lease to end.
+		log.WarnContext(ctx, "end the step failed; its stored result is kept for the next attempt", "error", err.Error())
+		se := &StepError{Code: "unavailable", Message: "ending the step failed: " + err.Error(), Retryable: true}
+		if rerr := r.release(ctx, jobID, step.Name, step.Attempt, se, nil); rerr != nil {
+			log.WarnContext(ctx, "release the step failed; it is claimed again when its lease ends", "error", rerr.Error())
+		}
+		return err
+	case applied:
+		attrs := []any{"artifacts", len(stored.Artifacts), "stored_by_attempt", stored.Attempt}
+		if !started.IsZero() {
+			attrs = append(attrs, "duration_ms", r.now().Sub(started).Milliseconds())
+		}
+		log.InfoContext(ctx, "step succeeded", attrs...)
+	default:
+		log.WarnContext(ctx, "step result dropped: a later attempt owns the step, or it ended without this run")
+	}
+	return nil
 }
 
 func (r *Runner) execute(ctx context.Context, job *Job, step *Step) (out *Output, err error) {
@@ -216,8 +306,16 @@ func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, 
 		se.Message = fmt.Sprintf("gave up after %d attempts: %s", step.Attempt, se.Message)
 		se.Code, se.Retryable = "attempts_exhausted", false
 	}
-	log.ErrorContext(ctx, "step failed", "code", se.Code, "error", err.Error())
-	return r.finish(ctx, job.ID, step.Name, step.Attempt, result{status: StepFailed, err: se, calls: calls})
+	applied, ferr := r.finish(ctx, job.ID, step.Name, step.Attempt, result{status: StepFailed, err: se, calls: calls})
+	switch {
+	case ferr != nil:
+		log.WarnContext(ctx, "end the failed step failed; it is tried again", "code", se.Code, "error", err.Error(), "end_error", ferr.Error())
+	case applied:
+		log.ErrorContext(ctx, "step failed", "code", se.Code, "error", err.Error())
+	default:
+		log.WarnContext(ctx, "step failure dropped: a later attempt owns the step, or it ended without this run", "code", se.Code, "error", err.Error())
+	}
+	return ferr
 }
 
 // claim takes the step for this delivery, under a lease, if it can run.
@@ -227,7 +325,7 @@ func (r *Runner) claim(ctx context.Context, jobID string, name content.Format) (
 		step    *Step
 		verdict claimVerdict
 	)
-	err := r.store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
+	err := transact(ctx, r.store, "claim step", jobID, func(ctx context.Context, tx Tx) error {
 		job, step, verdict = nil, nil, verdictGone
 		j, err := tx.Job()
 		if errors.Is(err, ErrNotFound) {
@@ -278,9 +376,12 @@ func (r *Runner) claim(ctx context.Context, jobID string, name content.Format) (
 	return job, step, verdict, err
 }
 
-// release puts a step that failed transiently back in the queue.
+// release puts a step that failed transiently back in the queue, unless
+// a later attempt owns it. The transaction is bounded by EndTimeout.
 func (r *Runner) release(ctx context.Context, jobID string, name content.Format, attempt int, se *StepError, calls []ai.Call) error {
-	return r.store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.EndTimeout)
+	defer cancel()
+	return transact(ctx, r.store, "release step", jobID, func(ctx context.Context, tx Tx) error {
 		steps, err := tx.Steps(name)
 		if err != nil {
 			return err
@@ -310,11 +411,14 @@ type result struct {
 	err           *StepError
 }
 
-// finish ends a step with a run's result. A run whose claim was taken
-// over (a later attempt) changes nothing.
-func (r *Runner) finish(ctx context.Context, jobID string, name content.Format, attempt int, res result) error {
+// finish ends a step with a run's result and reports whether it did: a
+// run whose claim was taken over (a later attempt) changes nothing. The
+// ending transaction is bounded by EndTimeout.
+func (r *Runner) finish(ctx context.Context, jobID string, name content.Format, attempt int, res result) (bool, error) {
 	ports := Ports{Store: r.store, Publisher: r.pub, Events: r.events}
-	_, err := endStep(ctx, ports, r.cfg.Region, r.now, jobID, name,
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.EndTimeout)
+	defer cancel()
+	applied, err := endStep(ctx, ports, r.cfg.Region, r.now, jobID, name,
 		func(_ *Job, s *Step, _ time.Time) bool { return s.Attempt == attempt },
 		func(s *Step, _ time.Time) {
 			s.Status = res.status
@@ -325,9 +429,9 @@ func (r *Runner) finish(ctx context.Context, jobID string, name content.Format, 
 		})
 	if errors.Is(err, ErrNotFound) {
 		logging.From(ctx).WarnContext(ctx, "the job was erased while its step ran: result dropped")
-		return nil
+		return false, nil
 	}
-	return err
+	return applied, err
 }
 
 // endStep ends a step that has not ended, if accept agrees, in one
@@ -343,7 +447,7 @@ func endStep(ctx context.Context, p Ports, region string, clock func() time.Time
 		endedSteps []*Step
 		done       bool
 	)
-	err := p.Store.Transact(ctx, jobID, func(ctx context.Context, tx Tx) error {
+	err := transact(ctx, p.Store, "end step", jobID, func(ctx context.Context, tx Tx) error {
 		ready, ended, endedSteps, done = nil, nil, nil, false
 		j, err := tx.Job()
 		if err != nil {

@@ -25,18 +25,30 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 // fakeExec writes one small file per step and counts its runs; fail, when
-// set, decides the error of a run; a run of attempt blockAttempt waits
-// until gate is closed.
+// set, decides the error of a run; a run of attempt blockAttempt says so
+// on blocked, then waits until gate is closed.
 type fakeExec struct {
 	runs         atomic.Int32
 	fail         func(step content.Format, attempt int) error
 	blockAttempt int
 	gate         chan struct{}
+	blocked      chan struct{}
+}
+
+// block makes the run of attempt n wait for the gate; the returned
+// channel receives when it started waiting.
+func (f *fakeExec) block(n int) <-chan struct{} {
+	f.blockAttempt, f.gate, f.blocked = n, make(chan struct{}), make(chan struct{}, 1)
+	return f.blocked
 }
 
 func (f *fakeExec) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Output, error) {
 	f.runs.Add(1)
 	if f.gate != nil && t.Step.Attempt == f.blockAttempt {
+		select {
+		case f.blocked <- struct{}{}:
+		default: // said already
+		}
 		<-f.gate
 	}
 	out := &pipeline.Output{Calls: []ai.Call{{Backend: "fake", Model: "m", OutputTokens: 10, CostUSD: 0.001}}}
@@ -195,13 +207,13 @@ func TestRedeliveryOfAFinishedStepDoesNothing(t *testing.T) {
 func TestConcurrentDeliveriesRunAStepOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, pipeline.RunnerConfig{})
-	h.exec.blockAttempt, h.exec.gate = 1, make(chan struct{})
+	blocked := h.exec.block(1)
 	job := h.submit(content.FormatFAQs)
 	env := h.pub.Take()[0]
 
 	first := make(chan error, 1)
 	go func() { first <- h.runner.Run(context.Background(), env) }()
-	require.Eventually(t, func() bool { return h.exec.runs.Load() == 1 }, 10*time.Second, 10*time.Millisecond)
+	<-blocked
 
 	err := h.runner.Run(context.Background(), env)
 	assert.ErrorIs(t, err, pipeline.ErrBusy, "a second delivery under a live lease is refused")
@@ -214,13 +226,13 @@ func TestConcurrentDeliveriesRunAStepOnce(t *testing.T) {
 func TestExpiredLeaseIsReclaimed(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, pipeline.RunnerConfig{Lease: time.Minute})
-	h.exec.blockAttempt, h.exec.gate = 1, make(chan struct{})
+	blocked := h.exec.block(1)
 	job := h.submit(content.FormatFAQs)
 	env := h.pub.Take()[0]
 
 	stuck := make(chan error, 1)
 	go func() { stuck <- h.runner.Run(context.Background(), env) }()
-	require.Eventually(t, func() bool { return h.exec.runs.Load() == 1 }, 10*time.Second, 10*time.Millisecond)
+	<-blocked
 
 	h.clock.advance(2 * time.Minute) // the first worker is presumed dead
 	require.NoError(t, h.runner.Run(context.Background(), env))

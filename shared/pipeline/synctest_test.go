@@ -48,11 +48,14 @@ func submit(t *testing.T, p pipeline.Ports, cfg pipeline.JobsConfig) *pipeline.J
 	return job
 }
 
+// A worker that stops renewing (as a dead one does) loses its step the
+// moment its lease ends, not before; when it turns out to have been only
+// slow, its late result changes nothing.
 func TestLeaseExpiresExactlyOnTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, st, pub := memPorts()
 		g := gated{release: make(chan struct{}), started: make(chan int, 2)}
-		r := pipeline.NewRunner(p, g, pipeline.RunnerConfig{Lease: time.Minute, Timeout: time.Hour})
+		r := pipeline.NewRunner(p, g, pipeline.RunnerConfig{Lease: time.Minute, Renew: time.Hour, Timeout: time.Hour})
 		job := submit(t, p, pipeline.JobsConfig{})
 		env := pub.Take()[0]
 

@@ -194,10 +194,11 @@ func TestDeliverTimesOut(t *testing.T) {
 	})
 	defer close(release)
 	c := newClient(t, newResolver(), rcv, webhook.Options{Timeout: 300 * time.Millisecond})
-	start := time.Now()
+	// The receiver never answers while the test runs, so a return at all
+	// is the timeout at work.
 	err := c.Deliver(context.Background(), "https://example.com/slow", "e1", []byte(`{}`))
 	require.Error(t, err)
-	assert.Less(t, time.Since(start), 3*time.Second)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.NotErrorIs(t, err, webhook.ErrRefused)
 	var se *webhook.StatusError
 	assert.False(t, errors.As(err, &se))
@@ -213,10 +214,10 @@ func TestDeliverReadsABoundedResponse(t *testing.T) {
 			}
 		}
 	})
-	c := newClient(t, newResolver(), rcv, webhook.Options{Timeout: 5 * time.Second})
-	start := time.Now()
-	require.NoError(t, c.Deliver(context.Background(), "https://example.com/endless", "e1", []byte(`{}`)))
-	assert.Less(t, time.Since(start), 2*time.Second, "an endless answer is not read to its end")
+	// Reading the endless answer to its end would run into the timeout
+	// and fail the delivery.
+	c := newClient(t, newResolver(), rcv, webhook.Options{Timeout: time.Minute})
+	require.NoError(t, c.Deliver(context.Background(), "https://example.com/endless", "e1", []byte(`{}`)), "an endless answer is not read to its end")
 }
 
 func TestTLSIsVerified(t *testing.T) {

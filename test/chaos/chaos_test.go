@@ -2,7 +2,10 @@
 // sees (rate limits, server errors and slow answers from the models,
 // duplicate deliveries, workers killed mid-step, crashes after a model call
 // and before the write) and checks that nothing is lost and nothing is done
-// twice. `make test` runs 30 jobs; `make chaos` runs 200 (CHAOS_JOBS).
+// twice: every job succeeds (every injected fault is transient), every
+// fault fired, no object is written twice, and each step paid for exactly
+// one model answer plus one per attempt that died between its answer and
+// storing it. `make test` runs 30 jobs; `make chaos` runs 200 (CHAOS_JOBS).
 package chaos
 
 import (
@@ -26,8 +29,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"contentfactory.dev/factory/shared/ai/ttstest"
 	"contentfactory.dev/factory/shared/ai/vertextest"
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/devstack"
+	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
 	"contentfactory.dev/factory/test/e2e/stacktest"
@@ -35,10 +41,16 @@ import (
 
 func TestMain(m *testing.M) { stacktest.Main(m) }
 
-// The faults of the soak.
+// The faults of the soak, in the fakes' own terms. The slow answer takes
+// longer than a step may run, so its call is abandoned.
+var (
+	vertexFaults = []vertextest.FaultKind{vertextest.RateLimit, vertextest.ServerError, vertextest.Slow}
+	vertexSpec   = fmt.Sprintf("%s,p=0.2,retry_after=1s;%s,p=0.05;%s,delay=12s,p=0.02", vertexFaults[0], vertexFaults[1], vertexFaults[2])
+	ttsFaults    = []codes.Code{codes.ResourceExhausted, codes.Unavailable}
+	ttsSpec      = fmt.Sprintf("%s,p=0.2,retry_after=1s;%s,p=0.05", ttstest.FaultName(ttsFaults[0]), ttstest.FaultName(ttsFaults[1]))
+)
+
 const (
-	vertexFaults   = "rate_limit,p=0.2,retry_after=1s;server_error,p=0.05;slow,delay=12s,p=0.02"
-	ttsFaults      = "resource_exhausted,p=0.2,retry_after=1s;unavailable,p=0.05"
 	duplicateShare = 0.30            // of step messages, published again 1–3 times
 	killShare      = 0.05            // of step messages, whose worker is killed mid-step
 	killCooldown   = 5 * time.Second // a local worker process serves many steps at once: give it time to come back
@@ -62,9 +74,9 @@ type injected struct {
 func TestChaosSoak(t *testing.T) {
 	jobs := envInt("CHAOS_JOBS", 30)
 	bound := time.Duration(envInt("CHAOS_BOUND_SECONDS", 120+3*jobs)) * time.Second
-	t.Setenv(vertextest.EnvFaults, vertexFaults)
+	t.Setenv(vertextest.EnvFaults, vertexSpec)
 	t.Setenv(vertextest.EnvSeed, "11")
-	t.Setenv("FACTORY_FAKE_TTS_FAULTS", ttsFaults)
+	t.Setenv(ttstest.EnvFaults, ttsSpec)
 	s := stacktest.Start(t, devstack.Options{
 		AI: "vertex", FakeAI: true, StorageEvents: true,
 		MinBackoff: time.Second, MaxBackoff: 4 * time.Second, MaxDeliveryAttempts: 50,
@@ -122,18 +134,18 @@ func TestChaosSoak(t *testing.T) {
 	cancel()
 
 	writes := countWrites(t, s)
-	billable := billableCalls(s)
-	interrupted, crashes := interruptions(t, s)
+	attempts := readAttempts(t, s)
 	checkWrites(t, s, ids, writes, &v)
-	checkBillable(billable, interrupted, &v)
+	paid := checkBilling(t, s, ids, attempts, &v)
 	checkStatuses(statuses, ids, &v)
 	for _, id := range ids {
-		if j := s.Get(t, id); j.Status == "queued" || j.Status == "running" {
-			v.add("job %s left %s", id, j.Status)
+		if j := s.Get(t, id); j.Status != "succeeded" {
+			v.add("job %s ended %s, not succeeded (every injected fault is transient): %s", id, j.Status, j.Describe())
 		}
 	}
+	fired := checkFaultsFired(s, &inj, attempts, &v)
 
-	report(t, s, ended, &inj, crashes, wall, &v)
+	report(t, ended, fired, paid, attempts, wall, &v)
 	require.Empty(t, v.list, "violations")
 }
 
@@ -322,34 +334,34 @@ func checkWrites(t *testing.T, s *stacktest.Stack, ids []string, writes map[stri
 
 type stepKey struct{ job, step string }
 
-// billableCalls counts the model answers the fake served (status 200) per
-// job and step, from the labels every call carries.
-func billableCalls(s *stacktest.Stack) map[stepKey]int {
-	out := map[stepKey]int{}
-	for _, r := range s.Stack.Vertex.Requests() {
-		if r.Kind != "generate" || r.Status != 200 {
-			continue
-		}
-		var body struct {
-			Labels map[string]string `json:"labels"`
-		}
-		if json.Unmarshal(r.Body, &body) == nil && body.Labels["job"] != "" {
-			out[stepKey{body.Labels["job"], strings.ReplaceAll(body.Labels["step"], "-", "_")}]++
-		}
-	}
-	return out
+type attemptKey struct {
+	stepKey
+	n int
 }
 
-// interruptions finds, from the workers' logs, the attempts that started
-// and never reported an outcome (the worker died), per step, and counts the
-// injected crashes.
-func interruptions(t *testing.T, s *stacktest.Stack) (map[stepKey]int, int) {
-	type attempt struct {
-		key stepKey
-		n   float64
-	}
-	started, finished := map[attempt]bool{}, map[attempt]bool{}
-	crashes := 0
+// attemptLog is what one attempt of a step logged.
+type attemptLog struct {
+	started, stored, crashed, resumed, ended bool
+}
+
+// outcomes are the log lines by which an attempt shows it lived on after
+// its model calls: it stored a result, ended the step, or put it back.
+var outcomes = []string{
+	"step result stored", "step succeeded", "step failed", "step result dropped", "step failure dropped",
+	"step stopped", "end the step failed", "end the failed step failed",
+}
+
+// attempts reads, from the workers' logs, what every attempt of every
+// step did, and counts the lines that show contention and lost claims.
+type attempts struct {
+	by          map[attemptKey]*attemptLog
+	contended   int // transactions retried after contention or out of time
+	renewFailed int
+	claimsLost  int
+}
+
+func readAttempts(t *testing.T, s *stacktest.Stack) *attempts {
+	a := &attempts{by: map[attemptKey]*attemptLog{}}
 	for _, f := range queue.Functions {
 		if f.Topic == "" {
 			continue
@@ -358,74 +370,217 @@ func interruptions(t *testing.T, s *stacktest.Stack) (map[stepKey]int, int) {
 			job, _ := l["job_id"].(string)
 			step, _ := l["step"].(string)
 			n, _ := l["attempt"].(float64)
-			a := attempt{stepKey{job, step}, n}
-			switch msg, _ := l["message"].(string); {
+			msg, _ := l["message"].(string)
+			switch {
+			case msg == "transaction retried after contention" || msg == "transaction ran out of time":
+				a.contended++
+			case strings.HasPrefix(msg, "renew the step's lease failed"):
+				a.renewFailed++
+			case msg == "step stopped: its claim was lost":
+				a.claimsLost++
+			}
+			if job == "" || n == 0 {
+				continue
+			}
+			k := attemptKey{stepKey{job, step}, int(n)}
+			al := a.by[k]
+			if al == nil {
+				al = &attemptLog{}
+				a.by[k] = al
+			}
+			switch {
 			case msg == "step started":
-				started[a] = true
+				al.started = true
+			case msg == "step result stored":
+				al.stored, al.ended = true, true
 			case strings.HasPrefix(msg, "chaos: crashing"):
-				crashes++
-			case msg == "step succeeded" || strings.HasPrefix(msg, "step failed"):
-				finished[a] = true
+				al.crashed = true
+			case strings.HasPrefix(msg, "step resumed"):
+				al.resumed = true
+			}
+			for _, o := range outcomes {
+				if strings.HasPrefix(msg, o) {
+					al.ended = true
+				}
 			}
 		}
 	}
-	out := map[stepKey]int{}
-	for a := range started {
-		if !finished[a] {
-			out[a.key]++
-		}
-	}
-	return out, crashes
+	return a
 }
 
-// checkBillable: one billable model call per step, plus at most one per
-// attempt a crash or kill interrupted.
-func checkBillable(billable, interrupted map[stepKey]int, v *violations) {
-	for k, n := range billable {
-		if allowed := 1 + interrupted[k]; n > allowed {
-			v.add("step %s of job %s: %d billable model calls, at most %d allowed", k.step, k.job, n, allowed)
+// answered returns, per step, the attempts the model fake answered with
+// status 200 (a billable answer), from the labels every call carries.
+func answered(s *stacktest.Stack) map[stepKey]map[int]int {
+	out := map[stepKey]map[int]int{}
+	for _, r := range s.Stack.Vertex.Requests() {
+		if (r.Kind != "generate" && r.Kind != "stream") || r.Status != 200 {
+			continue
 		}
+		var body struct {
+			Labels map[string]string `json:"labels"`
+		}
+		if json.Unmarshal(r.Body, &body) != nil || body.Labels["job"] == "" {
+			continue
+		}
+		k := stepKey{body.Labels["job"], body.Labels["step"]}
+		n, _ := strconv.Atoi(body.Labels["attempt"])
+		if out[k] == nil {
+			out[k] = map[int]int{}
+		}
+		out[k][n]++
 	}
+	return out
 }
 
-func report(t *testing.T, s *stacktest.Stack, ended map[string]*stacktest.Job, inj *injected, crashes int, wall time.Duration, v *violations) {
+// billing is what the billing check found.
+type billing struct {
+	steps, answers, crashedAfterAnswer, resumed int
+}
+
+// checkBilling: every step that calls the model paid for exactly one
+// answer, plus one for each attempt that died between its answer and
+// storing it. The attempt that stored the step's result is read from its
+// result record; every other answered attempt must have died (it logged
+// no outcome after its calls), and no attempt paid twice.
+func checkBilling(t *testing.T, s *stacktest.Stack, ids []string, a *attempts, v *violations) billing {
+	var b billing
+	paid := answered(s)
+	for _, id := range ids {
+		j := s.Get(t, id)
+		for _, st := range j.Steps {
+			k := stepKey{id, st.Name}
+			byAttempt := paid[k]
+			if len(byAttempt) == 0 {
+				continue // no model call (audio, package) or never answered
+			}
+			b.steps++
+			raw, err := s.Stack.Storage.GetObject(s.Stack.Bucket, pipeline.ArtifactPath(id, content.Format(st.Name), pipeline.ResultRecord))
+			if err != nil {
+				v.add("step %s of job %s: no result record: %v", st.Name, id, err)
+				continue
+			}
+			var rec struct {
+				Attempt int `json:"attempt"`
+			}
+			if err := json.Unmarshal(raw.Content, &rec); err != nil {
+				v.add("step %s of job %s: result record: %v", st.Name, id, err)
+				continue
+			}
+			total, crashed := 0, 0
+			for n, answers := range byAttempt {
+				total += answers
+				if answers > 1 {
+					v.add("step %s of job %s: attempt %d paid for %d answers", st.Name, id, n, answers)
+				}
+				if n == rec.Attempt {
+					continue
+				}
+				al := a.by[attemptKey{k, n}]
+				if al != nil && al.ended {
+					v.add("step %s of job %s: attempt %d paid for an answer and lived on, but attempt %d's result was kept", st.Name, id, n, rec.Attempt)
+					continue
+				}
+				crashed++
+			}
+			if _, ok := byAttempt[rec.Attempt]; !ok {
+				v.add("step %s of job %s: attempt %d stored a result it did not pay for", st.Name, id, rec.Attempt)
+			}
+			if total != 1+crashed {
+				v.add("step %s of job %s: %d billable model calls, expected 1 + %d crashes between answer and store", st.Name, id, total, crashed)
+			}
+			b.answers += total
+			b.crashedAfterAnswer += crashed
+		}
+	}
+	for _, al := range a.by {
+		if al.resumed {
+			b.resumed++
+		}
+	}
+	return b
+}
+
+// fired counts each injected fault.
+type fired struct {
+	vertex     map[vertextest.FaultKind]int
+	tts        map[codes.Code]int
+	duplicates int64
+	kills      int64
+	crashes    int
+}
+
+// checkFaultsFired: every fault the soak injects fired at least once, or
+// the soak proved nothing about it.
+func checkFaultsFired(s *stacktest.Stack, inj *injected, a *attempts, v *violations) fired {
+	f := fired{vertex: map[vertextest.FaultKind]int{}, tts: map[codes.Code]int{},
+		duplicates: inj.duplicates.Load(), kills: inj.kills.Load()}
+	for _, r := range s.Stack.Vertex.Requests() {
+		if r.Fault != "" {
+			f.vertex[r.Fault]++
+		}
+	}
+	for _, r := range s.Stack.TTS.Requests() {
+		if r.Injected {
+			f.tts[r.Code]++
+		}
+	}
+	for _, al := range a.by {
+		if al.crashed {
+			f.crashes++
+		}
+	}
+	for _, k := range vertexFaults {
+		if f.vertex[k] == 0 {
+			v.add("model fault %s never fired", k)
+		}
+	}
+	for _, c := range ttsFaults {
+		if f.tts[c] == 0 {
+			v.add("speech fault %s never fired", c)
+		}
+	}
+	if f.duplicates == 0 || f.kills == 0 || f.crashes == 0 {
+		v.add("duplicates (%d), kills (%d) and crashes after a model call (%d) must each happen", f.duplicates, f.kills, f.crashes)
+	}
+	return f
+}
+
+func report(t *testing.T, ended map[string]*stacktest.Job, f fired, b billing, a *attempts, wall time.Duration, v *violations) {
 	byStatus := map[string]int{}
-	steps, attempts := 0, 0
+	steps, claims := 0, 0
 	for _, j := range ended {
 		byStatus[j.Status]++
 		for _, st := range j.Steps {
 			steps++
-			attempts += st.Attempt
+			claims += st.Attempt
 		}
 	}
-	faults := map[string]int{}
-	for _, r := range s.Stack.Vertex.Requests() {
-		if r.Kind == "generate" {
-			faults[fmt.Sprintf("vertex %d", r.Status)]++
-		}
+	vertex := map[string]int{}
+	for k, n := range f.vertex {
+		vertex[string(k)] = n
 	}
 	tts := map[string]int{}
-	for _, r := range s.Stack.TTS.Requests() {
-		tts[r.Code.String()]++
+	for c, n := range f.tts {
+		tts[ttstest.FaultName(c)] = n
 	}
-	restarts := 0
-	for _, n := range s.Stack.Restarts() {
-		restarts += n
-	}
-	var b strings.Builder
-	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var sb strings.Builder
+	w := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "jobs\t%d\t(%s)\n", len(ended), fmtMap(byStatus))
-	fmt.Fprintf(w, "steps\t%d\t%d claims\n", steps, attempts)
-	fmt.Fprintf(w, "model answers\t%s\t\n", fmtMap(faults))
-	fmt.Fprintf(w, "speech answers\t%s\t\n", fmtMap(tts))
-	fmt.Fprintf(w, "duplicate messages\t%d\t\n", inj.duplicates.Load())
-	fmt.Fprintf(w, "workers killed\t%d\t(restarts %d)\n", inj.kills.Load(), restarts)
-	fmt.Fprintf(w, "crashes after a model call\t%d\t\n", crashes)
+	fmt.Fprintf(w, "steps\t%d\t%d claims\n", steps, claims)
+	fmt.Fprintf(w, "model faults injected\t%s\t\n", fmtMap(vertex))
+	fmt.Fprintf(w, "speech faults injected\t%s\t\n", fmtMap(tts))
+	fmt.Fprintf(w, "duplicate messages\t%d\t\n", f.duplicates)
+	fmt.Fprintf(w, "workers killed\t%d\t\n", f.kills)
+	fmt.Fprintf(w, "crashes after a model call\t%d\t(injected)\n", f.crashes)
+	fmt.Fprintf(w, "billable model answers\t%d\tfor %d steps: 1 each + %d attempts that died between answer and store\n", b.answers, b.steps, b.crashedAfterAnswer)
+	fmt.Fprintf(w, "steps resumed from a stored result\t%d\t\n", b.resumed)
+	fmt.Fprintf(w, "transactions retried or timed out\t%d\t\n", a.contended)
+	fmt.Fprintf(w, "lease renewals failed / claims lost\t%d / %d\t\n", a.renewFailed, a.claimsLost)
 	fmt.Fprintf(w, "violations\t%d\t\n", len(v.list))
 	fmt.Fprintf(w, "wall time\t%s\t\n", wall.Round(100*time.Millisecond))
 	w.Flush()
-	t.Logf("chaos soak\n%s", b.String())
-	fmt.Fprintf(os.Stderr, "chaos soak\n%s", b.String())
+	t.Logf("chaos soak\n%s", sb.String())
+	fmt.Fprintf(os.Stderr, "chaos soak\n%s", sb.String())
 }
 
 func fmtMap(m map[string]int) string {

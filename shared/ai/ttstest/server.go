@@ -79,7 +79,9 @@ type Request struct {
 	Language   string
 	SampleRate int32
 	// Code is the status answered; Duration the audio length returned.
-	Code     codes.Code
+	Code codes.Code
+	// Injected says that Code came from an injected fault.
+	Injected bool
 	Duration time.Duration
 	// Marker is the marker written into the answer's frames.
 	Marker [8]byte
@@ -241,6 +243,7 @@ func (s *Server) synthesize(ctx context.Context, req *texttospeechpb.SynthesizeS
 		}
 	}
 	if f, ok := s.fault(rec.Voice); ok {
+		rec.Injected = true
 		st := status.New(f.Code, "injected by the fake: "+f.Code.String())
 		if f.RetryAfter > 0 {
 			if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(f.RetryAfter)}); err == nil {
@@ -349,7 +352,7 @@ func ParseFaults(spec string) ([]Fault, error) {
 		name := strings.ToUpper(strings.TrimSpace(fields[0]))
 		found := false
 		for c := codes.Code(1); c <= 16; c++ {
-			if strings.ToUpper(snake(c.String())) == name {
+			if strings.ToUpper(FaultName(c)) == name {
 				f.Code, found = c, true
 			}
 		}
@@ -382,6 +385,10 @@ func ParseFaults(spec string) ([]Fault, error) {
 	}
 	return out, nil
 }
+
+// FaultName is how ParseFaults names a code: "resource_exhausted" for
+// codes.ResourceExhausted.
+func FaultName(c codes.Code) string { return snake(c.String()) }
 
 // snake turns "ResourceExhausted" into "resource_exhausted".
 func snake(s string) string {

@@ -2,6 +2,7 @@ package vertex_test
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/vertextest"
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
@@ -78,4 +80,73 @@ func TestRepairLoopThroughTheTextExecutor(t *testing.T) {
 	assert.Contains(t, repair, "Your previous answer to this request failed validation.")
 	assert.Contains(t, repair, "previous-answer\nSure! Here is the document you asked for:")
 	assert.Contains(t, repair, "not valid JSON")
+}
+
+// TestAStoredResultIsNotPaidForAgain runs the outline step through the
+// Vertex backend, then puts its step document back as a worker that died
+// after storing the result (and before ending the step) leaves it: running
+// under a lease that has run out. The next delivery ends the step from
+// the stored result: the fake sees no second request.
+func TestAStoredResultIsNotPaidForAgain(t *testing.T) {
+	srv := newServer(t, vertextest.Options{Seed: 5})
+	c := newClient(t, srv, nil, nil)
+
+	project := testenv.Project(t)
+	fs := testenv.Firestore(t, project)
+	_, gcs := testenv.Storage(t, "artifacts")
+	st := store.New(fs)
+	ports := pipeline.Ports{Store: st, Blobs: blob.New(gcs, "artifacts", blob.Signer{}), Publisher: &published{}}
+	jobs := pipeline.NewJobs(ports, pipeline.JobsConfig{Region: "local", Retention: 24 * time.Hour, Deadline: time.Hour})
+	runner := pipeline.NewRunner(ports, pipeline.TextExecutor{Gen: c, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3})
+
+	req, err := content.ParseRequest([]byte(`{"topic":"Tides and the Moon","formats":["outline"]}`))
+	require.NoError(t, err)
+	job, err := jobs.Submit(t.Context(), "owner", req, "api")
+	require.NoError(t, err)
+	env := queue.Envelope{V: 1, JobID: job.ID, Step: string(content.FormatOutline), Attempt: 1}
+	require.NoError(t, runner.Run(t.Context(), env))
+	require.Equal(t, 1, srv.Count("generate"))
+	var body struct {
+		Labels map[string]string `json:"labels"`
+	}
+	require.NoError(t, json.Unmarshal(srv.Requests()[0].Body, &body))
+	assert.Equal(t, map[string]string{"app": "content-factory", "job": job.ID, "step": "outline", "attempt": "1"}, body.Labels,
+		"the call is labelled with what made it, for billing reports")
+	first := outlineStep(t, st, job.ID)
+	require.Equal(t, pipeline.StepSucceeded, first.Status)
+
+	// Back to how a crash between storing and ending leaves it.
+	require.NoError(t, st.Transact(t.Context(), job.ID, func(_ context.Context, tx pipeline.Tx) error {
+		steps, err := tx.Steps(content.FormatOutline)
+		if err != nil {
+			return err
+		}
+		s := steps[content.FormatOutline]
+		s.Status, s.LeaseUntil, s.Artifacts, s.Calls, s.Usage, s.PromptVersion = pipeline.StepRunning, time.Now().Add(-time.Second), nil, nil, ai.Usage{}, ""
+		s.FinishedAt = time.Time{}
+		tx.SaveStep(s)
+		return nil
+	}))
+
+	require.NoError(t, runner.Run(t.Context(), env))
+	assert.Equal(t, 1, srv.Count("generate"), "no model call: the stored result ended the step")
+	again := outlineStep(t, st, job.ID)
+	assert.Equal(t, pipeline.StepSucceeded, again.Status)
+	assert.Equal(t, 2, again.Attempt)
+	assert.Equal(t, first.Artifacts, again.Artifacts, "the same stored artifacts")
+	assert.Equal(t, first.Usage, again.Usage, "the paid call, counted once")
+	assert.Equal(t, first.PromptVersion, again.PromptVersion)
+}
+
+func outlineStep(t *testing.T, st *store.Store, jobID string) *pipeline.Step {
+	t.Helper()
+	steps, err := st.Steps(t.Context(), jobID)
+	require.NoError(t, err)
+	for _, s := range steps {
+		if s.Name == content.FormatOutline {
+			return s
+		}
+	}
+	t.Fatalf("job %s has no outline step", jobID)
+	return nil
 }

@@ -79,6 +79,8 @@ type Request struct {
 	Model string
 	// Status is the HTTP status the fake answered.
 	Status int
+	// Fault is the fault injected into the answer, if any.
+	Fault FaultKind
 }
 
 // Generate decodes the body of a generate request.
@@ -300,7 +302,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.cacheAPI(rec, r, &req, c[2], c[5])
 	}
-	req.Status = rec.status
+	req.Status, req.Fault = rec.status, rec.fault
 	if !rec.written && r.Context().Err() != nil {
 		req.Status = StatusClientClosed
 	}
@@ -313,6 +315,7 @@ type recorder struct {
 	http.ResponseWriter
 	status  int
 	written bool
+	fault   FaultKind
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -399,6 +402,7 @@ func (s *Server) generate(w *recorder, r *http.Request, req Request, project, lo
 	}
 	fault, faulty := s.pickFault(req.Model)
 	if faulty {
+		w.fault = fault.Kind
 		switch fault.Kind {
 		case RateLimit:
 			after := fault.RetryAfter

@@ -6,6 +6,8 @@ package pipelinetest
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,7 +242,7 @@ type Blobs struct {
 	objects map[string]blob.Object
 	data    map[string][]byte
 	// Writes counts the objects created.
-	Writes atomic.Int32
+	Writes atomic.Int64
 }
 
 var _ pipeline.Blobs = (*Blobs)(nil)
@@ -259,7 +261,9 @@ func (b *Blobs) Create(_ context.Context, path string, data []byte, contentType 
 		return o, nil
 	}
 	b.Writes.Add(1)
-	o := blob.Object{Path: path, ContentType: contentType, Size: int64(len(data)), Generation: 1, Created: true}
+	sum := md5.Sum(data)
+	o := blob.Object{Path: path, ContentType: contentType, Size: int64(len(data)), Generation: b.Writes.Load(),
+		MD5: base64.StdEncoding.EncodeToString(sum[:]), Created: true}
 	b.objects[path] = o
 	b.data[path] = append([]byte(nil), data...)
 	return o, nil
@@ -274,6 +278,18 @@ func (b *Blobs) Read(_ context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", path, blob.ErrNotFound)
 	}
 	return d, nil
+}
+
+// Stat implements pipeline.Blobs.
+func (b *Blobs) Stat(_ context.Context, path string) (blob.Object, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o, ok := b.objects[path]
+	if !ok {
+		return blob.Object{}, fmt.Errorf("%s: %w", path, blob.ErrNotFound)
+	}
+	o.Created = false
+	return o, nil
 }
 
 // DeletePrefix implements pipeline.Blobs.
