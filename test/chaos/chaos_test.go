@@ -41,20 +41,23 @@ import (
 
 func TestMain(m *testing.M) { stacktest.Main(m) }
 
-// The faults of the soak, in the fakes' own terms. The slow answer takes
+// The faults of the soak, in the fakes' own terms: each fires once for
+// certain (on the first requests), then at random. The slow answer takes
 // longer than a step may run, so its call is abandoned.
 var (
 	vertexFaults = []vertextest.FaultKind{vertextest.RateLimit, vertextest.ServerError, vertextest.Slow}
-	vertexSpec   = fmt.Sprintf("%s,p=0.2,retry_after=1s;%s,p=0.05;%s,delay=12s,p=0.02", vertexFaults[0], vertexFaults[1], vertexFaults[2])
-	ttsFaults    = []codes.Code{codes.ResourceExhausted, codes.Unavailable}
-	ttsSpec      = fmt.Sprintf("%s,p=0.2,retry_after=1s;%s,p=0.05", ttstest.FaultName(ttsFaults[0]), ttstest.FaultName(ttsFaults[1]))
+	vertexSpec   = fmt.Sprintf("%[1]s,times=1;%[2]s,times=1;%[3]s,delay=12s,times=1;%[1]s,p=0.2,retry_after=1s;%[2]s,p=0.05;%[3]s,delay=12s,p=0.02",
+		vertexFaults[0], vertexFaults[1], vertexFaults[2])
+	ttsFaults = []codes.Code{codes.ResourceExhausted, codes.Unavailable}
+	ttsSpec   = fmt.Sprintf("%[1]s,times=1;%[2]s,times=1;%[1]s,p=0.2,retry_after=1s;%[2]s,p=0.05",
+		ttstest.FaultName(ttsFaults[0]), ttstest.FaultName(ttsFaults[1]))
 )
 
 const (
 	duplicateShare = 0.30            // of step messages, published again 1–3 times
 	killShare      = 0.05            // of step messages, whose worker is killed mid-step
 	killCooldown   = 5 * time.Second // a local worker process serves many steps at once: give it time to come back
-	crashShare     = 0.03            // of steps, whose worker exits after the model call
+	crashShare     = 0.05            // of steps, whose worker exits after the model call
 	stepTimeout    = 6 * time.Second
 )
 
