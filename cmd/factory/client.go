@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"contentfactory.dev/factory/shared/devstack"
+	"contentfactory.dev/factory/internal/devstack"
 )
 
 // client talks to the API.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 
-	"contentfactory.dev/factory/shared/devstack"
+	"contentfactory.dev/factory/internal/devstack"
 
 	// Every function registers itself with the functions framework.
 	_ "contentfactory.dev/factory/functions/api"

@@ -8,7 +8,7 @@ import (
 	"os/exec"
 	"time"
 
-	"contentfactory.dev/factory/shared/devstack"
+	"contentfactory.dev/factory/internal/devstack"
 )
 
 // runEmulators starts the Firestore and Pub/Sub emulators, runs a command

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/internal/ttstest"
+	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai/models/liveness"
-	"contentfactory.dev/factory/shared/ai/ttstest"
-	"contentfactory.dev/factory/shared/ai/vertextest"
 )
 
 func TestModelsCheckAgainstTheFakes(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/api"
+	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
@@ -31,7 +32,6 @@ import (
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/store"
-	"contentfactory.dev/factory/shared/testenv"
 	"contentfactory.dev/factory/shared/webhook"
 )
 

@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/intake"
+	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/store"
-	"contentfactory.dev/factory/shared/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/blob"
-	"contentfactory.dev/factory/shared/testenv"
 )
 
 func TestAttachment(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
@@ -19,7 +20,6 @@ import (
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
-	"contentfactory.dev/factory/shared/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

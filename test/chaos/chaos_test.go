@@ -29,10 +29,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"contentfactory.dev/factory/shared/ai/ttstest"
-	"contentfactory.dev/factory/shared/ai/vertextest"
+	"contentfactory.dev/factory/internal/devstack"
+	"contentfactory.dev/factory/internal/ttstest"
+	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/devstack"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"

@@ -20,10 +20,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/intake"
+	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/shared/ai/offline"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/devstack"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"

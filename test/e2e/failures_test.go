@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"contentfactory.dev/factory/shared/ai/vertextest"
-	"contentfactory.dev/factory/shared/devstack"
+	"contentfactory.dev/factory/internal/devstack"
+	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/test/e2e/stacktest"
 )
 

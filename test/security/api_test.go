@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/api"
+	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/offline"
 	"contentfactory.dev/factory/shared/auth"
@@ -33,7 +34,6 @@ import (
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/store"
-	"contentfactory.dev/factory/shared/testenv"
 )
 
 // audience is what the API's ID-token validator expects.

@@ -13,9 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/ai/vertex"
-	"contentfactory.dev/factory/shared/ai/vertextest"
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/auth/authtest"
 	"contentfactory.dev/factory/shared/content"
@@ -23,7 +24,6 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
-	"contentfactory.dev/factory/shared/retry"
 )
 
 // secretPatterns are shapes of credentials no log line may hold.

@@ -20,10 +20,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/api"
+	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/offline"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/devstack"
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/test/e2e/stacktest"

@@ -23,8 +23,8 @@ import (
 	"strings"
 	"time"
 
+	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/retry"
 )
 
 //go:embed defaults.json

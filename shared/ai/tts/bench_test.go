@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/ai/ttstest"
 )
 
 // BenchmarkThirtyMinuteScript narrates a 30-minute, three-speaker script

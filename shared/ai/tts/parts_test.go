@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
+	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/ai/ttstest"
 )
 
 type parts struct {

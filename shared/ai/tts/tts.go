@@ -41,9 +41,9 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/retry"
 )
 
 // Speaker is the part of the Cloud TTS client the synthesizer uses.

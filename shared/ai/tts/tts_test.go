@@ -14,13 +14,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
+	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/ai/tts"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
-	"contentfactory.dev/factory/shared/ai/ttstest"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/retry"
 )
 
 var fastRetry = retry.Policy{Attempts: 3, Base: time.Millisecond, Cap: 5 * time.Millisecond}

@@ -7,13 +7,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/aitest"
 	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/ai/vertex"
-	"contentfactory.dev/factory/shared/ai/vertextest"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/retry"
 )
 
 var once = retry.Policy{Attempts: 1}

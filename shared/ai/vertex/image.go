@@ -14,9 +14,9 @@ import (
 	"google.golang.org/genai"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/prompts"
+	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/prompts"
-	"contentfactory.dev/factory/shared/retry"
 )
 
 // maxAltText bounds the alt text, in characters.

@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/aitest"
 	"contentfactory.dev/factory/shared/ai/vertex"
-	"contentfactory.dev/factory/shared/ai/vertextest"
 	"contentfactory.dev/factory/shared/content"
 )
 

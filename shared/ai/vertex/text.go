@@ -12,9 +12,9 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/prompts"
+	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/prompts"
-	"contentfactory.dev/factory/shared/retry"
 )
 
 // GenerateText implements ai.TextGenerator.

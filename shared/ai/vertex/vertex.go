@@ -49,7 +49,7 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/models"
-	"contentfactory.dev/factory/shared/retry"
+	"contentfactory.dev/factory/shared/ai/retry"
 )
 
 // Client is the Vertex backend. It implements ai.TextGenerator and

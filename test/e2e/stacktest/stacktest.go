@@ -21,9 +21,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"contentfactory.dev/factory/shared/devstack"
+	"contentfactory.dev/factory/internal/devstack"
+	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/testenv"
 )
 
 var binary string

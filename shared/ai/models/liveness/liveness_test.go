@@ -6,10 +6,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/internal/ttstest"
+	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/ai/models/liveness"
-	"contentfactory.dev/factory/shared/ai/ttstest"
-	"contentfactory.dev/factory/shared/ai/vertextest"
 )
 
 func config(t *testing.T, vertexURL, ttsAddr string) *models.Config {

@@ -22,7 +22,7 @@ import (
 	"cloud.google.com/go/storage"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
-	"contentfactory.dev/factory/shared/devstack"
+	"contentfactory.dev/factory/internal/devstack"
 )
 
 // Main runs a package's tests with the emulators it needs: those in the

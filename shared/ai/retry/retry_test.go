@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/retry"
+	"contentfactory.dev/factory/shared/ai/retry"
 )
 
 var errBusy = &ai.Error{Code: "rate_limited", Retryable: true, Err: errors.New("429")}

@@ -26,8 +26,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"contentfactory.dev/factory/shared/ai/ttstest"
-	"contentfactory.dev/factory/shared/ai/vertextest"
+	"contentfactory.dev/factory/internal/ttstest"
+	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/genai"
 
-	"contentfactory.dev/factory/shared/ai/vertextest"
+	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/content"
 )
 

@@ -18,8 +18,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
-	"contentfactory.dev/factory/shared/ai/ttstest"
 )
 
 func client(t *testing.T, srv *ttstest.Server) *texttospeech.Client {

@@ -49,7 +49,7 @@ func golden(t *testing.T, name string, p Prompt) {
 		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
 	}
 	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./shared/prompts -update to write the golden files")
+	require.NoError(t, err, "run go test ./shared/ai/prompts -update to write the golden files")
 	assert.Equal(t, string(want), got, "prompt %s changed: a released template never changes; add a new version", name)
 }
 

@@ -1,0 +1,71 @@
+package deploy
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/queue"
+)
+
+const module = "contentfactory.dev/factory/"
+
+// deps lists the packages pkg needs to build for linux/amd64 (what a
+// deployed function runs on), test files left out.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg)
+	cmd.Dir = repoRoot
+	cmd.Env = append(offlineGoEnv(), "GOOS=linux", "GOARCH=amd64")
+	out, err := cmd.Output()
+	require.NoError(t, err, "go list -deps %s", pkg)
+	return strings.Fields(string(out))
+}
+
+// devOnly says why a package must not be deployed, or "".
+func devOnly(p string) string {
+	switch {
+	case strings.HasPrefix(p, module+"internal/"):
+		return "development tooling (the local stack, the fakes, the test environment)"
+	case strings.HasPrefix(p, module+"cmd/"), strings.HasPrefix(p, module+"test/"):
+		return "the command-line tool or the tests"
+	case strings.HasPrefix(p, module) && strings.HasSuffix(p, "test"):
+		return "test support"
+	case strings.HasPrefix(p, "github.com/stretchr/testify") || strings.HasPrefix(p, "github.com/fsouza/fake-gcs-server"):
+		return "a test library"
+	}
+	return ""
+}
+
+// TestDeployedFunctionsCarryNoDevelopmentCode: no deployed function links
+// the local stack, the fakes of Vertex AI or Text-to-Speech, test support
+// or test libraries.
+func TestDeployedFunctionsCarryNoDevelopmentCode(t *testing.T) {
+	t.Parallel()
+	for _, f := range queue.Functions {
+		t.Run(f.Name, func(t *testing.T) {
+			t.Parallel()
+			var bad []string
+			for _, p := range deps(t, module+"functions/"+f.Package) {
+				if why := devOnly(p); why != "" {
+					bad = append(bad, p+": "+why)
+				}
+			}
+			assert.Empty(t, bad, "function %s links packages that are not for production", f.Name)
+		})
+	}
+}
+
+// TestTheFactoryCommandIsWhereTheFakesLive is the check's own control: the
+// factory command runs the local stack, so its graph holds what the
+// functions' must not.
+func TestTheFactoryCommandIsWhereTheFakesLive(t *testing.T) {
+	t.Parallel()
+	all := strings.Join(deps(t, module+"cmd/factory"), "\n")
+	for _, p := range []string{"internal/devstack", "internal/vertextest", "internal/ttstest"} {
+		assert.Contains(t, all, module+p)
+	}
+}
