@@ -1,17 +1,16 @@
 // Package ai holds the interfaces the workers generate content through,
-// the usage every model call records, and the error kinds the step runner
-// branches on. Backends live in subpackages: offline (deterministic, no
+// the usage every model call records, and its errors (the portable
+// failure.Error). Backends live in subpackages: offline (deterministic, no
 // network, the default) and the Google backends; fakes of the Google wire
-// protocols live in the packages ending in "test".
+// protocols live in internal/.
 package ai
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/failure"
 )
 
 // TextRequest asks for one text format's JSON document.
@@ -178,45 +177,22 @@ func (u *Usage) Merge(o Usage) {
 }
 
 // Error is a failed generation the step runner can act on: a retryable
-// one is retried later, any other fails its step with Code.
-type Error struct {
-	// Code is stable and machine-readable, such as "rate_limited",
-	// "content_filtered", "model_retired" or "speech_unavailable".
-	Code string
-	// Retryable errors are transient: the same call may succeed later.
-	Retryable bool
-	// RetryAfter is how long the service asked callers to wait, if it did.
-	RetryAfter time.Duration
-	Err        error
-}
+// one is retried later, any other fails its step with Code. It is the
+// portable failure.Error, so the pipeline needs nothing of this package to
+// classify it.
+type Error = failure.Error
 
-func (e *Error) Error() string {
-	if e.Err == nil {
-		return e.Code
-	}
-	return e.Code + ": " + e.Err.Error()
-}
+// Transient wraps a failure worth retrying (failure.Transient).
+func Transient(code string, err error) error { return failure.Transient(code, err) }
 
-func (e *Error) Unwrap() error { return e.Err }
-
-// Transient wraps a failure worth retrying.
-func Transient(code string, err error) error {
-	return &Error{Code: code, Retryable: true, Err: err}
-}
-
-// Permanent wraps a failure that will not go away by retrying.
-func Permanent(code string, err error) error {
-	return &Error{Code: code, Err: err}
-}
+// Permanent wraps a failure that will not go away by retrying
+// (failure.Permanent).
+func Permanent(code string, err error) error { return failure.Permanent(code, err) }
 
 // Permanentf is Permanent with a formatted message.
 func Permanentf(code, format string, args ...any) error {
-	return &Error{Code: code, Err: fmt.Errorf(format, args...)}
+	return failure.Permanentf(code, format, args...)
 }
 
 // AsError returns the *Error in err's chain, if any.
-func AsError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
-}
+func AsError(err error) (*Error, bool) { return failure.As(err) }
