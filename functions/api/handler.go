@@ -18,7 +18,6 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/ratelimit"
-	"contentfactory.dev/factory/shared/store"
 )
 
 // Jobs creates, cancels and erases jobs.
@@ -423,7 +422,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	}
 	jobs, next, err := h.reader.ListJobs(r.Context(), p.Owner, r.URL.Query().Get("page_token"), size)
 	if err != nil {
-		if errors.Is(err, store.ErrBadPageToken) {
+		if errors.Is(err, pipeline.ErrBadPageToken) {
 			httpx.Error(w, r, http.StatusBadRequest, "invalid_page_token", "page_token is not one this API gave out.")
 			return
 		}

@@ -29,7 +29,6 @@ import (
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
-	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/store"
 	"contentfactory.dev/factory/shared/webhook"
@@ -73,7 +72,7 @@ func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*con
 	require.NoError(t, err)
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	f := &fixture{
-		t: t, store: store.New(fs, store.WithLimits(policy)), pub: &pipelinetest.Publisher{}, keys: map[string]string{},
+		t: t, store: store.New(fs), pub: &pipelinetest.Publisher{}, keys: map[string]string{},
 		bucket: blob.New(gcs, "artifacts", blob.Signer{GoogleAccessID: "signer@test.invalid", PrivateKey: pemKey}),
 	}
 	for _, owner := range []string{"alice", "bob", "carol"} {
@@ -87,7 +86,7 @@ func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*con
 	revoked.RevokedAt = time.Now()
 	require.NoError(t, f.store.CreateKey(context.Background(), revoked))
 
-	jobs := pipeline.NewJobs(pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Estimate: estimate})
+	jobs := pipeline.NewJobs(pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Estimate: estimate, Limits: policy})
 	opts := api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute, Callbacks: webhook.NewGuard(fakeDNS{
 		"hooks.example.com": "93.184.216.34", "intranet.example.com": "10.1.2.3", "rebind.example.com": "169.254.169.254",
 	})}
@@ -167,7 +166,7 @@ func TestSubmitAndRead(t *testing.T) {
 	assert.Equal(t, r.header.Get("Location"), body["links"].(map[string]any)["self"])
 	assert.Equal(t, []any{"outline", "podcast_script", "faqs", "audio", "package"}, body["formats"])
 	require.Len(t, f.pub.Published(), 1)
-	assert.Equal(t, queue.Envelope{V: 1, JobID: id, Step: "outline", Region: "local"}, f.pub.Published()[0])
+	assert.Equal(t, pipeline.StepMessage{JobID: id, Step: content.FormatOutline, Region: "local"}, f.pub.Published()[0])
 
 	g := f.do(http.MethodGet, "/v1/jobs/"+id, f.keys["alice"], "", nil)
 	require.Equal(t, http.StatusOK, g.status, string(g.body))

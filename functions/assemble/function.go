@@ -1,7 +1,7 @@
 // Package assemble is the CloudEvent function "AssembleJob": when every
 // other step of a job has ended it writes the package (manifest and
-// Markdown bundle) and the job ends. It is a thin wrapper over the step
-// runner (shared/pipeline).
+// Markdown and HTML bundles) and the job ends. It runs its Executor
+// through the step runner (shared/pipeline).
 package assemble
 
 import (

@@ -1,5 +1,5 @@
 // Package audio is the CloudEvent function "SynthesizeAudio": it narrates the podcast script, one voice per speaker.
-// It is a thin wrapper over the step runner (shared/pipeline).
+// It runs its Executor through the step runner (shared/pipeline).
 package audio
 
 import (

@@ -17,5 +17,5 @@ func init() {
 }
 
 func build(_ context.Context, env *setup.Env) (*Handler, error) {
-	return New(env.Jobs(), env.Store), nil
+	return New(env.Jobs(), env.Rejects()), nil
 }

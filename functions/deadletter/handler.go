@@ -12,6 +12,7 @@ import (
 
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
 )
 
@@ -23,7 +24,7 @@ const deliveryCount = "CloudPubSubDeadLetterSourceDeliveryCount"
 
 // Jobs settles steps whose messages were dead-lettered.
 type Jobs interface {
-	DeadLetter(ctx context.Context, env queue.Envelope, deliveries int) (bool, error)
+	DeadLetter(ctx context.Context, msg pipeline.StepMessage, deliveries int) (bool, error)
 }
 
 // Recorder keeps the messages that could not be processed.
@@ -65,7 +66,7 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 		return h.record(ctx, msg, "poison_message", err.Error())
 	}
 	ctx = logging.With(ctx, slog.String("job_id", env.JobID), slog.String("step", env.Step))
-	failed, err := h.jobs.DeadLetter(ctx, env, deliveries)
+	failed, err := h.jobs.DeadLetter(ctx, env.Message(), deliveries)
 	if err != nil {
 		return fmt.Errorf("settle dead-lettered step %s of job %s: %w", env.Step, env.JobID, err)
 	}

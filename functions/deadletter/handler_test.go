@@ -16,6 +16,7 @@ import (
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/queue/queuetest"
 )
 
 func deadLetter(t *testing.T, id, topic string, data []byte, deliveries string) cloudevents.Event {
@@ -48,14 +49,14 @@ func TestDeadLetteredStepFailsAndTheJobEnds(t *testing.T) {
 	ports := pipeline.Ports{Store: st, Blobs: pipelinetest.NewBlobs(), Publisher: pub, Events: events}
 	jobs := pipeline.NewJobs(ports, pipeline.JobsConfig{Region: "local"})
 	runner := pipeline.NewRunner(ports, failing{content.FormatFAQs}, pipeline.RunnerConfig{MaxAttempts: 100})
-	rejects := &pipelinetest.Rejects{}
+	rejects := &queuetest.Rejects{}
 	h := deadletter.New(jobs, rejects)
 
 	req := content.Request{Topic: "Dead letters", Formats: []content.Format{content.FormatFAQs, content.FormatFlashcards}}
 	req.ApplyDefaults()
 	job, err := jobs.Submit(ctx, "owner", req, "api")
 	require.NoError(t, err)
-	var stuck queue.Envelope
+	var stuck pipeline.StepMessage
 	for msgs := pub.Take(); len(msgs) > 0; msgs = pub.Take() {
 		for _, env := range msgs {
 			if runner.Run(ctx, env) != nil {
@@ -63,9 +64,9 @@ func TestDeadLetteredStepFailsAndTheJobEnds(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, "faqs", stuck.Step)
+	require.Equal(t, content.FormatFAQs, stuck.Step)
 
-	msg := deadLetter(t, "d1", "text-steps-dead-letter", stuck.Encode(), "5")
+	msg := deadLetter(t, "d1", "text-steps-dead-letter", queue.EnvelopeOf(stuck).Encode(), "5")
 	require.NoError(t, h.HandleEvent(ctx, msg))
 	require.NoError(t, h.HandleEvent(ctx, msg), "dead-lettered twice")
 	for _, env := range pub.Take() {
@@ -90,7 +91,7 @@ func TestDeadLetteredStepFailsAndTheJobEnds(t *testing.T) {
 func TestDeadLetteredRequestsAndJunkAreRecorded(t *testing.T) {
 	ctx := context.Background()
 	ports := pipeline.Ports{Store: pipelinetest.NewStore(), Blobs: pipelinetest.NewBlobs(), Publisher: &pipelinetest.Publisher{}}
-	rejects := &pipelinetest.Rejects{}
+	rejects := &queuetest.Rejects{}
 	h := deadletter.New(pipeline.NewJobs(ports, pipeline.JobsConfig{}), rejects)
 
 	require.NoError(t, h.HandleEvent(ctx, deadLetter(t, "r1", "content-requests-dead-letter", []byte(`{"topic": "x"}`), "10")))
@@ -106,7 +107,7 @@ func TestDeadLetteredRequestsAndJunkAreRecorded(t *testing.T) {
 func TestDeadLetteredJobEventsAreRecorded(t *testing.T) {
 	ctx := context.Background()
 	ports := pipeline.Ports{Store: pipelinetest.NewStore(), Blobs: pipelinetest.NewBlobs(), Publisher: &pipelinetest.Publisher{}}
-	rejects := &pipelinetest.Rejects{}
+	rejects := &queuetest.Rejects{}
 	h := deadletter.New(pipeline.NewJobs(ports, pipeline.JobsConfig{}), rejects)
 	require.NoError(t, h.HandleEvent(ctx, deadLetter(t, "e1", "job-events-dead-letter", []byte(`{"id": "j:succeeded"}`), "10")))
 	got := rejects.List()

@@ -1,5 +1,5 @@
 // Package image is the CloudEvent function "GenerateImage": it draws the cover image from the outline.
-// It is a thin wrapper over the step runner (shared/pipeline).
+// It runs its Executor through the step runner (shared/pipeline).
 package image
 
 import (

@@ -3,18 +3,19 @@ package image
 import (
 	"context"
 
-	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/setup"
 )
 
 // Name is the function's entry point.
 const Name = "GenerateImage"
 
-// New returns the function's step worker over an environment.
-func New(ctx context.Context, env *setup.Env) (*setup.Worker, error) {
+// New returns the function's step handler over an environment: the step
+// runner with this function's Executor.
+func New(ctx context.Context, env *setup.Env) (queue.StepHandler, error) {
 	gen, err := env.ImageGenerator(ctx)
 	if err != nil {
-		return nil, err
+		return queue.StepHandler{}, err
 	}
-	return env.Worker(Name, pipeline.ImageExecutor{Gen: gen, Canary: env.Canary(ctx)})
+	return env.StepHandler(Name, Executor{Gen: gen, Canary: env.Canary(ctx)})
 }

@@ -20,5 +20,5 @@ func init() {
 }
 
 func build(_ context.Context, env *setup.Env) (*Handler, error) {
-	return New(env.Jobs(), env.Store, webhook.NewGuard(nil)), nil
+	return New(env.Jobs(), env.Rejects(), webhook.NewGuard(nil)), nil
 }

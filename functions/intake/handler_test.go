@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	fnsetup "contentfactory.dev/factory/shared/setup"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,7 +39,7 @@ func setup(t *testing.T) (*intake.Handler, *store.Store, *pipelinetest.Publisher
 	st := store.New(testenv.Firestore(t, testenv.Project(t)))
 	pub := &pipelinetest.Publisher{}
 	jobs := pipeline.NewJobs(pipeline.Ports{Store: st, Publisher: pub}, pipeline.JobsConfig{Region: "local"})
-	return intake.New(jobs, st, nil), st, pub
+	return intake.New(jobs, fnsetup.Rejects{Store: st}, nil), st, pub
 }
 
 func TestIntakeCreatesOneJobPerRequest(t *testing.T) {

@@ -20,11 +20,11 @@ func init() {
 func build(_ context.Context, env *setup.Env) (*Handler, error) {
 	secret := env.Config.WebhookSecret // FACTORY_WEBHOOK_SECRET; empty: webhooks are off
 	if secret == "" {
-		return New(env.Store, env.Store, nil), nil
+		return New(env.Store, env.Rejects(), nil), nil
 	}
 	client, err := webhook.NewClient(webhook.NewGuard(nil), []byte(secret), webhook.Options{})
 	if err != nil {
 		return nil, err
 	}
-	return New(env.Store, env.Store, client), nil
+	return New(env.Store, env.Rejects(), client), nil
 }

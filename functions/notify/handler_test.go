@@ -25,6 +25,7 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
+	"contentfactory.dev/factory/shared/queue/queuetest"
 	"contentfactory.dev/factory/shared/webhook"
 )
 
@@ -104,7 +105,7 @@ func jobWith(t *testing.T, st *pipelinetest.Store, id, callback string) pipeline
 	req.ApplyDefaults()
 	now := time.Now().UTC().Truncate(time.Second)
 	job := &pipeline.Job{ID: id, Owner: "alice", Status: pipeline.JobSucceeded, Topic: req.Topic, Formats: req.Formats, CreatedAt: now}
-	require.NoError(t, st.CreateJob(context.Background(), job, &req, nil))
+	st.Seed(job, &req, nil)
 	job.FinishedAt = now
 	return pipeline.NewJobEvent(job, nil)
 }
@@ -131,7 +132,7 @@ func jobEvent(t *testing.T, msgID string, ev pipeline.JobEvent) cloudevents.Even
 func TestDeliversTheSignedEvent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, rejects, rcv := pipelinetest.NewStore(), &pipelinetest.Rejects{}, newReceiver(t)
+	st, rejects, rcv := pipelinetest.NewStore(), &queuetest.Rejects{}, newReceiver(t)
 	h := notify.New(st, rejects, rcv.client(t))
 	ev := jobWith(t, st, "job00000001", "https://hooks.example.com/factory?token=s3cr3t")
 
@@ -153,7 +154,7 @@ func TestDeliversTheSignedEvent(t *testing.T) {
 func TestNoCallbackNothingToDo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, rejects := pipelinetest.NewStore(), &pipelinetest.Rejects{}
+	st, rejects := pipelinetest.NewStore(), &queuetest.Rejects{}
 	d := &fakeDeliverer{}
 	h := notify.New(st, rejects, d)
 	ev := jobWith(t, st, "job00000002", "")
@@ -169,7 +170,7 @@ func TestNoCallbackNothingToDo(t *testing.T) {
 func TestRefusedAndRejectedAreAckedAndRecorded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, rejects, rcv := pipelinetest.NewStore(), &pipelinetest.Rejects{}, newReceiver(t)
+	st, rejects, rcv := pipelinetest.NewStore(), &queuetest.Rejects{}, newReceiver(t)
 	h := notify.New(st, rejects, rcv.client(t))
 
 	// Stored before the guard existed, or rebound since: refused at delivery.
@@ -180,7 +181,7 @@ func TestRefusedAndRejectedAreAckedAndRecorded(t *testing.T) {
 
 	got := rejects.List()
 	require.Len(t, got, 4)
-	byID := map[string]pipelinetest.Rejection{}
+	byID := map[string]queuetest.Rejection{}
 	for _, r := range got {
 		byID[r.Msg.ID] = r
 	}
@@ -199,7 +200,7 @@ func TestRefusedAndRejectedAreAckedAndRecorded(t *testing.T) {
 func TestServerErrorsAreRetried(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, rejects, rcv := pipelinetest.NewStore(), &pipelinetest.Rejects{}, newReceiver(t)
+	st, rejects, rcv := pipelinetest.NewStore(), &queuetest.Rejects{}, newReceiver(t)
 	h := notify.New(st, rejects, rcv.client(t))
 	err := h.HandleEvent(ctx, jobEvent(t, "m-503", jobWith(t, st, "job00000020", "https://example.com/503")))
 	require.Error(t, err, "returned, so Pub/Sub redelivers")
@@ -227,7 +228,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 		"429":         &webhook.StatusError{Status: http.StatusTooManyRequests},
 		"500 wrapped": errors.Join(errors.New("x"), &webhook.StatusError{Status: 500}),
 	} {
-		st, rejects := pipelinetest.NewStore(), &pipelinetest.Rejects{}
+		st, rejects := pipelinetest.NewStore(), &queuetest.Rejects{}
 		d := &fakeDeliverer{err: err}
 		h := notify.New(st, rejects, d)
 		require.Error(t, h.HandleEvent(ctx, jobEvent(t, "m", jobWith(t, st, "job00000030", "https://example.com/hook"))), name)
@@ -238,7 +239,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 
 func TestDisabledWithoutASecret(t *testing.T) {
 	t.Parallel()
-	st, rejects := pipelinetest.NewStore(), &pipelinetest.Rejects{}
+	st, rejects := pipelinetest.NewStore(), &queuetest.Rejects{}
 	h := notify.New(st, rejects, nil)
 	var logs strings.Builder
 	ctx := logging.Into(context.Background(), slog.New(slog.NewJSONHandler(&logs, nil)))
@@ -252,7 +253,7 @@ func TestDisabledWithoutASecret(t *testing.T) {
 func TestJunkIsRecorded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rejects := &pipelinetest.Rejects{}
+	rejects := &queuetest.Rejects{}
 	d := &fakeDeliverer{}
 	h := notify.New(pipelinetest.NewStore(), rejects, d)
 	require.NoError(t, h.HandleEvent(ctx, event(t, "j1", []byte(`not json`))))
@@ -280,7 +281,7 @@ func (failingRequests) Request(context.Context, string) (*content.Request, error
 
 func TestStoreFailureIsRetried(t *testing.T) {
 	t.Parallel()
-	rejects := &pipelinetest.Rejects{}
+	rejects := &queuetest.Rejects{}
 	ev := pipeline.JobEvent{ID: "job00000050:failed", Type: pipeline.EventFailed, JobID: "job00000050"}
 	err := notify.New(failingRequests{}, rejects, &fakeDeliverer{}).HandleEvent(context.Background(), jobEvent(t, "m", ev))
 	require.Error(t, err)

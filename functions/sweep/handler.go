@@ -10,7 +10,6 @@ import (
 	"contentfactory.dev/factory/shared/httpx"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/store"
 )
 
 // Name is the function's entry point.
@@ -18,18 +17,19 @@ const Name = "Sweep"
 
 // Store finds what needs sweeping.
 type Store interface {
-	QueuedBefore(ctx context.Context, t time.Time, limit int) ([]store.StepRef, error)
-	LeaseExpiredBefore(ctx context.Context, t time.Time, limit int) ([]store.StepRef, error)
+	QueuedBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error)
+	LeaseExpiredBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error)
 	PastDeadline(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error)
 	EventPendingBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Job, error)
 	Expired(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error)
-	ErasuresToClean(ctx context.Context, now time.Time, limit int) ([]store.Erasure, error)
+	// ErasuresToClean returns the ids of erased jobs past their grace.
+	ErasuresToClean(ctx context.Context, now time.Time, limit int) ([]string, error)
 	DeleteErasure(ctx context.Context, jobID string) error
 }
 
 // Jobs acts on what was found.
 type Jobs interface {
-	Republish(ctx context.Context, jobID string, s *pipeline.Step) error
+	Republish(ctx context.Context, s *pipeline.Step) error
 	Expire(ctx context.Context, id string) (bool, error)
 	Announce(ctx context.Context, id string)
 	Erase(ctx context.Context, id string) error
@@ -105,22 +105,22 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 	now := h.now().UTC()
 	fail := func(pass string, err error) { rep.Errors = append(rep.Errors, pass+": "+err.Error()) }
 
-	if refs, err := h.store.QueuedBefore(ctx, now.Add(-h.opts.Stale), h.opts.Limit); err != nil {
+	if steps, err := h.store.QueuedBefore(ctx, now.Add(-h.opts.Stale), h.opts.Limit); err != nil {
 		fail("queued", err)
 	} else {
-		for _, ref := range refs {
-			if err := h.jobs.Republish(ctx, ref.JobID, ref.Step); err != nil {
+		for _, s := range steps {
+			if err := h.jobs.Republish(ctx, s); err != nil {
 				fail("queued", err)
 				continue
 			}
 			rep.RepublishedQueued++
 		}
 	}
-	if refs, err := h.store.LeaseExpiredBefore(ctx, now, h.opts.Limit); err != nil {
+	if steps, err := h.store.LeaseExpiredBefore(ctx, now, h.opts.Limit); err != nil {
 		fail("leases", err)
 	} else {
-		for _, ref := range refs {
-			if err := h.jobs.Republish(ctx, ref.JobID, ref.Step); err != nil {
+		for _, s := range steps {
+			if err := h.jobs.Republish(ctx, s); err != nil {
 				fail("leases", err)
 				continue
 			}
@@ -162,12 +162,12 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 	if erasures, err := h.store.ErasuresToClean(ctx, now, h.opts.Limit); err != nil {
 		fail("erasures", err)
 	} else {
-		for _, e := range erasures {
-			if _, err := h.blobs.DeletePrefix(ctx, pipeline.JobPrefix(e.JobID)); err != nil {
+		for _, id := range erasures {
+			if _, err := h.blobs.DeletePrefix(ctx, pipeline.JobPrefix(id)); err != nil {
 				fail("erasures", err)
 				continue
 			}
-			if err := h.store.DeleteErasure(ctx, e.JobID); err != nil {
+			if err := h.store.DeleteErasure(ctx, id); err != nil {
 				fail("erasures", err)
 				continue
 			}

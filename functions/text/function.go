@@ -1,5 +1,5 @@
 // Package text is the CloudEvent function "GenerateText": it writes the outline and the seven text formats made from it.
-// It is a thin wrapper over the step runner (shared/pipeline).
+// It runs its Executor through the step runner (shared/pipeline).
 package text
 
 import (

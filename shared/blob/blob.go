@@ -1,6 +1,6 @@
 // Package blob stores artifacts in Cloud Storage: write-once objects under
 // deterministic names, reads, deletion by prefix, and short-lived signed
-// URLs for downloads.
+// URLs for downloads. It is the adapter of the pipeline's Blobs port.
 package blob
 
 import (
@@ -19,24 +19,21 @@ import (
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
+
+	"contentfactory.dev/factory/shared/failure"
+	"contentfactory.dev/factory/shared/pipeline"
 )
 
-// ErrNotFound is returned for a missing object.
-var ErrNotFound = errors.New("object not found")
+// ErrNotFound is returned for a missing object (the portable kind).
+var ErrNotFound = failure.ErrNotFound
 
 // MaxURLLifetime bounds signed URLs.
 const MaxURLLifetime = 15 * time.Minute
 
-// Object describes a stored object.
-type Object struct {
-	Path        string
-	ContentType string
-	Size        int64
-	Generation  int64
-	MD5         string
-	// Created is false when the object existed before the write.
-	Created bool
-}
+// Object describes a stored object (the pipeline's value type).
+type Object = pipeline.Object
+
+var _ pipeline.Blobs = (*Bucket)(nil)
 
 // Signer signs download URLs. Nil fields use the client's credentials
 // (on Google Cloud: the service account through the IAM Credentials API).

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,9 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"contentfactory.dev/factory/shared/failure"
+	"contentfactory.dev/factory/shared/logging"
 )
 
 // LocalCanarySecret is the canary secret when FACTORY_CANARY_SECRET is
@@ -158,4 +162,18 @@ var canaryLookalikes = map[rune]rune{
 	'у': 'y', 'γ': 'y', 'Υ': 'y', 'У': 'y',
 	'о': '0', 'ο': '0', 'О': '0', 'Ο': '0', 'o': '0', 'O': '0',
 	'l': '1', 'I': '1', 'і': '1', 'ӏ': '1', 'Ι': '1', '|': '1',
+}
+
+// CodeOutputRejected fails a step whose answer repeated the instructions
+// (it contained the job's canary); the answer is discarded.
+const CodeOutputRejected = "output_rejected"
+
+// Reject is the failure of a step whose model output (what, such as
+// "answer" or "alt text") carried the job's canary: permanent, coded
+// CodeOutputRejected. Neither the output nor the canary goes into the
+// error or the log.
+func Reject(ctx context.Context, what string) error {
+	// The runner's logger already carries job_id and step.
+	logging.From(ctx).WarnContext(ctx, "model answer repeated the instructions; rejected", "output", what)
+	return failure.Permanentf(CodeOutputRejected, "the model's %s repeated its instructions (it contained the job's canary) and was discarded", what)
 }

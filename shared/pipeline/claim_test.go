@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
@@ -91,7 +90,7 @@ type recordHook struct {
 	onRecord func()
 }
 
-func (b recordHook) Create(ctx context.Context, path string, data []byte, contentType string) (blob.Object, error) {
+func (b recordHook) Create(ctx context.Context, path string, data []byte, contentType string) (pipeline.Object, error) {
 	o, err := b.Blobs.Create(ctx, path, data, contentType)
 	if err == nil && strings.HasSuffix(path, "/"+pipeline.ResultRecord) && b.onRecord != nil {
 		b.onRecord()

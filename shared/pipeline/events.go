@@ -2,14 +2,11 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/logging"
-	"contentfactory.dev/factory/shared/queue"
 )
 
 // Event types published on job-events when a job ends.
@@ -117,25 +114,4 @@ func announce(ctx context.Context, store Store, events Events, job *Job, steps [
 		return
 	}
 	log.InfoContext(ctx, "job event published", "event", EventType(job.Status), "status", job.Status)
-}
-
-// MessagePublisher publishes raw messages on a topic.
-type MessagePublisher interface {
-	Publish(ctx context.Context, topic string, data []byte, attrs map[string]string) (string, error)
-}
-
-// EventsOn publishes job events on the job-events topic.
-func EventsOn(pub MessagePublisher) Events { return topicEvents{pub} }
-
-type topicEvents struct{ pub MessagePublisher }
-
-func (t topicEvents) PublishJobEvent(ctx context.Context, ev JobEvent) error {
-	data, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("encode job event: %w", err)
-	}
-	_, err = t.pub.Publish(ctx, queue.TopicEvents, data, map[string]string{
-		"event_type": ev.Type, "event_id": ev.ID, "job_id": ev.JobID, "owner": ev.Owner, "status": string(ev.Status),
-	})
-	return err
 }

@@ -13,7 +13,7 @@ import (
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/logging"
-	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/ratelimit"
 )
 
 // Errors of job operations.
@@ -35,6 +35,10 @@ type JobsConfig struct {
 	Deadline time.Duration
 	// Estimate is what a request is expected to cost (nil: nothing).
 	Estimate func(*content.Request) float64
+	// Limits are the limits each owner gets: a job is admitted against
+	// them in the transaction that creates it, and settled in the one
+	// that ends it (see Rules). The zero Policy limits nothing.
+	Limits ratelimit.Policy
 	// Screen scores a request's untrusted text for prompt injection
 	// (guard.Screen); the score and signals are recorded on the job and
 	// logged, never used to refuse it. Nil: nothing is recorded.
@@ -43,9 +47,10 @@ type JobsConfig struct {
 
 // Jobs creates, cancels and erases jobs.
 type Jobs struct {
-	p   Ports
-	cfg JobsConfig
-	now func() time.Time
+	p     Ports
+	cfg   JobsConfig
+	rules Rules
+	now   func() time.Time
 }
 
 // NewJobs returns the job service.
@@ -56,7 +61,9 @@ func NewJobs(p Ports, cfg JobsConfig) *Jobs {
 	if cfg.Deadline <= 0 {
 		cfg.Deadline = 2 * time.Hour
 	}
-	return &Jobs{p: p, cfg: cfg, now: time.Now}
+	j := &Jobs{p: p, cfg: cfg, now: time.Now}
+	j.rules = Rules{Region: cfg.Region, Limits: cfg.Limits, Now: func() time.Time { return j.now() }}
+	return j
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
@@ -84,8 +91,12 @@ func (j *Jobs) Submit(ctx context.Context, owner string, req content.Request, or
 
 // SubmitOnce creates the job of that id unless it exists. When it exists
 // and was made by the same owner from the same request, it returns it with
-// created false; otherwise ErrMismatch. A failed publish does not fail the
-// submission: the job is stored and the sweep publishes its queued steps.
+// created false; otherwise ErrMismatch. A new job is admitted against its
+// owner's limits in the transaction that creates it: a refusal is a
+// *ratelimit.Exceeded and creates nothing. A job that exists is found
+// before any limit is looked at, so a repeated request is never refused
+// for limits. A failed publish does not fail the submission: the job is
+// stored and the sweep publishes its queued steps.
 func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Request, origin string) (*Job, bool, error) {
 	// Firestore keeps microseconds: the job answered now must read back the same.
 	now := j.now().UTC().Truncate(time.Microsecond)
@@ -110,19 +121,37 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 		job.InjectionScore, job.InjectionSignals = j.cfg.Screen(&req)
 	}
 	steps := Plan(id, req.Formats, now)
-	err := j.p.Store.CreateJob(ctx, job, &req, steps)
+	var old *Job
+	err := transact(ctx, j.p.Store, "create job", id, func(ctx context.Context, tx Tx) error {
+		if j.rules.Limits.Enabled() {
+			// A job that exists is found before any limit is looked at.
+			if _, err := tx.Job(); err == nil {
+				return ErrExists
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if err := j.rules.admit(tx, job, j.now()); err != nil {
+				return err
+			}
+		}
+		// Without limits nothing is read: concurrent creations of one id
+		// do not contend, the commit of all but one fails ErrExists.
+		tx.CreateJob(job, &req, steps)
+		return nil
+	})
 	if errors.Is(err, ErrExists) {
-		old, gerr := j.p.Store.Job(ctx, id)
-		if gerr != nil {
-			return nil, false, fmt.Errorf("read existing job %s: %w", id, gerr)
-		}
-		if !old.Made(owner, &req) {
-			return old, false, ErrMismatch
-		}
-		return old, false, nil
+		old, err = j.p.Store.Job(ctx, id)
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("create job: %w", err)
+	var exceeded *ratelimit.Exceeded
+	switch {
+	case errors.As(err, &exceeded):
+		return nil, false, exceeded
+	case err != nil:
+		return nil, false, fmt.Errorf("create job %s: %w", id, err)
+	case old != nil && !old.Made(owner, &req):
+		return old, false, ErrMismatch
+	case old != nil:
+		return old, false, nil
 	}
 	log := logging.From(ctx)
 	log.InfoContext(ctx, "job created", "job_id", id, "origin", origin, "steps", len(steps),
@@ -150,7 +179,7 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
 		job   *Job
 		ended []*Step // the steps it ended with, when this call ended it
 	)
-	err := j.p.Store.Transact(ctx, id, func(ctx context.Context, tx Tx) error {
+	err := transact(ctx, j.p.Store, "cancel job", id, func(ctx context.Context, tx Tx) error {
 		job, ended = nil, nil
 		jb, err := tx.Job()
 		if err != nil {
@@ -182,8 +211,9 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
 			}
 			list = append(list, s)
 		}
-		jb.end(JobCancelled, list, now)
-		tx.SaveJob(jb)
+		if err := j.rules.end(tx, jb, JobCancelled, list, now); err != nil {
+			return err
+		}
 		ended = list
 		return nil
 	})
@@ -197,11 +227,34 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
 	return job, nil
 }
 
-// Erase deletes a job, its steps, its request and every artifact. A worker
-// still running one of its steps may write a file after this; the sweep
-// deletes it (the store keeps a record of the erasure until then).
+// Erase deletes a job, its steps, its request and every artifact; a job
+// that had not ended is settled with what it spent, freeing its place. A
+// worker still running one of its steps may write a file after this; the
+// sweep deletes it (the store keeps a record of the erasure until then).
+// It fails with ErrNotFound when there is no such job.
 func (j *Jobs) Erase(ctx context.Context, id string) error {
-	if err := j.p.Store.EraseJob(ctx, id); err != nil {
+	err := transact(ctx, j.p.Store, "erase job", id, func(ctx context.Context, tx Tx) error {
+		jb, err := tx.Job()
+		if err != nil {
+			return err
+		}
+		steps, err := tx.Steps(jb.Formats...)
+		if err != nil {
+			return err
+		}
+		if !jb.Status.Terminal() {
+			list := make([]*Step, 0, len(steps))
+			for _, s := range steps {
+				list = append(list, s)
+			}
+			if err := j.rules.settle(tx, jb, TotalUsage(list).CostUSD, j.now()); err != nil {
+				return err
+			}
+		}
+		tx.EraseJob(jb, jb.Formats)
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("erase job %s: %w", id, err)
 	}
 	n, err := j.p.Blobs.DeletePrefix(ctx, JobPrefix(id))
@@ -224,7 +277,7 @@ func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
 		job   *Job
 		ended []*Step
 	)
-	err := j.p.Store.Transact(ctx, id, func(ctx context.Context, tx Tx) error {
+	err := transact(ctx, j.p.Store, "expire job", id, func(ctx context.Context, tx Tx) error {
 		job, ended = nil, nil
 		jb, err := tx.Job()
 		if err != nil {
@@ -253,8 +306,9 @@ func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
 			}
 			list = append(list, s)
 		}
-		jb.end(Outcome(list), list, now)
-		tx.SaveJob(jb)
+		if err := j.rules.end(tx, jb, Outcome(list), list, now); err != nil {
+			return err
+		}
 		job, ended = jb, list
 		return nil
 	})
@@ -276,21 +330,20 @@ func (j *Jobs) Announce(ctx context.Context, id string) {
 
 // Republish publishes a step's message again (for a lost publish or a
 // dead worker); a duplicate is harmless, the claim decides.
-func (j *Jobs) Republish(ctx context.Context, jobID string, s *Step) error {
-	env := queue.Envelope{V: queue.Version, JobID: jobID, Step: string(s.Name), Attempt: s.Attempt, Region: j.cfg.Region}
-	return j.p.Publisher.PublishStep(ctx, s.Kind, env)
+func (j *Jobs) Republish(ctx context.Context, s *Step) error {
+	return j.p.Publisher.PublishStep(ctx, s.Kind, StepMessage{JobID: s.JobID, Step: s.Name, Attempt: s.Attempt, Region: j.cfg.Region})
 }
 
 // DeadLetter fails a step whose message Pub/Sub gave up delivering, so its
 // job still ends. A step that ended, or that a worker is running under a
 // live lease (its duplicate was what ran out of deliveries), is left
 // alone. Dead-lettering the same message twice changes nothing.
-func (j *Jobs) DeadLetter(ctx context.Context, env queue.Envelope, deliveries int) (bool, error) {
-	name := content.Format(env.Step)
+func (j *Jobs) DeadLetter(ctx context.Context, msg StepMessage, deliveries int) (bool, error) {
+	name := msg.Step
 	if _, ok := content.Lookup(name); !ok {
 		return false, nil
 	}
-	failed, err := endStep(ctx, j.p, j.cfg.Region, j.now, env.JobID, name,
+	failed, err := endStep(ctx, j.p, j.rules, msg.JobID, name,
 		func(_ *Job, s *Step, now time.Time) bool {
 			return s.Status != StepRunning || !now.Before(s.LeaseUntil)
 		},

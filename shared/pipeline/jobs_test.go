@@ -10,10 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/queue"
 )
 
 func TestAWholeJobPublishesOneEvent(t *testing.T) {
@@ -33,7 +31,7 @@ func TestAWholeJobPublishesOneEvent(t *testing.T) {
 
 	// Redeliveries after the end publish nothing more.
 	for _, f := range job.Formats {
-		require.NoError(t, h.runner.Run(context.Background(), queue.Envelope{V: 1, JobID: job.ID, Step: string(f)}))
+		require.NoError(t, h.runner.Run(context.Background(), pipeline.StepMessage{JobID: job.ID, Step: f}))
 	}
 	assert.Len(t, h.events.List(), 1)
 }
@@ -135,9 +133,9 @@ func TestErase(t *testing.T) {
 
 	assert.ErrorIs(t, h.jobs.Erase(ctx, job.ID), pipeline.ErrNotFound)
 	// A worker finishing after the erasure changes nothing.
-	require.NoError(t, h.runner.Run(ctx, queue.Envelope{V: 1, JobID: job.ID, Step: "faqs"}))
+	require.NoError(t, h.runner.Run(ctx, pipeline.StepMessage{JobID: job.ID, Step: "faqs"}))
 	_, err = h.bucket.Read(ctx, pipeline.ArtifactPath(job.ID, content.FormatFAQs, "faqs.txt"))
-	assert.ErrorIs(t, err, blob.ErrNotFound)
+	assert.ErrorIs(t, err, pipeline.ErrNotFound)
 }
 
 func TestExpireEndsAJobPastItsDeadline(t *testing.T) {
@@ -191,7 +189,7 @@ func TestDeadLetterFailsTheStepSoTheJobEnds(t *testing.T) {
 		return nil
 	}
 	job := h.submit(content.FormatFAQs, content.FormatAudio)
-	var lost queue.Envelope
+	var lost pipeline.StepMessage
 	for msgs := h.pub.Take(); len(msgs) > 0; msgs = h.pub.Take() {
 		for _, env := range msgs {
 			if err := h.runner.Run(ctx, env); err != nil {
@@ -199,7 +197,7 @@ func TestDeadLetterFailsTheStepSoTheJobEnds(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, "podcast_script", lost.Step)
+	require.Equal(t, content.FormatPodcastScript, lost.Step)
 	assert.Equal(t, pipeline.JobRunning, h.job(job.ID).Status, "stuck without the dead letter")
 
 	failed, err := h.jobs.DeadLetter(ctx, lost, 5)
@@ -217,7 +215,7 @@ func TestDeadLetterFailsTheStepSoTheJobEnds(t *testing.T) {
 	failed, err = h.jobs.DeadLetter(ctx, lost, 5)
 	require.NoError(t, err)
 	assert.False(t, failed, "dead-lettered twice: nothing more")
-	failed, err = h.jobs.DeadLetter(ctx, queue.Envelope{V: 1, JobID: "nosuchjob0000", Step: "faqs"}, 5)
+	failed, err = h.jobs.DeadLetter(ctx, pipeline.StepMessage{JobID: "nosuchjob0000", Step: "faqs"}, 5)
 	require.NoError(t, err)
 	assert.False(t, failed)
 }

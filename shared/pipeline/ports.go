@@ -4,60 +4,103 @@ import (
 	"context"
 	"errors"
 
-	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/failure"
+	"contentfactory.dev/factory/shared/ratelimit"
 )
 
-// Errors the ports return and callers branch on.
+// Errors the ports return and callers branch on. Adapters map their
+// SDK's errors to the portable kinds of package failure.
 var (
-	// ErrNotFound: no such job, step or object.
-	ErrNotFound = errors.New("not found")
-	// ErrExists: the job being created exists already.
-	ErrExists = errors.New("already exists")
+	// ErrNotFound: no such job, step or object (failure.ErrNotFound).
+	ErrNotFound = failure.ErrNotFound
+	// ErrExists: the job being created exists already (failure.ErrExists).
+	ErrExists = failure.ErrExists
 	// ErrBusy: the step is running under another worker's live lease;
 	// its message should be delivered again later.
 	ErrBusy = errors.New("step is running under a live lease")
+	// ErrBadPageToken: a page token of a job listing that the store did
+	// not issue.
+	ErrBadPageToken = errors.New("bad page token")
 )
 
-// Store keeps jobs and their steps.
+// Store keeps jobs, their steps and requests, and each owner's ledger
+// (standing against the limits). It only stores: every rule about what
+// may change is the pipeline's, applied inside Transact.
 type Store interface {
-	// CreateJob stores a new job, its request and its steps atomically.
-	// It fails with ErrExists when the job exists.
-	CreateJob(ctx context.Context, job *Job, req *content.Request, steps []*Step) error
+	// Job reads a job; ErrNotFound when there is none.
 	Job(ctx context.Context, id string) (*Job, error)
+	// Steps reads every step of a job, in generation order.
 	Steps(ctx context.Context, jobID string) ([]*Step, error)
+	// Request reads a job's request; ErrNotFound when there is none.
 	Request(ctx context.Context, jobID string) (*content.Request, error)
-	// EraseJob deletes a job's documents and records the erasure; it fails
-	// with ErrNotFound when there is no such job.
-	EraseJob(ctx context.Context, id string) error
-	// Transact runs fn in a transaction over one job. fn may run more than
-	// once (on contention) and must start from what it reads each time.
-	// Writes are applied when fn returns nil and discarded otherwise.
+	// Transact runs fn in a transaction over one job (and the ledger of
+	// its owner). fn may run more than once (on contention) and must start
+	// from what it reads each time. Writes are applied when fn returns nil
+	// and discarded otherwise.
 	Transact(ctx context.Context, jobID string, fn func(ctx context.Context, tx Tx) error) error
 }
 
-// Tx reads and writes one job's documents inside a transaction.
+// Tx reads and writes one job's documents, and ledgers, inside a
+// transaction. Reads see the state before the transaction; writes are
+// applied together when it commits.
 type Tx interface {
 	// Job reads the job; ErrNotFound when it does not exist.
 	Job() (*Job, error)
 	// Steps reads the named steps; a missing step is absent from the map.
 	Steps(names ...content.Format) (map[content.Format]*Step, error)
+	// Ledger reads an owner's standing against the limits; the zero
+	// State when there is none yet.
+	Ledger(owner string) (ratelimit.State, error)
+	// CreateJob writes a new job, its request and its steps. The commit
+	// fails with ErrExists when the job exists (a concurrent creation).
+	CreateJob(job *Job, req *content.Request, steps []*Step)
 	SaveJob(*Job)
 	SaveStep(*Step)
+	SaveLedger(owner string, st ratelimit.State)
+	// EraseJob deletes the job, its request and the named steps, and
+	// remembers the erasure so that what a late worker writes can be
+	// deleted (the sweep's concern).
+	EraseJob(job *Job, steps []content.Format)
 }
 
-// Blobs stores artifacts.
+// Object describes a stored object.
+type Object struct {
+	Path        string
+	ContentType string
+	Size        int64
+	Generation  int64
+	// MD5 is the base64 MD5 of the content, when the store keeps one.
+	MD5 string
+	// Created is false when the object existed before the write.
+	Created bool
+}
+
+// Blobs stores artifacts, write-once.
 type Blobs interface {
 	// Create stores data at path unless an object exists there already;
 	// either way it returns the object that is stored.
-	Create(ctx context.Context, path string, data []byte, contentType string) (blob.Object, error)
-	// Read returns an object's bytes; blob.ErrNotFound when there is none.
+	Create(ctx context.Context, path string, data []byte, contentType string) (Object, error)
+	// Read returns an object's bytes; ErrNotFound when there is none.
 	Read(ctx context.Context, path string) ([]byte, error)
-	// Stat describes an object; blob.ErrNotFound when there is none.
-	Stat(ctx context.Context, path string) (blob.Object, error)
+	// Stat describes an object; ErrNotFound when there is none.
+	Stat(ctx context.Context, path string) (Object, error)
 	// DeletePrefix deletes every object under a prefix.
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
+}
+
+// StepMessage asks the worker of a step's kind to run it.
+type StepMessage struct {
+	JobID   string
+	Step    content.Format
+	Attempt int
+	// Region is the job's home region.
+	Region string
+}
+
+// Publisher publishes step messages to the worker of their kind.
+type Publisher interface {
+	PublishStep(ctx context.Context, kind content.Kind, msg StepMessage) error
 }
 
 // Ports are what the pipeline works through.
@@ -67,16 +110,4 @@ type Ports struct {
 	Publisher Publisher
 	// Events publishes job events; nil publishes none.
 	Events Events
-	// Rejects records messages that can never be processed; nil only logs.
-	Rejects Rejecter
-}
-
-// Rejecter records a message acknowledged without being processed.
-type Rejecter interface {
-	Reject(ctx context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error
-}
-
-// Publisher publishes step messages to the worker of their kind.
-type Publisher interface {
-	PublishStep(ctx context.Context, kind content.Kind, env queue.Envelope) error
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/logging"
 )
@@ -75,7 +74,7 @@ func (r *Runner) recordResult(ctx context.Context, jobID string, name content.Fo
 // the step has to be made.
 func (r *Runner) storedResultOf(ctx context.Context, jobID string, name content.Format) (*storedResult, error) {
 	data, err := r.blobs.Read(ctx, ArtifactPath(jobID, name, ResultRecord))
-	if errors.Is(err, blob.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -88,7 +87,7 @@ func (r *Runner) storedResultOf(ctx context.Context, jobID string, name content.
 	}
 	for _, a := range res.Artifacts {
 		o, err := r.blobs.Stat(ctx, a.Path)
-		if errors.Is(err, blob.ErrNotFound) {
+		if errors.Is(err, ErrNotFound) {
 			logging.From(ctx).WarnContext(ctx, "stored result names a missing artifact: the step is made again", "artifact", a.Name)
 			return nil, nil
 		}

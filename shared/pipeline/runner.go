@@ -11,8 +11,9 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/failure"
 	"contentfactory.dev/factory/shared/logging"
-	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/telemetry"
 )
 
@@ -53,6 +54,9 @@ type RunnerConfig struct {
 	MaxAttempts int
 	// Region is written into the messages the runner publishes.
 	Region string
+	// Limits are the owners' limits: a job that ends is settled against
+	// them (see Rules).
+	Limits ratelimit.Policy
 	// Owner names this instance in leases.
 	Owner string
 	// Now is the clock (default time.Now); tests move it to expire leases.
@@ -67,14 +71,14 @@ type RunnerConfig struct {
 
 // Runner runs steps: claim, execute, store, complete, fan out.
 type Runner struct {
-	store   Store
-	blobs   Blobs
-	pub     Publisher
-	events  Events
-	rejects Rejecter
-	exec    Executor
-	cfg     RunnerConfig
-	now     func() time.Time
+	store  Store
+	blobs  Blobs
+	pub    Publisher
+	events Events
+	exec   Executor
+	cfg    RunnerConfig
+	rules  Rules
+	now    func() time.Time
 }
 
 // NewRunner returns a runner for one kind of step.
@@ -100,7 +104,8 @@ func NewRunner(p Ports, exec Executor, cfg RunnerConfig) *Runner {
 	if cfg.Crash == nil {
 		cfg.Crash = func() { os.Exit(70) }
 	}
-	return &Runner{store: p.Store, blobs: p.Blobs, pub: p.Publisher, events: p.Events, rejects: p.Rejects, exec: exec, cfg: cfg, now: cfg.Now}
+	return &Runner{store: p.Store, blobs: p.Blobs, pub: p.Publisher, events: p.Events, exec: exec, cfg: cfg, now: cfg.Now,
+		rules: Rules{Region: cfg.Region, Limits: cfg.Limits, Now: cfg.Now}}
 }
 
 // claimVerdict says what a delivery should do with its step.
@@ -118,18 +123,18 @@ const (
 // Run handles one delivery of a step message. It returns nil when the
 // message should be acknowledged and an error when it should be delivered
 // again (the step is busy elsewhere or failed transiently).
-func (r *Runner) Run(ctx context.Context, env queue.Envelope) error {
-	name := content.Format(env.Step)
+func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
+	name := msg.Step
 	if _, ok := content.Lookup(name); !ok {
-		logging.From(ctx).WarnContext(ctx, "message for an unknown step: dropped")
+		logging.From(ctx).WarnContext(ctx, "message for an unknown step: dropped", "step", name)
 		return nil
 	}
-	ctx = logging.With(ctx, slog.String("job_id", env.JobID), slog.String("step", env.Step))
+	ctx = logging.With(ctx, slog.String("job_id", msg.JobID), slog.String("step", string(name)))
 	log := logging.From(ctx)
 
-	job, step, verdict, err := r.claim(ctx, env.JobID, name)
+	job, step, verdict, err := r.claim(ctx, msg.JobID, name)
 	if err != nil {
-		return fmt.Errorf("claim step %s of job %s: %w", name, env.JobID, err)
+		return fmt.Errorf("claim step %s of job %s: %w", name, msg.JobID, err)
 	}
 	switch verdict {
 	case verdictDone:
@@ -147,11 +152,11 @@ func (r *Runner) Run(ctx context.Context, env queue.Envelope) error {
 	case verdictExhausted:
 		// A run that stored its result but could not end the step still
 		// counts: resume it rather than fail.
-		if stored, err := r.storedResultOf(ctx, env.JobID, name); err == nil && stored != nil {
-			return r.end(ctx, env.JobID, step, stored, time.Time{})
+		if stored, err := r.storedResultOf(ctx, msg.JobID, name); err == nil && stored != nil {
+			return r.end(ctx, msg.JobID, step, stored, time.Time{})
 		}
 		log.ErrorContext(ctx, "step is out of attempts", "attempt", step.Attempt)
-		_, err := r.finish(ctx, env.JobID, name, step.Attempt, result{
+		_, err := r.finish(ctx, msg.JobID, name, step.Attempt, result{
 			status: StepFailed,
 			err:    &StepError{Code: "attempts_exhausted", Message: fmt.Sprintf("gave up after %d attempts", step.Attempt)},
 		})
@@ -169,7 +174,7 @@ func (r *Runner) Run(ctx context.Context, env queue.Envelope) error {
 	// step with no model call.
 	stored, err := r.storedResultOf(c.ctx, job.ID, name)
 	if err != nil {
-		return r.failed(ctx, job, step, nil, ai.Transient("storage_unavailable", err))
+		return r.failed(ctx, job, step, nil, failure.Transient("storage_unavailable", err))
 	}
 	if stored != nil {
 		log.InfoContext(ctx, "step resumed from the result a previous attempt stored", "stored_by_attempt", stored.Attempt)
@@ -206,7 +211,7 @@ func (r *Runner) Run(ctx context.Context, env queue.Envelope) error {
 	if err != nil {
 		// Storage errors are transient: the step runs again and its
 		// already-written files are kept (write-once names).
-		return r.failed(ctx, job, step, out, ai.Transient("storage_unavailable", err))
+		return r.failed(ctx, job, step, out, failure.Transient("storage_unavailable", err))
 	}
 	log.InfoContext(ctx, "step result stored", "artifacts", len(arts))
 	c.release()
@@ -418,7 +423,7 @@ func (r *Runner) finish(ctx context.Context, jobID string, name content.Format, 
 	ports := Ports{Store: r.store, Publisher: r.pub, Events: r.events}
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.EndTimeout)
 	defer cancel()
-	applied, err := endStep(ctx, ports, r.cfg.Region, r.now, jobID, name,
+	applied, err := endStep(ctx, ports, r.rules, jobID, name,
 		func(_ *Job, s *Step, _ time.Time) bool { return s.Attempt == attempt },
 		func(s *Step, _ time.Time) {
 			s.Status = res.status
@@ -439,7 +444,7 @@ func (r *Runner) finish(ctx context.Context, jobID string, name content.Format, 
 // downstream, and the job ends when its last step did. Then it publishes
 // the steps that became ready and the job's event. It reports whether it
 // ended the step.
-func endStep(ctx context.Context, p Ports, region string, clock func() time.Time, jobID string, name content.Format,
+func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name content.Format,
 	accept func(*Job, *Step, time.Time) bool, apply func(*Step, time.Time)) (bool, error) {
 	var (
 		ready      []*Step
@@ -457,7 +462,7 @@ func endStep(ctx context.Context, p Ports, region string, clock func() time.Time
 		if err != nil {
 			return err
 		}
-		now := clock()
+		now := rules.now()
 		s, ok := steps[name]
 		if !ok || s.Status.Terminal() || !accept(j, s, now) {
 			return nil
@@ -491,8 +496,9 @@ func endStep(ctx context.Context, p Ports, region string, clock func() time.Time
 		for _, f := range j.Formats {
 			endedSteps = append(endedSteps, all[f])
 		}
-		j.end(Outcome(endedSteps), endedSteps, now)
-		tx.SaveJob(j)
+		if err := rules.end(tx, j, Outcome(endedSteps), endedSteps, now); err != nil {
+			return err
+		}
 		ended = j
 		return nil
 	})
@@ -502,7 +508,7 @@ func endStep(ctx context.Context, p Ports, region string, clock func() time.Time
 	if ended != nil {
 		logging.From(ctx).InfoContext(ctx, "job ended", "status", ended.Status, "cost_usd", ended.Usage.CostUSD)
 	}
-	publishReady(ctx, p.Publisher, jobID, region, ready)
+	publishReady(ctx, p.Publisher, jobID, rules.Region, ready)
 	if ended != nil {
 		announce(ctx, p.Store, p.Events, ended, endedSteps)
 	}
@@ -513,8 +519,8 @@ func endStep(ctx context.Context, p Ports, region string, clock func() time.Time
 // publish fails stays queued in the store; the sweep publishes it again.
 func publishReady(ctx context.Context, pub Publisher, jobID, region string, ready []*Step) {
 	for _, s := range ready {
-		env := queue.Envelope{V: queue.Version, JobID: jobID, Step: string(s.Name), Attempt: s.Attempt, Region: region}
-		if err := pub.PublishStep(ctx, s.Kind, env); err != nil {
+		msg := StepMessage{JobID: jobID, Step: s.Name, Attempt: s.Attempt, Region: region}
+		if err := pub.PublishStep(ctx, s.Kind, msg); err != nil {
 			logging.From(ctx).ErrorContext(ctx, "publish a ready step failed; the sweep will publish it", "ready_step", s.Name, "error", err.Error())
 		}
 	}

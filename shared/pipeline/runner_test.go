@@ -18,7 +18,6 @@ import (
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
-	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
 )
 
@@ -178,13 +177,13 @@ func TestRunnerOrdersSteps(t *testing.T) {
 	job := h.submit(content.FormatAudio)
 	assert.Equal(t, []content.Format{content.FormatOutline, content.FormatPodcastScript, content.FormatAudio, content.FormatPackage}, job.Formats)
 
-	var order []string
+	var order []content.Format
 	for msgs := h.pub.Take(); len(msgs) > 0; msgs = h.pub.Take() {
 		require.Len(t, msgs, 1, "this job is a chain: one step at a time")
 		order = append(order, msgs[0].Step)
 		require.NoError(t, h.runner.Run(context.Background(), msgs[0]))
 	}
-	assert.Equal(t, []string{"outline", "podcast_script", "audio", "package"}, order)
+	assert.Equal(t, []content.Format{"outline", "podcast_script", "audio", "package"}, order)
 	assert.Equal(t, pipeline.JobSucceeded, h.job(job.ID).Status)
 }
 
@@ -197,7 +196,7 @@ func TestRedeliveryOfAFinishedStepDoesNothing(t *testing.T) {
 	runs := h.exec.runs.Load()
 
 	for _, f := range job.Formats {
-		require.NoError(t, h.runner.Run(context.Background(), queue.Envelope{V: 1, JobID: job.ID, Step: string(f)}))
+		require.NoError(t, h.runner.Run(context.Background(), pipeline.StepMessage{JobID: job.ID, Step: f}))
 	}
 	assert.Equal(t, runs, h.exec.runs.Load(), "no executor run")
 	assert.Empty(t, h.pub.Take(), "nothing published")
@@ -294,7 +293,7 @@ func TestAttemptsRunOut(t *testing.T) {
 	for msgs := h.pub.Take(); len(msgs) > 0; msgs = h.pub.Take() {
 		for _, env := range msgs {
 			err := h.runner.Run(context.Background(), env)
-			if env.Step == string(content.FormatPodcastScript) && err != nil {
+			if env.Step == content.FormatPodcastScript && err != nil {
 				h.pub.Put(env) // Pub/Sub redelivers
 			}
 		}
@@ -343,8 +342,8 @@ func TestFailedOutlineFailsTheJob(t *testing.T) {
 func TestMessagesForUnknownJobsAreDropped(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, pipeline.RunnerConfig{})
-	require.NoError(t, h.runner.Run(context.Background(), queue.Envelope{V: 1, JobID: "nosuchjob000", Step: "outline"}))
-	require.NoError(t, h.runner.Run(context.Background(), queue.Envelope{V: 1, JobID: "nosuchjob000", Step: "not_a_step"}))
+	require.NoError(t, h.runner.Run(context.Background(), pipeline.StepMessage{JobID: "nosuchjob000", Step: "outline"}))
+	require.NoError(t, h.runner.Run(context.Background(), pipeline.StepMessage{JobID: "nosuchjob000", Step: "not_a_step"}))
 	assert.Zero(t, h.exec.runs.Load())
 }
 
@@ -352,7 +351,7 @@ func TestEarlyMessageForAWaitingStepIsDropped(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, pipeline.RunnerConfig{})
 	job := h.submit(content.FormatFAQs)
-	require.NoError(t, h.runner.Run(context.Background(), queue.Envelope{V: 1, JobID: job.ID, Step: "faqs"}))
+	require.NoError(t, h.runner.Run(context.Background(), pipeline.StepMessage{JobID: job.ID, Step: "faqs"}))
 	assert.Zero(t, h.exec.runs.Load())
 	assert.Equal(t, pipeline.StepPending, h.steps(job.ID)[content.FormatFAQs].Status)
 }

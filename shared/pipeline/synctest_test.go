@@ -2,12 +2,10 @@ package pipeline_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -125,25 +123,4 @@ func TestJobDeadlineInVirtualTime(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, pipeline.JobFailed, j.Status)
 	})
-}
-
-func TestPoisonMessagesAreAcknowledgedAndRecorded(t *testing.T) {
-	p, _, _ := memPorts()
-	rejects := &pipelinetest.Rejects{}
-	p.Rejects = rejects
-	r := pipeline.NewRunner(p, gated{}, pipeline.RunnerConfig{})
-	for i, data := range []string{`not json`, `{"v": 9, "job_id": "abcdefgh", "step": "faqs"}`, `{"v": 1, "job_id": "../etc", "step": "faqs"}`} {
-		e := cloudevents.NewEvent()
-		e.SetID(fmt.Sprint("poison-", i))
-		e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
-		e.SetSource("//pubsub.googleapis.com/projects/p/topics/text-steps")
-		require.NoError(t, e.SetData(cloudevents.ApplicationJSON, map[string]any{"message": map[string]any{"data": []byte(data), "messageId": e.ID()}}))
-		assert.NoError(t, r.HandleEvent(context.Background(), e), "acknowledged, never retried")
-	}
-	got := rejects.List()
-	require.Len(t, got, 3)
-	for _, g := range got {
-		assert.Equal(t, "poison_message", g.Code)
-		assert.Equal(t, "projects/p/topics/text-steps", g.Msg.Topic)
-	}
 }

@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/failure"
 )
 
 // Task is one claimed run of a step, with access to what the step is made
@@ -28,10 +28,10 @@ func (t *Task) Request(ctx context.Context) (*content.Request, error) {
 	}
 	req, err := t.store.Request(ctx, t.Job.ID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, ai.Permanentf("missing_input", "the request of job %s is gone", t.Job.ID)
+		return nil, failure.Permanentf("missing_input", "the request of job %s is gone", t.Job.ID)
 	}
 	if err != nil {
-		return nil, ai.Transient("store_unavailable", fmt.Errorf("load request of job %s: %w", t.Job.ID, err))
+		return nil, failure.Transient("store_unavailable", fmt.Errorf("load request of job %s: %w", t.Job.ID, err))
 	}
 	t.req = req
 	return req, nil
@@ -41,11 +41,11 @@ func (t *Task) Request(ctx context.Context) (*content.Request, error) {
 // document is a permanent failure: its step did not succeed.
 func (t *Task) Doc(ctx context.Context, f content.Format) ([]byte, error) {
 	data, err := t.blobs.Read(ctx, ArtifactPath(t.Job.ID, f, DocName(f)))
-	if errors.Is(err, blob.ErrNotFound) {
-		return nil, ai.Permanentf("missing_input", "the %s document is missing", f)
+	if errors.Is(err, ErrNotFound) {
+		return nil, failure.Permanentf("missing_input", "the %s document is missing", f)
 	}
 	if err != nil {
-		return nil, ai.Transient("storage_unavailable", err)
+		return nil, failure.Transient("storage_unavailable", err)
 	}
 	return data, nil
 }
@@ -62,7 +62,7 @@ func (t *Task) Outline(ctx context.Context) (*content.Outline, error) {
 	}
 	o, err := content.Decode[content.Outline](content.FormatOutline, raw, content.Expect{Request: req})
 	if err != nil {
-		return nil, ai.Permanent("invalid_input", fmt.Errorf("stored outline: %w", err))
+		return nil, failure.Permanent("invalid_input", fmt.Errorf("stored outline: %w", err))
 	}
 	return o, nil
 }
@@ -71,7 +71,7 @@ func (t *Task) Outline(ctx context.Context) (*content.Outline, error) {
 func (t *Task) Steps(ctx context.Context) ([]*Step, error) {
 	steps, err := t.store.Steps(ctx, t.Job.ID)
 	if err != nil {
-		return nil, ai.Transient("store_unavailable", err)
+		return nil, failure.Transient("store_unavailable", err)
 	}
 	return steps, nil
 }
@@ -80,7 +80,7 @@ func (t *Task) Steps(ctx context.Context) ([]*Step, error) {
 func (t *Task) Read(ctx context.Context, a Artifact) ([]byte, error) {
 	data, err := t.blobs.Read(ctx, a.Path)
 	if err != nil {
-		return nil, ai.Transient("storage_unavailable", err)
+		return nil, failure.Transient("storage_unavailable", err)
 	}
 	return data, nil
 }
@@ -98,7 +98,7 @@ func (p taskParts) path(key string) string {
 
 func (p taskParts) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	data, err := p.t.blobs.Read(ctx, p.path(key))
-	if errors.Is(err, blob.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, false, nil
 	}
 	if err != nil {

@@ -1,7 +1,10 @@
-// Package queue carries the factory's messages over Pub/Sub: the step
-// envelope, publishing with trace propagation, decoding push deliveries
-// that reach functions as CloudEvents, and the topology of topics and
-// subscriptions that the local stack creates and Terraform deploys.
+// Package queue carries the factory's messages over Pub/Sub: it is the
+// adapter of the pipeline's Publisher and Events ports, and of step
+// deliveries. It holds the step envelope, publishing with trace
+// propagation, job events on job-events, decoding push deliveries that
+// reach functions as CloudEvents (StepHandler runs the step they ask for),
+// and the topology of topics and subscriptions that the local stack
+// creates and Terraform deploys.
 package queue
 
 import (
@@ -9,6 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/pipeline"
 )
 
 // Version is the envelope version this code writes.
@@ -49,6 +55,16 @@ func DecodeEnvelope(data []byte) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("%w: negative attempt", ErrPoison)
 	}
 	return e, nil
+}
+
+// EnvelopeOf is the envelope of a step message.
+func EnvelopeOf(m pipeline.StepMessage) Envelope {
+	return Envelope{V: Version, JobID: m.JobID, Step: string(m.Step), Attempt: m.Attempt, Region: m.Region}
+}
+
+// Message is the step message an envelope carries.
+func (e Envelope) Message() pipeline.StepMessage {
+	return pipeline.StepMessage{JobID: e.JobID, Step: content.Format(e.Step), Attempt: e.Attempt, Region: e.Region}
 }
 
 // Encode returns the message body of an envelope.

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -9,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/pipeline"
 )
 
 // Publisher publishes messages, reusing one publisher per topic for the
@@ -55,13 +57,40 @@ func (p *Publisher) Publish(ctx context.Context, topic string, data []byte, attr
 	return id, nil
 }
 
-// PublishStep sends a step message to the worker of its kind.
-func (p *Publisher) PublishStep(ctx context.Context, kind content.Kind, env Envelope) error {
+var _ pipeline.Publisher = (*Publisher)(nil)
+
+// PublishStep implements pipeline.Publisher: it sends a step message to
+// the worker of its kind.
+func (p *Publisher) PublishStep(ctx context.Context, kind content.Kind, msg pipeline.StepMessage) error {
 	topic := TopicFor(kind)
 	if topic == "" {
-		return fmt.Errorf("publish step %s: no topic for kind %q", env.Step, kind)
+		return fmt.Errorf("publish step %s: no topic for kind %q", msg.Step, kind)
 	}
+	env := EnvelopeOf(msg)
 	_, err := p.Publish(ctx, topic, env.Encode(), map[string]string{"job_id": env.JobID, "step": env.Step})
+	return err
+}
+
+// MessagePublisher publishes raw messages on a topic.
+type MessagePublisher interface {
+	Publish(ctx context.Context, topic string, data []byte, attrs map[string]string) (string, error)
+}
+
+// JobEvents publishes job events on the job-events topic, with the
+// attributes subscribers filter on (event_type, event_id, job_id, owner,
+// status).
+func JobEvents(pub MessagePublisher) pipeline.Events { return topicEvents{pub} }
+
+type topicEvents struct{ pub MessagePublisher }
+
+func (t topicEvents) PublishJobEvent(ctx context.Context, ev pipeline.JobEvent) error {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode job event: %w", err)
+	}
+	_, err = t.pub.Publish(ctx, TopicEvents, data, map[string]string{
+		"event_type": ev.Type, "event_id": ev.ID, "job_id": ev.JobID, "owner": ev.Owner, "status": string(ev.Status),
+	})
 	return err
 }
 

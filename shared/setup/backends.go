@@ -9,7 +9,6 @@ import (
 	"contentfactory.dev/factory/shared/ai/offline"
 	"contentfactory.dev/factory/shared/ai/tts"
 	"contentfactory.dev/factory/shared/ai/vertex"
-	"contentfactory.dev/factory/shared/pipeline"
 )
 
 // TextGenerator returns the text backend FACTORY_AI selects.
@@ -82,9 +81,14 @@ func (e *Env) vertex(ctx context.Context) (*vertex.Client, error) {
 
 // CacheCleaner returns what deletes a job's model context cache: the
 // Gemini backend with FACTORY_AI=vertex, nothing offline.
-func (e *Env) CacheCleaner(ctx context.Context) (pipeline.CacheCleaner, error) {
+func (e *Env) CacheCleaner(ctx context.Context) (CacheCleaner, error) {
 	if e.Config.AI != "vertex" {
 		return nil, nil
 	}
 	return e.vertex(ctx)
+}
+
+// CacheCleaner deletes what a job cached with the model provider.
+type CacheCleaner interface {
+	DeleteJobCache(ctx context.Context, jobID string) error
 }

@@ -9,7 +9,7 @@ import (
 
 	"contentfactory.dev/factory/shared/httpx"
 	"contentfactory.dev/factory/shared/logging"
-	"contentfactory.dev/factory/shared/telemetry"
+	"contentfactory.dev/factory/shared/telemetry/otlp"
 )
 
 // EventHandler handles CloudEvents.
@@ -26,7 +26,7 @@ func EventFunction[H EventHandler](build func(context.Context, *Env) (H, error))
 		if err != nil {
 			return err
 		}
-		defer telemetry.Flush(ctx)
+		defer otlp.Flush(ctx)
 		return b.h.HandleEvent(logging.Into(ctx, b.env.Log), e)
 	}
 }
@@ -45,7 +45,7 @@ func HTTPFunction(build func(context.Context, *Env) (http.Handler, error)) http.
 			unavailable.ServeHTTP(w, r)
 			return
 		}
-		defer telemetry.Flush(r.Context())
+		defer otlp.Flush(r.Context())
 		b.h.ServeHTTP(w, r)
 	}
 }
@@ -57,7 +57,7 @@ func (e *Env) Telemetry(ctx context.Context) error {
 	if name == "" {
 		name = "content-factory"
 	}
-	return telemetry.Setup(ctx, name, e.Config.Project)
+	return otlp.Setup(ctx, name, e.Config.Project)
 }
 
 // lazyBuild builds a function's handler on first use: the environment,

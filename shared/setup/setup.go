@@ -20,6 +20,7 @@ import (
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/config"
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
@@ -68,7 +69,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Env, error
 		e.Close()
 		return nil, fmt.Errorf("storage client: %w", err)
 	}
-	e.Store = store.New(e.Firestore, store.WithLimits(cfg.Limits()))
+	e.Store = store.New(e.Firestore)
 	e.Bucket = blob.New(e.Storage, cfg.Bucket, signer)
 	e.Publisher = queue.NewPublisher(e.PubSub, cfg.TopicName)
 	return e, nil
@@ -76,7 +77,22 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Env, error
 
 // Ports are the pipeline's ports over this environment.
 func (e *Env) Ports() pipeline.Ports {
-	return pipeline.Ports{Store: e.Store, Blobs: e.Bucket, Publisher: e.Publisher, Events: pipeline.EventsOn(e.Publisher), Rejects: e.Store}
+	return pipeline.Ports{Store: e.Store, Blobs: e.Bucket, Publisher: e.Publisher, Events: queue.JobEvents(e.Publisher)}
+}
+
+// Rejects records, in the store, the messages a function acknowledges
+// without processing them.
+func (e *Env) Rejects() Rejects { return Rejects{e.Store} }
+
+// Rejects records rejected messages in the store's rejected_messages.
+type Rejects struct{ Store *store.Store }
+
+// Reject records a message acknowledged without being processed, and why.
+func (r Rejects) Reject(ctx context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error {
+	return r.Store.Reject(ctx, store.Rejection{
+		MessageID: msg.ID, Topic: msg.Topic, Attributes: msg.Attributes, Data: string(msg.Data),
+		Code: code, Reason: reason, Errors: fields,
+	})
 }
 
 // Jobs returns the job service of this environment.
@@ -84,6 +100,7 @@ func (e *Env) Jobs() *pipeline.Jobs {
 	return pipeline.NewJobs(e.Ports(), pipeline.JobsConfig{
 		Region: e.Config.Region, Retention: e.Config.Retention, Deadline: e.Config.JobDeadline,
 		Estimate: ratelimit.DefaultPrices.Estimate,
+		Limits:   e.Config.Limits(),
 		Screen:   guard.Screen,
 	})
 }

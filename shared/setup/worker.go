@@ -1,29 +1,23 @@
 package setup
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"time"
-
-	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
 )
 
-// Worker runs the steps of one event function.
-type Worker struct {
-	runner *pipeline.Runner
-}
-
 // stepMargin keeps a step's own deadline inside the function's timeout,
 // so a run ends (and records why) before the platform kills it.
 const stepMargin = 15 * time.Second
 
-// Worker returns the step worker of the named function (see
-// queue.Functions) running exec.
-func (e *Env) Worker(function string, exec pipeline.Executor) (*Worker, error) {
+// StepHandler returns the CloudEvent handler of the named event function
+// (see queue.Functions): the step runner with exec, configured from the
+// environment, behind the decoding of Pub/Sub deliveries; poison messages
+// are recorded in the store.
+func (e *Env) StepHandler(function string, exec pipeline.Executor) (queue.StepHandler, error) {
 	var fn *queue.Function
 	for i := range queue.Functions {
 		if queue.Functions[i].Name == function {
@@ -31,7 +25,7 @@ func (e *Env) Worker(function string, exec pipeline.Executor) (*Worker, error) {
 		}
 	}
 	if fn == nil || !fn.Event() {
-		return nil, fmt.Errorf("%q is not an event function", function)
+		return queue.StepHandler{}, fmt.Errorf("%q is not an event function", function)
 	}
 	host, _ := os.Hostname()
 	timeout := fn.Timeout - stepMargin
@@ -43,13 +37,9 @@ func (e *Env) Worker(function string, exec pipeline.Executor) (*Worker, error) {
 		Timeout:        timeout,
 		MaxAttempts:    e.Config.MaxAttempts,
 		Region:         e.Config.Region,
+		Limits:         e.Config.Limits(),
 		Owner:          fmt.Sprintf("%s/%s/%d", function, host, os.Getpid()),
 		CrashAfterCall: e.Config.ChaosCrashAfterCall,
 	})
-	return &Worker{runner: r}, nil
-}
-
-// HandleEvent runs the step a delivery asks for.
-func (w *Worker) HandleEvent(ctx context.Context, e cloudevents.Event) error {
-	return w.runner.HandleEvent(ctx, e)
+	return queue.StepHandler{Runner: r, Rejects: e.Rejects()}, nil
 }

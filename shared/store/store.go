@@ -1,6 +1,8 @@
 // Package store keeps the factory's state in Firestore: jobs, their steps
-// and requests, API keys and rejected messages. It maps Firestore's errors
-// to the pipeline's ErrNotFound and ErrExists.
+// and requests, each owner's ledger (standing against the limits), API keys
+// and rejected messages. It is the adapter of the pipeline's Store port: it
+// only stores; the rules of what may change are the pipeline's. It maps
+// Firestore's errors to the portable kinds of package failure.
 //
 // Layout: jobs/{id} (small, read by every transaction),
 // jobs/{id}/steps/{step}, jobs/{id}/input/request (the full request with
@@ -13,7 +15,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,8 +25,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/failure"
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/ratelimit"
 )
 
@@ -44,28 +45,15 @@ const txAttempts = 15
 
 // Store is the Firestore-backed state.
 type Store struct {
-	fs     *firestore.Client
-	limits ratelimit.Policy
-	now    func() time.Time
+	fs  *firestore.Client
+	now func() time.Time
 }
 
 var _ pipeline.Store = (*Store)(nil)
 
-// Option configures a store.
-type Option func(*Store)
-
-// WithLimits makes the store admit each new job against its owner's limits
-// in the transaction that creates it, and settle it in the transaction
-// that ends it.
-func WithLimits(p ratelimit.Policy) Option { return func(s *Store) { s.limits = p } }
-
 // New returns a store over a Firestore client.
-func New(fs *firestore.Client, opts ...Option) *Store {
-	s := &Store{fs: fs, now: time.Now}
-	for _, o := range opts {
-		o(s)
-	}
-	return s
+func New(fs *firestore.Client) *Store {
+	return &Store{fs: fs, now: time.Now}
 }
 
 // Client returns the underlying Firestore client.
@@ -81,60 +69,19 @@ func (s *Store) request(jobID string) *firestore.DocumentRef {
 	return s.job(jobID).Collection(Input).Doc("request")
 }
 
-// mapErr turns Firestore's codes into the pipeline's errors.
+// mapErr turns Firestore's codes into the portable kinds.
 func mapErr(err error) error {
 	switch status.Code(err) {
 	case codes.NotFound:
-		return fmt.Errorf("%w: %v", pipeline.ErrNotFound, err)
+		return fmt.Errorf("%w: %v", failure.ErrNotFound, err)
 	case codes.AlreadyExists:
-		return fmt.Errorf("%w: %v", pipeline.ErrExists, err)
+		return fmt.Errorf("%w: %v", failure.ErrExists, err)
+	case codes.Aborted:
+		return fmt.Errorf("%w: %v", failure.ErrConflict, err)
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Internal:
+		return failure.Transient("store_unavailable", err)
 	}
 	return err
-}
-
-// CreateJob implements pipeline.Store. With limits, the job is admitted
-// against its owner's limits in the same transaction; a refusal is a
-// *ratelimit.Exceeded. A job that exists already is ErrExists before any
-// limit is looked at, so a repeated request is never refused for limits.
-func (s *Store) CreateJob(ctx context.Context, job *pipeline.Job, req *content.Request, steps []*pipeline.Step) error {
-	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		if s.limits.Enabled() {
-			if snap, err := tx.Get(s.job(job.ID)); err == nil && snap.Exists() {
-				return status.Error(codes.AlreadyExists, "job exists")
-			}
-			ref := s.fs.Collection(Limits).Doc(docID(job.Owner))
-			st, err := readLimits(tx, ref)
-			if err != nil {
-				return err
-			}
-			if err := s.limits.Admit(&st, s.now(), job.EstimateUSD); err != nil {
-				return err
-			}
-			if err := tx.Set(ref, st); err != nil {
-				return err
-			}
-		}
-		if err := tx.Create(s.job(job.ID), job); err != nil {
-			return err
-		}
-		if err := tx.Create(s.request(job.ID), req); err != nil {
-			return err
-		}
-		for _, st := range steps {
-			if err := tx.Create(s.step(job.ID, st.Name), st); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, firestore.MaxAttempts(txAttempts))
-	var ex *ratelimit.Exceeded
-	if errors.As(err, &ex) {
-		return ex
-	}
-	if err != nil {
-		return fmt.Errorf("create job %s: %w", job.ID, mapErr(err))
-	}
-	return nil
 }
 
 // readLimits reads an owner's limits document (zero when there is none).
@@ -228,49 +175,66 @@ func (s *Store) Request(ctx context.Context, jobID string) (*content.Request, er
 	return &r, nil
 }
 
-// Transact implements pipeline.Store. A transaction that ends a job
-// (saves it terminal after reading it running) also settles it against its
-// owner's limits.
+// Transact implements pipeline.Store.
 func (s *Store) Transact(ctx context.Context, jobID string, fn func(context.Context, pipeline.Tx) error) error {
-	return s.fs.RunTransaction(ctx, func(ctx context.Context, ftx *firestore.Transaction) error {
+	err := s.fs.RunTransaction(ctx, func(ctx context.Context, ftx *firestore.Transaction) error {
 		t := &tx{s: s, ftx: ftx, jobID: jobID, writes: map[string]write{}}
 		if err := fn(ctx, t); err != nil {
 			return err
 		}
-		if t.ended != nil && s.limits.Enabled() {
-			ref := s.fs.Collection(Limits).Doc(docID(t.ended.Owner))
-			st, err := readLimits(ftx, ref)
-			if err != nil {
-				return err
-			}
-			s.limits.Settle(&st, s.now(), t.ended.EstimateUSD, t.ended.Usage.CostUSD)
-			t.writes[ref.Path] = write{ref, st}
-		}
-		for _, w := range t.writes {
-			if err := ftx.Set(w.ref, w.data); err != nil {
+		// Firestore wants every read of a transaction before its first
+		// write: the writes were buffered until now.
+		for _, w := range t.order {
+			if err := t.writes[w].apply(ftx); err != nil {
 				return err
 			}
 		}
 		return nil
 	}, firestore.MaxAttempts(txAttempts))
+	return mapErr(err)
 }
 
+// write is one buffered write of a transaction.
 type write struct {
 	ref  *firestore.DocumentRef
 	data any
+	op   writeOp
+}
+
+type writeOp int
+
+const (
+	opSet writeOp = iota
+	opCreate
+	opDelete
+)
+
+func (w write) apply(ftx *firestore.Transaction) error {
+	switch w.op {
+	case opCreate:
+		return ftx.Create(w.ref, w.data)
+	case opDelete:
+		return ftx.Delete(w.ref)
+	}
+	return ftx.Set(w.ref, w.data)
 }
 
 // tx buffers writes until the callback returns, since Firestore wants
-// every read of a transaction before its first write.
+// every read of a transaction before its first write. A later write of a
+// document replaces an earlier one.
 type tx struct {
 	s      *Store
 	ftx    *firestore.Transaction
 	jobID  string
 	writes map[string]write
-	// running is whether the job was read not ended; ended is the job
-	// saved ended after that.
-	running bool
-	ended   *pipeline.Job
+	order  []string
+}
+
+func (t *tx) put(w write) {
+	if _, ok := t.writes[w.ref.Path]; !ok {
+		t.order = append(t.order, w.ref.Path)
+	}
+	t.writes[w.ref.Path] = w
 }
 
 func (t *tx) Job() (*pipeline.Job, error) {
@@ -278,11 +242,7 @@ func (t *tx) Job() (*pipeline.Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get job %s: %w", t.jobID, mapErr(err))
 	}
-	j, err := decodeJob(snap)
-	if err == nil && !j.Status.Terminal() {
-		t.running = true
-	}
-	return j, err
+	return decodeJob(snap)
 }
 
 func (t *tx) Steps(names ...content.Format) (map[content.Format]*pipeline.Step, error) {
@@ -308,17 +268,38 @@ func (t *tx) Steps(names ...content.Format) (map[content.Format]*pipeline.Step, 
 	return out, nil
 }
 
-func (t *tx) SaveJob(j *pipeline.Job) {
-	ref := t.s.job(j.ID)
-	t.writes[ref.Path] = write{ref, j}
-	if t.running && j.Status.Terminal() {
-		t.ended = j
+func (t *tx) Ledger(owner string) (ratelimit.State, error) {
+	st, err := readLimits(t.ftx, t.s.fs.Collection(Limits).Doc(docID(owner)))
+	if err != nil {
+		return st, fmt.Errorf("get the ledger of %s: %w", owner, mapErr(err))
+	}
+	return st, nil
+}
+
+func (t *tx) CreateJob(job *pipeline.Job, req *content.Request, steps []*pipeline.Step) {
+	t.put(write{t.s.job(job.ID), job, opCreate})
+	t.put(write{t.s.request(job.ID), req, opCreate})
+	for _, st := range steps {
+		t.put(write{t.s.step(job.ID, st.Name), st, opCreate})
 	}
 }
 
-func (t *tx) SaveStep(st *pipeline.Step) {
-	ref := t.s.step(t.jobID, st.Name)
-	t.writes[ref.Path] = write{ref, st}
+func (t *tx) SaveJob(j *pipeline.Job) { t.put(write{t.s.job(j.ID), j, opSet}) }
+
+func (t *tx) SaveStep(st *pipeline.Step) { t.put(write{t.s.step(t.jobID, st.Name), st, opSet}) }
+
+func (t *tx) SaveLedger(owner string, st ratelimit.State) {
+	t.put(write{t.s.fs.Collection(Limits).Doc(docID(owner)), st, opSet})
+}
+
+func (t *tx) EraseJob(job *pipeline.Job, steps []content.Format) {
+	for _, f := range steps {
+		t.put(write{t.s.step(job.ID, f), nil, opDelete})
+	}
+	t.put(write{t.s.request(job.ID), nil, opDelete})
+	t.put(write{t.s.job(job.ID), nil, opDelete})
+	now := t.s.now().UTC()
+	t.put(write{t.s.fs.Collection(Erasures).Doc(job.ID), Erasure{Owner: job.Owner, ErasedAt: now, CleanAfter: now.Add(eraseGrace)}, opSet})
 }
 
 // pageCursor is the position a page token stands for.
@@ -326,9 +307,6 @@ type pageCursor struct {
 	CreatedAt time.Time `json:"c"`
 	ID        string    `json:"i"`
 }
-
-// ErrBadPageToken is returned for a page token this store did not issue.
-var ErrBadPageToken = errors.New("bad page token")
 
 // ListJobs returns an owner's jobs, newest first, and the token of the
 // next page ("" after the last).
@@ -339,7 +317,7 @@ func (s *Store) ListJobs(ctx context.Context, owner, pageToken string, limit int
 		raw, err := base64.RawURLEncoding.DecodeString(pageToken)
 		var c pageCursor
 		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" {
-			return nil, "", ErrBadPageToken
+			return nil, "", pipeline.ErrBadPageToken
 		}
 		q = q.StartAfter(c.CreatedAt, c.ID)
 	}
@@ -379,20 +357,17 @@ const RejectionRetention = 30 * 24 * time.Hour
 const maxRecorded = 4096
 
 // Reject records a message that was acknowledged without being processed,
-// and why, under its id (so a redelivery records it once).
-func (s *Store) Reject(ctx context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error {
-	data := msg.Data
-	if len(data) > maxRecorded {
-		data = data[:maxRecorded]
+// and why, under its id (so a redelivery records it once). At most the
+// first 4 KiB of its body are kept, as valid UTF-8; the times are set here.
+func (s *Store) Reject(ctx context.Context, r Rejection) error {
+	if len(r.Data) > maxRecorded {
+		r.Data = r.Data[:maxRecorded]
 	}
+	r.Data = strings.ToValidUTF8(r.Data, string(utf8.RuneError))
 	now := time.Now().UTC()
-	r := Rejection{
-		MessageID: msg.ID, Topic: msg.Topic, Code: code, Reason: reason, Errors: fields, Attributes: msg.Attributes,
-		Data:       strings.ToValidUTF8(string(data), string(utf8.RuneError)),
-		ReceivedAt: now, ExpireAt: now.Add(RejectionRetention),
-	}
-	if _, err := s.fs.Collection(Rejected).Doc(docID(msg.ID)).Set(ctx, r); err != nil {
-		return fmt.Errorf("record rejected message %s: %w", msg.ID, err)
+	r.ReceivedAt, r.ExpireAt = now, now.Add(RejectionRetention)
+	if _, err := s.fs.Collection(Rejected).Doc(docID(r.MessageID)).Set(ctx, r); err != nil {
+		return fmt.Errorf("record rejected message %s: %w", r.MessageID, err)
 	}
 	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/ratelimit"
 )
 
 // Erasures records erased jobs until the sweep has deleted anything a
@@ -21,7 +20,6 @@ const Erasures = "erasures"
 
 // Erasure is the record of an erased job (no content, only when).
 type Erasure struct {
-	JobID      string    `firestore:"-"`
 	Owner      string    `firestore:"owner"`
 	ErasedAt   time.Time `firestore:"erased_at"`
 	CleanAfter time.Time `firestore:"clean_after"`
@@ -31,87 +29,22 @@ type Erasure struct {
 // longest step lease.
 const eraseGrace = 15 * time.Minute
 
-// EraseJob implements pipeline.Store: it deletes the job, its request and
-// its steps and records the erasure, in one transaction.
-func (s *Store) EraseJob(ctx context.Context, id string) error {
-	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(s.job(id))
-		if err != nil {
-			return err
-		}
-		steps, err := tx.Documents(s.job(id).Collection(Steps)).GetAll()
-		if err != nil {
-			return err
-		}
-		job, err := decodeJob(snap)
-		if err != nil {
-			return err
-		}
-		var limitsRef *firestore.DocumentRef
-		var limits ratelimit.State
-		if s.limits.Enabled() && !job.Status.Terminal() {
-			// An erased job that had not ended frees its place now.
-			limitsRef = s.fs.Collection(Limits).Doc(docID(job.Owner))
-			if limits, err = readLimits(tx, limitsRef); err != nil {
-				return err
-			}
-			spent := 0.0
-			for _, st := range steps {
-				if step, err := decodeStep(id, st); err == nil {
-					spent += step.Usage.CostUSD
-				}
-			}
-			s.limits.Settle(&limits, s.now(), job.EstimateUSD, spent)
-		}
-		for _, st := range steps {
-			if err := tx.Delete(st.Ref); err != nil {
-				return err
-			}
-		}
-		if err := tx.Delete(s.request(id)); err != nil {
-			return err
-		}
-		if err := tx.Delete(s.job(id)); err != nil {
-			return err
-		}
-		if limitsRef != nil {
-			if err := tx.Set(limitsRef, limits); err != nil {
-				return err
-			}
-		}
-		now := time.Now().UTC()
-		return tx.Set(s.fs.Collection(Erasures).Doc(id), Erasure{Owner: job.Owner, ErasedAt: now, CleanAfter: now.Add(eraseGrace)})
-	}, firestore.MaxAttempts(txAttempts))
-	if err != nil {
-		return fmt.Errorf("erase job %s: %w", id, mapErr(err))
-	}
-	return nil
-}
-
-// StepRef names a step of a job.
-type StepRef struct {
-	JobID string
-	Step  *pipeline.Step
-}
-
-func (s *Store) stepQuery(ctx context.Context, q firestore.Query) ([]StepRef, error) {
-	return queryAll(ctx, q, func(snap *firestore.DocumentSnapshot) (StepRef, error) {
-		jobID := snap.Ref.Parent.Parent.ID
-		st, err := decodeStep(jobID, snap)
-		return StepRef{JobID: jobID, Step: st}, err
+func (s *Store) stepQuery(ctx context.Context, q firestore.Query) ([]*pipeline.Step, error) {
+	return queryAll(ctx, q, func(snap *firestore.DocumentSnapshot) (*pipeline.Step, error) {
+		return decodeStep(snap.Ref.Parent.Parent.ID, snap)
 	})
 }
 
 // QueuedBefore returns steps queued before t and not claimed since: their
 // message may have been lost.
-func (s *Store) QueuedBefore(ctx context.Context, t time.Time, limit int) ([]StepRef, error) {
+func (s *Store) QueuedBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error) {
 	return s.stepQuery(ctx, s.fs.CollectionGroup(Steps).
 		Where("status", "==", string(pipeline.StepQueued)).Where("queued_at", "<", t).Limit(limit))
 }
 
 // LeaseExpiredBefore returns running steps whose lease ended before t:
 // their worker died and no redelivery came.
-func (s *Store) LeaseExpiredBefore(ctx context.Context, t time.Time, limit int) ([]StepRef, error) {
+func (s *Store) LeaseExpiredBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error) {
 	return s.stepQuery(ctx, s.fs.CollectionGroup(Steps).
 		Where("status", "==", string(pipeline.StepRunning)).Where("lease_until", "<", t).Limit(limit))
 }
@@ -138,15 +71,11 @@ func (s *Store) EventPendingBefore(ctx context.Context, t time.Time, limit int) 
 		Where("event_pending", "==", true).Where("updated_at", "<", t).Limit(limit))
 }
 
-// ErasuresToClean returns erasures whose grace period is over.
-func (s *Store) ErasuresToClean(ctx context.Context, now time.Time, limit int) ([]Erasure, error) {
+// ErasuresToClean returns the ids of erased jobs whose grace period is
+// over: what a late worker wrote for them can be deleted for good.
+func (s *Store) ErasuresToClean(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	q := s.fs.Collection(Erasures).Where("clean_after", "<", now).Limit(limit)
-	return queryAll(ctx, q, func(snap *firestore.DocumentSnapshot) (Erasure, error) {
-		var e Erasure
-		err := snap.DataTo(&e)
-		e.JobID = snap.Ref.ID
-		return e, err
-	})
+	return queryAll(ctx, q, func(snap *firestore.DocumentSnapshot) (string, error) { return snap.Ref.ID, nil })
 }
 
 // DeleteErasure forgets an erasure once its artifacts are gone for good.

@@ -69,3 +69,28 @@ func TestTheFactoryCommandIsWhereTheFakesLive(t *testing.T) {
 		assert.Contains(t, all, module+p)
 	}
 }
+
+// TestThePipelineIsFreeOfAdaptersAndSDKs: the pipeline (the job rules and
+// the step runner) speaks to Firestore, Cloud Storage, Pub/Sub and the
+// models only through its ports; it links no adapter and no cloud SDK.
+func TestThePipelineIsFreeOfAdaptersAndSDKs(t *testing.T) {
+	t.Parallel()
+	forbidden := []string{
+		"cloud.google.com/", "google.golang.org/", "github.com/cloudevents/",
+		"github.com/GoogleCloudPlatform/functions-framework-go",
+		module + "shared/store", module + "shared/blob", module + "shared/queue", module + "shared/setup",
+		module + "shared/httpx", module + "shared/ai/vertex", module + "shared/ai/tts", module + "shared/ai/offline",
+		module + "functions/", module + "internal/",
+	}
+	for _, pkg := range []string{"shared/pipeline", "shared/failure", "shared/ratelimit", "shared/content"} {
+		var bad []string
+		for _, p := range deps(t, module+pkg) {
+			for _, f := range forbidden {
+				if strings.HasPrefix(p, f) {
+					bad = append(bad, p)
+				}
+			}
+		}
+		assert.Empty(t, bad, "%s links adapters or SDKs", pkg)
+	}
+}

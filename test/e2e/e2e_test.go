@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"contentfactory.dev/factory/functions/assemble"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -258,18 +260,18 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 				assert.Greater(t, facts.duration, 5*time.Second)
 			case strings.HasSuffix(a.Name, ".vtt"):
 				assert.True(t, strings.HasPrefix(string(data), "WEBVTT\n"))
-			case a.Name == pipeline.ManifestName:
-				var m pipeline.Manifest
+			case a.Name == assemble.ManifestName:
+				var m assemble.Manifest
 				require.NoError(t, json.Unmarshal(data, &m))
 				assert.Equal(t, id, m.JobID)
 				assert.Len(t, m.Steps, len(steps)-1)
-			case a.Name == pipeline.BundleHTML:
+			case a.Name == assemble.BundleHTML:
 				assert.Equal(t, "text/html; charset=utf-8", a.ContentType)
 				page := string(data)
 				assert.Contains(t, page, "<!DOCTYPE html>")
 				assert.Contains(t, page, "default-src 'none'")
 				assert.NotContains(t, strings.ToLower(page), "<script")
-			case a.Name == pipeline.BundleMarkdown:
+			case a.Name == assemble.BundleMarkdown:
 				assert.True(t, strings.HasPrefix(string(data), "# "+outline.Title), "the bundle is titled")
 				for _, f := range req.Formats {
 					if content.MustLookup(f).Kind == content.KindText {

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"contentfactory.dev/factory/functions/text"
+
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/api"
@@ -31,7 +33,6 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
-	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/store"
 )
@@ -98,7 +99,7 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	policy := ratelimit.Policy{Rate: 1000, Burst: 1000}
 	f := &apiFixture{
-		t: t, store: store.New(fs, store.WithLimits(policy)), pub: &pipelinetest.Publisher{},
+		t: t, store: store.New(fs), pub: &pipelinetest.Publisher{},
 		bucket: blob.New(gcs, "artifacts", blob.Signer{GoogleAccessID: "signer@test.invalid", PrivateKey: pemKey}),
 		issuer: authtest.NewIssuer(), keys: map[string]string{}, log: &logBuffer{},
 	}
@@ -115,7 +116,7 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	f.keys["revoked"] = revoked
 
 	f.ports = pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}
-	jobs := pipeline.NewJobs(f.ports, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Screen: guard.Screen})
+	jobs := pipeline.NewJobs(f.ports, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Screen: guard.Screen, Limits: policy})
 	logger := logging.New(f.log, slog.LevelInfo, "test-project")
 	authn := auth.NewAuthenticator(f.store, auth.IDTokens{Validator: f.issuer.Validator(), Audience: audience})
 	h := api.New(jobs, f.store, f.bucket, authn, api.Options{
@@ -185,6 +186,6 @@ func (f *apiFixture) runOutline(ctx context.Context, jobID string, gen ai.TextGe
 	if gen == nil {
 		gen = offline.Text{}
 	}
-	runner := pipeline.NewRunner(f.ports, pipeline.TextExecutor{Gen: gen, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3, Region: "local"})
-	require.NoError(f.t, runner.Run(ctx, queue.Envelope{V: queue.Version, JobID: jobID, Step: string(content.FormatOutline), Attempt: 1, Region: "local"}))
+	runner := pipeline.NewRunner(f.ports, text.Executor{Gen: gen, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3, Region: "local"})
+	require.NoError(f.t, runner.Run(ctx, pipeline.StepMessage{JobID: jobID, Step: content.FormatOutline, Attempt: 1, Region: "local"}))
 }

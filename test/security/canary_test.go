@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"contentfactory.dev/factory/functions/image"
+	"contentfactory.dev/factory/functions/text"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -20,7 +23,6 @@ import (
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
-	"contentfactory.dev/factory/shared/queue"
 )
 
 // inProcess is the pipeline in one process on the in-memory ports, with
@@ -79,12 +81,12 @@ func toFormats(fs []string) []content.Format {
 // run runs one step of a job with the executor of its kind.
 func (p *inProcess) run(jobID string, step content.Format) *pipeline.Step {
 	p.t.Helper()
-	var exec pipeline.Executor = pipeline.TextExecutor{Gen: p.gen, MaxRepairs: 2, Canary: p.canary}
+	var exec pipeline.Executor = text.Executor{Gen: p.gen, MaxRepairs: 2, Canary: p.canary}
 	if step == content.FormatImage {
-		exec = pipeline.ImageExecutor{Gen: p.gen, Canary: p.canary}
+		exec = image.Executor{Gen: p.gen, Canary: p.canary}
 	}
 	runner := pipeline.NewRunner(p.ports, exec, pipeline.RunnerConfig{MaxAttempts: 3, Region: "local"})
-	require.NoError(p.t, runner.Run(p.t.Context(), queue.Envelope{V: queue.Version, JobID: jobID, Step: string(step), Attempt: 1, Region: "local"}))
+	require.NoError(p.t, runner.Run(p.t.Context(), pipeline.StepMessage{JobID: jobID, Step: step, Attempt: 1, Region: "local"}))
 	steps, err := p.store.Steps(context.Background(), jobID)
 	require.NoError(p.t, err)
 	for _, s := range steps {
@@ -163,7 +165,7 @@ func TestCanaryInEveryStep(t *testing.T) {
 	s := p.run(job.ID, content.FormatFAQs)
 	assert.Equal(t, pipeline.StepFailed, s.Status)
 	require.NotNil(t, s.Error)
-	assert.Equal(t, pipeline.CodeOutputRejected, s.Error.Code)
+	assert.Equal(t, guard.CodeOutputRejected, s.Error.Code)
 	assert.NotContains(t, s.Error.Message, canary)
 	assert.Len(t, p.fake.Requests()[before:], 1, "a leak is never sent back for repair")
 
@@ -173,7 +175,7 @@ func TestCanaryInEveryStep(t *testing.T) {
 	img := p.run(job.ID, content.FormatImage)
 	assert.Equal(t, pipeline.StepFailed, img.Status)
 	require.NotNil(t, img.Error)
-	assert.Equal(t, pipeline.CodeOutputRejected, img.Error.Code)
+	assert.Equal(t, guard.CodeOutputRejected, img.Error.Code)
 	imgReqs := p.fake.Requests()
 	imgBody, err := imgReqs[len(imgReqs)-1].Generate()
 	require.NoError(t, err)
@@ -211,7 +213,7 @@ func TestCanaryInTheCachedContext(t *testing.T) {
 	s := p.run(job.ID, content.FormatOutline)
 	assert.Equal(t, pipeline.StepFailed, s.Status)
 	require.NotNil(t, s.Error)
-	assert.Equal(t, pipeline.CodeOutputRejected, s.Error.Code)
+	assert.Equal(t, guard.CodeOutputRejected, s.Error.Code)
 	var created bool
 	for _, r := range p.fake.Requests() {
 		if r.Kind == "cache.create" {

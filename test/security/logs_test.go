@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"contentfactory.dev/factory/functions/text"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -23,7 +25,6 @@ import (
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/queue"
 )
 
 // secretPatterns are shapes of credentials no log line may hold.
@@ -86,8 +87,8 @@ func TestLogsHoldNoSecretsPromptsOrSourceText(t *testing.T) {
 	require.NoError(t, err)
 	canary := guard.Canary{}.For(jobID)
 	run := func(step content.Format) {
-		runner := pipeline.NewRunner(f.ports, pipeline.TextExecutor{Gen: gen, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3, Region: "local"})
-		require.NoError(t, runner.Run(ctx, queue.Envelope{V: queue.Version, JobID: jobID, Step: string(step), Attempt: 1, Region: "local"}))
+		runner := pipeline.NewRunner(f.ports, text.Executor{Gen: gen, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3, Region: "local"})
+		require.NoError(t, runner.Run(ctx, pipeline.StepMessage{JobID: jobID, Step: step, Attempt: 1, Region: "local"}))
 	}
 	run(content.FormatOutline)
 	fake.SetCompromised(fmt.Sprintf(`{"title": "x", "faqs": [], "note": "%s %s"}`, canary, sourceMarker))
@@ -99,7 +100,7 @@ func TestLogsHoldNoSecretsPromptsOrSourceText(t *testing.T) {
 	require.NoError(t, json.Unmarshal(detail.Body, &d))
 	require.Equal(t, "succeeded", string(d.step(content.FormatOutline).Status), "%s", detail.Body)
 	require.NotNil(t, d.step(content.FormatFAQs).Error)
-	assert.Equal(t, pipeline.CodeOutputRejected, d.step(content.FormatFAQs).Error.Code)
+	assert.Equal(t, guard.CodeOutputRejected, d.step(content.FormatFAQs).Error.Code)
 	assert.Equal(t, 2, fake.Count("generate")-1, "the outline was repaired once, the leak never")
 	art := f.do(http.MethodGet, "/v1/jobs/"+jobID+"/artifacts/outline.json", alice, nil)
 	require.Equal(t, http.StatusFound, art.Status)

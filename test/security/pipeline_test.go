@@ -165,7 +165,7 @@ func TestInjectionCorpusThroughThePipeline(t *testing.T) {
 		outline := o.detail.step(content.FormatOutline)
 		switch o.answer {
 		case answerCanary:
-			if outline.Error != nil && outline.Error.Code == pipeline.CodeOutputRejected {
+			if outline.Error != nil && outline.Error.Code == guard.CodeOutputRejected {
 				leaksCaught++
 			} else {
 				t.Errorf("%s: the canary echo was not rejected: outline %s %+v", name, outline.Status, outline.Error)

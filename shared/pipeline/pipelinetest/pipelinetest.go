@@ -17,33 +17,32 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/ratelimit"
 )
 
 // Publisher records the step messages it is asked to publish.
 type Publisher struct {
 	mu   sync.Mutex
-	msgs []queue.Envelope
+	msgs []pipeline.StepMessage
 	// Down makes every publish fail.
 	Down atomic.Bool
 }
 
 // PublishStep implements pipeline.Publisher.
-func (p *Publisher) PublishStep(_ context.Context, _ content.Kind, env queue.Envelope) error {
+func (p *Publisher) PublishStep(_ context.Context, _ content.Kind, msg pipeline.StepMessage) error {
 	if p.Down.Load() {
 		return errors.New("publish refused: the publisher is down")
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.msgs = append(p.msgs, env)
+	p.msgs = append(p.msgs, msg)
 	return nil
 }
 
 // Take returns and forgets what was published.
-func (p *Publisher) Take() []queue.Envelope {
+func (p *Publisher) Take() []pipeline.StepMessage {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := p.msgs
@@ -52,17 +51,17 @@ func (p *Publisher) Take() []queue.Envelope {
 }
 
 // Published returns what was published and not taken yet.
-func (p *Publisher) Published() []queue.Envelope {
+func (p *Publisher) Published() []pipeline.StepMessage {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]queue.Envelope(nil), p.msgs...)
+	return append([]pipeline.StepMessage(nil), p.msgs...)
 }
 
 // Put queues a message again, as Pub/Sub redelivers.
-func (p *Publisher) Put(env queue.Envelope) {
+func (p *Publisher) Put(msg pipeline.StepMessage) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.msgs = append(p.msgs, env)
+	p.msgs = append(p.msgs, msg)
 }
 
 // Events records the job events published.
@@ -86,20 +85,47 @@ func (e *Events) List() []pipeline.JobEvent {
 	return append([]pipeline.JobEvent(nil), e.events...)
 }
 
-// Store keeps jobs in memory. Transactions run one at a time, so they are
-// trivially serializable; every read returns a copy.
+// Store keeps jobs, requests, steps and ledgers in memory. Transactions
+// run one at a time, so they are trivially serializable; every read
+// returns a copy.
 type Store struct {
-	mu    sync.Mutex
-	jobs  map[string]*pipeline.Job
-	reqs  map[string][]byte
-	steps map[string]map[content.Format]*pipeline.Step
+	mu      sync.Mutex
+	jobs    map[string]*pipeline.Job
+	reqs    map[string][]byte
+	steps   map[string]map[content.Format]*pipeline.Step
+	ledgers map[string]ratelimit.State
+	erased  map[string]bool
 }
 
 var _ pipeline.Store = (*Store)(nil)
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{jobs: map[string]*pipeline.Job{}, reqs: map[string][]byte{}, steps: map[string]map[content.Format]*pipeline.Step{}}
+	return &Store{jobs: map[string]*pipeline.Job{}, reqs: map[string][]byte{}, steps: map[string]map[content.Format]*pipeline.Step{},
+		ledgers: map[string]ratelimit.State{}, erased: map[string]bool{}}
+}
+
+// Seed stores a job, its request and its steps as they are, for tests
+// that need a job in a given state.
+func (s *Store) Seed(job *pipeline.Job, req *content.Request, steps []*pipeline.Step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, _ := json.Marshal(req)
+	write{create: &creation{job: cloneJob(job), req: b, steps: steps}}.apply(s)
+}
+
+// Ledger returns an owner's standing as stored.
+func (s *Store) Ledger(owner string) ratelimit.State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ledgers[owner]
+}
+
+// Erased reports whether a job was erased.
+func (s *Store) Erased(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.erased[id]
 }
 
 func cloneJob(j *pipeline.Job) *pipeline.Job {
@@ -118,26 +144,6 @@ func cloneStep(s *pipeline.Step) *pipeline.Step {
 		c.Error = &e
 	}
 	return &c
-}
-
-// CreateJob implements pipeline.Store.
-func (s *Store) CreateJob(_ context.Context, job *pipeline.Job, req *content.Request, steps []*pipeline.Step) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.jobs[job.ID]; ok {
-		return fmt.Errorf("job %s: %w", job.ID, pipeline.ErrExists)
-	}
-	b, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	s.jobs[job.ID] = cloneJob(job)
-	s.reqs[job.ID] = b
-	s.steps[job.ID] = map[content.Format]*pipeline.Step{}
-	for _, st := range steps {
-		s.steps[job.ID][st.Name] = cloneStep(st)
-	}
-	return nil
 }
 
 func (s *Store) getJob(id string) (*pipeline.Job, error) {
@@ -181,44 +187,78 @@ func (s *Store) Request(_ context.Context, jobID string) (*content.Request, erro
 	return &r, err
 }
 
-// EraseJob implements pipeline.Store.
-func (s *Store) EraseJob(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.jobs[id]; !ok {
-		return fmt.Errorf("job %s: %w", id, pipeline.ErrNotFound)
-	}
-	delete(s.jobs, id)
-	delete(s.reqs, id)
-	delete(s.steps, id)
-	return nil
-}
-
 // Transact implements pipeline.Store: fn runs alone; its writes apply
-// when it returns nil.
+// when it returns nil, in the order they were made.
 func (s *Store) Transact(ctx context.Context, jobID string, fn func(context.Context, pipeline.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := &tx{s: s, jobID: jobID, steps: map[content.Format]*pipeline.Step{}}
+	t := &tx{s: s, jobID: jobID}
 	if err := fn(ctx, t); err != nil {
 		return err
 	}
-	if t.job != nil {
-		s.jobs[jobID] = cloneJob(t.job)
-	}
-	for _, st := range t.steps {
-		if s.steps[jobID] != nil {
-			s.steps[jobID][st.Name] = cloneStep(st)
+	// Check before applying anything: a transaction applies whole or not.
+	for _, w := range t.writes {
+		if w.create != nil {
+			if _, ok := s.jobs[w.create.job.ID]; ok {
+				return fmt.Errorf("job %s: %w", w.create.job.ID, pipeline.ErrExists)
+			}
 		}
+	}
+	for _, w := range t.writes {
+		w.apply(s)
 	}
 	return nil
 }
 
-type tx struct {
-	s     *Store
-	jobID string
+// write is one buffered write of a transaction.
+type write struct {
+	create *creation
+	job    *pipeline.Job
+	step   *pipeline.Step
+	jobID  string
+	owner  string
+	ledger *ratelimit.State
+	erase  []content.Format
+}
+
+type creation struct {
 	job   *pipeline.Job
-	steps map[content.Format]*pipeline.Step
+	req   []byte
+	steps []*pipeline.Step
+}
+
+func (w write) apply(s *Store) {
+	switch {
+	case w.create != nil:
+		s.jobs[w.create.job.ID] = cloneJob(w.create.job)
+		s.reqs[w.create.job.ID] = w.create.req
+		s.steps[w.create.job.ID] = map[content.Format]*pipeline.Step{}
+		for _, st := range w.create.steps {
+			s.steps[w.create.job.ID][st.Name] = cloneStep(st)
+		}
+	case w.job != nil:
+		s.jobs[w.job.ID] = cloneJob(w.job)
+	case w.step != nil:
+		if s.steps[w.jobID] != nil {
+			s.steps[w.jobID][w.step.Name] = cloneStep(w.step)
+		}
+	case w.ledger != nil:
+		s.ledgers[w.owner] = *w.ledger
+	case w.erase != nil:
+		for _, f := range w.erase {
+			delete(s.steps[w.jobID], f)
+		}
+		delete(s.steps, w.jobID)
+		delete(s.reqs, w.jobID)
+		delete(s.jobs, w.jobID)
+		s.erased[w.jobID] = true
+	}
+}
+
+type tx struct {
+	s      *Store
+	jobID  string
+	writes []write
 }
 
 func (t *tx) Job() (*pipeline.Job, error) { return t.s.getJob(t.jobID) }
@@ -233,13 +273,38 @@ func (t *tx) Steps(names ...content.Format) (map[content.Format]*pipeline.Step, 
 	return out, nil
 }
 
-func (t *tx) SaveJob(j *pipeline.Job)    { t.job = j }
-func (t *tx) SaveStep(st *pipeline.Step) { t.steps[st.Name] = st }
+func (t *tx) Ledger(owner string) (ratelimit.State, error) { return t.s.ledgers[owner], nil }
+
+func (t *tx) CreateJob(job *pipeline.Job, req *content.Request, steps []*pipeline.Step) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		panic(fmt.Sprintf("pipelinetest: encode request: %v", err)) // a content.Request always encodes
+	}
+	c := &creation{job: cloneJob(job), req: b}
+	for _, st := range steps {
+		c.steps = append(c.steps, cloneStep(st))
+	}
+	t.writes = append(t.writes, write{create: c})
+}
+
+func (t *tx) SaveJob(j *pipeline.Job) { t.writes = append(t.writes, write{job: cloneJob(j)}) }
+
+func (t *tx) SaveStep(st *pipeline.Step) {
+	t.writes = append(t.writes, write{step: cloneStep(st), jobID: t.jobID})
+}
+
+func (t *tx) SaveLedger(owner string, st ratelimit.State) {
+	t.writes = append(t.writes, write{owner: owner, ledger: &st})
+}
+
+func (t *tx) EraseJob(job *pipeline.Job, steps []content.Format) {
+	t.writes = append(t.writes, write{jobID: job.ID, erase: append([]content.Format{}, steps...)})
+}
 
 // Blobs keeps objects in memory, write-once like the real bucket.
 type Blobs struct {
 	mu      sync.Mutex
-	objects map[string]blob.Object
+	objects map[string]pipeline.Object
 	data    map[string][]byte
 	// Writes counts the objects created.
 	Writes atomic.Int64
@@ -249,11 +314,11 @@ var _ pipeline.Blobs = (*Blobs)(nil)
 
 // NewBlobs returns an empty bucket.
 func NewBlobs() *Blobs {
-	return &Blobs{objects: map[string]blob.Object{}, data: map[string][]byte{}}
+	return &Blobs{objects: map[string]pipeline.Object{}, data: map[string][]byte{}}
 }
 
 // Create implements pipeline.Blobs.
-func (b *Blobs) Create(_ context.Context, path string, data []byte, contentType string) (blob.Object, error) {
+func (b *Blobs) Create(_ context.Context, path string, data []byte, contentType string) (pipeline.Object, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if o, ok := b.objects[path]; ok {
@@ -262,7 +327,7 @@ func (b *Blobs) Create(_ context.Context, path string, data []byte, contentType 
 	}
 	b.Writes.Add(1)
 	sum := md5.Sum(data)
-	o := blob.Object{Path: path, ContentType: contentType, Size: int64(len(data)), Generation: b.Writes.Load(),
+	o := pipeline.Object{Path: path, ContentType: contentType, Size: int64(len(data)), Generation: b.Writes.Load(),
 		MD5: base64.StdEncoding.EncodeToString(sum[:]), Created: true}
 	b.objects[path] = o
 	b.data[path] = append([]byte(nil), data...)
@@ -275,18 +340,18 @@ func (b *Blobs) Read(_ context.Context, path string) ([]byte, error) {
 	defer b.mu.Unlock()
 	d, ok := b.data[path]
 	if !ok {
-		return nil, fmt.Errorf("%s: %w", path, blob.ErrNotFound)
+		return nil, fmt.Errorf("%s: %w", path, pipeline.ErrNotFound)
 	}
 	return d, nil
 }
 
 // Stat implements pipeline.Blobs.
-func (b *Blobs) Stat(_ context.Context, path string) (blob.Object, error) {
+func (b *Blobs) Stat(_ context.Context, path string) (pipeline.Object, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	o, ok := b.objects[path]
 	if !ok {
-		return blob.Object{}, fmt.Errorf("%s: %w", path, blob.ErrNotFound)
+		return pipeline.Object{}, fmt.Errorf("%s: %w", path, pipeline.ErrNotFound)
 	}
 	o.Created = false
 	return o, nil
@@ -317,33 +382,4 @@ func (b *Blobs) Paths() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// Rejection is a message a Rejects recorded.
-type Rejection struct {
-	Msg    queue.Message
-	Code   string
-	Reason string
-	Fields []content.FieldError
-}
-
-// Rejects records rejected messages.
-type Rejects struct {
-	mu   sync.Mutex
-	list []Rejection
-}
-
-// Reject implements pipeline.Rejecter.
-func (r *Rejects) Reject(_ context.Context, msg queue.Message, code, reason string, fields []content.FieldError) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.list = append(r.list, Rejection{Msg: msg, Code: code, Reason: reason, Fields: fields})
-	return nil
-}
-
-// List returns what was recorded.
-func (r *Rejects) List() []Rejection {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Rejection(nil), r.list...)
 }

@@ -1,63 +1,71 @@
-package vertex_test
+package text_test
 
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/functions/text"
 	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/retry"
+	"contentfactory.dev/factory/shared/ai/vertex"
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/store"
 )
 
-// TestMain gives the pipeline test the Firestore emulator and a fake
-// Cloud Storage; with -short that test skips itself.
+// TestMain gives the executor tests the Firestore emulator and a fake
+// Cloud Storage; with -short they skip themselves.
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-type published struct {
-	mu   sync.Mutex
-	envs []queue.Envelope
-}
-
-func (p *published) PublishStep(_ context.Context, _ content.Kind, env queue.Envelope) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.envs = append(p.envs, env)
-	return nil
+// vertexClient is the Vertex backend against a fake, with short retries.
+func vertexClient(t *testing.T, opts vertextest.Options) (*vertex.Client, *vertextest.Server) {
+	t.Helper()
+	srv := vertextest.NewServer(opts)
+	t.Cleanup(srv.Close)
+	cfg, err := models.Load(func(k string) string {
+		if k == models.EnvVertexBaseURL {
+			return srv.URL
+		}
+		return ""
+	}, "test-project")
+	require.NoError(t, err)
+	c, err := vertex.New(t.Context(), cfg, vertex.Options{Index: &vertex.MemoryIndex{},
+		Retry: &retry.Policy{Attempts: 3, Base: time.Millisecond, Cap: 5 * time.Millisecond}})
+	require.NoError(t, err)
+	return c, srv
 }
 
 // TestRepairLoopThroughTheTextExecutor runs the outline step of a real job
-// through pipeline.TextExecutor with the Vertex backend against a fake
+// through the Executor with the Vertex backend against a fake
 // that answers malformed JSON once: the executor sends the answer back
 // with the validator's findings and the step succeeds on the second call.
 func TestRepairLoopThroughTheTextExecutor(t *testing.T) {
-	srv := newServer(t, vertextest.Options{Seed: 11, Faults: []vertextest.Fault{{Kind: vertextest.Malformed, Times: 1}}})
-	c := newClient(t, srv, nil, nil)
+	c, srv := vertexClient(t, vertextest.Options{Seed: 11, Faults: []vertextest.Fault{{Kind: vertextest.Malformed, Times: 1}}})
 
 	project := testenv.Project(t)
 	fs := testenv.Firestore(t, project)
 	_, gcs := testenv.Storage(t, "artifacts")
 	st := store.New(fs)
-	pub := &published{}
+	pub := &pipelinetest.Publisher{}
 	ports := pipeline.Ports{Store: st, Blobs: blob.New(gcs, "artifacts", blob.Signer{}), Publisher: pub}
 	jobs := pipeline.NewJobs(ports, pipeline.JobsConfig{Region: "local", Retention: 24 * time.Hour, Deadline: time.Hour})
-	runner := pipeline.NewRunner(ports, pipeline.TextExecutor{Gen: c, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3})
+	runner := pipeline.NewRunner(ports, text.Executor{Gen: c, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3})
 
 	req, err := content.ParseRequest([]byte(`{"topic":"Tides and the Moon","formats":["outline"]}`))
 	require.NoError(t, err)
 	job, err := jobs.Submit(t.Context(), "owner", req, "api")
 	require.NoError(t, err)
-	require.NoError(t, runner.Run(t.Context(), queue.Envelope{V: 1, JobID: job.ID, Step: string(content.FormatOutline), Attempt: 1}))
+	require.NoError(t, runner.Run(t.Context(), pipeline.StepMessage{JobID: job.ID, Step: content.FormatOutline, Attempt: 1}))
 
 	steps, err := st.Steps(t.Context(), job.ID)
 	require.NoError(t, err)
@@ -88,22 +96,21 @@ func TestRepairLoopThroughTheTextExecutor(t *testing.T) {
 // under a lease that has run out. The next delivery ends the step from
 // the stored result: the fake sees no second request.
 func TestAStoredResultIsNotPaidForAgain(t *testing.T) {
-	srv := newServer(t, vertextest.Options{Seed: 5})
-	c := newClient(t, srv, nil, nil)
+	c, srv := vertexClient(t, vertextest.Options{Seed: 5})
 
 	project := testenv.Project(t)
 	fs := testenv.Firestore(t, project)
 	_, gcs := testenv.Storage(t, "artifacts")
 	st := store.New(fs)
-	ports := pipeline.Ports{Store: st, Blobs: blob.New(gcs, "artifacts", blob.Signer{}), Publisher: &published{}}
+	ports := pipeline.Ports{Store: st, Blobs: blob.New(gcs, "artifacts", blob.Signer{}), Publisher: &pipelinetest.Publisher{}}
 	jobs := pipeline.NewJobs(ports, pipeline.JobsConfig{Region: "local", Retention: 24 * time.Hour, Deadline: time.Hour})
-	runner := pipeline.NewRunner(ports, pipeline.TextExecutor{Gen: c, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3})
+	runner := pipeline.NewRunner(ports, text.Executor{Gen: c, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3})
 
 	req, err := content.ParseRequest([]byte(`{"topic":"Tides and the Moon","formats":["outline"]}`))
 	require.NoError(t, err)
 	job, err := jobs.Submit(t.Context(), "owner", req, "api")
 	require.NoError(t, err)
-	env := queue.Envelope{V: 1, JobID: job.ID, Step: string(content.FormatOutline), Attempt: 1}
+	env := pipeline.StepMessage{JobID: job.ID, Step: content.FormatOutline, Attempt: 1}
 	require.NoError(t, runner.Run(t.Context(), env))
 	require.Equal(t, 1, srv.Count("generate"))
 	var body struct {

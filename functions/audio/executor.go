@@ -1,0 +1,67 @@
+package audio
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/export"
+	"contentfactory.dev/factory/shared/pipeline"
+)
+
+// Artifact names of the narration besides the audio itself.
+const (
+	AudioInfo     = "audio.json"
+	TranscriptVTT = "transcript.vtt"
+)
+
+// Executor narrates the podcast script and stores the audio, its
+// WebVTT transcript and a description.
+type Executor struct {
+	Synth ai.Synthesizer
+}
+
+// Execute implements pipeline.Executor.
+func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Output, error) {
+	req, err := t.Request(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := t.Doc(ctx, content.FormatPodcastScript)
+	if err != nil {
+		return nil, err
+	}
+	script, err := content.Decode[content.PodcastScript](content.FormatPodcastScript, raw, content.Expect{Request: req})
+	if err != nil {
+		return nil, ai.Permanent("invalid_input", fmt.Errorf("stored podcast script: %w", err))
+	}
+	res, err := e.Synth.Synthesize(ctx, ai.SpeechRequest{JobID: t.Job.ID, Script: script, Language: req.Language, Parts: t.Parts()})
+	out := &pipeline.Output{Calls: res.Calls}
+	if err != nil {
+		return out, err
+	}
+	var name string
+	switch res.MIMEType {
+	case "audio/wav":
+		name = "podcast.wav"
+	case "audio/mpeg":
+		name = "podcast.mp3"
+	default:
+		return out, ai.Permanentf("invalid_output", "the audio is %q, not audio/wav or audio/mpeg", res.MIMEType)
+	}
+	if len(res.Audio) == 0 || res.Duration <= 0 {
+		return out, ai.Permanentf("invalid_output", "the audio is empty")
+	}
+	info, _ := json.MarshalIndent(map[string]any{
+		"file": name, "mime_type": res.MIMEType, "duration_seconds": res.Duration.Seconds(),
+		"voices": res.Voices, "turns": len(res.Cues),
+	}, "", "  ")
+	out.Files = []pipeline.File{
+		{Name: name, ContentType: res.MIMEType, Data: res.Audio},
+		{Name: TranscriptVTT, ContentType: "text/vtt; charset=utf-8", Data: export.WebVTT(res.Cues)},
+		{Name: AudioInfo, ContentType: "application/json", Data: info},
+	}
+	return out, nil
+}
