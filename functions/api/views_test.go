@@ -1,0 +1,131 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/ratelimit"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// golden compares a document, encoded as the API answers it, to
+// testdata/<name>.json.
+func golden(t *testing.T, name string, body []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".json")
+	if *update {
+		require.NoError(t, os.WriteFile(path, body, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./functions/api -short -run TestDocuments -update to write the golden files")
+	assert.Equal(t, string(want), string(body), "the API's %s document changed", name)
+}
+
+// encode is the body httpx.JSON writes.
+func encode(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	require.NoError(t, err)
+	return append(b, '\n')
+}
+
+// richJob is a job whose documents show every field: one step succeeded
+// with artifacts, usage and a prompt version, one failed with an error,
+// one still pending.
+func richJob() (*pipeline.Job, []*pipeline.Step) {
+	at := func(sec int) time.Time { return time.Date(2025, 3, 1, 9, 30, sec, 123000000, time.UTC) }
+	job := &pipeline.Job{
+		ID: "job-1", Owner: "alice", Topic: "Plate <tectonics> & \"drift\"",
+		Formats: []content.Format{content.FormatOutline, content.FormatFAQs, content.FormatImage, content.FormatPackage},
+		Status:  pipeline.JobPartial, CreatedAt: at(0), UpdatedAt: at(40), StartedAt: at(1), FinishedAt: at(41),
+		InjectionScore: 0.35, InjectionSignals: []string{"override:source_text", "delimiter:topic"},
+		Usage: ai.Usage{Calls: 99}, // the detail sums the steps instead
+	}
+	steps := []*pipeline.Step{
+		{
+			Name: content.FormatOutline, Kind: content.KindText, Status: pipeline.StepSucceeded, Attempt: 1,
+			StartedAt: at(2), FinishedAt: at(9), PromptVersion: "outline@3",
+			Usage:     ai.Usage{Calls: 2, PromptTokens: 1200, OutputTokens: 800, ThinkingTokens: 40, CachedTokens: 600, DurationMS: 4100, CostUSD: 0.0012345},
+			Artifacts: []pipeline.Artifact{{Name: "outline.json", Path: "jobs/job-1/outline/outline.json", ContentType: "application/json", Size: 2048, MD5: "x"}},
+		},
+		{
+			Name: content.FormatImage, Kind: content.KindImage, Status: pipeline.StepFailed, Attempt: 3,
+			StartedAt: at(10), FinishedAt: at(30),
+			Usage: ai.Usage{Calls: 3, Images: 0, DurationMS: 900, CostUSD: 0.1},
+			Error: &pipeline.StepError{Code: "content_filtered", Message: "the model refused", Retryable: false},
+		},
+		{
+			Name: content.FormatFAQs, Kind: content.KindText, Status: pipeline.StepSucceeded, Attempt: 2,
+			StartedAt: at(10), FinishedAt: at(20), PromptVersion: "faqs@1",
+			Usage: ai.Usage{Calls: 1, PromptTokens: 10, OutputTokens: 20, CostUSD: 0.25},
+			Artifacts: []pipeline.Artifact{
+				{Name: "faqs.json", Path: "jobs/job-1/faqs/faqs.json", ContentType: "application/json", Size: 512},
+				{Name: "faqs.md", Path: "jobs/job-1/faqs/faqs.md", ContentType: "text/markdown; charset=utf-8", Size: 300},
+			},
+		},
+		{Name: content.FormatPackage, Kind: content.KindAssemble, Status: pipeline.StepPending},
+	}
+	return job, steps
+}
+
+// TestDocuments holds the API's documents to the bytes it answered before
+// they were built from shared/client's types.
+func TestDocuments(t *testing.T) {
+	t.Parallel()
+	h := &Handler{}
+	const base = "https://api.example.com"
+	job, steps := richJob()
+	golden(t, "detail", encode(t, h.detail(base, job, steps)))
+	golden(t, "summary", encode(t, h.summary(base, job)))
+	golden(t, "accepted", encode(t, h.accepted(base, job)))
+
+	fresh := &pipeline.Job{ID: "job-2", Topic: "Tides", Status: pipeline.JobQueued, CreatedAt: job.CreatedAt, UpdatedAt: job.CreatedAt}
+	golden(t, "detail-empty", encode(t, h.detail(base, fresh, nil)))
+}
+
+type fixedUsage ratelimit.State
+
+func (u fixedUsage) Usage(_ context.Context, _ string) (ratelimit.State, error) {
+	return ratelimit.State(u), nil
+}
+
+// TestUsageDocument: the usage document of a day that is over (so what
+// remains does not depend on today) with a full token bucket.
+func TestUsageDocument(t *testing.T) {
+	t.Parallel()
+	pol := ratelimit.Policy{Rate: 0.5, Burst: 10, MaxRunning: 4, DailyBudgetUSD: 25}
+	st := ratelimit.State{Running: 2, Day: "2025-03-01", Reserved: 1.5, Spent: 3.25, Jobs: 7}
+	h := &Handler{opts: Options{Usage: fixedUsage(st), Limiter: ratelimit.NewLimiter(pol)}}
+	rec := httptest.NewRecorder()
+	h.usage(rec, httptest.NewRequest(http.MethodGet, "/v1/usage", nil), auth.Principal{Owner: "alice"})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	golden(t, "usage", rec.Body.Bytes())
+}
+
+// TestProblemDocument: a request with invalid fields is answered with a
+// problem document listing each field.
+func TestProblemDocument(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	requestProblem(rec, httptest.NewRequest(http.MethodPost, "/v1/jobs", nil), &content.InvalidError{Errors: []content.FieldError{
+		{Field: "topic", Code: "too_short", Message: "topic must be at least 3 characters"},
+		{Field: "formats[1]", Code: "unknown_format", Message: "\"essay\" is not a format"},
+	}})
+	require.Equal(t, http.StatusUnprocessableEntity, rec.Code)
+	golden(t, "problem", rec.Body.Bytes())
+}
