@@ -23,6 +23,7 @@ import (
 	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/shared/ai/offline"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
+	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
@@ -67,17 +68,17 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	require.NoError(t, err)
 	intakeID := intake.JobID(devstack.DevOwner, "e2e-request-1")
 
-	jobs := map[string]*stacktest.Job{}
+	jobs := map[string]*client.Job{}
 	for _, id := range []string{longID, shortID, intakeID} {
 		jobs[id] = s.Wait(t, id, 3*time.Minute)
 	}
 	t.Logf("three jobs ended in %s", time.Since(started).Round(time.Millisecond))
 
 	for id, j := range jobs {
-		assert.Equal(t, "succeeded", j.Status, "job %s: %s", id, j.Describe())
+		assert.Equal(t, client.JobSucceeded, j.Status, "job %s: %s", id, stacktest.Describe(j))
 		assert.Equal(t, 1.0, j.Progress)
 		for _, st := range j.Steps {
-			assert.Equal(t, "succeeded", st.Status, "job %s step %s", id, st.Name)
+			assert.Equal(t, client.StepSucceeded, st.Status, "job %s step %s", id, st.Name)
 		}
 		stored, err := store.New(s.Stack.Firestore).Job(ctx, id)
 		require.NoError(t, err)
@@ -88,7 +89,7 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	assert.Len(t, jobs[longID].Steps, 11, "all eleven steps")
 	assert.Equal(t, "api", mustJob(t, s, longID).Origin)
 	assert.Equal(t, "pubsub", mustJob(t, s, intakeID).Origin)
-	assert.Equal(t, []string{"outline", "faqs", "image", "package"}, jobs[intakeID].StepNames())
+	assert.Equal(t, []string{"outline", "faqs", "image", "package"}, stacktest.StepNames(jobs[intakeID]))
 
 	longAudio := checkArtifacts(t, s, longID)
 	shortAudio := checkArtifacts(t, s, shortID)
@@ -134,7 +135,7 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 			}
 			id := s.Submit(t, map[string]any{"topic": "Glaciers", "source_text": src.String(), "formats": []string{"faqs", "flashcards", "study_guide"}})
 			j := s.Wait(t, id, 2*time.Minute)
-			require.Equal(t, "succeeded", j.Status, j.Describe())
+			require.Equal(t, client.JobSucceeded, j.Status, stacktest.Describe(j))
 			kinds := map[string]int{}
 			generates := 0
 			for _, r := range s.Stack.Vertex.Requests()[before:] {
@@ -153,8 +154,8 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	t.Run("artifact links download through signed URLs", func(t *testing.T) {
 		j := jobs[shortID]
 		for _, a := range j.Artifacts {
-			got := s.Download(t, a.URL)
-			want := s.Object(t, shortID, a.Step, a.Name)
+			got := s.Artifact(t, shortID, a.Name)
+			want := s.Object(t, shortID, string(a.Step), a.Name)
 			assert.Equal(t, want, got, a.Name)
 		}
 	})
