@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"net/http"
@@ -15,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/ratelimit"
@@ -98,23 +97,38 @@ func TestDocuments(t *testing.T) {
 	golden(t, "detail-empty", encode(t, h.detail(base, fresh, nil)))
 }
 
-type fixedUsage ratelimit.State
-
-func (u fixedUsage) Usage(_ context.Context, _ string) (ratelimit.State, error) {
-	return ratelimit.State(u), nil
-}
-
 // TestUsageDocument: the usage document of a day that is over (so what
 // remains does not depend on today) with a full token bucket.
 func TestUsageDocument(t *testing.T) {
 	t.Parallel()
 	pol := ratelimit.Policy{Rate: 0.5, Burst: 10, MaxRunning: 4, DailyBudgetUSD: 25}
 	st := ratelimit.State{Running: 2, Day: "2025-03-01", Reserved: 1.5, Spent: 3.25, Jobs: 7}
-	h := &Handler{opts: Options{Usage: fixedUsage(st), Limiter: ratelimit.NewLimiter(pol)}}
-	rec := httptest.NewRecorder()
-	h.usage(rec, httptest.NewRequest(http.MethodGet, "/v1/usage", nil), auth.Principal{Owner: "alice"})
-	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-	golden(t, "usage", rec.Body.Bytes())
+	golden(t, "usage", encode(t, usageToday("alice", st, pol, time.Now())))
+
+	fresh := usageToday("bob", ratelimit.State{}, ratelimit.Policy{}, time.Date(2025, 3, 2, 23, 59, 0, 0, time.FixedZone("", -3600)))
+	assert.Equal(t, "2025-03-03", fresh.Day, "an owner with no state yet stands on today (UTC)")
+}
+
+// TestStatusesAreThePipelines: the client's statuses are the pipeline's,
+// value for value, and end where they end.
+func TestStatusesAreThePipelines(t *testing.T) {
+	t.Parallel()
+	jobs := map[pipeline.JobStatus]client.JobStatus{
+		pipeline.JobQueued: client.JobQueued, pipeline.JobRunning: client.JobRunning, pipeline.JobSucceeded: client.JobSucceeded,
+		pipeline.JobPartial: client.JobPartial, pipeline.JobFailed: client.JobFailed, pipeline.JobCancelled: client.JobCancelled,
+	}
+	for p, c := range jobs {
+		assert.Equal(t, string(p), string(c))
+		assert.Equal(t, p.Terminal(), c.Terminal(), p)
+	}
+	steps := map[pipeline.StepStatus]client.StepStatus{
+		pipeline.StepPending: client.StepPending, pipeline.StepQueued: client.StepQueued, pipeline.StepRunning: client.StepRunning,
+		pipeline.StepSucceeded: client.StepSucceeded, pipeline.StepFailed: client.StepFailed, pipeline.StepSkipped: client.StepSkipped,
+	}
+	for p, c := range steps {
+		assert.Equal(t, string(p), string(c))
+		assert.Equal(t, p.Terminal(), c.Terminal(), p)
+	}
 }
 
 // TestProblemDocument: a request with invalid fields is answered with a
