@@ -113,21 +113,26 @@ func TestUsageDocument(t *testing.T) {
 // value for value, and end where they end.
 func TestStatusesAreThePipelines(t *testing.T) {
 	t.Parallel()
-	jobs := map[pipeline.JobStatus]client.JobStatus{
+	sameStatuses(t, map[pipeline.JobStatus]client.JobStatus{
 		pipeline.JobQueued: client.JobQueued, pipeline.JobRunning: client.JobRunning, pipeline.JobSucceeded: client.JobSucceeded,
 		pipeline.JobPartial: client.JobPartial, pipeline.JobFailed: client.JobFailed, pipeline.JobCancelled: client.JobCancelled,
-	}
-	for p, c := range jobs {
-		assert.Equal(t, string(p), string(c))
-		assert.Equal(t, p.Terminal(), c.Terminal(), p)
-	}
-	steps := map[pipeline.StepStatus]client.StepStatus{
+	})
+	sameStatuses(t, map[pipeline.StepStatus]client.StepStatus{
 		pipeline.StepPending: client.StepPending, pipeline.StepQueued: client.StepQueued, pipeline.StepRunning: client.StepRunning,
 		pipeline.StepSucceeded: client.StepSucceeded, pipeline.StepFailed: client.StepFailed, pipeline.StepSkipped: client.StepSkipped,
-	}
-	for p, c := range steps {
+	})
+}
+
+type status interface {
+	~string
+	Terminal() bool
+}
+
+func sameStatuses[P, C status](t *testing.T, pairs map[P]C) {
+	t.Helper()
+	for p, c := range pairs {
 		assert.Equal(t, string(p), string(c))
-		assert.Equal(t, p.Terminal(), c.Terminal(), p)
+		assert.Equal(t, p.Terminal(), c.Terminal(), "%s", p)
 	}
 }
 
