@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -326,6 +327,15 @@ func TestCommandLineClient(t *testing.T) {
 
 	out = run("status", id)
 	assert.Contains(t, out, "succeeded, 100%")
+	req, err := http.NewRequest(http.MethodGet, s.Stack.APIURL+"/v1/jobs/"+id, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+s.Stack.DevKey)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	doc, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, string(doc), run("status", id, "--json"), "--json prints the API's document as it was answered")
 	out = run("fetch", id, "--out", "got")
 	assert.Contains(t, out, "bundle.md")
 	for _, name := range []string{"outline.json", "faqs.json", "flashcards.json", "manifest.json", "bundle.md", "bundle.html"} {
