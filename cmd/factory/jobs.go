@@ -7,13 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"golang.org/x/term"
+
+	"contentfactory.dev/factory/shared/client"
+	"contentfactory.dev/factory/shared/content"
 )
 
 func runSubmit(ctx context.Context, args []string) error {
@@ -75,8 +77,12 @@ func runSubmit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var j job
-	if _, err := c.do(ctx, http.MethodPost, "/v1/jobs", req, &j); err != nil {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	j, err := c.Submit(ctx, body, "")
+	if err != nil {
 		return err
 	}
 	fmt.Printf("job %s %s\n", j.ID, j.Status)
@@ -105,51 +111,46 @@ func runWatch(ctx context.Context, args []string) error {
 
 // watch polls a job and draws a progress bar per step until it ends. On a
 // terminal it redraws in place; otherwise it prints each change once.
-func watch(ctx context.Context, c *client, id string) error {
+func watch(ctx context.Context, c *client.Client, id string) error {
 	tty := term.IsTerminal(int(os.Stdout.Fd()))
 	drawn := 0
-	last := map[string]string{}
-	for {
-		j, err := c.job(ctx, id)
-		if err != nil {
-			return err
-		}
+	last := map[content.Format]client.StepStatus{}
+	j, err := c.Wait(ctx, id, 500*time.Millisecond, func(j *client.Job) {
 		if tty {
 			if drawn > 0 {
 				fmt.Printf("\033[%dA", drawn)
 			}
 			drawn = draw(os.Stdout, j)
-		} else {
-			for _, s := range j.Steps {
-				if last[s.Name] != s.Status {
-					last[s.Name] = s.Status
-					fmt.Printf("%-17s %s\n", s.Name, s.Status)
-				}
+			return
+		}
+		for _, s := range j.Steps {
+			if last[s.Name] != s.Status {
+				last[s.Name] = s.Status
+				fmt.Printf("%-17s %s\n", s.Name, s.Status)
 			}
 		}
-		if j.ended() {
-			fmt.Printf("job %s %s in %s; %d artifacts; fetch them with: factory fetch %s\n",
-				j.ID, j.Status, j.FinishedAt.Sub(j.CreatedAt).Round(100*time.Millisecond), len(j.Artifacts), j.ID)
-			if j.Status != "succeeded" {
-				return exitCode(3)
-			}
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
+	})
+	if err != nil {
+		return err
 	}
+	fmt.Printf("job %s %s in %s; %d artifacts; fetch them with: factory fetch %s\n",
+		j.ID, j.Status, j.FinishedAt.Sub(j.CreatedAt).Round(100*time.Millisecond), len(j.Artifacts), j.ID)
+	if j.Status != client.JobSucceeded {
+		return exitCode(3)
+	}
+	return nil
 }
 
 // draw writes one line per step and a total; it returns the line count.
-func draw(w io.Writer, j *job) int {
+func draw(w io.Writer, j *client.Job) int {
 	const width = 24
 	for _, s := range j.Steps {
-		fill := map[string]int{"pending": 0, "queued": 2, "running": width / 2, "succeeded": width, "failed": width, "skipped": width}[s.Status]
+		fill := map[client.StepStatus]int{
+			client.StepPending: 0, client.StepQueued: 2, client.StepRunning: width / 2,
+			client.StepSucceeded: width, client.StepFailed: width, client.StepSkipped: width,
+		}[s.Status]
 		bar := strings.Repeat("█", fill) + strings.Repeat("·", width-fill)
-		note := s.Status
+		note := string(s.Status)
 		if s.Error != nil {
 			note += " (" + s.Error.Code + ")"
 		}
@@ -175,10 +176,8 @@ func runStatus(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		var list struct {
-			Jobs []job `json:"jobs"`
-		}
-		if _, err := c.do(ctx, http.MethodGet, "/v1/jobs", nil, &list); err != nil {
+		list, err := c.List(ctx, 0, "")
+		if err != nil {
 			return err
 		}
 		for _, j := range list.Jobs {
@@ -186,17 +185,18 @@ func runStatus(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
+	j, err := c.Get(ctx, pos[0])
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		var raw json.RawMessage
-		if _, err := c.do(ctx, http.MethodGet, "/v1/jobs/"+pos[0], nil, &raw); err != nil {
+		// The document as the API wrote it: the same type, encoded the same way.
+		raw, err := json.MarshalIndent(j, "", "  ")
+		if err != nil {
 			return err
 		}
 		fmt.Println(string(raw))
 		return nil
-	}
-	j, err := c.job(ctx, pos[0])
-	if err != nil {
-		return err
 	}
 	fmt.Printf("job %s: %s, %.0f%%, topic %q, %d model calls, $%.4f\n", j.ID, j.Status, j.Progress*100, j.Topic, j.Usage.Calls, j.Usage.CostUSD)
 	draw(os.Stdout, j)
@@ -221,7 +221,7 @@ func runFetch(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	j, err := c.job(ctx, pos[0])
+	j, err := c.Get(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func runFetch(ctx context.Context, args []string) error {
 		return err
 	}
 	for _, a := range j.Artifacts {
-		n, err := c.download(ctx, a.URL, filepath.Join(dir, filepath.Base(a.Name)))
+		n, err := download(ctx, c, j.ID, a.Name, filepath.Join(dir, filepath.Base(a.Name)))
 		if err != nil {
 			return fmt.Errorf("fetch %s: %w", a.Name, err)
 		}
@@ -242,33 +242,18 @@ func runFetch(ctx context.Context, args []string) error {
 	return nil
 }
 
-// download follows an artifact link to its signed URL and saves the file.
-func (c *client) download(ctx context.Context, link, path string) (int64, error) {
-	resp, err := c.do(ctx, http.MethodGet, strings.TrimPrefix(link, c.base), nil, nil)
+// download saves an artifact of a job to path.
+func download(ctx context.Context, c *client.Client, jobID, name, path string) (int64, error) {
+	body, err := c.Artifact(ctx, jobID, name)
 	if err != nil {
 		return 0, err
 	}
-	loc := resp.Header.Get("Location")
-	if loc == "" {
-		return 0, fmt.Errorf("no download link (status %s)", resp.Status)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
-	if err != nil {
-		return 0, err
-	}
-	r, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer r.Body.Close()
-	if r.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("download: %s", r.Status)
-	}
+	defer body.Close()
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err
 	}
-	n, err := io.Copy(f, r.Body)
+	n, err := io.Copy(f, body)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

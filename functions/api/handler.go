@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/httpx"
 	"contentfactory.dev/factory/shared/logging"
@@ -164,7 +165,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if !ok {
 		return
 	}
-	key := r.Header.Get(IdempotencyKeyHeader)
+	key := r.Header.Get(client.IdempotencyKeyHeader)
 	if key != "" && !validKey(key) {
 		httpx.Error(w, r, http.StatusBadRequest, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters.")
 		return
@@ -259,20 +260,6 @@ func (h *Handler) rateHeaders(w http.ResponseWriter, owner string) {
 	w.Header().Set("RateLimit-Reset", strconv.Itoa(int(math.Ceil(reset.Seconds()))))
 }
 
-// UsageView is an owner's standing against its limits.
-type UsageView struct {
-	Owner string `json:"owner"`
-	ratelimit.State
-	DailyBudgetUSD float64 `json:"daily_budget_usd,omitempty"`
-	RemainingUSD   float64 `json:"remaining_usd,omitempty"`
-	MaxRunning     int     `json:"max_running,omitempty"`
-	Rate           struct {
-		Limit     int `json:"limit"`
-		Remaining int `json:"remaining"`
-		ResetSecs int `json:"reset_seconds"`
-	} `json:"rate"`
-}
-
 func (h *Handler) usage(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if h.opts.Usage == nil {
 		httpx.Error(w, r, http.StatusNotFound, "not_found", "Usage is not tracked here: no limits are configured.")
@@ -283,20 +270,8 @@ func (h *Handler) usage(w http.ResponseWriter, r *http.Request, p auth.Principal
 		httpx.Internal(w, r, err)
 		return
 	}
-	pol := h.opts.Limiter.Policy()
-	rem := pol.Remaining(st, time.Now())
-	v := UsageView{Owner: p.Owner, State: st, DailyBudgetUSD: pol.DailyBudgetUSD, RemainingUSD: rem.BudgetUSD, MaxRunning: pol.MaxRunning}
-	if v.Day == "" {
-		v.Day = time.Now().UTC().Format(time.DateOnly)
-	}
-	v.Rate.Limit, v.Rate.Remaining, v.Rate.ResetSecs = pol.Burst, rem.Tokens, int(math.Ceil(rem.Reset.Seconds()))
-	httpx.JSON(w, http.StatusOK, v)
+	httpx.JSON(w, http.StatusOK, usageToday(p.Owner, st, h.opts.Limiter.Policy(), time.Now()))
 }
-
-// IdempotencyKeyHeader makes a submission safe to retry: the same key and
-// body give the same job and response; the same key with another body is
-// refused.
-const IdempotencyKeyHeader = "Idempotency-Key"
 
 func validKey(k string) bool {
 	if len(k) > 255 {
@@ -360,7 +335,7 @@ func requestProblem(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &de):
 		httpx.Error(w, r, http.StatusBadRequest, de.Code, de.Detail)
 	case errors.As(err, &ie):
-		httpx.WriteProblem(w, r, httpx.Problem{
+		httpx.WriteProblem(w, r, client.Problem{
 			Status: http.StatusUnprocessableEntity, Code: "invalid_request",
 			Detail: "The request has invalid fields; see errors.", Errors: ie.Errors,
 		})
@@ -430,7 +405,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		return
 	}
 	base := h.base(r)
-	out := JobList{Jobs: make([]JobSummary, 0, len(jobs)), NextPageToken: next}
+	out := client.JobList{Jobs: make([]client.JobSummary, 0, len(jobs)), NextPageToken: next}
 	for _, j := range jobs {
 		out.Jobs = append(out.Jobs, h.summary(base, j))
 	}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -26,6 +27,7 @@ import (
 	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/blob"
+	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
@@ -51,6 +53,7 @@ type fixture struct {
 	srv    *httptest.Server
 	store  *store.Store
 	bucket *blob.Bucket
+	gcs    *fakestorage.Server
 	pub    *pipelinetest.Publisher
 	keys   map[string]string // owner → key
 }
@@ -67,13 +70,13 @@ func newFixture(t *testing.T) *fixture {
 func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*content.Request) float64) *fixture {
 	t.Helper()
 	fs := testenv.Firestore(t, testenv.Project(t))
-	_, gcs := testenv.Storage(t, "artifacts")
+	gcsSrv, gcs := testenv.Storage(t, "artifacts")
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	f := &fixture{
 		t: t, store: store.New(fs), pub: &pipelinetest.Publisher{}, keys: map[string]string{},
-		bucket: blob.New(gcs, "artifacts", blob.Signer{GoogleAccessID: "signer@test.invalid", PrivateKey: pemKey}),
+		bucket: blob.New(gcs, "artifacts", blob.Signer{GoogleAccessID: "signer@test.invalid", PrivateKey: pemKey}), gcs: gcsSrv,
 	}
 	for _, owner := range []string{"alice", "bob", "carol"} {
 		plain, k, err := auth.NewKey(owner, "test", time.Now())
@@ -276,7 +279,7 @@ func TestListIsNewestFirstWithPages(t *testing.T) {
 	for path != "" {
 		r := f.do(http.MethodGet, path, f.keys["alice"], "", nil)
 		require.Equal(t, http.StatusOK, r.status, string(r.body))
-		var page api.JobList
+		var page client.JobList
 		require.NoError(t, json.Unmarshal(r.body, &page))
 		for _, j := range page.Jobs {
 			got = append(got, j.ID)
@@ -299,21 +302,7 @@ func TestArtifactRedirectsToAShortLivedSignedURL(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.post("alice", `{"topic": "Glaciers", "formats": ["faqs"]}`).json(t)["id"].(string)
-	ctx := context.Background()
-	path := pipeline.ArtifactPath(id, content.FormatOutline, "outline.json")
-	obj, err := f.bucket.Create(ctx, path, []byte(`{}`), "application/json")
-	require.NoError(t, err)
-	require.NoError(t, f.store.Transact(ctx, id, func(ctx context.Context, tx pipeline.Tx) error {
-		steps, err := tx.Steps(content.FormatOutline)
-		if err != nil {
-			return err
-		}
-		s := steps[content.FormatOutline]
-		s.Status = pipeline.StepSucceeded
-		s.Artifacts = []pipeline.Artifact{{Name: "outline.json", Path: obj.Path, ContentType: obj.ContentType, Size: obj.Size}}
-		tx.SaveStep(s)
-		return nil
-	}))
+	path := f.finishStep(id, content.FormatOutline, "outline.json", []byte(`{}`))
 
 	r := f.do(http.MethodGet, "/v1/jobs/"+id+"/artifacts/outline.json", f.keys["alice"], "", nil)
 	require.Equal(t, http.StatusFound, r.status, string(r.body))
@@ -334,6 +323,33 @@ func TestArtifactRedirectsToAShortLivedSignedURL(t *testing.T) {
 	assert.Equal(t, f.srv.URL+"/v1/jobs/"+id+"/artifacts/outline.json", arts[0].(map[string]any)["url"])
 
 	assertProblem(t, f.do(http.MethodGet, "/v1/jobs/"+id+"/artifacts/nope.png", f.keys["alice"], "", nil), 404, "artifact_not_found")
+}
+
+// updateStep changes a step of a job in the store.
+func (f *fixture) updateStep(id string, step content.Format, change func(*pipeline.Step)) {
+	f.t.Helper()
+	require.NoError(f.t, f.store.Transact(context.Background(), id, func(ctx context.Context, tx pipeline.Tx) error {
+		steps, err := tx.Steps(step)
+		if err != nil {
+			return err
+		}
+		change(steps[step])
+		tx.SaveStep(steps[step])
+		return nil
+	}))
+}
+
+// finishStep stores one artifact of a step and records the step
+// succeeded with it; it returns the artifact's path in the bucket.
+func (f *fixture) finishStep(id string, step content.Format, name string, data []byte) string {
+	f.t.Helper()
+	obj, err := f.bucket.Create(context.Background(), pipeline.ArtifactPath(id, step, name), data, "application/json")
+	require.NoError(f.t, err)
+	f.updateStep(id, step, func(s *pipeline.Step) {
+		s.Status = pipeline.StepSucceeded
+		s.Artifacts = []pipeline.Artifact{{Name: name, Path: obj.Path, ContentType: obj.ContentType, Size: obj.Size}}
+	})
+	return obj.Path
 }
 
 func TestRoutingErrorsAreProblems(t *testing.T) {

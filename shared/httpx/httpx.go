@@ -24,29 +24,18 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/telemetry"
 )
 
-// Problem is an RFC 9457 problem document. Code is stable: clients branch
-// on it, never on Title or Detail.
-type Problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Code      string `json:"code"`
-	Detail    string `json:"detail,omitempty"`
-	Instance  string `json:"instance,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
-	// Errors lists field-level problems, when there are any.
-	Errors any `json:"errors,omitempty"`
-}
-
 // ProblemType is the type URI of a problem code.
 func ProblemType(code string) string { return "urn:contentfactory:problem:" + code }
 
-// WriteProblem answers with a problem document.
-func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+// WriteProblem answers with a problem document (client.Problem, the one
+// definition of its shape), filling in its type, title, instance and
+// request id.
+func WriteProblem(w http.ResponseWriter, r *http.Request, p client.Problem) {
 	if p.Type == "" {
 		p.Type = ProblemType(p.Code)
 	}
@@ -66,7 +55,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 
 // Error answers with a problem of that status, code and detail.
 func Error(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
-	WriteProblem(w, r, Problem{Status: status, Code: code, Detail: detail})
+	WriteProblem(w, r, client.Problem{Status: status, Code: code, Detail: detail})
 }
 
 // Internal answers 500 without revealing the cause, and logs it.

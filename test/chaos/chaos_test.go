@@ -32,7 +32,7 @@ import (
 	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/internal/vertextest"
-	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
@@ -117,16 +117,16 @@ func TestChaosSoak(t *testing.T) {
 	// Every job must end within the bound.
 	var v violations
 	deadline := started.Add(bound)
-	ended := map[string]*stacktest.Job{}
+	ended := map[string]*client.Job{}
 	for _, id := range ids {
 		for {
 			j := s.Get(t, id)
-			if j.Status != "queued" && j.Status != "running" {
+			if j.Status.Terminal() {
 				ended[id] = j
 				break
 			}
 			if time.Now().After(deadline) {
-				v.add("job %s not terminal within %s: %s; %s", id, bound, j.Status, j.Describe())
+				v.add("job %s not terminal within %s: %s; %s", id, bound, j.Status, stacktest.Describe(j))
 				break
 			}
 			time.Sleep(250 * time.Millisecond)
@@ -142,8 +142,8 @@ func TestChaosSoak(t *testing.T) {
 	paid := checkBilling(t, s, ids, attempts, &v)
 	checkStatuses(statuses, ids, &v)
 	for _, id := range ids {
-		if j := s.Get(t, id); j.Status != "succeeded" {
-			v.add("job %s ended %s, not succeeded (every injected fault is transient): %s", id, j.Status, j.Describe())
+		if j := s.Get(t, id); j.Status != client.JobSucceeded {
+			v.add("job %s ended %s, not succeeded (every injected fault is transient): %s", id, j.Status, stacktest.Describe(j))
 		}
 	}
 	fired := checkFaultsFired(s, &inj, attempts, &v)
@@ -451,13 +451,13 @@ func checkBilling(t *testing.T, s *stacktest.Stack, ids []string, a *attempts, v
 	for _, id := range ids {
 		j := s.Get(t, id)
 		for _, st := range j.Steps {
-			k := stepKey{id, st.Name}
+			k := stepKey{id, string(st.Name)}
 			byAttempt := paid[k]
 			if len(byAttempt) == 0 {
 				continue // no model call (audio, package) or never answered
 			}
 			b.steps++
-			raw, err := s.Stack.Storage.GetObject(s.Stack.Bucket, pipeline.ArtifactPath(id, content.Format(st.Name), pipeline.ResultRecord))
+			raw, err := s.Stack.Storage.GetObject(s.Stack.Bucket, pipeline.ArtifactPath(id, st.Name, pipeline.ResultRecord))
 			if err != nil {
 				v.add("step %s of job %s: no result record: %v", st.Name, id, err)
 				continue
@@ -548,11 +548,11 @@ func checkFaultsFired(s *stacktest.Stack, inj *injected, a *attempts, v *violati
 	return f
 }
 
-func report(t *testing.T, ended map[string]*stacktest.Job, f fired, b billing, a *attempts, wall time.Duration, v *violations) {
+func report(t *testing.T, ended map[string]*client.Job, f fired, b billing, a *attempts, wall time.Duration, v *violations) {
 	byStatus := map[string]int{}
 	steps, claims := 0, 0
 	for _, j := range ended {
-		byStatus[j.Status]++
+		byStatus[string(j.Status)]++
 		for _, st := range j.Steps {
 			steps++
 			claims += st.Attempt

@@ -94,3 +94,20 @@ func TestThePipelineIsFreeOfAdaptersAndSDKs(t *testing.T) {
 		assert.Empty(t, bad, "%s links adapters or SDKs", pkg)
 	}
 }
+
+// TestTheClientIsLight: the Go client of the API links the request
+// contract and nothing else of the project (no pipeline, store or AI
+// backend), and no cloud SDK, so that any program can use it.
+func TestTheClientIsLight(t *testing.T) {
+	t.Parallel()
+	var heavy []string
+	for _, p := range deps(t, module+"shared/client") {
+		switch {
+		case p == module+"shared/client", p == module+"shared/content":
+		case strings.HasPrefix(p, module),
+			strings.HasPrefix(p, "cloud.google.com/"), strings.HasPrefix(p, "google.golang.org/"), strings.HasPrefix(p, "github.com/"):
+			heavy = append(heavy, p)
+		}
+	}
+	assert.Empty(t, heavy, "shared/client links more than the request contract")
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +26,7 @@ import (
 	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/shared/ai/offline"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
+	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
@@ -69,17 +71,17 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	require.NoError(t, err)
 	intakeID := intake.JobID(devstack.DevOwner, "e2e-request-1")
 
-	jobs := map[string]*stacktest.Job{}
+	jobs := map[string]*client.Job{}
 	for _, id := range []string{longID, shortID, intakeID} {
 		jobs[id] = s.Wait(t, id, 3*time.Minute)
 	}
 	t.Logf("three jobs ended in %s", time.Since(started).Round(time.Millisecond))
 
 	for id, j := range jobs {
-		assert.Equal(t, "succeeded", j.Status, "job %s: %s", id, j.Describe())
+		assert.Equal(t, client.JobSucceeded, j.Status, "job %s: %s", id, stacktest.Describe(j))
 		assert.Equal(t, 1.0, j.Progress)
 		for _, st := range j.Steps {
-			assert.Equal(t, "succeeded", st.Status, "job %s step %s", id, st.Name)
+			assert.Equal(t, client.StepSucceeded, st.Status, "job %s step %s", id, st.Name)
 		}
 		stored, err := store.New(s.Stack.Firestore).Job(ctx, id)
 		require.NoError(t, err)
@@ -90,7 +92,7 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	assert.Len(t, jobs[longID].Steps, 11, "all eleven steps")
 	assert.Equal(t, "api", mustJob(t, s, longID).Origin)
 	assert.Equal(t, "pubsub", mustJob(t, s, intakeID).Origin)
-	assert.Equal(t, []string{"outline", "faqs", "image", "package"}, jobs[intakeID].StepNames())
+	assert.Equal(t, []string{"outline", "faqs", "image", "package"}, stacktest.StepNames(jobs[intakeID]))
 
 	longAudio := checkArtifacts(t, s, longID)
 	shortAudio := checkArtifacts(t, s, shortID)
@@ -136,7 +138,7 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 			}
 			id := s.Submit(t, map[string]any{"topic": "Glaciers", "source_text": src.String(), "formats": []string{"faqs", "flashcards", "study_guide"}})
 			j := s.Wait(t, id, 2*time.Minute)
-			require.Equal(t, "succeeded", j.Status, j.Describe())
+			require.Equal(t, client.JobSucceeded, j.Status, stacktest.Describe(j))
 			kinds := map[string]int{}
 			generates := 0
 			for _, r := range s.Stack.Vertex.Requests()[before:] {
@@ -155,8 +157,8 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	t.Run("artifact links download through signed URLs", func(t *testing.T) {
 		j := jobs[shortID]
 		for _, a := range j.Artifacts {
-			got := s.Download(t, a.URL)
-			want := s.Object(t, shortID, a.Step, a.Name)
+			got := s.Artifact(t, shortID, a.Name)
+			want := s.Object(t, shortID, string(a.Step), a.Name)
 			assert.Equal(t, want, got, a.Name)
 		}
 	})
@@ -327,6 +329,15 @@ func TestCommandLineClient(t *testing.T) {
 
 	out = run("status", id)
 	assert.Contains(t, out, "succeeded, 100%")
+	req, err := http.NewRequest(http.MethodGet, s.Stack.APIURL+"/v1/jobs/"+id, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+s.Stack.DevKey)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	doc, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, string(doc), run("status", id, "--json"), "--json prints the API's document as it was answered")
 	out = run("fetch", id, "--out", "got")
 	assert.Contains(t, out, "bundle.md")
 	for _, name := range []string{"outline.json", "faqs.json", "flashcards.json", "manifest.json", "bundle.md", "bundle.html"} {

@@ -9,6 +9,8 @@ import (
 
 	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/internal/vertextest"
+	"contentfactory.dev/factory/shared/client"
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/test/e2e/stacktest"
 )
 
@@ -22,16 +24,12 @@ func deliveries(t *testing.T, s *stacktest.Stack, function, jobID, step string) 
 	}))
 }
 
-func stepOf(j *stacktest.Job, name string) (status, code string) {
-	for _, st := range j.Steps {
-		if st.Name == name {
-			if st.Error != nil {
-				code = st.Error.Code
-			}
-			return st.Status, code
-		}
+func stepOf(j *client.Job, name content.Format) (status client.StepStatus, code string) {
+	st, _ := j.Step(name)
+	if st.Error != nil {
+		code = st.Error.Code
 	}
-	return "", ""
+	return st.Status, code
 }
 
 // TestFailureClassesThroughPubSub runs failing steps through the real
@@ -53,9 +51,9 @@ func TestFailureClassesThroughPubSub(t *testing.T) {
 		id := s.Submit(t, map[string]any{"topic": "Permanent failures", "formats": []string{"image"}})
 		j := s.Wait(t, id, time.Minute)
 		status, code := stepOf(j, "image")
-		assert.Equal(t, "failed", status)
+		assert.Equal(t, client.StepFailed, status)
 		assert.Equal(t, "invalid_request", code)
-		assert.Equal(t, "partial", j.Status, "the outline was delivered, the image not")
+		assert.Equal(t, client.JobPartial, j.Status, "the outline was delivered, the image not")
 		time.Sleep(3 * time.Second) // a nack would have been redelivered by now
 		assert.Equal(t, 1, deliveries(t, s, "GenerateImage", id, "image"))
 	})
@@ -66,11 +64,11 @@ func TestFailureClassesThroughPubSub(t *testing.T) {
 		id := s.Submit(t, map[string]any{"topic": "Transient failures", "formats": []string{"faqs", "image"}})
 		j := s.Wait(t, id, 3*time.Minute)
 		status, code := stepOf(j, "image")
-		require.Equal(t, "failed", status, j.Describe())
+		require.Equal(t, client.StepFailed, status, stacktest.Describe(j))
 		assert.Equal(t, "dead_lettered", code)
 		faqs, _ := stepOf(j, "faqs")
-		assert.Equal(t, "succeeded", faqs)
-		assert.Equal(t, "partial", j.Status, "the job still ended")
+		assert.Equal(t, client.StepSucceeded, faqs)
+		assert.Equal(t, client.JobPartial, j.Status, "the job still ended")
 		assert.Equal(t, attempts, deliveries(t, s, "GenerateImage", id, "image"), "exactly the configured attempts")
 		assert.Equal(t, 1, len(s.Logged(t, "DeadLetter", func(l map[string]any) bool {
 			return l["job_id"] == id && l["message"] == "step failed: its message was dead-lettered"

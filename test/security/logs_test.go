@@ -21,6 +21,7 @@ import (
 	"contentfactory.dev/factory/shared/ai/vertex"
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/auth/authtest"
+	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/logging"
@@ -96,11 +97,11 @@ func TestLogsHoldNoSecretsPromptsOrSourceText(t *testing.T) {
 
 	detail := f.do(http.MethodGet, "/v1/jobs/"+jobID, alice, nil)
 	require.Equal(t, http.StatusOK, detail.Status)
-	var d jobDetail
+	var d client.Job
 	require.NoError(t, json.Unmarshal(detail.Body, &d))
-	require.Equal(t, "succeeded", string(d.step(content.FormatOutline).Status), "%s", detail.Body)
-	require.NotNil(t, d.step(content.FormatFAQs).Error)
-	assert.Equal(t, guard.CodeOutputRejected, d.step(content.FormatFAQs).Error.Code)
+	require.Equal(t, client.StepSucceeded, step(&d, content.FormatOutline).Status, "%s", detail.Body)
+	require.NotNil(t, step(&d, content.FormatFAQs).Error)
+	assert.Equal(t, guard.CodeOutputRejected, step(&d, content.FormatFAQs).Error.Code)
 	assert.Equal(t, 2, fake.Count("generate")-1, "the outline was repaired once, the leak never")
 	art := f.do(http.MethodGet, "/v1/jobs/"+jobID+"/artifacts/outline.json", alice, nil)
 	require.Equal(t, http.StatusFound, art.Status)

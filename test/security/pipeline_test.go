@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"path"
 	"regexp"
 	"sort"
@@ -19,10 +17,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"contentfactory.dev/factory/functions/api"
 	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/pipeline"
@@ -54,25 +52,14 @@ type outcome struct {
 	answer  string
 	jobID   string
 	canary  string
-	detail  jobDetail
+	detail  *client.Job
 	objects []fakestorage.Object
 }
 
-// jobDetail is the part of GET /v1/jobs/{id} the suite reads.
-type jobDetail struct {
-	Status    string          `json:"status"`
-	Steps     []api.StepView  `json:"steps"`
-	InputRisk api.InputRisk   `json:"input_risk"`
-	Artifacts json.RawMessage `json:"artifacts"`
-}
-
-func (d jobDetail) step(name content.Format) api.StepView {
-	for _, s := range d.Steps {
-		if s.Name == name {
-			return s
-		}
-	}
-	return api.StepView{}
+// step is a step of a job; a step the job does not have is the zero Step.
+func step(j *client.Job, name content.Format) client.Step {
+	s, _ := j.Step(name)
+	return s
 }
 
 // TestInjectionCorpusThroughThePipeline runs every attack of the corpus
@@ -162,7 +149,7 @@ func TestInjectionCorpusThroughThePipeline(t *testing.T) {
 		if sc, _ := guard.Screen(&req); sc == 0 {
 			zeroScores++
 		}
-		outline := o.detail.step(content.FormatOutline)
+		outline := step(o.detail, content.FormatOutline)
 		switch o.answer {
 		case answerCanary:
 			if outline.Error != nil && outline.Error.Code == guard.CodeOutputRejected {
@@ -177,8 +164,8 @@ func TestInjectionCorpusThroughThePipeline(t *testing.T) {
 				t.Errorf("%s: the schema violation was not rejected: outline %s %+v", name, outline.Status, outline.Error)
 			}
 		case answerScript:
-			assert.Equal(t, "succeeded", string(outline.Status), "%s: a schema-valid outline is data, even with markup", name)
-			if f := o.detail.step(content.FormatFAQs); f.Error != nil && f.Error.Code == "invalid_output" {
+			assert.Equal(t, client.StepSucceeded, outline.Status, "%s: a schema-valid outline is data, even with markup", name)
+			if f := step(o.detail, content.FormatFAQs); f.Error != nil && f.Error.Code == "invalid_output" {
 				schemaRejected++ // the outline document was no FAQs document
 			}
 		}
@@ -263,7 +250,6 @@ func runPhase(t *testing.T, s *stacktest.Stack, phase []*outcome) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Second)
 	defer cancel()
-	client := &http.Client{Timeout: 30 * time.Second}
 	sem := make(chan struct{}, submitConcurrency)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(phase))
@@ -273,7 +259,7 @@ func runPhase(t *testing.T, s *stacktest.Stack, phase []*outcome) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if err := submitAndWait(ctx, client, s, o); err != nil {
+			if err := submitAndWait(ctx, s.API, o); err != nil {
 				errs <- fmt.Errorf("%s: %w", o.attack.ID, err)
 			}
 		}()
@@ -285,70 +271,23 @@ func runPhase(t *testing.T, s *stacktest.Stack, phase []*outcome) {
 	}
 }
 
-func submitAndWait(ctx context.Context, client *http.Client, s *stacktest.Stack, o *outcome) error {
+func submitAndWait(ctx context.Context, c *client.Client, o *outcome) error {
 	body, err := json.Marshal(with(o.attack.Req, "formats", []string{"faqs"}))
 	if err != nil {
 		return err
 	}
-	status, resp, err := call(ctx, client, s, http.MethodPost, "/v1/jobs", body, "security-"+o.attack.ID)
+	j, err := c.Submit(ctx, body, "security-"+o.attack.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("submit: %w", err)
 	}
-	if status != http.StatusAccepted {
-		return fmt.Errorf("submit: %d %s", status, resp)
+	if j.ID != o.jobID {
+		return fmt.Errorf("submit answered job %q, want the keyed id %q", j.ID, o.jobID)
 	}
-	var v struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(resp, &v); err != nil || v.ID != o.jobID {
-		return fmt.Errorf("submit answered job %q, want the keyed id %q (%v)", v.ID, o.jobID, err)
-	}
-	for {
-		status, resp, err := call(ctx, client, s, http.MethodGet, "/v1/jobs/"+o.jobID, nil, "")
-		if err != nil {
-			return err
-		}
-		if status != http.StatusOK {
-			return fmt.Errorf("get: %d %s", status, resp)
-		}
-		if err := json.Unmarshal(resp, &o.detail); err != nil {
-			return err
-		}
-		switch o.detail.Status {
-		case "succeeded", "partial", "failed", "cancelled":
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("job %s did not end: %s", o.jobID, resp)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-}
-
-func call(ctx context.Context, client *http.Client, s *stacktest.Stack, method, p string, body []byte, key string) (int, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, s.Stack.APIURL+p, rd)
+	o.detail, err = c.Wait(ctx, o.jobID, 250*time.Millisecond, nil)
 	if err != nil {
-		return 0, nil, err
+		return fmt.Errorf("job %s did not end: %w", o.jobID, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+s.Stack.DevKey)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key != "" {
-		req.Header.Set(api.IdempotencyKeyHeader, key)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	return nil
 }
 
 // compromised is the fake's answer to every text call of a phase.

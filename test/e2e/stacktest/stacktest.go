@@ -1,11 +1,10 @@
 // Package stacktest starts the local stack for tests and talks to it as a
-// client would: submit jobs over HTTP, wait for them, download artifacts,
-// read the functions' logs.
+// client would, through shared/client: submit jobs, wait for them,
+// download artifacts; and reads the functions' logs.
 package stacktest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,7 +22,7 @@ import (
 
 	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/internal/testenv"
-	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/client"
 )
 
 var binary string
@@ -59,10 +58,11 @@ func root() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
-// Stack is a running local stack and an HTTP client of its API.
+// Stack is a running local stack and a client of its API.
 type Stack struct {
 	Stack *devstack.Stack
-	http  *http.Client
+	// API calls the stack's API with the development key.
+	API *client.Client
 }
 
 // Start starts a stack for the test (reusing the run's emulators, with a
@@ -92,10 +92,7 @@ func Start(t *testing.T, opts devstack.Options) *Stack {
 			os.RemoveAll(opts.Dir)
 		}
 	})
-	return &Stack{Stack: s, http: &http.Client{
-		Timeout:       30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &Stack{Stack: s, API: client.New(s.APIURL, s.DevKey, &http.Client{Timeout: 30 * time.Second})}
 }
 
 // Fixture reads a request document from test/fixtures.
@@ -116,120 +113,68 @@ func JSON(t *testing.T, v any) []byte {
 	return b
 }
 
-// Do sends an API request with the development key.
-func (s *Stack) Do(t *testing.T, method, path string, body []byte) (*http.Response, []byte) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, s.Stack.APIURL+path, rd)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+s.Stack.DevKey)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := s.http.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, b
-}
-
 // Submit posts a request and returns the job id.
 func (s *Stack) Submit(t *testing.T, req map[string]any) string {
 	t.Helper()
-	resp, body := s.Do(t, http.MethodPost, "/v1/jobs", JSON(t, req))
-	require.Equal(t, http.StatusAccepted, resp.StatusCode, string(body))
-	var j Job
-	require.NoError(t, json.Unmarshal(body, &j))
+	j, err := s.API.Submit(t.Context(), JSON(t, req), "")
+	require.NoError(t, err)
 	return j.ID
 }
 
-// Job is a job as the API shows it.
-type Job struct {
-	ID       string  `json:"id"`
-	Status   string  `json:"status"`
-	Progress float64 `json:"progress"`
-	Steps    []struct {
-		Name    string              `json:"name"`
-		Status  string              `json:"status"`
-		Attempt int                 `json:"attempt"`
-		Error   *pipeline.StepError `json:"error"`
-	} `json:"steps"`
-	Artifacts []struct {
-		Name        string `json:"name"`
-		Step        string `json:"step"`
-		ContentType string `json:"content_type"`
-		Size        int64  `json:"size"`
-		URL         string `json:"url"`
-	} `json:"artifacts"`
+// Get reads a job over the API.
+func (s *Stack) Get(t *testing.T, id string) *client.Job {
+	t.Helper()
+	j, err := s.API.Get(t.Context(), id)
+	require.NoError(t, err)
+	return j
 }
 
-// StepNames lists the job's steps.
-func (j *Job) StepNames() []string {
+// Wait polls a job until it ends and returns it; it fails the test after
+// limit.
+func (s *Stack) Wait(t *testing.T, id string, limit time.Duration) *client.Job {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), limit)
+	defer cancel()
+	j, err := s.API.Wait(ctx, id, 200*time.Millisecond, nil)
+	if err != nil && ctx.Err() != nil && j != nil {
+		t.Fatalf("job %s did not end within %s: %s; %s", id, limit, j.Status, Describe(j))
+	}
+	require.NoError(t, err, "job %s", id)
+	return j
+}
+
+// Artifact downloads an artifact of a job through its signed URL, as a
+// client does.
+func (s *Stack) Artifact(t *testing.T, jobID, name string) []byte {
+	t.Helper()
+	body, err := s.API.Artifact(t.Context(), jobID, name)
+	require.NoError(t, err)
+	defer body.Close()
+	b, err := io.ReadAll(body)
+	require.NoError(t, err)
+	return b
+}
+
+// StepNames lists a job's steps.
+func StepNames(j *client.Job) []string {
 	var out []string
 	for _, s := range j.Steps {
-		out = append(out, s.Name)
+		out = append(out, string(s.Name))
 	}
 	return out
 }
 
-// Describe summarizes the steps, for failure messages.
-func (j *Job) Describe() string {
+// Describe summarizes a job's steps, for failure messages.
+func Describe(j *client.Job) string {
 	var parts []string
 	for _, s := range j.Steps {
-		p := s.Name + "=" + s.Status
+		p := string(s.Name) + "=" + string(s.Status)
 		if s.Error != nil {
 			p += "(" + s.Error.Code + ": " + s.Error.Message + ")"
 		}
 		parts = append(parts, p)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// Get reads a job over the API.
-func (s *Stack) Get(t *testing.T, id string) *Job {
-	t.Helper()
-	resp, body := s.Do(t, http.MethodGet, "/v1/jobs/"+id, nil)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	var j Job
-	require.NoError(t, json.Unmarshal(body, &j))
-	return &j
-}
-
-// Wait polls a job until it ends and returns it; it fails the test after
-// limit.
-func (s *Stack) Wait(t *testing.T, id string, limit time.Duration) *Job {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		j := s.Get(t, id)
-		switch j.Status {
-		case "succeeded", "partial", "failed", "cancelled":
-			return j
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s did not end within %s: %s; %s", id, limit, j.Status, j.Describe())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// Download follows an artifact link to its signed URL and returns the
-// bytes.
-func (s *Stack) Download(t *testing.T, link string) []byte {
-	t.Helper()
-	resp, body := s.Do(t, http.MethodGet, strings.TrimPrefix(link, s.Stack.APIURL), nil)
-	require.Equal(t, http.StatusFound, resp.StatusCode, string(body))
-	r, err := http.Get(resp.Header.Get("Location"))
-	require.NoError(t, err)
-	defer r.Body.Close()
-	require.Equal(t, http.StatusOK, r.StatusCode)
-	b, err := io.ReadAll(r.Body)
-	require.NoError(t, err)
-	return b
 }
 
 // Object reads an artifact straight from the bucket.

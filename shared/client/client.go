@@ -1,0 +1,221 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// IdempotencyKeyHeader makes a submission safe to retry: the same key and
+// body give the same job and answer; the same key with another body is
+// refused (idempotency_key_reused).
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// DefaultPollInterval is how often Wait reads a job when not told.
+const DefaultPollInterval = 500 * time.Millisecond
+
+// Client calls the API. Its methods are safe for concurrent use. Every
+// call is bounded by its context and by what the *http.Client it was
+// given bounds; the client adds no timeout of its own.
+type Client struct {
+	base       string
+	credential string
+	// api carries the calls to the API; it never follows a redirect, so
+	// the credential goes nowhere else.
+	api *http.Client
+	// download fetches signed URLs, without the credential.
+	download *http.Client
+}
+
+// New returns a client of the API at baseURL (such as
+// "https://api.example.com") that authenticates with credential, an API
+// key or a Google-signed ID token, sent as a bearer token. hc carries the
+// requests (nil: http.DefaultClient); the API's own redirects are read,
+// not followed.
+func New(baseURL, credential string, hc *http.Client) *Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	api := *hc
+	api.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{base: strings.TrimSuffix(baseURL, "/"), credential: credential, api: &api, download: hc}
+}
+
+// Submit asks for a job and returns it as created. request is the request
+// document (content.Request's JSON; README "The request"), sent as it is
+// so that the API judges every field, an unknown one included.
+// idempotencyKey, when not empty, makes the call safe to repeat: the same
+// key and document answer the same job.
+func (c *Client) Submit(ctx context.Context, request json.RawMessage, idempotencyKey string) (*JobSummary, error) {
+	var h http.Header
+	if idempotencyKey != "" {
+		h = http.Header{IdempotencyKeyHeader: {idempotencyKey}}
+	}
+	var j JobSummary
+	if _, err := c.call(ctx, http.MethodPost, "/v1/jobs", h, request, &j); err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// Get reads a job.
+func (c *Client) Get(ctx context.Context, id string) (*Job, error) {
+	var j Job
+	if _, err := c.call(ctx, http.MethodGet, jobPath(id), nil, nil, &j); err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// List reads a page of the caller's jobs, newest first: pageSize of them
+// (0: the API's default) from pageToken (empty: the first page). The
+// page's NextPageToken reads the next one.
+func (c *Client) List(ctx context.Context, pageSize int, pageToken string) (*JobList, error) {
+	q := url.Values{}
+	if pageSize > 0 {
+		q.Set("page_size", strconv.Itoa(pageSize))
+	}
+	if pageToken != "" {
+		q.Set("page_token", pageToken)
+	}
+	path := "/v1/jobs"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var l JobList
+	if _, err := c.call(ctx, http.MethodGet, path, nil, nil, &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// Cancel skips the steps of a job that have not started and returns the
+// job; one that has already ended is refused (job_already_ended).
+func (c *Client) Cancel(ctx context.Context, id string) (*JobSummary, error) {
+	var j JobSummary
+	if _, err := c.call(ctx, http.MethodPost, jobPath(id)+":cancel", nil, nil, &j); err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// Delete erases a job, its steps, its request and every artifact.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	_, err := c.call(ctx, http.MethodDelete, jobPath(id), nil, nil, nil)
+	return err
+}
+
+// Usage reads the caller's standing against its limits today.
+func (c *Client) Usage(ctx context.Context) (*UsageToday, error) {
+	var u UsageToday
+	if _, err := c.call(ctx, http.MethodGet, "/v1/usage", nil, nil, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// Artifact downloads an artifact of a job: it reads the API's redirect to
+// a short-lived signed URL and fetches that without the credential. The
+// caller reads and closes the body.
+func (c *Client) Artifact(ctx context.Context, jobID, name string) (io.ReadCloser, error) {
+	resp, err := c.call(ctx, http.MethodGet, jobPath(jobID)+"/artifacts/"+url.PathEscape(name), nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil, fmt.Errorf("no download link (status %s)", resp.Status)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.download.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if r.StatusCode != http.StatusOK {
+		r.Body.Close()
+		return nil, fmt.Errorf("download: %s", r.Status)
+	}
+	return r.Body, nil
+}
+
+// Wait reads a job every interval (0: DefaultPollInterval) until it has
+// ended, and returns it as it ended. each, when not nil, is given every
+// reading as it arrives, the last one included. Wait stops early only
+// when ctx ends (it returns the context's error) or a reading fails; it
+// then returns the last job it read, nil if none, with the error.
+func (c *Client) Wait(ctx context.Context, id string, interval time.Duration, each func(*Job)) (*Job, error) {
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	var last *Job
+	for {
+		j, err := c.Get(ctx, id)
+		if err != nil {
+			return last, err
+		}
+		last = j
+		if each != nil {
+			each(j)
+		}
+		if j.Status.Terminal() {
+			return j, nil
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return last, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func jobPath(id string) string { return "/v1/jobs/" + url.PathEscape(id) }
+
+// call sends one request to the API. An answer under 400 is a success,
+// decoded into out when out is not nil; any other is an *Error.
+func (c *Client) call(ctx context.Context, method, path string, h http.Header, body []byte, out any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	req.Header.Set("Authorization", "Bearer "+c.credential)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.api.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp, fmt.Errorf("%s %s: read the answer: %w", method, path, err)
+	}
+	if resp.StatusCode >= 400 {
+		return resp, newError(resp, data)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp, fmt.Errorf("decode %s %s: %w", method, path, err)
+		}
+	}
+	return resp, nil
+}
