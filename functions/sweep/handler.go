@@ -29,7 +29,7 @@ type Store interface {
 
 // Jobs acts on what was found.
 type Jobs interface {
-	Republish(ctx context.Context, s *pipeline.Step) error
+	Republish(ctx context.Context, s *pipeline.Step, stale time.Duration) (bool, error)
 	Expire(ctx context.Context, id string) (bool, error)
 	Announce(ctx context.Context, id string)
 	Erase(ctx context.Context, id string) error
@@ -109,22 +109,22 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 		fail("queued", err)
 	} else {
 		for _, s := range steps {
-			if err := h.jobs.Republish(ctx, s); err != nil {
+			if done, err := h.jobs.Republish(ctx, s, h.opts.Stale); err != nil {
 				fail("queued", err)
-				continue
+			} else if done {
+				rep.RepublishedQueued++
 			}
-			rep.RepublishedQueued++
 		}
 	}
 	if steps, err := h.store.LeaseExpiredBefore(ctx, now, h.opts.Limit); err != nil {
 		fail("leases", err)
 	} else {
 		for _, s := range steps {
-			if err := h.jobs.Republish(ctx, s); err != nil {
+			if done, err := h.jobs.Republish(ctx, s, h.opts.Stale); err != nil {
 				fail("leases", err)
-				continue
+			} else if done {
+				rep.RepublishedExpired++
 			}
-			rep.RepublishedExpired++
 		}
 	}
 	if jobs, err := h.store.PastDeadline(ctx, now, h.opts.Limit); err != nil {

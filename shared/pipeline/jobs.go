@@ -328,10 +328,49 @@ func (j *Jobs) Announce(ctx context.Context, id string) {
 	announcePending(ctx, j.p.Store, j.p.Events, id)
 }
 
-// Republish publishes a step's message again (for a lost publish or a
-// dead worker); a duplicate is harmless, the claim decides.
-func (j *Jobs) Republish(ctx context.Context, s *Step) error {
-	return j.p.Publisher.PublishStep(ctx, s.Kind, StepMessage{JobID: s.JobID, Step: s.Name, Attempt: s.Attempt, Region: j.cfg.Region})
+// Republish publishes again the message of a step whose message was
+// lost (queued since before stale ago) or whose worker died (running
+// under a lease that has ended), and marks it queued now, in one
+// transaction: a step is published again at most once per stale period,
+// so a backlog is never multiplied by the sweeps that run while it
+// drains. A step that was claimed, ended or published again meanwhile is
+// left alone. It reports whether it published. A duplicate message is
+// harmless: the claim decides.
+func (j *Jobs) Republish(ctx context.Context, s *Step, stale time.Duration) (bool, error) {
+	var ready *Step
+	err := transact(ctx, j.p.Store, "republish step", s.JobID, func(ctx context.Context, tx Tx) error {
+		ready = nil
+		steps, err := tx.Steps(s.Name)
+		if err != nil {
+			return err
+		}
+		st, ok := steps[s.Name]
+		now := j.now().UTC()
+		switch {
+		case !ok:
+			return nil
+		case st.Status == StepQueued && st.QueuedAt.Before(now.Add(-stale)):
+		case st.Status == StepRunning && !now.Before(st.LeaseUntil):
+			// Its worker is gone: the step waits for a delivery again. A
+			// late finish by that worker is still its attempt's to make.
+			st.Status = StepQueued
+			st.LeaseOwner, st.LeaseUntil = "", time.Time{}
+		default:
+			return nil
+		}
+		st.QueuedAt, st.UpdatedAt = now, now
+		tx.SaveStep(st)
+		ready = st
+		return nil
+	})
+	if err != nil || ready == nil {
+		return false, err
+	}
+	msg := StepMessage{JobID: s.JobID, Step: ready.Name, Attempt: ready.Attempt, Region: j.cfg.Region}
+	if err := j.p.Publisher.PublishStep(ctx, ready.Kind, msg); err != nil {
+		return false, fmt.Errorf("publish step %s of job %s again: %w", ready.Name, s.JobID, err)
+	}
+	return true, nil
 }
 
 // DeadLetter fails a step whose message Pub/Sub gave up delivering, so its

@@ -124,3 +124,78 @@ func TestJobDeadlineInVirtualTime(t *testing.T) {
 		assert.Equal(t, pipeline.JobFailed, j.Status)
 	})
 }
+
+// A step is published again at most once per stale period, however often
+// the sweep runs: a backlog of messages is never multiplied by sweeps.
+func TestRepublishAtMostOncePerStalePeriod(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, st, pub := memPorts()
+		pub.Down.Store(true) // the commit happened, the publish did not
+		job := submit(t, p, pipeline.JobsConfig{})
+		pub.Down.Store(false)
+		jobs := pipeline.NewJobs(p, pipeline.JobsConfig{})
+		step := stepOf(t, st, job.ID)
+		const stale = 15 * time.Second
+
+		time.Sleep(stale - time.Second)
+		done, err := jobs.Republish(context.Background(), step, stale)
+		require.NoError(t, err)
+		assert.False(t, done, "not before it is stale")
+
+		time.Sleep(2 * time.Second)
+		for i := range 5 { // five sweeps in a row
+			done, err = jobs.Republish(context.Background(), step, stale)
+			require.NoError(t, err)
+			assert.Equal(t, i == 0, done, "sweep %d", i)
+		}
+		assert.Len(t, pub.Take(), 1)
+
+		time.Sleep(stale)
+		done, err = jobs.Republish(context.Background(), step, stale)
+		require.NoError(t, err)
+		assert.False(t, done, "not at the end of the stale period")
+		time.Sleep(time.Nanosecond)
+		done, err = jobs.Republish(context.Background(), step, stale)
+		require.NoError(t, err)
+		assert.True(t, done, "once more past a stale period")
+	})
+}
+
+// A step whose worker died (its lease ended) is queued again and
+// published once; the claim of the next delivery takes it.
+func TestRepublishRequeuesADeadWorkersStep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, st, pub := memPorts()
+		job := submit(t, p, pipeline.JobsConfig{})
+		pub.Take()
+		require.NoError(t, st.Transact(context.Background(), job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			steps, err := tx.Steps(content.FormatOutline)
+			if err != nil {
+				return err
+			}
+			s := steps[content.FormatOutline]
+			s.Status, s.Attempt, s.LeaseOwner, s.LeaseUntil = pipeline.StepRunning, 1, "dead", time.Now().Add(time.Minute)
+			tx.SaveStep(s)
+			return nil
+		}))
+		jobs := pipeline.NewJobs(p, pipeline.JobsConfig{})
+		done, err := jobs.Republish(context.Background(), stepOf(t, st, job.ID), time.Minute)
+		require.NoError(t, err)
+		assert.False(t, done, "the lease is live")
+
+		time.Sleep(time.Minute)
+		done, err = jobs.Republish(context.Background(), stepOf(t, st, job.ID), time.Minute)
+		require.NoError(t, err)
+		assert.True(t, done)
+		s := stepOf(t, st, job.ID)
+		assert.Equal(t, pipeline.StepQueued, s.Status)
+		assert.Empty(t, s.LeaseOwner)
+		assert.Equal(t, 1, s.Attempt, "the next claim makes attempt 2")
+		done, err = jobs.Republish(context.Background(), s, time.Minute)
+		require.NoError(t, err)
+		assert.False(t, done, "published once")
+		msgs := pub.Take()
+		require.Len(t, msgs, 1)
+		assert.Equal(t, content.FormatOutline, msgs[0].Step)
+	})
+}
