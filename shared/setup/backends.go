@@ -6,7 +6,9 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/models"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/cover"
+	"contentfactory.dev/factory/shared/ai/offline/espeak"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/ai/tts"
 	"contentfactory.dev/factory/shared/ai/vertex"
 	"contentfactory.dev/factory/shared/pipeline"
@@ -16,7 +18,7 @@ import (
 func (e *Env) TextGenerator(ctx context.Context) (ai.TextGenerator, error) {
 	switch e.Config.AI {
 	case "offline":
-		return &offline.Text{}, nil
+		return &extract.Text{}, nil
 	case "vertex":
 		return e.vertex(ctx)
 	}
@@ -27,7 +29,7 @@ func (e *Env) TextGenerator(ctx context.Context) (ai.TextGenerator, error) {
 func (e *Env) ImageGenerator(ctx context.Context) (ai.ImageGenerator, error) {
 	switch e.Config.AI {
 	case "offline":
-		return &offline.Image{}, nil
+		return &cover.Image{}, nil
 	case "vertex":
 		return e.vertex(ctx)
 	}
@@ -38,7 +40,7 @@ func (e *Env) ImageGenerator(ctx context.Context) (ai.ImageGenerator, error) {
 func (e *Env) Synthesizer(ctx context.Context) (ai.Synthesizer, error) {
 	switch e.Config.AI {
 	case "offline":
-		return &offline.Speech{Binary: e.Config.Espeak}, nil
+		return &espeak.Speech{Binary: e.Config.Espeak}, nil
 	case "vertex":
 		cfg, err := e.models()
 		if err != nil {

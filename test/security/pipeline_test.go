@@ -22,7 +22,7 @@ import (
 	"contentfactory.dev/factory/functions/api"
 	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/pipeline"
@@ -400,7 +400,7 @@ func disguise(c string, i int) string {
 func validOutline(t *testing.T) *content.Outline {
 	t.Helper()
 	req := parse(t, source("The water cycle", waterCycle+" "+photosynth+" "+tectonics))
-	res, err := offline.Text{}.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatOutline, Request: &req})
+	res, err := extract.Text{}.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatOutline, Request: &req})
 	require.NoError(t, err)
 	var o content.Outline
 	require.NoError(t, json.Unmarshal(res.JSON, &o))

@@ -1,4 +1,4 @@
-package offline_test
+package extract_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/aitest"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/content"
 )
 
@@ -20,22 +20,12 @@ import (
 // generated first for derived formats.
 func generate(t testing.TB, req content.Request, f content.Format) ai.TextResult {
 	t.Helper()
-	tr := ai.TextRequest{JobID: "job", Format: f, Request: &req}
-	if f != content.FormatOutline {
-		tr.Outline = outlineOf(t, req)
-	}
-	res, err := offline.Text{}.GenerateText(context.Background(), tr)
-	require.NoError(t, err)
-	return res
+	return aitest.Document(t, extract.Text{}, req, f)
 }
 
 func outlineOf(t testing.TB, req content.Request) *content.Outline {
 	t.Helper()
-	res, err := offline.Text{}.GenerateText(context.Background(), ai.TextRequest{Format: content.FormatOutline, Request: &req})
-	require.NoError(t, err)
-	var o content.Outline
-	require.NoError(t, json.Unmarshal(res.JSON, &o))
-	return &o
+	return aitest.Outline(t, extract.Text{}, req)
 }
 
 func decode[T any](t testing.TB, res ai.TextResult) *T {
@@ -89,7 +79,7 @@ func TestTextErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := offline.Text{}.GenerateText(context.Background(), tt.tr)
+			_, err := extract.Text{}.GenerateText(context.Background(), tt.tr)
 			e, ok := ai.AsError(err)
 			require.True(t, ok, "want *ai.Error, got %v", err)
 			assert.Equal(t, tt.code, e.Code)
@@ -98,7 +88,7 @@ func TestTextErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := offline.Text{}.GenerateText(ctx, ai.TextRequest{Format: content.FormatOutline, Request: &req})
+	_, err := extract.Text{}.GenerateText(ctx, ai.TextRequest{Format: content.FormatOutline, Request: &req})
 	require.ErrorIs(t, err, context.Canceled)
 }
 
@@ -233,7 +223,7 @@ func TestDerivedFormatsAcceptForeignOutline(t *testing.T) {
 		Level:    "beginner",
 	}
 	for _, f := range content.TextFormats()[1:] {
-		res, err := offline.Text{}.GenerateText(context.Background(), ai.TextRequest{Format: f, Request: &req, Outline: foreign})
+		res, err := extract.Text{}.GenerateText(context.Background(), ai.TextRequest{Format: f, Request: &req, Outline: foreign})
 		require.NoError(t, err, f)
 		_, err = content.ValidateText(f, res.JSON, content.Expect{Request: &req, Outline: foreign})
 		require.NoError(t, err, f)
@@ -285,7 +275,7 @@ func BenchmarkText(b *testing.B) {
 	req := aitest.FixtureNamed(b, "photosynthesis").Request
 	outline := outlineOf(b, req)
 	ctx := context.Background()
-	gen := offline.Text{}
+	gen := extract.Text{}
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, f := range content.TextFormats() {

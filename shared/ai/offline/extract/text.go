@@ -1,4 +1,4 @@
-package offline
+package extract
 
 import (
 	"bytes"
@@ -9,13 +9,14 @@ import (
 	"unicode/utf8"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/offline"
 	"contentfactory.dev/factory/shared/content"
 )
 
-// Names recorded in the usage of every offline call.
+// Names recorded with every document: the model in its usage and the
+// prompt version in its result.
 const (
-	Backend       = "offline"
-	TextModel     = "extractive-v1"
+	Model         = "extractive-v1"
 	PromptVersion = "offline-v1"
 )
 
@@ -70,8 +71,8 @@ func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult
 		return ai.TextResult{}, ai.Permanent("invalid_output", fmt.Errorf("offline text %s breaks the content contract: %w", req.Format, err))
 	}
 	call := ai.Call{
-		Backend:      Backend,
-		Model:        TextModel,
+		Backend:      offline.Backend,
+		Model:        Model,
 		PromptTokens: int64(promptChars(req)+3) / 4,
 		OutputTokens: int64(utf8.RuneCount(raw)+3) / 4,
 		Duration:     time.Since(start),

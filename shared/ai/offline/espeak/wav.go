@@ -1,4 +1,4 @@
-package offline
+package espeak
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package offline
+package cover
 
 import (
 	"bytes"
@@ -18,11 +18,12 @@ import (
 	"golang.org/x/image/vector"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/offline"
 	"contentfactory.dev/factory/shared/content"
 )
 
-// ImageModel names the procedural cover generator in usage records.
-const ImageModel = "procedural-cover-v1"
+// Model names the procedural cover generator in usage records.
+const Model = "procedural-cover-v1"
 
 // coverLongSide is the length of a cover's longer side, in pixels.
 const coverLongSide = 1280
@@ -67,7 +68,7 @@ func (Image) GenerateImage(ctx context.Context, req ai.ImageRequest) (ai.ImageRe
 		Width:    w,
 		Height:   h,
 		AltText:  c.altText(),
-		Calls:    []ai.Call{{Backend: Backend, Model: ImageModel, Images: 1, Duration: time.Since(start)}},
+		Calls:    []ai.Call{{Backend: offline.Backend, Model: Model, Images: 1, Duration: time.Since(start)}},
 	}, nil
 }
 

@@ -1,4 +1,4 @@
-package offline
+package espeak
 
 import (
 	"bytes"
@@ -14,11 +14,12 @@ import (
 	"unicode/utf8"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/offline"
 	"contentfactory.dev/factory/shared/content"
 )
 
-// SpeechModel names the synthesizer in usage records.
-const SpeechModel = "espeak-ng"
+// Model names the synthesizer in usage records.
+const Model = "espeak-ng"
 
 // turnGap is the silence between two spoken lines.
 const turnGap = 350 * time.Millisecond
@@ -323,7 +324,7 @@ func assemble(script *content.PodcastScript, lines []line, audio []wavAudio, voi
 		Duration: out.duration(),
 		Cues:     cues,
 		Voices:   names,
-		Calls:    []ai.Call{{Backend: Backend, Model: SpeechModel, Characters: int64(chars), Duration: time.Since(start)}},
+		Calls:    []ai.Call{{Backend: offline.Backend, Model: Model, Characters: int64(chars), Duration: time.Since(start)}},
 	}, nil
 }
 

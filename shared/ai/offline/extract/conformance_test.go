@@ -1,14 +1,14 @@
-package offline_test
+package extract_test
 
 import (
 	"testing"
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/aitest"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 )
 
 func TestTextConformance(t *testing.T) {
 	t.Parallel()
-	aitest.TextConformance(t, func(*testing.T) ai.TextGenerator { return offline.Text{} })
+	aitest.TextConformance(t, func(*testing.T) ai.TextGenerator { return extract.Text{} })
 }

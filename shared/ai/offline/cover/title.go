@@ -1,4 +1,4 @@
-package offline
+package cover
 
 import (
 	"fmt"
@@ -14,6 +14,9 @@ import (
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 )
+
+// ellipsis marks a title cut to fit the cover.
+const ellipsis = "…"
 
 // coverFonts are the embedded Go fonts, parsed once.
 var coverFonts = sync.OnceValues(func() (fonts [2]*opentype.Font, err error) {

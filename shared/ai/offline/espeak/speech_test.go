@@ -1,7 +1,8 @@
-package offline_test
+package espeak_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,7 +16,8 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/aitest"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/espeak"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/content"
 )
 
@@ -50,9 +52,18 @@ func threeSpeakerScript(n int) *content.PodcastScript {
 	return s
 }
 
+// podcastScript is the script the offline text backend writes for req.
+func podcastScript(t *testing.T, req content.Request) *content.PodcastScript {
+	t.Helper()
+	res := aitest.Document(t, extract.Text{}, req, content.FormatPodcastScript)
+	var s content.PodcastScript
+	require.NoError(t, json.Unmarshal(res.JSON, &s))
+	return &s
+}
+
 func synthesize(t *testing.T, script *content.PodcastScript, lang string) ai.SpeechResult {
 	t.Helper()
-	res, err := offline.Speech{}.Synthesize(context.Background(), ai.SpeechRequest{JobID: "job", Script: script, Language: lang})
+	res, err := espeak.Speech{}.Synthesize(context.Background(), ai.SpeechRequest{JobID: "job", Script: script, Language: lang})
 	require.NoError(t, err)
 	return res
 }
@@ -64,7 +75,7 @@ func TestSpeechThreeSpeakers(t *testing.T) {
 	res := synthesize(t, script, "en-US")
 
 	assert.Equal(t, "audio/wav", res.MIMEType)
-	d, err := offline.WAVDuration(res.Audio)
+	d, err := espeak.WAVDuration(res.Audio)
 	require.NoError(t, err, "the audio is a WAV file")
 	assert.Equal(t, res.Duration, d)
 	assert.Greater(t, d, 5*time.Second)
@@ -117,10 +128,10 @@ func TestSpeechOtherLanguage(t *testing.T) {
 	t.Parallel()
 	requireEspeak(t)
 	fx := aitest.FixtureNamed(t, "unicode")
-	script := decode[content.PodcastScript](t, generate(t, fx.Request, content.FormatPodcastScript))
+	script := podcastScript(t, fx.Request)
 	res := synthesize(t, script, fx.Request.Language)
 	assert.Equal(t, map[string]string{"Jürgen": "de+m3", "Zoë": "de+f3"}, res.Voices)
-	d, err := offline.WAVDuration(res.Audio)
+	d, err := espeak.WAVDuration(res.Audio)
 	require.NoError(t, err)
 	assert.Greater(t, d, 30*time.Second)
 }
@@ -131,7 +142,7 @@ func TestSpeechFiveMinuteScript(t *testing.T) {
 	t.Parallel()
 	requireEspeak(t)
 	fx := aitest.FixtureNamed(t, "photosynthesis")
-	script := decode[content.PodcastScript](t, generate(t, fx.Request, content.FormatPodcastScript))
+	script := podcastScript(t, fx.Request)
 	start := time.Now()
 	res := synthesize(t, script, fx.Request.Language)
 	took := time.Since(start)
@@ -144,7 +155,7 @@ func TestSpeechFiveMinuteScript(t *testing.T) {
 func TestSpeechUnavailable(t *testing.T) {
 	t.Parallel()
 	for _, bin := range []string{"/nonexistent/espeak-ng", "no-such-espeak-binary"} {
-		_, err := offline.Speech{Binary: bin}.Synthesize(context.Background(), ai.SpeechRequest{Script: threeSpeakerScript(4), Language: "en-US"})
+		_, err := espeak.Speech{Binary: bin}.Synthesize(context.Background(), ai.SpeechRequest{Script: threeSpeakerScript(4), Language: "en-US"})
 		e, ok := ai.AsError(err)
 		require.True(t, ok, "want *ai.Error, got %v", err)
 		assert.Equal(t, "speech_unavailable", e.Code)
@@ -158,7 +169,7 @@ func TestSpeechCancelled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := offline.Speech{}.Synthesize(ctx, ai.SpeechRequest{Script: threeSpeakerScript(4), Language: "en-US"})
+	_, err := espeak.Speech{}.Synthesize(ctx, ai.SpeechRequest{Script: threeSpeakerScript(4), Language: "en-US"})
 	require.ErrorIs(t, err, context.Canceled)
 }
 
@@ -166,7 +177,7 @@ func TestSpeechRejectsUndeclaredSpeaker(t *testing.T) {
 	t.Parallel()
 	script := threeSpeakerScript(4)
 	script.Turns[2].Speaker = "Zed"
-	_, err := offline.Speech{}.Synthesize(context.Background(), ai.SpeechRequest{Script: script, Language: "en-US"})
+	_, err := espeak.Speech{}.Synthesize(context.Background(), ai.SpeechRequest{Script: script, Language: "en-US"})
 	e, ok := ai.AsError(err)
 	require.True(t, ok, "%v", err)
 	assert.Equal(t, "invalid_request", e.Code)
@@ -177,7 +188,7 @@ func TestSpeechDeadline(t *testing.T) {
 	requireEspeak(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := offline.Speech{Concurrency: 1}.Synthesize(ctx, ai.SpeechRequest{Script: threeSpeakerScript(200), Language: "en-US"})
+	_, err := espeak.Speech{Concurrency: 1}.Synthesize(ctx, ai.SpeechRequest{Script: threeSpeakerScript(200), Language: "en-US"})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
@@ -188,7 +199,7 @@ func TestSpeechFailingBinary(t *testing.T) {
 	bin := t.TempDir() + "/espeak-ng"
 	script := "#!/bin/sh\necho 'Error: The specified espeak-ng voice does not exist.' >&2\nexit 1\n"
 	require.NoError(t, os.WriteFile(bin, []byte(script), 0o755))
-	_, err := offline.Speech{Binary: bin}.Synthesize(context.Background(), ai.SpeechRequest{Script: threeSpeakerScript(4), Language: "xx"})
+	_, err := espeak.Speech{Binary: bin}.Synthesize(context.Background(), ai.SpeechRequest{Script: threeSpeakerScript(4), Language: "xx"})
 	e, ok := ai.AsError(err)
 	require.True(t, ok, "%v", err)
 	assert.Equal(t, "speech_failed", e.Code)

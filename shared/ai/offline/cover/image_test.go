@@ -1,4 +1,4 @@
-package offline_test
+package cover_test
 
 import (
 	"bytes"
@@ -13,15 +13,21 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/aitest"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/cover"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/content"
 )
 
-func cover(t *testing.T, req content.Request, outline *content.Outline) ai.ImageResult {
+func draw(t *testing.T, req content.Request, outline *content.Outline) ai.ImageResult {
 	t.Helper()
-	res, err := offline.Image{}.GenerateImage(context.Background(), ai.ImageRequest{JobID: "job", Request: &req, Outline: outline})
+	res, err := cover.Image{}.GenerateImage(context.Background(), ai.ImageRequest{JobID: "job", Request: &req, Outline: outline})
 	require.NoError(t, err)
 	return res
+}
+
+func outlineOf(t *testing.T, req content.Request) *content.Outline {
+	t.Helper()
+	return aitest.Outline(t, extract.Text{}, req)
 }
 
 func TestImageSizes(t *testing.T) {
@@ -33,7 +39,7 @@ func TestImageSizes(t *testing.T) {
 			t.Parallel()
 			req := fx.Request
 			req.Image = &content.ImageOptions{Style: content.DefaultStyle, AspectRatio: ar}
-			res := cover(t, req, outline)
+			res := draw(t, req, outline)
 			img, err := png.Decode(bytes.NewReader(res.Data))
 			require.NoError(t, err)
 			assert.Equal(t, "image/png", res.MIMEType)
@@ -55,7 +61,7 @@ func TestImageDeterministic(t *testing.T) {
 	t.Parallel()
 	req := aitest.FixtureNamed(t, "unicode").Request
 	outline := outlineOf(t, req)
-	a, b := cover(t, req, outline), cover(t, req, outline)
+	a, b := draw(t, req, outline), draw(t, req, outline)
 	require.True(t, bytes.Equal(a.Data, b.Data), "the same request must give the same bytes")
 	assert.Equal(t, a.AltText, b.AltText)
 }
@@ -66,7 +72,7 @@ func TestImageDependsOnTitle(t *testing.T) {
 	outline := outlineOf(t, req)
 	other := *outline
 	other.Title = "The history of the steam engine"
-	a, b := cover(t, req, outline), cover(t, req, &other)
+	a, b := draw(t, req, outline), draw(t, req, &other)
 	assert.False(t, bytes.Equal(a.Data, b.Data))
 	ia, err := png.Decode(bytes.NewReader(a.Data))
 	require.NoError(t, err)
@@ -84,7 +90,7 @@ func TestImageLongTitle(t *testing.T) {
 	req := aitest.FixtureNamed(t, "no-source").Request
 	req.Topic = strings.TrimSpace(strings.Repeat("Extraordinarily long title words ", 7))[:content.MaxTopicLen]
 	req.Image = &content.ImageOptions{AspectRatio: "21:9"}
-	res := cover(t, req, nil)
+	res := draw(t, req, nil)
 	_, err := png.Decode(bytes.NewReader(res.Data))
 	require.NoError(t, err)
 	assert.Equal(t, 549, res.Height, "1280 × 9/21, rounded")
@@ -94,7 +100,7 @@ func TestImageRejectsUnknownAspect(t *testing.T) {
 	t.Parallel()
 	req := aitest.FixtureNamed(t, "no-source").Request
 	req.Image = &content.ImageOptions{AspectRatio: "5:4"}
-	_, err := offline.Image{}.GenerateImage(context.Background(), ai.ImageRequest{Request: &req})
+	_, err := cover.Image{}.GenerateImage(context.Background(), ai.ImageRequest{Request: &req})
 	e, ok := ai.AsError(err)
 	require.True(t, ok, "%v", err)
 	assert.Equal(t, "invalid_request", e.Code)

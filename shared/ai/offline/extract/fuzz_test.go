@@ -1,4 +1,4 @@
-package offline_test
+package extract_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/aitest"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/content"
 )
 
@@ -29,7 +29,7 @@ func FuzzTextContract(f *testing.F) {
 		if err != nil {
 			t.Skip()
 		}
-		gen := offline.Text{}
+		gen := extract.Text{}
 		res, err := gen.GenerateText(context.Background(), ai.TextRequest{Format: content.FormatOutline, Request: &req})
 		if err != nil {
 			t.Fatalf("outline: %v", err)
