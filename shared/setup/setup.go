@@ -24,7 +24,6 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
-	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/store"
 )
 
@@ -83,7 +82,7 @@ func (e *Env) Ports() pipeline.Ports {
 func (e *Env) Jobs() *pipeline.Jobs {
 	return pipeline.NewJobs(e.Ports(), pipeline.JobsConfig{
 		Region: e.Config.Region, Retention: e.Config.Retention, Deadline: e.Config.JobDeadline,
-		Estimate: ratelimit.DefaultPrices.Estimate,
+		Estimate: e.Estimator(),
 		Screen:   guard.Screen,
 	})
 }
