@@ -3,7 +3,6 @@ package espeak_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -34,24 +33,6 @@ func requireEspeak(t *testing.T) {
 	t.Fatal("espeak-ng is not installed: install it (Debian/Ubuntu: sudo apt-get install espeak-ng) or set FACTORY_SKIP_ESPEAK=1 to skip speech tests")
 }
 
-// threeSpeakerScript is a script of n turns among three speakers.
-func threeSpeakerScript(n int) *content.PodcastScript {
-	s := &content.PodcastScript{
-		Title:         "Tides",
-		Speakers:      []content.Speaker{{Name: "Ana", Role: "host"}, {Name: "Ben", Role: "oceanographer"}, {Name: "Cleo", Role: "student"}},
-		Intro:         "Welcome to the show.",
-		Outro:         "Thanks for listening.",
-		TargetMinutes: 1,
-	}
-	for i := range n {
-		s.Turns = append(s.Turns, content.Turn{
-			Speaker: s.Speakers[i%3].Name,
-			Text:    fmt.Sprintf("This is turn number %d, and the tide keeps rising and falling twice a day.", i+1),
-		})
-	}
-	return s
-}
-
 // podcastScript is the script the offline text backend writes for req.
 func podcastScript(t *testing.T, req content.Request) *content.PodcastScript {
 	t.Helper()
@@ -71,7 +52,7 @@ func synthesize(t *testing.T, script *content.PodcastScript, lang string) ai.Spe
 func TestSpeechThreeSpeakers(t *testing.T) {
 	t.Parallel()
 	requireEspeak(t)
-	script := threeSpeakerScript(6)
+	script := aitest.Script(6)
 	res := synthesize(t, script, "en-US")
 
 	assert.Equal(t, "audio/wav", res.MIMEType)
@@ -119,8 +100,8 @@ func TestSpeechThreeSpeakers(t *testing.T) {
 func TestSpeechDurationGrowsWithScript(t *testing.T) {
 	t.Parallel()
 	requireEspeak(t)
-	short := synthesize(t, threeSpeakerScript(4), "en-US")
-	long := synthesize(t, threeSpeakerScript(8), "en-US")
+	short := synthesize(t, aitest.Script(4), "en-US")
+	long := synthesize(t, aitest.Script(8), "en-US")
 	assert.Greater(t, long.Duration, short.Duration*3/2, "twice the turns: %v vs %v", long.Duration, short.Duration)
 }
 
@@ -155,7 +136,7 @@ func TestSpeechFiveMinuteScript(t *testing.T) {
 func TestSpeechUnavailable(t *testing.T) {
 	t.Parallel()
 	for _, bin := range []string{"/nonexistent/espeak-ng", "no-such-espeak-binary"} {
-		_, err := espeak.Speech{Binary: bin}.Synthesize(context.Background(), ai.SpeechRequest{Script: threeSpeakerScript(4), Language: "en-US"})
+		_, err := espeak.Speech{Binary: bin}.Synthesize(context.Background(), ai.SpeechRequest{Script: aitest.Script(4), Language: "en-US"})
 		e, ok := ai.AsError(err)
 		require.True(t, ok, "want *ai.Error, got %v", err)
 		assert.Equal(t, "speech_unavailable", e.Code)
@@ -169,13 +150,13 @@ func TestSpeechCancelled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := espeak.Speech{}.Synthesize(ctx, ai.SpeechRequest{Script: threeSpeakerScript(4), Language: "en-US"})
+	_, err := espeak.Speech{}.Synthesize(ctx, ai.SpeechRequest{Script: aitest.Script(4), Language: "en-US"})
 	require.ErrorIs(t, err, context.Canceled)
 }
 
 func TestSpeechRejectsUndeclaredSpeaker(t *testing.T) {
 	t.Parallel()
-	script := threeSpeakerScript(4)
+	script := aitest.Script(4)
 	script.Turns[2].Speaker = "Zed"
 	_, err := espeak.Speech{}.Synthesize(context.Background(), ai.SpeechRequest{Script: script, Language: "en-US"})
 	e, ok := ai.AsError(err)
@@ -188,7 +169,7 @@ func TestSpeechDeadline(t *testing.T) {
 	requireEspeak(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := espeak.Speech{Concurrency: 1}.Synthesize(ctx, ai.SpeechRequest{Script: threeSpeakerScript(200), Language: "en-US"})
+	_, err := espeak.Speech{Concurrency: 1}.Synthesize(ctx, ai.SpeechRequest{Script: aitest.Script(200), Language: "en-US"})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
@@ -199,7 +180,7 @@ func TestSpeechFailingBinary(t *testing.T) {
 	bin := t.TempDir() + "/espeak-ng"
 	script := "#!/bin/sh\necho 'Error: The specified espeak-ng voice does not exist.' >&2\nexit 1\n"
 	require.NoError(t, os.WriteFile(bin, []byte(script), 0o755))
-	_, err := espeak.Speech{Binary: bin}.Synthesize(context.Background(), ai.SpeechRequest{Script: threeSpeakerScript(4), Language: "xx"})
+	_, err := espeak.Speech{Binary: bin}.Synthesize(context.Background(), ai.SpeechRequest{Script: aitest.Script(4), Language: "xx"})
 	e, ok := ai.AsError(err)
 	require.True(t, ok, "%v", err)
 	assert.Equal(t, "speech_failed", e.Code)
