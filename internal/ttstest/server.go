@@ -18,7 +18,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
-	"math/rand/v2"
 	"net"
 	"os"
 	"slices"
@@ -34,6 +33,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"contentfactory.dev/factory/internal/faultinject"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
 )
 
@@ -96,11 +96,11 @@ type Server struct {
 	gs *grpc.Server
 	ln net.Listener
 
-	mu        sync.Mutex
-	opts      Options
-	faultUses []int
-	rng       *rand.Rand
-	requests  []Request
+	faults *faultinject.Picker[Fault]
+
+	mu       sync.Mutex
+	opts     Options
+	requests []Request
 }
 
 // Start starts a fake on a free loopback port.
@@ -112,8 +112,9 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ttstest: listen: %w", err)
 	}
-	s := &Server{Addr: ln.Addr().String(), ln: ln, opts: opts, faultUses: make([]int, len(opts.Faults)),
-		rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x77)), gs: grpc.NewServer()}
+	s := &Server{Addr: ln.Addr().String(), ln: ln, opts: opts, gs: grpc.NewServer(),
+		faults: faultinject.NewPicker(opts.Seed, 0x77, Fault.odds, opts.Faults)}
+	s.opts.Faults = nil // the picker holds them
 	texttospeechpb.RegisterTextToSpeechServer(s.gs, s)
 	go func() { _ = s.gs.Serve(ln) }()
 	return s, nil
@@ -140,19 +141,10 @@ func (s *Server) Requests() []Request {
 }
 
 // AddFault adds a fault at run time.
-func (s *Server) AddFault(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.opts.Faults = append(s.opts.Faults, f)
-	s.faultUses = append(s.faultUses, 0)
-}
+func (s *Server) AddFault(f Fault) { s.faults.Add(f) }
 
 // ClearFaults removes every fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.opts.Faults, s.faultUses = nil, nil
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // SetLatency changes the latency of later requests.
 func (s *Server) SetLatency(d time.Duration) {
@@ -181,23 +173,9 @@ func (o Options) AudioDuration(text string) time.Duration {
 	return time.Duration(max(1, len(strings.Fields(text)))) * wd
 }
 
+// fault returns the fault that applies to a request for the voice.
 func (s *Server) fault(voice string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.opts.Faults {
-		if f.Voice != "" && f.Voice != voice {
-			continue
-		}
-		if f.Times > 0 && s.faultUses[i] >= f.Times {
-			continue
-		}
-		if f.Probability > 0 && s.rng.Float64() >= f.Probability {
-			continue
-		}
-		s.faultUses[i]++
-		return f, true
-	}
-	return Fault{}, false
+	return s.faults.Pick(func(f Fault) bool { return f.Voice == "" || f.Voice == voice })
 }
 
 func header(rate int32) (mp3.Header, error) {
@@ -337,53 +315,74 @@ func OptionsFrom(getenv func(string) string) (Options, error) {
 	return o, nil
 }
 
+// Keys of a fault rule besides times and p.
+const (
+	keyVoice      = "voice"
+	keyRetryAfter = "retry_after"
+)
+
 // ParseFaults reads faults written as "code,key=value,…" separated by
-// semicolons; code is resource_exhausted or unavailable (or any gRPC code
-// name in lower snake case), keys are times, p, voice and retry_after.
+// semicolons (the grammar of package faultinject); code is
+// resource_exhausted or unavailable (or any gRPC code name in lower snake
+// case), keys are times, p, voice and retry_after.
 func ParseFaults(spec string) ([]Fault, error) {
+	rules, err := faultinject.Parse(spec, func(name string) bool { _, ok := faultCode(name); return ok },
+		keyVoice, keyRetryAfter)
+	if err != nil {
+		return nil, err
+	}
 	var out []Fault
-	for _, part := range strings.Split(spec, ";") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		fields := strings.Split(part, ",")
-		var f Fault
-		name := strings.ToUpper(strings.TrimSpace(fields[0]))
-		found := false
-		for c := codes.Code(1); c <= 16; c++ {
-			if strings.ToUpper(FaultName(c)) == name {
-				f.Code, found = c, true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("unknown fault %q", fields[0])
-		}
-		for _, kv := range fields[1:] {
-			k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-			if !ok {
-				return nil, fmt.Errorf("fault %s: %q is not key=value", fields[0], kv)
-			}
+	for _, r := range rules {
+		code, _ := faultCode(r.Kind)
+		f := Fault{Code: code, Times: r.Times, Probability: r.Probability}
+		for _, p := range r.Params {
 			var err error
-			switch k {
-			case "times":
-				f.Times, err = strconv.Atoi(v)
-			case "p":
-				f.Probability, err = strconv.ParseFloat(v, 64)
-			case "voice":
-				f.Voice = v
-			case "retry_after":
-				f.RetryAfter, err = time.ParseDuration(v)
-			default:
-				err = fmt.Errorf("unknown key")
+			switch p.Key {
+			case keyVoice:
+				f.Voice = p.Value
+			case keyRetryAfter:
+				f.RetryAfter, err = time.ParseDuration(p.Value)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("fault %s: %s: %w", fields[0], k, err)
+				return nil, r.Invalid(p.Key, err)
 			}
 		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// FormatFaults writes faults as the spec ParseFaults reads them back
+// from, leaving out settings that are zero.
+func FormatFaults(faults []Fault) (string, error) {
+	rules := make([]faultinject.Rule, len(faults))
+	for i, f := range faults {
+		r := faultinject.Rule{Kind: FaultName(f.Code), Odds: f.odds()}
+		if f.Voice != "" {
+			r.Params = append(r.Params, faultinject.Param{Key: keyVoice, Value: f.Voice})
+		}
+		if f.RetryAfter != 0 {
+			r.Params = append(r.Params, faultinject.Param{Key: keyRetryAfter, Value: f.RetryAfter.String()})
+		}
+		rules[i] = r
+	}
+	return faultinject.Format(rules)
+}
+
+// odds say how often the fault fires.
+func (f Fault) odds() faultinject.Odds {
+	return faultinject.Odds{Times: f.Times, Probability: f.Probability}
+}
+
+// faultCode is the gRPC code a fault name stands for, in any case.
+func faultCode(name string) (codes.Code, bool) {
+	name = strings.ToUpper(name)
+	for c := codes.Code(1); c <= 16; c++ {
+		if strings.ToUpper(FaultName(c)) == name {
+			return c, true
+		}
+	}
+	return 0, false
 }
 
 // FaultName is how ParseFaults names a code: "resource_exhausted" for

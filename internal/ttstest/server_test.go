@@ -105,3 +105,30 @@ func TestInjectsFaultsAndLatency(t *testing.T) {
 	_, err = ttstest.ParseFaults("exploded")
 	assert.Error(t, err)
 }
+
+func TestFaultSpecsRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, spec := range []string{
+		// docs/models.md, the package doc and the chaos soak
+		"resource_exhausted,times=2,retry_after=1s;unavailable,p=0.05",
+		"resource_exhausted,times=2,retry_after=1s;unavailable,p=0.1,voice=V",
+		"resource_exhausted,times=1;unavailable,times=1;resource_exhausted,p=0.2,retry_after=1s;unavailable,p=0.05",
+		"RESOURCE_EXHAUSTED;deadline_exceeded,voice=en-US-Chirp3-HD-Kore",
+	} {
+		faults, err := ttstest.ParseFaults(spec)
+		require.NoError(t, err, spec)
+		written, err := ttstest.FormatFaults(faults)
+		require.NoError(t, err)
+		again, err := ttstest.ParseFaults(written)
+		require.NoError(t, err, written)
+		assert.Equal(t, faults, again, "%s written as %s", spec, written)
+	}
+	faults, err := ttstest.ParseFaults("Resource_Exhausted,times=2")
+	require.NoError(t, err)
+	assert.Equal(t, []ttstest.Fault{{Code: codes.ResourceExhausted, Times: 2}}, faults, "a code is named in any case")
+	written, err := ttstest.FormatFaults(faults)
+	require.NoError(t, err)
+	assert.Equal(t, "resource_exhausted,times=2", written)
+	_, err = ttstest.ParseFaults("unavailable,voice")
+	assert.Error(t, err)
+}

@@ -3,9 +3,12 @@ package vertextest
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"contentfactory.dev/factory/internal/faultinject"
 )
 
 // FaultKind is a failure the fake can inject.
@@ -122,55 +125,71 @@ func OptionsFrom(getenv func(string) string) (Options, error) {
 	return o, nil
 }
 
+// Keys of a fault rule besides times and p.
+const (
+	keyModel      = "model"
+	keyRetryAfter = "retry_after"
+	keyDelay      = "delay"
+	keyReason     = "reason"
+)
+
 // ParseFaults reads faults written as "kind,key=value,…" separated by
-// semicolons, for example
+// semicolons (the grammar of package faultinject), for example
 //
 //	rate_limit,times=2,retry_after=3s;slow,delay=2s,p=0.1;not_found,model=gemini-2.5-flash
 //
 // Keys: model, times, p (probability), retry_after, delay, reason.
 func ParseFaults(spec string) ([]Fault, error) {
+	rules, err := faultinject.Parse(spec, func(kind string) bool { return slices.Contains(faultKinds, FaultKind(kind)) },
+		keyModel, keyRetryAfter, keyDelay, keyReason)
+	if err != nil {
+		return nil, err
+	}
 	var out []Fault
-	for _, part := range strings.Split(spec, ";") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		fields := strings.Split(part, ",")
-		f := Fault{Kind: FaultKind(strings.TrimSpace(fields[0]))}
-		known := false
-		for _, k := range faultKinds {
-			known = known || k == f.Kind
-		}
-		if !known {
-			return nil, fmt.Errorf("unknown fault %q", f.Kind)
-		}
-		for _, kv := range fields[1:] {
-			k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-			if !ok {
-				return nil, fmt.Errorf("fault %s: %q is not key=value", f.Kind, kv)
-			}
+	for _, r := range rules {
+		f := Fault{Kind: FaultKind(r.Kind), Times: r.Times, Probability: r.Probability}
+		for _, p := range r.Params {
 			var err error
-			switch k {
-			case "model":
-				f.Model = v
-			case "times":
-				f.Times, err = strconv.Atoi(v)
-			case "p":
-				f.Probability, err = strconv.ParseFloat(v, 64)
-			case "retry_after":
-				f.RetryAfter, err = time.ParseDuration(v)
-			case "delay":
-				f.Delay, err = time.ParseDuration(v)
-			case "reason":
-				f.Reason = v
-			default:
-				err = fmt.Errorf("unknown key")
+			switch p.Key {
+			case keyModel:
+				f.Model = p.Value
+			case keyRetryAfter:
+				f.RetryAfter, err = time.ParseDuration(p.Value)
+			case keyDelay:
+				f.Delay, err = time.ParseDuration(p.Value)
+			case keyReason:
+				f.Reason = p.Value
 			}
 			if err != nil {
-				return nil, fmt.Errorf("fault %s: %s: %w", f.Kind, k, err)
+				return nil, r.Invalid(p.Key, err)
 			}
 		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// FormatFaults writes faults as the spec ParseFaults reads them back
+// from, leaving out settings that are zero.
+func FormatFaults(faults []Fault) (string, error) {
+	rules := make([]faultinject.Rule, len(faults))
+	for i, f := range faults {
+		r := faultinject.Rule{Kind: string(f.Kind), Odds: f.odds()}
+		add := func(key, value string, set bool) {
+			if set {
+				r.Params = append(r.Params, faultinject.Param{Key: key, Value: value})
+			}
+		}
+		add(keyModel, f.Model, f.Model != "")
+		add(keyRetryAfter, f.RetryAfter.String(), f.RetryAfter != 0)
+		add(keyDelay, f.Delay.String(), f.Delay != 0)
+		add(keyReason, f.Reason, f.Reason != "")
+		rules[i] = r
+	}
+	return faultinject.Format(rules)
+}
+
+// odds say how often the fault fires.
+func (f Fault) odds() faultinject.Odds {
+	return faultinject.Odds{Times: f.Times, Probability: f.Probability}
 }

@@ -44,6 +44,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"contentfactory.dev/factory/internal/faultinject"
 )
 
 // Options configure the fake.
@@ -167,10 +169,10 @@ type Server struct {
 
 	srv *httptest.Server
 
+	faults *faultinject.Picker[Fault]
+
 	mu          sync.Mutex
 	opts        Options
-	rng         *rand.Rand
-	faultUses   []int
 	requests    []Request
 	caches      map[string]*cache
 	nextCacheID int
@@ -196,12 +198,12 @@ func NewServer(opts Options) *Server {
 		opts.CacheMinTokens = 1024
 	}
 	s := &Server{
-		opts:      opts,
-		rng:       rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
-		faultUses: make([]int, len(opts.Faults)),
-		caches:    map[string]*cache{},
-		now:       time.Now,
+		faults: faultinject.NewPicker(opts.Seed, 0x5eed, Fault.odds, opts.Faults),
+		opts:   opts,
+		caches: map[string]*cache{},
+		now:    time.Now,
 	}
+	s.opts.Faults = nil // the picker holds them
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -214,19 +216,10 @@ func (s *Server) Close() { s.srv.Close() }
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // AddFault adds a fault rule at run time.
-func (s *Server) AddFault(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.opts.Faults = append(s.opts.Faults, f)
-	s.faultUses = append(s.faultUses, 0)
-}
+func (s *Server) AddFault(f Fault) { s.faults.Add(f) }
 
 // ClearFaults removes every fault rule.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.opts.Faults, s.faultUses = nil, nil
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // Retire makes the fake answer 404 for a model from now on.
 func (s *Server) Retire(model string) {
@@ -358,30 +351,18 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // pickFault returns the fault that applies to a request of the model;
-// only, when given, limits the kinds considered.
+// only, when given, limits the kinds considered. A retired model is
+// answered NotFound before any rule is tried.
 func (s *Server) pickFault(model string, only ...FaultKind) (Fault, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if slices.Contains(s.opts.Retired, model) {
+	retired := slices.Contains(s.opts.Retired, model)
+	s.mu.Unlock()
+	if retired {
 		return Fault{Kind: NotFound, Model: model}, true
 	}
-	for i, f := range s.opts.Faults {
-		if f.Model != "" && f.Model != model {
-			continue
-		}
-		if len(only) > 0 && !slices.Contains(only, f.Kind) {
-			continue
-		}
-		if f.Times > 0 && s.faultUses[i] >= f.Times {
-			continue
-		}
-		if f.Probability > 0 && s.rng.Float64() >= f.Probability {
-			continue
-		}
-		s.faultUses[i]++
-		return f, true
-	}
-	return Fault{}, false
+	return s.faults.Pick(func(f Fault) bool {
+		return (f.Model == "" || f.Model == model) && (len(only) == 0 || slices.Contains(only, f.Kind))
+	})
 }
 
 func isImageModel(model string, g *GenerateRequest) bool {

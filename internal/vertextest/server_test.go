@@ -192,6 +192,29 @@ func TestOptionsFromEnv(t *testing.T) {
 	assert.Error(t, err)
 }
 
+func TestFaultSpecsRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, spec := range []string{
+		// docs/models.md and the chaos soak
+		"rate_limit,times=2,retry_after=3s;slow,delay=2s,p=0.1;safety,reason=RECITATION",
+		"rate_limit,times=1;server_error,times=1;slow,delay=12s,times=1;rate_limit,p=0.2,retry_after=1s;server_error,p=0.05;slow,delay=12s,p=0.02",
+		"not_found,model=gemini-2.5-flash;rate_limit,retry_after=-1s;no_image,reason=IMAGE_SAFETY,p=0.5",
+	} {
+		faults, err := vertextest.ParseFaults(spec)
+		require.NoError(t, err, spec)
+		written, err := vertextest.FormatFaults(faults)
+		require.NoError(t, err)
+		again, err := vertextest.ParseFaults(written)
+		require.NoError(t, err, written)
+		assert.Equal(t, faults, again, "%s written as %s", spec, written)
+	}
+	written, err := vertextest.FormatFaults([]vertextest.Fault{{Kind: vertextest.Slow, Delay: 1500 * time.Millisecond, Times: 3, Model: "m"}})
+	require.NoError(t, err)
+	assert.Equal(t, "slow,times=3,model=m,delay=1.5s", written)
+	_, err = vertextest.FormatFaults([]vertextest.Fault{{Kind: vertextest.SafetyFinish, Reason: "A;B"}})
+	assert.Error(t, err, "a reason the spec cannot carry")
+}
+
 func TestProbabilityFaultsAreSeeded(t *testing.T) {
 	t.Parallel()
 	run := func() []int {

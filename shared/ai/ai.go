@@ -1,8 +1,9 @@
 // Package ai holds the interfaces the workers generate content through,
 // the usage every model call records, and its errors (the portable
-// failure.Error). Backends live in subpackages: offline (deterministic, no
-// network, the default) and the Google backends; fakes of the Google wire
-// protocols live in internal/.
+// failure.Error). Backends live in subpackages: the offline ones under
+// offline/ (extract, cover, espeak: deterministic, no network, the
+// default) and the Google ones (vertex, tts); fakes of the Google wire
+// protocols live under internal/ in the packages ending in "test".
 package ai
 
 import (

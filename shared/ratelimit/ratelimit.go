@@ -1,7 +1,9 @@
 // Package ratelimit bounds what each owner may ask of the factory: a token
 // bucket on job creation, a cap on jobs running at once, and a daily
 // budget in estimated cost, reserved when a job is admitted and settled
-// with its real usage when it ends. The arithmetic here is pure; the store
+// with its real usage when it ends (the functions estimate a job from the
+// models configuration's price table, models.Config.Estimate, which also
+// prices the calls). The arithmetic here is pure; the store
 // applies it inside the transaction that creates or ends a job, so the
 // limits hold across every instance. Limiter adds a per-instance bucket in
 // front, which sheds a flood before it costs a transaction.
@@ -15,8 +17,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"contentfactory.dev/factory/shared/content"
 )
 
 // Policy is the limits every owner gets.
@@ -130,41 +130,6 @@ func (p Policy) Remaining(s State, now time.Time) Remaining {
 		r.BudgetUSD = math.Max(0, p.DailyBudgetUSD-s.Spent-s.Reserved)
 	}
 	return r
-}
-
-// Prices estimate what a request will cost before it runs.
-type Prices struct {
-	// TextUSD is the estimate of one text format.
-	TextUSD float64
-	// ImageUSD is the estimate of the cover.
-	ImageUSD float64
-	// AudioPerMinuteUSD is the estimate of a minute of narration.
-	AudioPerMinuteUSD float64
-}
-
-// DefaultPrices are conservative estimates for the default models
-// (Gemini flash text, a Gemini image, Chirp 3 HD voices at about 900
-// characters a minute).
-var DefaultPrices = Prices{TextUSD: 0.01, ImageUSD: 0.04, AudioPerMinuteUSD: 0.03}
-
-// Estimate is what a complete request is expected to cost.
-func (p Prices) Estimate(r *content.Request) float64 {
-	total := 0.0
-	for _, f := range r.Formats {
-		switch content.MustLookup(f).Kind {
-		case content.KindText:
-			total += p.TextUSD
-		case content.KindImage:
-			total += p.ImageUSD
-		case content.KindAudio:
-			minutes := content.DefaultMinutes
-			if r.Podcast != nil && r.Podcast.TargetMinutes > 0 {
-				minutes = r.Podcast.TargetMinutes
-			}
-			total += p.AudioPerMinuteUSD * float64(minutes)
-		}
-	}
-	return total
 }
 
 // Limiter is a per-instance token bucket per owner, the first wall: it

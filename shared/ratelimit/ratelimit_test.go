@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/ratelimit"
 )
 
@@ -92,11 +91,4 @@ func TestLimiter(t *testing.T) {
 	rem, reset := l.Peek("a", t0.Add(500*time.Millisecond))
 	assert.Equal(t, 0, rem)
 	assert.Equal(t, 1500*time.Millisecond, reset)
-}
-
-func TestEstimate(t *testing.T) {
-	r := content.Request{Topic: "x"}
-	r.ApplyDefaults()
-	p := ratelimit.Prices{TextUSD: 0.01, ImageUSD: 0.04, AudioPerMinuteUSD: 0.03}
-	assert.InDelta(t, 8*0.01+0.04+5*0.03, p.Estimate(&r), 1e-9)
 }

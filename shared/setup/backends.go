@@ -6,16 +6,19 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/models"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/cover"
+	"contentfactory.dev/factory/shared/ai/offline/espeak"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/ai/tts"
 	"contentfactory.dev/factory/shared/ai/vertex"
+	"contentfactory.dev/factory/shared/content"
 )
 
 // TextGenerator returns the text backend FACTORY_AI selects.
 func (e *Env) TextGenerator(ctx context.Context) (ai.TextGenerator, error) {
 	switch e.Config.AI {
 	case "offline":
-		return &offline.Text{}, nil
+		return &extract.Text{}, nil
 	case "vertex":
 		return e.vertex(ctx)
 	}
@@ -26,7 +29,7 @@ func (e *Env) TextGenerator(ctx context.Context) (ai.TextGenerator, error) {
 func (e *Env) ImageGenerator(ctx context.Context) (ai.ImageGenerator, error) {
 	switch e.Config.AI {
 	case "offline":
-		return &offline.Image{}, nil
+		return &cover.Image{}, nil
 	case "vertex":
 		return e.vertex(ctx)
 	}
@@ -37,7 +40,7 @@ func (e *Env) ImageGenerator(ctx context.Context) (ai.ImageGenerator, error) {
 func (e *Env) Synthesizer(ctx context.Context) (ai.Synthesizer, error) {
 	switch e.Config.AI {
 	case "offline":
-		return &offline.Speech{Binary: e.Config.Espeak}, nil
+		return &espeak.Speech{Binary: e.Config.Espeak}, nil
 	case "vertex":
 		cfg, err := e.models()
 		if err != nil {
@@ -50,6 +53,25 @@ func (e *Env) Synthesizer(ctx context.Context) (ai.Synthesizer, error) {
 		return s, nil
 	}
 	return nil, fmt.Errorf("FACTORY_AI=%s: no speech backend", e.Config.AI)
+}
+
+// Estimator returns what admission expects a request to cost: the
+// estimate of the AI configuration (models.Config.Estimate), from the same
+// price table the backends price their calls with. Offline calls cost
+// nothing, but the estimate still uses the configured prices, so a daily
+// budget admits the same jobs locally as deployed. A configuration that
+// cannot be read is logged and the embedded defaults estimate instead:
+// admitting jobs must not depend on a models file only the AI steps read,
+// and those steps report it.
+func (e *Env) Estimator() func(*content.Request) float64 {
+	cfg, err := e.models()
+	if err != nil {
+		if e.Log != nil {
+			e.Log.Error("estimating job costs with the default model prices", "error", err.Error())
+		}
+		cfg = models.Defaults()
+	}
+	return cfg.Estimate
 }
 
 // models reads the AI configuration: the embedded defaults, the file in

@@ -25,7 +25,6 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
-	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/store"
 )
 
@@ -99,7 +98,7 @@ func (r Rejects) Reject(ctx context.Context, msg queue.Message, code, reason str
 func (e *Env) Jobs() *pipeline.Jobs {
 	return pipeline.NewJobs(e.Ports(), pipeline.JobsConfig{
 		Region: e.Config.Region, Retention: e.Config.Retention, Deadline: e.Config.JobDeadline,
-		Estimate: ratelimit.DefaultPrices.Estimate,
+		Estimate: e.Estimator(),
 		Limits:   e.Config.Limits(),
 		Screen:   guard.Screen,
 	})

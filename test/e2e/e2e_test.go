@@ -24,7 +24,7 @@ import (
 
 	"contentfactory.dev/factory/functions/intake"
 	"contentfactory.dev/factory/internal/devstack"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/espeak"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
@@ -251,7 +251,7 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 				assert.InDelta(t, 16.0/9, float64(b.Dx())/float64(b.Dy()), 0.02, "the requested aspect ratio")
 			case strings.HasSuffix(a.Name, ".wav"):
 				assert.Equal(t, "audio/wav", a.ContentType)
-				facts.duration, err = offline.WAVDuration(data)
+				facts.duration, err = espeak.WAVDuration(data)
 				require.NoError(t, err, "the audio decodes")
 				assert.Greater(t, facts.duration, 5*time.Second)
 			case strings.HasSuffix(a.Name, ".mp3"):

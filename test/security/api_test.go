@@ -24,7 +24,7 @@ import (
 	"contentfactory.dev/factory/functions/api"
 	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/auth/authtest"
 	"contentfactory.dev/factory/shared/blob"
@@ -184,7 +184,7 @@ func (f *apiFixture) submit(authorization string, req map[string]any) string {
 func (f *apiFixture) runOutline(ctx context.Context, jobID string, gen ai.TextGenerator) {
 	f.t.Helper()
 	if gen == nil {
-		gen = offline.Text{}
+		gen = extract.Text{}
 	}
 	runner := pipeline.NewRunner(f.ports, text.Executor{Gen: gen, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3, Region: "local"})
 	require.NoError(f.t, runner.Run(ctx, pipeline.StepMessage{JobID: jobID, Step: content.FormatOutline, Attempt: 1, Region: "local"}))

@@ -16,7 +16,7 @@ import (
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/models"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/ai/vertex"
 	"contentfactory.dev/factory/shared/content"
@@ -150,7 +150,7 @@ func TestCanaryInEveryStep(t *testing.T) {
 	require.NoError(t, err)
 	req, err := p.store.Request(t.Context(), job.ID)
 	require.NoError(t, err)
-	res, err := offline.Text{}.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatFAQs, Request: req, Outline: o})
+	res, err := extract.Text{}.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatFAQs, Request: req, Outline: o})
 	require.NoError(t, err)
 	var faqs content.FAQs
 	require.NoError(t, json.Unmarshal(res.JSON, &faqs))
@@ -201,7 +201,7 @@ func TestCanaryInTheCachedContext(t *testing.T) {
 	canary := p.canary.For(job.ID)
 	assert.Equal(t, guard.Canary{}.For(job.ID), canary, "without a secret, the local default")
 
-	valid, err := offline.Text{}.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatOutline, Request: &content.Request{Topic: "The water cycle", Level: "intermediate", Audience: "general audience", Language: "en-US"}})
+	valid, err := extract.Text{}.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatOutline, Request: &content.Request{Topic: "The water cycle", Level: "intermediate", Audience: "general audience", Language: "en-US"}})
 	require.NoError(t, err)
 	var o content.Outline
 	require.NoError(t, json.Unmarshal(valid.JSON, &o))

@@ -19,7 +19,7 @@ import (
 
 	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
@@ -339,7 +339,7 @@ func disguise(c string, i int) string {
 func validOutline(t *testing.T) *content.Outline {
 	t.Helper()
 	req := parse(t, source("The water cycle", waterCycle+" "+photosynth+" "+tectonics))
-	res, err := offline.Text{}.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatOutline, Request: &req})
+	res, err := extract.Text{}.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatOutline, Request: &req})
 	require.NoError(t, err)
 	var o content.Outline
 	require.NoError(t, json.Unmarshal(res.JSON, &o))

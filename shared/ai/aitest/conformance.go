@@ -1,7 +1,10 @@
-// Package aitest holds the conformance suite every AI backend must pass
-// and the request fixtures it runs on. It is imported by the tests of each
-// backend (offline, Vertex against its fake server), so that all of them
-// are held to the same content contract.
+// Package aitest holds the conformance suites the AI backends must pass
+// and the request fixtures they run on: TextConformance for text backends,
+// ImageConformance for cover backends and SpeechConformance for speech
+// backends. Each takes a constructor and runs its checks as subtests; the
+// tests of every backend call the suite of its kind (the offline backends
+// directly, the Google ones against the fakes of their services), so that
+// all of them are held to the same contract.
 package aitest
 
 import (
@@ -54,11 +57,7 @@ func checkFormat[T any](t *testing.T, gen ai.TextGenerator, req content.Request,
 	res, err := gen.GenerateText(context.Background(), ai.TextRequest{JobID: "conformance", Format: f, Request: &req, Outline: outline})
 	require.NoError(t, err, "generate %s", f)
 	require.NotEmpty(t, res.JSON, "%s: empty document", f)
-	require.NotEmpty(t, res.Calls, "%s: no usage reported", f)
-	for _, c := range res.Calls {
-		require.NotEmpty(t, c.Backend, "%s: call without backend", f)
-		require.NotEmpty(t, c.Model, "%s: call without model", f)
-	}
+	checkCalls(t, res.Calls)
 	require.NotEmpty(t, res.PromptVersion, "%s: no prompt version", f)
 	exp := content.Expect{Request: &req}
 	if f != content.FormatOutline {
@@ -98,8 +97,5 @@ func checkUnsupported(t *testing.T, gen ai.TextGenerator, req content.Request) {
 	t.Helper()
 	_, err := gen.GenerateText(context.Background(), ai.TextRequest{JobID: "conformance", Format: content.FormatImage, Request: &req})
 	require.Error(t, err, "generating a non-text format must fail")
-	e, ok := ai.AsError(err)
-	require.True(t, ok, "the error must be an *ai.Error, is %T: %v", err, err)
-	require.Equal(t, "unsupported_format", e.Code)
-	require.False(t, e.Retryable, "an unsupported format is a permanent error")
+	requirePermanent(t, err, "unsupported_format")
 }

@@ -1,24 +1,17 @@
-// Package offline holds the factory's deterministic backends, which need
+// Package offline names the factory's deterministic backends, which need
 // no network and no credentials: they are the default of the local stack
-// (FACTORY_AI=offline) and of the tests.
+// (FACTORY_AI=offline) and of the tests. Each lives in a subpackage named
+// after what it makes:
 //
-// Text writes every text format by extraction. It splits the request's
-// source text into paragraphs and sentences, ranks the sentences (a
-// TF-IDF-like weight of their words, their overlap with the topic, their
-// position, and whether they define something), extracts key terms and
-// definitions ("X is a …", "X refers to …", "X, also called Y, …"), and
-// builds the outline from the structure of the source: its headings when it
-// has them, otherwise runs of related paragraphs. The derived formats are
-// built from that outline and the same sentences. Without a source text,
-// or with too little of one, the material is completed from templates
-// about the topic. The same request always yields the same bytes.
+//   - extract writes every text format by extraction from the request's
+//     source text, or from templates when there is none;
+//   - cover draws a procedural PNG cover from a hash of the title;
+//   - espeak narrates a podcast script with the espeak-ng command and
+//     returns one WAV file.
 //
-// Language: the template phrases the backend writes (questions, section
-// openers, the podcast's host lines) are English whatever the request's
-// language; sentences extracted from the source stay in the source's
-// language. Definitions are recognised in English, German and French.
-//
-// Image draws a procedural PNG cover from a hash of the title, with the
-// title set in the Go fonts. Speech narrates a podcast script with the
-// espeak-ng command (one voice per speaker) and returns one WAV file.
+// What they share is the backend name every offline call records.
 package offline
+
+// Backend is the backend name recorded in the usage (ai.Call) of every
+// offline call.
+const Backend = "offline"

@@ -40,7 +40,8 @@ const cacheMargin = 2 * time.Minute
 
 // CacheIndex finds the context cache of a job. The steps of a job run in
 // different processes, so the index must be shared: the pipeline backs it
-// with a Firestore document cache/{job}.
+// with a Firestore document cache/{job}. Every implementation must pass
+// cachetest.IndexConformance.
 type CacheIndex interface {
 	// Get returns the job's entry, if there is one.
 	Get(ctx context.Context, jobID string) (CacheEntry, bool, error)

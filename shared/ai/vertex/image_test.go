@@ -22,6 +22,13 @@ func imageRequest(t *testing.T) (*content.Request, *content.Outline) {
 	return &req, &content.Outline{Title: "How Plants Eat Light"}
 }
 
+func TestImageConformance(t *testing.T) {
+	t.Parallel()
+	aitest.ImageConformance(t, func(t *testing.T) ai.ImageGenerator {
+		return newClient(t, newServer(t, vertextest.Options{Seed: 4}), nil, nil)
+	})
+}
+
 func TestCoverImage(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, vertextest.Options{Seed: 2})

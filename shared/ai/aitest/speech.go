@@ -1,0 +1,196 @@
+package aitest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/content"
+)
+
+// SpeechTraits say what a speech backend answers, for SpeechConformance.
+type SpeechTraits struct {
+	// MIMEType is the type of the backend's audio: "audio/wav" or
+	// "audio/mpeg".
+	MIMEType string
+	// KeepsParts says the backend keeps what it synthesizes in the
+	// request's PartStore and reuses it. A backend that does not skips
+	// that part of the suite.
+	KeepsParts bool
+}
+
+// SpeechConformance checks a speech backend against the narration
+// contract. The audio must be of the MIME type the traits name and decode
+// as such (the suite reads WAV and MP3 itself) to the duration reported,
+// which must grow with the script; every speaker must get a voice of its
+// own; the cues must follow the script in order, one per spoken part
+// (the intro, every turn, the outro), each starting after the one before
+// and ending within the audio; usage must be reported. A backend that
+// keeps parts must, run again with the same PartStore, synthesize nothing
+// new and answer the same audio. Without a script it must fail with a
+// permanent "invalid_request" error. newSynth is called once per subtest.
+func SpeechConformance(t *testing.T, newSynth func(t *testing.T) ai.Synthesizer, traits SpeechTraits) {
+	t.Run("narration", func(t *testing.T) {
+		script := Script(4)
+		res := synthesize(t, newSynth(t), ai.SpeechRequest{JobID: "conformance", Script: script, Language: "en-US"})
+		checkAudio(t, res, traits.MIMEType)
+		checkVoices(t, res, script)
+		checkCues(t, res, script)
+		assert.Positive(t, checkCalls(t, res.Calls).Characters, "the characters spoken are reported")
+	})
+	t.Run("duration_grows_with_the_script", func(t *testing.T) {
+		synth := newSynth(t)
+		short := synthesize(t, synth, ai.SpeechRequest{JobID: "conformance", Script: Script(2), Language: "en-US"})
+		long := synthesize(t, synth, ai.SpeechRequest{JobID: "conformance", Script: Script(8), Language: "en-US"})
+		assert.Positive(t, short.Duration)
+		assert.Greater(t, long.Duration, short.Duration, "eight turns last longer than two")
+	})
+	t.Run("parts_are_reused", func(t *testing.T) {
+		if !traits.KeepsParts {
+			t.Skip("the backend does not keep parts in the request's PartStore")
+		}
+		synth, parts := newSynth(t), &Parts{}
+		req := ai.SpeechRequest{JobID: "conformance", Script: Script(4), Language: "en-US", Parts: parts}
+		first := synthesize(t, synth, req)
+		kept := parts.Puts()
+		require.Positive(t, kept, "the first run keeps its parts")
+		again := synthesize(t, synth, req)
+		assert.Equal(t, kept, parts.Puts(), "the second run keeps no new part")
+		assert.Empty(t, again.Calls, "the second run synthesizes (and pays for) nothing")
+		assert.Equal(t, first.Audio, again.Audio, "the second run stitches the same audio")
+		assert.Equal(t, first.Duration, again.Duration)
+		assert.Equal(t, first.Cues, again.Cues)
+	})
+	t.Run("no_script", func(t *testing.T) {
+		_, err := newSynth(t).Synthesize(context.Background(), ai.SpeechRequest{JobID: "conformance", Language: "en-US"})
+		requirePermanent(t, err, "invalid_request")
+	})
+}
+
+// Script is a podcast script of n turns among three speakers, every line
+// different.
+func Script(n int) *content.PodcastScript {
+	s := &content.PodcastScript{
+		Title:         "Tides",
+		Speakers:      []content.Speaker{{Name: "Ana", Role: "host"}, {Name: "Ben", Role: "oceanographer"}, {Name: "Cleo", Role: "student"}},
+		Intro:         "Welcome to the show about the tides.",
+		Outro:         "Thanks for listening, and see you next time.",
+		TargetMinutes: 1,
+	}
+	for i := range n {
+		s.Turns = append(s.Turns, content.Turn{
+			Speaker: s.Speakers[i%len(s.Speakers)].Name,
+			Text:    fmt.Sprintf("This is turn number %d, and the tide keeps rising and falling twice a day.", i+1),
+		})
+	}
+	return s
+}
+
+func synthesize(t *testing.T, synth ai.Synthesizer, req ai.SpeechRequest) ai.SpeechResult {
+	t.Helper()
+	res, err := synth.Synthesize(context.Background(), req)
+	require.NoError(t, err, "synthesize")
+	return res
+}
+
+// checkAudio decodes the audio as its MIME type says and compares its
+// length with the reported duration.
+func checkAudio(t *testing.T, res ai.SpeechResult, mimeType string) {
+	t.Helper()
+	require.Equal(t, mimeType, res.MIMEType)
+	decoded, err := audioDuration(res.MIMEType, res.Audio)
+	require.NoError(t, err, "the %s audio does not decode", res.MIMEType)
+	assert.Positive(t, res.Duration)
+	assert.InDelta(t, res.Duration.Seconds(), decoded.Seconds(), 0.05+0.02*res.Duration.Seconds(),
+		"the audio plays %v, the result says %v", decoded, res.Duration)
+}
+
+// checkVoices requires a voice of its own for every speaker.
+func checkVoices(t *testing.T, res ai.SpeechResult, script *content.PodcastScript) {
+	t.Helper()
+	assert.Len(t, res.Voices, len(script.Speakers), "one voice per speaker: %v", res.Voices)
+	seen := map[string]string{}
+	for _, sp := range script.Speakers {
+		v := res.Voices[sp.Name]
+		assert.NotEmpty(t, v, "speaker %s has no voice", sp.Name)
+		if other, dup := seen[v]; dup {
+			assert.Failf(t, "a voice for two speakers", "%s and %s both speak with %s", other, sp.Name, v)
+		}
+		seen[v] = sp.Name
+	}
+}
+
+// checkCues requires one cue per spoken part in the script's order, each
+// after the one before and within the audio.
+func checkCues(t *testing.T, res ai.SpeechResult, script *content.PodcastScript) {
+	t.Helper()
+	want := []ai.Cue{{Speaker: script.Speakers[0].Name, Text: script.Intro}}
+	for _, turn := range script.Turns {
+		want = append(want, ai.Cue{Speaker: turn.Speaker, Text: turn.Text})
+	}
+	want = append(want, ai.Cue{Speaker: script.Speakers[0].Name, Text: script.Outro})
+	require.Len(t, res.Cues, len(want), "one cue for the intro, each turn and the outro")
+	var end time.Duration
+	for i, c := range res.Cues {
+		assert.Equal(t, want[i].Speaker, c.Speaker, "cue %d", i)
+		assert.Equal(t, want[i].Text, c.Text, "cue %d", i)
+		assert.GreaterOrEqual(t, c.Start, end, "cue %d starts before the one before it ends", i)
+		assert.Less(t, c.Start, c.End, "cue %d has no length", i)
+		end = c.End
+	}
+	assert.LessOrEqual(t, end, res.Duration, "the last cue ends within the audio")
+}
+
+// Parts is an ai.PartStore in memory that counts what it is asked to
+// keep. The zero value is ready to use and safe for concurrent use.
+type Parts struct {
+	mu   sync.Mutex
+	m    map[string][]byte
+	puts int
+}
+
+var _ ai.PartStore = (*Parts)(nil)
+
+// Get implements ai.PartStore.
+func (p *Parts) Get(_ context.Context, key string) ([]byte, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d, ok := p.m[key]
+	return d, ok, nil
+}
+
+// Put implements ai.PartStore; a part that is not audio is refused.
+func (p *Parts) Put(_ context.Context, key string, data []byte, contentType string) error {
+	if !strings.HasPrefix(contentType, "audio/") {
+		return fmt.Errorf("part %s: content type %q is not audio", key, contentType)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string][]byte{}
+	}
+	p.m[key] = data
+	p.puts++
+	return nil
+}
+
+// Len is the number of parts kept.
+func (p *Parts) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.m)
+}
+
+// Puts is the number of times a part was put.
+func (p *Parts) Puts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.puts
+}

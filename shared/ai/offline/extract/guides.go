@@ -1,0 +1,202 @@
+package extract
+
+import (
+	"fmt"
+	"strings"
+
+	"contentfactory.dev/factory/shared/content"
+)
+
+// studyGuide explains the key concepts and walks through every section.
+func (a *analysis) studyGuide(o *content.Outline) content.StudyGuide {
+	return content.StudyGuide{
+		Title:           o.Title,
+		Overview:        a.guideOverview(o),
+		KeyConcepts:     a.keyConcepts(o),
+		DetailedContent: a.detailedContent(o),
+		Summary:         a.summary(o),
+		FurtherReading:  a.furtherReading(o),
+	}
+}
+
+func (a *analysis) guideOverview(o *content.Outline) string {
+	b := builder{limit: 4000}
+	b.add(fmt.Sprintf("This study guide covers %s for %s at the %s level.", a.topicPhrase(), a.audiencePhrase(), a.level()))
+	b.add(fmt.Sprintf(" It follows the %d sections of the outline: %s.", len(o.Sections), joinList(quotedTitles(o))))
+	return truncate(b.String(), 4000)
+}
+
+func quotedTitles(o *content.Outline) []string {
+	out := make([]string, len(o.Sections))
+	for i, s := range o.Sections {
+		out[i] = sectionName(s.Title)
+	}
+	return out
+}
+
+// keyConcepts lists defined terms first, then frequent key terms, then the
+// sections themselves, then the topic and the study plan.
+func (a *analysis) keyConcepts(o *content.Outline) []content.KeyConcept {
+	var out []content.KeyConcept
+	seen := uniqueSet{}
+	add := func(termText, explanation string) {
+		termText, explanation = truncate(capitalize(termText), 120), truncate(explanation, 2000)
+		if len(out) < 12 && runeLen(explanation) >= 10 && runeLen(termText) >= 1 && seen.add(termText) {
+			out = append(out, content.KeyConcept{Term: termText, Explanation: explanation})
+		}
+	}
+	for _, d := range a.defs {
+		add(a.natural(d.term), a.sents[d.sent].text)
+	}
+	for _, ts := range a.explained() {
+		add(ts.term.display, a.sents[ts.sent].text)
+	}
+	if len(out) >= 5 {
+		return out
+	}
+	for _, s := range o.Sections {
+		add(s.Title, s.Description)
+	}
+	add(a.req.Topic, o.Overview)
+	add("Learning objectives", "By the end you should be able to: "+strings.Join(lowerAll(o.LearningObjectives), "; ")+".")
+	add("Study plan", fmt.Sprintf("Work through the %d sections in order, about %d minutes in all, then test yourself with the review questions.",
+		len(o.Sections), totalMinutes(o)))
+	return out
+}
+
+func lowerAll(items []string) []string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = strings.TrimSuffix(lowerFirst(s), ".")
+	}
+	return out
+}
+
+func totalMinutes(o *content.Outline) int {
+	n := 0
+	for _, s := range o.Sections {
+		n += s.Minutes
+	}
+	return n
+}
+
+// detailedContent is the material section by section, in Markdown.
+func (a *analysis) detailedContent(o *content.Outline) string {
+	b := builder{limit: 30000}
+	perSection := max(400, 29000/len(o.Sections))
+	for _, s := range o.Sections {
+		var part strings.Builder
+		fmt.Fprintf(&part, "## %s\n\n", s.Title)
+		m := a.material(s)
+		if len(m) == 0 || a.sents[m[0]].text != s.Description {
+			part.WriteString(asSentence(s.Description) + "\n\n")
+		}
+		if len(m) > 0 {
+			part.WriteString(truncate(a.paragraphText(m), perSection) + "\n\n")
+		}
+		part.WriteString("**Key points**\n\n")
+		for _, p := range s.KeyPoints {
+			fmt.Fprintf(&part, "- %s\n", p)
+		}
+		part.WriteString("\n")
+		if !b.add(part.String()) {
+			break
+		}
+	}
+	if b.n < 100 {
+		b.add(fmt.Sprintf("Review each section of %s in turn and explain its key points in your own words.", o.Title))
+	}
+	return b.String()
+}
+
+// summary closes the guide with the source's two central sentences.
+func (a *analysis) summary(o *content.Outline) string {
+	b := builder{limit: 4000}
+	b.add(fmt.Sprintf("In short, %s comes down to %d connected ideas: %s.", a.titlePhrase(o.Title), len(o.Sections), joinList(quotedTitles(o))))
+	for _, text := range a.texts(a.top(a.all(), 2, nil)) {
+		b.add(" " + text)
+	}
+	return truncate(b.String(), 4000)
+}
+
+// furtherReading suggests where to read on; it invents no titles.
+func (a *analysis) furtherReading(o *content.Outline) []string {
+	out := []string{}
+	if a.hasSource() {
+		out = append(out, truncate("The source text supplied with this request, especially the parts on "+
+			joinList(quotedTitles(o)[:min(3, len(o.Sections))]), 500))
+	}
+	out = append(out, truncate("An introductory textbook chapter or encyclopedia article on "+a.topicPhrase(), 500))
+	if len(a.terms) >= 2 {
+		out = append(out, truncate(fmt.Sprintf("Reference entries on %s and %s", a.terms[0].display, a.terms[1].display), 500))
+	}
+	return out
+}
+
+// onePager sums the material up on one page.
+func (a *analysis) onePager(o *content.Outline) content.OnePager {
+	return content.OnePager{
+		Title:            o.Title,
+		ExecutiveSummary: a.executiveSummary(o),
+		KeyTakeaways:     a.takeaways(o),
+		MainContent:      a.mainContent(o),
+	}
+}
+
+func (a *analysis) executiveSummary(o *content.Outline) string {
+	b := builder{limit: 2000}
+	if !a.hasSource() {
+		b.add(truncate(o.Overview, 2000))
+		return b.String()
+	}
+	for _, text := range a.texts(a.top(a.all(), 3, nil)) {
+		if !b.add(text + " ") {
+			break
+		}
+	}
+	if b.n < 20 {
+		b.add(truncate(o.Overview, 2000-b.n))
+	}
+	return b.String()
+}
+
+// takeaways are the best key point of each section, three to seven.
+func (a *analysis) takeaways(o *content.Outline) []string {
+	var out []string
+	seen := uniqueSet{}
+	add := func(s string) {
+		if s = truncate(s, 500); len(out) < 7 && runeLen(s) >= 5 && seen.add(s) {
+			out = append(out, s)
+		}
+	}
+	for _, s := range o.Sections {
+		if best := a.top(a.material(s), 1, nil); len(best) > 0 {
+			add(a.sents[best[0]].text)
+		} else if len(s.KeyPoints) > 0 {
+			add(s.KeyPoints[0])
+		}
+	}
+	for _, obj := range o.LearningObjectives {
+		if len(out) >= 3 {
+			break
+		}
+		add(asSentence(obj))
+	}
+	return out
+}
+
+func (a *analysis) mainContent(o *content.Outline) string {
+	b := builder{limit: 8000}
+	b.add(fmt.Sprintf("**%s**: for %s, %s level.\n\n", o.Title, a.audiencePhrase(), a.level()))
+	per := max(200, 7000/len(o.Sections))
+	for _, s := range o.Sections {
+		text := asSentence(s.Description)
+		if best := a.top(a.material(s), 2, nil); len(best) > 0 {
+			text = strings.Join(a.texts(best), " ")
+		}
+		if !b.add(fmt.Sprintf("### %s\n\n%s\n\n", s.Title, truncate(text, per))) {
+			break
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,379 @@
+package extract
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"contentfactory.dev/factory/shared/content"
+)
+
+// wordsPerMinute is the speaking rate scripts are timed at.
+const wordsPerMinute = 150
+
+// podcast writes a conversation that walks through the outline: the first
+// speaker hosts and asks, the others take turns explaining with the
+// source's sentences. It aims at 150 words per requested minute and stops
+// early rather than repeat itself when the material runs out.
+func (a *analysis) podcast(o *content.Outline) content.PodcastScript {
+	p := &podcastWriter{a: a, o: o, speakers: a.speakers(), used: uniqueSet{}, asked: uniqueSet{}, connectors: slices.Clone(connectors)}
+	p.spoke = make([]bool, len(p.speakers))
+	p.castGuests()
+	target := a.targetMinutes()
+	p.budget = target * wordsPerMinute
+	intro, outro := p.intro(), p.outro()
+	p.words = wordCount(intro) + wordCount(outro)
+	p.converse()
+	p.leftovers()
+	p.finish()
+	script := content.PodcastScript{
+		Title:         o.Title,
+		Speakers:      p.speakers,
+		Intro:         intro,
+		Turns:         p.turns,
+		Outro:         outro,
+		TargetMinutes: target,
+	}
+	script.EstimatedMinutes = min(60, math.Round(float64(script.Words())/wordsPerMinute*100)/100)
+	return script
+}
+
+// speakers are the requested speakers, or the defaults.
+func (a *analysis) speakers() []content.Speaker {
+	if p := a.req.Podcast; p != nil && len(p.Speakers) >= content.MinSpeakers && len(p.Speakers) <= content.MaxSpeakers {
+		return slices.Clone(p.Speakers)
+	}
+	return slices.Clone(content.DefaultSpeakers)
+}
+
+// targetMinutes is the requested length, or the default.
+func (a *analysis) targetMinutes() int {
+	if p := a.req.Podcast; p != nil && p.TargetMinutes >= content.MinTargetMinutes && p.TargetMinutes <= content.MaxTargetMinutes {
+		return p.TargetMinutes
+	}
+	return content.DefaultMinutes
+}
+
+// podcastWriter holds the state of a conversation being written.
+type podcastWriter struct {
+	a          *analysis
+	o          *content.Outline
+	speakers   []content.Speaker
+	explainers []int // guests who explain
+	askers     []int // guests whose role is to ask
+	budget     int
+	words      int
+	turns      []content.Turn
+	used       uniqueSet // lines already spoken
+	asked      uniqueSet // terms already asked about
+	spoke      []bool
+	connectors []string
+	takeaways  int
+}
+
+// connectors open a turn that adds to another speaker's; each is used
+// once per script.
+var connectors = []string{
+	"I'd add one thing.", "Building on that.", "And there's more to it.", "Here's a detail worth knowing.",
+	"That connects to another point.", "Let me add to that.", "One more piece of the picture.",
+	"It's worth adding something here.",
+}
+
+// hostQuestions open a section; {t} is its title, {e} the speaker asked.
+var hostQuestions = []string{
+	"Let's start with {t}. {e}, what should listeners know first?",
+	"Next up: {t}. {e}, can you walk us through it?",
+	"Let's turn to {t}. {e}, what's going on here?",
+	"Now, {t}. {e}, why does this matter?",
+	"What about {t}, {e}?",
+	"Moving on to {t}. {e}, where do we begin?",
+	"Let's talk about {t}. {e}, what stands out to you?",
+}
+
+// termQuestions ask about a key term; {t} is the term. They read the same
+// for singular and plural terms.
+var termQuestions = []string{
+	"And what about {t}?",
+	"How does that connect to {t}?",
+	"What's important to know about {t}?",
+	"Could you tell us more about {t}?",
+	"And how do we get to {t}?",
+}
+
+// askerRoles mark a guest who asks rather than explains.
+var askerRoles = []string{"student", "learner", "curious", "novice", "beginner", "listener", "newcomer",
+	"skeptic", "sceptic", "question", "pupil", "layperson", "schüler", "élève", "étudiant"}
+
+// castGuests splits the guests into explainers and askers by their roles;
+// when every guest looks like an asker, they all explain.
+func (p *podcastWriter) castGuests() {
+	for i := 1; i < len(p.speakers); i++ {
+		role := strings.ToLower(p.speakers[i].Role)
+		if slices.ContainsFunc(askerRoles, func(r string) bool { return strings.Contains(role, r) }) {
+			p.askers = append(p.askers, i)
+		} else {
+			p.explainers = append(p.explainers, i)
+		}
+	}
+	if len(p.explainers) == 0 {
+		p.explainers, p.askers = p.askers, nil
+	}
+}
+
+func (p *podcastWriter) intro() string {
+	host := p.speakers[0]
+	var guests []string
+	for _, s := range p.speakers[1:] {
+		guests = append(guests, s.Name+", "+roleWith("our", s.Role))
+	}
+	verb := "is"
+	if len(guests) > 1 {
+		verb = "are"
+	}
+	return truncate(fmt.Sprintf("Welcome to our episode on %s. I'm %s, %s, and joining me today %s %s. Today's conversation is for %s.",
+		p.a.titlePhrase(p.o.Title), host.Name, roleWith("your", host.Role), verb, joinList(guests), p.a.audiencePhrase()), 2000)
+}
+
+func (p *podcastWriter) outro() string {
+	var guests []string
+	for _, s := range p.speakers[1:] {
+		guests = append(guests, s.Name)
+	}
+	return truncate(fmt.Sprintf("That brings us to the end of our episode on %s. Thank you, %s, for joining me, "+
+		"and thank you all for listening. I'm %s, and until next time, keep learning.",
+		p.a.titlePhrase(p.o.Title), joinList(guests), p.speakers[0].Name), 2000)
+}
+
+// roleWith puts a possessive before a role unless it has a determiner.
+func roleWith(possessive, role string) string {
+	first, _, _ := strings.Cut(strings.ToLower(role), " ")
+	switch first {
+	case "the", "a", "an", "our", "your", "my":
+		return role
+	}
+	return possessive + " " + role
+}
+
+// say adds a turn, or continues the last one when the same speaker
+// spoke it.
+func (p *podcastWriter) say(speaker int, text string) {
+	if text = truncate(text, 4000); text == "" {
+		return
+	}
+	name := p.speakers[speaker].Name
+	if n := len(p.turns); n > 0 && p.turns[n-1].Speaker == name && runeLen(p.turns[n-1].Text)+runeLen(text) < 4000 {
+		p.turns[n-1].Text += " " + text
+	} else {
+		p.turns = append(p.turns, content.Turn{Speaker: name, Text: text})
+	}
+	p.words += wordCount(text)
+	p.spoke[speaker] = true
+}
+
+// done reports whether the script is long enough and complete: the word
+// budget is spent, every speaker has spoken and there are four turns.
+func (p *podcastWriter) done() bool {
+	return p.words >= p.budget && p.complete()
+}
+
+func (p *podcastWriter) complete() bool {
+	return len(p.turns) >= 4 && !slices.Contains(p.spoke, false)
+}
+
+// fresh keeps the lines not spoken yet, marking them spoken.
+func (p *podcastWriter) fresh(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if p.used.add(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// converse walks through the outline's sections in order: the host opens
+// each, an explainer answers, and the discussion goes on until the
+// section's lines are spoken.
+func (p *podcastWriter) converse() {
+	for si, sec := range p.o.Sections {
+		if p.done() {
+			return
+		}
+		lines := p.fresh(p.a.spokenLines(sec))
+		if len(lines) == 0 {
+			continue
+		}
+		expert := p.explainers[si%len(p.explainers)]
+		p.say(0, p.hostQuestion(si, sec.Title, p.speakers[expert].Name))
+		var taken []string
+		taken, lines = takeWords(lines, 60)
+		p.say(expert, strings.Join(taken, " "))
+		p.discuss(si, sec.Title, lines, expert)
+	}
+}
+
+// discuss goes through the rest of a section's lines: another speaker
+// asks for a term the next lines define or use, and the expert answers
+// with them; when there is nothing to ask, a second explainer adds them,
+// or the expert goes on.
+func (p *podcastWriter) discuss(si int, title string, lines []string, expert int) {
+	for k := 0; len(lines) > 0 && !p.done(); k++ {
+		asker := p.follower(si+k, expert)
+		if d, ok := p.definedBy(lines[0]); ok && p.asked.add(d.term) {
+			p.say(asker, p.defQuestion(d))
+			p.say(expert, lines[0])
+			lines = lines[1:]
+			continue
+		}
+		taken, rest := takeWords(lines, 50)
+		lines = rest
+		text := strings.Join(taken, " ")
+		if t, ok := p.newTerm(taken, title); ok {
+			p.say(asker, strings.ReplaceAll(termQuestions[p.asked.count()%len(termQuestions)], "{t}", t))
+			p.say(expert, text)
+			continue
+		}
+		if other := p.otherExplainer(expert); other > 0 && len(p.connectors) > 0 {
+			p.say(other, p.connectors[0]+" "+text)
+			p.connectors = p.connectors[1:]
+			continue
+		}
+		p.say(expert, text)
+	}
+}
+
+// follower is who asks the k-th follow-up: a guest whose role is to ask,
+// else the host or another explainer, in turn.
+func (p *podcastWriter) follower(k, expert int) int {
+	if len(p.askers) > 0 {
+		return p.askers[k%len(p.askers)]
+	}
+	cands := []int{0}
+	for _, e := range p.explainers {
+		if e != expert {
+			cands = append(cands, e)
+		}
+	}
+	return cands[k%len(cands)]
+}
+
+// otherExplainer is an explainer other than the expert, or 0.
+func (p *podcastWriter) otherExplainer(expert int) int {
+	for _, e := range p.explainers {
+		if e != expert {
+			return e
+		}
+	}
+	return 0
+}
+
+// newTerm picks the best key term used by some lines that has not been
+// asked about and is not the topic or in the section's title.
+func (p *podcastWriter) newTerm(lines []string, title string) (string, bool) {
+	idx := p.a.indexOf(lines)
+	titleKey := stemWords(title + " " + p.a.req.Topic)
+	for _, t := range p.a.termsIn(idx) {
+		if !askable(t) || containsWords(titleKey, stemWords(t.key)) || p.asked.has(t.key) {
+			continue
+		}
+		p.asked.add(t.key)
+		return p.a.natural(t.display), true
+	}
+	return "", false
+}
+
+// leftovers lets the guests share source sentences no section used (an
+// outline written elsewhere may not cover the whole source).
+func (p *podcastWriter) leftovers() {
+	var rest []string
+	for _, s := range p.a.sents {
+		if !p.used.has(s.text) {
+			rest = append(rest, s.text)
+		}
+	}
+	for k := 0; len(rest) > 0 && !p.done(); k++ {
+		var taken []string
+		taken, rest = takeWords(rest, 60)
+		p.fresh(taken)
+		p.say(p.explainers[k%len(p.explainers)], strings.Join(taken, " "))
+	}
+}
+
+// finish makes sure every speaker speaks and there are four turns, with
+// each remaining guest giving a takeaway.
+func (p *podcastWriter) finish() {
+	for i := range p.speakers {
+		if !p.spoke[i] && i > 0 {
+			p.takeaway(i)
+		}
+	}
+	for i := 0; !p.complete() && i < 8; i++ {
+		p.takeaway(1 + i%(len(p.speakers)-1))
+	}
+}
+
+// takeaway is a host question and a guest's answer drawn from the
+// learning objectives, then from the section titles.
+func (p *podcastWriter) takeaway(guest int) {
+	name := p.speakers[guest].Name
+	var answer string
+	switch k := p.takeaways; {
+	case k < len(p.o.LearningObjectives):
+		answer = fmt.Sprintf("For me, the goal is that you can %s.", strings.TrimSuffix(lowerFirst(p.o.LearningObjectives[k]), "."))
+	case k-len(p.o.LearningObjectives) < len(p.o.Sections):
+		sec := p.o.Sections[k-len(p.o.LearningObjectives)]
+		answer = fmt.Sprintf("I'd say: revisit %s and see how it fits into %s.", sectionName(sec.Title), p.a.topicPhrase())
+	default:
+		answer = fmt.Sprintf("Take the time to go through %s once more, section by section.", p.a.titlePhrase(p.o.Title))
+	}
+	p.takeaways++
+	p.say(0, fmt.Sprintf("%s, what's your main takeaway?", name))
+	p.say(guest, answer)
+}
+
+func (p *podcastWriter) hostQuestion(si int, title, expert string) string {
+	t := p.a.natural(strings.TrimRight(strings.TrimSpace(title), "?.:!"))
+	q := hostQuestions[si%len(hostQuestions)]
+	switch {
+	case si == 0 && normKey(title) == "introduction":
+		q = "Let's start with some background. {e}, what should listeners know first?"
+	case si > 0 && si == len(p.o.Sections)-1:
+		q = "Finally, {t}. {e}, what should we take away?"
+	}
+	return strings.NewReplacer("{t}", t, "{e}", expert).Replace(q)
+}
+
+// definedBy returns the definition a source line makes, if any.
+func (p *podcastWriter) definedBy(line string) (definition, bool) {
+	for _, d := range p.a.defs {
+		if p.a.sents[d.sent].text == line {
+			return d, true
+		}
+	}
+	return definition{}, false
+}
+
+func (p *podcastWriter) defQuestion(d definition) string {
+	return "So what exactly " + strings.TrimPrefix(p.a.whatIs(d), "What ")
+}
+
+// askable reports a term specific enough to ask about: a phrase, a
+// defined term, or a name or acronym.
+func askable(t term) bool {
+	return t.words > 1 || t.def >= 0 || strings.ToLower(t.display) != t.display
+}
+
+// takeWords takes lines from the front until about limit words (at least
+// one line) and returns them and the rest.
+func takeWords(lines []string, limit int) (taken, rest []string) {
+	words := 0
+	for i, l := range lines {
+		n := wordCount(l)
+		if i > 0 && words+n > limit {
+			return lines[:i], lines[i:]
+		}
+		words += n
+	}
+	return lines, nil
+}

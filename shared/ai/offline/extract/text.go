@@ -1,0 +1,104 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/content"
+)
+
+// Names recorded with every document: the model in its usage and the
+// prompt version in its result.
+const (
+	Model         = "extractive-v1"
+	PromptVersion = "offline-v1"
+)
+
+// Text writes every text format by extraction from the request's source
+// text, or from templates when there is none. The zero value is ready to
+// use and safe for concurrent use.
+type Text struct{}
+
+var _ ai.TextGenerator = Text{}
+
+// generators build each text format's document; every derived format
+// receives the job's outline.
+var generators = map[content.Format]func(a *analysis, o *content.Outline) any{
+	content.FormatOutline:         func(a *analysis, _ *content.Outline) any { return a.outline() },
+	content.FormatPodcastScript:   func(a *analysis, o *content.Outline) any { return a.podcast(o) },
+	content.FormatStudyGuide:      func(a *analysis, o *content.Outline) any { return a.studyGuide(o) },
+	content.FormatOnePager:        func(a *analysis, o *content.Outline) any { return a.onePager(o) },
+	content.FormatDetailedReading: func(a *analysis, o *content.Outline) any { return a.detailedReading(o) },
+	content.FormatFAQs:            func(a *analysis, o *content.Outline) any { return a.faqs(o) },
+	content.FormatFlashcards:      func(a *analysis, o *content.Outline) any { return a.flashcards(o) },
+	content.FormatReadingGuide:    func(a *analysis, o *content.Outline) any { return a.readingGuide(o) },
+}
+
+// GenerateText returns the JSON document of one text format. The same
+// request always yields the same bytes. A Repair is ignored: the output
+// would not change. Every document is checked against the content
+// contract before it is returned.
+func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult, error) {
+	start := time.Now()
+	if err := ctx.Err(); err != nil {
+		return ai.TextResult{}, fmt.Errorf("offline text %s: %w", req.Format, err)
+	}
+	gen, ok := generators[req.Format]
+	if !ok {
+		return ai.TextResult{}, ai.Permanentf("unsupported_format", "offline text backend: %q is not a text format", req.Format)
+	}
+	if req.Request == nil {
+		return ai.TextResult{}, ai.Permanentf("invalid_request", "offline text %s: the request is missing", req.Format)
+	}
+	exp := content.Expect{Request: req.Request}
+	if req.Format != content.FormatOutline {
+		if req.Outline == nil {
+			return ai.TextResult{}, ai.Permanentf("missing_outline", "offline text %s: the outline it derives from is missing", req.Format)
+		}
+		exp.Outline = req.Outline
+	}
+	raw, err := encode(gen(analyze(req.Request), req.Outline))
+	if err != nil {
+		return ai.TextResult{}, ai.Permanent("encode_failed", fmt.Errorf("offline text %s: %w", req.Format, err))
+	}
+	if _, err := content.ValidateText(req.Format, raw, exp); err != nil {
+		return ai.TextResult{}, ai.Permanent("invalid_output", fmt.Errorf("offline text %s breaks the content contract: %w", req.Format, err))
+	}
+	call := ai.Call{
+		Backend:      offline.Backend,
+		Model:        Model,
+		PromptTokens: int64(promptChars(req)+3) / 4,
+		OutputTokens: int64(utf8.RuneCount(raw)+3) / 4,
+		Duration:     time.Since(start),
+	}
+	return ai.TextResult{JSON: raw, Calls: []ai.Call{call}, PromptVersion: PromptVersion}, nil
+}
+
+// encode marshals a document compactly, without HTML escaping.
+func encode(doc any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("encode document: %w", err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// promptChars is the size of what the backend reads: the topic, the source
+// text and, for derived formats, the outline.
+func promptChars(req ai.TextRequest) int {
+	n := utf8.RuneCountInString(req.Request.Topic) + utf8.RuneCountInString(req.Request.SourceText)
+	if req.Outline != nil {
+		if b, err := json.Marshal(req.Outline); err == nil {
+			n += utf8.RuneCount(b)
+		}
+	}
+	return n
+}
