@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/storage"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
@@ -101,6 +102,19 @@ func Firestore(t testing.TB, project string) *firestore.Client {
 	c, err := firestore.NewClient(context.Background(), project)
 	if err != nil {
 		t.Fatalf("firestore client: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// PubSub returns a client of the emulator for a project of the test's
+// own, closed when the test ends.
+func PubSub(t testing.TB, project string) *pubsub.Client {
+	t.Helper()
+	need(t, "PUBSUB_EMULATOR_HOST")
+	c, err := pubsub.NewClient(context.Background(), project)
+	if err != nil {
+		t.Fatalf("pubsub client: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c

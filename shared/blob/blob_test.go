@@ -9,6 +9,8 @@ import (
 
 	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/blob"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 )
 
 func TestAttachment(t *testing.T) {
@@ -42,4 +44,11 @@ func TestObjectsAreStoredAsAttachments(t *testing.T) {
 		assert.Equal(t, `attachment; filename="`+path.Base(c.path)+`"`, stored.ContentDisposition, c.path)
 		assert.Equal(t, c.contentType, stored.ContentType)
 	}
+}
+
+func TestCloudStorageBlobsConformance(t *testing.T) {
+	pipelinetest.BlobsConformance(t, func(t *testing.T) pipeline.Blobs {
+		_, client := testenv.Storage(t, "artifacts")
+		return blob.New(client, "artifacts", blob.Signer{})
+	})
 }

@@ -22,22 +22,27 @@ import (
 	"contentfactory.dev/factory/shared/ratelimit"
 )
 
-// Publisher records the step messages it is asked to publish.
+// Publisher records the step messages it is asked to publish, with the
+// kind of worker each is for.
 type Publisher struct {
-	mu   sync.Mutex
-	msgs []pipeline.StepMessage
+	mu    sync.Mutex
+	msgs  []pipeline.StepMessage
+	kinds []content.Kind
 	// Down makes every publish fail.
 	Down atomic.Bool
 }
 
+var _ pipeline.Publisher = (*Publisher)(nil)
+
 // PublishStep implements pipeline.Publisher.
-func (p *Publisher) PublishStep(_ context.Context, _ content.Kind, msg pipeline.StepMessage) error {
+func (p *Publisher) PublishStep(_ context.Context, kind content.Kind, msg pipeline.StepMessage) error {
 	if p.Down.Load() {
 		return errors.New("publish refused: the publisher is down")
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.msgs = append(p.msgs, msg)
+	p.kinds = append(p.kinds, kind)
 	return nil
 }
 
@@ -46,7 +51,24 @@ func (p *Publisher) Take() []pipeline.StepMessage {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := p.msgs
-	p.msgs = nil
+	p.msgs, p.kinds = nil, nil
+	return out
+}
+
+// TakeKind returns and forgets what was published for one kind of worker.
+func (p *Publisher) TakeKind(kind content.Kind) []pipeline.StepMessage {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out, keep []pipeline.StepMessage
+	var keepKinds []content.Kind
+	for i, m := range p.msgs {
+		if p.kinds[i] == kind {
+			out = append(out, m)
+		} else {
+			keep, keepKinds = append(keep, m), append(keepKinds, p.kinds[i])
+		}
+	}
+	p.msgs, p.kinds = keep, keepKinds
 	return out
 }
 
@@ -62,6 +84,7 @@ func (p *Publisher) Put(msg pipeline.StepMessage) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.msgs = append(p.msgs, msg)
+	p.kinds = append(p.kinds, content.MustLookup(msg.Step).Kind)
 }
 
 // Events records the job events published.
@@ -382,4 +405,48 @@ func (b *Blobs) Paths() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Memory is a set of in-memory ports with its parts, for tests of
+// executors and of what drives the pipeline.
+type Memory struct {
+	Ports  pipeline.Ports
+	Store  *Store
+	Blobs  *Blobs
+	Pub    *Publisher
+	Events *Events
+}
+
+// NewMemory returns empty in-memory ports.
+func NewMemory() *Memory {
+	m := &Memory{Store: NewStore(), Blobs: NewBlobs(), Pub: &Publisher{}, Events: &Events{}}
+	m.Ports = pipeline.Ports{Store: m.Store, Blobs: m.Blobs, Publisher: m.Pub, Events: m.Events}
+	return m
+}
+
+// Submit creates a job for a request (defaults applied) and forgets the
+// messages it published.
+func (m *Memory) Submit(ctx context.Context, req content.Request) (*pipeline.Job, error) {
+	req.ApplyDefaults()
+	job, err := pipeline.NewJobs(m.Ports, pipeline.JobsConfig{Region: "local"}).Submit(ctx, "owner", req, "api")
+	m.Pub.Take()
+	return job, err
+}
+
+// Run runs one step of a job with an executor, as a delivery of its
+// message would, and returns the step as stored afterwards.
+func (m *Memory) Run(ctx context.Context, jobID string, step content.Format, exec pipeline.Executor) (*pipeline.Step, error) {
+	r := pipeline.NewRunner(m.Ports, exec, pipeline.RunnerConfig{MaxAttempts: 3, Region: "local"})
+	runErr := r.Run(ctx, pipeline.StepMessage{JobID: jobID, Step: step, Region: "local"})
+	m.Pub.Take()
+	steps, err := m.Store.Steps(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range steps {
+		if s.Name == step {
+			return s, runErr
+		}
+	}
+	return nil, fmt.Errorf("job %s has no step %s", jobID, step)
 }

@@ -1,0 +1,76 @@
+package assemble_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/functions/assemble"
+	"contentfactory.dev/factory/functions/text"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
+)
+
+type caches struct {
+	mu      sync.Mutex
+	deleted []string
+}
+
+func (c *caches) DeleteJobCache(_ context.Context, jobID string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deleted = append(c.deleted, jobID)
+	return nil
+}
+
+func TestThePackageListsEveryStepAndBundlesTheText(t *testing.T) {
+	ctx := t.Context()
+	m := pipelinetest.NewMemory()
+	job, err := m.Submit(ctx, content.Request{Topic: "Glaciers", SourceText: "Glaciers are rivers of ice. A moraine is a ridge of debris.",
+		Formats: []content.Format{content.FormatFAQs, content.FormatFlashcards}})
+	require.NoError(t, err)
+	for _, f := range []content.Format{content.FormatOutline, content.FormatFAQs, content.FormatFlashcards} {
+		s, err := m.Run(ctx, job.ID, f, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
+		require.NoError(t, err)
+		require.Equal(t, pipeline.StepSucceeded, s.Status)
+	}
+	c := &caches{}
+	s, err := m.Run(ctx, job.ID, content.FormatPackage, assemble.Executor{Caches: c})
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
+	assert.Equal(t, []string{job.ID}, c.deleted, "the job's model cache is dropped once every other step has ended")
+
+	raw, err := m.Blobs.Read(ctx, pipeline.ArtifactPath(job.ID, content.FormatPackage, assemble.ManifestName))
+	require.NoError(t, err)
+	var man assemble.Manifest
+	require.NoError(t, json.Unmarshal(raw, &man))
+	assert.Equal(t, job.ID, man.JobID)
+	steps := map[content.Format]pipeline.StepStatus{}
+	for _, ms := range man.Steps {
+		steps[ms.Name] = ms.Status
+		assert.NotEmpty(t, ms.Artifacts, "%s lists its artifacts", ms.Name)
+	}
+	assert.Equal(t, map[content.Format]pipeline.StepStatus{
+		content.FormatOutline: pipeline.StepSucceeded, content.FormatFAQs: pipeline.StepSucceeded, content.FormatFlashcards: pipeline.StepSucceeded,
+	}, steps)
+	require.Len(t, man.Exports, 2)
+
+	md, err := m.Blobs.Read(ctx, pipeline.ArtifactPath(job.ID, content.FormatPackage, assemble.BundleMarkdown))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), man.Title)
+	html, err := m.Blobs.Read(ctx, pipeline.ArtifactPath(job.ID, content.FormatPackage, assemble.BundleHTML))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(strings.TrimSpace(string(html)), "<!DOCTYPE html>") || strings.Contains(string(html), "<html"), "an HTML page")
+	assert.NotContains(t, string(html), "<script")
+
+	j, err := m.Store.Job(ctx, job.ID)
+	require.NoError(t, err)
+	assert.Equal(t, pipeline.JobSucceeded, j.Status, "the package ends the job")
+}
