@@ -27,7 +27,8 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(env.Jobs(), env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), Options{
+	jobs := env.Jobs()
+	return New(jobs, env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), Options{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		PublicURL:    cfg.PublicURL,
 		URLTTL:       cfg.URLTTL,
@@ -36,5 +37,7 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 		Usage:        env.Store,
 		Callbacks:    webhook.NewGuard(nil),
 		CORSOrigins:  cfg.CORSOrigins,
+		Steer:        jobs,
+		Documents:    env.Bucket,
 	}), nil
 }

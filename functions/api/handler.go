@@ -33,6 +33,7 @@ type Jobs interface {
 type Reader interface {
 	Job(ctx context.Context, id string) (*pipeline.Job, error)
 	Steps(ctx context.Context, jobID string) ([]*pipeline.Step, error)
+	Request(ctx context.Context, jobID string) (*content.Request, error)
 	ListJobs(ctx context.Context, owner, pageToken string, limit int) ([]*pipeline.Job, string, error)
 }
 
@@ -65,6 +66,10 @@ type Options struct {
 	Usage Usage
 	// Callbacks checks where a request's callback URL leads (nil: no check).
 	Callbacks CallbackChecker
+	// Steer regenerates and edits steps and approves reviews, and
+	// Documents reads and stores job documents (nil: not served).
+	Steer     Steerer
+	Documents Documents
 	// CORSOrigins may call the API from browsers (none: no CORS).
 	CORSOrigins []string
 	// ReadTimeout and WriteTimeout bound receiving a request and sending
@@ -101,6 +106,13 @@ func New(jobs Jobs, reader Reader, signer Signer, authn Authenticator, opts Opti
 	h.mux.HandleFunc("DELETE /v1/jobs/{id}", h.authed(h.erase))
 	h.mux.HandleFunc("POST /v1/jobs/{id}", h.authed(h.action))
 	h.mux.HandleFunc("GET /v1/jobs/{id}/artifacts/{name}", h.authed(h.artifact))
+	if opts.Steer != nil && opts.Documents != nil {
+		h.mux.HandleFunc("POST /v1/jobs/{id}/steps/{step}", h.authed(h.regenerate))
+		h.mux.HandleFunc("GET /v1/jobs/{id}/documents/{format}", h.authed(h.getDocument))
+		h.mux.HandleFunc("PUT /v1/jobs/{id}/documents/{format}", h.authed(h.putDocument))
+		h.mux.HandleFunc("/v1/jobs/{id}/steps/{step}", notAllowed("POST"))
+		h.mux.HandleFunc("/v1/jobs/{id}/documents/{format}", notAllowed("GET, PUT"))
+	}
 	h.mux.HandleFunc("GET /v1/usage", h.authed(h.usage))
 	h.mux.HandleFunc("/v1/usage", notAllowed("GET"))
 	h.mux.HandleFunc("/v1/jobs", notAllowed("GET, POST"))
@@ -285,12 +297,17 @@ func validKey(k string) bool {
 	return true
 }
 
-// action serves POST /v1/jobs/{id}:cancel.
+// action serves POST /v1/jobs/{id}:cancel and /v1/jobs/{id}:approve.
 func (h *Handler) action(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	id, verb, ok := strings.Cut(r.PathValue("id"), ":")
+	if ok && verb == "approve" && h.opts.Steer != nil {
+		r.SetPathValue("id", id)
+		h.approve(w, r, p)
+		return
+	}
 	if !ok || verb != "cancel" {
 		w.Header().Set("Allow", "GET, DELETE")
-		httpx.Error(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "POST is for /v1/jobs and /v1/jobs/{id}:cancel.")
+		httpx.Error(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "POST is for /v1/jobs, /v1/jobs/{id}:cancel and /v1/jobs/{id}:approve.")
 		return
 	}
 	r.SetPathValue("id", id)
