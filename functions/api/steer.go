@@ -89,6 +89,12 @@ func (h *Handler) regenerate(w http.ResponseWriter, r *http.Request, p auth.Prin
 				Message: fmt.Sprintf("must be at most %d characters, is %d", MaxInstructions, n)}}})
 		return
 	}
+	if spec, ok := content.Lookup(content.Format(step)); ok && spec.Kind != content.KindText && in.Instructions != "" {
+		httpx.WriteProblem(w, r, client.Problem{Status: http.StatusUnprocessableEntity, Code: "invalid_request",
+			Detail: "The request has invalid fields; see errors.", Errors: []content.FieldError{{Field: "instructions", Code: "not_supported",
+				Message: "only text steps take instructions; regenerate " + step + " without them"}}})
+		return
+	}
 	key, ok := h.idempotencyKey(w, r)
 	if !ok {
 		return
