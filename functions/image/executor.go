@@ -42,7 +42,7 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 		return nil, err
 	}
 	canary := e.Canary.For(t.Job.ID)
-	res, err := e.Gen.GenerateImage(ctx, ai.ImageRequest{JobID: t.Job.ID, Attempt: t.Step.Attempt, Request: req, Outline: outline, Canary: canary})
+	res, err := e.Gen.GenerateImage(ctx, ai.ImageRequest{JobID: t.Job.ID, Version: t.Step.CurrentVersion(), Attempt: t.Step.Attempt, Request: req, Outline: outline, Canary: canary})
 	out := &pipeline.Output{Calls: res.Calls}
 	if err != nil {
 		return out, err

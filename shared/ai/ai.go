@@ -17,11 +17,12 @@ import (
 // TextRequest asks for one text format's JSON document.
 type TextRequest struct {
 	JobID string
-	// Attempt is the attempt of the step making the call; with the job
-	// and the step it labels the call for billing reports.
-	Attempt int
-	Format  content.Format
-	Request *content.Request
+	// Version and Attempt are the version of the step and its attempt
+	// making the call; with the job and the step they label the call for
+	// billing reports.
+	Version, Attempt int
+	Format           content.Format
+	Request          *content.Request
 	// Outline is the job's outline, for every format derived from it.
 	Outline *content.Outline
 	// Repair, when set, carries a previous answer and what was wrong with
@@ -58,11 +59,11 @@ type TextGenerator interface {
 // ImageRequest asks for a cover image.
 type ImageRequest struct {
 	JobID string
-	// Attempt is the attempt of the step making the call (see
-	// TextRequest.Attempt).
-	Attempt int
-	Request *content.Request
-	Outline *content.Outline
+	// Version and Attempt are the version of the step and its attempt
+	// making the call (see TextRequest.Attempt).
+	Version, Attempt int
+	Request          *content.Request
+	Outline          *content.Outline
 	// Canary is planted in the image prompt; alt text that contains it
 	// is rejected. Empty: none is planted.
 	Canary string

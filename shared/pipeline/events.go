@@ -98,7 +98,7 @@ func announcePending(ctx context.Context, store Store, events Events, jobID stri
 		return
 	}
 	job, err := store.Job(ctx, jobID)
-	if err != nil || !job.EventPending {
+	if err != nil || !job.EventPending || !(job.Status.Terminal() || job.Status == JobAwaitingReview) {
 		return
 	}
 	steps, err := store.Steps(ctx, jobID)

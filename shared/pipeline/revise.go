@@ -62,6 +62,9 @@ func (j *Jobs) Revise(ctx context.Context, ch Change) (*Job, *Step, bool, error)
 		ready   []*Step
 		created bool
 		req     *content.Request
+		// unsent is the event of the run that ended, when it was not
+		// published yet: it is published now, before the job runs again.
+		unsent *JobEvent
 	)
 	if j.cfg.Estimate != nil {
 		// The request never changes: read it outside the transaction.
@@ -72,7 +75,7 @@ func (j *Jobs) Revise(ctx context.Context, ch Change) (*Job, *Step, bool, error)
 		req = r
 	}
 	err := transact(ctx, j.p.Store, "revise step", ch.JobID, func(ctx context.Context, tx Tx) error {
-		job, target, ready, created = nil, nil, nil, false
+		job, target, ready, created, unsent = nil, nil, nil, false, nil
 		jb, err := tx.Job()
 		if err != nil {
 			return err
@@ -181,6 +184,10 @@ func (j *Jobs) Revise(ctx context.Context, ch Change) (*Job, *Step, bool, error)
 			return nil
 		}
 		if !reviewing {
+			if jb.EventPending && jb.Status.Terminal() {
+				ev := NewJobEvent(jb, all)
+				unsent = &ev
+			}
 			// The run is estimated at what its steps are expected to cost.
 			jb.EstimateUSD = 0
 			if j.cfg.Estimate != nil {
@@ -217,6 +224,11 @@ func (j *Jobs) Revise(ctx context.Context, ch Change) (*Job, *Step, bool, error)
 	if created {
 		logging.From(ctx).InfoContext(ctx, "step revised: the job runs again", "job_id", ch.JobID, "step", ch.Step,
 			"made", ch.Made, "version", target.Version, "injection_score", ch.InjectionScore)
+	}
+	if unsent != nil && j.p.Events != nil {
+		if err := j.p.Events.PublishJobEvent(ctx, *unsent); err != nil {
+			logging.From(ctx).ErrorContext(ctx, "publish the event of the run that ended failed; it is lost", "job_id", ch.JobID, "event_id", unsent.ID, "error", err.Error())
+		}
 	}
 	publishReady(ctx, j.p.Publisher, ch.JobID, j.cfg.Region, ready)
 	return job, target, created, nil

@@ -12,8 +12,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +35,7 @@ import (
 	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/client"
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
@@ -98,6 +101,7 @@ func TestChaosSoak(t *testing.T) {
 	started := time.Now()
 
 	w := watchJobs(ctx, t, s)
+	st := &steering{planned: map[string]int{}}
 	var inj injected
 	tapSteps(ctx, t, s, &inj)
 
@@ -115,12 +119,18 @@ func TestChaosSoak(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	for i, id := range ids {
+		if i%steerEvery == steerEvery-1 {
+			st.planned[id] = i
+		}
+	}
+	go st.run(ctx, t, s, w)
 
 	// Every job must end, and the soak must not stall: it fails when no
 	// step of any job has moved (a claim, an end) for stallLimit, however
 	// slow the machine is, or when it runs past the hard bound.
 	var v violations
-	ended := waitAll(t, s, ids, w, started.Add(bound), &v)
+	ended := waitAll(t, s, ids, w, st, started.Add(bound), &v)
 	wall := time.Since(started)
 	time.Sleep(3 * time.Second) // let duplicates still in flight land
 	cancel()
@@ -129,7 +139,10 @@ func TestChaosSoak(t *testing.T) {
 	attempts := readAttempts(t, s)
 	checkWrites(t, s, ids, writes, &v)
 	paid := checkBilling(t, s, ids, attempts, &v)
-	checkStatuses(w, ids, &v)
+	checkStatuses(w, st, ids, &v)
+	if n := st.done.Load(); n != int64(len(st.planned)) {
+		v.add("%d of %d planned changes were made", n, len(st.planned))
+	}
 	for _, id := range ids {
 		if j := s.Get(t, id); j.Status != client.JobSucceeded {
 			v.add("job %s ended %s, not succeeded (every injected fault is transient): %s", id, j.Status, stacktest.Describe(j))
@@ -137,7 +150,7 @@ func TestChaosSoak(t *testing.T) {
 	}
 	fired := checkFaultsFired(s, &inj, attempts, &v)
 
-	report(t, ended, fired, paid, attempts, wall, &v)
+	report(t, ended, fired, paid, attempts, st, wall, &v)
 	require.Empty(t, v.list, "violations")
 }
 
@@ -168,12 +181,16 @@ const stallLimit = 2 * time.Minute
 // step document of any job changed for stallLimit, as the steps' listener
 // sees them) or reached its hard bound. It reads each job once, at the
 // end, so the wait puts no load on the API.
-func waitAll(t *testing.T, s *stacktest.Stack, ids []string, w *watch, hard time.Time, v *violations) map[string]*client.Job {
+func waitAll(t *testing.T, s *stacktest.Stack, ids []string, w *watch, st *steering, hard time.Time, v *violations) map[string]*client.Job {
 	var why string
 	for {
 		open := 0
 		for _, id := range ids {
-			if !client.JobStatus(w.status(id)).Terminal() {
+			want := 1
+			if _, ok := st.planned[id]; ok && !st.skipped(id) {
+				want = 2 // it ends, is changed, and its second run ends
+			}
+			if !client.JobStatus(w.status(id)).Terminal() || w.run(id) < want {
 				open++
 			}
 		}
@@ -199,6 +216,124 @@ func waitAll(t *testing.T, s *stacktest.Stack, ids []string, w *watch, hard time
 		}
 	}
 	return ended
+}
+
+// steerEvery: one job in steerEvery is changed once it has ended: a step
+// regenerated, or the podcast script edited (then only its audio and the
+// package are made again), each asked twice at once with one
+// Idempotency-Key, while the other jobs run.
+const steerEvery = 4
+
+// steering changes the planned jobs as they end.
+type steering struct {
+	planned map[string]int // job id → its index in the soak
+	done    atomic.Int64
+	regens  atomic.Int64
+	edits   atomic.Int64
+	mu      sync.Mutex
+	skip    map[string]bool // planned jobs not changed (they did not succeed, or the change failed)
+}
+
+func (st *steering) skipped(id string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.skip[id]
+}
+
+func (st *steering) giveUp(id string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.skip == nil {
+		st.skip = map[string]bool{}
+	}
+	st.skip[id] = true
+}
+
+func (st *steering) run(ctx context.Context, t *testing.T, s *stacktest.Stack, w *watch) {
+	pending := maps.Clone(st.planned)
+	for len(pending) > 0 && ctx.Err() == nil {
+		for id, i := range pending {
+			switch w.status(id) {
+			case "succeeded":
+			case "partial", "failed", "cancelled", "expired":
+				delete(pending, id) // not changed: the soak reports the job itself
+				st.giveUp(id)
+				continue
+			default:
+				continue
+			}
+			delete(pending, id)
+			if st.change(ctx, t, s, id, i) {
+				st.done.Add(1)
+			} else {
+				st.giveUp(id)
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// change regenerates a step of a job, or edits its podcast script, asking
+// twice at once with one key; it reports whether both calls answered the
+// one new version.
+func (st *steering) change(ctx context.Context, t *testing.T, s *stacktest.Stack, id string, i int) bool {
+	key := "chaos-change-" + id
+	var ask func() (*client.Job, error)
+	switch i % 3 {
+	case 2: // study guide and audio: edit the script
+		raw, err := s.API.Document(ctx, id, content.FormatPodcastScript, 0)
+		if err != nil {
+			t.Logf("chaos: read the script of %s: %v", id, err)
+			return false
+		}
+		var script content.PodcastScript
+		if err := json.Unmarshal(raw, &script); err != nil || len(script.Turns) == 0 {
+			t.Logf("chaos: decode the script of %s: %v", id, err)
+			return false
+		}
+		script.Turns[0].Text = "An edited opening line for the soak: glaciers carve the valleys they leave."
+		doc, _ := json.Marshal(script)
+		ask = func() (*client.Job, error) { return s.API.PutDocument(ctx, id, content.FormatPodcastScript, doc, key) }
+		st.edits.Add(1)
+	case 1: // FAQs, flashcards, image
+		ask = func() (*client.Job, error) {
+			return s.API.Regenerate(ctx, id, content.FormatFAQs, "More questions about moraines.", key)
+		}
+		st.regens.Add(1)
+	default: // every format
+		ask = func() (*client.Job, error) {
+			return s.API.Regenerate(ctx, id, content.FormatOnePager, "Shorter takeaways.", key)
+		}
+		st.regens.Add(1)
+	}
+	var wg sync.WaitGroup
+	versions := make([]int, 2)
+	errs := make([]error, 2)
+	for k := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j, err := ask()
+			errs[k] = err
+			if err == nil {
+				changed := content.FormatOnePager
+				switch i % 3 {
+				case 2:
+					changed = content.FormatPodcastScript
+				case 1:
+					changed = content.FormatFAQs
+				}
+				step, _ := j.Step(changed)
+				versions[k] = step.Version
+			}
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Logf("chaos: change of job %s: %v, %v", id, errs[0], errs[1])
+		return false
+	}
+	return versions[0] == 2 && versions[1] == 2
 }
 
 type violations struct {
@@ -272,6 +407,7 @@ func tapSteps(ctx context.Context, t *testing.T, s *stacktest.Stack, inj *inject
 type watch struct {
 	mu       sync.Mutex
 	statuses map[string][]string // job id → every status it went through
+	runs     map[string]int64    // job id → its run, as last seen
 	moved    time.Time           // when a step document last changed
 }
 
@@ -284,6 +420,13 @@ func (w *watch) status(id string) string {
 	return ""
 }
 
+// run is a job's run, as last seen with its status.
+func (w *watch) run(id string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return int(w.runs[id])
+}
+
 func (w *watch) lastMove() time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -294,7 +437,7 @@ func (w *watch) lastMove() time.Time {
 // when any step document last changed.
 func watchJobs(ctx context.Context, t *testing.T, s *stacktest.Stack) *watch {
 	t.Helper()
-	w := &watch{statuses: map[string][]string{}, moved: time.Now()}
+	w := &watch{statuses: map[string][]string{}, runs: map[string]int64{}, moved: time.Now()}
 	jobs := s.Stack.Firestore.Collection(store.Jobs).Snapshots(ctx)
 	go func() {
 		defer jobs.Stop()
@@ -305,6 +448,11 @@ func watchJobs(ctx context.Context, t *testing.T, s *stacktest.Stack) *watch {
 			}
 			w.mu.Lock()
 			for _, ch := range snap.Changes {
+				if run, err := ch.Doc.DataAt("run"); err == nil {
+					if n, ok := run.(int64); ok {
+						w.runs[ch.Doc.Ref.ID] = n
+					}
+				}
 				st, _ := ch.Doc.DataAt("status")
 				list := w.statuses[ch.Doc.Ref.ID]
 				if s, ok := st.(string); ok && (len(list) == 0 || list[len(list)-1] != s) {
@@ -334,7 +482,9 @@ func watchJobs(ctx context.Context, t *testing.T, s *stacktest.Stack) *watch {
 
 var rank = map[string]int{"queued": 0, "running": 1, "awaiting_review": 1, "succeeded": 2, "partial": 2, "failed": 2, "cancelled": 2, "expired": 2}
 
-func checkStatuses(w *watch, ids []string, v *violations) {
+// checkStatuses: a job's status never goes back, except once for a job
+// the soak changed after it ended (succeeded → running → succeeded).
+func checkStatuses(w *watch, st *steering, ids []string, v *violations) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, id := range ids {
@@ -342,6 +492,11 @@ func checkStatuses(w *watch, ids []string, v *violations) {
 		if !ok {
 			v.add("job %s: no status was observed", id)
 			continue
+		}
+		if _, changed := st.planned[id]; changed {
+			if i := slices.Index(list, "succeeded"); i >= 0 && i+1 < len(list) && list[i+1] == "running" {
+				list = append(slices.Clone(list[:i+1]), list[i+2:]...)
+			}
 		}
 		for i := 1; i < len(list); i++ {
 			if rank[list[i]] < rank[list[i-1]] || (rank[list[i-1]] == 2 && list[i] != list[i-1]) {
@@ -408,7 +563,10 @@ func checkWrites(t *testing.T, s *stacktest.Stack, ids []string, writes map[stri
 	}
 }
 
-type stepKey struct{ job, step string }
+type stepKey struct {
+	job, step string
+	version   int
+}
 
 type attemptKey struct {
 	stepKey
@@ -446,6 +604,7 @@ func readAttempts(t *testing.T, s *stacktest.Stack) *attempts {
 			job, _ := l["job_id"].(string)
 			step, _ := l["step"].(string)
 			n, _ := l["attempt"].(float64)
+			ver, _ := l["version"].(float64)
 			msg, _ := l["message"].(string)
 			switch {
 			case msg == "transaction retried after contention" || msg == "transaction ran out of time":
@@ -458,7 +617,7 @@ func readAttempts(t *testing.T, s *stacktest.Stack) *attempts {
 			if job == "" || n == 0 {
 				continue
 			}
-			k := attemptKey{stepKey{job, step}, int(n)}
+			k := attemptKey{stepKey{job, step, max(int(ver), 1)}, int(n)}
 			al := a.by[k]
 			if al == nil {
 				al = &attemptLog{}
@@ -498,7 +657,8 @@ func answered(s *stacktest.Stack) map[stepKey]map[int]int {
 		if json.Unmarshal(r.Body, &body) != nil || body.Labels["job"] == "" {
 			continue
 		}
-		k := stepKey{body.Labels["job"], body.Labels["step"]}
+		ver, _ := strconv.Atoi(body.Labels["version"])
+		k := stepKey{body.Labels["job"], body.Labels["step"], max(ver, 1)}
 		n, _ := strconv.Atoi(body.Labels["attempt"])
 		if out[k] == nil {
 			out[k] = map[int]int{}
@@ -524,48 +684,50 @@ func checkBilling(t *testing.T, s *stacktest.Stack, ids []string, a *attempts, v
 	for _, id := range ids {
 		j := s.Get(t, id)
 		for _, st := range j.Steps {
-			k := stepKey{id, string(st.Name)}
-			byAttempt := paid[k]
-			if len(byAttempt) == 0 {
-				continue // no model call (audio, package) or never answered
-			}
-			b.steps++
-			raw, err := s.Stack.Storage.GetObject(s.Stack.Bucket, pipeline.ArtifactPath(id, st.Name, pipeline.ResultRecord))
-			if err != nil {
-				v.add("step %s of job %s: no result record: %v", st.Name, id, err)
-				continue
-			}
-			var rec struct {
-				Attempt int `json:"attempt"`
-			}
-			if err := json.Unmarshal(raw.Content, &rec); err != nil {
-				v.add("step %s of job %s: result record: %v", st.Name, id, err)
-				continue
-			}
-			total, crashed := 0, 0
-			for n, answers := range byAttempt {
-				total += answers
-				if answers > 1 {
-					v.add("step %s of job %s: attempt %d paid for %d answers", st.Name, id, n, answers)
+			for _, sv := range st.Versions {
+				k := stepKey{id, string(st.Name), sv.Version}
+				byAttempt := paid[k]
+				if len(byAttempt) == 0 {
+					continue // no model call (audio, package, an edit) or never answered
 				}
-				if n == rec.Attempt {
+				b.steps++
+				raw, err := s.Stack.Storage.GetObject(s.Stack.Bucket, pipeline.VersionPath(id, st.Name, sv.Version, pipeline.ResultRecord))
+				if err != nil {
+					v.add("step %s v%d of job %s: no result record: %v", st.Name, sv.Version, id, err)
 					continue
 				}
-				al := a.by[attemptKey{k, n}]
-				if al != nil && al.ended {
-					v.add("step %s of job %s: attempt %d paid for an answer and lived on, but attempt %d's result was kept", st.Name, id, n, rec.Attempt)
+				var rec struct {
+					Attempt int `json:"attempt"`
+				}
+				if err := json.Unmarshal(raw.Content, &rec); err != nil {
+					v.add("step %s of job %s: result record: %v", st.Name, id, err)
 					continue
 				}
-				crashed++
+				total, crashed := 0, 0
+				for n, answers := range byAttempt {
+					total += answers
+					if answers > 1 {
+						v.add("step %s of job %s: attempt %d paid for %d answers", st.Name, id, n, answers)
+					}
+					if n == rec.Attempt {
+						continue
+					}
+					al := a.by[attemptKey{k, n}]
+					if al != nil && al.ended {
+						v.add("step %s of job %s: attempt %d paid for an answer and lived on, but attempt %d's result was kept", st.Name, id, n, rec.Attempt)
+						continue
+					}
+					crashed++
+				}
+				if _, ok := byAttempt[rec.Attempt]; !ok {
+					v.add("step %s of job %s: attempt %d stored a result it did not pay for", st.Name, id, rec.Attempt)
+				}
+				if total != 1+crashed {
+					v.add("step %s of job %s: %d billable model calls, expected 1 + %d crashes between answer and store", st.Name, id, total, crashed)
+				}
+				b.answers += total
+				b.crashedAfterAnswer += crashed
 			}
-			if _, ok := byAttempt[rec.Attempt]; !ok {
-				v.add("step %s of job %s: attempt %d stored a result it did not pay for", st.Name, id, rec.Attempt)
-			}
-			if total != 1+crashed {
-				v.add("step %s of job %s: %d billable model calls, expected 1 + %d crashes between answer and store", st.Name, id, total, crashed)
-			}
-			b.answers += total
-			b.crashedAfterAnswer += crashed
 		}
 	}
 	for _, al := range a.by {
@@ -621,7 +783,7 @@ func checkFaultsFired(s *stacktest.Stack, inj *injected, a *attempts, v *violati
 	return f
 }
 
-func report(t *testing.T, ended map[string]*client.Job, f fired, b billing, a *attempts, wall time.Duration, v *violations) {
+func report(t *testing.T, ended map[string]*client.Job, f fired, b billing, a *attempts, st *steering, wall time.Duration, v *violations) {
 	byStatus := map[string]int{}
 	steps, claims := 0, 0
 	for _, j := range ended {
@@ -652,6 +814,7 @@ func report(t *testing.T, ended map[string]*client.Job, f fired, b billing, a *a
 	fmt.Fprintf(w, "steps resumed from a stored result\t%d\t\n", b.resumed)
 	fmt.Fprintf(w, "transactions retried or timed out\t%d\t\n", a.contended)
 	fmt.Fprintf(w, "lease renewals failed / claims lost\t%d / %d\t\n", a.renewFailed, a.claimsLost)
+	fmt.Fprintf(w, "jobs changed after they ended\t%d\t%d steps regenerated, %d scripts edited (each asked twice at once)\n", st.done.Load(), st.regens.Load(), st.edits.Load())
 	fmt.Fprintf(w, "violations\t%d\t\n", len(v.list))
 	fmt.Fprintf(w, "wall time\t%s\t\n", wall.Round(100*time.Millisecond))
 	w.Flush()

@@ -42,7 +42,7 @@ func (c *Client) GenerateImage(ctx context.Context, req ai.ImageRequest) (ai.Ima
 		ImageConfig:           &genai.ImageConfig{AspectRatio: aspect(req.Request), ImageSize: c.cfg.Image.ImageSize},
 		CandidateCount:        1,
 		AutomaticContinuation: genai.Ptr(false),
-		Labels:                labels(req.JobID, string(content.FormatImage), req.Attempt),
+		Labels:                labels(req.JobID, string(content.FormatImage), req.Version, req.Attempt),
 	}
 	if c.cfg.Image.ThinkingLevel != "" {
 		cfg.ThinkingConfig = &genai.ThinkingConfig{ThinkingLevel: genai.ThinkingLevel(c.cfg.Image.ThinkingLevel)}

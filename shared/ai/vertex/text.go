@@ -113,7 +113,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 		Temperature:           step.Temperature,
 		ThinkingConfig:        thinking(step.ThinkingLevel, step.ThinkingBudget),
 		AutomaticContinuation: genai.Ptr(false),
-		Labels:                labels(req.JobID, string(req.Format), req.Attempt),
+		Labels:                labels(req.JobID, string(req.Format), req.Version, req.Attempt),
 	}
 	if cacheName != "" {
 		cfg.CachedContent = cacheName
@@ -161,9 +161,9 @@ func thinking(level string, budget *int32) *genai.ThinkingConfig {
 }
 
 // labels tag the call for billing reports (Vertex labels: lowercase,
-// at most 63 characters): the job, the step and the step's attempt, so a
-// report shows what retries cost.
-func labels(jobID, step string, attempt int) map[string]string {
+// at most 63 characters): the job, the step, the step's version and its
+// attempt, so a report shows what retries and regenerations cost.
+func labels(jobID, step string, version, attempt int) map[string]string {
 	clean := func(s string) string {
 		s = strings.ToLower(s)
 		s = strings.Map(func(r rune) rune {
@@ -180,6 +180,9 @@ func labels(jobID, step string, attempt int) map[string]string {
 	l := map[string]string{"app": "content-factory", "step": clean(step)}
 	if jobID != "" {
 		l["job"] = clean(jobID)
+	}
+	if version > 0 {
+		l["version"] = strconv.Itoa(version)
 	}
 	if attempt > 0 {
 		l["attempt"] = strconv.Itoa(attempt)
