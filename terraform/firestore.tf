@@ -67,6 +67,12 @@ locals {
       scope      = "COLLECTION_GROUP"
       fields     = [["status", "ASCENDING"], ["queued_at", "ASCENDING"]]
     }
+    # Sweep: steps (collection group) where status == "pending" and updated_at < T.
+    steps_by_status_updated = {
+      collection = "steps"
+      scope      = "COLLECTION_GROUP"
+      fields     = [["status", "ASCENDING"], ["updated_at", "ASCENDING"]]
+    }
     # Sweep: steps (collection group) where status == "running" and lease_until < T.
     steps_by_status_lease = {
       collection = "steps"

@@ -19,6 +19,7 @@ const Name = "Sweep"
 type Store interface {
 	QueuedBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error)
 	LeaseExpiredBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error)
+	PendingBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error)
 	PastDeadline(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error)
 	ReviewPast(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error)
 	EventPendingBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Job, error)
@@ -31,6 +32,7 @@ type Store interface {
 // Jobs acts on what was found.
 type Jobs interface {
 	Republish(ctx context.Context, s *pipeline.Step, stale time.Duration) (bool, error)
+	Promote(ctx context.Context, s *pipeline.Step) (bool, error)
 	Expire(ctx context.Context, id string) (bool, error)
 	ExpireReview(ctx context.Context, id string) (bool, error)
 	Announce(ctx context.Context, id string)
@@ -79,6 +81,7 @@ func New(st Store, jobs Jobs, blobs Blobs, opts Options) *Handler {
 type Report struct {
 	RepublishedQueued  int      `json:"republished_queued"`
 	RepublishedExpired int      `json:"republished_expired_leases"`
+	QueuedPending      int      `json:"queued_pending"`
 	EndedPastDeadline  int      `json:"ended_past_deadline"`
 	ExpiredReviews     int      `json:"expired_reviews"`
 	EventsPublished    int      `json:"events_published"`
@@ -127,6 +130,17 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 				fail("leases", err)
 			} else if done {
 				rep.RepublishedExpired++
+			}
+		}
+	}
+	if steps, err := h.store.PendingBefore(ctx, now.Add(-h.opts.Stale), h.opts.Limit); err != nil {
+		fail("pending", err)
+	} else {
+		for _, s := range steps {
+			if done, err := h.jobs.Promote(ctx, s); err != nil {
+				fail("pending", err)
+			} else if done {
+				rep.QueuedPending++
 			}
 		}
 	}
@@ -193,8 +207,8 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 	log := logging.From(ctx)
 	if len(rep.Errors) > 0 {
 		log.ErrorContext(ctx, "sweep finished with errors", "report", fmt.Sprintf("%+v", rep))
-	} else if rep.RepublishedQueued+rep.RepublishedExpired+rep.EndedPastDeadline+rep.ExpiredReviews+rep.EventsPublished+rep.Erased+rep.ErasuresCleaned > 0 {
-		log.InfoContext(ctx, "sweep finished", "republished_queued", rep.RepublishedQueued, "republished_expired_leases", rep.RepublishedExpired,
+	} else if rep.RepublishedQueued+rep.RepublishedExpired+rep.QueuedPending+rep.EndedPastDeadline+rep.ExpiredReviews+rep.EventsPublished+rep.Erased+rep.ErasuresCleaned > 0 {
+		log.InfoContext(ctx, "sweep finished", "republished_queued", rep.RepublishedQueued, "republished_expired_leases", rep.RepublishedExpired, "queued_pending", rep.QueuedPending,
 			"ended_past_deadline", rep.EndedPastDeadline, "expired_reviews", rep.ExpiredReviews, "events_published", rep.EventsPublished, "erased", rep.Erased, "erasures_cleaned", rep.ErasuresCleaned)
 	}
 	return rep

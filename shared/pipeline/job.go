@@ -123,9 +123,6 @@ type Step struct {
 	Status StepStatus     `firestore:"status" json:"status"`
 	// Requires lists the steps of this job this one is made from.
 	Requires []content.Format `firestore:"requires" json:"requires,omitempty"`
-	// Waiting counts the required steps that have not ended yet; the step
-	// is queued when it reaches zero.
-	Waiting int `firestore:"waiting" json:"-"`
 	// Version is the step's current version: 1 when first made, one more
 	// each time it is regenerated or edited, or re-made because a step it
 	// is made from was. Claims, leases and finishes are for a version.

@@ -406,6 +406,14 @@ func (j *Jobs) Republish(ctx context.Context, s *Step, stale time.Duration) (boo
 	return true, nil
 }
 
+// Promote queues and publishes a pending step that can run (every step it
+// is made from has ended) when no one did: the end of its last requirement
+// queues it right after its commit, and a crash in between leaves it to
+// the sweep. It reports whether it queued the step.
+func (j *Jobs) Promote(ctx context.Context, s *Step) (bool, error) {
+	return promote(ctx, j.p, j.rules, s.JobID, s.Name)
+}
+
 // DeadLetter fails a step whose message Pub/Sub gave up delivering, so its
 // job still ends. A step that ended, or that a worker is running under a
 // live lease (its duplicate was what ran out of deliveries), is left

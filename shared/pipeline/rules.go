@@ -41,12 +41,10 @@ func (r Rules) pauses(j *Job, s *Step) bool {
 	return j.Review != "" && content.Format(j.Review) == s.Name && !j.Approved && s.Status == StepSucceeded && !j.Status.Terminal()
 }
 
-// pause holds back the steps that became ready and has the job wait for
-// review until ReviewTTL from now; its event is marked to be published.
-func (r Rules) pause(tx Tx, j *Job, ready []*Step, now time.Time) {
-	for _, st := range ready {
-		st.Status, st.QueuedAt = StepPending, time.Time{}
-	}
+// pause has the job wait for review until ReviewTTL from now: the steps
+// made from the reviewed one are not queued until it is approved. Its
+// event is marked to be published.
+func (r Rules) pause(tx Tx, j *Job, now time.Time) {
 	j.Status = JobAwaitingReview
 	j.ReviewUntil = now.Add(r.reviewTTL())
 	j.Pauses++
