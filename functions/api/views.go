@@ -46,15 +46,7 @@ func (h *Handler) detail(base string, j *pipeline.Job, steps []*pipeline.Step) c
 		d.InputRisk.Signals = []string{}
 	}
 	for _, s := range steps {
-		v := client.Step{
-			Name: s.Name, Kind: s.Kind, Status: client.StepStatus(s.Status), Attempt: s.Attempt,
-			StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, Usage: client.Usage(s.Usage), PromptVersion: s.PromptVersion,
-		}
-		if s.Error != nil {
-			e := client.StepError(*s.Error)
-			v.Error = &e
-		}
-		d.Steps = append(d.Steps, v)
+		d.Steps = append(d.Steps, stepView(s))
 		for _, a := range s.Artifacts {
 			d.Artifacts = append(d.Artifacts, client.Artifact{
 				Name: a.Name, Step: s.Name, ContentType: a.ContentType, Size: a.Size,
@@ -63,6 +55,19 @@ func (h *Handler) detail(base string, j *pipeline.Job, steps []*pipeline.Step) c
 		}
 	}
 	return d
+}
+
+// stepView is a step as the job detail and the event stream show it.
+func stepView(s *pipeline.Step) client.Step {
+	v := client.Step{
+		Name: s.Name, Kind: s.Kind, Status: client.StepStatus(s.Status), Attempt: s.Attempt,
+		StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, Usage: client.Usage(s.Usage), PromptVersion: s.PromptVersion,
+	}
+	if s.Error != nil {
+		e := client.StepError(*s.Error)
+		v.Error = &e
+	}
+	return v
 }
 
 // usageToday is an owner's standing at now: the stored state as it is, and
