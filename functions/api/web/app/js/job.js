@@ -141,7 +141,7 @@ function downloads(job) {
   for (const a of job.artifacts) {
     const btn = h("button", { type: "button", class: a === bundle ? "primary" : "" }, "Download ", h("span", { class: "filename" }, a.name));
     btn.addEventListener("click", () => download(a, btn, status));
-    list.append(h("li", {}, btn, " ", h("span", { class: "muted" }, bytes(a.size), " · ", a.content_type.split(";")[0])));
+    list.append(h("li", {}, btn, h("span", { class: "muted" }, bytes(a.size), " · ", a.content_type.split(";")[0])));
   }
   return h("section", { "aria-labelledby": "downloads-h" }, h("h2", { id: "downloads-h" }, "Downloads"),
     h("p", { class: "help" }, "Links are signed for a few minutes; each click makes a fresh one."), status, list);

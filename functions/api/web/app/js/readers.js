@@ -70,14 +70,14 @@ const READERS = [
 ];
 
 function flashcard(c, n, total) {
+  // The visible text is the accessible name: "Card 3 of 20, hard.
+  // Question … Answer …" with one face shown; aria-pressed tells which.
   const front = h("span", { class: "face front" }, h("span", { class: "side" }, "Question"), c.front);
   const back = h("span", { class: "face back" }, h("span", { class: "side" }, "Answer"), c.back);
-  const card = h("button", { type: "button", class: "flashcard difficulty-" + c.difficulty, "aria-pressed": "false",
-    "aria-label": `Card ${n} of ${total} (${c.difficulty}): ${c.front}. Turn over` }, front, back);
+  const card = h("button", { type: "button", class: "flashcard difficulty-" + c.difficulty, "aria-pressed": "false" },
+    h("span", { class: "card-meta" }, `Card ${n} of ${total}, ${c.difficulty}`), front, back);
   card.addEventListener("click", () => {
-    const flipped = card.getAttribute("aria-pressed") !== "true";
-    card.setAttribute("aria-pressed", String(flipped));
-    card.setAttribute("aria-label", flipped ? `Card ${n} answer: ${c.back}. Turn back` : `Card ${n} of ${total} (${c.difficulty}): ${c.front}. Turn over`);
+    card.setAttribute("aria-pressed", String(card.getAttribute("aria-pressed") !== "true"));
   });
   return card;
 }
@@ -98,7 +98,7 @@ async function podcast([audio, vtt, script]) {
       return li;
     });
     const transcript = h("ol", { class: "transcript", "aria-label": "Transcript" }, items);
-    out.push(h("h4", {}, "Transcript"), h("p", { class: "help" }, "The line being spoken is highlighted as the podcast plays; select a time to play from there."), transcript);
+    out.push(h("h3", {}, "Transcript"), h("p", { class: "help" }, "The line being spoken is highlighted as the podcast plays; select a time to play from there."), transcript);
     if (player) {
       let current = -1;
       player.addEventListener("timeupdate", () => {
@@ -116,7 +116,7 @@ async function podcast([audio, vtt, script]) {
     }
   } else if (script) {
     const d = await json(script);
-    out.push(h("h4", {}, d.title), h("p", {}, d.intro), h("ol", { class: "transcript" }, d.turns.map((t) => h("li", {}, h("strong", {}, t.speaker), ": ", t.text))), h("p", {}, d.outro));
+    out.push(h("h3", {}, d.title), h("p", {}, d.intro), h("ol", { class: "transcript" }, d.turns.map((t) => h("li", {}, h("strong", {}, t.speaker), ": ", t.text))), h("p", {}, d.outro));
   }
   return out;
 }
