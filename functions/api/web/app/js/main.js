@@ -58,7 +58,7 @@ async function jobsView() {
   const standing = h("p", { class: "muted" });
   page("Your jobs", standing, h("p", {}, h("a", { href: "#/new", class: "button primary" }, "New job")), status, list, more);
   usage().then((u) => {
-    const parts = [`${u.jobs_today} jobs today`, `${u.running_jobs} running`, `$${u.spent_usd.toFixed(4)} spent`];
+    const parts = [`${u.jobs_today} ${u.jobs_today === 1 ? "job" : "jobs"} today`, `${u.running_jobs} running`, `$${u.spent_usd.toFixed(4)} spent`];
     if (u.daily_budget_usd) parts.push(`$${u.remaining_usd.toFixed(2)} of $${u.daily_budget_usd.toFixed(2)} left today`);
     standing.textContent = parts.join(" · ");
   }, () => {});
