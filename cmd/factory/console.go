@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"contentfactory.dev/factory/internal/devstack"
 )
 
 // console writes every process's output to its log file (DIR/logs) and
@@ -18,6 +18,7 @@ import (
 // or error. The emulators' own chatter (a pair of lines per connection)
 // stays in their files, as do a function's other lines.
 func console(dir string, term io.Writer) func(string) io.Writer {
+	files := devstack.LogFiles(dir)
 	var mu sync.Mutex // serializes lines on the terminal
 	var open sync.Mutex
 	writers := map[string]io.Writer{} // one per process name, kept across restarts
@@ -27,10 +28,7 @@ func console(dir string, term io.Writer) func(string) io.Writer {
 		if w, ok := writers[name]; ok {
 			return w
 		}
-		f, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return os.Stderr
-		}
+		f := files(name)
 		pr, pw := io.Pipe()
 		writers[name] = pw
 		quiet := strings.HasSuffix(name, "-emulator")
