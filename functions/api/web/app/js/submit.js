@@ -4,7 +4,7 @@ import { h, clear, announce } from "./dom.js";
 import { FORMATS } from "./formats.js";
 import { page, problemBox } from "./ui.js";
 
-const DEFAULT_OFF = new Set(["package"]); // always made
+const ALWAYS = new Set(["package"]); // made for every job: shown checked, not sent
 const RATIOS = ["16:9", "1:1", "3:2", "2:3", "4:3", "3:4", "9:16", "21:9"];
 
 function field(id, labelText, control, help) {
@@ -36,7 +36,7 @@ export function submitView() {
   const formats = h("fieldset", { class: "formats" }, h("legend", {}, "Formats"),
     h("p", { class: "help", id: "formats-help" }, "What to make. Each format pulls in what it is made from; the package of bundles is always made."),
     h("div", { class: "checks" }, FORMATS.map(([value, text]) => h("label", { class: "check" },
-      h("input", { type: "checkbox", name: "formats", value, checked: !DEFAULT_OFF.has(value), disabled: value === "package", "aria-describedby": "formats-help" }),
+      h("input", { type: "checkbox", name: "formats", value, checked: true, disabled: ALWAYS.has(value), "aria-describedby": "formats-help" }),
       " ", text))));
   const audience = h("input", { type: "text", maxlength: 200, placeholder: "general audience", autocomplete: "off" });
   const level = h("select", {}, ["beginner", "intermediate", "advanced"].map((l) => h("option", { value: l, selected: l === "intermediate" }, l)));
