@@ -214,7 +214,6 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, p auth.Principa
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Now().Add(h.opts.StreamFor + h.opts.StreamHeartbeat))
 	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	s := &sse{w: w, rc: rc, base: h.base(r), h: h}
 	s.raw(fmt.Sprintf("retry: %d\n\n", streamRetry.Milliseconds()))
@@ -249,10 +248,11 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, p auth.Principa
 			continue
 		case <-poll.C:
 		}
+		id := job.ID
 		var err error
-		if job, steps, err = h.read(ctx, job.ID); err != nil {
-			if !errors.Is(err, context.Canceled) {
-				logging.From(ctx).WarnContext(ctx, "event stream: read the job", "job_id", job.ID, "error", err.Error())
+		if job, steps, err = h.read(ctx, id); err != nil {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, pipeline.ErrNotFound) {
+				logging.From(ctx).WarnContext(ctx, "event stream: read the job", "job_id", id, "error", err.Error())
 			}
 			return // the client reconnects; an erased job then answers 404
 		}

@@ -403,6 +403,23 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.base.RoundTrip(r)
 }
 
+func TestAStreamOfAnErasedJobEnds(t *testing.T) {
+	t.Parallel()
+	f := streamFixture(t, api.Options{})
+	id := f.post("alice", `{"topic": "Tides", "formats": ["outline"]}`).json(t)["id"].(string)
+	c := f.clientOf("alice")
+	s, err := c.Events(t.Context(), id, "")
+	require.NoError(t, err)
+	defer s.Close()
+	snap, err := s.Next()
+	require.NoError(t, err)
+	require.NoError(t, c.Delete(t.Context(), id))
+	_, err = s.Next()
+	assert.Equal(t, io.EOF, err, "the stream closes")
+	_, err = c.Events(t.Context(), id, snap.ID)
+	assert.Equal(t, "job_not_found", client.ErrorCode(err), "and a reconnection is told why")
+}
+
 func statuses(steps []client.Step) []string {
 	var out []string
 	for _, s := range steps {
