@@ -36,11 +36,24 @@ locals {
       scope      = "COLLECTION"
       fields     = [["owner", "ASCENDING"], ["created_at", "DESCENDING"], ["__name__", "DESCENDING"]]
     }
+    # Result cache: jobs where owner == X and cache_key == K and
+    # status == "succeeded" and created_at > T order by created_at desc.
+    jobs_cached = {
+      collection = "jobs"
+      scope      = "COLLECTION"
+      fields     = [["owner", "ASCENDING"], ["cache_key", "ASCENDING"], ["status", "ASCENDING"], ["created_at", "DESCENDING"]]
+    }
     # Sweep: jobs where status in [queued, running] and deadline < now.
     jobs_by_status_deadline = {
       collection = "jobs"
       scope      = "COLLECTION"
       fields     = [["status", "ASCENDING"], ["deadline", "ASCENDING"]]
+    }
+    # Sweep: jobs where status == "awaiting_review" and review_until < now.
+    jobs_review_past = {
+      collection = "jobs"
+      scope      = "COLLECTION"
+      fields     = [["status", "ASCENDING"], ["review_until", "ASCENDING"]]
     }
     # Sweep: jobs where event_pending == true and updated_at < T.
     jobs_event_pending = {

@@ -207,6 +207,8 @@ locals {
         FACTORY_JOB_DEADLINE  = var.limits.job_deadline
         FACTORY_SWEEP_STALE   = var.limits.sweep_stale
         FACTORY_KEY_CACHE_TTL = var.limits.key_cache_ttl
+        FACTORY_REVIEW_TTL    = var.limits.review_ttl
+        FACTORY_CACHE_TTL     = var.limits.cache_ttl
       } : k => v if v != null
     },
   )

@@ -126,11 +126,15 @@ variable "limits" {
     daily_budget_usd = optional(number, 25)
     # Unset unless given, so the code's defaults apply: how long a job may
     # run (2h), how long a step may sit queued or a job event unpublished
-    # before the sweep publishes it again (10m), how long an instance
-    # trusts a looked-up API key (30s: a revoked key stops working within
-    # it).
+    # before the sweep publishes it again (10m), how long a job awaits the
+    # approval of its outline (168h), how long a job's results answer the
+    # same request again (24h; "0s" turns the result cache off), how long
+    # an instance trusts a looked-up API key (30s: a revoked key stops
+    # working within it).
     job_deadline  = optional(string)
     sweep_stale   = optional(string)
+    review_ttl    = optional(string)
+    cache_ttl     = optional(string)
     key_cache_ttl = optional(string)
   })
   default = {}

@@ -23,10 +23,10 @@ import (
 // The event stream of a job (GET /v1/jobs/{id}/events) reads what the
 // pipeline's transactions already write: the job and its step documents,
 // every StreamPoll. Nothing new is published for it. Each step's state is
-// one increasing number (stepSeq), so the id of an event is the state the
-// client has seen, every step's number and the job's: a reconnection with
-// Last-Event-ID gets exactly the steps whose number moved since, on any
-// instance.
+// its version and one number that every transition within a version raises
+// (stepSeq); the job's is its run and status. The id of an event is the
+// state the client has then seen, so a reconnection with Last-Event-ID
+// gets exactly the steps that moved since, on any instance.
 
 // Stream defaults; Options override them.
 const (
@@ -72,58 +72,47 @@ func stepSeq(status pipeline.StepStatus, attempt int) int {
 	}
 }
 
-// jobSeq is the job's own state: queued 0, running 1, ended 2.
-func jobSeq(s pipeline.JobStatus) int {
-	switch {
-	case s.Terminal():
-		return 2
-	case s == pipeline.JobRunning:
-		return 1
-	default:
-		return 0
-	}
-}
-
-// cursor is what a client has seen of a job: the job's state and each
-// step's, in the job's step order. Its text is the event id:
-// "job:1,outline:5,faqs:3".
+// cursor is what a client has seen of a job: its run, its status and each
+// step's version and number, in the job's step order. Its text is the
+// event id: "run:1,job:running,outline:1.5,faqs:1.3,package:1.0".
 type cursor struct {
-	job   int
+	run   int
+	job   pipeline.JobStatus
 	steps []cursorStep
 }
 
 type cursorStep struct {
-	name content.Format
-	seq  int
+	name         content.Format
+	version, seq int
 }
 
 func (c *cursor) String() string {
 	var b strings.Builder
-	b.WriteString("job:" + strconv.Itoa(c.job))
+	fmt.Fprintf(&b, "run:%d,job:%s", c.run, c.job)
 	for _, s := range c.steps {
-		b.WriteString("," + string(s.name) + ":" + strconv.Itoa(s.seq))
+		fmt.Fprintf(&b, ",%s:%d.%d", s.name, s.version, s.seq)
 	}
 	return b.String()
 }
 
-// seq returns a step's number in the cursor, -1 when it has none.
-func (c *cursor) seq(name content.Format) int {
+// step returns a step's state in the cursor.
+func (c *cursor) step(name content.Format) (cursorStep, bool) {
 	for _, s := range c.steps {
 		if s.name == name {
-			return s.seq
+			return s, true
 		}
 	}
-	return -1
+	return cursorStep{}, false
 }
 
-func (c *cursor) set(name content.Format, seq int) {
+func (c *cursor) set(st cursorStep) {
 	for i := range c.steps {
-		if c.steps[i].name == name {
-			c.steps[i].seq = seq
+		if c.steps[i].name == st.name {
+			c.steps[i] = st
 			return
 		}
 	}
-	c.steps = append(c.steps, cursorStep{name, seq})
+	c.steps = append(c.steps, st)
 }
 
 // progress is the share of the cursor's steps that have ended.
@@ -140,35 +129,53 @@ func (c *cursor) progress() float64 {
 	return float64(ended) / float64(len(c.steps))
 }
 
+// ended reports whether the client has seen this run of the job end.
+func (c *cursor) ended(j *pipeline.Job) bool {
+	return c.job.Terminal() && c.run == max(j.Run, 1)
+}
+
+// stateOf is a step's state as a cursor holds it.
+func stateOf(s *pipeline.Step) cursorStep {
+	return cursorStep{s.Name, s.CurrentVersion(), stepSeq(s.Status, s.Attempt)}
+}
+
 // errBadCursor is a Last-Event-ID this API did not give out for the job.
 var errBadCursor = errors.New("bad cursor")
+
+// jobStatuses are the statuses a cursor may name.
+var jobStatuses = []pipeline.JobStatus{pipeline.JobQueued, pipeline.JobRunning, pipeline.JobAwaitingReview,
+	pipeline.JobSucceeded, pipeline.JobPartial, pipeline.JobFailed, pipeline.JobCancelled, pipeline.JobExpired}
 
 // parseCursor reads a Last-Event-ID for a job of these steps; every step
 // must be named once.
 func parseCursor(s string, steps []*pipeline.Step) (*cursor, error) {
 	parts := strings.Split(s, ",")
-	if len(parts) != len(steps)+1 {
+	if len(parts) != len(steps)+2 {
 		return nil, errBadCursor
 	}
 	c := &cursor{}
-	for i, p := range parts {
-		name, num, ok := strings.Cut(p, ":")
-		n, err := strconv.Atoi(num)
-		if !ok || err != nil || n < 0 {
-			return nil, errBadCursor
-		}
-		if i == 0 {
-			if name != "job" || n > 2 {
-				return nil, errBadCursor
-			}
-			c.job = n
-			continue
-		}
+	run, ok := strings.CutPrefix(parts[0], "run:")
+	n, err := strconv.Atoi(run)
+	if !ok || err != nil || n < 1 {
+		return nil, errBadCursor
+	}
+	c.run = n
+	status, ok := strings.CutPrefix(parts[1], "job:")
+	if c.job = pipeline.JobStatus(status); !ok || !slices.Contains(jobStatuses, c.job) {
+		return nil, errBadCursor
+	}
+	for _, p := range parts[2:] {
+		name, state, ok := strings.Cut(p, ":")
+		version, seq, ok2 := strings.Cut(state, ".")
+		v, err := strconv.Atoi(version)
+		q, err2 := strconv.Atoi(seq)
 		f := content.Format(name)
-		if !slices.ContainsFunc(steps, func(s *pipeline.Step) bool { return s.Name == f }) || c.seq(f) >= 0 {
+		_, dup := c.step(f)
+		if !ok || !ok2 || err != nil || err2 != nil || v < 1 || q < 0 || dup ||
+			!slices.ContainsFunc(steps, func(s *pipeline.Step) bool { return s.Name == f }) {
 			return nil, errBadCursor
 		}
-		c.set(f, n)
+		c.set(cursorStep{f, v, q})
 	}
 	return c, nil
 }
@@ -176,9 +183,12 @@ func parseCursor(s string, steps []*pipeline.Step) (*cursor, error) {
 // current is the cursor of a job as read now. A job that has ended is
 // counted as running until its end event is sent.
 func current(j *pipeline.Job, steps []*pipeline.Step) *cursor {
-	c := &cursor{job: min(jobSeq(j.Status), 1)}
+	c := &cursor{run: max(j.Run, 1), job: j.Status}
+	if c.job.Terminal() {
+		c.job = pipeline.JobRunning
+	}
 	for _, s := range steps {
-		c.set(s.Name, stepSeq(s.Status, s.Attempt))
+		c.set(stateOf(s))
 	}
 	return c
 }
@@ -196,8 +206,10 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, p auth.Principa
 			httpx.Error(w, r, http.StatusBadRequest, "invalid_last_event_id", "Last-Event-ID is not an event id of this job's stream.")
 			return
 		}
-		if seen.job == 2 {
-			// The client saw the end: tell EventSource to stop reconnecting.
+		if seen.ended(job) && job.Status.Terminal() {
+			// The client saw this run end: tell EventSource to stop
+			// reconnecting. (A job changed since runs again, and its
+			// stream goes on from the cursor.)
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
@@ -284,7 +296,7 @@ type sse struct {
 func (s *sse) changes(seen *cursor, job *pipeline.Job, steps []*pipeline.Step) bool {
 	moved := make([]*pipeline.Step, 0, len(steps))
 	for _, st := range steps {
-		if stepSeq(st.Status, st.Attempt) != seen.seq(st.Name) {
+		if was, _ := seen.step(st.Name); was != stateOf(st) {
 			moved = append(moved, st)
 		}
 	}
@@ -292,19 +304,20 @@ func (s *sse) changes(seen *cursor, job *pipeline.Job, steps []*pipeline.Step) b
 	slices.SortStableFunc(moved, func(a, b *pipeline.Step) int { return a.UpdatedAt.Compare(b.UpdatedAt) })
 	status := client.JobStatus(job.Status)
 	for _, st := range moved {
-		seq := stepSeq(st.Status, st.Attempt)
-		seen.set(st.Name, seq)
-		step := stepView(st)
-		s.send(seen.String(), client.EventStep, client.Change{JobID: job.ID, Status: status, Progress: seen.progress(), Step: &step, Seq: seq})
+		now := stateOf(st)
+		seen.set(now)
+		step := s.h.stepView(s.base, job.ID, st)
+		s.send(seen.String(), client.EventStep, client.Change{JobID: job.ID, Status: status, Progress: seen.progress(), Step: &step, Seq: now.seq})
 	}
-	if js := jobSeq(job.Status); js == 1 && seen.job == 0 {
-		seen.job = js
-		s.send(seen.String(), client.EventJob, client.Change{JobID: job.ID, Status: status, Progress: seen.progress()})
-	}
+	run := max(job.Run, 1)
 	if !job.Status.Terminal() {
+		if job.Status != seen.job || run != seen.run {
+			seen.job, seen.run = job.Status, run
+			s.send(seen.String(), client.EventJob, client.Change{JobID: job.ID, Status: status, Progress: seen.progress()})
+		}
 		return false
 	}
-	seen.job = 2
+	seen.job, seen.run = job.Status, run
 	s.send(seen.String(), client.EventEnd, s.h.detail(s.base, job, steps))
 	return true
 }

@@ -357,7 +357,9 @@ func TestEventStreamRefusals(t *testing.T) {
 	assertProblem(t, f.do(http.MethodGet, "/v1/jobs/no-such-job/events", f.keys["alice"], "", nil), 404, "job_not_found")
 	assertProblem(t, f.do(http.MethodGet, events, f.keys["bob"], "", nil), 404, "job_not_found")
 	assertProblem(t, f.do(http.MethodGet, events, "", "", nil), 401, "unauthenticated")
-	for _, bad := range []string{"nonsense", "job:0", "job:0,outline:1,package:0,faqs:1", "job:0,outline:1,outline:0", "job:9,outline:1,package:0", "job:0,outline:-1,package:0"} {
+	for _, bad := range []string{"nonsense", "run:1,job:queued", "run:1,job:queued,outline:1.1,package:1.0,faqs:1.1",
+		"run:1,job:queued,outline:1.1,outline:1.0", "run:1,job:dozing,outline:1.1,package:1.0", "run:0,job:queued,outline:1.1,package:1.0",
+		"run:1,job:queued,outline:1.-1,package:1.0", "run:1,job:queued,outline:0.1,package:1.0", "run:1,job:queued,outline:1,package:1.0"} {
 		_, err := f.clientOf("alice").Events(t.Context(), id, bad)
 		assert.Equal(t, "invalid_last_event_id", client.ErrorCode(err), bad)
 	}

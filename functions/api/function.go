@@ -40,7 +40,8 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(env.Jobs(), env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), Options{
+	jobs := env.Jobs()
+	return New(jobs, env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), Options{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		PublicURL:    cfg.PublicURL,
 		URLTTL:       cfg.URLTTL,
@@ -49,6 +50,8 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 		Usage:        env.Store,
 		Callbacks:    webhook.NewGuard(nil),
 		CORSOrigins:  cfg.CORSOrigins,
+		Steer:        jobs,
+		Documents:    env.Bucket,
 		// Event streams end before the function's timeout.
 		StreamFor:       streamFor(),
 		MaxStreams:      cfg.MaxStreams,

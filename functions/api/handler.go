@@ -33,6 +33,7 @@ type Jobs interface {
 type Reader interface {
 	Job(ctx context.Context, id string) (*pipeline.Job, error)
 	Steps(ctx context.Context, jobID string) ([]*pipeline.Step, error)
+	Request(ctx context.Context, jobID string) (*content.Request, error)
 	ListJobs(ctx context.Context, owner, pageToken string, limit int) ([]*pipeline.Job, string, error)
 }
 
@@ -65,6 +66,10 @@ type Options struct {
 	Usage Usage
 	// Callbacks checks where a request's callback URL leads (nil: no check).
 	Callbacks CallbackChecker
+	// Steer regenerates and edits steps and approves reviews, and
+	// Documents reads and stores job documents (nil: not served).
+	Steer     Steerer
+	Documents Documents
 	// CORSOrigins may call the API from browsers (none: no CORS).
 	CORSOrigins []string
 	// ReadTimeout and WriteTimeout bound receiving a request and sending

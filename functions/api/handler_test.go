@@ -56,6 +56,7 @@ type fixture struct {
 	bucket *blob.Bucket
 	gcs    *fakestorage.Server
 	pub    *pipelinetest.Publisher
+	ports  pipeline.Ports
 	keys   map[string]string // owner → key
 	jobs   *pipeline.Jobs
 	// http carries every request of the test and checks every answer
@@ -94,8 +95,9 @@ func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*con
 	revoked.RevokedAt = time.Now()
 	require.NoError(t, f.store.CreateKey(context.Background(), revoked))
 
-	jobs := pipeline.NewJobs(pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Estimate: estimate, Limits: policy})
-	opts := api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute, Callbacks: webhook.NewGuard(fakeDNS{
+	f.ports = pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}
+	jobs := pipeline.NewJobs(f.ports, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Estimate: estimate, Limits: policy})
+	opts := api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute, Steer: jobs, Documents: f.bucket, Callbacks: webhook.NewGuard(fakeDNS{
 		"hooks.example.com": "93.184.216.34", "intranet.example.com": "10.1.2.3", "rebind.example.com": "169.254.169.254",
 	})}
 	if policy.Enabled() {
@@ -183,7 +185,7 @@ func TestSubmitAndRead(t *testing.T) {
 	assert.Equal(t, r.header.Get("Location"), body["links"].(map[string]any)["self"])
 	assert.Equal(t, []any{"outline", "podcast_script", "faqs", "audio", "package"}, body["formats"])
 	require.Len(t, f.pub.Published(), 1)
-	assert.Equal(t, pipeline.StepMessage{JobID: id, Step: content.FormatOutline, Region: "local"}, f.pub.Published()[0])
+	assert.Equal(t, pipeline.StepMessage{JobID: id, Step: content.FormatOutline, Version: 1, Region: "local"}, f.pub.Published()[0])
 
 	g := f.do(http.MethodGet, "/v1/jobs/"+id, f.keys["alice"], "", nil)
 	require.Equal(t, http.StatusOK, g.status, string(g.body))

@@ -112,6 +112,7 @@ var documents = map[string]reflect.Type{
 	"Problem":        reflect.TypeFor[client.Problem](),
 	"FieldError":     reflect.TypeFor[client.FieldError](),
 	"Change":         reflect.TypeFor[client.Change](),
+	"StepVersion":    reflect.TypeFor[client.StepVersion](),
 }
 
 // named are the Go types that are schemas of their own (enumerations).

@@ -17,21 +17,27 @@ import (
 type operation struct {
 	method, path string
 	serve        http.HandlerFunc
+	// steer: served only when Options.Steer and Options.Documents are set.
+	steer bool
 }
 
 // operations is every operation the API serves.
 func (h *Handler) operations() []operation {
 	return []operation{
-		{http.MethodGet, "/healthz", h.health},
-		{http.MethodGet, "/v1/openapi.json", serveOpenAPI},
-		{http.MethodGet, "/v1/jobs", h.authed(h.list)},
-		{http.MethodPost, "/v1/jobs", h.authed(h.submit)},
-		{http.MethodGet, "/v1/jobs/{id}", h.authed(h.get)},
-		{http.MethodDelete, "/v1/jobs/{id}", h.authed(h.erase)},
-		{http.MethodPost, "/v1/jobs/{id}:cancel", h.authed(h.cancel)},
-		{http.MethodGet, "/v1/jobs/{id}/events", h.authed(h.events)},
-		{http.MethodGet, "/v1/jobs/{id}/artifacts/{name}", h.authed(h.artifact)},
-		{http.MethodGet, "/v1/usage", h.authed(h.usage)},
+		{http.MethodGet, "/healthz", h.health, false},
+		{http.MethodGet, "/v1/openapi.json", serveOpenAPI, false},
+		{http.MethodGet, "/v1/jobs", h.authed(h.list), false},
+		{http.MethodPost, "/v1/jobs", h.authed(h.submit), false},
+		{http.MethodGet, "/v1/jobs/{id}", h.authed(h.get), false},
+		{http.MethodDelete, "/v1/jobs/{id}", h.authed(h.erase), false},
+		{http.MethodPost, "/v1/jobs/{id}:cancel", h.authed(h.cancel), false},
+		{http.MethodPost, "/v1/jobs/{id}:approve", h.authed(h.approve), true},
+		{http.MethodGet, "/v1/jobs/{id}/events", h.authed(h.events), false},
+		{http.MethodGet, "/v1/jobs/{id}/artifacts/{name}", h.authed(h.artifact), false},
+		{http.MethodPost, "/v1/jobs/{id}/steps/{step}:regenerate", h.authed(h.regenerate), true},
+		{http.MethodGet, "/v1/jobs/{id}/documents/{format}", h.authed(h.getDocument), true},
+		{http.MethodPut, "/v1/jobs/{id}/documents/{format}", h.authed(h.putDocument), true},
+		{http.MethodGet, "/v1/usage", h.authed(h.usage), false},
 	}
 }
 
@@ -41,7 +47,11 @@ func (h *Handler) route(ops []operation) {
 	var paths []string
 	allow := map[string][]string{}
 	actions := map[string]map[string]http.HandlerFunc{}
+	steer := h.opts.Steer != nil && h.opts.Documents != nil
 	for _, op := range ops {
+		if op.steer && !steer {
+			continue
+		}
 		path, verb := splitAction(op.path)
 		if !slices.Contains(paths, path) {
 			paths = append(paths, path)
@@ -58,6 +68,9 @@ func (h *Handler) route(ops []operation) {
 	}
 	for _, path := range paths {
 		methods := strings.Join(allow[path], ", ")
+		if methods == "" {
+			methods = http.MethodPost // a resource with actions only
+		}
 		if verbs := actions[path]; verbs != nil {
 			h.mux.HandleFunc(http.MethodPost+" "+path, action(path, methods, verbs))
 		}

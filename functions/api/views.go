@@ -2,9 +2,11 @@ package api
 
 import (
 	"math"
+	"strconv"
 	"time"
 
 	"contentfactory.dev/factory/shared/client"
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/ratelimit"
 )
@@ -39,14 +41,18 @@ func (h *Handler) detail(base string, j *pipeline.Job, steps []*pipeline.Step) c
 		Artifacts:  []client.Artifact{},
 		// The usage documents have the fields of ai.Usage: a field added
 		// there does not compile here until it is added to the client.
-		Usage:     client.Usage(pipeline.TotalUsage(steps)),
-		InputRisk: client.InputRisk{Score: j.InjectionScore, Signals: j.InjectionSignals},
+		Usage:       client.Usage(pipeline.TotalUsage(steps)),
+		InputRisk:   client.InputRisk{Score: j.InjectionScore, Signals: j.InjectionSignals},
+		Run:         max(j.Run, 1),
+		Review:      j.Review,
+		ReviewUntil: j.ReviewUntil,
+		CachedFrom:  j.CachedFrom,
 	}
 	if d.InputRisk.Signals == nil {
 		d.InputRisk.Signals = []string{}
 	}
 	for _, s := range steps {
-		d.Steps = append(d.Steps, stepView(s))
+		d.Steps = append(d.Steps, h.stepView(base, j.ID, s))
 		for _, a := range s.Artifacts {
 			d.Artifacts = append(d.Artifacts, client.Artifact{
 				Name: a.Name, Step: s.Name, ContentType: a.ContentType, Size: a.Size,
@@ -58,7 +64,7 @@ func (h *Handler) detail(base string, j *pipeline.Job, steps []*pipeline.Step) c
 }
 
 // stepView is a step as the job detail and the event stream show it.
-func stepView(s *pipeline.Step) client.Step {
+func (h *Handler) stepView(base, jobID string, s *pipeline.Step) client.Step {
 	v := client.Step{
 		Name: s.Name, Kind: s.Kind, Status: client.StepStatus(s.Status), Attempt: s.Attempt,
 		StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, Usage: client.Usage(s.Usage), PromptVersion: s.PromptVersion,
@@ -67,7 +73,33 @@ func stepView(s *pipeline.Step) client.Step {
 		e := client.StepError(*s.Error)
 		v.Error = &e
 	}
+	v.Version, v.Versions = s.CurrentVersion(), h.versions(base, jobID, s)
 	return v
+}
+
+// versions lists a step's versions, with a link to each document of a
+// text step.
+func (h *Handler) versions(base, jobID string, s *pipeline.Step) []client.StepVersion {
+	out := make([]client.StepVersion, 0, len(s.Versions))
+	text := s.Kind == content.KindText
+	for _, sv := range s.Versions {
+		v := client.StepVersion{
+			Version: sv.Version, Made: sv.Made, Instructions: sv.Instructions, Status: client.StepStatus(sv.Status),
+			PromptVersion: sv.PromptVersion, Usage: client.Usage(sv.Usage), CreatedAt: sv.CreatedAt, FinishedAt: sv.FinishedAt,
+		}
+		if sv.Version == s.CurrentVersion() {
+			v.Status = client.StepStatus(s.Status) // the step's own state is the freshest
+		}
+		if sv.Error != nil {
+			e := client.StepError(*sv.Error)
+			v.Error = &e
+		}
+		if text && v.Status == client.StepSucceeded {
+			v.URL = base + jobPath(jobID) + "/documents/" + string(s.Name) + "?version=" + strconv.Itoa(sv.Version)
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // usageToday is an owner's standing at now: the stored state as it is, and

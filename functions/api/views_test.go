@@ -54,13 +54,21 @@ func richJob() (*pipeline.Job, []*pipeline.Step) {
 		Status:  pipeline.JobPartial, CreatedAt: at(0), UpdatedAt: at(40), StartedAt: at(1), FinishedAt: at(41),
 		InjectionScore: 0.35, InjectionSignals: []string{"override:source_text", "delimiter:topic"},
 		Usage: ai.Usage{Calls: 99}, // the detail sums the steps instead
+		Run:   2, Review: "outline", CachedFrom: "job-0",
 	}
 	steps := []*pipeline.Step{
 		{
 			Name: content.FormatOutline, Kind: content.KindText, Status: pipeline.StepSucceeded, Attempt: 1,
 			StartedAt: at(2), FinishedAt: at(9), PromptVersion: "outline@3",
 			Usage:     ai.Usage{Calls: 2, PromptTokens: 1200, OutputTokens: 800, ThinkingTokens: 40, CachedTokens: 600, DurationMS: 4100, CostUSD: 0.0012345},
-			Artifacts: []pipeline.Artifact{{Name: "outline.json", Path: "jobs/job-1/outline/outline.json", ContentType: "application/json", Size: 2048, MD5: "x"}},
+			Artifacts: []pipeline.Artifact{{Name: "outline.json", Path: "jobs/job-1/outline/v2/outline.json", ContentType: "application/json", Size: 2048, MD5: "x"}},
+			Version:   2,
+			Versions: []pipeline.StepVersion{
+				{Version: 1, Made: pipeline.MadeGenerated, Status: pipeline.StepSucceeded, PromptVersion: "outline@3",
+					Usage: ai.Usage{Calls: 1, CostUSD: 0.001}, CreatedAt: at(0), FinishedAt: at(5)},
+				{Version: 2, Made: pipeline.MadeRegenerated, Instructions: "Shorter, please.", Status: pipeline.StepRunning,
+					Usage: ai.Usage{Calls: 1, CostUSD: 0.0002345}, CreatedAt: at(6), FinishedAt: at(9), Key: "never shown", Fingerprint: "never shown"},
+			},
 		},
 		{
 			Name: content.FormatImage, Kind: content.KindImage, Status: pipeline.StepFailed, Attempt: 3,

@@ -20,6 +20,7 @@ type Store interface {
 	QueuedBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error)
 	LeaseExpiredBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error)
 	PastDeadline(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error)
+	ReviewPast(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error)
 	EventPendingBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Job, error)
 	Expired(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error)
 	// ErasuresToClean returns the ids of erased jobs past their grace.
@@ -31,6 +32,7 @@ type Store interface {
 type Jobs interface {
 	Republish(ctx context.Context, s *pipeline.Step, stale time.Duration) (bool, error)
 	Expire(ctx context.Context, id string) (bool, error)
+	ExpireReview(ctx context.Context, id string) (bool, error)
 	Announce(ctx context.Context, id string)
 	Erase(ctx context.Context, id string) error
 }
@@ -78,6 +80,7 @@ type Report struct {
 	RepublishedQueued  int      `json:"republished_queued"`
 	RepublishedExpired int      `json:"republished_expired_leases"`
 	EndedPastDeadline  int      `json:"ended_past_deadline"`
+	ExpiredReviews     int      `json:"expired_reviews"`
 	EventsPublished    int      `json:"events_published"`
 	Erased             int      `json:"erased_past_retention"`
 	ErasuresCleaned    int      `json:"erasures_cleaned"`
@@ -140,6 +143,19 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 			}
 		}
 	}
+	if jobs, err := h.store.ReviewPast(ctx, now, h.opts.Limit); err != nil {
+		fail("reviews", err)
+	} else {
+		for _, j := range jobs {
+			ended, err := h.jobs.ExpireReview(ctx, j.ID)
+			if err != nil && !errors.Is(err, pipeline.ErrNotFound) {
+				fail("reviews", err)
+			}
+			if ended {
+				rep.ExpiredReviews++
+			}
+		}
+	}
 	if jobs, err := h.store.EventPendingBefore(ctx, now.Add(-h.opts.Stale), h.opts.Limit); err != nil {
 		fail("events", err)
 	} else {
@@ -177,9 +193,9 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 	log := logging.From(ctx)
 	if len(rep.Errors) > 0 {
 		log.ErrorContext(ctx, "sweep finished with errors", "report", fmt.Sprintf("%+v", rep))
-	} else if rep.RepublishedQueued+rep.RepublishedExpired+rep.EndedPastDeadline+rep.EventsPublished+rep.Erased+rep.ErasuresCleaned > 0 {
+	} else if rep.RepublishedQueued+rep.RepublishedExpired+rep.EndedPastDeadline+rep.ExpiredReviews+rep.EventsPublished+rep.Erased+rep.ErasuresCleaned > 0 {
 		log.InfoContext(ctx, "sweep finished", "republished_queued", rep.RepublishedQueued, "republished_expired_leases", rep.RepublishedExpired,
-			"ended_past_deadline", rep.EndedPastDeadline, "events_published", rep.EventsPublished, "erased", rep.Erased, "erasures_cleaned", rep.ErasuresCleaned)
+			"ended_past_deadline", rep.EndedPastDeadline, "expired_reviews", rep.ExpiredReviews, "events_published", rep.EventsPublished, "erased", rep.Erased, "erasures_cleaned", rep.ErasuresCleaned)
 	}
 	return rep
 }

@@ -27,6 +27,9 @@ type TextRequest struct {
 	// Repair, when set, carries a previous answer and what was wrong with
 	// it, so the model can correct itself.
 	Repair *Repair
+	// Instructions are the caller's words for a regeneration of the
+	// document (untrusted text); empty: none.
+	Instructions string
 	// Canary is planted in the system instruction (see guard.Canary): an
 	// answer that contains it has repeated the instructions and is
 	// rejected. Empty: none is planted.

@@ -96,6 +96,32 @@ func (b *Bucket) Create(ctx context.Context, p string, data []byte, contentType 
 	return Object{Path: p, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5), Created: true}, nil
 }
 
+// Copy copies the object at src to dst unless an object exists at dst (a
+// DoesNotExist precondition, as Create), server-side, and returns the
+// object stored at dst either way.
+func (b *Bucket) Copy(ctx context.Context, src, dst string) (Object, error) {
+	// The precondition makes a copy write-once on Cloud Storage; looking
+	// first also spares a rewrite, and holds where a precondition on a
+	// copy is not honoured (fake-gcs-server ignores it).
+	if o, err := b.Stat(ctx, dst); err == nil {
+		return o, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Object{}, err
+	}
+	bkt := b.client.Bucket(b.name)
+	c := bkt.Object(dst).If(storage.Conditions{DoesNotExist: true}).CopierFrom(bkt.Object(src))
+	c.ContentDisposition = Attachment(path.Base(dst))
+	a, err := c.Run(ctx)
+	var ge *googleapi.Error
+	if errors.Is(err, storage.ErrObjectNotExist) || (errors.As(err, &ge) && ge.Code == http.StatusNotFound) {
+		return Object{}, fmt.Errorf("copy gs://%s/%s: %w", b.name, src, ErrNotFound)
+	}
+	if err != nil {
+		return b.existing(ctx, dst, err)
+	}
+	return Object{Path: dst, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5), Created: true}, nil
+}
+
 // Attachment is the Content-Disposition that makes a browser save a file
 // under a name rather than show it: attachment; filename="name" (RFC
 // 6266), with the RFC 5987 form for a name that is not printable ASCII.

@@ -17,19 +17,25 @@ import (
 // JobStatus is where a job is in its life.
 type JobStatus string
 
-// Job states: queued → running → succeeded | partial | failed | cancelled.
+// Job states: queued → running → succeeded | partial | failed |
+// cancelled; awaiting_review while its outline waits for approval, and
+// expired when it never came. A job that ended runs again when one of its
+// steps is regenerated or edited.
 const (
-	JobQueued    JobStatus = "queued"
-	JobRunning   JobStatus = "running"
-	JobSucceeded JobStatus = "succeeded"
-	JobPartial   JobStatus = "partial"
-	JobFailed    JobStatus = "failed"
-	JobCancelled JobStatus = "cancelled"
+	JobQueued         JobStatus = "queued"
+	JobRunning        JobStatus = "running"
+	JobAwaitingReview JobStatus = "awaiting_review"
+	JobSucceeded      JobStatus = "succeeded"
+	JobPartial        JobStatus = "partial"
+	JobFailed         JobStatus = "failed"
+	JobCancelled      JobStatus = "cancelled"
+	JobExpired        JobStatus = "expired"
 )
 
-// Terminal reports whether the job has ended.
+// Terminal reports whether the job has ended (for now: a job that ended
+// succeeded, partial or failed may run again when it is changed).
 func (s JobStatus) Terminal() bool {
-	return s == JobSucceeded || s == JobPartial || s == JobFailed || s == JobCancelled
+	return s == JobSucceeded || s == JobPartial || s == JobFailed || s == JobCancelled || s == JobExpired
 }
 
 // StepStatus is where a step is in its life.
@@ -77,9 +83,18 @@ type Job struct {
 	StartedAt time.Time  `json:"started_at,omitzero"`
 	Steps     []Step     `json:"steps"`
 	Artifacts []Artifact `json:"artifacts"`
-	// Usage is the sum of the steps' usage.
+	// Usage is the sum of the steps' usage, over every version.
 	Usage     Usage     `json:"usage"`
 	InputRisk InputRisk `json:"input_risk"`
+	// Run counts the job's runs: 1, then one more for each regeneration
+	// or edit.
+	Run int `json:"run"`
+	// Review names what the job pauses after for approval ("outline");
+	// ReviewUntil is when a job awaiting it expires.
+	Review      string    `json:"review,omitempty"`
+	ReviewUntil time.Time `json:"review_until,omitzero"`
+	// CachedFrom is the earlier job whose results filled this one.
+	CachedFrom string `json:"cached_from,omitempty"`
 }
 
 // Step returns the job's step of that name.
@@ -105,6 +120,27 @@ type Step struct {
 	Usage      Usage      `json:"usage"`
 	// PromptVersion names the prompt template a text step used.
 	PromptVersion string `json:"prompt_version,omitempty"`
+	// Version is the step's current version; Versions lists every one,
+	// the current last.
+	Version  int           `json:"version"`
+	Versions []StepVersion `json:"versions"`
+}
+
+// StepVersion is one version of a step: what made it ("generated",
+// "regenerated" with its instructions, "edited", "rerun" because a step it
+// is made from changed, "cached"), how it ended and what it cost. URL is
+// the version's document, for a text step.
+type StepVersion struct {
+	Version       int        `json:"version"`
+	Made          string     `json:"made"`
+	Instructions  string     `json:"instructions,omitempty"`
+	Status        StepStatus `json:"status"`
+	PromptVersion string     `json:"prompt_version,omitempty"`
+	Usage         Usage      `json:"usage"`
+	Error         *StepError `json:"error,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	FinishedAt    time.Time  `json:"finished_at,omitzero"`
+	URL           string     `json:"url,omitempty"`
 }
 
 // StepError says why a step failed or was retried. Code is stable (the

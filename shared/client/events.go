@@ -27,8 +27,9 @@ const (
 	EventSnapshot EventType = "snapshot"
 	// EventStep carries a step that changed (Event.Change).
 	EventStep EventType = "step"
-	// EventJob carries a change of the job's own status that ended no
-	// step, such as queued → running (Event.Change without a step).
+	// EventJob carries a change of the job's own status short of its end
+	// (it starts, awaits review, runs again after a change): Event.Change
+	// without a step.
 	EventJob EventType = "job"
 	// EventEnd carries the whole job as it ended (Event.Job); the stream
 	// closes after it.
@@ -49,11 +50,12 @@ type Change struct {
 	Progress float64 `json:"progress"`
 	// Step is the step as it is now; absent from a job event.
 	Step *Step `json:"step,omitempty"`
-	// Seq numbers the step's states in the order the pipeline moves
-	// through them (its status and attempt made into one increasing
-	// number: pending 0, then for attempt a queued 3a+1, running 3a,
-	// ended 3a+2). A step's events always carry a higher Seq than its
-	// last; a gap means the step passed states no one read in between.
+	// Seq numbers the step's states within its version (Step.Version) in
+	// the order the pipeline moves through them (its status and attempt
+	// made into one increasing number: pending 0, then for attempt a
+	// queued 3a+1, running 3a, ended 3a+2). A step's events carry a higher
+	// Seq than its last, or a higher version; a gap means the step passed
+	// states no one read in between.
 	Seq int `json:"seq"`
 }
 

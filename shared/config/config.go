@@ -37,6 +37,12 @@ type Config struct {
 	Retention time.Duration `env:"FACTORY_RETENTION, default=720h"`
 	// JobDeadline is how long a job may run before the sweep ends it.
 	JobDeadline time.Duration `env:"FACTORY_JOB_DEADLINE, default=2h"`
+	// ReviewTTL is how long a job paused for the review of its outline
+	// waits for approval before it ends expired.
+	ReviewTTL time.Duration `env:"FACTORY_REVIEW_TTL, default=168h"`
+	// CacheTTL is how long a job's results may answer the same request
+	// again (0: never).
+	CacheTTL time.Duration `env:"FACTORY_CACHE_TTL, default=24h"`
 	// SweepStale is how long a step may sit queued, or a job's event
 	// unpublished, before the sweep publishes it again.
 	SweepStale time.Duration `env:"FACTORY_SWEEP_STALE, default=10m"`
@@ -132,6 +138,12 @@ func (c *Config) Validate() error {
 	}
 	if c.JobDeadline < time.Minute {
 		errs = append(errs, errors.New("FACTORY_JOB_DEADLINE must be at least 1m"))
+	}
+	if c.ReviewTTL < time.Minute {
+		errs = append(errs, errors.New("FACTORY_REVIEW_TTL must be at least 1m"))
+	}
+	if c.CacheTTL < 0 || c.CacheTTL > c.Retention {
+		errs = append(errs, errors.New("FACTORY_CACHE_TTL must be between 0 and FACTORY_RETENTION"))
 	}
 	if c.SweepStale < time.Second {
 		errs = append(errs, errors.New("FACTORY_SWEEP_STALE must be at least 1s"))

@@ -52,7 +52,20 @@ type Request struct {
 	// CallbackURL, when set, is POSTed a signed job event when the job
 	// ends. It must be https and must not point into private networks.
 	CallbackURL string `json:"callback_url,omitempty" firestore:"callback_url,omitempty"`
+	// Review, when "outline", pauses the job once its outline is made
+	// until it is approved (the outline may be edited meanwhile).
+	Review string `json:"review,omitempty" firestore:"review,omitempty"`
+	// Cache, when false, never fills the job from an earlier job's
+	// result; by default the same request answered before is.
+	Cache *bool `json:"cache,omitempty" firestore:"cache,omitempty"`
 }
+
+// Reviews are the steps a job may pause after for review.
+var Reviews = []string{string(FormatOutline)}
+
+// Cached reports whether the request may be answered from the result
+// cache (the default).
+func (r *Request) Cached() bool { return r.Cache == nil || *r.Cache }
 
 // PodcastOptions shape the podcast script and audio.
 type PodcastOptions struct {
@@ -300,6 +313,9 @@ func (r *Request) Validate() error {
 		if _, err := language.Parse(r.Language); err != nil || len(r.Language) > 35 {
 			add("language", "invalid_value", "must be a BCP 47 language tag such as en-US")
 		}
+	}
+	if r.Review != "" && !slices.Contains(Reviews, r.Review) {
+		add("review", "invalid_value", "must be one of %s, or absent", strings.Join(Reviews, ", "))
 	}
 	seen := map[Format]bool{}
 	content := 0

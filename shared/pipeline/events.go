@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"contentfactory.dev/factory/shared/ai"
@@ -9,11 +10,14 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 )
 
-// Event types published on job-events when a job ends.
+// Event types published on job-events when a job ends, or pauses for
+// review.
 const (
-	EventCompleted = "job.completed" // succeeded or partial
-	EventFailed    = "job.failed"
-	EventCancelled = "job.cancelled"
+	EventCompleted      = "job.completed" // succeeded or partial
+	EventFailed         = "job.failed"
+	EventCancelled      = "job.cancelled"
+	EventExpired        = "job.expired"         // its review was never approved
+	EventAwaitingReview = "job.awaiting_review" // its outline waits for approval
 )
 
 // JobEvent tells other systems that a job ended.
@@ -43,14 +47,33 @@ func EventType(s JobStatus) string {
 		return EventFailed
 	case JobCancelled:
 		return EventCancelled
+	case JobExpired:
+		return EventExpired
+	case JobAwaitingReview:
+		return EventAwaitingReview
 	}
 	return EventCompleted
+}
+
+// EventID names one transition of a job, the same for every publication
+// of it: "{job}:{status}" for the end of a job's first run,
+// "{job}:{status}:{run}" for the end of a later run, and
+// "{job}:awaiting_review:{n}" for its n-th pause for review.
+func EventID(j *Job) string {
+	id := j.ID + ":" + string(j.Status)
+	switch {
+	case j.Status == JobAwaitingReview:
+		id += ":" + strconv.Itoa(max(j.Pauses, 1))
+	case j.Run > 1:
+		id += ":" + strconv.Itoa(j.Run)
+	}
+	return id
 }
 
 // NewJobEvent describes an ended job.
 func NewJobEvent(j *Job, steps []*Step) JobEvent {
 	ev := JobEvent{
-		ID: j.ID + ":" + string(j.Status), Type: EventType(j.Status), JobID: j.ID, Owner: j.Owner,
+		ID: EventID(j), Type: EventType(j.Status), JobID: j.ID, Owner: j.Owner,
 		Status: j.Status, Topic: j.Topic, Formats: j.Formats, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt,
 		Usage: j.Usage, Steps: map[content.Format]StepStatus{}, Artifacts: []string{},
 	}

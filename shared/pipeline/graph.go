@@ -74,6 +74,8 @@ func Plan(jobID string, formats []content.Format, now time.Time) []*Step {
 			Status:    StepPending,
 			Requires:  req,
 			Waiting:   len(req),
+			Version:   1,
+			Versions:  []StepVersion{{Version: 1, Made: MadeGenerated, Status: StepPending, Artifacts: []Artifact{}, CreatedAt: now}},
 			Artifacts: []Artifact{},
 			UpdatedAt: now,
 		}
@@ -112,6 +114,7 @@ func settle(f content.Format, formats []content.Format, steps map[content.Format
 				dep.Status = StepSkipped
 				dep.FinishedAt = now
 				dep.Error = &StepError{Code: "dependency_failed", Message: "step " + string(n) + " did not succeed"}
+				dep.record(now)
 				queue = append(queue, d)
 			case dep.Waiting <= 0:
 				dep.Waiting = 0

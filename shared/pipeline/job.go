@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"slices"
+	"strconv"
 	"time"
 
 	"contentfactory.dev/factory/shared/ai"
@@ -11,19 +12,32 @@ import (
 // JobStatus is where a job is in its life.
 type JobStatus string
 
-// Job states: queued → running → succeeded | partial | failed | cancelled.
+// Job states: queued → running → succeeded | partial | failed | cancelled,
+// with two more: awaiting_review (paused after its outline until it is
+// approved) and expired (its review was never approved). A job that ended
+// succeeded, partial or failed runs again (running) when one of its steps
+// is regenerated or edited, and ends again.
 const (
-	JobQueued    JobStatus = "queued"
-	JobRunning   JobStatus = "running"
-	JobSucceeded JobStatus = "succeeded"
-	JobPartial   JobStatus = "partial"
-	JobFailed    JobStatus = "failed"
-	JobCancelled JobStatus = "cancelled"
+	JobQueued         JobStatus = "queued"
+	JobRunning        JobStatus = "running"
+	JobAwaitingReview JobStatus = "awaiting_review"
+	JobSucceeded      JobStatus = "succeeded"
+	JobPartial        JobStatus = "partial"
+	JobFailed         JobStatus = "failed"
+	JobCancelled      JobStatus = "cancelled"
+	JobExpired        JobStatus = "expired"
 )
 
 // Terminal reports whether the job has ended.
 func (s JobStatus) Terminal() bool {
-	return s == JobSucceeded || s == JobPartial || s == JobFailed || s == JobCancelled
+	return s == JobSucceeded || s == JobPartial || s == JobFailed || s == JobCancelled || s == JobExpired
+}
+
+// Revisable reports whether a job in this state may have a step
+// regenerated or edited: one that ended with what it made (not cancelled
+// or expired), or one awaiting the review of its outline.
+func (s JobStatus) Revisable() bool {
+	return s == JobSucceeded || s == JobPartial || s == JobFailed || s == JobAwaitingReview
 }
 
 // StepStatus is where a step is in its life.
@@ -74,6 +88,25 @@ type Job struct {
 	// EventPending is set by the transaction that ends the job and cleared
 	// once its event is published; the sweep publishes what a crash left.
 	EventPending bool `firestore:"event_pending" json:"-"`
+	// Review names the step after which the job waits for approval
+	// ("outline"), or is empty; Approved is set when it was approved, and
+	// ReviewUntil is when a job still awaiting review expires.
+	Review      string    `firestore:"review,omitempty" json:"review,omitempty"`
+	Approved    bool      `firestore:"approved" json:"-"`
+	ReviewUntil time.Time `firestore:"review_until,omitempty" json:"-"`
+	// Run counts the job's runs: 1, then one more each time a step is
+	// regenerated or edited. RunCostUSD is what the job had cost when its
+	// current run began, so a run is settled with what it spent.
+	Run        int     `firestore:"run" json:"run"`
+	RunCostUSD float64 `firestore:"run_cost_usd" json:"-"`
+	// Pauses counts the times the job paused for review.
+	Pauses int `firestore:"pauses" json:"-"`
+	// CacheKey names what the job was made from (request, models, prompt
+	// versions) for the result cache; it is cleared once a step is edited
+	// or regenerated. CachedFrom is the earlier job a cached job was
+	// filled from.
+	CacheKey   string `firestore:"cache_key,omitempty" json:"-"`
+	CachedFrom string `firestore:"cached_from,omitempty" json:"cached_from,omitempty"`
 	// InjectionScore and InjectionSignals are what the input screen
 	// (JobsConfig.Screen, guard.Screen) found in the request's untrusted
 	// text at submission: a score in [0, 1] and the names of the signals.
@@ -92,13 +125,20 @@ type Step struct {
 	Requires []content.Format `firestore:"requires" json:"requires,omitempty"`
 	// Waiting counts the required steps that have not ended yet; the step
 	// is queued when it reaches zero.
-	Waiting    int        `firestore:"waiting" json:"-"`
-	Attempt    int        `firestore:"attempt" json:"attempt"`
-	LeaseOwner string     `firestore:"lease_owner,omitempty" json:"-"`
-	LeaseUntil time.Time  `firestore:"lease_until,omitempty" json:"-"`
-	Artifacts  []Artifact `firestore:"artifacts" json:"artifacts"`
-	Usage      ai.Usage   `firestore:"usage" json:"usage"`
-	Calls      []ai.Call  `firestore:"calls" json:"-"`
+	Waiting int `firestore:"waiting" json:"-"`
+	// Version is the step's current version: 1 when first made, one more
+	// each time it is regenerated or edited, or re-made because a step it
+	// is made from was. Claims, leases and finishes are for a version.
+	Version int `firestore:"version" json:"version"`
+	// Versions records every version with what made it; the current one
+	// is last.
+	Versions   []StepVersion `firestore:"versions" json:"versions,omitempty"`
+	Attempt    int           `firestore:"attempt" json:"attempt"`
+	LeaseOwner string        `firestore:"lease_owner,omitempty" json:"-"`
+	LeaseUntil time.Time     `firestore:"lease_until,omitempty" json:"-"`
+	Artifacts  []Artifact    `firestore:"artifacts" json:"artifacts"`
+	Usage      ai.Usage      `firestore:"usage" json:"usage"`
+	Calls      []ai.Call     `firestore:"calls" json:"-"`
 	// PromptVersion names the prompt template a text step used.
 	PromptVersion string     `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
 	Error         *StepError `firestore:"error" json:"error,omitempty"`
@@ -106,6 +146,59 @@ type Step struct {
 	StartedAt     time.Time  `firestore:"started_at,omitempty" json:"started_at,omitzero"`
 	FinishedAt    time.Time  `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
 	UpdatedAt     time.Time  `firestore:"updated_at" json:"updated_at"`
+}
+
+// Ways a version of a step is made.
+const (
+	MadeGenerated   = "generated"   // by the job's first run
+	MadeRegenerated = "regenerated" // asked for, with optional instructions
+	MadeEdited      = "edited"      // a document put by the caller
+	MadeRerun       = "rerun"       // made again because a step it is made from changed
+	MadeCached      = "cached"      // copied from an earlier job's result
+)
+
+// StepVersion is one version of a step: what made it, what it made and
+// what it cost.
+type StepVersion struct {
+	Version int    `firestore:"version" json:"version"`
+	Made    string `firestore:"made" json:"made"`
+	// Instructions are the caller's words for a regeneration (untrusted
+	// text, cleaned and fenced like any request text).
+	Instructions  string     `firestore:"instructions,omitempty" json:"instructions,omitempty"`
+	Status        StepStatus `firestore:"status" json:"status"`
+	PromptVersion string     `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
+	Artifacts     []Artifact `firestore:"artifacts" json:"artifacts"`
+	Usage         ai.Usage   `firestore:"usage" json:"usage"`
+	Error         *StepError `firestore:"error,omitempty" json:"error,omitempty"`
+	CreatedAt     time.Time  `firestore:"created_at" json:"created_at"`
+	FinishedAt    time.Time  `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
+	// Key and Fingerprint are the Idempotency-Key of the call that asked
+	// for this version and a hash of what it asked, so that a repeated
+	// call finds this version instead of making another.
+	Key         string `firestore:"key,omitempty" json:"-"`
+	Fingerprint string `firestore:"fingerprint,omitempty" json:"-"`
+}
+
+// CurrentVersion is the step's version (1 for a step stored before
+// versions were kept).
+func (s *Step) CurrentVersion() int { return max(s.Version, 1) }
+
+// current returns the record of the step's current version, adding it
+// when the step has none (a first version).
+func (s *Step) current(now time.Time) *StepVersion {
+	v := s.CurrentVersion()
+	if n := len(s.Versions); n > 0 && s.Versions[n-1].Version == v {
+		return &s.Versions[n-1]
+	}
+	s.Versions = append(s.Versions, StepVersion{Version: v, Made: MadeGenerated, CreatedAt: now})
+	return &s.Versions[len(s.Versions)-1]
+}
+
+// record copies how the step's current version ended into its record.
+func (s *Step) record(now time.Time) {
+	v := s.current(now)
+	v.Status, v.Artifacts, v.Error, v.PromptVersion = s.Status, s.Artifacts, s.Error, s.PromptVersion
+	v.FinishedAt = now
 }
 
 // Artifact is one stored output of a step.
@@ -126,9 +219,20 @@ type StepError struct {
 	Retryable bool   `firestore:"retryable" json:"retryable"`
 }
 
-// ArtifactPath is where a step's file is stored: jobs/{id}/{step}/{file}.
+// ArtifactPath is where a first version of a step stores a file:
+// jobs/{id}/{step}/{file}.
 func ArtifactPath(jobID string, step content.Format, file string) string {
 	return "jobs/" + jobID + "/" + string(step) + "/" + file
+}
+
+// VersionPath is where a version of a step stores a file: the first as
+// ArtifactPath, later ones under jobs/{id}/{step}/v{n}/{file}. Every
+// version is kept; none is written over.
+func VersionPath(jobID string, step content.Format, version int, file string) string {
+	if version <= 1 {
+		return ArtifactPath(jobID, step, file)
+	}
+	return "jobs/" + jobID + "/" + string(step) + "/v" + strconv.Itoa(version) + "/" + file
 }
 
 // DocName is the artifact name of a text format's JSON document.

@@ -39,6 +39,14 @@ type JobsConfig struct {
 	// them in the transaction that creates it, and settled in the one
 	// that ends it (see Rules). The zero Policy limits nothing.
 	Limits ratelimit.Policy
+	// ReviewTTL is how long a job waits for the approval of its review
+	// (default 7 days).
+	ReviewTTL time.Duration
+	// CacheKey names what a request's results depend on besides the
+	// request (model IDs, prompt versions) for the result cache; nil, or a
+	// CacheTTL of 0, turns the cache off.
+	CacheKey func(*content.Request) string
+	CacheTTL time.Duration
 	// Screen scores a request's untrusted text for prompt injection
 	// (guard.Screen); the score and signals are recorded on the job and
 	// logged, never used to refuse it. Nil: nothing is recorded.
@@ -62,7 +70,7 @@ func NewJobs(p Ports, cfg JobsConfig) *Jobs {
 		cfg.Deadline = 2 * time.Hour
 	}
 	j := &Jobs{p: p, cfg: cfg, now: time.Now}
-	j.rules = Rules{Region: cfg.Region, Limits: cfg.Limits, Now: func() time.Time { return j.now() }}
+	j.rules = Rules{Region: cfg.Region, Limits: cfg.Limits, ReviewTTL: cfg.ReviewTTL, Now: func() time.Time { return j.now() }}
 	return j
 }
 
@@ -109,6 +117,8 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 		Origin:      origin,
 		Region:      j.cfg.Region,
 		Fingerprint: req.Fingerprint(),
+		Review:      req.Review,
+		Run:         1,
 		CreatedAt:   now,
 		UpdatedAt:   now,
 		Deadline:    now.Add(j.cfg.Deadline),
@@ -120,9 +130,18 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 	if j.cfg.Screen != nil {
 		job.InjectionScore, job.InjectionSignals = j.cfg.Screen(&req)
 	}
-	steps := Plan(id, req.Formats, now)
+	if j.cfg.CacheKey != nil && req.Cached() {
+		job.CacheKey = j.cfg.CacheKey(&req)
+	}
+	steps, err := j.cachedSteps(ctx, job, now)
+	if err != nil {
+		return nil, false, err
+	}
+	if steps == nil {
+		steps = Plan(id, req.Formats, now)
+	}
 	var old *Job
-	err := transact(ctx, j.p.Store, "create job", id, func(ctx context.Context, tx Tx) error {
+	err = transact(ctx, j.p.Store, "create job", id, func(ctx context.Context, tx Tx) error {
 		if j.rules.Limits.Enabled() {
 			// A job that exists is found before any limit is looked at.
 			if _, err := tx.Job(); err == nil {
@@ -169,6 +188,20 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 	}
 	publishReady(ctx, j.p.Publisher, id, j.cfg.Region, first)
 	return job, true, nil
+}
+
+// cachedSteps fills a new job from the result cache, unless the job
+// exists already (a repeated submission finds it instead).
+func (j *Jobs) cachedSteps(ctx context.Context, job *Job, now time.Time) ([]*Step, error) {
+	if job.CacheKey == "" || j.p.Results == nil {
+		return nil, nil
+	}
+	if _, err := j.p.Store.Job(ctx, job.ID); err == nil {
+		return nil, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("create job %s: %w", job.ID, err)
+	}
+	return j.fromCache(ctx, job, now)
 }
 
 // Cancel ends a job "cancelled": steps that have not started are skipped,
@@ -247,7 +280,7 @@ func (j *Jobs) Erase(ctx context.Context, id string) error {
 			for _, s := range steps {
 				list = append(list, s)
 			}
-			if err := j.rules.settle(tx, jb, TotalUsage(list).CostUSD, j.now()); err != nil {
+			if err := j.rules.settle(tx, jb, TotalUsage(list).CostUSD-jb.RunCostUSD, j.now()); err != nil {
 				return err
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/logging"
 )
 
@@ -32,9 +31,9 @@ type claim struct {
 	done         chan struct{}
 }
 
-// hold keeps the lease of a claimed step (attempt, held until until) until
+// hold keeps the lease of a claimed step (run, held until until) until
 // release is called.
-func (r *Runner) hold(ctx context.Context, jobID string, name content.Format, attempt int, until time.Time) *claim {
+func (r *Runner) hold(ctx context.Context, jobID string, run stepRun, until time.Time) *claim {
 	cctx, cancel := context.WithCancelCause(ctx)
 	// Renewals stop the moment the claim is released.
 	rctx, stopRenewing := context.WithCancel(cctx)
@@ -51,7 +50,7 @@ func (r *Runner) hold(ctx context.Context, jobID string, name content.Format, at
 				return
 			case <-t.C:
 			}
-			next, err := r.renew(rctx, jobID, name, attempt)
+			next, err := r.renew(rctx, jobID, run)
 			select {
 			case <-c.stopped:
 				return
@@ -105,17 +104,17 @@ func (c *claim) lost() error {
 
 // renew extends the lease of a step this attempt holds, bounded by a renew
 // period; ErrClaimTaken when the step is no longer this attempt's.
-func (r *Runner) renew(ctx context.Context, jobID string, name content.Format, attempt int) (time.Time, error) {
+func (r *Runner) renew(ctx context.Context, jobID string, run stepRun) (time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Renew)
 	defer cancel()
 	var until time.Time
 	err := transact(ctx, r.store, "renew lease", jobID, func(ctx context.Context, tx Tx) error {
-		steps, err := tx.Steps(name)
+		steps, err := tx.Steps(run.name)
 		if err != nil {
 			return err
 		}
-		s, ok := steps[name]
-		if !ok || s.Status != StepRunning || s.Attempt != attempt {
+		s, ok := steps[run.name]
+		if !ok || s.Status != StepRunning || !run.owns(s) {
 			return ErrClaimTaken
 		}
 		now := r.now()

@@ -85,14 +85,20 @@ type Blobs interface {
 	Read(ctx context.Context, path string) ([]byte, error)
 	// Stat describes an object; ErrNotFound when there is none.
 	Stat(ctx context.Context, path string) (Object, error)
+	// Copy copies an object to another path unless an object exists
+	// there already; either way it returns the object stored at dst.
+	Copy(ctx context.Context, src, dst string) (Object, error)
 	// DeletePrefix deletes every object under a prefix.
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
 
 // StepMessage asks the worker of a step's kind to run it.
 type StepMessage struct {
-	JobID   string
-	Step    content.Format
+	JobID string
+	Step  content.Format
+	// Version is the step's version the message is for; a message for
+	// another version than the current one has nothing to do. 0: any.
+	Version int
 	Attempt int
 	// Region is the job's home region.
 	Region string
@@ -110,4 +116,6 @@ type Ports struct {
 	Publisher Publisher
 	// Events publishes job events; nil publishes none.
 	Events Events
+	// Results finds earlier results for the result cache; nil: no cache.
+	Results Results
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/logging"
 )
 
@@ -57,23 +56,25 @@ func (sr *storedResult) artifacts() []Artifact {
 // recordResult stores the record of a run whose artifacts are all stored.
 // When a record exists already (another run of the step stored its result
 // first), the first is kept.
-func (r *Runner) recordResult(ctx context.Context, jobID string, name content.Format, res storedResult) error {
+func (r *Runner) recordResult(ctx context.Context, jobID string, run stepRun, res storedResult) error {
 	data, err := json.Marshal(res)
 	if err != nil {
-		return fmt.Errorf("encode the result of step %s: %w", name, err)
+		return fmt.Errorf("encode the result of step %s: %w", run.name, err)
 	}
-	if _, err := r.blobs.Create(ctx, ArtifactPath(jobID, name, ResultRecord), data, "application/json"); err != nil {
-		return fmt.Errorf("record the result of step %s: %w", name, err)
+	if _, err := r.blobs.Create(ctx, VersionPath(jobID, run.name, run.version, ResultRecord), data, "application/json"); err != nil {
+		return fmt.Errorf("record the result of step %s: %w", run.name, err)
 	}
 	return nil
 }
 
-// storedResultOf returns the result an earlier run of the step stored, if
+// storedResultOf returns the result an earlier run of the step's version
+// stored, if
 // it is complete: every artifact it lists is stored with the generation
 // and checksum it recorded. A missing or incomplete record is (nil, nil):
 // the step has to be made.
-func (r *Runner) storedResultOf(ctx context.Context, jobID string, name content.Format) (*storedResult, error) {
-	data, err := r.blobs.Read(ctx, ArtifactPath(jobID, name, ResultRecord))
+func (r *Runner) storedResultOf(ctx context.Context, jobID string, run stepRun) (*storedResult, error) {
+	name := run.name
+	data, err := r.blobs.Read(ctx, VersionPath(jobID, name, run.version, ResultRecord))
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}

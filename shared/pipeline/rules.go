@@ -3,6 +3,8 @@ package pipeline
 import (
 	"time"
 
+	"contentfactory.dev/factory/shared/content"
+
 	"contentfactory.dev/factory/shared/ratelimit"
 )
 
@@ -18,8 +20,39 @@ type Rules struct {
 	// Limits are the limits each owner gets; the zero Policy limits
 	// nothing and keeps no ledger.
 	Limits ratelimit.Policy
+	// ReviewTTL is how long a job waits for the approval of its review
+	// before it ends expired (default 7 days).
+	ReviewTTL time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+}
+
+func (r Rules) reviewTTL() time.Duration {
+	if r.ReviewTTL <= 0 {
+		return 7 * 24 * time.Hour
+	}
+	return r.ReviewTTL
+}
+
+// pauses reports whether the end of step s (already applied) pauses its
+// job for review: the job asked to review that step, has not been
+// approved, and the step succeeded.
+func (r Rules) pauses(j *Job, s *Step) bool {
+	return j.Review != "" && content.Format(j.Review) == s.Name && !j.Approved && s.Status == StepSucceeded && !j.Status.Terminal()
+}
+
+// pause holds back the steps that became ready and has the job wait for
+// review until ReviewTTL from now; its event is marked to be published.
+func (r Rules) pause(tx Tx, j *Job, ready []*Step, now time.Time) {
+	for _, st := range ready {
+		st.Status, st.QueuedAt = StepPending, time.Time{}
+	}
+	j.Status = JobAwaitingReview
+	j.ReviewUntil = now.Add(r.reviewTTL())
+	j.Pauses++
+	j.UpdatedAt = now
+	j.EventPending = true
+	tx.SaveJob(j)
 }
 
 func (r Rules) now() time.Time {
@@ -63,9 +96,9 @@ func (r Rules) settle(tx Tx, job *Job, spentUSD float64, now time.Time) error {
 
 // end ends a job that has not ended with a status, given all its steps:
 // it records the outcome, marks its event to be published, saves it and
-// settles it.
+// settles its run with what the run spent.
 func (r Rules) end(tx Tx, job *Job, status JobStatus, steps []*Step, now time.Time) error {
 	job.end(status, steps, now)
 	tx.SaveJob(job)
-	return r.settle(tx, job, job.Usage.CostUSD, now)
+	return r.settle(tx, job, job.Usage.CostUSD-job.RunCostUSD, now)
 }

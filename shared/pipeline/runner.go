@@ -57,6 +57,8 @@ type RunnerConfig struct {
 	// Limits are the owners' limits: a job that ends is settled against
 	// them (see Rules).
 	Limits ratelimit.Policy
+	// ReviewTTL is how long a job paused for review waits (see Rules).
+	ReviewTTL time.Duration
 	// Owner names this instance in leases.
 	Owner string
 	// Now is the clock (default time.Now); tests move it to expire leases.
@@ -105,7 +107,7 @@ func NewRunner(p Ports, exec Executor, cfg RunnerConfig) *Runner {
 		cfg.Crash = func() { os.Exit(70) }
 	}
 	return &Runner{store: p.Store, blobs: p.Blobs, pub: p.Publisher, events: p.Events, exec: exec, cfg: cfg, now: cfg.Now,
-		rules: Rules{Region: cfg.Region, Limits: cfg.Limits, Now: cfg.Now}}
+		rules: Rules{Region: cfg.Region, Limits: cfg.Limits, ReviewTTL: cfg.ReviewTTL, Now: cfg.Now}}
 }
 
 // claimVerdict says what a delivery should do with its step.
@@ -132,7 +134,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	ctx = logging.With(ctx, slog.String("job_id", msg.JobID), slog.String("step", string(name)))
 	log := logging.From(ctx)
 
-	job, step, verdict, err := r.claim(ctx, msg.JobID, name)
+	job, step, verdict, err := r.claim(ctx, msg.JobID, name, msg.Version)
 	if err != nil {
 		return fmt.Errorf("claim step %s of job %s: %w", name, msg.JobID, err)
 	}
@@ -152,27 +154,28 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	case verdictExhausted:
 		// A run that stored its result but could not end the step still
 		// counts: resume it rather than fail.
-		if stored, err := r.storedResultOf(ctx, msg.JobID, name); err == nil && stored != nil {
+		if stored, err := r.storedResultOf(ctx, msg.JobID, runOf(step)); err == nil && stored != nil {
 			return r.end(ctx, msg.JobID, step, stored, time.Time{})
 		}
 		log.ErrorContext(ctx, "step is out of attempts", "attempt", step.Attempt)
-		_, err := r.finish(ctx, msg.JobID, name, step.Attempt, result{
+		_, err := r.finish(ctx, msg.JobID, runOf(step), result{
 			status: StepFailed,
 			err:    &StepError{Code: "attempts_exhausted", Message: fmt.Sprintf("gave up after %d attempts", step.Attempt)},
 		})
 		return err
 	}
 
-	ctx = logging.With(ctx, slog.Int("attempt", step.Attempt))
+	ctx = logging.With(ctx, slog.Int("attempt", step.Attempt), slog.Int("version", step.CurrentVersion()))
 	log = logging.From(ctx)
 	started := r.now()
-	c := r.hold(ctx, job.ID, name, step.Attempt, step.LeaseUntil)
+	run := runOf(step)
+	c := r.hold(ctx, job.ID, run, step.LeaseUntil)
 	defer c.cancel(nil)
 	defer c.release()
 
 	// Resume before paying: a result an earlier attempt stored ends the
 	// step with no model call.
-	stored, err := r.storedResultOf(c.ctx, job.ID, name)
+	stored, err := r.storedResultOf(c.ctx, job.ID, run)
 	if err != nil {
 		return r.failed(ctx, job, step, nil, failure.Transient("storage_unavailable", err))
 	}
@@ -203,10 +206,10 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	// What was paid for is stored even when the claim was lost meanwhile
 	// (ctx, not the claim's): the attempt that owns the step now may still
 	// resume from it.
-	arts, err := r.persist(ctx, job.ID, name, out.Files)
+	arts, err := r.persist(ctx, job.ID, run, out.Files)
 	if err == nil {
 		stored = &storedResult{Attempt: step.Attempt, Artifacts: storedArtifacts(arts), Calls: out.Calls, PromptVersion: out.PromptVersion}
-		err = r.recordResult(ctx, job.ID, name, *stored)
+		err = r.recordResult(ctx, job.ID, run, *stored)
 	}
 	if err != nil {
 		// Storage errors are transient: the step runs again and its
@@ -221,6 +224,19 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	}
 	return r.end(ctx, job.ID, step, stored, started)
 }
+
+// stepRun names one attempt at one version of a step: what a claim,
+// a lease and a finish are for.
+type stepRun struct {
+	name             content.Format
+	version, attempt int
+}
+
+func runOf(s *Step) stepRun { return stepRun{s.Name, s.CurrentVersion(), s.Attempt} }
+
+// owns reports whether the step is still this run's: the same version,
+// claimed by the same attempt.
+func (r stepRun) owns(s *Step) bool { return s.CurrentVersion() == r.version && s.Attempt == r.attempt }
 
 // lostClaim is what a delivery whose run lost its claim returns: nothing
 // to redeliver when a later attempt owns the step; a redelivery when the
@@ -238,7 +254,7 @@ func (r *Runner) lostClaim(cause error) error {
 // fails leaves the step to be resumed by its next delivery.
 func (r *Runner) end(ctx context.Context, jobID string, step *Step, stored *storedResult, started time.Time) error {
 	log := logging.From(ctx)
-	applied, err := r.finish(ctx, jobID, step.Name, step.Attempt, result{
+	applied, err := r.finish(ctx, jobID, runOf(step), result{
 		status:        StepSucceeded,
 		artifacts:     stored.artifacts(),
 		calls:         stored.Calls,
@@ -250,7 +266,7 @@ func (r *Runner) end(ctx context.Context, jobID string, step *Step, stored *stor
 		// ends it from that result, without waiting for the lease to end.
 		log.WarnContext(ctx, "end the step failed; its stored result is kept for the next attempt", "error", err.Error())
 		se := &StepError{Code: "unavailable", Message: "ending the step failed: " + err.Error(), Retryable: true}
-		if rerr := r.release(ctx, jobID, step.Name, step.Attempt, se, nil); rerr != nil {
+		if rerr := r.release(ctx, jobID, runOf(step), se, nil); rerr != nil {
 			log.WarnContext(ctx, "release the step failed; it is claimed again when its lease ends", "error", rerr.Error())
 		}
 		return err
@@ -302,7 +318,7 @@ func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, 
 	}
 	if se.Retryable && step.Attempt < r.cfg.MaxAttempts {
 		log.WarnContext(ctx, "step failed transiently: will retry", "code", se.Code, "error", err.Error())
-		if rerr := r.release(ctx, job.ID, step.Name, step.Attempt, se, calls); rerr != nil {
+		if rerr := r.release(ctx, job.ID, runOf(step), se, calls); rerr != nil {
 			return fmt.Errorf("release step %s: %w (after: %v)", step.Name, rerr, err)
 		}
 		return fmt.Errorf("step %s: %w", step.Name, err)
@@ -311,7 +327,7 @@ func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, 
 		se.Message = fmt.Sprintf("gave up after %d attempts: %s", step.Attempt, se.Message)
 		se.Code, se.Retryable = "attempts_exhausted", false
 	}
-	applied, ferr := r.finish(ctx, job.ID, step.Name, step.Attempt, result{status: StepFailed, err: se, calls: calls})
+	applied, ferr := r.finish(ctx, job.ID, runOf(step), result{status: StepFailed, err: se, calls: calls})
 	switch {
 	case ferr != nil:
 		log.WarnContext(ctx, "end the failed step failed; it is tried again", "code", se.Code, "error", err.Error(), "end_error", ferr.Error())
@@ -323,8 +339,10 @@ func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, 
 	return ferr
 }
 
-// claim takes the step for this delivery, under a lease, if it can run.
-func (r *Runner) claim(ctx context.Context, jobID string, name content.Format) (*Job, *Step, claimVerdict, error) {
+// claim takes the step for this delivery, under a lease, if it can run. A
+// message for another version of the step than its current one (version
+// 0: any) has nothing to do.
+func (r *Runner) claim(ctx context.Context, jobID string, name content.Format, version int) (*Job, *Step, claimVerdict, error) {
 	var (
 		job     *Job
 		step    *Step
@@ -350,7 +368,7 @@ func (r *Runner) claim(ctx context.Context, jobID string, name content.Format) (
 		job, step = j, s
 		now := r.now()
 		switch {
-		case s.Status.Terminal() || j.Status.Terminal():
+		case s.Status.Terminal() || j.Status.Terminal() || (version != 0 && version != s.CurrentVersion()):
 			verdict = verdictDone
 		case s.Status == StepPending:
 			verdict = verdictEarly
@@ -383,16 +401,16 @@ func (r *Runner) claim(ctx context.Context, jobID string, name content.Format) (
 
 // release puts a step that failed transiently back in the queue, unless
 // a later attempt owns it. The transaction is bounded by EndTimeout.
-func (r *Runner) release(ctx context.Context, jobID string, name content.Format, attempt int, se *StepError, calls []ai.Call) error {
+func (r *Runner) release(ctx context.Context, jobID string, run stepRun, se *StepError, calls []ai.Call) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.EndTimeout)
 	defer cancel()
 	return transact(ctx, r.store, "release step", jobID, func(ctx context.Context, tx Tx) error {
-		steps, err := tx.Steps(name)
+		steps, err := tx.Steps(run.name)
 		if err != nil {
 			return err
 		}
-		s, ok := steps[name]
-		if !ok || s.Status != StepRunning || s.Attempt != attempt {
+		s, ok := steps[run.name]
+		if !ok || s.Status != StepRunning || !run.owns(s) {
 			return nil // someone else has it now
 		}
 		now := r.now()
@@ -400,6 +418,10 @@ func (r *Runner) release(ctx context.Context, jobID string, name content.Format,
 		s.QueuedAt = now
 		s.LeaseOwner, s.LeaseUntil = "", time.Time{}
 		s.Error = se
+		v := s.current(now)
+		for _, c := range calls {
+			v.Usage.Add(c)
+		}
 		addCalls(s, calls)
 		s.UpdatedAt = now
 		tx.SaveStep(s)
@@ -419,17 +441,21 @@ type result struct {
 // finish ends a step with a run's result and reports whether it did: a
 // run whose claim was taken over (a later attempt) changes nothing. The
 // ending transaction is bounded by EndTimeout.
-func (r *Runner) finish(ctx context.Context, jobID string, name content.Format, attempt int, res result) (bool, error) {
+func (r *Runner) finish(ctx context.Context, jobID string, run stepRun, res result) (bool, error) {
 	ports := Ports{Store: r.store, Publisher: r.pub, Events: r.events}
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.EndTimeout)
 	defer cancel()
-	applied, err := endStep(ctx, ports, r.rules, jobID, name,
-		func(_ *Job, s *Step, _ time.Time) bool { return s.Attempt == attempt },
-		func(s *Step, _ time.Time) {
+	applied, err := endStep(ctx, ports, r.rules, jobID, run.name,
+		func(_ *Job, s *Step, _ time.Time) bool { return run.owns(s) },
+		func(s *Step, now time.Time) {
 			s.Status = res.status
 			s.Artifacts = res.artifacts
 			s.Error = res.err
 			s.PromptVersion = res.promptVersion
+			v := s.current(now)
+			for _, c := range res.calls {
+				v.Usage.Add(c)
+			}
 			addCalls(s, res.calls)
 		})
 	if errors.Is(err, ErrNotFound) {
@@ -449,11 +475,12 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 	var (
 		ready      []*Step
 		ended      *Job
+		paused     *Job
 		endedSteps []*Step
 		done       bool
 	)
 	err := transact(ctx, p.Store, "end step", jobID, func(ctx context.Context, tx Tx) error {
-		ready, ended, endedSteps, done = nil, nil, nil, false
+		ready, ended, paused, endedSteps, done = nil, nil, nil, nil, false
 		j, err := tx.Job()
 		if err != nil {
 			return err
@@ -471,11 +498,16 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 		if s.Artifacts == nil {
 			s.Artifacts = []Artifact{}
 		}
+		s.record(now)
 		s.LeaseOwner, s.LeaseUntil = "", time.Time{}
 		s.FinishedAt, s.UpdatedAt = now, now
 		tx.SaveStep(s)
 		done = true
 		changed, rdy := settle(name, j.Formats, steps, now)
+		if rules.pauses(j, s) {
+			rules.pause(tx, j, rdy, now)
+			rdy, paused = nil, j
+		}
 		for _, c := range changed {
 			tx.SaveStep(c)
 		}
@@ -512,6 +544,10 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 	if ended != nil {
 		announce(ctx, p.Store, p.Events, ended, endedSteps)
 	}
+	if paused != nil {
+		logging.From(ctx).InfoContext(ctx, "job awaits the review of its "+paused.Review, "review_until", paused.ReviewUntil)
+		announcePending(ctx, p.Store, p.Events, jobID)
+	}
 	return done, nil
 }
 
@@ -519,7 +555,7 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 // publish fails stays queued in the store; the sweep publishes it again.
 func publishReady(ctx context.Context, pub Publisher, jobID, region string, ready []*Step) {
 	for _, s := range ready {
-		msg := StepMessage{JobID: jobID, Step: s.Name, Attempt: s.Attempt, Region: region}
+		msg := StepMessage{JobID: jobID, Step: s.Name, Version: s.CurrentVersion(), Attempt: s.Attempt, Region: region}
 		if err := pub.PublishStep(ctx, s.Kind, msg); err != nil {
 			logging.From(ctx).ErrorContext(ctx, "publish a ready step failed; the sweep will publish it", "ready_step", s.Name, "error", err.Error())
 		}
@@ -539,11 +575,12 @@ func addCalls(s *Step, calls []ai.Call) {
 	}
 }
 
-// persist writes a run's files under the step's deterministic names.
-func (r *Runner) persist(ctx context.Context, jobID string, name content.Format, files []File) ([]Artifact, error) {
+// persist writes a run's files under the deterministic names of its
+// step's version.
+func (r *Runner) persist(ctx context.Context, jobID string, run stepRun, files []File) ([]Artifact, error) {
 	arts := make([]Artifact, 0, len(files))
 	for _, f := range files {
-		obj, err := r.blobs.Create(ctx, ArtifactPath(jobID, name, f.Name), f.Data, f.ContentType)
+		obj, err := r.blobs.Create(ctx, VersionPath(jobID, run.name, run.version, f.Name), f.Data, f.ContentType)
 		if err != nil {
 			return nil, err
 		}

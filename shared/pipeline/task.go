@@ -19,6 +19,7 @@ type Task struct {
 	store Store
 	blobs Blobs
 	req   *content.Request
+	steps []*Step
 }
 
 // Request returns the job's request.
@@ -37,10 +38,35 @@ func (t *Task) Request(ctx context.Context) (*content.Request, error) {
 	return req, nil
 }
 
-// Doc returns the JSON document of a text step of this job. A missing
-// document is a permanent failure: its step did not succeed.
+// Instructions are the caller's instructions for this version of the step
+// (a regeneration's), or "".
+func (t *Task) Instructions() string {
+	if n := len(t.Step.Versions); n > 0 && t.Step.Versions[n-1].Version == t.Step.CurrentVersion() {
+		return t.Step.Versions[n-1].Instructions
+	}
+	return ""
+}
+
+// Doc returns the JSON document of the current version of a text step of
+// this job. A missing document is a permanent failure: its step did not
+// succeed.
 func (t *Task) Doc(ctx context.Context, f content.Format) ([]byte, error) {
-	data, err := t.blobs.Read(ctx, ArtifactPath(t.Job.ID, f, DocName(f)))
+	steps, err := t.Steps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	path := ""
+	for _, s := range steps {
+		if s.Name == f {
+			if a, ok := Find([]*Step{s}, DocName(f)); ok {
+				path = a.Path
+			}
+		}
+	}
+	if path == "" {
+		return nil, failure.Permanentf("missing_input", "the %s document is missing", f)
+	}
+	data, err := t.blobs.Read(ctx, path)
 	if errors.Is(err, ErrNotFound) {
 		return nil, failure.Permanentf("missing_input", "the %s document is missing", f)
 	}
@@ -67,12 +93,16 @@ func (t *Task) Outline(ctx context.Context) (*content.Outline, error) {
 	return o, nil
 }
 
-// Steps returns every step of the job as stored now.
+// Steps returns every step of the job, as stored when first asked.
 func (t *Task) Steps(ctx context.Context) ([]*Step, error) {
+	if t.steps != nil {
+		return t.steps, nil
+	}
 	steps, err := t.store.Steps(ctx, t.Job.ID)
 	if err != nil {
 		return nil, failure.Transient("store_unavailable", err)
 	}
+	t.steps = steps
 	return steps, nil
 }
 

@@ -25,6 +25,7 @@ type Envelope struct {
 	V       int    `json:"v"`
 	JobID   string `json:"job_id"`
 	Step    string `json:"step"`
+	Version int    `json:"version,omitempty"`
 	Attempt int    `json:"attempt"`
 	Region  string `json:"region,omitempty"`
 }
@@ -51,20 +52,20 @@ func DecodeEnvelope(data []byte) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("%w: bad job_id %q", ErrPoison, e.JobID)
 	case !stepPattern.MatchString(e.Step):
 		return Envelope{}, fmt.Errorf("%w: bad step %q", ErrPoison, e.Step)
-	case e.Attempt < 0:
-		return Envelope{}, fmt.Errorf("%w: negative attempt", ErrPoison)
+	case e.Attempt < 0 || e.Version < 0:
+		return Envelope{}, fmt.Errorf("%w: negative attempt or version", ErrPoison)
 	}
 	return e, nil
 }
 
 // EnvelopeOf is the envelope of a step message.
 func EnvelopeOf(m pipeline.StepMessage) Envelope {
-	return Envelope{V: Version, JobID: m.JobID, Step: string(m.Step), Attempt: m.Attempt, Region: m.Region}
+	return Envelope{V: Version, JobID: m.JobID, Step: string(m.Step), Version: m.Version, Attempt: m.Attempt, Region: m.Region}
 }
 
 // Message is the step message an envelope carries.
 func (e Envelope) Message() pipeline.StepMessage {
-	return pipeline.StepMessage{JobID: e.JobID, Step: content.Format(e.Step), Attempt: e.Attempt, Region: e.Region}
+	return pipeline.StepMessage{JobID: e.JobID, Step: content.Format(e.Step), Version: e.Version, Attempt: e.Attempt, Region: e.Region}
 }
 
 // Encode returns the message body of an envelope.

@@ -2,6 +2,9 @@ package setup
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	"contentfactory.dev/factory/shared/ai"
@@ -9,6 +12,7 @@ import (
 	"contentfactory.dev/factory/shared/ai/offline/cover"
 	"contentfactory.dev/factory/shared/ai/offline/espeak"
 	"contentfactory.dev/factory/shared/ai/offline/extract"
+	"contentfactory.dev/factory/shared/ai/prompts"
 	"contentfactory.dev/factory/shared/ai/tts"
 	"contentfactory.dev/factory/shared/ai/vertex"
 	"contentfactory.dev/factory/shared/content"
@@ -113,4 +117,32 @@ func (e *Env) CacheCleaner(ctx context.Context) (CacheCleaner, error) {
 // CacheCleaner deletes what a job cached with the model provider.
 type CacheCleaner interface {
 	DeleteJobCache(ctx context.Context, jobID string) error
+}
+
+// CacheKey returns what the result cache keys a request under: the
+// request as normalized (without what does not change the results: the
+// callback URL, the cache switch), the AI backend, the configured models
+// and voices, and the prompt and offline generator versions. A change to
+// any of them makes earlier results miss.
+func (e *Env) CacheKey() func(*content.Request) string {
+	cfg, err := e.models()
+	if err != nil {
+		cfg = models.Defaults()
+	}
+	salt, _ := json.Marshal(struct {
+		AI                     string
+		Text                   models.Text
+		Image                  models.Image
+		TTS                    models.TTS
+		Prompts                any
+		Extract, Cover, Espeak string
+	}{e.Config.AI, cfg.Text, cfg.Image, cfg.TTS, prompts.Versions, extract.PromptVersion, cover.Model, espeak.Model})
+	return func(r *content.Request) string {
+		c := *r
+		c.CallbackURL, c.Cache = "", nil
+		h := sha256.New()
+		h.Write(salt)
+		h.Write([]byte(c.Fingerprint()))
+		return hex.EncodeToString(h.Sum(nil))
+	}
 }

@@ -76,7 +76,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Env, error
 
 // Ports are the pipeline's ports over this environment.
 func (e *Env) Ports() pipeline.Ports {
-	return pipeline.Ports{Store: e.Store, Blobs: e.Bucket, Publisher: e.Publisher, Events: queue.JobEvents(e.Publisher)}
+	return pipeline.Ports{Store: e.Store, Blobs: e.Bucket, Publisher: e.Publisher, Events: queue.JobEvents(e.Publisher), Results: e.Store}
 }
 
 // Rejects records, in the store, the messages a function acknowledges
@@ -97,9 +97,11 @@ func (r Rejects) Reject(ctx context.Context, msg queue.Message, code, reason str
 // Jobs returns the job service of this environment.
 func (e *Env) Jobs() *pipeline.Jobs {
 	return pipeline.NewJobs(e.Ports(), pipeline.JobsConfig{
-		Region: e.Config.Region, Retention: e.Config.Retention, Deadline: e.Config.JobDeadline,
+		Region: e.Config.Region, Retention: e.Config.Retention, Deadline: e.Config.JobDeadline, ReviewTTL: e.Config.ReviewTTL,
 		Estimate: e.Estimator(),
 		Limits:   e.Config.Limits(),
+		CacheKey: e.CacheKey(),
+		CacheTTL: e.Config.CacheTTL,
 		Screen:   guard.Screen,
 	})
 }

@@ -38,6 +38,7 @@ func (e *Env) StepHandler(function string, exec pipeline.Executor) (queue.StepHa
 		MaxAttempts:    e.Config.MaxAttempts,
 		Region:         e.Config.Region,
 		Limits:         e.Config.Limits(),
+		ReviewTTL:      e.Config.ReviewTTL,
 		Owner:          fmt.Sprintf("%s/%s/%d", function, host, os.Getpid()),
 		CrashAfterCall: e.Config.ChaosCrashAfterCall,
 	})

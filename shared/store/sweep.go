@@ -60,6 +60,28 @@ func (s *Store) PastDeadline(ctx context.Context, now time.Time, limit int) ([]*
 		Where("deadline", "<", now).Limit(limit))
 }
 
+// ReviewPast returns jobs still awaiting review after their review
+// deadline.
+func (s *Store) ReviewPast(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error) {
+	return s.jobQuery(ctx, s.fs.Collection(Jobs).
+		Where("status", "==", string(pipeline.JobAwaitingReview)).Where("review_until", "<", now).Limit(limit))
+}
+
+// Cached implements pipeline.Results: the newest succeeded job of an
+// owner made under a cache key, created after since.
+func (s *Store) Cached(ctx context.Context, owner, key string, since time.Time) (*pipeline.Job, error) {
+	jobs, err := s.jobQuery(ctx, s.fs.Collection(Jobs).
+		Where("owner", "==", owner).Where("cache_key", "==", key).Where("status", "==", string(pipeline.JobSucceeded)).
+		Where("created_at", ">", since).OrderBy("created_at", firestore.Desc).Limit(1))
+	if err != nil {
+		return nil, fmt.Errorf("look up cached results: %w", err)
+	}
+	if len(jobs) == 0 {
+		return nil, fmt.Errorf("no cached results: %w", pipeline.ErrNotFound)
+	}
+	return jobs[0], nil
+}
+
 // Expired returns jobs past their retention.
 func (s *Store) Expired(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error) {
 	return s.jobQuery(ctx, s.fs.Collection(Jobs).Where("expire_at", "<", now).Limit(limit))

@@ -76,7 +76,9 @@ type injected struct {
 
 func TestChaosSoak(t *testing.T) {
 	jobs := envInt("CHAOS_JOBS", 30)
-	bound := time.Duration(envInt("CHAOS_BOUND_SECONDS", 120+3*jobs)) * time.Second
+	// The hard bound only stops a soak that moves forever; a stuck one is
+	// caught by waitAll's stall check long before.
+	bound := time.Duration(envInt("CHAOS_BOUND_SECONDS", 600+10*jobs)) * time.Second
 	t.Setenv(vertextest.EnvFaults, vertexSpec)
 	t.Setenv(vertextest.EnvSeed, "11")
 	t.Setenv(ttstest.EnvFaults, ttsSpec)
@@ -95,7 +97,7 @@ func TestChaosSoak(t *testing.T) {
 	defer cancel()
 	started := time.Now()
 
-	statuses := watchStatuses(ctx, t, s)
+	w := watchJobs(ctx, t, s)
 	var inj injected
 	tapSteps(ctx, t, s, &inj)
 
@@ -114,24 +116,11 @@ func TestChaosSoak(t *testing.T) {
 	}
 	wg.Wait()
 
-	// Every job must end within the bound.
+	// Every job must end, and the soak must not stall: it fails when no
+	// step of any job has moved (a claim, an end) for stallLimit, however
+	// slow the machine is, or when it runs past the hard bound.
 	var v violations
-	deadline := started.Add(bound)
-	ended := map[string]*client.Job{}
-	for _, id := range ids {
-		for {
-			j := s.Get(t, id)
-			if j.Status.Terminal() {
-				ended[id] = j
-				break
-			}
-			if time.Now().After(deadline) {
-				v.add("job %s not terminal within %s: %s; %s", id, bound, j.Status, stacktest.Describe(j))
-				break
-			}
-			time.Sleep(250 * time.Millisecond)
-		}
-	}
+	ended := waitAll(t, s, ids, w, started.Add(bound), &v)
 	wall := time.Since(started)
 	time.Sleep(3 * time.Second) // let duplicates still in flight land
 	cancel()
@@ -140,7 +129,7 @@ func TestChaosSoak(t *testing.T) {
 	attempts := readAttempts(t, s)
 	checkWrites(t, s, ids, writes, &v)
 	paid := checkBilling(t, s, ids, attempts, &v)
-	checkStatuses(statuses, ids, &v)
+	checkStatuses(w, ids, &v)
 	for _, id := range ids {
 		if j := s.Get(t, id); j.Status != client.JobSucceeded {
 			v.add("job %s ended %s, not succeeded (every injected fault is transient): %s", id, j.Status, stacktest.Describe(j))
@@ -166,6 +155,50 @@ func request(i int) map[string]any {
 		req["formats"] = []string{"study_guide", "audio"}
 	}
 	return req
+}
+
+// stallLimit is how long the soak may see no step of any job move before
+// it calls the system stuck: longer than a lease (8s), the sweep's stale
+// period (15s) and Pub/Sub's longest backoff (4s) together, many times
+// over.
+const stallLimit = 2 * time.Minute
+
+// waitAll waits until each job has ended, as the job documents' listener
+// sees them, and reports those that had not when the soak stalled (no
+// step document of any job changed for stallLimit, as the steps' listener
+// sees them) or reached its hard bound. It reads each job once, at the
+// end, so the wait puts no load on the API.
+func waitAll(t *testing.T, s *stacktest.Stack, ids []string, w *watch, hard time.Time, v *violations) map[string]*client.Job {
+	var why string
+	for {
+		open := 0
+		for _, id := range ids {
+			if !client.JobStatus(w.status(id)).Terminal() {
+				open++
+			}
+		}
+		if open == 0 {
+			break
+		}
+		if quiet := time.Since(w.lastMove()); quiet > stallLimit {
+			why = fmt.Sprintf("no step moved for %s", quiet.Round(time.Second))
+			break
+		}
+		if time.Now().After(hard) {
+			why = "the hard bound was reached"
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	ended := map[string]*client.Job{}
+	for _, id := range ids {
+		j := s.Get(t, id)
+		ended[id] = j
+		if !j.Status.Terminal() {
+			v.add("job %s not terminal (%s): %s; %s", id, why, j.Status, stacktest.Describe(j))
+		}
+	}
+	return ended
 }
 
 type violations struct {
@@ -235,41 +268,81 @@ func tapSteps(ctx context.Context, t *testing.T, s *stacktest.Stack, inj *inject
 	}
 }
 
-// watchStatuses records every status each job document goes through.
-func watchStatuses(ctx context.Context, t *testing.T, s *stacktest.Stack) *sync.Map {
+// watch follows the soak's job and step documents in Firestore.
+type watch struct {
+	mu       sync.Mutex
+	statuses map[string][]string // job id → every status it went through
+	moved    time.Time           // when a step document last changed
+}
+
+func (w *watch) status(id string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if l := w.statuses[id]; len(l) > 0 {
+		return l[len(l)-1]
+	}
+	return ""
+}
+
+func (w *watch) lastMove() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.moved
+}
+
+// watchJobs records every status each job document goes through, and
+// when any step document last changed.
+func watchJobs(ctx context.Context, t *testing.T, s *stacktest.Stack) *watch {
 	t.Helper()
-	seen := &sync.Map{} // job id → *[]string
-	it := s.Stack.Firestore.Collection(store.Jobs).Snapshots(ctx)
+	w := &watch{statuses: map[string][]string{}, moved: time.Now()}
+	jobs := s.Stack.Firestore.Collection(store.Jobs).Snapshots(ctx)
 	go func() {
-		defer it.Stop()
+		defer jobs.Stop()
 		for {
-			snap, err := it.Next()
+			snap, err := jobs.Next()
 			if err != nil {
 				return
 			}
+			w.mu.Lock()
 			for _, ch := range snap.Changes {
 				st, _ := ch.Doc.DataAt("status")
-				v, _ := seen.LoadOrStore(ch.Doc.Ref.ID, &[]string{})
-				list := v.(*[]string)
-				if s, ok := st.(string); ok && (len(*list) == 0 || (*list)[len(*list)-1] != s) {
-					*list = append(*list, s)
+				list := w.statuses[ch.Doc.Ref.ID]
+				if s, ok := st.(string); ok && (len(list) == 0 || list[len(list)-1] != s) {
+					w.statuses[ch.Doc.Ref.ID] = append(list, s)
 				}
+			}
+			w.mu.Unlock()
+		}
+	}()
+	steps := s.Stack.Firestore.CollectionGroup(store.Steps).Snapshots(ctx)
+	go func() {
+		defer steps.Stop()
+		for {
+			snap, err := steps.Next()
+			if err != nil {
+				return
+			}
+			if len(snap.Changes) > 0 {
+				w.mu.Lock()
+				w.moved = time.Now()
+				w.mu.Unlock()
 			}
 		}
 	}()
-	return seen
+	return w
 }
 
-var rank = map[string]int{"queued": 0, "running": 1, "succeeded": 2, "partial": 2, "failed": 2, "cancelled": 2}
+var rank = map[string]int{"queued": 0, "running": 1, "awaiting_review": 1, "succeeded": 2, "partial": 2, "failed": 2, "cancelled": 2, "expired": 2}
 
-func checkStatuses(seen *sync.Map, ids []string, v *violations) {
+func checkStatuses(w *watch, ids []string, v *violations) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for _, id := range ids {
-		x, ok := seen.Load(id)
+		list, ok := w.statuses[id]
 		if !ok {
 			v.add("job %s: no status was observed", id)
 			continue
 		}
-		list := *x.(*[]string)
 		for i := 1; i < len(list); i++ {
 			if rank[list[i]] < rank[list[i-1]] || (rank[list[i-1]] == 2 && list[i] != list[i-1]) {
 				v.add("job %s: status went %s → %s (%v)", id, list[i-1], list[i], list)

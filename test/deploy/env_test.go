@@ -82,6 +82,8 @@ var envPolicies = map[string]envPolicy{
 	"FACTORY_JOB_DEADLINE":     {optional: "3h"},
 	"FACTORY_SWEEP_STALE":      {optional: "15m"},
 	"FACTORY_KEY_CACHE_TTL":    {optional: "1m"},
+	"FACTORY_REVIEW_TTL":       {optional: "72h"},
+	"FACTORY_CACHE_TTL":        {optional: "12h"},
 	"FACTORY_STEP_TIMEOUT": {never: "its default, each function's own timeout less a margin, suits every function; " +
 		"one value for all would cut the audio step short or leave others too long"},
 	"FACTORY_CHAOS_CRASH_AFTER_CALL": {never: "fault injection for the chaos soak: it makes workers crash on purpose", forbidden: true},
@@ -126,6 +128,8 @@ func optionsDeployment(t *testing.T) *deployment {
 			"job_deadline":  cty.StringVal("3h"),
 			"sweep_stale":   cty.StringVal("15m"),
 			"key_cache_ttl": cty.StringVal("1m"),
+			"review_ttl":    cty.StringVal("72h"),
+			"cache_ttl":     cty.StringVal("12h"),
 		}),
 	})
 }

@@ -175,7 +175,7 @@ func TestTerraformPlansOffline(t *testing.T) {
 		{"prod", "prod", nil},
 		{"prod+options", "prod", []string{
 			"-var=id_token_audience=https://factory.example.com",
-			`-var=limits={job_deadline = "3h", sweep_stale = "15m", key_cache_ttl = "1m"}`,
+			`-var=limits={job_deadline = "3h", sweep_stale = "15m", key_cache_ttl = "1m", review_ttl = "72h", cache_ttl = "12h"}`,
 		}},
 	}
 	for _, c := range cases {

@@ -41,11 +41,12 @@ var files embed.FS
 
 // Versions are the template versions in use.
 var Versions = struct {
-	System, Repair, Cache, Image string
+	System, Repair, Steer, Cache, Image string
 	Formats                      map[content.Format]string
 }{
 	System: "system.v2",
 	Repair: "repair.v1",
+	Steer:  "steer.v1",
 	Cache:  "cache.v1",
 	Image:  "image.v2",
 	Formats: map[content.Format]string{
@@ -84,6 +85,9 @@ type Text struct {
 	Repair *ai.Repair
 	// Canary is planted in the system instruction; empty: none.
 	Canary string
+	// Instructions are the caller's words for a regeneration (untrusted:
+	// fenced as data); empty: none.
+	Instructions string
 }
 
 // Prompt is a rendered prompt.
@@ -196,7 +200,7 @@ func RenderText(in Text) (Prompt, error) {
 		previous, rep.Truncated = previousAnswer(in.Repair.Previous)
 		problems = problemList(in.Repair.Problems)
 	}
-	fence, err := NewFence(string(reqJSON), string(outlineJSON), source, previous, problems)
+	fence, err := NewFence(string(reqJSON), string(outlineJSON), source, previous, problems, in.Instructions)
 	if err != nil {
 		return Prompt{}, err
 	}
@@ -210,6 +214,9 @@ func RenderText(in Text) (Prompt, error) {
 	}
 
 	names := []string{name, Versions.System}
+	if in.Instructions != "" {
+		names = append(names, Versions.Steer)
+	}
 	if rep != nil {
 		names = append(names, Versions.Repair)
 		if !rep.Truncated {
@@ -224,6 +231,13 @@ func RenderText(in Text) (Prompt, error) {
 	user, err := execute(t, name+".tmpl", d)
 	if err != nil {
 		return Prompt{}, err
+	}
+	if in.Instructions != "" {
+		steer, err := execute(t, "steer", fence.Block("instructions", in.Instructions))
+		if err != nil {
+			return Prompt{}, err
+		}
+		user += "\n" + steer
 	}
 	if rep != nil {
 		fix, err := execute(t, "repair", rep)

@@ -93,7 +93,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 	cacheName, cacheVersion string) (*genai.GenerateContentResponse, []ai.Call, string, error) {
 	p, err := prompts.RenderText(prompts.Text{
 		Format: req.Format, Request: req.Request, Outline: req.Outline,
-		SourceCached: cacheName != "", Repair: req.Repair, Canary: req.Canary,
+		SourceCached: cacheName != "", Repair: req.Repair, Canary: req.Canary, Instructions: req.Instructions,
 	})
 	if err != nil {
 		if errors.Is(err, prompts.ErrUnsupported) {

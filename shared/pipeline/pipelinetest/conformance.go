@@ -273,6 +273,39 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		assert.NoError(t, err, "other jobs are untouched")
 	})
 
+	t.Run("the result cache finds the newest succeeded job", func(t *testing.T) {
+		st := open(t)
+		res, ok := st.(pipeline.Results)
+		if !ok {
+			t.Skip("this store keeps no result cache")
+		}
+		owner := "owner-cache-" + pipeline.NewID()[:6]
+		key := "key-" + pipeline.NewID()[:6]
+		since := time.Now().UTC().Add(-time.Minute)
+		_, err := res.Cached(ctx, owner, key, since)
+		assert.ErrorIs(t, err, pipeline.ErrNotFound)
+		var newest string
+		for i, status := range []pipeline.JobStatus{pipeline.JobSucceeded, pipeline.JobSucceeded, pipeline.JobFailed} {
+			job, req, steps := newJob(owner, content.FormatFAQs)
+			job.CacheKey, job.Status = key, status
+			job.CreatedAt = job.CreatedAt.Add(time.Duration(i) * time.Millisecond)
+			create(t, st, job, req, steps)
+			if status == pipeline.JobSucceeded {
+				newest = job.ID
+			}
+		}
+		other, req, steps := newJob(owner+"-other", content.FormatFAQs)
+		other.CacheKey, other.Status = key, pipeline.JobSucceeded
+		create(t, st, other, req, steps)
+		got, err := res.Cached(ctx, owner, key, since)
+		require.NoError(t, err)
+		assert.Equal(t, newest, got.ID, "the newest that succeeded, of this owner")
+		_, err = res.Cached(ctx, owner, key, time.Now().UTC().Add(time.Minute))
+		assert.ErrorIs(t, err, pipeline.ErrNotFound, "none after since")
+		_, err = res.Cached(ctx, owner, "another-key", since)
+		assert.ErrorIs(t, err, pipeline.ErrNotFound)
+	})
+
 	t.Run("budgets admit and settle", func(t *testing.T) {
 		st := open(t)
 		pub := &Publisher{}
@@ -395,6 +428,34 @@ func BlobsConformance(t *testing.T, open func(t *testing.T) pipeline.Blobs) {
 			_, err := b.Read(ctx, p)
 			assert.NoError(t, err, "%s is not under the prefix", p)
 		}
+	})
+
+	t.Run("copy once", func(t *testing.T) {
+		b := open(t)
+		data := []byte(`{"faqs": []}`)
+		src, err := b.Create(ctx, "jobs/f/faqs/faqs.json", data, "application/json")
+		require.NoError(t, err)
+		o, err := b.Copy(ctx, "jobs/f/faqs/faqs.json", "jobs/g/faqs/faqs.json")
+		require.NoError(t, err)
+		assert.True(t, o.Created)
+		assert.Equal(t, "jobs/g/faqs/faqs.json", o.Path)
+		assert.Equal(t, src.Size, o.Size)
+		assert.Equal(t, src.MD5, o.MD5)
+		assert.Equal(t, "application/json", o.ContentType)
+		got, err := b.Read(ctx, "jobs/g/faqs/faqs.json")
+		require.NoError(t, err)
+		assert.Equal(t, data, got)
+		again, err := b.Copy(ctx, "jobs/f/faqs/faqs.json", "jobs/g/faqs/faqs.json")
+		require.NoError(t, err)
+		assert.False(t, again.Created, "the copy is written once")
+		assert.Equal(t, o.Generation, again.Generation)
+		_, err = b.Copy(ctx, "jobs/none/x", "jobs/g/x")
+		assert.ErrorIs(t, err, pipeline.ErrNotFound)
+		n, err := b.DeletePrefix(ctx, "jobs/f/")
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		_, err = b.Read(ctx, "jobs/g/faqs/faqs.json")
+		assert.NoError(t, err, "deleting the source leaves the copy")
 	})
 
 	t.Run("concurrent writes create once", func(t *testing.T) {

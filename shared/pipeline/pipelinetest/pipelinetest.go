@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
@@ -128,6 +129,23 @@ func NewStore() *Store {
 		ledgers: map[string]ratelimit.State{}, erased: map[string]bool{}}
 }
 
+// Cached implements pipeline.Results.
+func (s *Store) Cached(_ context.Context, owner, key string, since time.Time) (*pipeline.Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var best *pipeline.Job
+	for _, j := range s.jobs {
+		if j.Owner == owner && j.CacheKey == key && j.Status == pipeline.JobSucceeded && j.CreatedAt.After(since) &&
+			(best == nil || j.CreatedAt.After(best.CreatedAt)) {
+			best = j
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("no cached results: %w", pipeline.ErrNotFound)
+	}
+	return cloneJob(best), nil
+}
+
 // Seed stores a job, its request and its steps as they are, for tests
 // that need a job in a given state.
 func (s *Store) Seed(job *pipeline.Job, req *content.Request, steps []*pipeline.Step) {
@@ -162,6 +180,14 @@ func cloneStep(s *pipeline.Step) *pipeline.Step {
 	c.Requires = slices.Clone(s.Requires)
 	c.Artifacts = slices.Clone(s.Artifacts)
 	c.Calls = slices.Clone(s.Calls)
+	c.Versions = slices.Clone(s.Versions)
+	for i := range c.Versions {
+		c.Versions[i].Artifacts = slices.Clone(c.Versions[i].Artifacts)
+		if e := c.Versions[i].Error; e != nil {
+			ec := *e
+			c.Versions[i].Error = &ec
+		}
+	}
 	if s.Error != nil {
 		e := *s.Error
 		c.Error = &e
@@ -368,6 +394,18 @@ func (b *Blobs) Read(_ context.Context, path string) ([]byte, error) {
 	return d, nil
 }
 
+// Copy implements pipeline.Blobs.
+func (b *Blobs) Copy(ctx context.Context, src, dst string) (pipeline.Object, error) {
+	b.mu.Lock()
+	data, ok := b.data[src]
+	o := b.objects[src]
+	b.mu.Unlock()
+	if !ok {
+		return pipeline.Object{}, fmt.Errorf("%s: %w", src, pipeline.ErrNotFound)
+	}
+	return b.Create(ctx, dst, data, o.ContentType)
+}
+
 // Stat implements pipeline.Blobs.
 func (b *Blobs) Stat(_ context.Context, path string) (pipeline.Object, error) {
 	b.mu.Lock()
@@ -420,7 +458,7 @@ type Memory struct {
 // NewMemory returns empty in-memory ports.
 func NewMemory() *Memory {
 	m := &Memory{Store: NewStore(), Blobs: NewBlobs(), Pub: &Publisher{}, Events: &Events{}}
-	m.Ports = pipeline.Ports{Store: m.Store, Blobs: m.Blobs, Publisher: m.Pub, Events: m.Events}
+	m.Ports = pipeline.Ports{Store: m.Store, Blobs: m.Blobs, Publisher: m.Pub, Events: m.Events, Results: m.Store}
 	return m
 }
 

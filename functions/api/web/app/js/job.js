@@ -6,7 +6,7 @@ import { label } from "./formats.js";
 import { readers } from "./readers.js";
 import { page, problemBox } from "./ui.js";
 
-const ENDED = ["succeeded", "partial", "failed", "cancelled"];
+const ENDED = ["succeeded", "partial", "failed", "cancelled", "expired"];
 const STEP_ENDED = ["succeeded", "failed", "skipped"];
 
 export function jobView(id) {

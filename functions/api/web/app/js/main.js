@@ -84,7 +84,7 @@ async function jobsView() {
 }
 
 function jobRow(j, status) {
-  const ended = ["succeeded", "partial", "failed", "cancelled"].includes(j.status);
+  const ended = ["succeeded", "partial", "failed", "cancelled", "expired"].includes(j.status);
   const actions = h("div", { class: "actions" });
   const row = h("li", { class: "job-row" },
     h("div", {},
