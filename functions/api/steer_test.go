@@ -2,8 +2,8 @@ package api_test
 
 import (
 	"context"
-	"io"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"

@@ -42,7 +42,7 @@ var files embed.FS
 // Versions are the template versions in use.
 var Versions = struct {
 	System, Repair, Steer, Cache, Image string
-	Formats                      map[content.Format]string
+	Formats                             map[content.Format]string
 }{
 	System: "system.v2",
 	Repair: "repair.v1",
