@@ -98,6 +98,21 @@ func (d *driver) end(err error) {
 	d.wg.Wait()
 }
 
+// toTheEnd runs the FAQs, put back after a transient failure, again to
+// their end and then the package, reading the stream's event for each
+// transition; it returns the events read.
+func (d *driver) toTheEnd(t *testing.T, s *client.EventStream, msgs map[content.Format]pipeline.StepMessage) []client.Event {
+	t.Helper()
+	d.start(content.FormatFAQs, msgs) // Pub/Sub delivers it again
+	got := expect(t, s, map[content.Format]int{content.FormatFAQs: 6})
+	d.end(nil)
+	got = append(got, expect(t, s, map[content.Format]int{content.FormatFAQs: 8, content.FormatPackage: 1})...)
+	d.start(content.FormatPackage, msgs)
+	got = append(got, expect(t, s, map[content.Format]int{content.FormatPackage: 3})...)
+	d.end(nil)
+	return append(got, expect(t, s, map[content.Format]int{content.FormatPackage: 5})...)
+}
+
 // streamFixture is a fixture whose streams read the job every 10ms.
 func streamFixture(t *testing.T, opts api.Options) *fixture {
 	f := newFixture(t)
@@ -169,14 +184,7 @@ func TestEventsFollowEveryStepTransitionToTheEnd(t *testing.T) {
 	require.NotNil(t, last[0].Change.Step.Error)
 	assert.Equal(t, "unavailable", last[0].Change.Step.Error.Code)
 	got = append(got, last...)
-	d.start(content.FormatFAQs, msgs) // Pub/Sub delivers it again
-	got = append(got, expect(t, s, map[content.Format]int{content.FormatFAQs: 6})...)
-	d.end(nil)
-	got = append(got, expect(t, s, map[content.Format]int{content.FormatFAQs: 8, content.FormatPackage: 1})...)
-	d.start(content.FormatPackage, msgs)
-	got = append(got, expect(t, s, map[content.Format]int{content.FormatPackage: 3})...)
-	d.end(nil)
-	got = append(got, expect(t, s, map[content.Format]int{content.FormatPackage: 5})...)
+	got = append(got, d.toTheEnd(t, s, msgs)...)
 
 	end, err := s.Next()
 	require.NoError(t, err)
@@ -242,14 +250,7 @@ func TestAResumedStreamLosesAndRepeatsNothing(t *testing.T) {
 	want := map[content.Format]int{content.FormatOutline: 5, content.FormatFAQs: 4}
 	delete(want, e.Change.Step.Name)
 	second = append(second, expect(t, s2, want)...)
-	d.start(content.FormatFAQs, msgs)
-	second = append(second, expect(t, s2, map[content.Format]int{content.FormatFAQs: 6})...)
-	d.end(nil)
-	second = append(second, expect(t, s2, map[content.Format]int{content.FormatFAQs: 8, content.FormatPackage: 1})...)
-	d.start(content.FormatPackage, msgs)
-	second = append(second, expect(t, s2, map[content.Format]int{content.FormatPackage: 3})...)
-	d.end(nil)
-	second = append(second, expect(t, s2, map[content.Format]int{content.FormatPackage: 5})...)
+	second = append(second, d.toTheEnd(t, s2, msgs)...)
 	end, err := s2.Next()
 	require.NoError(t, err)
 	require.Equal(t, client.EventEnd, end.Type)
@@ -403,6 +404,68 @@ type countingTransport struct {
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return c.base.RoundTrip(r)
+}
+
+func TestAJobChangedAfterItsEndStreamsAgain(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.serve(api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute, StreamPoll: 10 * time.Millisecond, Steer: f.jobs, Documents: f.bucket})
+	d := newDriver(f)
+	id := f.post("alice", `{"topic": "Tides", "formats": ["outline"]}`).json(t)["id"].(string)
+	c := f.clientOf("alice")
+	msgs := map[content.Format]pipeline.StepMessage{}
+	s, err := c.Events(t.Context(), id, "")
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.Next() // the snapshot
+	require.NoError(t, err)
+	for _, step := range []content.Format{content.FormatOutline, content.FormatPackage} {
+		d.start(step, msgs)
+		d.end(nil)
+	}
+	var end client.Event
+	for end.Type != client.EventEnd {
+		end, err = s.Next()
+		require.NoError(t, err)
+	}
+	assert.True(t, strings.HasPrefix(end.ID, "run:1,job:succeeded,"), end.ID)
+
+	// The outline is made again: the job runs a second time, and the end's
+	// id now resumes into that run.
+	_, err = c.Regenerate(t.Context(), id, content.FormatOutline, "shorter, please", "again-1")
+	require.NoError(t, err)
+	s2, err := c.Events(t.Context(), id, end.ID)
+	require.NoError(t, err)
+	defer s2.Close()
+	require.False(t, s2.Ended())
+	versions := map[content.Format]int{}
+	var status []client.JobStatus
+	for len(versions) < 2 || len(status) == 0 {
+		e, err := s2.Next()
+		require.NoError(t, err)
+		require.NotEqual(t, client.EventSnapshot, e.Type)
+		switch e.Type {
+		case client.EventStep:
+			versions[e.Change.Step.Name] = e.Change.Step.Version
+		case client.EventJob:
+			status = append(status, e.Change.Status)
+		}
+	}
+	assert.Equal(t, map[content.Format]int{content.FormatOutline: 2, content.FormatPackage: 2}, versions, "both steps are made again")
+	assert.Equal(t, []client.JobStatus{client.JobRunning}, status)
+	for _, step := range []content.Format{content.FormatOutline, content.FormatPackage} {
+		d.start(step, msgs)
+		d.end(nil)
+	}
+	for {
+		e, err := s2.Next()
+		require.NoError(t, err)
+		if e.Type == client.EventEnd {
+			assert.Equal(t, 2, e.Job.Run)
+			assert.True(t, strings.HasPrefix(e.ID, "run:2,job:succeeded,outline:2.5,package:2.5"), e.ID)
+			break
+		}
+	}
 }
 
 func TestAStreamOfAnErasedJobEnds(t *testing.T) {
