@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ func runSubmit(ctx context.Context, args []string) error {
 	language := fs.String("language", "", "BCP 47 language tag (default en-US)")
 	minutes := fs.Int("minutes", 0, "podcast length in minutes (1-30)")
 	follow := fs.Bool("watch", false, "follow the job until it ends")
+	key := fs.String("idempotency-key", "", "makes the submission safe to retry (default: a new random key; failed tries are retried with it)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -81,7 +83,10 @@ func runSubmit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	j, err := c.Submit(ctx, body, "")
+	if *key == "" {
+		*key = client.NewIdempotencyKey()
+	}
+	j, err := c.Submit(ctx, body, *key)
 	if err != nil {
 		return err
 	}
@@ -93,29 +98,18 @@ func runSubmit(ctx context.Context, args []string) error {
 }
 
 func runWatch(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	newClient := clientFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("usage: factory watch JOB_ID")
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
-	return watch(ctx, c, pos[0])
+	return onJob(ctx, "watch", args, func(c *client.Client, id string) error { return watch(ctx, c, id) })
 }
 
-// watch polls a job and draws a progress bar per step until it ends. On a
+// watch follows a job and draws a progress bar per step until it ends:
+// over the job's event stream, or by reading the job every half second
+// when the API cannot stream (an older API, or one that stays busy). On a
 // terminal it redraws in place; otherwise it prints each change once.
 func watch(ctx context.Context, c *client.Client, id string) error {
 	tty := term.IsTerminal(int(os.Stdout.Fd()))
 	drawn := 0
 	last := map[content.Format]client.StepStatus{}
-	j, err := c.Wait(ctx, id, 500*time.Millisecond, func(j *client.Job) {
+	show := func(j *client.Job) {
 		if tty {
 			if drawn > 0 {
 				fmt.Printf("\033[%dA", drawn)
@@ -129,7 +123,30 @@ func watch(ctx context.Context, c *client.Client, id string) error {
 				fmt.Printf("%-17s %s\n", s.Name, s.Status)
 			}
 		}
+	}
+	var shown *client.Job
+	j, err := c.Watch(ctx, id, "", func(e client.Event) {
+		switch {
+		case e.Job != nil:
+			shown = e.Job
+		case shown != nil && e.Change != nil:
+			shown.Status, shown.Progress = e.Change.Status, e.Change.Progress
+			if e.Change.Step != nil {
+				for i := range shown.Steps {
+					if shown.Steps[i].Name == e.Change.Step.Name {
+						shown.Steps[i] = *e.Change.Step
+					}
+				}
+			}
+		default:
+			return
+		}
+		show(shown)
 	})
+	if err != nil && ctx.Err() == nil && !final(err) {
+		fmt.Fprintf(os.Stderr, "factory: the event stream failed (%v); reading the job instead\n", err)
+		j, err = c.Wait(ctx, id, 500*time.Millisecond, show)
+	}
 	if err != nil {
 		return err
 	}
@@ -139,6 +156,52 @@ func watch(ctx context.Context, c *client.Client, id string) error {
 		return exitCode(3)
 	}
 	return nil
+}
+
+// final reports whether an error of the API is about the job or the
+// caller (no such job, bad credentials), which polling would only repeat.
+func final(err error) bool {
+	var e *client.Error
+	return errors.As(err, &e) && e.Status < 500 && e.Status != http.StatusTooManyRequests && e.Code != "not_found"
+}
+
+func runCancel(ctx context.Context, args []string) error {
+	return onJob(ctx, "cancel", args, func(c *client.Client, id string) error {
+		j, err := c.Cancel(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("job %s %s\n", j.ID, j.Status)
+		return nil
+	})
+}
+
+func runDelete(ctx context.Context, args []string) error {
+	return onJob(ctx, "delete", args, func(c *client.Client, id string) error {
+		if err := c.Delete(ctx, id); err != nil {
+			return err
+		}
+		fmt.Printf("job %s deleted with its artifacts\n", id)
+		return nil
+	})
+}
+
+// onJob runs a command that takes one job id.
+func onJob(ctx context.Context, name string, args []string, do func(*client.Client, string) error) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	newClient := clientFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("usage: factory %s JOB_ID", name)
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	return do(c, pos[0])
 }
 
 // draw writes one line per step and a total; it returns the line count.

@@ -5,10 +5,12 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/setup"
 	"contentfactory.dev/factory/shared/webhook"
@@ -19,6 +21,17 @@ const Name = "API"
 
 func init() {
 	functions.HTTP(Name, setup.HTTPFunction(build))
+}
+
+// streamFor is how long an event stream lasts: the API function's timeout
+// less a margin for the answer to reach the client.
+func streamFor() time.Duration {
+	for _, f := range queue.Functions {
+		if f.Name == Name {
+			return f.Timeout - 10*time.Second
+		}
+	}
+	return 0
 }
 
 func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
@@ -39,5 +52,10 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 		CORSOrigins:  cfg.CORSOrigins,
 		Steer:        jobs,
 		Documents:    env.Bucket,
+		// Event streams end before the function's timeout.
+		StreamFor:       streamFor(),
+		MaxStreams:      cfg.MaxStreams,
+		IDTokenAudience: cfg.IDTokenAudience,
+		StorageOrigin:   env.Bucket.Origin(),
 	}), nil
 }

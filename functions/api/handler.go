@@ -73,8 +73,23 @@ type Options struct {
 	// CORSOrigins may call the API from browsers (none: no CORS).
 	CORSOrigins []string
 	// ReadTimeout and WriteTimeout bound receiving a request and sending
-	// its answer (defaults 30s and 60s).
+	// its answer (defaults 30s and 60s); an event stream has its own.
 	ReadTimeout, WriteTimeout time.Duration
+	// StreamPoll is how often an event stream reads its job (default 1s);
+	// StreamHeartbeat how often an idle stream sends a comment (15s);
+	// StreamFor how long a stream lasts before it ends for the client to
+	// reconnect (50s: before the function's 60s timeout); MaxStreams caps
+	// the streams open in one instance (50), beyond which a stream is
+	// refused with 503 too_many_streams.
+	StreamPoll, StreamHeartbeat, StreamFor time.Duration
+	MaxStreams                             int
+	// IDTokenAudience, when set, makes the web app offer signing in with
+	// a Google ID token.
+	IDTokenAudience string
+	// StorageOrigin is where signed download URLs lead (such as
+	// https://storage.googleapis.com): the web app's pages may fetch,
+	// show and play from it.
+	StorageOrigin string
 }
 
 // CallbackChecker refuses callback URLs that lead into private networks.
@@ -84,12 +99,13 @@ type CallbackChecker interface {
 
 // Handler serves the REST API.
 type Handler struct {
-	jobs   Jobs
-	reader Reader
-	signer Signer
-	authn  Authenticator
-	opts   Options
-	mux    *http.ServeMux
+	jobs    Jobs
+	reader  Reader
+	signer  Signer
+	authn   Authenticator
+	opts    Options
+	mux     *http.ServeMux
+	streams streams
 }
 
 // New returns the API's handler, with every route, and the middleware
@@ -98,41 +114,40 @@ func New(jobs Jobs, reader Reader, signer Signer, authn Authenticator, opts Opti
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	h := &Handler{jobs: jobs, reader: reader, signer: signer, authn: authn, opts: opts, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /healthz", h.health)
-	h.mux.HandleFunc("POST /v1/jobs", h.authed(h.submit))
-	h.mux.HandleFunc("GET /v1/jobs", h.authed(h.list))
-	h.mux.HandleFunc("GET /v1/jobs/{id}", h.authed(h.get))
-	h.mux.HandleFunc("DELETE /v1/jobs/{id}", h.authed(h.erase))
-	h.mux.HandleFunc("POST /v1/jobs/{id}", h.authed(h.action))
-	h.mux.HandleFunc("GET /v1/jobs/{id}/artifacts/{name}", h.authed(h.artifact))
-	if opts.Steer != nil && opts.Documents != nil {
-		h.mux.HandleFunc("POST /v1/jobs/{id}/steps/{step}", h.authed(h.regenerate))
-		h.mux.HandleFunc("GET /v1/jobs/{id}/documents/{format}", h.authed(h.getDocument))
-		h.mux.HandleFunc("PUT /v1/jobs/{id}/documents/{format}", h.authed(h.putDocument))
-		h.mux.HandleFunc("/v1/jobs/{id}/steps/{step}", notAllowed("POST"))
-		h.mux.HandleFunc("/v1/jobs/{id}/documents/{format}", notAllowed("GET, PUT"))
-	}
-	h.mux.HandleFunc("GET /v1/usage", h.authed(h.usage))
-	h.mux.HandleFunc("/v1/usage", notAllowed("GET"))
-	h.mux.HandleFunc("/v1/jobs", notAllowed("GET, POST"))
-	h.mux.HandleFunc("/v1/jobs/{id}", notAllowed("GET, DELETE"))
-	h.mux.HandleFunc("/v1/jobs/{id}/artifacts/{name}", notAllowed("GET"))
-	h.mux.HandleFunc("/healthz", notAllowed("GET"))
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpx.Error(w, r, http.StatusNotFound, "not_found", "There is nothing at this path.")
-	})
 	if opts.ReadTimeout <= 0 {
 		opts.ReadTimeout = 30 * time.Second
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 60 * time.Second
 	}
+	opts.streamDefaults()
+	h := &Handler{jobs: jobs, reader: reader, signer: signer, authn: authn, opts: opts, mux: http.NewServeMux()}
+	h.streams.max = int64(opts.MaxStreams)
+	h.route(h.operations())
+	h.serveWeb()
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.Error(w, r, http.StatusNotFound, "not_found", "There is nothing at this path.")
+	})
 	chain := httpx.Recover(h.mux)
 	chain = httpx.CORS(opts.CORSOrigins)(chain)
 	chain = httpx.Observe(opts.Log)(chain)
 	chain = httpx.Deadlines(opts.ReadTimeout, opts.WriteTimeout)(chain)
 	return httpx.Secure(chain)
+}
+
+func (o *Options) streamDefaults() {
+	if o.StreamPoll <= 0 {
+		o.StreamPoll = defaultStreamPoll
+	}
+	if o.StreamHeartbeat <= 0 {
+		o.StreamHeartbeat = defaultStreamHeartbeat
+	}
+	if o.StreamFor <= 0 {
+		o.StreamFor = defaultStreamFor
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = defaultMaxStreams
+	}
 }
 
 func notAllowed(allow string) http.HandlerFunc {
@@ -297,20 +312,9 @@ func validKey(k string) bool {
 	return true
 }
 
-// action serves POST /v1/jobs/{id}:cancel and /v1/jobs/{id}:approve.
-func (h *Handler) action(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	id, verb, ok := strings.Cut(r.PathValue("id"), ":")
-	if ok && verb == "approve" && h.opts.Steer != nil {
-		r.SetPathValue("id", id)
-		h.approve(w, r, p)
-		return
-	}
-	if !ok || verb != "cancel" {
-		w.Header().Set("Allow", "GET, DELETE")
-		httpx.Error(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "POST is for /v1/jobs, /v1/jobs/{id}:cancel and /v1/jobs/{id}:approve.")
-		return
-	}
-	r.SetPathValue("id", id)
+// cancel serves POST /v1/jobs/{id}:cancel.
+func (h *Handler) cancel(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	id := r.PathValue("id")
 	if _, ok := h.ownJob(w, r, p); !ok {
 		return
 	}

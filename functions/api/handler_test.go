@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/api"
+	"contentfactory.dev/factory/internal/openapitest"
 	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/blob"
@@ -57,6 +58,10 @@ type fixture struct {
 	pub    *pipelinetest.Publisher
 	ports  pipeline.Ports
 	keys   map[string]string // owner → key
+	jobs   *pipeline.Jobs
+	// http carries every request of the test and checks every answer
+	// against the OpenAPI document the API serves.
+	http *http.Client
 }
 
 const maxBody = 1 << 20
@@ -98,10 +103,20 @@ func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*con
 	if policy.Enabled() {
 		opts.Limiter, opts.Usage = ratelimit.NewLimiter(policy), f.store
 	}
-	h := api.New(jobs, f.store, f.bucket, auth.NewAuthenticator(f.store, auth.IDTokens{}), opts)
-	f.srv = httptest.NewServer(h)
-	t.Cleanup(f.srv.Close)
+	f.jobs = jobs
+	f.serve(opts)
 	return f
+}
+
+// serve starts the API with these options.
+func (f *fixture) serve(opts api.Options) {
+	h := api.New(f.jobs, f.store, f.bucket, auth.NewAuthenticator(f.store, auth.IDTokens{}), opts)
+	f.srv = httptest.NewServer(h)
+	f.t.Cleanup(f.srv.Close)
+	f.http = &http.Client{
+		Transport:     openapitest.Transport(f.t, f.srv.URL, nil),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 type response struct {
@@ -127,8 +142,7 @@ func (f *fixture) do(method, path, key, contentType string, body io.Reader) resp
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
+	resp, err := f.http.Do(req)
 	require.NoError(f.t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -377,7 +391,7 @@ func (f *fixture) postKeyed(owner, key, body string) response {
 	req.Header.Set("Authorization", "Bearer "+f.keys[owner])
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := f.http.Do(req)
 	require.NoError(f.t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

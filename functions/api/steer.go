@@ -58,12 +58,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, p auth.Princip
 // regenerate serves POST /v1/jobs/{id}/steps/{step}:regenerate, with an
 // optional body {"instructions": "..."}.
 func (h *Handler) regenerate(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	step, verb, _ := strings.Cut(r.PathValue("step"), ":")
-	if verb != "regenerate" {
-		w.Header().Set("Allow", "GET")
-		httpx.Error(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "POST is for /v1/jobs/{id}/steps/{step}:regenerate.")
-		return
-	}
+	step := r.PathValue("step") // the action's verb is routes.go's
 	body, ok := httpx.ReadBody(w, r, h.opts.MaxBodyBytes)
 	if !ok {
 		return

@@ -189,22 +189,7 @@ func (o *Options) defaults() error {
 		return err
 	}
 	if o.Logs == nil {
-		dir := o.Dir
-		var mu sync.Mutex
-		files := map[string]io.Writer{} // one file per process name, kept across restarts
-		o.Logs = func(name string) io.Writer {
-			mu.Lock()
-			defer mu.Unlock()
-			if w, ok := files[name]; ok {
-				return w
-			}
-			f, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				return io.Discard
-			}
-			files[name] = f
-			return f
-		}
+		o.Logs = LogFiles(o.Dir)
 	}
 	if o.MinBackoff == 0 {
 		o.MinBackoff = time.Second
@@ -222,6 +207,27 @@ func (o *Options) defaults() error {
 		o.SweepStale = 30 * time.Second
 	}
 	return nil
+}
+
+// LogFiles returns the writer of each process's log file,
+// DIR/logs/<name>.log, opened once per name and kept across restarts (a
+// file that cannot be opened discards).
+func LogFiles(dir string) func(name string) io.Writer {
+	var mu sync.Mutex
+	files := map[string]io.Writer{}
+	return func(name string) io.Writer {
+		mu.Lock()
+		defer mu.Unlock()
+		if w, ok := files[name]; ok {
+			return w
+		}
+		f, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return io.Discard
+		}
+		files[name] = f
+		return f
+	}
 }
 
 // startServices starts (or adopts) the emulators and fake-gcs-server.

@@ -45,6 +45,21 @@ type Signer struct {
 	Insecure bool
 }
 
+// Origin is the scheme and host signed URLs lead to: Cloud Storage's, or
+// the emulator's.
+func (s Signer) Origin() string {
+	switch {
+	case s.Host == "":
+		return "https://storage.googleapis.com"
+	case s.Insecure:
+		return "http://" + s.Host
+	}
+	return "https://" + s.Host
+}
+
+// Origin is where the bucket's signed URLs lead (Signer.Origin).
+func (b *Bucket) Origin() string { return b.signer.Origin() }
+
 // Bucket is one artifact bucket.
 type Bucket struct {
 	client *storage.Client

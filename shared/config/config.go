@@ -74,6 +74,10 @@ type Config struct {
 	// KeyCacheTTL is how long an instance trusts a looked-up API key: a
 	// revoked key stops working within it.
 	KeyCacheTTL time.Duration `env:"FACTORY_KEY_CACHE_TTL, default=30s"`
+	// MaxStreams caps the job event streams one API instance serves at
+	// once; beyond it a stream is refused (503 too_many_streams). Keep it
+	// under the instance's request concurrency.
+	MaxStreams int `env:"FACTORY_MAX_STREAMS, default=50"`
 	// CORSOrigins may call the API from browsers (comma-separated; empty:
 	// none).
 	CORSOrigins []string `env:"FACTORY_CORS_ORIGINS"`
