@@ -24,11 +24,13 @@ import (
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
 )
@@ -64,6 +66,11 @@ type Options struct {
 	// SweepEvery is how often the Sweep function is called (as Cloud
 	// Scheduler would); default 10s, negative never.
 	SweepEvery time.Duration
+	// PushShards spreads step messages over that many topics per kind,
+	// each pushed to its function by its own subscription (default 8; see
+	// queue.ShardTopic: the emulator pushes two at a time per
+	// subscription).
+	PushShards int
 	// SweepStale is how long a step may sit queued before the sweep
 	// publishes it again (FACTORY_SWEEP_STALE; default 30s).
 	SweepStale time.Duration
@@ -202,6 +209,9 @@ func (o *Options) defaults() error {
 	}
 	if o.SweepEvery == 0 {
 		o.SweepEvery = 10 * time.Second
+	}
+	if o.PushShards == 0 {
+		o.PushShards = 8
 	}
 	if o.SweepStale == 0 {
 		o.SweepStale = 30 * time.Second
@@ -364,6 +374,7 @@ func (s *Stack) bootstrap(ctx context.Context) error {
 		"FACTORY_SIGNING_KEY_FILE=" + keyFile,
 		"FACTORY_SIGNING_ACCOUNT=factory-dev@local.invalid",
 		"FACTORY_SWEEP_STALE=" + s.SweepStale.String(),
+		"FACTORY_PUSH_SHARDS=" + strconv.Itoa(s.PushShards),
 	}, s.Env...)
 	return nil
 }
@@ -491,12 +502,59 @@ func (s *Stack) subscribe(ctx context.Context) error {
 				MaxDeliveryAttempts: int32(s.MaxDeliveryAttempts),
 			}
 		}
-		_, err := s.PubSub.SubscriptionAdminClient.CreateSubscription(ctx, def)
-		if err != nil && status.Code(err) != codes.AlreadyExists {
-			return fmt.Errorf("create subscription %s: %w", sub.Name, err)
+		defs := []*pubsubpb.Subscription{def}
+		if isStepTopic(sub.Topic) && s.PushShards > 1 {
+			// Each shard topic of a step kind is pushed to the function by
+			// a subscription of its own.
+			defs = defs[:0]
+			for i := range s.PushShards {
+				topic := queue.ShardTopic(sub.Topic, i)
+				if err := s.CreateTopic(ctx, topic); err != nil {
+					return err
+				}
+				d := proto.Clone(def).(*pubsubpb.Subscription)
+				d.Name, d.Topic = s.subName(topic+"-push"), s.topicName(topic)
+				d.PushConfig.PushEndpoint = fmt.Sprintf("http://127.0.0.1:%d/projects/%s/topics/%s", s.ports[sub.Function], s.Project, topic)
+				defs = append(defs, d)
+			}
+		}
+		for _, d := range defs {
+			_, err := s.PubSub.SubscriptionAdminClient.CreateSubscription(ctx, d)
+			if err != nil && status.Code(err) != codes.AlreadyExists {
+				return fmt.Errorf("create subscription %s: %w", d.Name, err)
+			}
 		}
 	}
 	return nil
+}
+
+// isStepTopic reports whether a topic carries step messages.
+func isStepTopic(topic string) bool {
+	for _, k := range []content.Kind{content.KindText, content.KindImage, content.KindAudio, content.KindAssemble} {
+		if queue.TopicFor(k) == topic {
+			return true
+		}
+	}
+	return false
+}
+
+// StepTopics maps every topic step messages are published on to the
+// function they are pushed to: the kinds' topics, or their shards.
+func (s *Stack) StepTopics() map[string]string {
+	out := map[string]string{}
+	for _, f := range queue.Functions {
+		if f.Topic == "" || !isStepTopic(f.Topic) {
+			continue
+		}
+		if s.PushShards <= 1 {
+			out[f.Topic] = f.Name
+			continue
+		}
+		for i := range s.PushShards {
+			out[queue.ShardTopic(f.Topic, i)] = f.Name
+		}
+	}
+	return out
 }
 
 func (s *Stack) topicName(id string) string { return "projects/" + s.Project + "/topics/" + id }

@@ -57,6 +57,9 @@ type Config struct {
 	// StepTimeout bounds one run of a step (default: the function's timeout
 	// less a margin); the step's lease is it plus LeaseMargin.
 	StepTimeout time.Duration `env:"FACTORY_STEP_TIMEOUT"`
+	// PushShards spreads step messages over that many topics per kind, for
+	// the local stack only (see queue.ShardTopic).
+	PushShards int `env:"FACTORY_PUSH_SHARDS, default=1"`
 	// ChaosCrashAfterCall is a fault-injection knob for soak tests: the
 	// probability that a worker exits right after its model call, before
 	// storing the result. Never set it in production.
@@ -156,6 +159,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
 		errs = append(errs, errors.New("FACTORY_MAX_ATTEMPTS must be between 1 and 100"))
+	}
+	if c.PushShards < 1 || c.PushShards > 32 {
+		errs = append(errs, errors.New("FACTORY_PUSH_SHARDS must be between 1 and 32"))
 	}
 	if c.StepTimeout < 0 {
 		errs = append(errs, errors.New("FACTORY_STEP_TIMEOUT must not be negative"))

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"slices"
+	"strconv"
 	"time"
 
 	"contentfactory.dev/factory/shared/content"
@@ -50,6 +51,15 @@ var Functions = []Function{
 	{Name: "DeadLetter", Package: "deadletter", DeadLetters: true, Timeout: 60 * time.Second},
 	{Name: "Sweep", Package: "sweep", Timeout: 300 * time.Second},
 }
+
+// ShardTopic names shard i of a step topic: with FACTORY_PUSH_SHARDS above
+// one (the local stack only), step messages are spread over that many
+// topics, each pushed to the function by its own subscription, because the
+// Pub/Sub emulator pushes at most two messages at a time per subscription
+// (NUM_CONCURRENT_PUSH_REQUESTS) and would run a job's seven derived
+// formats two at a time. Deployments use one topic per kind: Pub/Sub
+// pushes as many as the function takes.
+func ShardTopic(topic string, i int) string { return topic + "-s" + strconv.Itoa(i) }
 
 // Event reports whether the function is triggered by Pub/Sub.
 func (f Function) Event() bool { return f.Topic != "" || f.DeadLetters }

@@ -86,6 +86,8 @@ var envPolicies = map[string]envPolicy{
 	"FACTORY_CACHE_TTL":        {optional: "12h"},
 	"FACTORY_STEP_TIMEOUT": {never: "its default, each function's own timeout less a margin, suits every function; " +
 		"one value for all would cut the audio step short or leave others too long"},
+	"FACTORY_PUSH_SHARDS": {never: "the local stack's way around the Pub/Sub emulator's two pushes at a time per subscription; " +
+		"Pub/Sub pushes as many as a function takes"},
 	"FACTORY_CHAOS_CRASH_AFTER_CALL": {never: "fault injection for the chaos soak: it makes workers crash on purpose", forbidden: true},
 	"FACTORY_CORS_ORIGINS":           {only: []string{"API"}, optional: "https://app.example.com"},
 	"FACTORY_ID_TOKEN_AUDIENCE":      {only: []string{"API"}, optional: "https://factory.example.com"},
