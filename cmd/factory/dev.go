@@ -42,7 +42,7 @@ func runDev(ctx context.Context, args []string) error {
 	}
 	fmt.Println("Starting Content Factory: Firestore and Pub/Sub emulators, fake-gcs-server, functions…")
 	started := time.Now()
-	opts := devstack.Options{APIPort: *port, AI: *ai, Dir: abs}
+	opts := devstack.Options{APIPort: *port, AI: *ai, Dir: abs, KeepRequests: 500}
 	if *ai == "fake" {
 		opts.AI, opts.FakeAI = "vertex", true
 	}

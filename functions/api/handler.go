@@ -99,13 +99,14 @@ type CallbackChecker interface {
 
 // Handler serves the REST API.
 type Handler struct {
-	jobs    Jobs
-	reader  Reader
-	signer  Signer
-	authn   Authenticator
-	opts    Options
-	mux     *http.ServeMux
-	streams streams
+	steering jobLocks
+	jobs     Jobs
+	reader   Reader
+	signer   Signer
+	authn    Authenticator
+	opts     Options
+	mux      *http.ServeMux
+	streams  streams
 }
 
 // New returns the API's handler, with every route, and the middleware

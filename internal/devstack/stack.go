@@ -66,6 +66,9 @@ type Options struct {
 	// SweepEvery is how often the Sweep function is called (as Cloud
 	// Scheduler would); default 10s, negative never.
 	SweepEvery time.Duration
+	// KeepRequests bounds what the fakes of Vertex AI and Text-to-Speech
+	// keep of the requests they served (0: every one, for tests).
+	KeepRequests int
 	// PushShards spreads step messages over that many topics per kind,
 	// each pushed to its function by its own subscription (default 8; see
 	// queue.ShardTopic: the emulator pushes two at a time per
@@ -282,7 +285,14 @@ func (s *Stack) startServices(ctx context.Context) error {
 		return err
 	}
 	host := "127.0.0.1:" + strconv.Itoa(port)
-	gcsOpts := fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: host}
+	// Objects live on disk under the stack's folder, so the stack's own
+	// memory stays flat however many jobs it makes; the emulators start
+	// empty, and so does the bucket.
+	if err := os.RemoveAll(filepath.Join(s.Dir, "storage")); err != nil {
+		return fmt.Errorf("clear the local bucket: %w", err)
+	}
+	gcsOpts := fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: host,
+		StorageRoot: filepath.Join(s.Dir, "storage")}
 	if s.StorageEvents {
 		gcsOpts.EventOptions = fakestorage.EventManagerOptions{
 			ProjectID: s.Project, TopicName: StorageEventsTopic, Bucket: s.Bucket,
@@ -312,6 +322,7 @@ func (s *Stack) startFakes() error {
 	if err != nil {
 		return fmt.Errorf("tts fake: %w", err)
 	}
+	vo.Keep, to.Keep = s.KeepRequests, s.KeepRequests
 	s.Vertex = vertextest.NewServer(vo)
 	if s.TTS, err = ttstest.Start(to); err != nil {
 		return fmt.Errorf("tts fake: %w", err)
@@ -431,6 +442,21 @@ func (s *Stack) supervise(ctx context.Context, name string, p *Process) {
 	}
 }
 
+// FunctionEnv is the environment every function process of the stack
+// gets (FUNCTION_TARGET and PORT aside).
+func (s *Stack) FunctionEnv() []string { return append([]string{}, s.fnEnv...) }
+
+// Pids returns the process id of every function's process.
+func (s *Stack) Pids() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.functions))
+	for name, p := range s.functions {
+		out[name] = p.cmd.Process.Pid
+	}
+	return out
+}
+
 // Restarts returns how often each function was restarted after dying.
 func (s *Stack) Restarts() map[string]int {
 	s.mu.Lock()
@@ -505,8 +531,8 @@ func (s *Stack) subscribe(ctx context.Context) error {
 		defs := []*pubsubpb.Subscription{def}
 		if isStepTopic(sub.Topic) && s.PushShards > 1 {
 			// Each shard topic of a step kind is pushed to the function by
-			// a subscription of its own.
-			defs = defs[:0]
+			// a subscription of its own (the kind's own topic keeps its
+			// subscription too, for what is published there directly).
 			for i := range s.PushShards {
 				topic := queue.ShardTopic(sub.Topic, i)
 				if err := s.CreateTopic(ctx, topic); err != nil {
@@ -550,6 +576,7 @@ func (s *Stack) StepTopics() map[string]string {
 			out[f.Topic] = f.Name
 			continue
 		}
+		out[f.Topic] = f.Name
 		for i := range s.PushShards {
 			out[queue.ShardTopic(f.Topic, i)] = f.Name
 		}
