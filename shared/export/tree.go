@@ -2,6 +2,7 @@ package export
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -313,4 +314,18 @@ func safeHref(u string) string {
 		return strings.TrimSpace(u)
 	}
 	return ""
+}
+
+// RightToLeft reports text whose first strong letter belongs to a
+// right-to-left script.
+func RightToLeft(s string) bool {
+	for _, r := range s {
+		switch {
+		case unicode.In(r, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana, unicode.Nko):
+			return true
+		case unicode.IsLetter(r):
+			return false
+		}
+	}
+	return false
 }

@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"contentfactory.dev/factory/shared/export"
 )
@@ -103,19 +102,6 @@ func esc(s string) string {
 	return b.String()
 }
 
-// rtl reports text whose first strong letter is right-to-left.
-func rtl(s string) bool {
-	for _, r := range s {
-		switch {
-		case unicode.In(r, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana):
-			return true
-		case unicode.IsLetter(r):
-			return false
-		}
-	}
-	return false
-}
-
 func (w *writer) body() string {
 	d := w.doc
 	w.para("Title", "", []export.Inline{{Text: d.Title}})
@@ -167,7 +153,7 @@ func (w *writer) para(styleID, props string, in []export.Inline) {
 		w.b.WriteString(`<w:pStyle w:val="` + styleID + `"/>`)
 	}
 	w.b.WriteString(props)
-	if rtl(export.PlainText(in)) {
+	if export.RightToLeft(export.PlainText(in)) {
 		w.b.WriteString("<w:bidi/>")
 	}
 	w.b.WriteString("</w:pPr>")
@@ -198,7 +184,7 @@ func (w *writer) runs(in []export.Inline) {
 		if r.Code {
 			rpr.WriteString(`<w:rFonts w:ascii="Consolas" w:hAnsi="Consolas" w:cs="Consolas"/>`)
 		}
-		if rtl(r.Text) {
+		if export.RightToLeft(r.Text) {
 			rpr.WriteString("<w:rtl/>")
 		}
 		run := "<w:r>"

@@ -96,7 +96,13 @@ var debianPackage = map[string]string{
 // the reader fails.
 func Run(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), Reader(t, name), args...)
+	path := Reader(t, name)
+	// Debian's epubcheck is the jar itself, run through binfmt_misc
+	// where that is set up: run it with java everywhere.
+	if real, err := filepath.EvalSymlinks(path); err == nil && strings.HasSuffix(real, ".jar") {
+		path, args = "java", append([]string{"-jar", real}, args...)
+	}
+	cmd := exec.CommandContext(t.Context(), path, args...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s %s:\n%s", name, strings.Join(args, " "), out)
 	return string(out)
