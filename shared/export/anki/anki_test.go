@@ -49,7 +49,9 @@ func TestTheDeckOpensAsAnAnkiCollection(t *testing.T) {
 	require.NoError(t, os.WriteFile(col, read(t, z, "collection.anki2"), 0o600))
 	assert.Equal(t, "{}", string(read(t, z, "media")))
 
-	q := func(sql string) string { return strings.TrimSpace(exporttest.Run(t, "sqlite3", "-batch", "-noheader", col, sql)) }
+	q := func(sql string) string {
+		return strings.TrimSpace(exporttest.Run(t, "sqlite3", "-batch", "-noheader", col, sql))
+	}
 	assert.Equal(t, "ok", q("PRAGMA integrity_check"))
 	assert.Equal(t, "11", q("SELECT ver FROM col"), "Anki's schema 11")
 	assert.Equal(t, "3|3", q("SELECT (SELECT count(*) FROM notes), (SELECT count(*) FROM cards)"), "one note and one card per flashcard")
