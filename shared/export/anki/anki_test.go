@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/csv"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -92,12 +91,4 @@ func TestTheCSVReadsBack(t *testing.T) {
 	}
 }
 
-func read(t *testing.T, z *zip.Reader, name string) []byte {
-	t.Helper()
-	f, err := z.Open(name)
-	require.NoError(t, err)
-	defer f.Close()
-	b, err := io.ReadAll(f)
-	require.NoError(t, err)
-	return b
-}
+func read(t *testing.T, z *zip.Reader, name string) []byte { return exporttest.ZipFile(t, z, name) }

@@ -3,7 +3,6 @@ package docx_test
 import (
 	"archive/zip"
 	"bytes"
-	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -94,11 +93,5 @@ func TestNotesBecomeFootnotesAndRightToLeftIsMarked(t *testing.T) {
 }
 
 func read(t *testing.T, z *zip.Reader, name string) string {
-	t.Helper()
-	f, err := z.Open(name)
-	require.NoError(t, err)
-	defer f.Close()
-	b, err := io.ReadAll(f)
-	require.NoError(t, err)
-	return string(b)
+	return string(exporttest.ZipFile(t, z, name))
 }

@@ -6,7 +6,9 @@
 package exporttest
 
 import (
+	"archive/zip"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,4 +125,16 @@ func Keep(t testing.TB, name string, data []byte) string {
 func JSON(v any) string {
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return string(b)
+}
+
+// ZipFile reads one file of a zip (the exports that are zips: DOCX, EPUB,
+// Anki packages).
+func ZipFile(t testing.TB, z *zip.Reader, name string) []byte {
+	t.Helper()
+	f, err := z.Open(name)
+	require.NoError(t, err)
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	require.NoError(t, err)
+	return b
 }
