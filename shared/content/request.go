@@ -41,14 +41,17 @@ var AspectRatios = []string{"1:1", "3:2", "2:3", "4:3", "3:4", "16:9", "9:16", "
 
 // Request is what a caller asks a job to produce.
 type Request struct {
-	Topic      string          `json:"topic" firestore:"topic"`
-	SourceText string          `json:"source_text,omitempty" firestore:"source_text,omitempty"`
-	Formats    []Format        `json:"formats,omitempty" firestore:"formats"`
-	Audience   string          `json:"audience,omitempty" firestore:"audience"`
-	Level      string          `json:"level,omitempty" firestore:"level"`
-	Language   string          `json:"language,omitempty" firestore:"language"`
-	Podcast    *PodcastOptions `json:"podcast,omitempty" firestore:"podcast,omitempty"`
-	Image      *ImageOptions   `json:"image,omitempty" firestore:"image,omitempty"`
+	Topic      string   `json:"topic" firestore:"topic"`
+	SourceText string   `json:"source_text,omitempty" firestore:"source_text,omitempty"`
+	Formats    []Format `json:"formats,omitempty" firestore:"formats"`
+	// Exports choose the files the documents are rendered into (all of
+	// them when left out).
+	Exports  []Export        `json:"exports,omitempty" firestore:"exports,omitempty"`
+	Audience string          `json:"audience,omitempty" firestore:"audience"`
+	Level    string          `json:"level,omitempty" firestore:"level"`
+	Language string          `json:"language,omitempty" firestore:"language"`
+	Podcast  *PodcastOptions `json:"podcast,omitempty" firestore:"podcast,omitempty"`
+	Image    *ImageOptions   `json:"image,omitempty" firestore:"image,omitempty"`
 	// CallbackURL, when set, is POSTed a signed job event when the job
 	// ends. It must be https and must not point into private networks.
 	CallbackURL string `json:"callback_url,omitempty" firestore:"callback_url,omitempty"`
@@ -177,6 +180,9 @@ func (r *Request) hasReplacement() bool {
 	for _, f := range r.Formats {
 		texts = append(texts, string(f))
 	}
+	for _, e := range r.Exports {
+		texts = append(texts, string(e))
+	}
 	for _, t := range texts {
 		if strings.ContainsRune(t, utf8.RuneError) {
 			return true
@@ -243,6 +249,9 @@ func (r *Request) Normalize() {
 	}
 	for i, f := range r.Formats {
 		r.Formats[i] = Format(strings.ToLower(CleanLine(string(f))))
+	}
+	for i, e := range r.Exports {
+		r.Exports[i] = Export(strings.ToLower(CleanLine(string(e))))
 	}
 }
 
@@ -336,6 +345,7 @@ func (r *Request) Validate() error {
 	if r.Formats != nil && content == 0 && len(errs) == 0 {
 		add("formats", "required", "must name at least one format besides package")
 	}
+	r.validateExports(add)
 	if p := r.Podcast; p != nil {
 		if p.Speakers != nil && (len(p.Speakers) < MinSpeakers || len(p.Speakers) > MaxSpeakers) {
 			add("podcast.speakers", "invalid_count", "must have %d to %d speakers, has %d", MinSpeakers, MaxSpeakers, len(p.Speakers))
@@ -423,6 +433,9 @@ func (r *Request) ApplyDefaults() {
 		r.Formats = DefaultFormats()
 	}
 	r.Formats = Closure(r.Formats)
+	if len(r.Exports) == 0 {
+		r.Exports = DefaultExports(r.Formats)
+	}
 	if r.Audience == "" {
 		r.Audience = DefaultAudience
 	}
