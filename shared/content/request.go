@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"strings"
 	"unicode"
@@ -20,8 +19,9 @@ import (
 
 // Limits of a request, in characters after normalization.
 const (
-	MinTopicLen      = 3
-	MaxTopicLen      = 200
+	MinTopicLen = 3
+	MaxTopicLen = 200
+	// MaxSourceLen bounds source_text and each text source.
 	MaxSourceLen     = 100_000
 	MaxAudienceLen   = 200
 	MaxStyleLen      = 200
@@ -41,14 +41,18 @@ var AspectRatios = []string{"1:1", "3:2", "2:3", "4:3", "3:4", "16:9", "9:16", "
 
 // Request is what a caller asks a job to produce.
 type Request struct {
-	Topic      string          `json:"topic" firestore:"topic"`
-	SourceText string          `json:"source_text,omitempty" firestore:"source_text,omitempty"`
-	Formats    []Format        `json:"formats,omitempty" firestore:"formats"`
-	Audience   string          `json:"audience,omitempty" firestore:"audience"`
-	Level      string          `json:"level,omitempty" firestore:"level"`
-	Language   string          `json:"language,omitempty" firestore:"language"`
-	Podcast    *PodcastOptions `json:"podcast,omitempty" firestore:"podcast,omitempty"`
-	Image      *ImageOptions   `json:"image,omitempty" firestore:"image,omitempty"`
+	Topic string `json:"topic" firestore:"topic"`
+	// SourceText is a shorthand for one text source, read before Sources.
+	SourceText string `json:"source_text,omitempty" firestore:"source_text,omitempty"`
+	// Sources are what the material is based on: texts, uploaded files
+	// and web links (see Source).
+	Sources  []Source        `json:"sources,omitempty" firestore:"sources,omitempty"`
+	Formats  []Format        `json:"formats,omitempty" firestore:"formats"`
+	Audience string          `json:"audience,omitempty" firestore:"audience"`
+	Level    string          `json:"level,omitempty" firestore:"level"`
+	Language string          `json:"language,omitempty" firestore:"language"`
+	Podcast  *PodcastOptions `json:"podcast,omitempty" firestore:"podcast,omitempty"`
+	Image    *ImageOptions   `json:"image,omitempty" firestore:"image,omitempty"`
 	// CallbackURL, when set, is POSTed a signed job event when the job
 	// ends. It must be https and must not point into private networks.
 	CallbackURL string `json:"callback_url,omitempty" firestore:"callback_url,omitempty"`
@@ -153,6 +157,9 @@ func hasReplacementEscape(b []byte) bool {
 // hasReplacement reports whether any text of the request holds U+FFFD.
 func (r *Request) hasReplacement() bool {
 	texts := []string{r.Topic, r.SourceText, r.Audience, r.Level, r.Language, r.CallbackURL}
+	for _, src := range r.Sources {
+		texts = append(texts, src.Text, src.UploadID, src.URL, src.Title)
+	}
 	if r.Image != nil {
 		texts = append(texts, r.Image.Style, r.Image.AspectRatio)
 	}
@@ -218,6 +225,9 @@ func (r *Request) Normalize() {
 	r.Level = strings.ToLower(CleanLine(r.Level))
 	r.Language = CleanLine(r.Language)
 	r.CallbackURL = CleanLine(r.CallbackURL)
+	for i := range r.Sources {
+		r.Sources[i].normalize()
+	}
 	if r.Podcast != nil {
 		for i := range r.Podcast.Speakers {
 			r.Podcast.Speakers[i].Name = CleanLine(r.Podcast.Speakers[i].Name)
@@ -290,6 +300,7 @@ func (r *Request) Validate() error {
 	}
 	length("topic", r.Topic, MinTopicLen, MaxTopicLen)
 	length("source_text", r.SourceText, 0, MaxSourceLen)
+	errs = append(errs, r.validateSources()...)
 	if r.Audience != "" {
 		length("audience", r.Audience, 2, MaxAudienceLen)
 	}
@@ -311,6 +322,9 @@ func (r *Request) Validate() error {
 		}
 		if seen[f] {
 			add(field, "duplicate", "format %q is listed twice", f)
+		}
+		if f == FormatSources && !r.HasSources() {
+			add(field, "no_sources", "format %q is the request's sources read and split into passages; the request has none", f)
 		}
 		seen[f] = true
 		if f != FormatPackage {
@@ -365,17 +379,11 @@ func CheckCallbackURL(raw string) error {
 	if len(raw) > MaxCallbackURLLen {
 		return fmt.Errorf("must be at most %d characters", MaxCallbackURLLen)
 	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return errors.New("must be a URL")
-	case u.Scheme != "https":
-		return errors.New("must be an https URL")
-	case u.Host == "" || u.Hostname() == "":
-		return errors.New("must name a host")
-	case u.User != nil:
-		return errors.New("must not carry credentials")
-	case u.Fragment != "":
+	u, err := parseHTTPS(raw)
+	if err != nil {
+		return err
+	}
+	if u.Fragment != "" {
 		return errors.New("must not have a fragment")
 	}
 	return nil
@@ -405,6 +413,9 @@ var (
 func (r *Request) ApplyDefaults() {
 	if len(r.Formats) == 0 {
 		r.Formats = DefaultFormats()
+	}
+	if r.HasSources() && !r.Wants(FormatSources) {
+		r.Formats = append(r.Formats, FormatSources)
 	}
 	r.Formats = Closure(r.Formats)
 	if r.Audience == "" {
