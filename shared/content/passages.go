@@ -295,3 +295,73 @@ func atxTitle(line string) string {
 func setextRule(trimmed string) bool {
 	return trimmed != "" && (strings.Trim(trimmed, "=") == "" || strings.Trim(trimmed, "-") == "")
 }
+
+// SourcesSummary is what the job's step record keeps of its sources (the
+// text itself stays in sources.json): counts and hashes, and what the
+// injection screen found in each source.
+type SourcesSummary struct {
+	Sources  int             `json:"sources" firestore:"sources"`
+	Passages int             `json:"passages" firestore:"passages"`
+	Chars    int             `json:"chars" firestore:"chars"`
+	Items    []SourceSummary `json:"items" firestore:"items"`
+}
+
+// SourceSummary is one source in a SourcesSummary.
+type SourceSummary struct {
+	ID        string `json:"id" firestore:"id"`
+	Field     string `json:"field" firestore:"field"`
+	Kind      string `json:"kind" firestore:"kind"`
+	MediaType string `json:"media_type" firestore:"media_type"`
+	Bytes     int64  `json:"bytes" firestore:"bytes"`
+	Chars     int    `json:"chars" firestore:"chars"`
+	Passages  int    `json:"passages" firestore:"passages"`
+	SHA256    string `json:"sha256" firestore:"sha256"`
+	InputRisk Risk   `json:"input_risk" firestore:"input_risk"`
+}
+
+// Summary is the set's SourcesSummary.
+func (s *SourceSet) Summary() *SourcesSummary {
+	out := &SourcesSummary{Sources: len(s.Sources), Passages: len(s.Passages), Items: []SourceSummary{}}
+	for _, d := range s.Sources {
+		out.Chars += d.Chars
+		out.Items = append(out.Items, SourceSummary{
+			ID: d.ID, Field: d.Field, Kind: d.Kind, MediaType: d.MediaType, Bytes: d.Bytes,
+			Chars: d.Chars, Passages: d.Passages, SHA256: d.SHA256, InputRisk: d.InputRisk,
+		})
+	}
+	return out
+}
+
+// Add reads a source's blocks into the set: the source gets the next id
+// (s1, s2, …), its blocks are split into passages numbered after the
+// set's (SplitPassages), and d is completed with its text's length, hash
+// and passage count. It returns the completed description.
+func (s *SourceSet) Add(d SourceDoc, blocks []Block) SourceDoc {
+	d.ID = "s" + strconv.Itoa(len(s.Sources)+1)
+	sp := SplitPassages(d.ID, blocks, len(s.Passages)+1)
+	d.Chars, d.SHA256, d.Passages = sp.Chars, sp.SHA256, len(sp.Passages)
+	if d.InputRisk.Signals == nil {
+		d.InputRisk.Signals = []string{}
+	}
+	s.Sources = append(s.Sources, d)
+	s.Passages = append(s.Passages, sp.Passages...)
+	return d
+}
+
+// TextSources is the set a request's text sources make on their own
+// (source_text and text sources; uploads and links need the sources
+// step): what a job made before the sources step existed reads.
+func TextSources(r *Request) *SourceSet {
+	set := &SourceSet{Sources: []SourceDoc{}, Passages: []Passage{}}
+	for _, src := range r.AllSources() {
+		if src.Kind() != SourceKindText {
+			continue
+		}
+		set.Add(SourceDoc{Field: src.Field, Kind: SourceKindText, Title: src.Title, MediaType: MediaMarkdown,
+			Bytes: int64(len(src.Text))}, TextBlocks(src.Text))
+	}
+	if len(set.Sources) == 0 {
+		return nil
+	}
+	return set
+}

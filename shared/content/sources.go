@@ -22,6 +22,19 @@ const (
 	SourceKindURL    = "url"
 )
 
+// Media types a source may be: an upload declares one of them, a link
+// must serve one of them (or application/xhtml+xml, read as HTML).
+const (
+	MediaPDF      = "application/pdf"
+	MediaDOCX     = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	MediaHTML     = "text/html"
+	MediaMarkdown = "text/markdown"
+	MediaText     = "text/plain"
+)
+
+// SourceMediaTypes lists the media types a source may be.
+var SourceMediaTypes = []string{MediaPDF, MediaDOCX, MediaHTML, MediaMarkdown, MediaText}
+
 // Source is one source a request names: exactly one of Text (the text
 // itself), UploadID (a file uploaded through POST /v1/uploads by the same
 // owner) or URL (an https page or file the sources step fetches), with an

@@ -26,19 +26,17 @@ import (
 	"contentfactory.dev/factory/shared/content"
 )
 
-// Media types a source may be. An upload declares one of them; a link's
-// Content-Type must be one of them (or application/xhtml+xml, read as
-// HTML).
+// Media types a source may be (content.SourceMediaTypes).
 const (
-	TypePDF      = "application/pdf"
-	TypeDOCX     = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-	TypeHTML     = "text/html"
-	TypeMarkdown = "text/markdown"
-	TypeText     = "text/plain"
+	TypePDF      = content.MediaPDF
+	TypeDOCX     = content.MediaDOCX
+	TypeHTML     = content.MediaHTML
+	TypeMarkdown = content.MediaMarkdown
+	TypeText     = content.MediaText
 )
 
 // MediaTypes lists the media types a source may be.
-var MediaTypes = []string{TypePDF, TypeDOCX, TypeHTML, TypeMarkdown, TypeText}
+var MediaTypes = content.SourceMediaTypes
 
 // Codes of a source that cannot be read. They are stable: callers branch
 // on them, and a failed sources step carries the first of them.

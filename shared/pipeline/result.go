@@ -26,6 +26,8 @@ type storedResult struct {
 	Artifacts     []storedArtifact `json:"artifacts"`
 	Calls         []ai.Call        `json:"calls"`
 	PromptVersion string           `json:"prompt_version,omitempty"`
+	// Sources is the sources step's summary of what it read.
+	Sources *content.SourcesSummary `json:"sources,omitempty"`
 }
 
 // storedArtifact is an Artifact as the record keeps it, path included.

@@ -1,0 +1,254 @@
+// Package sources holds the rules of the sources a request may name
+// before any of them is read: uploads (their ids, where their bytes live,
+// how long they may be used, which types they may be) and the check every
+// submission passes, in the API and in the Pub/Sub intake alike (Checker):
+// the configured number and size of a request's sources, that every upload
+// it names is the owner's, unexpired and uploaded, and that every link
+// leads to a public https host. Reading them is the sources step's work
+// (shared/ingest).
+package sources
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/failure"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/webhook"
+)
+
+// MaxFilenameLen bounds an upload's file name, in characters.
+const MaxFilenameLen = 255
+
+// Upload is a file an owner uploads for jobs to read: its record in the
+// store (uploads/{id}); its bytes are at Path in the artifact bucket,
+// under a prefix of the owner's (uploads/{owner hash}/{id}), written
+// through a signed URL bound to the declared size and type. Jobs of the
+// same owner may read it until ExpireAt, when the sweep deletes it.
+type Upload struct {
+	ID          string    `firestore:"-" json:"id"`
+	Owner       string    `firestore:"owner" json:"-"`
+	Filename    string    `firestore:"filename" json:"filename"`
+	ContentType string    `firestore:"content_type" json:"content_type"`
+	Size        int64     `firestore:"size" json:"size"`
+	Path        string    `firestore:"path" json:"-"`
+	CreatedAt   time.Time `firestore:"created_at" json:"created_at"`
+	ExpireAt    time.Time `firestore:"expire_at" json:"expire_at"`
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewUploadID returns a random upload id: "up_" and 128 random bits in
+// lower-case base32.
+func NewUploadID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "up_" + strings.ToLower(idEncoding.EncodeToString(b))
+}
+
+// ValidUploadID reports an id of the form NewUploadID makes.
+func ValidUploadID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "up_")
+	if !ok || len(rest) != 26 {
+		return false
+	}
+	return strings.Trim(rest, "abcdefghijklmnopqrstuvwxyz234567") == ""
+}
+
+// OwnerPrefix is the folder of an owner's uploads: a hash of the owner,
+// so object names say nothing of who uploaded them.
+func OwnerPrefix(owner string) string {
+	sum := sha256.Sum256([]byte("upload-owner\x00" + owner))
+	return "uploads/" + hex.EncodeToString(sum[:16]) + "/"
+}
+
+// Path is where an upload's bytes are stored.
+func Path(owner, id string) string { return OwnerPrefix(owner) + id }
+
+// Errors of uploads.
+var (
+	// ErrNotFound: no such upload (or another owner's).
+	ErrNotFound = failure.ErrNotFound
+)
+
+// NewUpload is what POST /v1/uploads asks for.
+type NewUpload struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+// Check reports every invalid field of a new upload: a file name of 1 to
+// MaxFilenameLen characters without a path, one of MediaTypes, a size of
+// 1 byte to maxBytes.
+func (n *NewUpload) Check(maxBytes int64) []content.FieldError {
+	var errs []content.FieldError
+	add := func(field, code, format string, args ...any) {
+		errs = append(errs, content.FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+	}
+	n.Filename = content.CleanLine(n.Filename)
+	n.ContentType = strings.ToLower(content.CleanLine(n.ContentType))
+	switch l := utf8.RuneCountInString(n.Filename); {
+	case l == 0:
+		add("filename", "required", "is required")
+	case l > MaxFilenameLen:
+		add("filename", "too_long", "must be at most %d characters", MaxFilenameLen)
+	case strings.ContainsAny(n.Filename, `/\`) || n.Filename == "." || n.Filename == "..":
+		add("filename", "invalid_value", "must be a file name, without a folder")
+	}
+	if !slices.Contains(content.SourceMediaTypes, n.ContentType) {
+		add("content_type", "unsupported_type", "must be one of %s", strings.Join(content.SourceMediaTypes, ", "))
+	}
+	switch {
+	case n.Size <= 0:
+		add("size", "out_of_range", "must be the file's size in bytes, at least 1")
+	case n.Size > maxBytes:
+		add("size", "too_large", "must be at most %d bytes (FACTORY_MAX_SOURCE_BYTES)", maxBytes)
+	}
+	return errs
+}
+
+// Record makes the record of a new upload by owner, valid for ttl.
+func (n NewUpload) Record(owner string, now time.Time, ttl time.Duration) *Upload {
+	id := NewUploadID()
+	return &Upload{
+		ID: id, Owner: owner, Filename: path.Base(n.Filename), ContentType: n.ContentType, Size: n.Size,
+		Path: Path(owner, id), CreatedAt: now, ExpireAt: now.Add(ttl),
+	}
+}
+
+// UploadStore reads upload records.
+type UploadStore interface {
+	// Upload reads an upload record; ErrNotFound when there is none.
+	Upload(ctx context.Context, id string) (*Upload, error)
+}
+
+// ObjectStat describes stored objects (the bucket).
+type ObjectStat interface {
+	Stat(ctx context.Context, path string) (pipeline.Object, error)
+}
+
+// Checker checks a request's sources at submission. The zero value of a
+// field turns its check off: no Uploads, no upload is found; no Links
+// guard, links are not resolved.
+type Checker struct {
+	Uploads UploadStore
+	Objects ObjectStat
+	Links   *webhook.Guard
+	Limits  content.SourceLimits
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Unavailable is a check that could not be made for now (a store that
+// does not answer, a name that does not resolve yet): asking again later
+// may succeed.
+type Unavailable struct{ Err error }
+
+func (e *Unavailable) Error() string { return "sources cannot be checked now: " + e.Err.Error() }
+func (e *Unavailable) Unwrap() error { return e.Err }
+
+// CheckRequest checks the sources of owner's request: their number and
+// total size (texts and declared upload sizes) against the limits; that
+// every upload is the owner's ("upload_not_found" otherwise, as for one
+// that does not exist), unexpired ("upload_expired") and uploaded
+// ("upload_incomplete", or "upload_size_mismatch" when the stored size
+// differs from the declared one); that every link leads only to public
+// addresses (the guard's codes). Refusals are a *content.InvalidError
+// listing every field; an *Unavailable when a check cannot be made now.
+func (c *Checker) CheckRequest(ctx context.Context, owner string, req *content.Request) error {
+	if c == nil || !req.HasSources() {
+		return nil
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	errs := req.CheckSourceCount(c.Limits)
+	var total int64
+	for _, src := range req.AllSources() {
+		switch src.Kind() {
+		case content.SourceKindText:
+			total += int64(len(src.Text))
+		case content.SourceKindUpload:
+			up, fe, err := c.upload(ctx, owner, src, now())
+			if err != nil {
+				return &Unavailable{Err: err}
+			}
+			if fe != nil {
+				errs = append(errs, *fe)
+				continue
+			}
+			total += up.Size
+		case content.SourceKindURL:
+			if c.Links == nil {
+				continue
+			}
+			var refused *webhook.Error
+			err := c.Links.CheckLink(ctx, src.URL)
+			switch {
+			case errors.As(err, &refused) && refused.Temporary:
+				return &Unavailable{Err: err}
+			case errors.As(err, &refused):
+				errs = append(errs, refused.FieldErrorAt(src.Field+".url"))
+			case err != nil:
+				return &Unavailable{Err: err}
+			}
+		}
+	}
+	if c.Limits.MaxBytes > 0 && total > c.Limits.MaxBytes {
+		errs = append(errs, content.FieldError{Field: "sources", Code: "too_large",
+			Message: fmt.Sprintf("the sources hold %d bytes together (texts and uploads); at most %d are allowed", total, c.Limits.MaxBytes)})
+	}
+	if len(errs) > 0 {
+		return &content.InvalidError{Errors: errs}
+	}
+	return nil
+}
+
+// upload finds an upload the request names and checks it can be read.
+func (c *Checker) upload(ctx context.Context, owner string, src content.NamedSource, now time.Time) (*Upload, *content.FieldError, error) {
+	field := src.Field + ".upload_id"
+	notFound := &content.FieldError{Field: field, Code: "upload_not_found", Message: fmt.Sprintf("there is no upload %q", src.UploadID)}
+	if c.Uploads == nil || !ValidUploadID(src.UploadID) {
+		return nil, notFound, nil
+	}
+	up, err := c.Uploads.Upload(ctx, src.UploadID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, notFound, nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("look up upload %s: %w", src.UploadID, err)
+	case up.Owner != owner:
+		return nil, notFound, nil
+	case !now.Before(up.ExpireAt):
+		return nil, &content.FieldError{Field: field, Code: "upload_expired",
+			Message: fmt.Sprintf("upload %s expired at %s; upload the file again", up.ID, up.ExpireAt.UTC().Format(time.RFC3339))}, nil
+	}
+	if c.Objects == nil {
+		return up, nil, nil
+	}
+	o, err := c.Objects.Stat(ctx, up.Path)
+	switch {
+	case errors.Is(err, failure.ErrNotFound):
+		return nil, &content.FieldError{Field: field, Code: "upload_incomplete",
+			Message: fmt.Sprintf("the file of upload %s has not been uploaded: PUT it to the upload URL first", up.ID)}, nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("look up the file of upload %s: %w", up.ID, err)
+	case o.Size != up.Size:
+		return nil, &content.FieldError{Field: field, Code: "upload_size_mismatch",
+			Message: fmt.Sprintf("the file of upload %s is %d bytes, not the %d declared", up.ID, o.Size, up.Size)}, nil
+	}
+	return up, nil, nil
+}
