@@ -106,6 +106,11 @@ type Config struct {
 	SigningAccount string `env:"FACTORY_SIGNING_ACCOUNT"`
 	// Espeak is the espeak-ng binary of the offline speech backend.
 	Espeak string `env:"FACTORY_ESPEAK, default=espeak-ng"`
+	// TestLinks is a test seam of the local stack (webhook.TestLinks):
+	// one host name resolves to a public address whose connections go to a
+	// local TLS server. Refused unless StorageEmulatorHost is set; never
+	// set in production.
+	TestLinks string `env:"FACTORY_TEST_LINKS"`
 	// StorageEmulatorHost points storage at fake-gcs-server (host:port).
 	StorageEmulatorHost string `env:"STORAGE_EMULATOR_HOST"`
 }
@@ -190,6 +195,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.SigningKeyFile == "") != (c.SigningAccount == "") {
 		errs = append(errs, errors.New("FACTORY_SIGNING_KEY_FILE and FACTORY_SIGNING_ACCOUNT go together"))
+	}
+	if c.TestLinks != "" && c.StorageEmulatorHost == "" {
+		errs = append(errs, errors.New("FACTORY_TEST_LINKS is a test seam of the local stack: it needs STORAGE_EMULATOR_HOST, and is never set in production"))
 	}
 	if strings.ContainsAny(c.TopicSuffix, "/ ") {
 		errs = append(errs, errors.New("FACTORY_TOPIC_SUFFIX must not contain / or spaces"))

@@ -219,36 +219,67 @@ func (c *Checker) CheckRequest(ctx context.Context, owner string, req *content.R
 
 // upload finds an upload the request names and checks it can be read.
 func (c *Checker) upload(ctx context.Context, owner string, src content.NamedSource, now time.Time) (*Upload, *content.FieldError, error) {
-	field := src.Field + ".upload_id"
-	notFound := &content.FieldError{Field: field, Code: "upload_not_found", Message: fmt.Sprintf("there is no upload %q", src.UploadID)}
-	if c.Uploads == nil || !ValidUploadID(src.UploadID) {
+	up, p, err := Find(ctx, c.Uploads, c.Objects, owner, src.UploadID, now)
+	if err != nil || p != nil {
+		var fe *content.FieldError
+		if p != nil {
+			fe = &content.FieldError{Field: src.Field + ".upload_id", Code: p.Code, Message: p.Message}
+		}
+		return nil, fe, err
+	}
+	return up, nil, nil
+}
+
+// Codes of an upload that cannot be read.
+const (
+	// CodeUploadNotFound: no such upload, or another owner's.
+	CodeUploadNotFound = "upload_not_found"
+	// CodeUploadExpired: past its time; the sweep deletes it.
+	CodeUploadExpired = "upload_expired"
+	// CodeUploadIncomplete: its file was never uploaded.
+	CodeUploadIncomplete = "upload_incomplete"
+	// CodeUploadSizeMismatch: its file is not of the declared size.
+	CodeUploadSizeMismatch = "upload_size_mismatch"
+)
+
+// Problem is why an upload cannot be read: a stable code and a message
+// fit to show the caller.
+type Problem struct {
+	Code, Message string
+}
+
+// Find looks up owner's upload id and checks that it can be read at now:
+// that it exists and is the owner's (another owner's upload is not
+// found), has not expired, and, when objects is given, that its file was
+// uploaded with the declared size. A refusal is a *Problem; an error is a
+// store or bucket that did not answer.
+func Find(ctx context.Context, uploads UploadStore, objects ObjectStat, owner, id string, now time.Time) (*Upload, *Problem, error) {
+	notFound := &Problem{CodeUploadNotFound, fmt.Sprintf("there is no upload %q", id)}
+	if uploads == nil || !ValidUploadID(id) {
 		return nil, notFound, nil
 	}
-	up, err := c.Uploads.Upload(ctx, src.UploadID)
+	up, err := uploads.Upload(ctx, id)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil, notFound, nil
 	case err != nil:
-		return nil, nil, fmt.Errorf("look up upload %s: %w", src.UploadID, err)
+		return nil, nil, fmt.Errorf("look up upload %s: %w", id, err)
 	case up.Owner != owner:
 		return nil, notFound, nil
 	case !now.Before(up.ExpireAt):
-		return nil, &content.FieldError{Field: field, Code: "upload_expired",
-			Message: fmt.Sprintf("upload %s expired at %s; upload the file again", up.ID, up.ExpireAt.UTC().Format(time.RFC3339))}, nil
+		return nil, &Problem{CodeUploadExpired, fmt.Sprintf("upload %s expired at %s; upload the file again", id, up.ExpireAt.UTC().Format(time.RFC3339))}, nil
 	}
-	if c.Objects == nil {
+	if objects == nil {
 		return up, nil, nil
 	}
-	o, err := c.Objects.Stat(ctx, up.Path)
+	o, err := objects.Stat(ctx, up.Path)
 	switch {
 	case errors.Is(err, failure.ErrNotFound):
-		return nil, &content.FieldError{Field: field, Code: "upload_incomplete",
-			Message: fmt.Sprintf("the file of upload %s has not been uploaded: PUT it to the upload URL first", up.ID)}, nil
+		return nil, &Problem{CodeUploadIncomplete, fmt.Sprintf("the file of upload %s has not been uploaded: PUT it to the upload URL first", id)}, nil
 	case err != nil:
-		return nil, nil, fmt.Errorf("look up the file of upload %s: %w", up.ID, err)
+		return nil, nil, fmt.Errorf("look up the file of upload %s: %w", id, err)
 	case o.Size != up.Size:
-		return nil, &content.FieldError{Field: field, Code: "upload_size_mismatch",
-			Message: fmt.Sprintf("the file of upload %s is %d bytes, not the %d declared", up.ID, o.Size, up.Size)}, nil
+		return nil, &Problem{CodeUploadSizeMismatch, fmt.Sprintf("the file of upload %s is %d bytes, not the %d declared", id, o.Size, up.Size)}, nil
 	}
 	return up, nil, nil
 }
