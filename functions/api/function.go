@@ -27,14 +27,23 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	checker, err := env.SourceChecker()
+	if err != nil {
+		return nil, err
+	}
 	return New(env.Jobs(), env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), Options{
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		PublicURL:    cfg.PublicURL,
-		URLTTL:       cfg.URLTTL,
-		Log:          env.Log,
-		Limiter:      ratelimit.NewLimiter(cfg.Limits()),
-		Usage:        env.Store,
-		Callbacks:    webhook.NewGuard(nil),
-		CORSOrigins:  cfg.CORSOrigins,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		PublicURL:      cfg.PublicURL,
+		URLTTL:         cfg.URLTTL,
+		Log:            env.Log,
+		Limiter:        ratelimit.NewLimiter(cfg.Limits()),
+		Usage:          env.Store,
+		Callbacks:      webhook.NewGuard(nil),
+		Sources:        checker,
+		Uploads:        env.Store,
+		UploadFiles:    env.Bucket,
+		MaxSourceBytes: cfg.MaxSourceBytes,
+		UploadTTL:      cfg.UploadTTL,
+		CORSOrigins:    cfg.CORSOrigins,
 	}), nil
 }

@@ -81,7 +81,7 @@ func newFixture(t *testing.T, site http.HandlerFunc, lim content.SourceLimits) *
 // upload stores a file as POST /v1/uploads and its signed PUT would.
 func (f *fixture) upload(owner, filename, contentType string, data []byte) string {
 	f.t.Helper()
-	u := upload.NewUpload{Filename: filename, ContentType: contentType, Size: int64(len(data))}.Record(owner, time.Now().UTC(), time.Hour)
+	u := upload.Record(content.NewUpload{Filename: filename, ContentType: contentType, Size: int64(len(data))}, owner, time.Now().UTC(), time.Hour)
 	require.NoError(f.t, f.store.CreateUpload(context.Background(), u))
 	_, err := f.bucket.Create(context.Background(), u.Path, data, contentType)
 	require.NoError(f.t, err)

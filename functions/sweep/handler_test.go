@@ -224,8 +224,8 @@ func TestSweepDeletesExpiredUploads(t *testing.T) {
 	f := newFixture(t, pipeline.JobsConfig{})
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	old := sources.NewUpload{Filename: "old.pdf", ContentType: "application/pdf", Size: 4}.Record("alice", now.Add(-2*time.Hour), time.Hour)
-	live := sources.NewUpload{Filename: "live.pdf", ContentType: "application/pdf", Size: 4}.Record("alice", now, time.Hour)
+	old := sources.Record(content.NewUpload{Filename: "old.pdf", ContentType: "application/pdf", Size: 4}, "alice", now.Add(-2*time.Hour), time.Hour)
+	live := sources.Record(content.NewUpload{Filename: "live.pdf", ContentType: "application/pdf", Size: 4}, "alice", now, time.Hour)
 	for _, u := range []*sources.Upload{old, live} {
 		require.NoError(t, f.store.CreateUpload(ctx, u))
 		_, err := f.bucket.Create(ctx, u.Path, []byte("%PDF"), u.ContentType)

@@ -110,17 +110,9 @@ func (e *DecodeError) Error() string { return e.Detail }
 // silently changed into replacement characters) and an *InvalidError
 // listing every invalid field.
 func ParseRequest(body []byte) (Request, error) {
-	if i := invalidUTF8(body); i >= 0 {
-		return Request{}, &DecodeError{Code: "invalid_json", Detail: fmt.Sprintf("the body is not valid UTF-8: invalid byte at offset %d", i)}
-	}
 	var r Request
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return Request{}, decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Request{}, &DecodeError{Code: "invalid_json", Detail: "the body holds data after the JSON document"}
+	if err := DecodeStrict(body, &r); err != nil {
+		return Request{}, err
 	}
 	// encoding/json turns an unpaired surrogate escape (\ud800) into
 	// U+FFFD; a replacement character the body did not hold is one.
@@ -133,6 +125,24 @@ func ParseRequest(body []byte) (Request, error) {
 	}
 	r.ApplyDefaults()
 	return r, nil
+}
+
+// DecodeStrict decodes one JSON document into v, refusing unknown fields,
+// a body that is not valid UTF-8 and data after the document; a failure
+// is a *DecodeError.
+func DecodeStrict(body []byte, v any) error {
+	if i := invalidUTF8(body); i >= 0 {
+		return &DecodeError{Code: "invalid_json", Detail: fmt.Sprintf("the body is not valid UTF-8: invalid byte at offset %d", i)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &DecodeError{Code: "invalid_json", Detail: "the body holds data after the JSON document"}
+	}
+	return nil
 }
 
 // invalidUTF8 returns the offset of the first byte of b that is not valid

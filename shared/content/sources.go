@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -183,4 +184,45 @@ func (r *Request) CheckSourceCount(lim SourceLimits) []FieldError {
 		return []FieldError{{Field: "sources", Code: "too_many", Message: fmt.Sprintf("must name at most %d sources (source_text counts as one), names %d", lim.MaxSources, n)}}
 	}
 	return nil
+}
+
+// MaxFilenameLen bounds an upload's file name, in characters.
+const MaxFilenameLen = 255
+
+// NewUpload is what POST /v1/uploads asks for: a file of a type a source
+// may be, and its exact size.
+type NewUpload struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+// Check normalizes a new upload and reports every invalid field: a file
+// name of 1 to MaxFilenameLen characters without a folder, one of
+// SourceMediaTypes, a size of 1 byte to maxBytes.
+func (n *NewUpload) Check(maxBytes int64) []FieldError {
+	var errs []FieldError
+	add := func(field, code, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+	}
+	n.Filename = CleanLine(n.Filename)
+	n.ContentType = strings.ToLower(CleanLine(n.ContentType))
+	switch l := utf8.RuneCountInString(n.Filename); {
+	case l == 0:
+		add("filename", "required", "is required")
+	case l > MaxFilenameLen:
+		add("filename", "too_long", "must be at most %d characters", MaxFilenameLen)
+	case strings.ContainsAny(n.Filename, `/\`) || n.Filename == "." || n.Filename == "..":
+		add("filename", "invalid_value", "must be a file name, without a folder")
+	}
+	if !slices.Contains(SourceMediaTypes, n.ContentType) {
+		add("content_type", "unsupported_type", "must be one of %s", strings.Join(SourceMediaTypes, ", "))
+	}
+	switch {
+	case n.Size <= 0:
+		add("size", "out_of_range", "must be the file's size in bytes, at least 1")
+	case n.Size > maxBytes:
+		add("size", "too_large", "must be at most %d bytes", maxBytes)
+	}
+	return errs
 }

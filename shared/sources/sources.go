@@ -17,19 +17,14 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/failure"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/webhook"
 )
-
-// MaxFilenameLen bounds an upload's file name, in characters.
-const MaxFilenameLen = 255
 
 // Upload is a file an owner uploads for jobs to read: its record in the
 // store (uploads/{id}); its bytes are at Path in the artifact bucket,
@@ -82,45 +77,9 @@ var (
 	ErrNotFound = failure.ErrNotFound
 )
 
-// NewUpload is what POST /v1/uploads asks for.
-type NewUpload struct {
-	Filename    string `json:"filename"`
-	ContentType string `json:"content_type"`
-	Size        int64  `json:"size"`
-}
-
-// Check reports every invalid field of a new upload: a file name of 1 to
-// MaxFilenameLen characters without a path, one of MediaTypes, a size of
-// 1 byte to maxBytes.
-func (n *NewUpload) Check(maxBytes int64) []content.FieldError {
-	var errs []content.FieldError
-	add := func(field, code, format string, args ...any) {
-		errs = append(errs, content.FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
-	}
-	n.Filename = content.CleanLine(n.Filename)
-	n.ContentType = strings.ToLower(content.CleanLine(n.ContentType))
-	switch l := utf8.RuneCountInString(n.Filename); {
-	case l == 0:
-		add("filename", "required", "is required")
-	case l > MaxFilenameLen:
-		add("filename", "too_long", "must be at most %d characters", MaxFilenameLen)
-	case strings.ContainsAny(n.Filename, `/\`) || n.Filename == "." || n.Filename == "..":
-		add("filename", "invalid_value", "must be a file name, without a folder")
-	}
-	if !slices.Contains(content.SourceMediaTypes, n.ContentType) {
-		add("content_type", "unsupported_type", "must be one of %s", strings.Join(content.SourceMediaTypes, ", "))
-	}
-	switch {
-	case n.Size <= 0:
-		add("size", "out_of_range", "must be the file's size in bytes, at least 1")
-	case n.Size > maxBytes:
-		add("size", "too_large", "must be at most %d bytes (FACTORY_MAX_SOURCE_BYTES)", maxBytes)
-	}
-	return errs
-}
-
-// Record makes the record of a new upload by owner, valid for ttl.
-func (n NewUpload) Record(owner string, now time.Time, ttl time.Duration) *Upload {
+// Record makes the record of a new upload by owner, valid for ttl. The
+// upload must have passed its check (content.NewUpload.Check).
+func Record(n content.NewUpload, owner string, now time.Time, ttl time.Duration) *Upload {
 	id := NewUploadID()
 	return &Upload{
 		ID: id, Owner: owner, Filename: path.Base(n.Filename), ContentType: n.ContentType, Size: n.Size,
