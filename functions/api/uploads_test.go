@@ -152,4 +152,3 @@ func TestSubmissionChecksEverySource(t *testing.T) {
 	require.NoError(t, json.Unmarshal(r.body, &j))
 	assert.Equal(t, []content.Format{content.FormatSources, content.FormatOutline, content.FormatFAQs, content.FormatPackage}, j.Formats)
 }
-
