@@ -16,6 +16,20 @@ import (
 type SourceSet struct {
 	Sources  []SourceDoc `json:"sources"`
 	Passages []Passage   `json:"passages"`
+	// Headings are the sources' headings in order, those with no text
+	// under them included: the outline of each source.
+	Headings []Heading `json:"headings,omitempty"`
+}
+
+// Heading is one heading of a source.
+type Heading struct {
+	Source string `json:"source"`
+	// Level is 1 to 6 (Markdown #, HTML h1, DOCX Heading 1 or Title),
+	// 0 when the source does not say.
+	Level int    `json:"level,omitempty"`
+	Text  string `json:"text"`
+	// Start is its offset in the source's normalized text, in characters.
+	Start int `json:"start"`
 }
 
 // SourceDoc describes one source as read.
@@ -77,11 +91,13 @@ type Passage struct {
 	Text  string `json:"text"`
 }
 
-// Block is one structural piece of an extracted document: a heading or a
-// paragraph, and the page it is on (0: none).
+// Block is one structural piece of an extracted document: a heading (of
+// Level 1 to 6, 0 when unknown) or a paragraph, and the page it is on
+// (0: none).
 type Block struct {
 	Text    string
 	Heading bool
+	Level   int
 	Page    int
 }
 
@@ -102,6 +118,7 @@ type Split struct {
 	Chars    int
 	SHA256   string
 	Passages []Passage
+	Headings []Heading
 }
 
 // SplitPassages normalizes a source's blocks and splits them into
@@ -111,6 +128,7 @@ type Split struct {
 func SplitPassages(id string, blocks []Block, first int) Split {
 	var text strings.Builder
 	var passages []Passage
+	var headings []Heading
 	pos := 0 // characters written so far
 	var cur *Passage
 	heading, page := "", 0
@@ -144,7 +162,8 @@ func SplitPassages(id string, blocks []Block, first int) Split {
 		}
 		if b.Heading {
 			closeCur()
-			write(t)
+			start, _ := write(t)
+			headings = append(headings, Heading{Source: id, Level: b.Level, Text: t, Start: start})
 			heading = t
 			continue
 		}
@@ -168,7 +187,7 @@ func SplitPassages(id string, blocks []Block, first int) Split {
 		p.Text = string(runes[p.Start:p.End])
 	}
 	sum := sha256.Sum256([]byte(full))
-	return Split{Text: full, Chars: len(runes), SHA256: hex.EncodeToString(sum[:]), Passages: passages}
+	return Split{Text: full, Chars: len(runes), SHA256: hex.EncodeToString(sum[:]), Passages: passages, Headings: headings}
 }
 
 // cutParagraph returns the character ranges a paragraph is cut into: the
@@ -261,9 +280,14 @@ func TextBlocks(text string) []Block {
 			flush()
 		case atxTitle(line) != "":
 			flush()
-			blocks = append(blocks, Block{Text: atxTitle(line), Heading: true})
+			title, level := atx(line)
+			blocks = append(blocks, Block{Text: title, Heading: true, Level: level})
 		case len(para) == 1 && setextRule(trimmed):
-			blocks = append(blocks, Block{Text: para[0], Heading: true})
+			level := 1
+			if strings.HasPrefix(trimmed, "-") {
+				level = 2
+			}
+			blocks = append(blocks, Block{Text: para[0], Heading: true, Level: level})
 			para = nil
 		default:
 			para = append(para, line)
@@ -275,20 +299,26 @@ func TextBlocks(text string) []Block {
 
 // atxTitle returns the title of an ATX heading line ("## Title ##"), or "".
 func atxTitle(line string) string {
+	title, _ := atx(line)
+	return title
+}
+
+// atx returns the title and level of an ATX heading line, or "" and 0.
+func atx(line string) (string, int) {
 	t := strings.TrimLeft(line, " ")
 	if len(line)-len(t) > 3 {
-		return ""
+		return "", 0
 	}
 	n := 0
 	for n < len(t) && t[n] == '#' {
 		n++
 	}
 	if n == 0 || n > 6 || n == len(t) || (t[n] != ' ' && t[n] != '\t') {
-		return ""
+		return "", 0
 	}
 	title := strings.TrimSpace(t[n:])
 	title = strings.TrimSpace(strings.TrimRight(title, "#"))
-	return title
+	return title, n
 }
 
 // setextRule reports a line of only "=" or only "-" (a setext underline).
@@ -345,6 +375,7 @@ func (s *SourceSet) Add(d SourceDoc, blocks []Block) SourceDoc {
 	}
 	s.Sources = append(s.Sources, d)
 	s.Passages = append(s.Passages, sp.Passages...)
+	s.Headings = append(s.Headings, sp.Headings...)
 	return d
 }
 

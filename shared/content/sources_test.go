@@ -129,6 +129,11 @@ func TestSplitPassagesKeepsParagraphsHeadingsAndPages(t *testing.T) {
 		assert.True(t, strings.HasSuffix(q.Text, "word."), "cut at a sentence end: %q", q.Text[len(q.Text)-20:])
 	}
 	assert.Contains(t, sp.Text, "Light reactions\n\nPhoton", "headings are part of the text, not of a passage")
+	require.Len(t, sp.Headings, 2)
+	for _, h := range sp.Headings {
+		assert.Equal(t, h.Text, string([]rune(sp.Text)[h.Start:h.Start+len([]rune(h.Text))]), "a heading's offset points at it")
+		assert.Equal(t, "s2", h.Source)
+	}
 	assert.Len(t, sp.SHA256, 64)
 	assert.Equal(t, sp, content.SplitPassages("s2", blocks, 7), "deterministic")
 }
@@ -145,11 +150,11 @@ func TestSplitPassagesCutsASentenceWithoutEnd(t *testing.T) {
 func TestTextBlocksReadMarkdownStructure(t *testing.T) {
 	md := "# Tides\n\nThe Moon pulls.\nThe water follows.\n\nSpring tides\n---\n\n```\n# not a heading\n\ncode\n```\n\n### Neap ###\nWeak tides."
 	assert.Equal(t, []content.Block{
-		{Text: "Tides", Heading: true},
+		{Text: "Tides", Heading: true, Level: 1},
 		{Text: "The Moon pulls.\nThe water follows."},
-		{Text: "Spring tides", Heading: true},
+		{Text: "Spring tides", Heading: true, Level: 2},
 		{Text: "```\n# not a heading\n\ncode\n```"},
-		{Text: "Neap", Heading: true},
+		{Text: "Neap", Heading: true, Level: 3},
 		{Text: "Weak tides."},
 	}, content.TextBlocks(md))
 	assert.Equal(t, []content.Block{{Text: "#hashtag is not a heading"}}, content.TextBlocks("#hashtag is not a heading"))

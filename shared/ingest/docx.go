@@ -21,7 +21,22 @@ const wordNS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 // headingStyle matches the names and ids Word gives heading styles
 // ("heading 1", "Heading1", "Title"), in any language's built-in id.
-var headingStyle = regexp.MustCompile(`(?i)^(heading\s*[1-9]|title|subtitle)$`)
+var headingStyle = regexp.MustCompile(`(?i)^(?:heading\s*([1-9])|title|subtitle)$`)
+
+// styleLevel is the level of a heading style: its number, 1 for a
+// title, 2 for a subtitle; 0 for a style that is no heading.
+func styleLevel(name string) int {
+	m := headingStyle.FindStringSubmatch(name)
+	switch {
+	case m == nil:
+		return 0
+	case m[1] != "":
+		return min(int(m[1][0]-'0'), 6)
+	case strings.EqualFold(name, "subtitle"):
+		return 2
+	}
+	return 1
+}
 
 // readDOCX extracts the paragraphs of a DOCX document in order, the
 // paragraphs of tables included, with its headings: paragraphs in a
@@ -46,7 +61,7 @@ func readDOCX(data []byte) (Document, error) {
 	if body == nil {
 		return Document{}, fail(CodeTypeMismatch, "the bytes are a ZIP archive without word/document.xml, not a DOCX document")
 	}
-	headings := map[string]bool{}
+	headings := map[string]int{}
 	if styles != nil {
 		if headings, err = headingStyles(styles); err != nil {
 			return Document{}, err
@@ -83,8 +98,9 @@ func readPart(f *zip.File) ([]byte, error) {
 	return b, nil
 }
 
-// headingStyles returns the ids of the paragraph styles that are headings.
-func headingStyles(f *zip.File) (map[string]bool, error) {
+// headingStyles returns the levels of the paragraph styles that are
+// headings, by style id.
+func headingStyles(f *zip.File) (map[string]int, error) {
 	raw, err := readPart(f)
 	if err != nil {
 		return nil, err
@@ -100,10 +116,10 @@ func headingStyles(f *zip.File) (map[string]bool, error) {
 	if err := xml.Unmarshal(raw, &doc); err != nil {
 		return nil, fail(CodeUnreadable, "the DOCX document is damaged: word/styles.xml: %v", err)
 	}
-	out := map[string]bool{}
+	out := map[string]int{}
 	for _, s := range doc.Styles {
-		if headingStyle.MatchString(s.Name.Val) || headingStyle.MatchString(s.ID) {
-			out[s.ID] = true
+		if l := max(styleLevel(s.Name.Val), styleLevel(s.ID)); l > 0 {
+			out[s.ID] = l
 		}
 	}
 	return out, nil
@@ -112,12 +128,12 @@ func headingStyles(f *zip.File) (map[string]bool, error) {
 // docxBlocks walks document.xml: every w:p is a block, its text the w:t
 // of its runs (w:tab a tab, w:br and w:cr a line break). A paragraph
 // inside another (in a text box) ends the outer one's text there.
-func docxBlocks(raw []byte, headings map[string]bool) ([]content.Block, error) {
+func docxBlocks(raw []byte, headings map[string]int) ([]content.Block, error) {
 	dec := xml.NewDecoder(bytes.NewReader(raw))
 	var blocks []content.Block
 	var text strings.Builder
-	inPara, inText, heading := false, false, false
-	skip := 0 // depth inside elements whose text is not the document's
+	inPara, inText, level := false, false, 0 // level > 0: a heading
+	skip := 0                                // depth inside elements whose text is not the document's
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
@@ -140,14 +156,19 @@ func docxBlocks(raw []byte, headings map[string]bool) ([]content.Block, error) {
 				skip = 1
 			case "p":
 				if inPara {
-					blocks = append(blocks, content.Block{Text: text.String(), Heading: heading})
+					blocks = append(blocks, block(text.String(), level))
 				}
-				inPara, heading = true, false
+				inPara, level = true, 0
 				text.Reset()
 			case "pStyle":
-				heading = heading || headings[attr(t, "val")]
+				if l := headings[attr(t, "val")]; l > 0 {
+					level = l
+				}
 			case "outlineLvl":
-				heading = heading || attr(t, "val") != "9"
+				// 0 to 8 are outline levels; 9 is body text.
+				if v := attr(t, "val"); len(v) == 1 && v[0] >= '0' && v[0] <= '8' {
+					level = min(int(v[0]-'0')+1, 6)
+				}
 			case "t":
 				inText = true
 			case "tab":
@@ -168,7 +189,7 @@ func docxBlocks(raw []byte, headings map[string]bool) ([]content.Block, error) {
 				inText = false
 			case "p":
 				if inPara {
-					blocks = append(blocks, content.Block{Text: text.String(), Heading: heading})
+					blocks = append(blocks, block(text.String(), level))
 				}
 				inPara = false
 			}
@@ -178,6 +199,10 @@ func docxBlocks(raw []byte, headings map[string]bool) ([]content.Block, error) {
 			}
 		}
 	}
+}
+
+func block(text string, level int) content.Block {
+	return content.Block{Text: text, Heading: level > 0, Level: level}
 }
 
 func attr(e xml.StartElement, local string) string {

@@ -126,6 +126,7 @@ func TestDOCXParagraphsAndHeadings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"# Photosynthesis", "Plants turn light into sugar & oxygen.", "# Light reactions",
 		"Water is split.\tATP is made.", "", "# Calvin cycle", "Carbon is fixed."}, texts(doc.Blocks))
+	assert.Equal(t, []int{1, 1, 2}, []int{doc.Blocks[0].Level, doc.Blocks[2].Level, doc.Blocks[5].Level}, "Title, Heading 1, Heading 2")
 }
 
 func TestDOCXLeavesOutDeletedRevisions(t *testing.T) {
@@ -137,6 +138,7 @@ func TestDOCXLeavesOutDeletedRevisions(t *testing.T) {
 	out, err := ingest.Extract(testdocs.Zip(map[string]string{"word/document.xml": doc}), ingest.TypeDOCX)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"# Tides", "The Moon pulls\nthe sea."}, texts(out.Blocks))
+	assert.Equal(t, 1, out.Blocks[0].Level, "outline level 0 is a heading of level 1")
 }
 
 func TestDOCXsThatCannotBeRead(t *testing.T) {
@@ -182,6 +184,11 @@ func TestHTMLMainContent(t *testing.T) {
 		assert.NotContains(t, got, clutter, "not the page's main content")
 	}
 	assert.Contains(t, doc.Title, "How tides work")
+	for _, b := range doc.Blocks {
+		if b.Heading && b.Text == "Spring and neap tides" {
+			assert.Equal(t, 2, b.Level, "an h2")
+		}
+	}
 }
 
 func TestHTMLInAnotherCharset(t *testing.T) {

@@ -66,8 +66,8 @@ var blockLevel = map[atom.Atom]bool{
 	atom.Address: true, atom.Details: true, atom.Summary: true, atom.Caption: true,
 }
 
-var headingLevel = map[atom.Atom]bool{
-	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
+var headingLevel = map[atom.Atom]int{
+	atom.H1: 1, atom.H2: 2, atom.H3: 3, atom.H4: 4, atom.H5: 5, atom.H6: 6,
 }
 
 // htmlBlocks walks a tree: headings become headings, block-level
@@ -76,7 +76,7 @@ var headingLevel = map[atom.Atom]bool{
 func htmlBlocks(n *html.Node) []content.Block {
 	w := &htmlWalker{}
 	w.walk(n)
-	w.flush(false)
+	w.flush(0)
 	return w.blocks
 }
 
@@ -85,14 +85,16 @@ type htmlWalker struct {
 	text   strings.Builder
 }
 
-func (w *htmlWalker) flush(heading bool) {
+// flush ends the text being gathered as a block: a heading of that level,
+// or a paragraph for level 0.
+func (w *htmlWalker) flush(level int) {
 	lines := strings.Split(w.text.String(), "\n")
 	w.text.Reset()
 	for i, l := range lines {
 		lines[i] = strings.Join(strings.Fields(l), " ")
 	}
 	if t := strings.TrimSpace(strings.Join(lines, "\n")); t != "" {
-		w.blocks = append(w.blocks, content.Block{Text: t, Heading: heading})
+		w.blocks = append(w.blocks, content.Block{Text: t, Heading: level > 0, Level: level})
 	}
 }
 
@@ -110,13 +112,13 @@ func (w *htmlWalker) walk(n *html.Node) {
 			return
 		case n.DataAtom == atom.Pre:
 			// Preformatted text stays as it is, one block.
-			w.flush(false)
+			w.flush(0)
 			if t := strings.Trim(textOf(n), "\n"); strings.TrimSpace(t) != "" {
 				w.blocks = append(w.blocks, content.Block{Text: t})
 			}
 			return
-		case headingLevel[n.DataAtom], blockLevel[n.DataAtom]:
-			w.flush(false)
+		case headingLevel[n.DataAtom] > 0, blockLevel[n.DataAtom]:
+			w.flush(0)
 			for c := n.FirstChild; c != nil; c = c.NextSibling {
 				w.walk(c)
 			}
