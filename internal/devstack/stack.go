@@ -67,6 +67,11 @@ type Options struct {
 	// SweepStale is how long a step may sit queued before the sweep
 	// publishes it again (FACTORY_SWEEP_STALE; default 30s).
 	SweepStale time.Duration
+	// TestLinks, when set, is the test seam of the link fetcher
+	// (FACTORY_TEST_LINKS, webhook.TestLinks): one host name that leads to
+	// a TLS server the test runs on loopback. Only tests set it; `factory
+	// dev` never does, so the local stack fetches links as production does.
+	TestLinks string
 	// StorageEvents makes fake-gcs-server publish every object it stores
 	// on the topic StorageEventsTopic (kept by a hold subscription), so a
 	// test can count writes.
@@ -359,6 +364,9 @@ func (s *Stack) bootstrap(ctx context.Context) error {
 		"FACTORY_SIGNING_ACCOUNT=factory-dev@local.invalid",
 		"FACTORY_SWEEP_STALE=" + s.SweepStale.String(),
 	}, s.Env...)
+	if s.TestLinks != "" {
+		s.fnEnv = append(s.fnEnv, "FACTORY_TEST_LINKS="+s.TestLinks)
+	}
 	return nil
 }
 
