@@ -293,10 +293,8 @@ func isBidiControl(r rune) bool {
 
 // Validate reports every invalid field of a normalized request.
 func (r *Request) Validate() error {
-	var errs []FieldError
-	add := func(field, code, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
-	}
+	var list fieldErrors
+	add := list.add
 	length := func(field, s string, lo, hi int) {
 		n := utf8.RuneCountInString(s)
 		switch {
@@ -310,7 +308,7 @@ func (r *Request) Validate() error {
 	}
 	length("topic", r.Topic, MinTopicLen, MaxTopicLen)
 	length("source_text", r.SourceText, 0, MaxSourceLen)
-	errs = append(errs, r.validateSources()...)
+	list = append(list, r.validateSources()...)
 	if r.Audience != "" {
 		length("audience", r.Audience, 2, MaxAudienceLen)
 	}
@@ -341,7 +339,7 @@ func (r *Request) Validate() error {
 			content++
 		}
 	}
-	if r.Formats != nil && content == 0 && len(errs) == 0 {
+	if r.Formats != nil && content == 0 && len(list) == 0 {
 		add("formats", "required", "must name at least one format besides package")
 	}
 	if p := r.Podcast; p != nil {
@@ -373,10 +371,17 @@ func (r *Request) Validate() error {
 			add("image.aspect_ratio", "invalid_value", "must be one of %s", strings.Join(AspectRatios, ", "))
 		}
 	}
-	if len(errs) > 0 {
-		return &InvalidError{Errors: errs}
+	if len(list) > 0 {
+		return &InvalidError{Errors: list}
 	}
 	return nil
+}
+
+// fieldErrors gathers the problems of a document's fields.
+type fieldErrors []FieldError
+
+func (l *fieldErrors) add(field, code, format string, args ...any) {
+	*l = append(*l, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
 // MaxCallbackURLLen bounds a callback URL.

@@ -102,10 +102,8 @@ func (r *Request) AllSources() []NamedSource {
 // number and size, and whether uploads and links may be read, are checked
 // where the configuration and the owner are known (shared/sources).
 func (r *Request) validateSources() []FieldError {
-	var errs []FieldError
-	add := func(field, code, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
-	}
+	var errs fieldErrors
+	add := errs.add
 	for i, s := range r.Sources {
 		field := fmt.Sprintf("sources[%d]", i)
 		if utf8.RuneCountInString(s.Title) > MaxSourceTitleLen {
@@ -201,10 +199,8 @@ type NewUpload struct {
 // name of 1 to MaxFilenameLen characters without a folder, one of
 // SourceMediaTypes, a size of 1 byte to maxBytes.
 func (n *NewUpload) Check(maxBytes int64) []FieldError {
-	var errs []FieldError
-	add := func(field, code, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
-	}
+	var errs fieldErrors
+	add := errs.add
 	n.Filename = CleanLine(n.Filename)
 	n.ContentType = strings.ToLower(CleanLine(n.ContentType))
 	switch l := utf8.RuneCountInString(n.Filename); {

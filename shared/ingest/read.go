@@ -129,16 +129,8 @@ func (r *Reader) read(ctx context.Context, owner string, src content.NamedSource
 		if err != nil {
 			return d, nil, err
 		}
-		d.Filename, d.Bytes = up.Filename, int64(len(data))
-		doc, err := Extract(data, up.ContentType)
-		if err != nil {
-			return d, nil, err
-		}
-		d.MediaType, d.Pages = doc.MediaType, doc.Pages
-		if d.Title == "" {
-			d.Title = doc.Title
-		}
-		return d, doc.Blocks, nil
+		d.Filename = up.Filename
+		return extracted(d, data, up.ContentType)
 	case content.SourceKindURL:
 		if r.Links == nil {
 			return d, nil, fail(CodeLinkRefused, "links are not fetched here")
@@ -147,18 +139,26 @@ func (r *Reader) read(ctx context.Context, owner string, src content.NamedSource
 		if err != nil {
 			return d, nil, err
 		}
-		d.URL, d.Bytes = page.URL, int64(len(page.Data))
-		doc, err := Extract(page.Data, page.MediaType)
-		if err != nil {
-			return d, nil, err
-		}
-		d.MediaType, d.Pages = doc.MediaType, doc.Pages
-		if d.Title == "" {
-			d.Title = doc.Title
-		}
-		return d, doc.Blocks, nil
+		d.URL = page.URL
+		return extracted(d, page.Data, page.MediaType)
 	}
 	return d, nil, fail("invalid_source", "must have exactly one of text, upload_id and url")
+}
+
+// extracted completes a source's description with what Extract makes of
+// its bytes (their size, type, pages and, when the source has none, its
+// own title) and returns it with the document's blocks.
+func extracted(d content.SourceDoc, data []byte, mediaType string) (content.SourceDoc, []content.Block, error) {
+	d.Bytes = int64(len(data))
+	doc, err := Extract(data, mediaType)
+	if err != nil {
+		return d, nil, err
+	}
+	d.MediaType, d.Pages = doc.MediaType, doc.Pages
+	if d.Title == "" {
+		d.Title = doc.Title
+	}
+	return d, doc.Blocks, nil
 }
 
 func overBudget(limit int64) *Error {
