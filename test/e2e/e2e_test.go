@@ -353,6 +353,12 @@ func TestCommandLineClient(t *testing.T) {
 	}
 	assert.Contains(t, run("status"), id, "the list shows the job")
 
+	// A file is uploaded (a signed PUT) and read as a source.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lecture.pdf"), glacierPDF(), 0o644))
+	out = run("submit", "--topic", "Glaciers", "--upload", "lecture.pdf", "--formats", "faqs", "--watch")
+	assert.Contains(t, out, "uploaded lecture.pdf as up_")
+	assert.Contains(t, out, "succeeded")
+
 	keys := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(stacktest.Binary(), append([]string{"keys"}, args...)...)
