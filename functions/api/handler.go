@@ -222,23 +222,21 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 // passed.
 func (h *Handler) checkRequest(w http.ResponseWriter, r *http.Request, p auth.Principal, req *content.Request) bool {
 	var fields []content.FieldError
-	var cerr, serr error
-	if h.opts.Callbacks != nil {
-		cerr = h.opts.Callbacks.CheckRequest(r.Context(), req)
+	refused := func(err error) bool {
+		var ie *content.InvalidError
+		if errors.As(err, &ie) {
+			fields = append(fields, ie.Errors...)
+			return true
+		}
+		return err == nil
+	}
+	if h.opts.Callbacks != nil && !refused(h.opts.Callbacks.CheckRequest(r.Context(), req)) {
+		w.Header().Set("Retry-After", "30")
+		httpx.Error(w, r, http.StatusServiceUnavailable, "callback_unresolvable", "The callback URL's host cannot be resolved right now; retry later.")
+		return false
 	}
 	if h.opts.Sources != nil {
-		serr = h.opts.Sources.CheckRequest(r.Context(), p.Owner, req)
-	}
-	for _, err := range []error{cerr, serr} {
-		var ie *content.InvalidError
-		switch {
-		case errors.As(err, &ie):
-			fields = append(fields, ie.Errors...)
-		case err == cerr && err != nil:
-			w.Header().Set("Retry-After", "30")
-			httpx.Error(w, r, http.StatusServiceUnavailable, "callback_unresolvable", "The callback URL's host cannot be resolved right now; retry later.")
-			return false
-		case err != nil:
+		if err := h.opts.Sources.CheckRequest(r.Context(), p.Owner, req); !refused(err) {
 			logging.From(r.Context()).WarnContext(r.Context(), "sources cannot be checked now", "error", err.Error())
 			w.Header().Set("Retry-After", "30")
 			httpx.Error(w, r, http.StatusServiceUnavailable, "unavailable", "The request's sources cannot be checked right now (an upload or a link's host); retry later.")
