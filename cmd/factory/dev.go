@@ -20,6 +20,7 @@ import (
 	_ "contentfactory.dev/factory/functions/image"
 	_ "contentfactory.dev/factory/functions/intake"
 	_ "contentfactory.dev/factory/functions/notify"
+	_ "contentfactory.dev/factory/functions/sources"
 	_ "contentfactory.dev/factory/functions/sweep"
 	_ "contentfactory.dev/factory/functions/text"
 )

@@ -25,6 +25,8 @@ func runSubmit(ctx context.Context, args []string) error {
 	file := fs.String("file", "", "a JSON request document (flags below override its fields)")
 	topic := fs.String("topic", "", "the topic (3-200 characters)")
 	source := fs.String("source", "", "a text file to use as the source text")
+	uploads := fs.String("upload", "", "comma-separated files to upload as sources (.pdf, .docx, .html, .md, .txt)")
+	links := fs.String("link", "", "comma-separated https links to read as sources")
 	formats := fs.String("formats", "", "comma-separated formats (default: all text formats, image and audio)")
 	audience := fs.String("audience", "", "who the material is for")
 	level := fs.String("level", "", "beginner, intermediate or advanced")
@@ -64,6 +66,16 @@ func runSubmit(ctx context.Context, args []string) error {
 	if *formats != "" {
 		req["formats"] = strings.Split(*formats, ",")
 	}
+	if req["topic"] == nil {
+		return errors.New("a topic is required: --topic or a --file with one")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	if err := addSources(ctx, c, req, *uploads, *links); err != nil {
+		return err
+	}
 	if *minutes != 0 {
 		p, _ := req["podcast"].(map[string]any)
 		if p == nil {
@@ -71,13 +83,6 @@ func runSubmit(ctx context.Context, args []string) error {
 		}
 		p["target_minutes"] = *minutes
 		req["podcast"] = p
-	}
-	if req["topic"] == nil {
-		return errors.New("a topic is required: --topic or a --file with one")
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -93,6 +98,47 @@ func runSubmit(ctx context.Context, args []string) error {
 	fmt.Printf("job %s %s\n", j.ID, j.Status)
 	if *follow {
 		return watch(ctx, c, j.ID)
+	}
+	return nil
+}
+
+// sourceTypes are the media types of the files --upload sends, by
+// extension.
+var sourceTypes = map[string]string{
+	".pdf": content.MediaPDF, ".docx": content.MediaDOCX, ".html": content.MediaHTML, ".htm": content.MediaHTML,
+	".md": content.MediaMarkdown, ".markdown": content.MediaMarkdown, ".txt": content.MediaText,
+}
+
+// addSources uploads each file of uploads (comma-separated) and adds it,
+// and each link of links, to the request's sources.
+func addSources(ctx context.Context, c *client.Client, req map[string]any, uploads, links string) error {
+	srcs, _ := req["sources"].([]any)
+	for _, path := range strings.Split(uploads, ",") {
+		if path = strings.TrimSpace(path); path == "" {
+			continue
+		}
+		mt, ok := sourceTypes[strings.ToLower(filepath.Ext(path))]
+		if !ok {
+			return fmt.Errorf("%s: a source file is .pdf, .docx, .html, .md or .txt", path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		up, err := c.Upload(ctx, filepath.Base(path), mt, data)
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", path, err)
+		}
+		fmt.Printf("uploaded %s as %s\n", path, up.ID)
+		srcs = append(srcs, map[string]any{"upload_id": up.ID})
+	}
+	for _, link := range strings.Split(links, ",") {
+		if link = strings.TrimSpace(link); link != "" {
+			srcs = append(srcs, map[string]any{"url": link})
+		}
+	}
+	if len(srcs) > 0 {
+		req["sources"] = srcs
 	}
 	return nil
 }

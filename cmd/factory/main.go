@@ -1,7 +1,7 @@
 // Command factory runs the Content Factory on one machine and talks to it:
 //
 //	factory dev                    run the whole system locally (emulators, offline AI)
-//	factory submit --topic T ...   submit a job (flags or a JSON file, --source FILE)
+//	factory submit --topic T ...   submit a job (flags or a JSON file, --source FILE, --upload FILES, --link URLS)
 //	factory watch JOB              follow a job until it ends, a progress bar per step
 //	factory status [JOB]           show a job, or list your jobs
 //	factory cancel JOB             cancel a job

@@ -40,18 +40,27 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	checker, err := env.SourceChecker()
+	if err != nil {
+		return nil, err
+	}
 	jobs := env.Jobs()
 	return New(jobs, env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), Options{
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		PublicURL:    cfg.PublicURL,
-		URLTTL:       cfg.URLTTL,
-		Log:          env.Log,
-		Limiter:      ratelimit.NewLimiter(cfg.Limits()),
-		Usage:        env.Store,
-		Callbacks:    webhook.NewGuard(nil),
-		CORSOrigins:  cfg.CORSOrigins,
-		Steer:        jobs,
-		Documents:    env.Bucket,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		PublicURL:      cfg.PublicURL,
+		URLTTL:         cfg.URLTTL,
+		Log:            env.Log,
+		Limiter:        ratelimit.NewLimiter(cfg.Limits()),
+		Usage:          env.Store,
+		Callbacks:      webhook.NewGuard(nil),
+		Sources:        checker,
+		Uploads:        env.Store,
+		UploadFiles:    env.Bucket,
+		MaxSourceBytes: cfg.MaxSourceBytes,
+		UploadTTL:      cfg.UploadTTL,
+		CORSOrigins:    cfg.CORSOrigins,
+		Steer:          jobs,
+		Documents:      env.Bucket,
 		// Event streams end before the function's timeout.
 		StreamFor:       streamFor(),
 		MaxStreams:      cfg.MaxStreams,

@@ -70,6 +70,15 @@ type Options struct {
 	// Documents reads and stores job documents (nil: not served).
 	Steer     Steerer
 	Documents Documents
+	// Sources checks a request's sources: limits, uploads, links (nil:
+	// none is checked).
+	Sources SourceChecker
+	// Uploads and UploadFiles serve /v1/uploads (nil: not served);
+	// MaxSourceBytes bounds an upload, UploadTTL is how long one lives.
+	Uploads        Uploads
+	UploadFiles    UploadFiles
+	MaxSourceBytes int64
+	UploadTTL      time.Duration
 	// CORSOrigins may call the API from browsers (none: no CORS).
 	CORSOrigins []string
 	// ReadTimeout and WriteTimeout bound receiving a request and sending
@@ -203,15 +212,8 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 		requestProblem(w, r, err)
 		return
 	}
-	if h.opts.Callbacks != nil {
-		if err := h.opts.Callbacks.CheckRequest(r.Context(), &req); errors.As(err, new(*content.InvalidError)) {
-			requestProblem(w, r, err)
-			return
-		} else if err != nil {
-			w.Header().Set("Retry-After", "30")
-			httpx.Error(w, r, http.StatusServiceUnavailable, "callback_unresolvable", "The callback URL's host cannot be resolved right now; retry later.")
-			return
-		}
+	if !h.checkRequest(w, r, p, &req) {
+		return
 	}
 	job, created, err := h.create(r.Context(), p, key, req)
 	var ex *ratelimit.Exceeded
@@ -233,6 +235,40 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 	base := h.base(r)
 	w.Header().Set("Location", base+jobPath(job.ID))
 	httpx.JSON(w, http.StatusAccepted, h.accepted(base, job))
+}
+
+// checkRequest checks what a request names outside itself, the callback
+// URL and the sources, and answers every refused field at once (422), or
+// 503 when a check cannot be made now. It reports whether the request
+// passed.
+func (h *Handler) checkRequest(w http.ResponseWriter, r *http.Request, p auth.Principal, req *content.Request) bool {
+	var fields []content.FieldError
+	refused := func(err error) bool {
+		var ie *content.InvalidError
+		if errors.As(err, &ie) {
+			fields = append(fields, ie.Errors...)
+			return true
+		}
+		return err == nil
+	}
+	if h.opts.Callbacks != nil && !refused(h.opts.Callbacks.CheckRequest(r.Context(), req)) {
+		w.Header().Set("Retry-After", "30")
+		httpx.Error(w, r, http.StatusServiceUnavailable, "callback_unresolvable", "The callback URL's host cannot be resolved right now; retry later.")
+		return false
+	}
+	if h.opts.Sources != nil {
+		if err := h.opts.Sources.CheckRequest(r.Context(), p.Owner, req); !refused(err) {
+			logging.From(r.Context()).WarnContext(r.Context(), "sources cannot be checked now", "error", err.Error())
+			w.Header().Set("Retry-After", "30")
+			httpx.Error(w, r, http.StatusServiceUnavailable, "unavailable", "The request's sources cannot be checked right now (an upload or a link's host); retry later.")
+			return false
+		}
+	}
+	if len(fields) > 0 {
+		requestProblem(w, r, &content.InvalidError{Errors: fields})
+		return false
+	}
+	return true
 }
 
 // create makes the job of a request, or finds the one a retry with the

@@ -33,6 +33,7 @@ import (
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/sources"
 	"contentfactory.dev/factory/shared/store"
 	"contentfactory.dev/factory/shared/webhook"
 )
@@ -97,9 +98,17 @@ func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*con
 
 	f.ports = pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}
 	jobs := pipeline.NewJobs(f.ports, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Estimate: estimate, Limits: policy})
-	opts := api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute, Steer: jobs, Documents: f.bucket, Callbacks: webhook.NewGuard(fakeDNS{
+	dns := webhook.NewGuard(fakeDNS{
 		"hooks.example.com": "93.184.216.34", "intranet.example.com": "10.1.2.3", "rebind.example.com": "169.254.169.254",
-	})}
+		"docs.example.com": "93.184.216.35",
+	})
+	opts := api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute, Callbacks: dns, Steer: jobs, Documents: f.bucket,
+		Sources:        &sources.Checker{Uploads: f.store, Objects: f.bucket, Links: dns, Limits: content.SourceLimits{MaxSources: 4, MaxBytes: 1 << 20, MaxChars: 100_000}},
+		Uploads:        f.store,
+		UploadFiles:    f.bucket,
+		MaxSourceBytes: 1 << 20,
+		UploadTTL:      time.Hour,
+	}
 	if policy.Enabled() {
 		opts.Limiter, opts.Usage = ratelimit.NewLimiter(policy), f.store
 	}
@@ -183,9 +192,10 @@ func TestSubmitAndRead(t *testing.T) {
 	assert.Equal(t, "queued", body["status"])
 	assert.Equal(t, f.srv.URL+"/v1/jobs/"+id, r.header.Get("Location"))
 	assert.Equal(t, r.header.Get("Location"), body["links"].(map[string]any)["self"])
-	assert.Equal(t, []any{"outline", "podcast_script", "faqs", "audio", "package"}, body["formats"])
+	assert.Equal(t, []any{"sources", "outline", "podcast_script", "faqs", "audio", "package"}, body["formats"],
+		"a source text is read into passages first")
 	require.Len(t, f.pub.Published(), 1)
-	assert.Equal(t, pipeline.StepMessage{JobID: id, Step: content.FormatOutline, Version: 1, Region: "local"}, f.pub.Published()[0])
+	assert.Equal(t, pipeline.StepMessage{JobID: id, Step: content.FormatSources, Version: 1, Region: "local"}, f.pub.Published()[0])
 
 	g := f.do(http.MethodGet, "/v1/jobs/"+id, f.keys["alice"], "", nil)
 	require.Equal(t, http.StatusOK, g.status, string(g.body))
@@ -193,7 +203,7 @@ func TestSubmitAndRead(t *testing.T) {
 	assert.Equal(t, id, d["id"])
 	assert.Equal(t, 0.0, d["progress"])
 	steps := d["steps"].([]any)
-	require.Len(t, steps, 5)
+	require.Len(t, steps, 6)
 	assert.Equal(t, "queued", steps[0].(map[string]any)["status"])
 	assert.Equal(t, "pending", steps[1].(map[string]any)["status"])
 	assert.Empty(t, d["artifacts"])

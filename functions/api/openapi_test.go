@@ -113,6 +113,11 @@ var documents = map[string]reflect.Type{
 	"FieldError":     reflect.TypeFor[client.FieldError](),
 	"Change":         reflect.TypeFor[client.Change](),
 	"StepVersion":    reflect.TypeFor[client.StepVersion](),
+	"Source":         reflect.TypeFor[content.Source](),
+	"SourceRisk":     reflect.TypeFor[client.SourceRisk](),
+	"SourcesRead":    reflect.TypeFor[client.SourcesRead](),
+	"NewUpload":      reflect.TypeFor[client.NewUpload](),
+	"Upload":         reflect.TypeFor[client.Upload](),
 }
 
 // named are the Go types that are schemas of their own (enumerations).
@@ -216,6 +221,8 @@ func want(t reflect.Type, byType map[reflect.Type]string) string {
 		return want(t.Elem(), byType)
 	case t.Kind() == reflect.Slice:
 		return "array of " + want(t.Elem(), byType)
+	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:
+		return "object"
 	case t.Kind() == reflect.String:
 		return "string"
 	case t.Kind() == reflect.Bool:

@@ -17,27 +17,50 @@ import (
 type operation struct {
 	method, path string
 	serve        http.HandlerFunc
-	// steer: served only when Options.Steer and Options.Documents are set.
-	steer bool
+	// needs is the part of Options the operation is served with.
+	needs feature
+}
+
+// feature is an optional part of the API, served when its Options are set.
+type feature int
+
+const (
+	always   feature = iota
+	steering         // Options.Steer and Options.Documents
+	uploads          // Options.Uploads and Options.UploadFiles
+)
+
+// served reports whether the options serve f.
+func (o *Options) served(f feature) bool {
+	switch f {
+	case steering:
+		return o.Steer != nil && o.Documents != nil
+	case uploads:
+		return o.Uploads != nil && o.UploadFiles != nil
+	}
+	return true
 }
 
 // operations is every operation the API serves.
 func (h *Handler) operations() []operation {
 	return []operation{
-		{http.MethodGet, "/healthz", h.health, false},
-		{http.MethodGet, "/v1/openapi.json", serveOpenAPI, false},
-		{http.MethodGet, "/v1/jobs", h.authed(h.list), false},
-		{http.MethodPost, "/v1/jobs", h.authed(h.submit), false},
-		{http.MethodGet, "/v1/jobs/{id}", h.authed(h.get), false},
-		{http.MethodDelete, "/v1/jobs/{id}", h.authed(h.erase), false},
-		{http.MethodPost, "/v1/jobs/{id}:cancel", h.authed(h.cancel), false},
-		{http.MethodPost, "/v1/jobs/{id}:approve", h.authed(h.approve), true},
-		{http.MethodGet, "/v1/jobs/{id}/events", h.authed(h.events), false},
-		{http.MethodGet, "/v1/jobs/{id}/artifacts/{name}", h.authed(h.artifact), false},
-		{http.MethodPost, "/v1/jobs/{id}/steps/{step}:regenerate", h.authed(h.regenerate), true},
-		{http.MethodGet, "/v1/jobs/{id}/documents/{format}", h.authed(h.getDocument), true},
-		{http.MethodPut, "/v1/jobs/{id}/documents/{format}", h.authed(h.putDocument), true},
-		{http.MethodGet, "/v1/usage", h.authed(h.usage), false},
+		{http.MethodGet, "/healthz", h.health, always},
+		{http.MethodGet, "/v1/openapi.json", serveOpenAPI, always},
+		{http.MethodGet, "/v1/jobs", h.authed(h.list), always},
+		{http.MethodPost, "/v1/jobs", h.authed(h.submit), always},
+		{http.MethodGet, "/v1/jobs/{id}", h.authed(h.get), always},
+		{http.MethodDelete, "/v1/jobs/{id}", h.authed(h.erase), always},
+		{http.MethodPost, "/v1/jobs/{id}:cancel", h.authed(h.cancel), always},
+		{http.MethodPost, "/v1/jobs/{id}:approve", h.authed(h.approve), steering},
+		{http.MethodGet, "/v1/jobs/{id}/events", h.authed(h.events), always},
+		{http.MethodGet, "/v1/jobs/{id}/artifacts/{name}", h.authed(h.artifact), always},
+		{http.MethodPost, "/v1/jobs/{id}/steps/{step}:regenerate", h.authed(h.regenerate), steering},
+		{http.MethodGet, "/v1/jobs/{id}/documents/{format}", h.authed(h.getDocument), steering},
+		{http.MethodPut, "/v1/jobs/{id}/documents/{format}", h.authed(h.putDocument), steering},
+		{http.MethodGet, "/v1/usage", h.authed(h.usage), always},
+		{http.MethodPost, "/v1/uploads", h.authed(h.createUpload), uploads},
+		{http.MethodGet, "/v1/uploads/{id}", h.authed(h.getUpload), uploads},
+		{http.MethodDelete, "/v1/uploads/{id}", h.authed(h.deleteUpload), uploads},
 	}
 }
 
@@ -47,9 +70,8 @@ func (h *Handler) route(ops []operation) {
 	var paths []string
 	allow := map[string][]string{}
 	actions := map[string]map[string]http.HandlerFunc{}
-	steer := h.opts.Steer != nil && h.opts.Documents != nil
 	for _, op := range ops {
-		if op.steer && !steer {
+		if !h.opts.served(op.needs) {
 			continue
 		}
 		path, verb := splitAction(op.path)

@@ -52,7 +52,19 @@ func (h *Handler) detail(base string, j *pipeline.Job, steps []*pipeline.Step) c
 		d.InputRisk.Signals = []string{}
 	}
 	for _, s := range steps {
-		d.Steps = append(d.Steps, h.stepView(base, j.ID, s))
+		v := h.stepView(base, j.ID, s)
+		if r := s.Sources; r != nil {
+			v.Read = &client.SourcesRead{Sources: r.Sources, Passages: r.Passages, Chars: r.Chars}
+			for _, it := range r.Items {
+				signals := it.InputRisk.Signals
+				if signals == nil {
+					signals = []string{}
+				}
+				d.InputRisk.Sources = append(d.InputRisk.Sources, client.SourceRisk{
+					Source: it.ID, Field: it.Field, Score: it.InputRisk.Score, Signals: signals})
+			}
+		}
+		d.Steps = append(d.Steps, v)
 		for _, a := range s.Artifacts {
 			d.Artifacts = append(d.Artifacts, client.Artifact{
 				Name: a.Name, Step: s.Name, ContentType: a.ContentType, Size: a.Size,

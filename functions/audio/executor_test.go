@@ -11,13 +11,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/audio"
+	"contentfactory.dev/factory/functions/sources"
 	"contentfactory.dev/factory/functions/text"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/ingest"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 )
+
+// readSources reads a job's text sources into passages, as ReadSources
+// does (no uploads or links here).
+var readSources = sources.Executor{Reader: &ingest.Reader{Limits: content.DefaultSourceLimits}}
 
 // withScript is a job asking for audio, its podcast script already made.
 func withScript(t *testing.T) (*pipelinetest.Memory, *pipeline.Job) {
@@ -26,6 +32,9 @@ func withScript(t *testing.T) (*pipelinetest.Memory, *pipeline.Job) {
 	job, err := m.Submit(t.Context(), content.Request{Topic: "Tides and the Moon", SourceText: "The Moon pulls the oceans. Tides rise twice a day.",
 		Formats: []content.Format{content.FormatAudio}, Podcast: &content.PodcastOptions{TargetMinutes: 1}})
 	require.NoError(t, err)
+	s, err := m.Run(t.Context(), job.ID, content.FormatSources, readSources)
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "the source text is read first")
 	for _, f := range []content.Format{content.FormatOutline, content.FormatPodcastScript} {
 		s, err := m.Run(t.Context(), job.ID, f, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
 		require.NoError(t, err)
@@ -108,11 +117,14 @@ func TestNoChaptersUnlessAsked(t *testing.T) {
 	job, err := m.Submit(t.Context(), content.Request{Topic: "Tides and the Moon", SourceText: "The Moon pulls the oceans. Tides rise twice a day.",
 		Formats: []content.Format{content.FormatAudio}, Exports: []content.Export{content.ExportPDF}, Podcast: &content.PodcastOptions{TargetMinutes: 1}})
 	require.NoError(t, err)
+	s, err := m.Run(t.Context(), job.ID, content.FormatSources, readSources)
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
 	for _, f := range []content.Format{content.FormatOutline, content.FormatPodcastScript} {
 		_, err := m.Run(t.Context(), job.ID, f, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
 		require.NoError(t, err)
 	}
-	s, err := m.Run(t.Context(), job.ID, content.FormatAudio, audio.Executor{Synth: &voice{mime: "audio/wav"}})
+	s, err = m.Run(t.Context(), job.ID, content.FormatAudio, audio.Executor{Synth: &voice{mime: "audio/wav"}})
 	require.NoError(t, err)
 	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
 	for _, a := range s.Artifacts {

@@ -1,7 +1,8 @@
 // Package sweep is the HTTP function "Sweep", called by Cloud Scheduler
 // (and by a ticker in the local stack): it recovers steps whose message
 // was lost or whose worker died, ends jobs past their deadline, publishes
-// job events a crash left behind, and deletes what is past retention.
+// job events a crash left behind, and deletes what is past retention
+// (expired uploads included).
 package sweep
 
 import (

@@ -10,6 +10,7 @@ import (
 	"contentfactory.dev/factory/shared/httpx"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/sources"
 )
 
 // Name is the function's entry point.
@@ -27,6 +28,9 @@ type Store interface {
 	// ErasuresToClean returns the ids of erased jobs past their grace.
 	ErasuresToClean(ctx context.Context, now time.Time, limit int) ([]string, error)
 	DeleteErasure(ctx context.Context, jobID string) error
+	// ExpiredUploads returns uploads whose time ran out.
+	ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]*sources.Upload, error)
+	DeleteUpload(ctx context.Context, id string) error
 }
 
 // Jobs acts on what was found.
@@ -39,9 +43,11 @@ type Jobs interface {
 	Erase(ctx context.Context, id string) error
 }
 
-// Blobs deletes what erased jobs' late workers wrote.
+// Blobs deletes what erased jobs' late workers wrote, and expired
+// uploads.
 type Blobs interface {
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
+	Delete(ctx context.Context, path string) error
 }
 
 // Options tune a sweep.
@@ -56,8 +62,9 @@ type Options struct {
 // Handler sweeps: it publishes again the steps whose message was lost
 // (queued and never claimed) or whose worker died (lease expired with no
 // redelivery), ends jobs past their deadline, publishes job events a crash
-// left unpublished, and deletes jobs past retention and what late workers
-// wrote for erased jobs. Every pass is idempotent, so sweeps may overlap.
+// left unpublished, and deletes jobs past retention, what late workers
+// wrote for erased jobs, and uploads past their time (the file, then its
+// record). Every pass is idempotent, so sweeps may overlap.
 type Handler struct {
 	store Store
 	jobs  Jobs
@@ -87,6 +94,7 @@ type Report struct {
 	EventsPublished    int      `json:"events_published"`
 	Erased             int      `json:"erased_past_retention"`
 	ErasuresCleaned    int      `json:"erasures_cleaned"`
+	UploadsExpired     int      `json:"uploads_expired"`
 	Errors             []string `json:"errors,omitempty"`
 }
 
@@ -204,12 +212,29 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 			rep.ErasuresCleaned++
 		}
 	}
+	if ups, err := h.store.ExpiredUploads(ctx, now, h.opts.Limit); err != nil {
+		fail("uploads", err)
+	} else {
+		for _, u := range ups {
+			// The file first: a record is never gone while its file stays.
+			if err := h.blobs.Delete(ctx, u.Path); err != nil {
+				fail("uploads", err)
+				continue
+			}
+			if err := h.store.DeleteUpload(ctx, u.ID); err != nil {
+				fail("uploads", err)
+				continue
+			}
+			rep.UploadsExpired++
+		}
+	}
 	log := logging.From(ctx)
 	if len(rep.Errors) > 0 {
 		log.ErrorContext(ctx, "sweep finished with errors", "report", fmt.Sprintf("%+v", rep))
-	} else if rep.RepublishedQueued+rep.RepublishedExpired+rep.QueuedPending+rep.EndedPastDeadline+rep.ExpiredReviews+rep.EventsPublished+rep.Erased+rep.ErasuresCleaned > 0 {
+	} else if rep.RepublishedQueued+rep.RepublishedExpired+rep.QueuedPending+rep.EndedPastDeadline+rep.ExpiredReviews+rep.EventsPublished+rep.Erased+rep.ErasuresCleaned+rep.UploadsExpired > 0 {
 		log.InfoContext(ctx, "sweep finished", "republished_queued", rep.RepublishedQueued, "republished_expired_leases", rep.RepublishedExpired, "queued_pending", rep.QueuedPending,
-			"ended_past_deadline", rep.EndedPastDeadline, "expired_reviews", rep.ExpiredReviews, "events_published", rep.EventsPublished, "erased", rep.Erased, "erasures_cleaned", rep.ErasuresCleaned)
+			"ended_past_deadline", rep.EndedPastDeadline, "expired_reviews", rep.ExpiredReviews, "events_published", rep.EventsPublished, "erased", rep.Erased, "erasures_cleaned", rep.ErasuresCleaned,
+			"uploads_expired", rep.UploadsExpired)
 	}
 	return rep
 }

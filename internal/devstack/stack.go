@@ -30,7 +30,6 @@ import (
 	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/auth"
-	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
 )
@@ -77,6 +76,11 @@ type Options struct {
 	// SweepStale is how long a step may sit queued before the sweep
 	// publishes it again (FACTORY_SWEEP_STALE; default 30s).
 	SweepStale time.Duration
+	// TestLinks, when set, is the test seam of the link fetcher
+	// (FACTORY_TEST_LINKS, webhook.TestLinks): one host name that leads to
+	// a TLS server the test runs on loopback. Only tests set it; `factory
+	// dev` never does, so the local stack fetches links as production does.
+	TestLinks string
 	// StorageEvents makes fake-gcs-server publish every object it stores
 	// on the topic StorageEventsTopic (kept by a hold subscription), so a
 	// test can count writes.
@@ -387,6 +391,9 @@ func (s *Stack) bootstrap(ctx context.Context) error {
 		"FACTORY_SWEEP_STALE=" + s.SweepStale.String(),
 		"FACTORY_PUSH_SHARDS=" + strconv.Itoa(s.PushShards),
 	}, s.Env...)
+	if s.TestLinks != "" {
+		s.fnEnv = append(s.fnEnv, "FACTORY_TEST_LINKS="+s.TestLinks)
+	}
 	return nil
 }
 
@@ -529,7 +536,7 @@ func (s *Stack) subscribe(ctx context.Context) error {
 			}
 		}
 		defs := []*pubsubpb.Subscription{def}
-		if isStepTopic(sub.Topic) && s.PushShards > 1 {
+		if queue.IsStepTopic(sub.Topic) && s.PushShards > 1 {
 			// Each shard topic of a step kind is pushed to the function by
 			// a subscription of its own (the kind's own topic keeps its
 			// subscription too, for what is published there directly).
@@ -554,22 +561,12 @@ func (s *Stack) subscribe(ctx context.Context) error {
 	return nil
 }
 
-// isStepTopic reports whether a topic carries step messages.
-func isStepTopic(topic string) bool {
-	for _, k := range []content.Kind{content.KindText, content.KindImage, content.KindAudio, content.KindAssemble} {
-		if queue.TopicFor(k) == topic {
-			return true
-		}
-	}
-	return false
-}
-
 // StepTopics maps every topic step messages are published on to the
 // function they are pushed to: the kinds' topics, or their shards.
 func (s *Stack) StepTopics() map[string]string {
 	out := map[string]string{}
 	for _, f := range queue.Functions {
-		if f.Topic == "" || !isStepTopic(f.Topic) {
+		if f.Topic == "" || !queue.IsStepTopic(f.Topic) {
 			continue
 		}
 		if s.PushShards <= 1 {

@@ -280,7 +280,76 @@ func (c *Client) Wait(ctx context.Context, id string, interval time.Duration, ea
 	}
 }
 
+// CreateUpload makes room for a file (POST /v1/uploads) and returns where
+// and how to send it.
+func (c *Client) CreateUpload(ctx context.Context, n NewUpload) (*Upload, error) {
+	body, err := json.Marshal(n)
+	if err != nil {
+		return nil, err
+	}
+	var u Upload
+	if _, err := c.call(ctx, http.MethodPost, "/v1/uploads", nil, body, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// GetUpload reads an upload; another owner's is not found
+// (upload_not_found).
+func (c *Client) GetUpload(ctx context.Context, id string) (*Upload, error) {
+	var u Upload
+	if _, err := c.call(ctx, http.MethodGet, uploadPath(id), nil, nil, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// DeleteUpload deletes an upload and its file before its time.
+func (c *Client) DeleteUpload(ctx context.Context, id string) error {
+	_, err := c.call(ctx, http.MethodDelete, uploadPath(id), nil, nil, nil)
+	return err
+}
+
+// PutUpload sends a file's bytes to the URL an upload was given, with its
+// signed headers, without the API's credential.
+func (c *Client) PutUpload(ctx context.Context, u *Upload, data []byte) error {
+	req, err := http.NewRequestWithContext(ctx, u.Method, u.UploadURL, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	for k, v := range u.Headers {
+		if http.CanonicalHeaderKey(k) != "Content-Length" { // the transport sends the body's
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := c.download.Do(req)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", u.ID, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("upload %s: %s", u.ID, resp.Status)
+	}
+	return nil
+}
+
+// Upload makes room for a file, sends it and returns the upload, ready to
+// be named as a source's upload_id.
+func (c *Client) Upload(ctx context.Context, filename, contentType string, data []byte) (*Upload, error) {
+	u, err := c.CreateUpload(ctx, NewUpload{Filename: filename, ContentType: contentType, Size: int64(len(data))})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.PutUpload(ctx, u, data); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 func jobPath(id string) string { return "/v1/jobs/" + url.PathEscape(id) }
+
+func uploadPath(id string) string { return "/v1/uploads/" + url.PathEscape(id) }
 
 // call sends one request to the API. An answer under 400 is a success,
 // decoded into out when out is not nil; any other is an *Error.

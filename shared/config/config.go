@@ -13,6 +13,7 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/ratelimit"
 )
 
@@ -48,6 +49,19 @@ type Config struct {
 	SweepStale time.Duration `env:"FACTORY_SWEEP_STALE, default=10m"`
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64 `env:"FACTORY_MAX_BODY_BYTES, default=1048576"`
+	// MaxSources bounds how many sources a request may name (source_text
+	// counts as one).
+	MaxSources int `env:"FACTORY_MAX_SOURCES, default=10"`
+	// MaxSourceBytes bounds the bytes of one job's sources together: its
+	// texts, the declared sizes of its uploads and the pages its links
+	// fetch; and the size of one upload.
+	MaxSourceBytes int64 `env:"FACTORY_MAX_SOURCE_BYTES, default=26214400"`
+	// MaxSourceChars bounds the characters of text a job's sources yield
+	// together, once extracted.
+	MaxSourceChars int `env:"FACTORY_MAX_SOURCE_CHARS, default=500000"`
+	// UploadTTL is how long an upload may be used by jobs before the sweep
+	// deletes it.
+	UploadTTL time.Duration `env:"FACTORY_UPLOAD_TTL, default=24h"`
 	// URLTTL is how long a download link is valid (at most 15 minutes).
 	URLTTL time.Duration `env:"FACTORY_URL_TTL, default=10m"`
 	// MaxAttempts fails a step after that many claims.
@@ -105,6 +119,11 @@ type Config struct {
 	SigningAccount string `env:"FACTORY_SIGNING_ACCOUNT"`
 	// Espeak is the espeak-ng binary of the offline speech backend.
 	Espeak string `env:"FACTORY_ESPEAK, default=espeak-ng"`
+	// TestLinks is a test seam of the local stack (webhook.TestLinks):
+	// one host name resolves to a public address whose connections go to a
+	// local TLS server. Refused unless StorageEmulatorHost is set; never
+	// set in production.
+	TestLinks string `env:"FACTORY_TEST_LINKS"`
 	// StorageEmulatorHost points storage at fake-gcs-server (host:port).
 	StorageEmulatorHost string `env:"STORAGE_EMULATOR_HOST"`
 }
@@ -154,6 +173,18 @@ func (c *Config) Validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 32<<20 {
 		errs = append(errs, errors.New("FACTORY_MAX_BODY_BYTES must be between 1024 and 33554432"))
 	}
+	if c.MaxSources < 1 || c.MaxSources > 100 {
+		errs = append(errs, errors.New("FACTORY_MAX_SOURCES must be between 1 and 100"))
+	}
+	if c.MaxSourceBytes < 1024 || c.MaxSourceBytes > 1<<30 {
+		errs = append(errs, errors.New("FACTORY_MAX_SOURCE_BYTES must be between 1024 and 1073741824"))
+	}
+	if c.MaxSourceChars < 1000 || c.MaxSourceChars > 10_000_000 {
+		errs = append(errs, errors.New("FACTORY_MAX_SOURCE_CHARS must be between 1000 and 10000000"))
+	}
+	if c.UploadTTL < time.Hour || c.UploadTTL > 30*24*time.Hour {
+		errs = append(errs, errors.New("FACTORY_UPLOAD_TTL must be between 1h and 720h"))
+	}
 	if c.URLTTL <= 0 || c.URLTTL > 15*time.Minute {
 		errs = append(errs, errors.New("FACTORY_URL_TTL must be more than 0 and at most 15m"))
 	}
@@ -187,6 +218,9 @@ func (c *Config) Validate() error {
 	if (c.SigningKeyFile == "") != (c.SigningAccount == "") {
 		errs = append(errs, errors.New("FACTORY_SIGNING_KEY_FILE and FACTORY_SIGNING_ACCOUNT go together"))
 	}
+	if c.TestLinks != "" && c.StorageEmulatorHost == "" {
+		errs = append(errs, errors.New("FACTORY_TEST_LINKS is a test seam of the local stack: it needs STORAGE_EMULATOR_HOST, and is never set in production"))
+	}
 	if strings.ContainsAny(c.TopicSuffix, "/ ") {
 		errs = append(errs, errors.New("FACTORY_TOPIC_SUFFIX must not contain / or spaces"))
 	}
@@ -196,6 +230,11 @@ func (c *Config) Validate() error {
 // Limits is the policy every owner gets.
 func (c *Config) Limits() ratelimit.Policy {
 	return ratelimit.Policy{Rate: c.RatePerMinute / 60, Burst: c.Burst, MaxRunning: c.MaxRunning, DailyBudgetUSD: c.DailyBudgetUSD}
+}
+
+// SourceLimits are the limits on a job's sources.
+func (c *Config) SourceLimits() content.SourceLimits {
+	return content.SourceLimits{MaxSources: c.MaxSources, MaxBytes: c.MaxSourceBytes, MaxChars: c.MaxSourceChars}
 }
 
 // TopicName maps a topic id to its deployed name.

@@ -203,7 +203,8 @@ func TestParseRequestNormalizes(t *testing.T) {
 	assert.Equal(t, "Café culture", r.Topic, "NFC")
 	assert.Equal(t, "line one\nline two\n\ttabbed", r.SourceText)
 	assert.Equal(t, "de-DE", r.Language, "canonical tag")
-	assert.Equal(t, []content.Format{content.FormatOutline, content.FormatFAQs, content.FormatImage, content.FormatPackage}, r.Formats)
+	assert.Equal(t, []content.Format{content.FormatSources, content.FormatOutline, content.FormatFAQs, content.FormatImage, content.FormatPackage}, r.Formats,
+		"a request with a source text reads it first")
 	assert.True(t, r.Wants(content.FormatImage))
 	assert.False(t, r.Wants(content.FormatAudio))
 }

@@ -137,12 +137,15 @@ type Step struct {
 	Usage      ai.Usage      `firestore:"usage" json:"usage"`
 	Calls      []ai.Call     `firestore:"calls" json:"-"`
 	// PromptVersion names the prompt template a text step used.
-	PromptVersion string     `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
-	Error         *StepError `firestore:"error" json:"error,omitempty"`
-	QueuedAt      time.Time  `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
-	StartedAt     time.Time  `firestore:"started_at,omitempty" json:"started_at,omitzero"`
-	FinishedAt    time.Time  `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
-	UpdatedAt     time.Time  `firestore:"updated_at" json:"updated_at"`
+	PromptVersion string `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
+	// Sources is what the sources step read: counts, hashes and each
+	// source's input risk (never the text, which is in sources.json).
+	Sources    *content.SourcesSummary `firestore:"sources,omitempty" json:"sources,omitempty"`
+	Error      *StepError              `firestore:"error" json:"error,omitempty"`
+	QueuedAt   time.Time               `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
+	StartedAt  time.Time               `firestore:"started_at,omitempty" json:"started_at,omitzero"`
+	FinishedAt time.Time               `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
+	UpdatedAt  time.Time               `firestore:"updated_at" json:"updated_at"`
 }
 
 // Ways a version of a step is made.

@@ -34,6 +34,9 @@ type Output struct {
 	Files         []File
 	Calls         []ai.Call
 	PromptVersion string
+	// Sources is what the sources step read: kept on its step record
+	// (counts, hashes and input risk; the text is in its artifact).
+	Sources *content.SourcesSummary
 }
 
 // RunnerConfig tunes the step runner.
@@ -208,7 +211,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	// resume from it.
 	arts, err := r.persist(ctx, job.ID, run, out.Files)
 	if err == nil {
-		stored = &storedResult{Attempt: step.Attempt, Artifacts: storedArtifacts(arts), Calls: out.Calls, PromptVersion: out.PromptVersion}
+		stored = &storedResult{Attempt: step.Attempt, Artifacts: storedArtifacts(arts), Calls: out.Calls, PromptVersion: out.PromptVersion, Sources: out.Sources}
 		err = r.recordResult(ctx, job.ID, run, *stored)
 	}
 	if err != nil {
@@ -259,6 +262,7 @@ func (r *Runner) end(ctx context.Context, jobID string, step *Step, stored *stor
 		artifacts:     stored.artifacts(),
 		calls:         stored.Calls,
 		promptVersion: stored.PromptVersion,
+		sources:       stored.Sources,
 	})
 	switch {
 	case err != nil:
@@ -435,6 +439,7 @@ type result struct {
 	artifacts     []Artifact
 	calls         []ai.Call
 	promptVersion string
+	sources       *content.SourcesSummary
 	err           *StepError
 }
 
@@ -452,6 +457,7 @@ func (r *Runner) finish(ctx context.Context, jobID string, run stepRun, res resu
 			s.Artifacts = res.artifacts
 			s.Error = res.err
 			s.PromptVersion = res.promptVersion
+			s.Sources = res.sources
 			v := s.current(now)
 			for _, c := range res.calls {
 				v.Usage.Add(c)

@@ -79,6 +79,10 @@ var envPolicies = map[string]envPolicy{
 	"FACTORY_BURST":            {},
 	"FACTORY_MAX_RUNNING":      {},
 	"FACTORY_DAILY_BUDGET_USD": {},
+	"FACTORY_MAX_SOURCES":      {},
+	"FACTORY_MAX_SOURCE_BYTES": {},
+	"FACTORY_MAX_SOURCE_CHARS": {},
+	"FACTORY_UPLOAD_TTL":       {},
 	"FACTORY_JOB_DEADLINE":     {optional: "3h"},
 	"FACTORY_SWEEP_STALE":      {optional: "15m"},
 	"FACTORY_KEY_CACHE_TTL":    {optional: "1m"},
@@ -89,6 +93,7 @@ var envPolicies = map[string]envPolicy{
 	"FACTORY_PUSH_SHARDS": {never: "the local stack's way around the Pub/Sub emulator's two pushes at a time per subscription; " +
 		"Pub/Sub pushes as many as a function takes"},
 	"FACTORY_CHAOS_CRASH_AFTER_CALL": {never: "fault injection for the chaos soak: it makes workers crash on purpose", forbidden: true},
+	"FACTORY_TEST_LINKS":             {never: "the local stack's test seam: it lets the link fetcher reach a server on loopback", forbidden: true},
 	"FACTORY_CORS_ORIGINS":           {only: []string{"API"}, optional: "https://app.example.com"},
 	"FACTORY_ID_TOKEN_AUDIENCE":      {only: []string{"API"}, optional: "https://factory.example.com"},
 	"FACTORY_MAX_STREAMS": {never: "its default (50 event streams an API instance) sits under the API's request concurrency (80) " +

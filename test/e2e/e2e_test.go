@@ -52,11 +52,14 @@ func TestWholePipeline(t *testing.T) {
 }
 
 func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
+	links := newLinkSite(t)
+	opts.TestLinks = links.spec
 	s := stacktest.Start(t, opts)
 	ctx := context.Background()
 
-	// One job over HTTPS with a one-page source, one shorter job, and one
-	// request from another system on content-requests.
+	// One job over HTTPS with a one-page source, one shorter job, one from
+	// an uploaded PDF and a link, and one request from another system on
+	// content-requests.
 	long := stacktest.Fixture(t, "photosynthesis.json")
 	short := map[string]any{
 		"topic":       "Why the sky is blue",
@@ -66,16 +69,17 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	started := time.Now()
 	longID := s.Submit(t, long)
 	shortID := s.Submit(t, short)
+	filesID := submitFromFiles(t, s)
 	_, err := s.Stack.Publish(ctx, queue.TopicRequests, stacktest.JSON(t, map[string]any{"topic": "Volcanoes of Iceland", "formats": []string{"faqs", "image"}}),
 		map[string]string{"owner": devstack.DevOwner, "request_id": "e2e-request-1"})
 	require.NoError(t, err)
 	intakeID := intake.JobID(devstack.DevOwner, "e2e-request-1")
 
 	jobs := map[string]*client.Job{}
-	for _, id := range []string{longID, shortID, intakeID} {
+	for _, id := range []string{longID, shortID, filesID, intakeID} {
 		jobs[id] = s.Wait(t, id, 3*time.Minute)
 	}
-	t.Logf("three jobs ended in %s", time.Since(started).Round(time.Millisecond))
+	t.Logf("four jobs ended in %s", time.Since(started).Round(time.Millisecond))
 
 	for id, j := range jobs {
 		assert.Equal(t, client.JobSucceeded, j.Status, "job %s: %s", id, stacktest.Describe(j))
@@ -89,7 +93,7 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 		assert.Equal(t, 1.0, stored.Progress, "the job document")
 		assert.Equal(t, devstack.DevOwner, stored.Owner)
 	}
-	assert.Len(t, jobs[longID].Steps, 11, "all eleven steps")
+	assert.Len(t, jobs[longID].Steps, 12, "the source text is read into passages, then all eleven steps")
 	assert.Equal(t, "api", mustJob(t, s, longID).Origin)
 	assert.Equal(t, "pubsub", mustJob(t, s, intakeID).Origin)
 	assert.Equal(t, []string{"outline", "faqs", "image", "package"}, stacktest.StepNames(jobs[intakeID]))
@@ -97,6 +101,8 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	longAudio := checkArtifacts(t, s, longID)
 	shortAudio := checkArtifacts(t, s, shortID)
 	checkArtifacts(t, s, intakeID)
+	checkArtifacts(t, s, filesID)
+	t.Run("a job from an uploaded PDF and a link", func(t *testing.T) { checkFromFiles(t, s, backend, jobs[filesID]) })
 	if backend == "offline" {
 		assert.Greater(t, longAudio.words, shortAudio.words, "the longer source makes a longer script")
 	}
@@ -105,7 +111,7 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 
 	t.Run("one trace follows a job through every function", func(t *testing.T) {
 		traces := map[string]bool{}
-		for _, fn := range []string{"API", "GenerateText", "GenerateImage", "SynthesizeAudio", "AssembleJob"} {
+		for _, fn := range []string{"API", "ReadSources", "GenerateText", "GenerateImage", "SynthesizeAudio", "AssembleJob"} {
 			lines := s.Logged(t, fn, func(l map[string]any) bool { return l["job_id"] == longID })
 			require.NotEmpty(t, lines, fn)
 			for _, l := range lines {
@@ -346,6 +352,12 @@ func TestCommandLineClient(t *testing.T) {
 		assert.NotEmpty(t, b)
 	}
 	assert.Contains(t, run("status"), id, "the list shows the job")
+
+	// A file is uploaded (a signed PUT) and read as a source.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lecture.pdf"), glacierPDF(), 0o644))
+	out = run("submit", "--topic", "Glaciers", "--upload", "lecture.pdf", "--formats", "faqs", "--watch")
+	assert.Contains(t, out, "uploaded lecture.pdf as up_")
+	assert.Contains(t, out, "succeeded")
 
 	keys := func(args ...string) string {
 		t.Helper()

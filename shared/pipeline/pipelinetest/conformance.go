@@ -173,7 +173,8 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 			if err != nil {
 				return err
 			}
-			assert.Equal(t, pipeline.StepQueued, again[content.FormatOutline].Status, "the write is not visible before the commit")
+			assert.Equal(t, pipeline.StepPending, again[content.FormatOutline].Status,
+				"the write is not visible before the commit: the outline still waits for the sources")
 			return nil
 		}))
 		s := stepMap(t, st, job.ID)[content.FormatOutline]
