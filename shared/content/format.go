@@ -160,11 +160,16 @@ func Closure(requested []Format) []Format {
 	return out
 }
 
-// SchemaFor returns the format's schema with what the request and the
-// outline already decide pinned as enums: the outline's title on derived
-// formats, the requested level, the requested speakers and length of the
-// podcast, the outline's section titles in the reading guide. A model held
-// to this schema cannot get those wrong; the validator checks them anyway.
+// SchemaFor returns the format's schema as a model answers to it, with
+// what the request and the outline already decide pinned as enums: the
+// outline's title on derived formats, the requested level, the requested
+// speakers and length of the podcast, the outline's section titles in the
+// reading guide. Citations follow the job's passages (Expect.Passages):
+// required on every item that carries them, limited to the job's ids when
+// there are at most MaxPinnedPassages, and left out when the job has no
+// sources; what the pipeline sets (the grounding verdicts) is left out. A
+// model held to this schema cannot get those wrong; the validator checks
+// them anyway.
 func (s Spec) SchemaFor(exp Expect) *Schema {
 	base := s.Schema()
 	if base == nil {
@@ -201,5 +206,38 @@ func (s Spec) SchemaFor(exp Expect) *Schema {
 			p.Properties["questions"].Items.Properties["section"].pin(exp.Outline.SectionTitles()...)
 		}
 	}
+	p.forModel(exp.Passages)
 	return p
+}
+
+// MaxPinnedPassages is the most passage ids a model's schema lists as the
+// only ones it may cite; a job with more is held to the id pattern, and
+// the validator rejects ids it does not have.
+const MaxPinnedPassages = 300
+
+// forModel leaves out what the pipeline sets and pins lists of passage
+// ids to the job's (see Spec.SchemaFor).
+func (s *Schema) forModel(passages PassageSet) {
+	if s == nil {
+		return
+	}
+	for _, k := range slices.Clone(s.PropertyOrdering) {
+		p := s.Properties[k]
+		if p.modelOmit || (p.citations && passages != nil && len(passages) == 0) {
+			delete(s.Properties, k)
+			s.PropertyOrdering = slices.DeleteFunc(s.PropertyOrdering, func(n string) bool { return n == k })
+			s.Required = slices.DeleteFunc(s.Required, func(n string) bool { return n == k })
+			continue
+		}
+		if p.citations && len(passages) > 0 {
+			if !slices.Contains(s.Required, k) {
+				s.Required = append(s.Required, k)
+			}
+			if len(passages) <= MaxPinnedPassages {
+				p.Items.Enum = passages.IDs()
+			}
+		}
+		p.forModel(passages)
+	}
+	s.Items.forModel(passages)
 }

@@ -8,10 +8,14 @@ import (
 )
 
 // Expect is what a text document must agree with besides its own schema:
-// the request it was made for and, for derived formats, the outline.
+// the request it was made for, for derived formats the outline, and the
+// passages its citations may name.
 type Expect struct {
 	Request *Request
 	Outline *Outline
+	// Passages are the ids the document may cite (PassagesOf the job's
+	// sources); nil: citations are not checked.
+	Passages PassageSet
 }
 
 // checker is implemented by documents with rules a schema cannot express.
@@ -27,6 +31,7 @@ func ValidateText(f Format, raw []byte, exp Expect) (any, error) {
 	if !ok || spec.Doc == nil {
 		return nil, fmt.Errorf("content: %q is not a text format", f)
 	}
+	raw = upgrade(f, raw)
 	if vs := spec.Schema().Validate(raw); len(vs) > 0 {
 		return nil, vs
 	}
@@ -34,10 +39,12 @@ func ValidateText(f Format, raw []byte, exp Expect) (any, error) {
 	if err := json.Unmarshal(raw, doc); err != nil {
 		return nil, Violations{{Message: "cannot decode: " + err.Error()}}
 	}
+	var vs Violations
 	if c, ok := doc.(checker); ok {
-		if vs := c.check(exp); len(vs) > 0 {
-			return nil, vs
-		}
+		vs = c.check(exp)
+	}
+	if vs = append(vs, checkCitations(doc, exp.Passages)...); len(vs) > 0 {
+		return nil, vs
 	}
 	return doc, nil
 }

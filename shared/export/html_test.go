@@ -109,7 +109,7 @@ func hostileBundle() Bundle {
 			{Format: content.FormatOnePager, Value: &content.OnePager{
 				Title:            "Tides",
 				ExecutiveSummary: "Tides are **long waves** driven by the Moon. " + hostileHTML[0],
-				KeyTakeaways:     append(append([]string{"Read [the NOAA primer](https://oceanservice.noaa.gov/education/tutorial_tides/)."}, hostileHTML...), hostileMarkdown...),
+				KeyTakeaways:     content.Takeaways(append(append([]string{"Read [the NOAA primer](https://oceanservice.noaa.gov/education/tutorial_tides/)."}, hostileHTML...), hostileMarkdown...)...),
 				MainContent:      all + "\n\n" + rawBlock + "\n\nThe end.",
 			}},
 			{Format: content.FormatFAQs, Value: &content.FAQs{Title: "Tides", FAQs: []content.FAQ{

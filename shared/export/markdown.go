@@ -162,14 +162,19 @@ func renderDoc(w *mdWriter, v any) {
 		w.para(d.ExecutiveSummary)
 		w.line("### Key takeaways")
 		w.line("")
-		w.bullets(d.KeyTakeaways)
+		for _, k := range d.KeyTakeaways {
+			w.line("- " + oneLine(k.Text))
+		}
+		w.line("")
 		w.markdown(d.MainContent)
 	case *content.DetailedReading:
 		w.para(d.Introduction)
 		for _, s := range d.Sections {
 			w.line("### " + oneLine(s.Title))
 			w.line("")
-			w.markdown(s.Content)
+			for _, p := range s.Paragraphs {
+				w.markdown(p.Text)
+			}
 		}
 		w.line("### Conclusion")
 		w.line("")

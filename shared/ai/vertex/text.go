@@ -28,9 +28,9 @@ func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 	}
 	step := c.cfg.Text.For(req.Format)
 	setting := c.cfg.Text.ModelSetting(req.Format)
-	schema := spec.SchemaFor(content.Expect{Request: req.Request, Outline: req.Outline})
-
 	req.Sources = req.SourceSet()
+	schema := spec.SchemaFor(content.Expect{Request: req.Request, Outline: req.Outline, Passages: content.PassagesOf(req.Sources)})
+
 	var res ai.TextResult
 	cacheName, cacheVersion := "", ""
 	if c.wantsCache(req.JobID, req.Sources) {

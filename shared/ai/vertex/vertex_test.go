@@ -85,7 +85,7 @@ func TestEveryFormatSendsSchemaSystemInstructionAndFencedSource(t *testing.T) {
 	var outline *content.Outline
 	for _, f := range content.TextFormats() {
 		t.Run(string(f), func(t *testing.T) {
-			exp := content.Expect{Request: &req}
+			exp := content.Expect{Request: &req, Passages: content.PassagesOf(content.TextSources(&req))}
 			if f != content.FormatOutline {
 				require.NotNil(t, outline)
 				exp.Outline = outline

@@ -67,7 +67,7 @@ func ManyScripts() export.Bundle {
 		{Format: content.FormatOnePager, Value: &content.OnePager{
 			Title:            title,
 			ExecutiveSummary: Scripts["Japanese"] + " " + Scripts["Chinese"],
-			KeyTakeaways:     []string{Scripts["Arabic"], Scripts["Hebrew"] + " (1789)", Scripts["Greek"], Scripts["Russian"], Scripts["Korean"]},
+			KeyTakeaways:     content.Takeaways(Scripts["Arabic"], Scripts["Hebrew"]+" (1789)", Scripts["Greek"], Scripts["Russian"], Scripts["Korean"]),
 			MainContent:      "## 葉緑体\n\n" + Scripts["Japanese"] + "\n\n## " + Scripts["Arabic"] + "\n\n" + Scripts["Arabic"] + "، وهي مهمة جدا للحياة على الأرض.",
 		}},
 		{Format: content.FormatFlashcards, Value: &content.Flashcards{Title: title, Cards: cards}},

@@ -138,7 +138,7 @@ func (a *analysis) onePager(o *content.Outline) content.OnePager {
 	return content.OnePager{
 		Title:            o.Title,
 		ExecutiveSummary: a.executiveSummary(o),
-		KeyTakeaways:     a.takeaways(o),
+		KeyTakeaways:     content.Takeaways(a.takeaways(o)...),
 		MainContent:      a.mainContent(o),
 	}
 }
@@ -200,3 +200,4 @@ func (a *analysis) mainContent(o *content.Outline) string {
 	}
 	return b.String()
 }
+

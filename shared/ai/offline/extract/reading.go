@@ -26,7 +26,7 @@ func (a *analysis) detailedReading(o *content.Outline) content.DetailedReading {
 		for n := 2; !seen.add(title); n++ {
 			title = fmt.Sprintf("%s (%d)", truncate(readingTitle(group), 190), n)
 		}
-		r.Sections = append(r.Sections, content.ReadingSection{Title: title, Content: a.readingContent(group)})
+		r.Sections = append(r.Sections, content.ReadingSection{Title: title, Paragraphs: paragraphItems(a.readingContent(group))})
 	}
 	return r
 }
@@ -123,4 +123,15 @@ func (a *analysis) references(o *content.Outline) []string {
 		return []string{}
 	}
 	return []string{truncate(fmt.Sprintf("Source text supplied with the request on %s (%d sentences).", o.Title, len(a.sents)), 500)}
+}
+
+// paragraphItems splits Markdown text into its paragraphs.
+func paragraphItems(text string) []content.Paragraph {
+	var out []content.Paragraph
+	for _, p := range strings.Split(text, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, content.Paragraph{Text: p})
+		}
+	}
+	return out
 }
