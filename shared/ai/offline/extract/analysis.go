@@ -69,11 +69,11 @@ func analyze(req *content.Request, set *content.SourceSet) *analysis {
 		idf:        map[string]float64{},
 	}
 	for i, t := range tokenize(req.Topic) {
-		lower := strings.ToLower(t.text)
-		if contentWord(lower, t.text) {
+		lower := strings.ToLower(t.Text)
+		if contentWord(lower, t.Text) {
 			a.topicWords[lower] = true
 		}
-		if i > 0 && lower != t.text {
+		if i > 0 && lower != t.Text {
 			a.upperForms[lower] = true
 		}
 	}
@@ -118,15 +118,15 @@ func hasLetter(s string) bool { return strings.IndexFunc(s, unicode.IsLetter) >=
 func (a *analysis) newSentence(text string, para int, first bool) sentence {
 	s := sentence{text: text, para: para, first: first}
 	for i, t := range tokenize(text) {
-		lower := strings.ToLower(t.text)
+		lower := strings.ToLower(t.Text)
 		switch {
 		case i == 0:
-		case lower == t.text:
+		case lower == t.Text:
 			a.lowerForms[lower] = true
 		default:
 			a.upperForms[lower] = true
 		}
-		if contentWord(lower, t.text) {
+		if contentWord(lower, t.Text) {
 			s.words = append(s.words, lower)
 		}
 	}

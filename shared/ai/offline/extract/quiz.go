@@ -145,13 +145,13 @@ func blankOut(text, key string) (string, bool) {
 	for i := 0; i+len(want) <= len(toks); i++ {
 		match := true
 		for j, w := range want {
-			if strings.ToLower(toks[i+j].text) != w {
+			if strings.ToLower(toks[i+j].Text) != w {
 				match = false
 				break
 			}
 		}
 		if match {
-			return text[:toks[i].start] + "_____" + text[toks[i+len(want)-1].end:], true
+			return text[:toks[i].Start] + "_____" + text[toks[i+len(want)-1].End:], true
 		}
 	}
 	return "", false

@@ -316,16 +316,16 @@ func (a *analysis) wordTitle(sents []int, used uniqueSet) string {
 	for _, i := range sents {
 		text := a.sents[i].text
 		for j, t := range tokenize(text) {
-			lower := strings.ToLower(t.text)
-			if !contentWord(lower, t.text) || a.topicWords[lower] || used.has(t.text) || strings.HasPrefix(text[t.end:], "-") {
+			lower := strings.ToLower(t.Text)
+			if !contentWord(lower, t.Text) || a.topicWords[lower] || used.has(t.Text) || strings.HasPrefix(text[t.End:], "-") {
 				continue
 			}
 			score := a.idf[lower] * float64(utf8.RuneCountInString(lower))
-			if j > 0 && lower != t.text {
+			if j > 0 && lower != t.Text {
 				score *= 2 // a name, or a German noun
 			}
-			if score > bestScore || (score == bestScore && t.text < best) {
-				best, bestScore = t.text, score
+			if score > bestScore || (score == bestScore && t.Text < best) {
+				best, bestScore = t.Text, score
 			}
 		}
 	}
@@ -353,7 +353,7 @@ func (a *analysis) material(sec content.OutlineSection) []int {
 	want := map[string]bool{}
 	for _, text := range append([]string{sec.Title, sec.Description}, sec.KeyPoints...) {
 		for _, t := range tokenize(text) {
-			if lower := strings.ToLower(t.text); contentWord(lower, t.text) {
+			if lower := strings.ToLower(t.Text); contentWord(lower, t.Text) {
 				want[lower] = true
 			}
 		}
