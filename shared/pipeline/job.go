@@ -140,7 +140,12 @@ type Step struct {
 	PromptVersion string `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
 	// Sources is what the sources step read: counts, hashes and each
 	// source's input risk (never the text, which is in sources.json).
-	Sources    *content.SourcesSummary `firestore:"sources,omitempty" json:"sources,omitempty"`
+	Sources *content.SourcesSummary `firestore:"sources,omitempty" json:"sources,omitempty"`
+	// Quality is what the quality scorer and the grounding check found in
+	// a text step's document; Warnings what the step delivered despite
+	// (a document below its threshold, claims its sources do not support).
+	Quality    *content.Quality        `firestore:"quality,omitempty" json:"quality,omitempty"`
+	Warnings   []StepWarning           `firestore:"warnings" json:"warnings,omitempty"`
 	Error      *StepError              `firestore:"error" json:"error,omitempty"`
 	QueuedAt   time.Time               `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
 	StartedAt  time.Time               `firestore:"started_at,omitempty" json:"started_at,omitzero"`
@@ -211,6 +216,25 @@ type Artifact struct {
 	Generation  int64  `firestore:"generation" json:"-"`
 	MD5         string `firestore:"md5,omitempty" json:"md5,omitempty"`
 }
+
+// StepWarning is something a step that succeeded wants known: its code
+// is stable (WarnQualityBelowThreshold, WarnUnsupportedClaims).
+type StepWarning struct {
+	Code    string `firestore:"code" json:"code"`
+	Message string `firestore:"message" json:"message"`
+}
+
+// Warning codes.
+const (
+	// WarnQualityBelowThreshold: the document's quality score stayed under
+	// its format's threshold after its repairs; it is delivered with its
+	// findings.
+	WarnQualityBelowThreshold = "quality_below_threshold"
+	// WarnUnsupportedClaims: claims the grounding check found unsupported
+	// by their passages after the repairs; their items are flagged
+	// "unsupported" in the document.
+	WarnUnsupportedClaims = "unsupported_claims"
+)
 
 // StepError says why a step failed or was retried.
 type StepError struct {
