@@ -57,7 +57,11 @@ func (a *analysis) keyConcepts(o *content.Outline) []content.KeyConcept {
 	for _, s := range o.Sections {
 		add(s.Title, s.Description)
 	}
-	add(a.req.Topic, o.Overview)
+	if a.hasSource() {
+		add(a.req.Topic, a.central(2000)) // what the sources say, not what the material is
+	} else {
+		add(a.req.Topic, o.Overview)
+	}
 	add("Learning objectives", "By the end you should be able to: "+strings.Join(lowerAll(o.LearningObjectives), "; ")+".")
 	add("Study plan", fmt.Sprintf("Work through the %d sections in order, about %d minutes in all, then test yourself with the review questions.",
 		len(o.Sections), totalMinutes(o)))

@@ -32,8 +32,19 @@ func (a *analysis) overview() string {
 			"its context and its applications to common misconceptions and a closing review.")
 		return b.String()
 	}
-	for _, text := range a.texts(a.top(a.all(), 3, nil)) {
-		if !b.add(" " + text) {
+	b.add(" " + a.central(4000-b.n))
+	return b.String()
+}
+
+// central is the source's three most central sentences, as many as fit
+// in limit bytes.
+func (a *analysis) central(limit int) string {
+	b := builder{limit: limit}
+	for i, text := range a.texts(a.top(a.all(), 3, nil)) {
+		if i > 0 {
+			text = " " + text
+		}
+		if !b.add(text) {
 			break
 		}
 	}

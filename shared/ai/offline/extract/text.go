@@ -27,21 +27,29 @@ type Text struct{}
 
 var _ ai.TextGenerator = Text{}
 
+// Deterministic reports that the same request always yields the same
+// document: a repair for anything but a validation failure would not
+// change it, so the text step does not ask for one.
+func (Text) Deterministic() bool { return true }
+
 // generators build each text format's document; every derived format
 // receives the job's outline.
 var generators = map[content.Format]func(a *analysis, o *content.Outline) any{
-	content.FormatOutline:         func(a *analysis, _ *content.Outline) any { return a.outline() },
-	content.FormatPodcastScript:   func(a *analysis, o *content.Outline) any { return a.podcast(o) },
-	content.FormatStudyGuide:      func(a *analysis, o *content.Outline) any { return a.studyGuide(o) },
-	content.FormatOnePager:        func(a *analysis, o *content.Outline) any { return a.onePager(o) },
-	content.FormatDetailedReading: func(a *analysis, o *content.Outline) any { return a.detailedReading(o) },
-	content.FormatFAQs:            func(a *analysis, o *content.Outline) any { return a.faqs(o) },
-	content.FormatFlashcards:      func(a *analysis, o *content.Outline) any { return a.flashcards(o) },
-	content.FormatReadingGuide:    func(a *analysis, o *content.Outline) any { return a.readingGuide(o) },
+	content.FormatOutline:         func(a *analysis, _ *content.Outline) any { return ptr(a.outline()) },
+	content.FormatPodcastScript:   func(a *analysis, o *content.Outline) any { return ptr(a.podcast(o)) },
+	content.FormatStudyGuide:      func(a *analysis, o *content.Outline) any { return ptr(a.studyGuide(o)) },
+	content.FormatOnePager:        func(a *analysis, o *content.Outline) any { return ptr(a.onePager(o)) },
+	content.FormatDetailedReading: func(a *analysis, o *content.Outline) any { return ptr(a.detailedReading(o)) },
+	content.FormatFAQs:            func(a *analysis, o *content.Outline) any { return ptr(a.faqs(o)) },
+	content.FormatFlashcards:      func(a *analysis, o *content.Outline) any { return ptr(a.flashcards(o)) },
+	content.FormatReadingGuide:    func(a *analysis, o *content.Outline) any { return ptr(a.readingGuide(o)) },
 }
 
-// GenerateText returns the JSON document of one text format. The same
-// request always yields the same bytes. A Repair is ignored: the output
+func ptr[T any](v T) *T { return &v }
+
+// GenerateText returns the JSON document of one text format, every item
+// citing the passages its sentences were taken from. The same request
+// always yields the same bytes. A Repair is ignored: the output
 // would not change. Every document is checked against the content
 // contract before it is returned.
 func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult, error) {
@@ -56,7 +64,7 @@ func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult
 	if req.Request == nil {
 		return ai.TextResult{}, ai.Permanentf("invalid_request", "offline text %s: the request is missing", req.Format)
 	}
-	exp := content.Expect{Request: req.Request}
+	exp := content.Expect{Request: req.Request, Passages: content.PassagesOf(req.SourceSet())}
 	if req.Format != content.FormatOutline {
 		if req.Outline == nil {
 			return ai.TextResult{}, ai.Permanentf("missing_outline", "offline text %s: the outline it derives from is missing", req.Format)
@@ -64,7 +72,9 @@ func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult
 		exp.Outline = req.Outline
 	}
 	set := req.SourceSet()
-	raw, err := encode(gen(analyze(req.Request, set), req.Outline))
+	doc := gen(analyze(req.Request, set), req.Outline)
+	newCiter(set, req.Request.Language).cite(doc)
+	raw, err := encode(doc)
 	if err != nil {
 		return ai.TextResult{}, ai.Permanent("encode_failed", fmt.Errorf("offline text %s: %w", req.Format, err))
 	}
