@@ -63,8 +63,8 @@ type KeyConcept struct {
 
 // OnePager is a one-page summary.
 type OnePager struct {
-	Title            string   `json:"title" len:"3-200" desc:"The outline's title."`
-	ExecutiveSummary string   `json:"executive_summary" len:"20-2000" desc:"The whole topic in a paragraph."`
+	Title            string     `json:"title" len:"3-200" desc:"The outline's title."`
+	ExecutiveSummary string     `json:"executive_summary" len:"20-2000" desc:"The whole topic in a paragraph."`
 	KeyTakeaways     []Takeaway `json:"key_takeaways" items:"3-7" desc:"What to remember."`
 	MainContent      string     `json:"main_content" len:"50-8000" desc:"The body of the page, in Markdown."`
 }

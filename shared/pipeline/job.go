@@ -144,13 +144,13 @@ type Step struct {
 	// Quality is what the quality scorer and the grounding check found in
 	// a text step's document; Warnings what the step delivered despite
 	// (a document below its threshold, claims its sources do not support).
-	Quality    *content.Quality        `firestore:"quality,omitempty" json:"quality,omitempty"`
-	Warnings   []StepWarning           `firestore:"warnings" json:"warnings,omitempty"`
-	Error      *StepError              `firestore:"error" json:"error,omitempty"`
-	QueuedAt   time.Time               `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
-	StartedAt  time.Time               `firestore:"started_at,omitempty" json:"started_at,omitzero"`
-	FinishedAt time.Time               `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
-	UpdatedAt  time.Time               `firestore:"updated_at" json:"updated_at"`
+	Quality    *content.Quality `firestore:"quality,omitempty" json:"quality,omitempty"`
+	Warnings   []StepWarning    `firestore:"warnings" json:"warnings,omitempty"`
+	Error      *StepError       `firestore:"error" json:"error,omitempty"`
+	QueuedAt   time.Time        `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
+	StartedAt  time.Time        `firestore:"started_at,omitempty" json:"started_at,omitzero"`
+	FinishedAt time.Time        `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
+	UpdatedAt  time.Time        `firestore:"updated_at" json:"updated_at"`
 }
 
 // Ways a version of a step is made.

@@ -45,4 +45,3 @@ func TestSentences(t *testing.T) {
 		})
 	}
 }
-

@@ -129,4 +129,3 @@ func isOrdinal(word string) bool {
 	}
 	return true
 }
-

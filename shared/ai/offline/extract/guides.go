@@ -204,4 +204,3 @@ func (a *analysis) mainContent(o *content.Outline) string {
 	}
 	return b.String()
 }
-
