@@ -80,6 +80,10 @@ func TestRepairLoopThroughTheTextExecutor(t *testing.T) {
 	require.Len(t, outline.Calls, 2, "the malformed answer and its repair are both recorded")
 	assert.Equal(t, "outline.v1/system.v3/repair.v1", outline.PromptVersion)
 	assert.Equal(t, int64(2), outline.Usage.Calls)
+	require.NotNil(t, outline.Quality, "the step keeps its document's quality")
+	assert.Positive(t, outline.Quality.Score)
+	assert.Positive(t, outline.Quality.Structure.Items)
+	assert.Nil(t, outline.Quality.Grounding, "a job without sources has nothing to ground")
 
 	bodies := srv.Bodies("")
 	require.Len(t, bodies, 2)

@@ -3,6 +3,7 @@ package text
 import (
 	"context"
 
+	"contentfactory.dev/factory/shared/quality"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/setup"
 )
@@ -11,11 +12,12 @@ import (
 const Name = "GenerateText"
 
 // New returns the function's step handler over an environment: the step
-// runner with this function's Executor.
+// runner with this function's Executor, whose grounding check is the
+// deterministic support score (quality.Lexical) on every backend.
 func New(ctx context.Context, env *setup.Env) (queue.StepHandler, error) {
 	gen, err := env.TextGenerator(ctx)
 	if err != nil {
 		return queue.StepHandler{}, err
 	}
-	return env.StepHandler(Name, Executor{Gen: gen, MaxRepairs: env.Config.MaxRepairs, Canary: env.Canary(ctx)})
+	return env.StepHandler(Name, Executor{Gen: gen, Checker: quality.Lexical{}, MaxRepairs: env.Config.MaxRepairs, Canary: env.Canary(ctx)})
 }

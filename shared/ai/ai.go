@@ -40,11 +40,8 @@ type TextRequest struct {
 	// rejected. Empty: none is planted.
 	Canary string
 	// Round is the attempt at the document within one run of its step: 0,
-	// then one more per repair; it labels the call for billing reports.
+	// then one more per repair.
 	Round int
-	// Prompts names the edition of the prompt templates to write with
-	// (prompts.Editions); empty: the current one.
-	Prompts string
 }
 
 // SourceSet is the job's sources a backend reads: Sources, or, for a
