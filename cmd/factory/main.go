@@ -10,6 +10,7 @@
 //	factory keys create --owner N  make an API key (shown once)
 //	factory serve                  serve the function FUNCTION_TARGET on PORT
 //	factory emulators -- CMD ...   run CMD with Firestore and Pub/Sub emulators
+//	factory eval [--backend B]     score a corpus of requests per format (--baseline FILE compares)
 package main
 
 import (
@@ -40,6 +41,7 @@ var commands = []command{
 	{"serve", "serve the function named by FUNCTION_TARGET on PORT", runServe},
 	{"emulators", "run a command with the Firestore and Pub/Sub emulators", runEmulators},
 	{"models", "check that every configured model and voice is alive (models check)", runModels},
+	{"eval", "score a corpus of requests on a text backend, a table per format", runEval},
 }
 
 func main() {

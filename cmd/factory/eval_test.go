@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/internal/eval"
+	"contentfactory.dev/factory/internal/vertextest"
+	"contentfactory.dev/factory/shared/ai/aitest"
+)
+
+// smallCorpus copies two requests of the shipped corpus to a folder.
+func smallCorpus(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"physics-tides", "economics-supply-demand"} {
+		raw, err := os.ReadFile(filepath.Join(aitest.RepoRoot(t), eval.DefaultCorpus, name+".json"))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name+".json"), raw, 0o600))
+	}
+	return dir
+}
+
+func TestEvalOfflineWritesTheTableAndComparesWithABaseline(t *testing.T) {
+	t.Parallel()
+	dir := smallCorpus(t)
+	report := filepath.Join(t.TempDir(), "offline.json")
+	getenv := func(string) string { return "" }
+	var out bytes.Buffer
+	require.NoError(t, evalCommand(t.Context(), &out, getenv, []string{"--corpus", dir, "--out", report}))
+	assert.Contains(t, out.String(), "2 cases on the offline backend")
+	for _, f := range []string{"outline", "flashcards", "reading_guide", "all"} {
+		assert.Regexp(t, `(?m)^`+f+` +[0-9]+ +[01]\.[0-9]{3} ± `, out.String())
+	}
+	rep, err := eval.Read(report)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Cases)
+
+	out.Reset()
+	require.NoError(t, evalCommand(t.Context(), &out, getenv, []string{"--corpus", dir, "--out", "", "--baseline", report}))
+	cmp := out.String()[strings.Index(out.String(), "compared with"):]
+	assert.Regexp(t, `(?m)^faqs +2 +`, cmp)
+	assert.Regexp(t, `(?m)^all +16 +[01]\.[0-9]{3} +[01]\.[0-9]{3} +\+0\.000 ± 0\.000 +0 +0$`, cmp, "the same backend on the same corpus scores the same")
+
+	out.Reset()
+	require.NoError(t, evalCommand(t.Context(), &out, getenv, []string{"--corpus", dir, "--out", "", "--formats", "faqs", "--baseline", report}))
+	cmp = out.String()[strings.Index(out.String(), "compared with"):]
+	assert.NotContains(t, cmp, "flashcards", "only the formats both reports hold")
+
+	assert.ErrorContains(t, evalCommand(t.Context(), &out, getenv, []string{"--corpus", dir, "--formats", "image"}), "not a text format")
+	assert.ErrorContains(t, evalCommand(t.Context(), &out, getenv, []string{"--corpus", dir, "--backend", "nope"}), "--backend")
+}
+
+// TestEvalOnTheVertexFake runs the corpus through the Vertex backend
+// against its fake: documents of random words with citations of the
+// job's passages, which the grounding check finds unsupported.
+func TestEvalOnTheVertexFake(t *testing.T) {
+	t.Parallel()
+	vx := vertextest.NewServer(vertextest.Options{Seed: 5})
+	defer vx.Close()
+	env := map[string]string{"GOOGLE_CLOUD_PROJECT": "test-project", "FACTORY_VERTEX_BASE_URL": vx.URL}
+	var out bytes.Buffer
+	report := filepath.Join(t.TempDir(), "vertex.json")
+	require.NoError(t, evalCommand(t.Context(), &out, func(k string) string { return env[k] },
+		[]string{"--corpus", smallCorpus(t), "--backend", "vertex", "--formats", "outline,faqs", "--max-repairs", "0", "--out", report}))
+	assert.Contains(t, out.String(), "2 cases on the vertex backend")
+	rep, err := eval.Read(report)
+	require.NoError(t, err)
+	require.Len(t, rep.Docs, 4)
+	for _, d := range rep.Docs {
+		require.NotNil(t, d.Quality, "%s/%s: %s", d.Case, d.Format, d.Error)
+		require.NotNil(t, d.Quality.Grounding)
+		assert.Positive(t, d.Quality.Grounding.Unsupported, "%s/%s: random words are not supported by the passages", d.Case, d.Format)
+		assert.Contains(t, d.Warnings, "unsupported_claims")
+	}
+	assert.Equal(t, 4, vx.Count("generate"), "an outline and the FAQs per case, no repair")
+}
