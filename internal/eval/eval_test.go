@@ -52,6 +52,16 @@ func TestCorpusOnTheOfflineBackend(t *testing.T) {
 	for _, s := range rep.Formats {
 		assert.Equal(t, len(cases), s.Docs, s.Format)
 		assert.Zero(t, s.Failed, s.Format)
+		// What the scores exposed in the offline writer stays fixed: no
+		// section titled by two keywords, no card or FAQ worded from a
+		// template, no flashcard answer that leans on a sentence it lost.
+		assert.Zero(t, s.Findings[content.FindingKeywordTitle], "%s: keyword titles", s.Format)
+		if s.Format == content.FormatFlashcards || s.Format == content.FormatFAQs {
+			assert.Zero(t, s.Findings[content.FindingTemplate], "%s: template questions", s.Format)
+		}
+		if s.Format == content.FormatFlashcards {
+			assert.Zero(t, s.Findings[content.FindingDangling], "%s: answers that cannot stand alone", s.Format)
+		}
 	}
 
 	var table bytes.Buffer

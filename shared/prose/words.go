@@ -94,3 +94,23 @@ le la les un une des du de d l et ou mais donc car ni que qui quoi dont où est 
 avait avaient avoir il elle ils elles on nous vous je tu se sa son ses leur leurs ce cet cette ces au aux en
 dans par pour sur sous avec sans entre vers chez plus moins très aussi ne pas comme tout tous toute toutes
 `)
+
+// pointers open a text that leans on something outside it ("This pledge
+// is known as …", "It was …").
+var pointers = SetOf(`this these that those it its they their them he she his her such both
+	dies diese dieser dieses er ce cette ces cela ceci`)
+
+// LeansBack reports whether a text opens with a word that points to
+// something before it ("This pledge…", "It…", "The latter…"): taken out
+// of its paragraph, it cannot stand alone. It returns that word.
+func LeansBack(text string) (string, bool) {
+	toks := Tokenize(text)
+	if len(toks) == 0 {
+		return "", false
+	}
+	first := strings.ToLower(toks[0].Text)
+	if pointers[first] || (first == "the" && len(toks) > 1 && (strings.EqualFold(toks[1].Text, "latter") || strings.EqualFold(toks[1].Text, "former"))) {
+		return toks[0].Text, true
+	}
+	return "", false
+}

@@ -157,19 +157,9 @@ func itemOf(path string) string {
 	return strings.Join(parts[:last+1], "/")
 }
 
-// danglers open a text that leans on something outside it ("This pledge
-// is known as …"): it cannot stand alone as an answer or a takeaway.
-var danglers = prose.SetOf(`this these that those it its they their them he she his her such both
-	dies diese dieser dieses er ce cette ces cela ceci`)
-
 func (c *formChecker) standsAlone(path, text string) {
-	toks := prose.Tokenize(text)
-	if len(toks) == 0 {
-		return
-	}
-	first := strings.ToLower(toks[0].Text)
-	if danglers[first] || (first == "the" && len(toks) > 1 && (strings.EqualFold(toks[1].Text, "latter") || strings.EqualFold(toks[1].Text, "former"))) {
-		c.flag(path, content.FindingDangling, "opens with %q, which points outside it: the answer cannot stand alone", toks[0].Text)
+	if word, ok := prose.LeansBack(text); ok {
+		c.flag(path, content.FindingDangling, "opens with %q, which points outside it: the answer cannot stand alone", word)
 	}
 }
 

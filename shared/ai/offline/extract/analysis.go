@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/prose"
 )
 
 // Section counts an outline must have.
@@ -319,6 +320,18 @@ func (a *analysis) top(from []int, k int, keep func(int) bool) []int {
 	best = best[:min(k, len(best))]
 	slices.Sort(best)
 	return best
+}
+
+// standalone returns sentence i as a text that stands on its own: one
+// that opens by pointing back ("This pledge is known as …", "It …") comes
+// with the sentence before it in its paragraph, so that an answer, a
+// takeaway or an explanation made of it says what it points to.
+func (a *analysis) standalone(i int) string {
+	s := a.sents[i]
+	if _, leans := prose.LeansBack(s.text); leans && i > 0 && !s.first && a.sents[i-1].para == s.para {
+		return a.sents[i-1].text + " " + s.text
+	}
+	return s.text
 }
 
 // texts returns the sentences' texts.

@@ -98,11 +98,6 @@ func (a *analysis) paragraphText(idx []int) string {
 func (a *analysis) readingIntro(o *content.Outline) string {
 	b := builder{limit: 4000}
 	b.add(fmt.Sprintf("This reading explores %s for %s.", a.topicPhrase(), a.audiencePhrase()))
-	if a.hasSource() {
-		for _, text := range a.texts(a.top(a.all(), 2, nil)) {
-			b.add(" " + text)
-		}
-	}
 	b.add(fmt.Sprintf(" It proceeds in %d parts: %s.", len(o.Sections), joinList(quotedTitles(o))))
 	return truncate(b.String(), 4000)
 }

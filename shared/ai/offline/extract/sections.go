@@ -299,8 +299,11 @@ func (a *analysis) termTitle(sents []int, used uniqueSet) string {
 		if spec(t) < 0.4*spec(*first) {
 			break
 		}
-		if !sharesWord(first.key, t.key) && (t.count >= 2 || t.def >= 0) {
-			return capitalize(first.display) + " and " + t.display
+		// Two terms make a title only as a phrase the sources write
+		// ("supply and demand"); otherwise "Light and oxygen" names two
+		// keywords, not what the section teaches.
+		if pair := first.display + " and " + t.display; !sharesWord(first.key, t.key) && (t.count >= 2 || t.def >= 0) && a.writes(pair) {
+			return capitalize(pair)
 		}
 	}
 	if first == nil {
@@ -330,6 +333,18 @@ func (a *analysis) wordTitle(sents []int, used uniqueSet) string {
 		}
 	}
 	return capitalize(best)
+}
+
+// writes reports whether a sentence of the sources holds a phrase, as
+// words, ignoring case.
+func (a *analysis) writes(phrase string) bool {
+	want := " " + wordLine(phrase) + " "
+	for _, s := range a.sents {
+		if strings.Contains(" "+wordLine(s.text)+" ", want) {
+			return true
+		}
+	}
+	return false
 }
 
 func sharesWord(x, y string) bool {
