@@ -80,7 +80,7 @@ func (w Writer) Write(ctx context.Context, d Draft) (Written, error) {
 	canary := w.Canary.For(d.JobID)
 	treq := ai.TextRequest{JobID: d.JobID, Version: d.Version, Attempt: d.Attempt, Instructions: d.Instructions,
 		Format: f, Request: d.Request, Outline: d.Outline, Sources: d.Sources, Canary: canary}
-	j := journal{parts: d.Parts, version: d.Version}
+	j := journal{parts: d.Parts, version: d.Version, canary: canary}
 	fixed := false
 	if g, ok := w.Gen.(deterministic); ok && g.Deterministic() {
 		fixed = true
@@ -255,6 +255,8 @@ func problems(err error) []string {
 type journal struct {
 	parts   ai.PartStore
 	version int
+	// canary is the job's: an answer holding it is never kept.
+	canary string
 }
 
 type keptAnswer struct {
@@ -282,9 +284,10 @@ func (j journal) answer(ctx context.Context, round int, call func() (ai.TextResu
 	if err != nil {
 		return res, res.Calls, err
 	}
-	if !json.Valid(res.JSON) {
+	if !json.Valid(res.JSON) || guard.Leaked(res.JSON, j.canary) {
 		// Not kept: json.RawMessage holds JSON only, and an answer that
-		// is not JSON is repaired in this run or not at all.
+		// is not JSON is repaired in this run or not at all; one that
+		// leaked the canary is rejected and must be stored nowhere.
 		return res, res.Calls, nil
 	}
 	return res, res.Calls, j.put(ctx, j.key("answer", round), keptAnswer{JSON: res.JSON, PromptVersion: res.PromptVersion})
