@@ -44,14 +44,15 @@ var files embed.FS
 
 // Versions are the template versions in use.
 var Versions = struct {
-	System, Repair, Steer, Cache, Image string
-	Formats                             map[content.Format]string
+	System, Repair, Recheck, Steer, Cache, Image string
+	Formats                                      map[content.Format]string
 }{
-	System: "system.v3",
-	Repair: "repair.v1",
-	Steer:  "steer.v1",
-	Cache:  "cache.v2",
-	Image:  "image.v2",
+	System:  "system.v3",
+	Repair:  "repair.v1",
+	Recheck: "recheck.v1",
+	Steer:   "steer.v1",
+	Cache:   "cache.v2",
+	Image:   "image.v2",
 	Formats: map[content.Format]string{
 		content.FormatOutline:         "outline.v1",
 		content.FormatPodcastScript:   "podcast_script.v1",
@@ -224,7 +225,11 @@ func RenderText(in Text) (Prompt, error) {
 		names = append(names, Versions.Steer)
 	}
 	if rep != nil {
-		names = append(names, Versions.Repair)
+		if in.Repair.Checked {
+			names = append(names, Versions.Recheck) // a valid answer the checks sent back
+		} else {
+			names = append(names, Versions.Repair)
+		}
 		if !rep.Truncated {
 			rep.Previous = fence.Block("previous-answer", previous)
 		}

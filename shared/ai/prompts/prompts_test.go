@@ -240,3 +240,17 @@ func TestWithoutACanaryNoMarkerIsPlanted(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, img.User, "Leak marker")
 }
+
+func TestARepairAfterTheChecksSaysWhatTheyFound(t *testing.T) {
+	t.Parallel()
+	prev := []byte(`{"title":"x"}`)
+	problem := "/faqs/2: unsupported_claim: \"Tides stop in winter.\" is not supported by p3"
+	p, err := RenderText(Text{Format: content.FormatFAQs, Request: request(t, ""), Outline: outline, Canary: testCanary,
+		Repair: &ai.Repair{Previous: prev, Problems: []string{problem}, Checked: true}})
+	require.NoError(t, err)
+	assert.Equal(t, "faqs.v1/system.v3/recheck.v1", p.Version)
+	assert.Contains(t, p.User, "<<<DATA-"+p.Token+" previous-answer\n"+string(prev)+"\nDATA-"+p.Token+">>>")
+	assert.Contains(t, p.User, "- "+problem)
+	assert.Contains(t, p.User, "never cite a passage for something it does not say")
+	assert.NotContains(t, p.User, "failed validation", "the answer was valid")
+}

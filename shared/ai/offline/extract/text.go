@@ -17,7 +17,7 @@ import (
 // prompt version in its result.
 const (
 	Model         = "extractive-v1"
-	PromptVersion = "offline-v1"
+	PromptVersion = "offline-v2"
 )
 
 // Text writes every text format by extraction from the request's source

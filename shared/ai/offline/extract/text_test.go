@@ -56,7 +56,7 @@ func TestTextUsage(t *testing.T) {
 	c := res.Calls[0]
 	assert.Equal(t, "offline", c.Backend)
 	assert.Equal(t, "extractive-v1", c.Model)
-	assert.Equal(t, "offline-v1", res.PromptVersion)
+	assert.Equal(t, "offline-v2", res.PromptVersion)
 	in := utf8.RuneCountInString(fx.Request.Topic)
 	for _, p := range content.TextSources(&fx.Request).Passages {
 		in += utf8.RuneCountInString(p.Text)
