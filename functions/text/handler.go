@@ -2,6 +2,7 @@ package text
 
 import (
 	"context"
+	"fmt"
 
 	"contentfactory.dev/factory/shared/quality"
 	"contentfactory.dev/factory/shared/queue"
@@ -19,5 +20,9 @@ func New(ctx context.Context, env *setup.Env) (queue.StepHandler, error) {
 	if err != nil {
 		return queue.StepHandler{}, err
 	}
-	return env.StepHandler(Name, Executor{Gen: gen, Checker: quality.Lexical{}, MaxRepairs: env.Config.MaxRepairs, Canary: env.Canary(ctx)})
+	th, err := quality.ParseThresholds(env.Config.QualityThresholds)
+	if err != nil {
+		return queue.StepHandler{}, fmt.Errorf("FACTORY_QUALITY_THRESHOLDS: %w", err)
+	}
+	return env.StepHandler(Name, Executor{Gen: gen, Checker: quality.Lexical{}, MaxRepairs: env.Config.MaxRepairs, Thresholds: th, Canary: env.Canary(ctx)})
 }

@@ -128,6 +128,10 @@ func (w Writer) Write(ctx context.Context, d Draft) (Written, error) {
 	}
 	best.Calls, best.Rounds, best.PromptVersion = out.Calls, out.Rounds, out.PromptVersion
 	best.Warnings = warnings(best.Quality)
+	if len(exp.Passages) == 0 {
+		best.Warnings = append(best.Warnings, pipeline.StepWarning{Code: pipeline.WarnUngrounded,
+			Message: "the job has no sources: the document is written from general knowledge, and nothing in it is checked against a source"})
+	}
 	data, err := json.MarshalIndent(best.Doc, "", "  ")
 	if err != nil {
 		return *best, ai.Permanent("internal", err)

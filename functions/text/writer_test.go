@@ -151,3 +151,24 @@ func TestModelAnswersAreCheckedAgainstTheirCitations(t *testing.T) {
 	require.Len(t, bodies, 2)
 	assert.Contains(t, bodies[1].Text(), content.FindingUnsupported, "the repair carries the check's findings")
 }
+
+func TestWithoutSourcesTheDocumentIsMarkedUngrounded(t *testing.T) {
+	t.Parallel()
+	d := draft(t)
+	req, err := content.ParseRequest([]byte(`{"topic":"The Tennis Court Oath"}`))
+	require.NoError(t, err)
+	d.Request, d.Sources = &req, nil
+	got, err := text.Writer{Gen: extract.Text{}, Checker: quality.Lexical{}, MaxRepairs: 1}.Write(t.Context(), d)
+	require.NoError(t, err)
+	assert.Nil(t, got.Quality.Grounding, "nothing to check")
+	assert.Nil(t, got.Quality.Citations)
+	assert.Empty(t, content.Citations(got.Doc))
+	require.NotEmpty(t, got.Warnings)
+	assert.Equal(t, pipeline.WarnUngrounded, got.Warnings[len(got.Warnings)-1].Code)
+
+	withSources, err := text.Writer{Gen: extract.Text{}, Checker: quality.Lexical{}, MaxRepairs: 1}.Write(t.Context(), draft(t))
+	require.NoError(t, err)
+	for _, w := range withSources.Warnings {
+		assert.NotEqual(t, pipeline.WarnUngrounded, w.Code)
+	}
+}

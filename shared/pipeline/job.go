@@ -218,7 +218,8 @@ type Artifact struct {
 }
 
 // StepWarning is something a step that succeeded wants known: its code
-// is stable (WarnQualityBelowThreshold, WarnUnsupportedClaims).
+// is stable (WarnQualityBelowThreshold, WarnUnsupportedClaims,
+// WarnUngrounded).
 type StepWarning struct {
 	Code    string `firestore:"code" json:"code"`
 	Message string `firestore:"message" json:"message"`
@@ -234,6 +235,9 @@ const (
 	// by their passages after the repairs; their items are flagged
 	// "unsupported" in the document.
 	WarnUnsupportedClaims = "unsupported_claims"
+	// WarnUngrounded: the job has no sources, so nothing the document
+	// says is grounded in one (and it cites nothing).
+	WarnUngrounded = "ungrounded"
 )
 
 // StepError says why a step failed or was retried.
