@@ -248,8 +248,8 @@ locals {
 
   # Secrets a function reads from Secret Manager, as environment variable
   # => secret id (secrets.tf, which lets exactly these functions read
-  # them). NotifyJob signs webhooks with FACTORY_WEBHOOK_SECRET (at least
-  # 32 bytes); the text and image workers derive each job's canary from
+  # them). NotifyJob signs webhooks with FACTORY_WEBHOOK_SECRET (Standard
+  # Webhooks whsec_ secrets); the text and image workers derive each job's canary from
   # FACTORY_CANARY_SECRET (guard.Canary).
   function_secrets = {
     NotifyJob     = { FACTORY_WEBHOOK_SECRET = "webhook-signing-key" }

@@ -14,6 +14,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 
 	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/webhook"
 )
 
 // Config is the configuration every function reads.
@@ -90,7 +91,9 @@ type Config struct {
 	// default is used, fine on a development machine only.
 	CanarySecret string `env:"FACTORY_CANARY_SECRET"`
 	// WebhookSecret signs the job events delivered to callback URLs (from
-	// Secret Manager in production); empty disables webhooks.
+	// Secret Manager in production): Standard Webhooks secrets
+	// ("whsec_<base64>" of a 24 to 64 byte key), space-separated, each of
+	// which signs every delivery; empty disables webhooks.
 	WebhookSecret string `env:"FACTORY_WEBHOOK_SECRET"`
 	// SigningKeyFile and SigningAccount sign download URLs with a key;
 	// unset on Google Cloud, where the service account signs through IAM.
@@ -168,8 +171,10 @@ func (c *Config) Validate() error {
 	if c.RatePerMinute > 0 && c.Burst < 1 {
 		errs = append(errs, errors.New("FACTORY_BURST must be at least 1 when FACTORY_RATE_PER_MINUTE is set"))
 	}
-	if c.WebhookSecret != "" && len(c.WebhookSecret) < 32 {
-		errs = append(errs, errors.New("FACTORY_WEBHOOK_SECRET must be at least 32 bytes"))
+	if c.WebhookSecret != "" {
+		if _, err := webhook.ParseSecrets(c.WebhookSecret); err != nil {
+			errs = append(errs, fmt.Errorf("FACTORY_WEBHOOK_SECRET holds whsec_<base64> secrets, space-separated: %w", err))
+		}
 	}
 	if (c.SweepAudience == "") != (len(c.SweepInvokers) == 0) {
 		errs = append(errs, errors.New("FACTORY_SWEEP_AUDIENCE and FACTORY_SWEEP_INVOKERS go together"))
