@@ -220,6 +220,7 @@ func (h *Handler) revise(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if !created {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
+	h.standing(w, job.Standing)
 	steps, err := h.reader.Steps(r.Context(), job.ID)
 	if err != nil {
 		httpx.Internal(w, r, err)
@@ -292,7 +293,7 @@ func (h *Handler) steerProblem(w http.ResponseWriter, r *http.Request, job *pipe
 	}
 	switch {
 	case errors.As(err, &ex):
-		tooMany(w, r, ex)
+		h.tooMany(w, r, ex)
 	case errors.Is(err, pipeline.ErrMismatch):
 		httpx.Error(w, r, http.StatusConflict, "idempotency_key_reused",
 			"This Idempotency-Key was used with a different change; use a new key for a new change.")

@@ -121,7 +121,7 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodDelete},
 		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", RequestIDHeader},
-		ExposedHeaders: []string{"Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+		ExposedHeaders: []string{"Location", "Retry-After", "RateLimit-Policy", "RateLimit",
 			RequestIDHeader, "Idempotent-Replayed"},
 		MaxAge: 600,
 	})

@@ -7,6 +7,7 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/ratelimit"
 )
 
 // JobStatus is where a job is in its life.
@@ -113,6 +114,10 @@ type Job struct {
 	// They are recorded and shown, never acted on.
 	InjectionScore   float64  `firestore:"injection_score" json:"-"`
 	InjectionSignals []string `firestore:"injection_signals" json:"-"`
+	// Standing is the owner's standing against the limits as the
+	// admission of this job (or of its latest run) left it, when this
+	// value is the one that admission returned; never stored.
+	Standing *ratelimit.State `firestore:"-" json:"-"`
 }
 
 // Step is the record of one step of a job.

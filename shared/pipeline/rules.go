@@ -62,8 +62,11 @@ func (r Rules) now() time.Time {
 	return r.Now()
 }
 
-// admit admits a new job against its owner's limits, in the transaction
-// that creates it; a refusal is a *ratelimit.Exceeded.
+// admit admits a new job (or run) against its owner's limits, in the
+// transaction that creates it; a refusal is a *ratelimit.Exceeded carrying
+// the standing that refused it. An admitted job carries the standing it
+// left (Job.Standing), so the caller can tell the owner where it stands
+// without reading the ledger again.
 func (r Rules) admit(tx Tx, job *Job, now time.Time) error {
 	if !r.Limits.Enabled() {
 		return nil
@@ -76,6 +79,7 @@ func (r Rules) admit(tx Tx, job *Job, now time.Time) error {
 		return err
 	}
 	tx.SaveLedger(job.Owner, st)
+	job.Standing = &st
 	return nil
 }
 

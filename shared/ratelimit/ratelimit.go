@@ -52,6 +52,12 @@ type Exceeded struct {
 	Code       string
 	Detail     string
 	RetryAfter time.Duration
+	// Standing is the owner's standing that refused it (unchanged by the
+	// refusal); it is the zero State for a refusal made without reading it
+	// (an instance's own bucket).
+	Standing State
+	// Ledger reports whether Standing was read from the shared ledger.
+	Ledger bool
 }
 
 func (e *Exceeded) Error() string { return e.Code + ": " + e.Detail }
@@ -81,16 +87,20 @@ func (p Policy) Admit(s *State, now time.Time, estimateUSD float64) error {
 	}
 	next := *s
 	p.refill(&next, now)
+	refuse := func(e *Exceeded) error {
+		e.Standing, e.Ledger = next, true
+		return e
+	}
 	switch {
 	case next.Tokens < 1:
 		wait := time.Duration((1 - next.Tokens) / p.Rate * float64(time.Second))
-		return &Exceeded{Code: "rate_limited", Detail: fmt.Sprintf("at most %d jobs at once and %.3g per second", p.Burst, p.Rate), RetryAfter: wait}
+		return refuse(&Exceeded{Code: "rate_limited", Detail: fmt.Sprintf("at most %d jobs at once and %.3g per second", p.Burst, p.Rate), RetryAfter: wait})
 	case p.MaxRunning > 0 && next.Running >= p.MaxRunning:
-		return &Exceeded{Code: "too_many_running", Detail: fmt.Sprintf("at most %d jobs may run at once; wait for one to end", p.MaxRunning), RetryAfter: 30 * time.Second}
+		return refuse(&Exceeded{Code: "too_many_running", Detail: fmt.Sprintf("at most %d jobs may run at once; wait for one to end", p.MaxRunning), RetryAfter: 30 * time.Second})
 	case p.DailyBudgetUSD > 0 && next.Spent+next.Reserved+estimateUSD > p.DailyBudgetUSD:
 		midnight := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
-		return &Exceeded{Code: "budget_exceeded", Detail: fmt.Sprintf("the daily budget of $%.2f is used up (spent $%.4f, reserved $%.4f, this job ~$%.4f)",
-			p.DailyBudgetUSD, next.Spent, next.Reserved, estimateUSD), RetryAfter: midnight.Sub(now)}
+		return refuse(&Exceeded{Code: "budget_exceeded", Detail: fmt.Sprintf("the daily budget of $%.2f is used up (spent $%.4f, reserved $%.4f, this job ~$%.4f)",
+			p.DailyBudgetUSD, next.Spent, next.Reserved, estimateUSD), RetryAfter: midnight.Sub(now)})
 	}
 	next.Tokens--
 	next.Running++
@@ -211,17 +221,6 @@ func (l *Limiter) Allow(owner string, now time.Time) (bool, time.Duration) {
 		return false, d
 	}
 	return true, 0
-}
-
-// Peek reports the owner's tokens left in this instance and how long until
-// the bucket is full.
-func (l *Limiter) Peek(owner string, now time.Time) (remaining int, reset time.Duration) {
-	if l == nil || !l.policy.Enabled() {
-		return 0, 0
-	}
-	lim := l.bucket(owner, now)
-	t := math.Max(0, lim.TokensAt(now))
-	return int(math.Floor(t)), time.Duration((float64(l.policy.Burst) - t) / l.policy.Rate * float64(time.Second))
 }
 
 // Policy returns the limiter's policy (none for a nil limiter).

@@ -172,6 +172,7 @@ func (s *Store) Erased(id string) bool {
 func cloneJob(j *pipeline.Job) *pipeline.Job {
 	c := *j
 	c.Formats = slices.Clone(j.Formats)
+	c.Standing = nil // never stored, as in Firestore
 	return &c
 }
 
