@@ -167,7 +167,8 @@ locals {
   build_dir = coalesce(var.build_dir, "${path.root}/../.build")
 
   # The environment of every function (shared/config, shared/ai/models,
-  # LOG_LEVEL of shared/logging, FACTORY_TRACES of shared/telemetry);
+  # LOG_LEVEL of shared/logging, FACTORY_TRACES and FACTORY_METRICS of
+  # shared/telemetry/otlp);
   # FACTORY_REGION and FACTORY_TOPIC_SUFFIX are added per region, so a
   # function publishes only to the topics of its own region. Every function
   # gets the per-owner limits: any of them may end a job and settle its
@@ -200,6 +201,7 @@ locals {
       FACTORY_VERTEX_LOCATION  = var.models.vertex_location
       LOG_LEVEL                = var.log_level
       FACTORY_TRACES           = var.traces
+      FACTORY_METRICS          = var.metrics
     },
     # Settings whose code defaults suit production: set only when given.
     {

@@ -183,6 +183,17 @@ variable "traces" {
   }
 }
 
+variable "metrics" {
+  description = "FACTORY_METRICS of every function: otlp exports the factory's OpenTelemetry metrics (shared/telemetry) to Cloud Monitoring through telemetry.googleapis.com, where the dashboard, the SLOs and the alerts read them; none records none."
+  type        = string
+  default     = "otlp"
+
+  validation {
+    condition     = contains(["otlp", "none"], var.metrics)
+    error_message = "metrics must be otlp or none."
+  }
+}
+
 variable "function_overrides" {
   description = "Per-function sizing that replaces the defaults of functions.tf, keyed by entry point (API, GenerateText, …)."
   type = map(object({

@@ -19,6 +19,7 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/telemetry"
 )
 
 // Jobs creates, cancels and erases jobs.
@@ -257,6 +258,12 @@ const admissionWait = 10 * time.Second
 // owner stands as the limiter that refused saw it: the shared ledger, or
 // this instance's own bucket (which refuses before the ledger is read).
 func (h *Handler) tooMany(w http.ResponseWriter, r *http.Request, ex *ratelimit.Exceeded) {
+	limiter := "instance"
+	if ex.Ledger {
+		limiter = "ledger"
+	}
+	logging.From(r.Context()).InfoContext(r.Context(), "admission refused", "code", ex.Code, "limiter", limiter)
+	telemetry.LimitRefused(r.Context(), ex.Code, limiter)
 	if ex.Ledger {
 		h.standing(w, &ex.Standing)
 	} else if pol := h.opts.Limiter.Policy(); pol.Enabled() {

@@ -8,6 +8,7 @@ import (
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/logging"
+	"contentfactory.dev/factory/shared/telemetry"
 )
 
 // Event types published on job-events when a job ends, or pauses for
@@ -84,6 +85,21 @@ func NewJobEvent(j *Job, steps []*Step) JobEvent {
 		}
 	}
 	return ev
+}
+
+// measureEnd records a job's end in the metrics (telemetry.JobEnded), where
+// the end is logged: its outcome for every format it made and, for the end
+// of its first run, how long it took since it was created.
+func measureEnd(ctx context.Context, j *Job) {
+	formats := make([]string, len(j.Formats))
+	for i, f := range j.Formats {
+		formats[i] = string(f)
+	}
+	var took time.Duration
+	if j.Run <= 1 {
+		took = j.FinishedAt.Sub(j.CreatedAt)
+	}
+	telemetry.JobEnded(ctx, string(j.Status), formats, took)
 }
 
 // Events publishes job events.

@@ -14,6 +14,7 @@ import (
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/telemetry"
 )
 
 // Errors of job operations.
@@ -255,6 +256,7 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
 	}
 	if ended != nil {
 		logging.From(ctx).InfoContext(ctx, "job cancelled", "job_id", id)
+		measureEnd(ctx, job)
 		announce(ctx, j.p.Store, j.p.Events, job, ended)
 	}
 	return job, nil
@@ -307,11 +309,12 @@ func JobPrefix(id string) string { return "jobs/" + id + "/" }
 // was delivered. It reports whether it ended the job.
 func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
 	var (
-		job   *Job
-		ended []*Step
+		job     *Job
+		ended   []*Step
+		expired []content.Format // the steps it failed
 	)
 	err := transact(ctx, j.p.Store, "expire job", id, func(ctx context.Context, tx Tx) error {
-		job, ended = nil, nil
+		job, ended, expired = nil, nil, nil
 		jb, err := tx.Job()
 		if err != nil {
 			return err
@@ -331,6 +334,7 @@ func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
 				continue
 			}
 			if !s.Status.Terminal() {
+				expired = append(expired, s.Name)
 				s.Status = StepFailed
 				s.Error = &StepError{Code: "deadline_exceeded", Message: "the job ran past its deadline"}
 				s.LeaseOwner, s.LeaseUntil = "", time.Time{}
@@ -352,6 +356,10 @@ func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
 		return false, nil
 	}
 	logging.From(ctx).WarnContext(ctx, "job ran past its deadline and was ended", "job_id", id)
+	for _, s := range expired {
+		telemetry.StepEnded(ctx, string(s), string(StepFailed), "deadline_exceeded", 0)
+	}
+	measureEnd(ctx, job)
 	announce(ctx, j.p.Store, j.p.Events, job, ended)
 	return true, nil
 }
@@ -407,7 +415,7 @@ func (j *Jobs) Republish(ctx context.Context, s *Step, stale time.Duration) (boo
 }
 
 // DeadLetter fails a step whose message Pub/Sub gave up delivering, so its
-// job still ends. A step that ended, or that a worker is running under a
+// job still ends (recorded as a step failed "dead_lettered"). A step that ended, or that a worker is running under a
 // live lease (its duplicate was what ran out of deliveries), is left
 // alone. Dead-lettering the same message twice changes nothing.
 func (j *Jobs) DeadLetter(ctx context.Context, msg StepMessage, deliveries int) (bool, error) {
@@ -429,6 +437,9 @@ func (j *Jobs) DeadLetter(ctx context.Context, msg StepMessage, deliveries int) 
 		})
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
+	}
+	if failed {
+		telemetry.StepEnded(ctx, string(name), string(StepFailed), "dead_lettered", 0)
 	}
 	return failed, err
 }

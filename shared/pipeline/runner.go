@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"contentfactory.dev/factory/shared/ai"
@@ -158,10 +159,13 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 			return r.end(ctx, msg.JobID, step, stored, time.Time{})
 		}
 		log.ErrorContext(ctx, "step is out of attempts", "attempt", step.Attempt)
-		_, err := r.finish(ctx, msg.JobID, runOf(step), result{
+		applied, err := r.finish(ctx, msg.JobID, runOf(step), result{
 			status: StepFailed,
 			err:    &StepError{Code: "attempts_exhausted", Message: fmt.Sprintf("gave up after %d attempts", step.Attempt)},
 		})
+		if applied {
+			telemetry.StepEnded(ctx, string(name), string(StepFailed), "attempts_exhausted", 0)
+		}
 		return err
 	}
 
@@ -177,7 +181,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	// step with no model call.
 	stored, err := r.storedResultOf(c.ctx, job.ID, run)
 	if err != nil {
-		return r.failed(ctx, job, step, nil, failure.Transient("storage_unavailable", err))
+		return r.failed(ctx, job, step, nil, failure.Transient("storage_unavailable", err), started)
 	}
 	if stored != nil {
 		log.InfoContext(ctx, "step resumed from the result a previous attempt stored", "stored_by_attempt", stored.Attempt)
@@ -197,7 +201,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 		return r.lostClaim(lost)
 	}
 	if err != nil {
-		return r.failed(ctx, job, step, out, err)
+		return r.failed(ctx, job, step, out, err, started)
 	}
 	if r.cfg.CrashAfterCall > 0 && rand.Float64() < r.cfg.CrashAfterCall {
 		log.ErrorContext(ctx, "chaos: crashing after the model call, before storing the result")
@@ -214,7 +218,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	if err != nil {
 		// Storage errors are transient: the step runs again and its
 		// already-written files are kept (write-once names).
-		return r.failed(ctx, job, step, out, failure.Transient("storage_unavailable", err))
+		return r.failed(ctx, job, step, out, failure.Transient("storage_unavailable", err), started)
 	}
 	log.InfoContext(ctx, "step result stored", "artifacts", len(arts))
 	c.release()
@@ -272,10 +276,13 @@ func (r *Runner) end(ctx context.Context, jobID string, step *Step, stored *stor
 		return err
 	case applied:
 		attrs := []any{"artifacts", len(stored.Artifacts), "stored_by_attempt", stored.Attempt}
+		var took time.Duration
 		if !started.IsZero() {
-			attrs = append(attrs, "duration_ms", r.now().Sub(started).Milliseconds())
+			took = r.now().Sub(started)
+			attrs = append(attrs, "duration_ms", took.Milliseconds())
 		}
 		log.InfoContext(ctx, "step succeeded", attrs...)
+		telemetry.StepEnded(ctx, string(step.Name), string(StepSucceeded), "", took)
 	default:
 		log.WarnContext(ctx, "step result dropped: a later attempt owns the step, or it ended without this run")
 	}
@@ -287,6 +294,7 @@ func (r *Runner) execute(ctx context.Context, job *Job, step *Step) (out *Output
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
+			logging.Panic(ctx, p, debug.Stack())
 			err = ai.Permanentf("internal", "step panicked: %v", p)
 		}
 	}()
@@ -303,10 +311,11 @@ func (r *Runner) execute(ctx context.Context, job *Job, step *Step) (out *Output
 	return out, err
 }
 
-// failed decides what a failed run means: a retryable failure puts the
-// step back in the queue and asks for redelivery (until attempts run out);
-// any other fails the step for good and is acknowledged.
-func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, err error) error {
+// failed decides what a failed run (started at started) means: a retryable
+// failure puts the step back in the queue and asks for redelivery (until
+// attempts run out); any other fails the step for good and is
+// acknowledged.
+func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, err error, started time.Time) error {
 	log := logging.From(ctx)
 	var calls []ai.Call
 	if out != nil {
@@ -333,6 +342,7 @@ func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, 
 		log.WarnContext(ctx, "end the failed step failed; it is tried again", "code", se.Code, "error", err.Error(), "end_error", ferr.Error())
 	case applied:
 		log.ErrorContext(ctx, "step failed", "code", se.Code, "error", err.Error())
+		telemetry.StepEnded(ctx, string(step.Name), string(StepFailed), se.Code, r.now().Sub(started))
 	default:
 		log.WarnContext(ctx, "step failure dropped: a later attempt owns the step, or it ended without this run", "code", se.Code, "error", err.Error())
 	}
@@ -539,6 +549,7 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 	}
 	if ended != nil {
 		logging.From(ctx).InfoContext(ctx, "job ended", "status", ended.Status, "cost_usd", ended.Usage.CostUSD)
+		measureEnd(ctx, ended)
 	}
 	publishReady(ctx, p.Publisher, jobID, rules.Region, ready)
 	if ended != nil {

@@ -107,6 +107,7 @@ var envPolicies = map[string]envPolicy{
 	"FACTORY_TTS_INSECURE":           {never: "points the Text-to-Speech backend at a fake in tests"},
 	"LOG_LEVEL":                      {},
 	"FACTORY_TRACES":                 {},
+	"FACTORY_METRICS":                {},
 
 	// Set by Cloud Run functions on every instance.
 	"FUNCTION_TARGET": {never: "Cloud Run functions sets it to the entry point", platform: true},
