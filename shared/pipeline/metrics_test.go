@@ -22,7 +22,9 @@ func counts(t *testing.T) map[string]float64 {
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, metrics.Collect(context.Background(), &rm))
 	out := map[string]float64{}
-	key := func(name string, s attribute.Set) string { return name + "{" + s.Encoded(attribute.DefaultEncoder()) + "}" }
+	key := func(name string, s attribute.Set) string {
+		return name + "{" + s.Encoded(attribute.DefaultEncoder()) + "}"
+	}
 	for _, sm := range rm.ScopeMetrics {
 		for _, md := range sm.Metrics {
 			switch d := md.Data.(type) {
