@@ -249,14 +249,30 @@ variable "notification_channels" {
 }
 
 variable "alert_thresholds" {
-  description = "When alerts fire."
+  description = "When alerts fire (API availability and job completion time alert through their SLOs, var.slos)."
   type = object({
-    api_error_ratio     = optional(number, 0.05)
+    job_failure_ratio   = optional(number, 0.2)
     api_latency_p95_ms  = optional(number, 2000)
     backlog_age_seconds = optional(number, 900)
     daily_cost_usd      = optional(number, 50)
   })
   default = {}
+}
+
+variable "slos" {
+  description = "The service level objectives (monitoring.tf), over a rolling period of period_days: the share of API requests not answered 5xx, and the share of jobs that end within job_seconds of their creation."
+  type = object({
+    api_availability = optional(number, 0.995)
+    job_completion   = optional(number, 0.95)
+    job_seconds      = optional(number, 1800)
+    period_days      = optional(number, 28)
+  })
+  default = {}
+
+  validation {
+    condition     = var.slos.api_availability > 0 && var.slos.api_availability < 1 && var.slos.job_completion > 0 && var.slos.job_completion < 1
+    error_message = "slos.api_availability and slos.job_completion are shares between 0 and 1."
+  }
 }
 
 variable "billing_account" {

@@ -193,6 +193,11 @@ func TestPolicyChecksCatchViolations(t *testing.T) {
 			mutate: replace(`rejected_messages = { unindexed = true }`, ``),
 			test:   "TestTerraformFirestoreTTL", want: "rejected_messages carries expire_at but has no TTL policy",
 		},
+		{
+			name: "a chart of a metric the code does not record", file: "monitoring.tf",
+			mutate: replace(`rate(factory_queue_age_seconds_bucket[15m])`, `rate(factory_queue_wait_seconds_bucket[15m])`),
+			test:   "TestMonitoringQueriesTheMetricsTheCodeRecords", want: "queries factory_queue_wait_seconds",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
