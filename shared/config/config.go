@@ -29,8 +29,9 @@ type Config struct {
 	// AI selects the backends: "offline" (deterministic, no network) or
 	// "vertex" (Gemini on Vertex AI and Cloud Text-to-Speech).
 	AI string `env:"FACTORY_AI, default=offline"`
-	// TopicSuffix is appended to every topic id (per-region topics in
-	// production, such as "-europe-west1").
+	// TopicSuffix is appended to every topic id of this region (per-region
+	// topics in production, such as "-europe-west1"; other regions' topics
+	// end in "-<region>", see RegionTopicName).
 	TopicSuffix string `env:"FACTORY_TOPIC_SUFFIX"`
 	// PublicURL is the API's base URL for links; empty: the request's host.
 	PublicURL string `env:"FACTORY_PUBLIC_URL"`
@@ -193,5 +194,15 @@ func (c *Config) Limits() ratelimit.Policy {
 	return ratelimit.Policy{Rate: c.RatePerMinute / 60, Burst: c.Burst, MaxRunning: c.MaxRunning, DailyBudgetUSD: c.DailyBudgetUSD}
 }
 
-// TopicName maps a topic id to its deployed name.
+// TopicName maps a topic id to its deployed name in this region.
 func (c *Config) TopicName(id string) string { return id + c.TopicSuffix }
+
+// RegionTopicName maps a topic id to its deployed name in a region: this
+// region's own (FACTORY_TOPIC_SUFFIX), or another's, whose topics end in
+// "-<region>" (as Terraform names them, and the local stack's regions).
+func (c *Config) RegionTopicName(id, region string) string {
+	if region == "" || region == c.Region {
+		return c.TopicName(id)
+	}
+	return id + "-" + region
+}

@@ -148,6 +148,10 @@ type Step struct {
 	PromptVersion string     `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
 	Error         *StepError `firestore:"error" json:"error,omitempty"`
 	QueuedAt      time.Time  `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
+	// Republished counts the sweeps that published the step again since a
+	// worker last claimed it: a step its home region did not pick up after
+	// one is moved to another region (Jobs.Republish).
+	Republished int `firestore:"republished,omitempty" json:"-"`
 	StartedAt     time.Time  `firestore:"started_at,omitempty" json:"started_at,omitzero"`
 	FinishedAt    time.Time  `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
 	UpdatedAt     time.Time  `firestore:"updated_at" json:"updated_at"`

@@ -375,12 +375,26 @@ func (j *Jobs) Announce(ctx context.Context, id string) {
 // transaction: a step is published again at most once per stale period,
 // so a backlog is never multiplied by the sweeps that run while it
 // drains. A step that was claimed, ended or published again meanwhile is
-// left alone. It reports whether it published. A duplicate message is
+// left alone. It reports where it published. A duplicate message is
 // harmless: the claim decides.
-func (j *Jobs) Republish(ctx context.Context, s *Step, stale time.Duration) (bool, error) {
+//
+// The message goes to the topics of the job's home region, wherever the
+// sweep runs, so each region keeps its own jobs. A step its home region
+// left unclaimed for a stale period after one such publish is re-homed:
+// the job's home becomes this Jobs's region, and the step is published
+// here (a region that is down no longer holds its jobs).
+func (j *Jobs) Republish(ctx context.Context, s *Step, stale time.Duration) (Republished, error) {
 	var ready *Step
+	var out Republished
 	err := transact(ctx, j.p.Store, "republish step", s.JobID, func(ctx context.Context, tx Tx) error {
-		ready = nil
+		ready, out = nil, Republished{}
+		job, err := tx.Job()
+		if errors.Is(err, ErrNotFound) {
+			return nil // erased meanwhile
+		}
+		if err != nil {
+			return err
+		}
 		steps, err := tx.Steps(s.Name)
 		if err != nil {
 			return err
@@ -399,19 +413,38 @@ func (j *Jobs) Republish(ctx context.Context, s *Step, stale time.Duration) (boo
 		default:
 			return nil
 		}
+		out.Region = job.Region
+		if st.Republished > 0 && job.Region != j.cfg.Region {
+			job.Region, job.UpdatedAt = j.cfg.Region, now
+			tx.SaveJob(job)
+			out.Region, out.Rehomed = j.cfg.Region, true
+		}
+		st.Republished++
 		st.QueuedAt, st.UpdatedAt = now, now
 		tx.SaveStep(st)
 		ready = st
 		return nil
 	})
 	if err != nil || ready == nil {
-		return false, err
+		return Republished{}, err
 	}
-	msg := StepMessage{JobID: s.JobID, Step: ready.Name, Attempt: ready.Attempt, Region: j.cfg.Region}
+	if out.Rehomed {
+		logging.From(ctx).WarnContext(ctx, "step left unclaimed in its home region: the job moves here", "job_id", s.JobID, "step", ready.Name, "region", out.Region)
+	}
+	msg := StepMessage{JobID: s.JobID, Step: ready.Name, Version: ready.CurrentVersion(), Attempt: ready.Attempt, Region: out.Region}
 	if err := j.p.Publisher.PublishStep(ctx, ready.Kind, msg); err != nil {
-		return false, fmt.Errorf("publish step %s of job %s again: %w", ready.Name, s.JobID, err)
+		return Republished{}, fmt.Errorf("publish step %s of job %s again: %w", ready.Name, s.JobID, err)
 	}
-	return true, nil
+	out.Done = true
+	return out, nil
+}
+
+// Republished says what Republish did: whether it published, to which
+// region's topics, and whether it moved the job there.
+type Republished struct {
+	Done    bool
+	Region  string
+	Rehomed bool
 }
 
 // DeadLetter fails a step whose message Pub/Sub gave up delivering, so its

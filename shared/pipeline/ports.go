@@ -100,11 +100,13 @@ type StepMessage struct {
 	// another version than the current one has nothing to do. 0: any.
 	Version int
 	Attempt int
-	// Region is the job's home region.
+	// Region is the job's home region: the message goes to that region's
+	// topic of its kind (empty: the publisher's own region).
 	Region string
 }
 
-// Publisher publishes step messages to the worker of their kind.
+// Publisher publishes step messages to the worker of their kind, in the
+// message's region.
 type Publisher interface {
 	PublishStep(ctx context.Context, kind content.Kind, msg StepMessage) error
 }

@@ -390,6 +390,7 @@ func (r *Runner) claim(ctx context.Context, jobID string, name content.Format, v
 			verdict = verdictClaimed
 			s.Status = StepRunning
 			s.Attempt++
+			s.Republished = 0
 			s.LeaseOwner = r.cfg.Owner
 			s.LeaseUntil = now.Add(r.cfg.Lease)
 			if s.StartedAt.IsZero() {
