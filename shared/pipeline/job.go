@@ -151,10 +151,10 @@ type Step struct {
 	// Republished counts the sweeps that published the step again since a
 	// worker last claimed it: a step its home region did not pick up after
 	// one is moved to another region (Jobs.Republish).
-	Republished int `firestore:"republished,omitempty" json:"-"`
-	StartedAt     time.Time  `firestore:"started_at,omitempty" json:"started_at,omitzero"`
-	FinishedAt    time.Time  `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
-	UpdatedAt     time.Time  `firestore:"updated_at" json:"updated_at"`
+	Republished int       `firestore:"republished,omitempty" json:"-"`
+	StartedAt   time.Time `firestore:"started_at,omitempty" json:"started_at,omitzero"`
+	FinishedAt  time.Time `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
+	UpdatedAt   time.Time `firestore:"updated_at" json:"updated_at"`
 }
 
 // Ways a version of a step is made.
