@@ -20,7 +20,7 @@ variable "environment" {
 }
 
 variable "regions" {
-  description = "Regions every function runs in. Each region is a cell with its own topics; the first one also hosts the Cloud Scheduler jobs and is the canary of a deployment."
+  description = "Regions every function runs in. Each region is a cell with its own topics and its own sweep; the first one is the canary of a deployment."
   type        = list(string)
   default     = ["us-central1"]
 
@@ -224,10 +224,15 @@ variable "event_subscribers" {
   default     = []
 }
 
-variable "sweep_schedule" {
-  description = "Cron schedule of Cloud Scheduler's calls to Sweep (in the first region)."
-  type        = string
-  default     = "*/5 * * * *"
+variable "sweep_every_minutes" {
+  description = "Cloud Scheduler calls Sweep in every region every this many minutes, region i at minute i of the period (one sweep runs at a time, under a Firestore lease)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.sweep_every_minutes >= 1 && var.sweep_every_minutes <= 30 && floor(var.sweep_every_minutes) == var.sweep_every_minutes
+    error_message = "sweep_every_minutes is a whole number of minutes from 1 to 30."
+  }
 }
 
 variable "rate_limit_per_minute" {
