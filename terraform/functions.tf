@@ -305,14 +305,13 @@ module "function" {
   service_account_email = google_service_account.function[each.value.name].email
   build_service_account = google_service_account.builder.id
 
-  timeout_seconds       = local.functions[each.value.name].timeout_seconds
-  memory                = local.functions[each.value.name].memory
-  cpu                   = local.functions[each.value.name].cpu
-  concurrency           = local.functions[each.value.name].concurrency
-  min_instances         = local.functions[each.value.name].min_instances
-  max_instances         = local.functions[each.value.name].max_instances
-  ingress_settings      = local.functions[each.value.name].ingress
-  serve_latest_revision = var.serve_latest_revision
+  timeout_seconds  = local.functions[each.value.name].timeout_seconds
+  memory           = local.functions[each.value.name].memory
+  cpu              = local.functions[each.value.name].cpu
+  concurrency      = local.functions[each.value.name].concurrency
+  min_instances    = local.functions[each.value.name].min_instances
+  max_instances    = local.functions[each.value.name].max_instances
+  ingress_settings = local.functions[each.value.name].ingress
 
   environment = merge(local.function_env, {
     FACTORY_REGION       = each.value.region

@@ -5,7 +5,10 @@
 # accept traffic only from it (ingress ALLOW_INTERNAL_AND_GCLB).
 #
 # A request may pin a region with the header X-Factory-Region: <region>
-# (the deploy pipeline's smoke test of the canary region, failover drills).
+# (smoke tests of a region, failover drills), or ask for the revision a
+# deployment brings before it takes any traffic with X-Factory-Candidate:
+# <region> (the API's revision tagged "candidate" in that region: the
+# deploy pipeline's first smoke test; scripts/traffic tags it).
 
 locals {
   # region => "API/region" (the module instance).
@@ -75,6 +78,43 @@ resource "google_compute_backend_service" "api" {
   }
 }
 
+# The API's candidate revision in each region, reached only with
+# X-Factory-Candidate; between deployments the tag names the revision that
+# serves.
+resource "google_compute_region_network_endpoint_group" "api_candidate" {
+  for_each = local.api_instances
+
+  project               = var.project_id
+  name                  = "${var.name_prefix}-api-candidate-${each.key}"
+  region                = each.key
+  network_endpoint_type = "SERVERLESS"
+
+  cloud_run {
+    service = module.function[each.value].name
+    tag     = "candidate"
+  }
+}
+
+resource "google_compute_backend_service" "api_candidate" {
+  for_each = google_compute_region_network_endpoint_group.api_candidate
+
+  project               = var.project_id
+  name                  = "${var.name_prefix}-api-candidate-${each.key}"
+  description           = "The API's candidate revision in ${each.key} (X-Factory-Candidate)."
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+  protocol              = "HTTPS"
+  security_policy       = google_compute_security_policy.api.id
+
+  backend {
+    group = each.value.id
+  }
+
+  log_config {
+    enable      = true
+    sample_rate = 1
+  }
+}
+
 resource "google_compute_backend_service" "api_region" {
   for_each = google_compute_region_network_endpoint_group.api
 
@@ -120,6 +160,23 @@ resource "google_compute_url_map" "api" {
 
           header_matches {
             header_name = "X-Factory-Region"
+            exact_match = route_rules.key
+          }
+        }
+      }
+    }
+
+    dynamic "route_rules" {
+      for_each = { for i, r in var.regions : r => length(var.regions) + i + 1 }
+      content {
+        priority = route_rules.value
+        service  = google_compute_backend_service.api_candidate[route_rules.key].id
+
+        match_rules {
+          prefix_match = "/"
+
+          header_matches {
+            header_name = "X-Factory-Candidate"
             exact_match = route_rules.key
           }
         }

@@ -53,6 +53,11 @@ output "deployer_service_account" {
   value       = google_service_account.deployer.email
 }
 
+output "regions" {
+  description = "The regions, in order: a deployment is smoke-tested in the first (the canary), then shifted to the others one at a time."
+  value       = var.regions
+}
+
 output "canary_region" {
   description = "The region a deployment is smoke-tested in first."
   value       = var.regions[0]

@@ -206,12 +206,6 @@ variable "function_overrides" {
   default = {}
 }
 
-variable "serve_latest_revision" {
-  description = "Whether a new revision of a function takes all its traffic at once. Cloud Build sets false to deploy with no traffic, then shifts traffic after the smoke test."
-  type        = bool
-  default     = true
-}
-
 variable "request_publishers" {
   description = "Members (such as serviceAccount:x@other.iam.gserviceaccount.com) allowed to publish content requests on the content-requests topics."
   type        = list(string)
