@@ -62,3 +62,8 @@ output "canary_region" {
   description = "The region a deployment is smoke-tested in first."
   value       = var.regions[0]
 }
+
+output "analytics_dataset" {
+  description = "The BigQuery dataset of job events and their views (success_rate_by_format, cost_per_owner_per_day, p95_job_time, prompt_versions)."
+  value       = google_bigquery_dataset.analytics.id
+}

@@ -274,6 +274,23 @@ variable "slos" {
   }
 }
 
+variable "analytics_location" {
+  description = "Location of the BigQuery analytics dataset (terraform/analytics.tf): a multi-region (US, EU) near the regions."
+  type        = string
+  default     = "US"
+}
+
+variable "analytics_retention_days" {
+  description = "How long job events are kept in BigQuery (the raw table's partitions expire after this many days)."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.analytics_retention_days >= 1
+    error_message = "analytics_retention_days must be at least 1."
+  }
+}
+
 variable "billing_account" {
   description = "Billing account ID (XXXXXX-XXXXXX-XXXXXX) for the budget alert; empty makes no budget."
   type        = string

@@ -6,6 +6,7 @@
 //	factory status [JOB]           show a job, or list your jobs
 //	factory fetch JOB [--out DIR]  download a job's artifacts
 //	factory keys create --owner N  make an API key (shown once)
+//	factory analytics [--json]     the local stack's analytics (as the BigQuery views compute them)
 //	factory serve                  serve the function FUNCTION_TARGET on PORT
 //	factory emulators -- CMD ...   run CMD with Firestore and Pub/Sub emulators
 package main
@@ -36,6 +37,7 @@ var commands = []command{
 	{"serve", "serve the function named by FUNCTION_TARGET on PORT", runServe},
 	{"emulators", "run a command with the Firestore and Pub/Sub emulators", runEmulators},
 	{"models", "check that every configured model and voice is alive (models check)", runModels},
+	{"analytics", "success rate per format, cost per owner per day, p95 job time and prompt versions, from the local stack's job events", runAnalytics},
 }
 
 func main() {

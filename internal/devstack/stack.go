@@ -638,6 +638,10 @@ type State struct {
 	StorageHost   string `json:"storage_host"`
 	LogDir        string `json:"log_dir"`
 	PID           int    `json:"pid"`
+	// Regions are the stack's regions; JobEventHolds, the subscriptions
+	// that keep every region's job events.
+	Regions       []string `json:"regions"`
+	JobEventHolds []string `json:"job_event_holds"`
 }
 
 // State describes the running stack.
@@ -646,7 +650,18 @@ func (s *Stack) State() State {
 		APIURL: s.APIURL, DevKey: s.DevKey, Project: s.Project, Bucket: s.Bucket,
 		FirestoreHost: s.FirestoreHost, PubSubHost: s.PubSubHost, StorageHost: s.StorageHost,
 		LogDir: filepath.Join(s.Dir, "logs"), PID: os.Getpid(),
+		Regions: s.Regions, JobEventHolds: s.JobEventHolds(),
 	}
+}
+
+// JobEventHolds names the pull subscriptions that keep every region's job
+// events (what `factory analytics` reads).
+func (s *Stack) JobEventHolds() []string {
+	out := make([]string, len(s.Regions))
+	for i, r := range s.Regions {
+		out[i] = queue.HoldSubscription(queue.TopicEvents + s.suffix(r))
+	}
+	return out
 }
 
 // WriteState writes the stack's state as JSON to path.

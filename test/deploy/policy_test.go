@@ -199,6 +199,11 @@ func TestPolicyChecksCatchViolations(t *testing.T) {
 			test:   "TestTerraformSweepAcceptsOnlyTheScheduler", want: "two regions' sweeps start at the same minute",
 		},
 		{
+			name: "a view reading a field the job event does not have", file: "analytics.tf",
+			mutate: replace(`JSON_VALUE(s, '$.prompt_version') AS prompt_version`, `JSON_VALUE(s, '$.prompt') AS prompt_version`),
+			test:   "TestAnalyticsReadTheJobEventsFields", want: "reads s.prompt, which the job event does not have",
+		},
+		{
 			name: "a chart of a metric the code does not record", file: "monitoring.tf",
 			mutate: replace(`rate(factory_queue_age_seconds_bucket[15m])`, `rate(factory_queue_wait_seconds_bucket[15m])`),
 			test:   "TestMonitoringQueriesTheMetricsTheCodeRecords", want: "queries factory_queue_wait_seconds",

@@ -26,6 +26,7 @@ import (
 	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/shared/ai/offline/espeak"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
+	"contentfactory.dev/factory/shared/analytics"
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
@@ -347,6 +348,41 @@ func TestCommandLineClient(t *testing.T) {
 	}
 	assert.Contains(t, run("status"), id, "the list shows the job")
 
+	// The analytics of the job events the stack kept, as BigQuery's views
+	// compute them.
+	var api client.Job
+	require.NoError(t, json.Unmarshal(doc, &api))
+	analyticsArgs := []string{"analytics", "--json", "--pubsub", s.Stack.PubSubHost, "--project", s.Stack.Project}
+	var rep analytics.Report
+	var report []byte
+	require.Eventually(t, func() bool { // the job's event is published just after it ends
+		report, err = cmd2(dir, analyticsArgs...)
+		require.NoError(t, err, string(report))
+		require.NoError(t, json.Unmarshal(report, &rep))
+		return rep.Jobs == 1
+	}, 30*time.Second, 500*time.Millisecond)
+	day := api.CreatedAt.UTC().Format(time.DateOnly)
+	require.Len(t, rep.CostByOwner, 1)
+	assert.Equal(t, devstack.DevOwner, rep.CostByOwner[0].Owner)
+	assert.Equal(t, day, rep.CostByOwner[0].Day)
+	assert.InDelta(t, api.Usage.CostUSD, rep.CostByOwner[0].CostUSD, 1e-9)
+	var formats []string
+	for _, r := range rep.SuccessByFormat {
+		formats = append(formats, r.Format)
+		assert.Equal(t, 1.0, r.Rate, r.Format)
+	}
+	assert.ElementsMatch(t, []string{"outline", "faqs", "flashcards", "package"}, formats)
+	require.Len(t, rep.JobTime, 1)
+	assert.InDelta(t, api.FinishedAt.Sub(api.CreatedAt).Seconds(), rep.JobTime[0].P95Seconds, 1e-3, "one job: its own time")
+	var prompted []string
+	for _, p := range rep.PromptVersions {
+		prompted = append(prompted, p.Step)
+	}
+	assert.Subset(t, prompted, []string{"faqs", "flashcards"}, "the text steps name their prompt versions")
+	again, err := cmd2(dir, analyticsArgs...)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(report), string(again), "reading the events does not consume them")
+
 	keys := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(stacktest.Binary(), append([]string{"keys"}, args...)...)
@@ -373,4 +409,11 @@ func TestCommandLineClient(t *testing.T) {
 	assert.Contains(t, keys("revoke", keyID), "revoked")
 	time.Sleep(2 * time.Second) // instances trust a looked-up key FACTORY_KEY_CACHE_TTL long
 	assert.Equal(t, http.StatusUnauthorized, status(plain), "a revoked key stops working")
+}
+
+// cmd2 runs the factory command in dir and returns its standard output.
+func cmd2(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command(stacktest.Binary(), args...)
+	cmd.Dir = dir
+	return cmd.Output()
 }
