@@ -12,56 +12,55 @@ locals {
   analytics_dataset = "${replace(var.name_prefix, "-", "_")}_analytics"
   analytics_table   = "${var.project_id}.${local.analytics_dataset}"
 
-  # The views, by table id, in three tiers: BigQuery checks a view's query
-  # when it is made, so a view is made after the ones it reads.
-  analytics_parsed = {
-    job_events = <<-SQL
-      -- One row per job event (a transition may be published more than
-      -- once), pauses for review left out, the JSON document parsed.
-      SELECT * EXCEPT (rn) FROM (
-        SELECT
-          JSON_VALUE(data, '$.id') AS event_id,
-          JSON_VALUE(data, '$.type') AS type,
-          JSON_VALUE(data, '$.job_id') AS job_id,
-          JSON_VALUE(data, '$.owner') AS owner,
-          JSON_VALUE(data, '$.status') AS status,
-          JSON_VALUE(data, '$.region') AS region,
-          JSON_VALUE(data, '$.origin') AS origin,
-          IFNULL(CAST(JSON_VALUE(data, '$.run') AS INT64), 1) AS run,
-          TIMESTAMP(JSON_VALUE(data, '$.created_at')) AS created_at,
-          TIMESTAMP(JSON_VALUE(data, '$.finished_at')) AS finished_at,
-          CAST(JSON_VALUE(data, '$.usage.cost_usd') AS FLOAT64) AS cost_usd,
-          ARRAY(
-            SELECT AS STRUCT
-              JSON_VALUE(s, '$.step') AS step,
-              JSON_VALUE(s, '$.status') AS status,
-              CAST(JSON_VALUE(s, '$.version') AS INT64) AS version,
-              JSON_VALUE(s, '$.prompt_version') AS prompt_version,
-              CAST(JSON_VALUE(s, '$.attempts') AS INT64) AS attempts,
-              CAST(JSON_VALUE(s, '$.duration_seconds') AS FLOAT64) AS duration_seconds,
-              CAST(JSON_VALUE(s, '$.cost_usd') AS FLOAT64) AS cost_usd,
-              JSON_VALUE(s, '$.error_code') AS error_code
-            FROM UNNEST(JSON_QUERY_ARRAY(data, '$.step_details')) AS s
-          ) AS steps,
-          publish_time,
-          ROW_NUMBER() OVER (PARTITION BY JSON_VALUE(data, '$.id') ORDER BY publish_time) AS rn
-        FROM `${local.analytics_table}.job_events_raw`
-        WHERE JSON_VALUE(data, '$.type') != 'job.awaiting_review'
-      )
-      WHERE rn = 1
-    SQL
-  }
+  # The views, by table id. Each reads only the raw table (the views it
+  # builds on are inlined as subqueries), so they can be made in any order.
+  job_events_sql = <<-SQL
+    -- One row per job event (a transition may be published more than
+    -- once), pauses for review left out, the JSON document parsed.
+    SELECT * EXCEPT (rn) FROM (
+      SELECT
+        JSON_VALUE(data, '$.id') AS event_id,
+        JSON_VALUE(data, '$.type') AS type,
+        JSON_VALUE(data, '$.job_id') AS job_id,
+        JSON_VALUE(data, '$.owner') AS owner,
+        JSON_VALUE(data, '$.status') AS status,
+        JSON_VALUE(data, '$.region') AS region,
+        JSON_VALUE(data, '$.origin') AS origin,
+        IFNULL(CAST(JSON_VALUE(data, '$.run') AS INT64), 1) AS run,
+        TIMESTAMP(JSON_VALUE(data, '$.created_at')) AS created_at,
+        TIMESTAMP(JSON_VALUE(data, '$.finished_at')) AS finished_at,
+        CAST(JSON_VALUE(data, '$.usage.cost_usd') AS FLOAT64) AS cost_usd,
+        ARRAY(
+          SELECT AS STRUCT
+            JSON_VALUE(s, '$.step') AS step,
+            JSON_VALUE(s, '$.status') AS status,
+            CAST(JSON_VALUE(s, '$.version') AS INT64) AS version,
+            JSON_VALUE(s, '$.prompt_version') AS prompt_version,
+            CAST(JSON_VALUE(s, '$.attempts') AS INT64) AS attempts,
+            CAST(JSON_VALUE(s, '$.duration_seconds') AS FLOAT64) AS duration_seconds,
+            CAST(JSON_VALUE(s, '$.cost_usd') AS FLOAT64) AS cost_usd,
+            JSON_VALUE(s, '$.error_code') AS error_code
+          FROM UNNEST(JSON_QUERY_ARRAY(data, '$.step_details')) AS s
+        ) AS steps,
+        publish_time,
+        ROW_NUMBER() OVER (PARTITION BY JSON_VALUE(data, '$.id') ORDER BY publish_time) AS rn
+      FROM `${local.analytics_table}.job_events_raw`
+      WHERE JSON_VALUE(data, '$.type') != 'job.awaiting_review'
+    )
+    WHERE rn = 1
+  SQL
 
-  analytics_latest = {
-    job_latest = <<-SQL
-      -- Each job once, as its latest run ended.
-      SELECT * FROM `${local.analytics_table}.job_events`
-      WHERE TRUE
-      QUALIFY ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY run DESC, finished_at DESC) = 1
-    SQL
-  }
+  job_latest_sql = <<-SQL
+    -- Each job once, as its latest run ended.
+    SELECT * FROM (${local.job_events_sql})
+    WHERE TRUE
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY run DESC, finished_at DESC) = 1
+  SQL
 
-  analytics_figures = {
+  analytics_views = {
+    job_events = local.job_events_sql
+    job_latest = local.job_latest_sql
+
     success_rate_by_format = <<-SQL
       -- The share of each format's steps that succeeded, by the day (UTC)
       -- the job last ended.
@@ -71,7 +70,7 @@ locals {
         COUNT(*) AS steps,
         COUNTIF(s.status = 'succeeded') AS succeeded,
         COUNTIF(s.status = 'succeeded') / COUNT(*) AS success_rate
-      FROM `${local.analytics_table}.job_latest` AS e, UNNEST(e.steps) AS s
+      FROM (${local.job_latest_sql}) AS e, UNNEST(e.steps) AS s
       GROUP BY day, format
     SQL
 
@@ -79,7 +78,7 @@ locals {
       -- What each owner's jobs cost (every run), by the day (UTC) they
       -- were created.
       SELECT owner, DATE(created_at) AS day, COUNT(*) AS jobs, SUM(cost_usd) AS cost_usd
-      FROM `${local.analytics_table}.job_latest`
+      FROM (${local.job_latest_sql})
       GROUP BY owner, day
     SQL
 
@@ -92,7 +91,7 @@ locals {
         SELECT
           DATE(created_at) AS day,
           PERCENTILE_CONT(TIMESTAMP_DIFF(finished_at, created_at, MICROSECOND) / 1e6, 0.95) OVER (PARTITION BY DATE(created_at)) AS p95
-        FROM `${local.analytics_table}.job_events`
+        FROM (${local.job_events_sql})
         WHERE run = 1 AND status IN ('succeeded', 'partial', 'failed')
       )
       GROUP BY day
@@ -108,7 +107,7 @@ locals {
         COUNTIF(s.status = 'succeeded') / COUNT(*) AS success_rate,
         AVG(s.duration_seconds) AS avg_duration_seconds,
         AVG(s.cost_usd) AS avg_cost_usd
-      FROM `${local.analytics_table}.job_latest` AS e, UNNEST(e.steps) AS s
+      FROM (${local.job_latest_sql}) AS e, UNNEST(e.steps) AS s
       WHERE s.prompt_version IS NOT NULL
       GROUP BY step, prompt_version
     SQL
@@ -152,8 +151,8 @@ resource "google_bigquery_table" "job_events_raw" {
   ])
 }
 
-resource "google_bigquery_table" "analytics_parsed" {
-  for_each = local.analytics_parsed
+resource "google_bigquery_table" "analytics_view" {
+  for_each = local.analytics_views
 
   project             = var.project_id
   dataset_id          = google_bigquery_dataset.analytics.dataset_id
@@ -167,40 +166,6 @@ resource "google_bigquery_table" "analytics_parsed" {
   }
 
   depends_on = [google_bigquery_table.job_events_raw]
-}
-
-resource "google_bigquery_table" "analytics_latest" {
-  for_each = local.analytics_latest
-
-  project             = var.project_id
-  dataset_id          = google_bigquery_dataset.analytics.dataset_id
-  table_id            = each.key
-  deletion_protection = false
-  labels              = var.labels
-
-  view {
-    query          = each.value
-    use_legacy_sql = false
-  }
-
-  depends_on = [google_bigquery_table.analytics_parsed]
-}
-
-resource "google_bigquery_table" "analytics_figures" {
-  for_each = local.analytics_figures
-
-  project             = var.project_id
-  dataset_id          = google_bigquery_dataset.analytics.dataset_id
-  table_id            = each.key
-  deletion_protection = false
-  labels              = var.labels
-
-  view {
-    query          = each.value
-    use_legacy_sql = false
-  }
-
-  depends_on = [google_bigquery_table.analytics_parsed, google_bigquery_table.analytics_latest]
 }
 
 # Pub/Sub writes into the table as its service agent.

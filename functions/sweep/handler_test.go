@@ -221,10 +221,7 @@ func TestOneSweepAtATime(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, pipeline.JobsConfig{})
 	ctx := context.Background()
-	// Another region's sweep is running.
-	_, held, err := f.store.Acquire(ctx, sweep.LeaseName, "east/1234", time.Minute)
-	require.NoError(t, err)
-	require.True(t, held)
+	f.hold("east/1234", time.Minute) // another region's sweep is running
 	f.pub.Down.Store(true)
 	f.submit(content.FormatFAQs)
 	f.pub.Down.Store(false)
@@ -242,9 +239,7 @@ func TestOneSweepAtATime(t *testing.T) {
 	assert.Equal(t, 1, rep.RepublishedQueued)
 
 	// Done, it gave the lease up: the next region's sweep may run at once.
-	lease, held, err := f.store.Acquire(ctx, sweep.LeaseName, "east/1234", time.Minute)
-	require.NoError(t, err)
-	assert.True(t, held)
+	lease := f.hold("east/1234", time.Minute)
 	assert.Equal(t, int64(3), lease.Runs, "east, this sweep, east again")
 }
 
@@ -252,10 +247,7 @@ func TestALeaseThatRanOutIsTakenOver(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, pipeline.JobsConfig{})
 	ctx := context.Background()
-	// A sweep that died while holding the lease.
-	_, held, err := f.store.Acquire(ctx, sweep.LeaseName, "west/dead", time.Millisecond)
-	require.NoError(t, err)
-	require.True(t, held)
+	f.hold("west/dead", time.Millisecond) // a sweep that died holding the lease
 	time.Sleep(5 * time.Millisecond)
 
 	rep := f.run()
@@ -263,7 +255,14 @@ func TestALeaseThatRanOutIsTakenOver(t *testing.T) {
 	assert.Equal(t, "local/test", rep.Holder)
 	// Its late release changes nothing.
 	require.NoError(t, f.store.Release(ctx, sweep.LeaseName, "west/dead"))
-	_, held, err = f.store.Acquire(ctx, sweep.LeaseName, "east/1", time.Minute)
-	require.NoError(t, err)
-	assert.True(t, held, "the sweep that took over gave it up when done")
+	f.hold("east/1", time.Minute) // the sweep that took over gave it up when done
+}
+
+// hold takes the sweep's lease for holder, and fails the test if it cannot.
+func (f *fixture) hold(holder string, ttl time.Duration) store.Lease {
+	f.t.Helper()
+	lease, held, err := f.store.Acquire(context.Background(), sweep.LeaseName, holder, ttl)
+	require.NoError(f.t, err)
+	require.True(f.t, held, "%s could not take the lease: %+v", holder, lease)
+	return lease
 }

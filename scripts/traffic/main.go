@@ -175,10 +175,10 @@ func (t *Tool) save(ctx context.Context) error {
 	return t.write(saved)
 }
 
-// tag names every function's newest revision the candidate, which gives
-// it no traffic, and records it; a newest revision that is not ready
-// fails the deployment.
-func (t *Tool) tag(ctx context.Context) error {
+// deployed runs fn on every function instance the apply left (Terraform's
+// outputs after it), in the regions named (every region when none is),
+// with the record of save and tag, which it writes back when fn changed it.
+func (t *Tool) deployed(regions []string, fn func(key, service, region string, saved *Saved) error) error {
 	services, err := functionServices(t.After)
 	if err != nil {
 		return err
@@ -187,54 +187,58 @@ func (t *Tool) tag(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	before, _ := json.Marshal(saved)
 	for _, key := range sortedKeys(services) {
 		region := regionOf(key)
-		svc, found, err := t.Cloud.Describe(ctx, services[key], region)
+		if len(regions) > 0 && !slices.Contains(regions, region) {
+			continue
+		}
+		if err := fn(key, services[key], region, &saved); err != nil {
+			return err
+		}
+	}
+	if after, _ := json.Marshal(saved); string(after) != string(before) {
+		return t.write(saved)
+	}
+	return nil
+}
+
+// tag names every function's newest revision the candidate, which gives
+// it no traffic, and records it; a newest revision that is not ready
+// fails the deployment.
+func (t *Tool) tag(ctx context.Context) error {
+	return t.deployed(nil, func(key, service, region string, saved *Saved) error {
+		svc, found, err := t.Cloud.Describe(ctx, service, region)
 		if err != nil {
 			return err
 		}
 		if !found {
-			return fmt.Errorf("%s: the service %s is not deployed", key, services[key])
+			return fmt.Errorf("%s: the service %s is not deployed", key, service)
 		}
 		rev := svc.Status.LatestCreated
 		if rev == "" || rev != svc.Status.LatestReady {
 			return fmt.Errorf("%s: the newest revision %q is not ready (ready: %q)", key, rev, svc.Status.LatestReady)
 		}
-		if err := t.Cloud.UpdateTraffic(ctx, services[key], region, "--update-tags="+Tag+"="+rev); err != nil {
+		if err := t.Cloud.UpdateTraffic(ctx, service, region, "--update-tags="+Tag+"="+rev); err != nil {
 			return err
 		}
 		saved.Candidates[key] = rev
 		fmt.Fprintf(t.Out, "%s: %s is the candidate\n", key, rev)
-	}
-	return t.write(saved)
+		return nil
+	})
 }
 
 // promote sends all the traffic of every function of the regions to its
 // candidate revision, by name.
 func (t *Tool) promote(ctx context.Context, regions []string) error {
-	services, err := functionServices(t.After)
-	if err != nil {
-		return err
-	}
-	saved, err := t.read()
-	if err != nil {
-		return err
-	}
-	for _, key := range sortedKeys(services) {
-		region := regionOf(key)
-		if !slices.Contains(regions, region) {
-			continue
-		}
+	return t.deployed(regions, func(key, service, region string, saved *Saved) error {
 		rev, ok := saved.Candidates[key]
 		if !ok {
 			return fmt.Errorf("%s has no candidate: run tag first", key)
 		}
 		fmt.Fprintf(t.Out, "%s: %s takes all traffic\n", key, rev)
-		if err := t.Cloud.UpdateTraffic(ctx, services[key], region, "--to-revisions="+rev+"=100"); err != nil {
-			return err
-		}
-	}
-	return nil
+		return t.Cloud.UpdateTraffic(ctx, service, region, "--to-revisions="+rev+"=100")
+	})
 }
 
 // rollback restores the revisions save recorded, in the regions named

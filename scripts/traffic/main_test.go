@@ -135,6 +135,19 @@ func (t *Tool) must(tb testing.TB, args ...string) {
 	require.NoError(tb, t.Run(context.Background(), args))
 }
 
+// deployedOnce is a tool after a first deployment that save pinned, and a
+// second apply: every function has revisions 1 (serving) and 2 (new).
+func deployedOnce(t *testing.T) (*Tool, *fakeRun) {
+	t.Helper()
+	run := newFakeRun()
+	tool := setup(t, run)
+	deployAll(run)
+	tool.Before = tool.After
+	tool.must(t, "save")
+	deployAll(run)
+	return tool, run
+}
+
 func TestNewRevisionsTakeNoTrafficUntilPromoted(t *testing.T) {
 	run := newFakeRun()
 	tool := setup(t, run)
@@ -173,12 +186,7 @@ func TestNewRevisionsTakeNoTrafficUntilPromoted(t *testing.T) {
 }
 
 func TestRollbackRestoresWhatServedInEveryRegion(t *testing.T) {
-	run := newFakeRun()
-	tool := setup(t, run)
-	deployAll(run)
-	tool.Before = tool.After
-	tool.must(t, "save")
-	deployAll(run)
+	tool, run := deployedOnce(t)
 	tool.must(t, "tag")
 	tool.must(t, "promote", "west", "east")
 	require.Equal(t, map[string]int{"factory-text-00002": 100}, run.serving("factory-text", "east"))
@@ -195,12 +203,7 @@ func TestRollbackRestoresWhatServedInEveryRegion(t *testing.T) {
 }
 
 func TestTagRefusesARevisionThatIsNotReady(t *testing.T) {
-	run := newFakeRun()
-	tool := setup(t, run)
-	deployAll(run)
-	tool.Before = tool.After
-	tool.must(t, "save")
-	deployAll(run)
+	tool, run := deployedOnce(t)
 	run.services["factory-text@east"].notReady = true
 	err := tool.Run(context.Background(), []string{"tag"})
 	require.Error(t, err)

@@ -201,28 +201,37 @@ func TestRepublishRequeuesADeadWorkersStep(t *testing.T) {
 	})
 }
 
+// stale is the sweep's stale period in the re-homing tests.
+const stale = time.Minute
+
+// sweptFromEast is a job west accepted whose publish was lost, after
+// east's sweep published its stuck step again, into west's topics.
+func sweptFromEast(t *testing.T) (pipeline.Ports, *pipelinetest.Store, *pipelinetest.Publisher, *pipeline.Job, *pipeline.Jobs) {
+	t.Helper()
+	p, st, pub := memPorts()
+	pub.Down.Store(true)
+	job := submit(t, p, pipeline.JobsConfig{Region: "west"})
+	pub.Down.Store(false)
+	east := pipeline.NewJobs(p, pipeline.JobsConfig{Region: "east"})
+	time.Sleep(stale + time.Second)
+	res, err := east.Republish(context.Background(), stepOf(t, st, job.ID), stale)
+	require.NoError(t, err)
+	require.Equal(t, pipeline.Republished{Done: true, Region: "west"}, res)
+	return p, st, pub, job, east
+}
+
 // A stuck step goes first to its job's home region, whichever region
 // sweeps; left unclaimed there for another stale period, the job moves to
 // the sweeping region. A claim in between keeps it home.
 func TestRepublishGoesHomeThenRehomes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p, st, pub := memPorts()
-		pub.Down.Store(true) // west accepted the job; its publish was lost
-		job := submit(t, p, pipeline.JobsConfig{Region: "west"})
-		pub.Down.Store(false)
-		east := pipeline.NewJobs(p, pipeline.JobsConfig{Region: "east"})
-		const stale = time.Minute
-
-		time.Sleep(stale + time.Second)
-		res, err := east.Republish(context.Background(), stepOf(t, st, job.ID), stale)
-		require.NoError(t, err)
-		assert.Equal(t, pipeline.Republished{Done: true, Region: "west"}, res, "home first")
+		_, st, pub, job, east := sweptFromEast(t)
 		msgs := pub.Take()
 		require.Len(t, msgs, 1)
-		assert.Equal(t, "west", msgs[0].Region)
+		assert.Equal(t, "west", msgs[0].Region, "home first")
 
 		time.Sleep(stale + time.Second) // west did not take it
-		res, err = east.Republish(context.Background(), stepOf(t, st, job.ID), stale)
+		res, err := east.Republish(context.Background(), stepOf(t, st, job.ID), stale)
 		require.NoError(t, err)
 		assert.Equal(t, pipeline.Republished{Done: true, Region: "east", Rehomed: true}, res)
 		msgs = pub.Take()
@@ -236,17 +245,7 @@ func TestRepublishGoesHomeThenRehomes(t *testing.T) {
 
 func TestAClaimKeepsAStepHome(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p, st, pub := memPorts()
-		pub.Down.Store(true)
-		job := submit(t, p, pipeline.JobsConfig{Region: "west"})
-		pub.Down.Store(false)
-		east := pipeline.NewJobs(p, pipeline.JobsConfig{Region: "east"})
-		const stale = time.Minute
-
-		time.Sleep(stale + time.Second)
-		res, err := east.Republish(context.Background(), stepOf(t, st, job.ID), stale)
-		require.NoError(t, err)
-		require.Equal(t, "west", res.Region)
+		p, st, pub, job, east := sweptFromEast(t)
 		// West claims it (attempt 1); the run fails transiently and puts the
 		// step back, and no redelivery comes.
 		runner := pipeline.NewRunner(p, unavailable{}, pipeline.RunnerConfig{Region: "west"})
@@ -256,7 +255,7 @@ func TestAClaimKeepsAStepHome(t *testing.T) {
 		require.Zero(t, s.Republished, "the claim starts the count again")
 
 		time.Sleep(stale + time.Second)
-		res, err = east.Republish(context.Background(), stepOf(t, st, job.ID), stale)
+		res, err := east.Republish(context.Background(), stepOf(t, st, job.ID), stale)
 		require.NoError(t, err)
 		assert.Equal(t, pipeline.Republished{Done: true, Region: "west"}, res, "a region that ran it stays its home")
 	})
