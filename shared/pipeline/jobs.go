@@ -280,9 +280,7 @@ func (j *Jobs) Erase(ctx context.Context, id string) error {
 			for _, s := range steps {
 				list = append(list, s)
 			}
-			if err := j.rules.settle(tx, jb, TotalUsage(list).CostUSD-jb.RunCostUSD, j.now()); err != nil {
-				return err
-			}
+			j.rules.settle(tx, jb, TotalUsage(list).CostUSD-jb.RunCostUSD, j.now())
 		}
 		tx.EraseJob(jb, jb.Formats)
 		return nil

@@ -98,10 +98,10 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	assert.Equal(t, "pubsub", mustJob(t, s, intakeID).Origin)
 	assert.Equal(t, []string{"outline", "faqs", "image", "package"}, stacktest.StepNames(jobs[intakeID]))
 
-	longAudio := checkArtifacts(t, s, longID)
-	shortAudio := checkArtifacts(t, s, shortID)
-	checkArtifacts(t, s, intakeID)
-	checkArtifacts(t, s, filesID)
+	longAudio := checkArtifacts(t, s, longID, true)
+	shortAudio := checkArtifacts(t, s, shortID, false)
+	checkArtifacts(t, s, intakeID, false)
+	checkArtifacts(t, s, filesID, false)
 	t.Run("a job from an uploaded PDF and a link", func(t *testing.T) { checkFromFiles(t, s, backend, jobs[filesID]) })
 	if backend == "offline" {
 		assert.Greater(t, longAudio.words, shortAudio.words, "the longer source makes a longer script")
@@ -219,7 +219,7 @@ type audioFacts struct {
 
 // checkArtifacts checks that every artifact of a job is stored with the
 // right content type and is valid, and returns facts about its audio.
-func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
+func checkArtifacts(t *testing.T, s *stacktest.Stack, id string, epubcheck bool) audioFacts {
 	t.Helper()
 	ctx := context.Background()
 	st := store.New(s.Stack.Firestore)
@@ -227,7 +227,7 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 	require.NoError(t, err)
 	steps, err := st.Steps(ctx, id)
 	require.NoError(t, err)
-	var outline *content.Outline
+	m := made{epubcheck: epubcheck}
 	var facts audioFacts
 	for _, step := range steps {
 		require.NotEmpty(t, step.Artifacts, step.Name)
@@ -241,11 +241,13 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 			switch {
 			case a.Name == pipeline.DocName(step.Name) && step.Kind == content.KindText:
 				assert.Equal(t, "application/json", a.ContentType)
-				doc, err := content.ValidateText(step.Name, data, content.Expect{Request: req, Outline: outline})
+				doc, err := content.ValidateText(step.Name, data, content.Expect{Request: req, Outline: m.outline})
 				require.NoError(t, err, "%s passes its validator", step.Name)
 				switch d := doc.(type) {
 				case *content.Outline:
-					outline = d
+					m.outline = d
+				case *content.Flashcards:
+					m.cards = d
 				case *content.PodcastScript:
 					facts.words = d.Words()
 				}
@@ -280,12 +282,13 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 				assert.Contains(t, page, "default-src 'none'")
 				assert.NotContains(t, strings.ToLower(page), "<script")
 			case a.Name == assemble.BundleMarkdown:
-				assert.True(t, strings.HasPrefix(string(data), "# "+outline.Title), "the bundle is titled")
+				assert.True(t, strings.HasPrefix(string(data), "# "+m.outline.Title), "the bundle is titled")
 				for _, f := range req.Formats {
 					if content.MustLookup(f).Kind == content.KindText {
 						assert.Contains(t, string(data), "## "+content.MustLookup(f).Title)
 					}
 				}
+			case checkExport(t, a.Name, data, m):
 			default:
 				assert.True(t, json.Valid(data), "%s is JSON", a.Name)
 			}
