@@ -9,7 +9,7 @@ BIN := $(CURDIR)/bin/factory
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-unit bench chaos fmt vet lint fuzz clean stage tf-validate
+.PHONY: help run build test test-unit bench perf chaos fmt vet lint fuzz clean stage tf-validate
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ test-unit: ## Run the tests that need no emulator
 
 bench: build ## Run the benchmarks (timings are reported, never asserted)
 	FACTORY_BIN=$(BIN) $(BIN) emulators -- go test -run '^$$' -bench . -benchtime 5x ./...
+
+perf: build ## Measure the local stack beside baselines (job vs critical path, submit vs raw, cold start, memory); prints a table, writes .build/perf/latest.json
+	FACTORY_BIN=$(BIN) $(BIN) emulators -- go run ./test/perf
 
 chaos: build ## Soak the whole local stack under injected faults (CHAOS_JOBS=200; make test runs 30)
 	FACTORY_BIN=$(BIN) CHAOS_JOBS=$${CHAOS_JOBS:-200} $(BIN) emulators -- go test -count=1 -timeout 60m -v -run TestChaosSoak ./test/chaos/

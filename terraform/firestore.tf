@@ -27,8 +27,9 @@ locals {
   # Composite indexes, one per query shape that needs one. Field order is
   # the query's: equality filters (in counts as one) first, then the range
   # or order fields. Queries on one field use the automatic single-field
-  # indexes: erasures where clean_after < now, jobs where expire_at < now
-  # (so jobs keep that index, below), api_keys where owner == X.
+  # indexes: erasures where clean_after < now, jobs and uploads where
+  # expire_at < now (so they keep that index, below), api_keys where
+  # owner == X.
   firestore_indexes = {
     # API list: jobs where owner == X order by created_at desc, __name__ desc.
     jobs_by_owner = {
@@ -67,6 +68,12 @@ locals {
       scope      = "COLLECTION_GROUP"
       fields     = [["status", "ASCENDING"], ["queued_at", "ASCENDING"]]
     }
+    # Sweep: steps (collection group) where status == "pending" and updated_at < T.
+    steps_by_status_updated = {
+      collection = "steps"
+      scope      = "COLLECTION_GROUP"
+      fields     = [["status", "ASCENDING"], ["updated_at", "ASCENDING"]]
+    }
     # Sweep: steps (collection group) where status == "running" and lease_until < T.
     steps_by_status_lease = {
       collection = "steps"
@@ -79,7 +86,10 @@ locals {
   # Firestore deletes some time after it (typically within 24 hours).
   # unindexed: nobody queries the collection by expire_at, so it gets no
   # single-field index (monotonically increasing timestamps make write
-  # hotspots). The sweep queries jobs by expire_at, so jobs keep theirs.
+  # hotspots). The sweep queries jobs and uploads by expire_at, so they
+  # keep theirs. For uploads the TTL is a backstop too: the sweep deletes
+  # an expired upload's file, then its record; the bucket's retention rule
+  # deletes a file whose record the TTL took.
   # For jobs the TTL is a backstop: the sweep (every 5 minutes) deletes an
   # expired job with its steps, request and files first; a TTL deletion
   # leaves the subcollections, which only happens if the sweep has been
@@ -87,6 +97,7 @@ locals {
   ttl_collections = {
     jobs              = { unindexed = false }
     rejected_messages = { unindexed = true }
+    uploads           = { unindexed = false }
   }
 }
 

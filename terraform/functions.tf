@@ -38,6 +38,20 @@ locals {
       max_instances   = 10
       ingress         = "ALLOW_INTERNAL_ONLY"
     }
+    ReadSources = {
+      package         = "sources"
+      description     = "Reads a job's sources (texts, uploads, links) into numbered passages"
+      topic           = "source-steps"
+      dead_letters    = false
+      scheduled       = false
+      timeout_seconds = 300
+      memory          = "1Gi"
+      cpu             = "1"
+      concurrency     = 4
+      min_instances   = 0
+      max_instances   = 20
+      ingress         = "ALLOW_INTERNAL_ONLY"
+    }
     GenerateText = {
       package         = "text"
       description     = "Writes the outline and the text formats made from it"
@@ -195,6 +209,10 @@ locals {
       FACTORY_BURST            = tostring(var.limits.burst)
       FACTORY_MAX_RUNNING      = tostring(var.limits.max_running)
       FACTORY_DAILY_BUDGET_USD = tostring(var.limits.daily_budget_usd)
+      FACTORY_MAX_SOURCES      = tostring(var.limits.max_sources)
+      FACTORY_MAX_SOURCE_BYTES = tostring(var.limits.max_source_bytes)
+      FACTORY_MAX_SOURCE_CHARS = tostring(var.limits.max_source_chars)
+      FACTORY_UPLOAD_TTL       = var.limits.upload_ttl
       FACTORY_TEXT_MODEL       = var.models.text
       FACTORY_IMAGE_MODEL      = var.models.image
       FACTORY_VERTEX_PROJECT   = var.project_id

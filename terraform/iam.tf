@@ -31,11 +31,14 @@ locals {
   }
 
   # Rights on the artifact bucket: workers read what earlier steps wrote
-  # and create their own files (never overwrite or delete); the API reads,
-  # signs download URLs and erases jobs; Sweep deletes expired and erased
-  # jobs' files.
+  # and create their own files (never overwrite or delete); ReadSources
+  # reads uploads too; the Intake looks uploads up; the API reads, signs
+  # download and upload URLs, deletes uploads and erases jobs; Sweep
+  # deletes expired and erased jobs' files and expired uploads.
   function_bucket_roles = {
     API             = ["roles/storage.objectUser"]
+    Intake          = ["roles/storage.objectViewer"]
+    ReadSources     = ["roles/storage.objectViewer", "roles/storage.objectCreator"]
     GenerateText    = ["roles/storage.objectViewer", "roles/storage.objectCreator"]
     GenerateImage   = ["roles/storage.objectViewer", "roles/storage.objectCreator"]
     SynthesizeAudio = ["roles/storage.objectViewer", "roles/storage.objectCreator"]

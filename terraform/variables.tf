@@ -124,6 +124,13 @@ variable "limits" {
     burst            = optional(number, 10)
     max_running      = optional(number, 20)
     daily_budget_usd = optional(number, 25)
+    # A job's sources: how many a request may name, their bytes together
+    # (and the size of one upload), their characters of text once
+    # extracted; how long an upload may be used before it is deleted.
+    max_sources      = optional(number, 10)
+    max_source_bytes = optional(number, 26214400)
+    max_source_chars = optional(number, 500000)
+    upload_ttl       = optional(string, "24h")
     # Unset unless given, so the code's defaults apply: how long a job may
     # run (2h), how long a step may sit queued or a job event unpublished
     # before the sweep publishes it again (10m), how long a job awaits the

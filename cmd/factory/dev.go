@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
@@ -24,6 +21,7 @@ import (
 	_ "contentfactory.dev/factory/functions/image"
 	_ "contentfactory.dev/factory/functions/intake"
 	_ "contentfactory.dev/factory/functions/notify"
+	_ "contentfactory.dev/factory/functions/sources"
 	_ "contentfactory.dev/factory/functions/sweep"
 	_ "contentfactory.dev/factory/functions/text"
 )
@@ -36,7 +34,7 @@ func runDev(ctx context.Context, args []string) error {
 	port := fs.Int("port", 8080, "port of the API on 127.0.0.1")
 	ai := fs.String("ai", envOr("FACTORY_AI", "offline"), "AI backends: offline, vertex (Google, with credentials) or fake (the Vertex and Text-to-Speech backends against local fakes)")
 	dir := fs.String("dir", ".factory", "folder for the stack's state, keys and logs")
-	quiet := fs.Bool("quiet", false, "keep function logs in files only (DIR/logs)")
+	quiet := fs.Bool("quiet", false, "keep every log in its file only (DIR/logs); print only the banner")
 	regions := fs.String("regions", "", "run these regions as cells, comma-separated (such as west,east): every function in each, each with its own topics and sweep; the first region's API is on --port")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -47,7 +45,7 @@ func runDev(ctx context.Context, args []string) error {
 	}
 	fmt.Println("Starting Content Factory: Firestore and Pub/Sub emulators, fake-gcs-server, functions…")
 	started := time.Now()
-	opts := devstack.Options{APIPort: *port, AI: *ai, Dir: abs}
+	opts := devstack.Options{APIPort: *port, AI: *ai, Dir: abs, KeepRequests: 500}
 	if *regions != "" {
 		opts.Regions = strings.Split(*regions, ",")
 	}
@@ -55,7 +53,7 @@ func runDev(ctx context.Context, args []string) error {
 		opts.AI, opts.FakeAI = "vertex", true
 	}
 	if !*quiet {
-		opts.Logs = prefixed(abs)
+		opts.Logs = console(abs, os.Stderr)
 	}
 	stack, err := devstack.Start(ctx, opts)
 	if err != nil {
@@ -73,25 +71,28 @@ func runDev(ctx context.Context, args []string) error {
 	fmt.Printf(`
 Content Factory is up in %.1fs.
 
-  API            %s   (GET /healthz)
+  Web app        %s/   (sign in with the API key below)
+  API explorer   %s/docs   (the OpenAPI document: %s/v1/openapi.json)
   API key        %s   (owner %q)
   Firestore      %s   Pub/Sub %s   Storage %s
   Logs           %s
   AI backends    %s
 
-Submit a job:
+Submit a job from the command line (it finds this stack by itself):
+
+  go run ./cmd/factory submit --topic "Photosynthesis" --source notes.txt --watch
+
+or with curl:
 
   curl -sS -X POST %s/v1/jobs \
     -H "Authorization: Bearer %s" \
     -H "Content-Type: application/json" \
     -d '{"topic": "Photosynthesis", "source_text": "Photosynthesis is the process by which plants turn light into chemical energy."}'
 
-or with the command-line client (it finds this stack by itself):
+Below: one line per request and per step or job outcome, warnings and
+errors; everything else is in the log files. Press Ctrl-C to stop.
 
-  go run ./cmd/factory submit --topic "Photosynthesis" --source notes.txt --watch
-
-Press Ctrl-C to stop everything.
-`, time.Since(started).Seconds(), stack.APIURL, stack.DevKey, devstack.DevOwner,
+`, time.Since(started).Seconds(), stack.APIURL, stack.APIURL, stack.APIURL, stack.DevKey, devstack.DevOwner,
 		stack.FirestoreHost, stack.PubSubHost, stack.StorageHost, filepath.Join(abs, "logs"), *ai,
 		stack.APIURL, stack.DevKey)
 	if len(stack.Regions) > 1 {
@@ -102,39 +103,6 @@ Press Ctrl-C to stop everything.
 	}
 	<-ctx.Done()
 	return nil
-}
-
-// prefixed writes every process's output to its log file and, prefixed
-// with its name, to standard error.
-func prefixed(dir string) func(string) io.Writer {
-	var mu sync.Mutex // serializes lines on standard error
-	var open sync.Mutex
-	writers := map[string]io.Writer{} // one per process name, kept across restarts
-	return func(name string) io.Writer {
-		open.Lock()
-		defer open.Unlock()
-		if w, ok := writers[name]; ok {
-			return w
-		}
-		f, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return os.Stderr
-		}
-		pr, pw := io.Pipe()
-		writers[name] = pw
-		go func() {
-			sc := bufio.NewScanner(pr)
-			sc.Buffer(make([]byte, 64*1024), 1024*1024)
-			for sc.Scan() {
-				line := sc.Text()
-				fmt.Fprintln(f, line)
-				mu.Lock()
-				fmt.Fprintf(os.Stderr, "%-18s %s\n", "["+name+"]", line)
-				mu.Unlock()
-			}
-		}()
-		return pw
-	}
 }
 
 // runServe serves one function, as the Cloud Run functions runtime does:

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,12 +25,15 @@ func runSubmit(ctx context.Context, args []string) error {
 	file := fs.String("file", "", "a JSON request document (flags below override its fields)")
 	topic := fs.String("topic", "", "the topic (3-200 characters)")
 	source := fs.String("source", "", "a text file to use as the source text")
+	uploads := fs.String("upload", "", "comma-separated files to upload as sources (.pdf, .docx, .html, .md, .txt)")
+	links := fs.String("link", "", "comma-separated https links to read as sources")
 	formats := fs.String("formats", "", "comma-separated formats (default: all text formats, image and audio)")
 	audience := fs.String("audience", "", "who the material is for")
 	level := fs.String("level", "", "beginner, intermediate or advanced")
 	language := fs.String("language", "", "BCP 47 language tag (default en-US)")
 	minutes := fs.Int("minutes", 0, "podcast length in minutes (1-30)")
 	follow := fs.Bool("watch", false, "follow the job until it ends")
+	key := fs.String("idempotency-key", "", "makes the submission safe to retry (default: a new random key; failed tries are retried with it)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -62,6 +66,16 @@ func runSubmit(ctx context.Context, args []string) error {
 	if *formats != "" {
 		req["formats"] = strings.Split(*formats, ",")
 	}
+	if req["topic"] == nil {
+		return errors.New("a topic is required: --topic or a --file with one")
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	if err := addSources(ctx, c, req, *uploads, *links); err != nil {
+		return err
+	}
 	if *minutes != 0 {
 		p, _ := req["podcast"].(map[string]any)
 		if p == nil {
@@ -70,18 +84,14 @@ func runSubmit(ctx context.Context, args []string) error {
 		p["target_minutes"] = *minutes
 		req["podcast"] = p
 	}
-	if req["topic"] == nil {
-		return errors.New("a topic is required: --topic or a --file with one")
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return err
 	}
-	j, err := c.Submit(ctx, body, "")
+	if *key == "" {
+		*key = client.NewIdempotencyKey()
+	}
+	j, err := c.Submit(ctx, body, *key)
 	if err != nil {
 		return err
 	}
@@ -92,30 +102,60 @@ func runSubmit(ctx context.Context, args []string) error {
 	return nil
 }
 
-func runWatch(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	newClient := clientFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("usage: factory watch JOB_ID")
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
-	return watch(ctx, c, pos[0])
+// sourceTypes are the media types of the files --upload sends, by
+// extension.
+var sourceTypes = map[string]string{
+	".pdf": content.MediaPDF, ".docx": content.MediaDOCX, ".html": content.MediaHTML, ".htm": content.MediaHTML,
+	".md": content.MediaMarkdown, ".markdown": content.MediaMarkdown, ".txt": content.MediaText,
 }
 
-// watch polls a job and draws a progress bar per step until it ends. On a
+// addSources uploads each file of uploads (comma-separated) and adds it,
+// and each link of links, to the request's sources.
+func addSources(ctx context.Context, c *client.Client, req map[string]any, uploads, links string) error {
+	srcs, _ := req["sources"].([]any)
+	for _, path := range strings.Split(uploads, ",") {
+		if path = strings.TrimSpace(path); path == "" {
+			continue
+		}
+		mt, ok := sourceTypes[strings.ToLower(filepath.Ext(path))]
+		if !ok {
+			return fmt.Errorf("%s: a source file is .pdf, .docx, .html, .md or .txt", path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		up, err := c.Upload(ctx, filepath.Base(path), mt, data)
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", path, err)
+		}
+		fmt.Printf("uploaded %s as %s\n", path, up.ID)
+		srcs = append(srcs, map[string]any{"upload_id": up.ID})
+	}
+	for _, link := range strings.Split(links, ",") {
+		if link = strings.TrimSpace(link); link != "" {
+			srcs = append(srcs, map[string]any{"url": link})
+		}
+	}
+	if len(srcs) > 0 {
+		req["sources"] = srcs
+	}
+	return nil
+}
+
+func runWatch(ctx context.Context, args []string) error {
+	return onJob(ctx, "watch", args, func(c *client.Client, id string) error { return watch(ctx, c, id) })
+}
+
+// watch follows a job and draws a progress bar per step until it ends:
+// over the job's event stream, or by reading the job every half second
+// when the API cannot stream (an older API, or one that stays busy). On a
 // terminal it redraws in place; otherwise it prints each change once.
 func watch(ctx context.Context, c *client.Client, id string) error {
 	tty := term.IsTerminal(int(os.Stdout.Fd()))
 	drawn := 0
 	last := map[content.Format]client.StepStatus{}
-	j, err := c.Wait(ctx, id, 500*time.Millisecond, func(j *client.Job) {
+	show := func(j *client.Job) {
 		if tty {
 			if drawn > 0 {
 				fmt.Printf("\033[%dA", drawn)
@@ -129,7 +169,30 @@ func watch(ctx context.Context, c *client.Client, id string) error {
 				fmt.Printf("%-17s %s\n", s.Name, s.Status)
 			}
 		}
+	}
+	var shown *client.Job
+	j, err := c.Watch(ctx, id, "", func(e client.Event) {
+		switch {
+		case e.Job != nil:
+			shown = e.Job
+		case shown != nil && e.Change != nil:
+			shown.Status, shown.Progress = e.Change.Status, e.Change.Progress
+			if e.Change.Step != nil {
+				for i := range shown.Steps {
+					if shown.Steps[i].Name == e.Change.Step.Name {
+						shown.Steps[i] = *e.Change.Step
+					}
+				}
+			}
+		default:
+			return
+		}
+		show(shown)
 	})
+	if err != nil && ctx.Err() == nil && !final(err) {
+		fmt.Fprintf(os.Stderr, "factory: the event stream failed (%v); reading the job instead\n", err)
+		j, err = c.Wait(ctx, id, 500*time.Millisecond, show)
+	}
 	if err != nil {
 		return err
 	}
@@ -139,6 +202,52 @@ func watch(ctx context.Context, c *client.Client, id string) error {
 		return exitCode(3)
 	}
 	return nil
+}
+
+// final reports whether an error of the API is about the job or the
+// caller (no such job, bad credentials), which polling would only repeat.
+func final(err error) bool {
+	var e *client.Error
+	return errors.As(err, &e) && e.Status < 500 && e.Status != http.StatusTooManyRequests && e.Code != "not_found"
+}
+
+func runCancel(ctx context.Context, args []string) error {
+	return onJob(ctx, "cancel", args, func(c *client.Client, id string) error {
+		j, err := c.Cancel(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("job %s %s\n", j.ID, j.Status)
+		return nil
+	})
+}
+
+func runDelete(ctx context.Context, args []string) error {
+	return onJob(ctx, "delete", args, func(c *client.Client, id string) error {
+		if err := c.Delete(ctx, id); err != nil {
+			return err
+		}
+		fmt.Printf("job %s deleted with its artifacts\n", id)
+		return nil
+	})
+}
+
+// onJob runs a command that takes one job id.
+func onJob(ctx context.Context, name string, args []string, do func(*client.Client, string) error) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	newClient := clientFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("usage: factory %s JOB_ID", name)
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	return do(c, pos[0])
 }
 
 // draw writes one line per step and a total; it returns the line count.

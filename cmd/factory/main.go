@@ -1,9 +1,11 @@
 // Command factory runs the Content Factory on one machine and talks to it:
 //
 //	factory dev                    run the whole system locally (emulators, offline AI)
-//	factory submit --topic T ...   submit a job (flags or a JSON file, --source FILE)
+//	factory submit --topic T ...   submit a job (flags or a JSON file, --source FILE, --upload FILES, --link URLS)
 //	factory watch JOB              follow a job until it ends, a progress bar per step
 //	factory status [JOB]           show a job, or list your jobs
+//	factory cancel JOB             cancel a job
+//	factory delete JOB             erase a job and its artifacts
 //	factory fetch JOB [--out DIR]  download a job's artifacts
 //	factory keys create --owner N  make an API key (shown once)
 //	factory analytics [--json]     the local stack's analytics (as the BigQuery views compute them)
@@ -33,6 +35,8 @@ var commands = []command{
 	{"watch", "follow a job until it ends", runWatch},
 	{"status", "show a job, or list your jobs", runStatus},
 	{"fetch", "download a job's artifacts", runFetch},
+	{"cancel", "cancel a job: steps not started are skipped", runCancel},
+	{"delete", "erase a job, its request and every artifact", runDelete},
 	{"keys", "manage API keys (keys create --owner NAME)", runKeys},
 	{"serve", "serve the function named by FUNCTION_TARGET on PORT", runServe},
 	{"emulators", "run a command with the Firestore and Pub/Sub emulators", runEmulators},

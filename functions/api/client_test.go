@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/internal/openapitest"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
@@ -24,7 +25,7 @@ import (
 
 // clientOf returns a client of the fixture's API for an owner.
 func (f *fixture) clientOf(owner string) *client.Client {
-	return client.New(f.srv.URL, f.keys[owner], nil)
+	return client.New(f.srv.URL, f.keys[owner], f.http)
 }
 
 // sameDocument asserts that v, encoded as the API encodes its answers,
@@ -196,7 +197,7 @@ func TestClientDownloadsAnArtifactThroughItsSignedURL(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	route := &storageRoute{storage: f.gcs.HTTPClient().Transport}
-	c := client.New(f.srv.URL, f.keys["alice"], &http.Client{Transport: route})
+	c := client.New(f.srv.URL, f.keys["alice"], &http.Client{Transport: openapitest.Transport(t, f.srv.URL, route)})
 	id := f.post("alice", `{"topic": "Glaciers", "formats": ["faqs"]}`).json(t)["id"].(string)
 	doc := `{"title": "Glaciers", "sections": ["ice"]}`
 	f.finishStep(id, content.FormatOutline, "outline.json", []byte(doc))

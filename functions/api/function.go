@@ -5,10 +5,12 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/setup"
 	"contentfactory.dev/factory/shared/webhook"
@@ -21,23 +23,48 @@ func init() {
 	functions.HTTP(Name, setup.HTTPFunction(build))
 }
 
+// streamFor is how long an event stream lasts: the API function's timeout
+// less a margin for the answer to reach the client.
+func streamFor() time.Duration {
+	for _, f := range queue.Functions {
+		if f.Name == Name {
+			return f.Timeout - 10*time.Second
+		}
+	}
+	return 0
+}
+
 func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 	cfg := env.Config
 	tokens, err := env.IDTokens(ctx, cfg.IDTokenAudience)
 	if err != nil {
 		return nil, err
 	}
+	checker, err := env.SourceChecker()
+	if err != nil {
+		return nil, err
+	}
 	jobs := env.Jobs()
 	return New(jobs, env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), Options{
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		PublicURL:    cfg.PublicURL,
-		URLTTL:       cfg.URLTTL,
-		Log:          env.Log,
-		Limiter:      ratelimit.NewLimiter(cfg.Limits()),
-		Usage:        env.Store,
-		Callbacks:    webhook.NewGuard(nil),
-		CORSOrigins:  cfg.CORSOrigins,
-		Steer:        jobs,
-		Documents:    env.Bucket,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		PublicURL:      cfg.PublicURL,
+		URLTTL:         cfg.URLTTL,
+		Log:            env.Log,
+		Limiter:        ratelimit.NewLimiter(cfg.Limits()),
+		Usage:          env.Store,
+		Callbacks:      webhook.NewGuard(nil),
+		Sources:        checker,
+		Uploads:        env.Store,
+		UploadFiles:    env.Bucket,
+		MaxSourceBytes: cfg.MaxSourceBytes,
+		UploadTTL:      cfg.UploadTTL,
+		CORSOrigins:    cfg.CORSOrigins,
+		Steer:          jobs,
+		Documents:      env.Bucket,
+		// Event streams end before the function's timeout.
+		StreamFor:       streamFor(),
+		MaxStreams:      cfg.MaxStreams,
+		IDTokenAudience: cfg.IDTokenAudience,
+		StorageOrigin:   env.Bucket.Origin(),
 	}), nil
 }

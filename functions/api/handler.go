@@ -71,11 +71,35 @@ type Options struct {
 	// Documents reads and stores job documents (nil: not served).
 	Steer     Steerer
 	Documents Documents
+	// Sources checks a request's sources: limits, uploads, links (nil:
+	// none is checked).
+	Sources SourceChecker
+	// Uploads and UploadFiles serve /v1/uploads (nil: not served);
+	// MaxSourceBytes bounds an upload, UploadTTL is how long one lives.
+	Uploads        Uploads
+	UploadFiles    UploadFiles
+	MaxSourceBytes int64
+	UploadTTL      time.Duration
 	// CORSOrigins may call the API from browsers (none: no CORS).
 	CORSOrigins []string
 	// ReadTimeout and WriteTimeout bound receiving a request and sending
-	// its answer (defaults 30s and 60s).
+	// its answer (defaults 30s and 60s); an event stream has its own.
 	ReadTimeout, WriteTimeout time.Duration
+	// StreamPoll is how often an event stream reads its job (default 1s);
+	// StreamHeartbeat how often an idle stream sends a comment (15s);
+	// StreamFor how long a stream lasts before it ends for the client to
+	// reconnect (50s: before the function's 60s timeout); MaxStreams caps
+	// the streams open in one instance (50), beyond which a stream is
+	// refused with 503 too_many_streams.
+	StreamPoll, StreamHeartbeat, StreamFor time.Duration
+	MaxStreams                             int
+	// IDTokenAudience, when set, makes the web app offer signing in with
+	// a Google ID token.
+	IDTokenAudience string
+	// StorageOrigin is where signed download URLs lead (such as
+	// https://storage.googleapis.com): the web app's pages may fetch,
+	// show and play from it.
+	StorageOrigin string
 }
 
 // CallbackChecker refuses callback URLs that lead into private networks.
@@ -85,12 +109,14 @@ type CallbackChecker interface {
 
 // Handler serves the REST API.
 type Handler struct {
-	jobs   Jobs
-	reader Reader
-	signer Signer
-	authn  Authenticator
-	opts   Options
-	mux    *http.ServeMux
+	steering jobLocks
+	jobs     Jobs
+	reader   Reader
+	signer   Signer
+	authn    Authenticator
+	opts     Options
+	mux      *http.ServeMux
+	streams  streams
 }
 
 // New returns the API's handler, with every route, and the middleware
@@ -99,41 +125,40 @@ func New(jobs Jobs, reader Reader, signer Signer, authn Authenticator, opts Opti
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	h := &Handler{jobs: jobs, reader: reader, signer: signer, authn: authn, opts: opts, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /healthz", h.health)
-	h.mux.HandleFunc("POST /v1/jobs", h.authed(h.submit))
-	h.mux.HandleFunc("GET /v1/jobs", h.authed(h.list))
-	h.mux.HandleFunc("GET /v1/jobs/{id}", h.authed(h.get))
-	h.mux.HandleFunc("DELETE /v1/jobs/{id}", h.authed(h.erase))
-	h.mux.HandleFunc("POST /v1/jobs/{id}", h.authed(h.action))
-	h.mux.HandleFunc("GET /v1/jobs/{id}/artifacts/{name}", h.authed(h.artifact))
-	if opts.Steer != nil && opts.Documents != nil {
-		h.mux.HandleFunc("POST /v1/jobs/{id}/steps/{step}", h.authed(h.regenerate))
-		h.mux.HandleFunc("GET /v1/jobs/{id}/documents/{format}", h.authed(h.getDocument))
-		h.mux.HandleFunc("PUT /v1/jobs/{id}/documents/{format}", h.authed(h.putDocument))
-		h.mux.HandleFunc("/v1/jobs/{id}/steps/{step}", notAllowed("POST"))
-		h.mux.HandleFunc("/v1/jobs/{id}/documents/{format}", notAllowed("GET, PUT"))
-	}
-	h.mux.HandleFunc("GET /v1/usage", h.authed(h.usage))
-	h.mux.HandleFunc("/v1/usage", notAllowed("GET"))
-	h.mux.HandleFunc("/v1/jobs", notAllowed("GET, POST"))
-	h.mux.HandleFunc("/v1/jobs/{id}", notAllowed("GET, DELETE"))
-	h.mux.HandleFunc("/v1/jobs/{id}/artifacts/{name}", notAllowed("GET"))
-	h.mux.HandleFunc("/healthz", notAllowed("GET"))
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpx.Error(w, r, http.StatusNotFound, "not_found", "There is nothing at this path.")
-	})
 	if opts.ReadTimeout <= 0 {
 		opts.ReadTimeout = 30 * time.Second
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 60 * time.Second
 	}
+	opts.streamDefaults()
+	h := &Handler{jobs: jobs, reader: reader, signer: signer, authn: authn, opts: opts, mux: http.NewServeMux()}
+	h.streams.max = int64(opts.MaxStreams)
+	h.route(h.operations())
+	h.serveWeb()
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.Error(w, r, http.StatusNotFound, "not_found", "There is nothing at this path.")
+	})
 	chain := httpx.Recover(h.mux)
 	chain = httpx.CORS(opts.CORSOrigins)(chain)
 	chain = httpx.Observe(opts.Log)(chain)
 	chain = httpx.Deadlines(opts.ReadTimeout, opts.WriteTimeout)(chain)
 	return httpx.Secure(chain)
+}
+
+func (o *Options) streamDefaults() {
+	if o.StreamPoll <= 0 {
+		o.StreamPoll = defaultStreamPoll
+	}
+	if o.StreamHeartbeat <= 0 {
+		o.StreamHeartbeat = defaultStreamHeartbeat
+	}
+	if o.StreamFor <= 0 {
+		o.StreamFor = defaultStreamFor
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = defaultMaxStreams
+	}
 }
 
 func notAllowed(allow string) http.HandlerFunc {
@@ -187,15 +212,8 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 		requestProblem(w, r, err)
 		return
 	}
-	if h.opts.Callbacks != nil {
-		if err := h.opts.Callbacks.CheckRequest(r.Context(), &req); errors.As(err, new(*content.InvalidError)) {
-			requestProblem(w, r, err)
-			return
-		} else if err != nil {
-			w.Header().Set("Retry-After", "30")
-			httpx.Error(w, r, http.StatusServiceUnavailable, "callback_unresolvable", "The callback URL's host cannot be resolved right now; retry later.")
-			return
-		}
+	if !h.checkRequest(w, r, p, &req) {
+		return
 	}
 	job, created, err := h.create(r.Context(), p, key, req)
 	var ex *ratelimit.Exceeded
@@ -218,6 +236,40 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 	base := h.base(r)
 	w.Header().Set("Location", base+jobPath(job.ID))
 	httpx.JSON(w, http.StatusAccepted, h.accepted(base, job))
+}
+
+// checkRequest checks what a request names outside itself, the callback
+// URL and the sources, and answers every refused field at once (422), or
+// 503 when a check cannot be made now. It reports whether the request
+// passed.
+func (h *Handler) checkRequest(w http.ResponseWriter, r *http.Request, p auth.Principal, req *content.Request) bool {
+	var fields []content.FieldError
+	refused := func(err error) bool {
+		var ie *content.InvalidError
+		if errors.As(err, &ie) {
+			fields = append(fields, ie.Errors...)
+			return true
+		}
+		return err == nil
+	}
+	if h.opts.Callbacks != nil && !refused(h.opts.Callbacks.CheckRequest(r.Context(), req)) {
+		w.Header().Set("Retry-After", "30")
+		httpx.Error(w, r, http.StatusServiceUnavailable, "callback_unresolvable", "The callback URL's host cannot be resolved right now; retry later.")
+		return false
+	}
+	if h.opts.Sources != nil {
+		if err := h.opts.Sources.CheckRequest(r.Context(), p.Owner, req); !refused(err) {
+			logging.From(r.Context()).WarnContext(r.Context(), "sources cannot be checked now", "error", err.Error())
+			w.Header().Set("Retry-After", "30")
+			httpx.Error(w, r, http.StatusServiceUnavailable, "unavailable", "The request's sources cannot be checked right now (an upload or a link's host); retry later.")
+			return false
+		}
+	}
+	if len(fields) > 0 {
+		requestProblem(w, r, &content.InvalidError{Errors: fields})
+		return false
+	}
+	return true
 }
 
 // create makes the job of a request, or finds the one a retry with the
@@ -317,20 +369,9 @@ func validKey(k string) bool {
 	return true
 }
 
-// action serves POST /v1/jobs/{id}:cancel and /v1/jobs/{id}:approve.
-func (h *Handler) action(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	id, verb, ok := strings.Cut(r.PathValue("id"), ":")
-	if ok && verb == "approve" && h.opts.Steer != nil {
-		r.SetPathValue("id", id)
-		h.approve(w, r, p)
-		return
-	}
-	if !ok || verb != "cancel" {
-		w.Header().Set("Allow", "GET, DELETE")
-		httpx.Error(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "POST is for /v1/jobs, /v1/jobs/{id}:cancel and /v1/jobs/{id}:approve.")
-		return
-	}
-	r.SetPathValue("id", id)
+// cancel serves POST /v1/jobs/{id}:cancel.
+func (h *Handler) cancel(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	id := r.PathValue("id")
 	if _, ok := h.ownJob(w, r, p); !ok {
 		return
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/api"
+	"contentfactory.dev/factory/internal/openapitest"
 	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/blob"
@@ -32,6 +33,7 @@ import (
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/sources"
 	"contentfactory.dev/factory/shared/store"
 	"contentfactory.dev/factory/shared/webhook"
 )
@@ -57,6 +59,12 @@ type fixture struct {
 	pub    *pipelinetest.Publisher
 	ports  pipeline.Ports
 	keys   map[string]string // owner → key
+	jobs   *pipeline.Jobs
+	// http carries every request of the test and checks every answer
+	// against the OpenAPI document the API serves; clients holds one for
+	// each API instance started.
+	http    *http.Client
+	clients map[*httptest.Server]*http.Client
 }
 
 const maxBody = 1 << 20
@@ -91,23 +99,58 @@ func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*con
 	require.NoError(t, f.store.CreateKey(context.Background(), revoked))
 
 	f.ports = pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}
-	f.srv = f.instance(policy, estimate)
+	var opts api.Options
+	f.jobs, opts = f.options(policy, estimate)
+	f.serve(opts)
 	return f
+}
+
+// options are an API instance's over the fixture's store and bucket: its
+// own Jobs, and its own per-instance limiter.
+func (f *fixture) options(policy ratelimit.Policy, estimate func(*content.Request) float64) (*pipeline.Jobs, api.Options) {
+	jobs := pipeline.NewJobs(f.ports, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Estimate: estimate, Limits: policy})
+	dns := webhook.NewGuard(fakeDNS{
+		"hooks.example.com": "93.184.216.34", "intranet.example.com": "10.1.2.3", "rebind.example.com": "169.254.169.254",
+		"docs.example.com": "93.184.216.35",
+	})
+	opts := api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute, Callbacks: dns, Steer: jobs, Documents: f.bucket,
+		Sources:        &sources.Checker{Uploads: f.store, Objects: f.bucket, Links: dns, Limits: content.SourceLimits{MaxSources: 4, MaxBytes: 1 << 20, MaxChars: 100_000}},
+		Uploads:        f.store,
+		UploadFiles:    f.bucket,
+		MaxSourceBytes: 1 << 20,
+		UploadTTL:      time.Hour,
+	}
+	if policy.Enabled() {
+		opts.Limiter, opts.Usage = ratelimit.NewLimiter(policy), f.store
+	}
+	return jobs, opts
+}
+
+// serve starts the API with these options: the fixture's own instance.
+func (f *fixture) serve(opts api.Options) {
+	f.srv = f.start(f.jobs, opts)
+	f.http = f.clients[f.srv]
 }
 
 // instance starts another API instance over the fixture's store and
 // bucket, with its own per-instance limiter.
 func (f *fixture) instance(policy ratelimit.Policy, estimate func(*content.Request) float64) *httptest.Server {
-	jobs := pipeline.NewJobs(f.ports, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Estimate: estimate, Limits: policy})
-	opts := api.Options{MaxBodyBytes: maxBody, URLTTL: 10 * time.Minute, Steer: jobs, Documents: f.bucket, Callbacks: webhook.NewGuard(fakeDNS{
-		"hooks.example.com": "93.184.216.34", "intranet.example.com": "10.1.2.3", "rebind.example.com": "169.254.169.254",
-	})}
-	if policy.Enabled() {
-		opts.Limiter, opts.Usage = ratelimit.NewLimiter(policy), f.store
-	}
+	return f.start(f.options(policy, estimate))
+}
+
+// start serves an API instance, with a client that checks every answer
+// against the OpenAPI document it serves.
+func (f *fixture) start(jobs *pipeline.Jobs, opts api.Options) *httptest.Server {
 	h := api.New(jobs, f.store, f.bucket, auth.NewAuthenticator(f.store, auth.IDTokens{}), opts)
 	srv := httptest.NewServer(h)
 	f.t.Cleanup(srv.Close)
+	if f.clients == nil {
+		f.clients = map[*httptest.Server]*http.Client{}
+	}
+	f.clients[srv] = &http.Client{
+		Transport:     openapitest.Transport(f.t, srv.URL, nil),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	return srv
 }
 
@@ -139,8 +182,7 @@ func (f *fixture) doAt(srv *httptest.Server, method, path, key, contentType stri
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
+	resp, err := f.clients[srv].Do(req)
 	require.NoError(f.t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -185,9 +227,10 @@ func TestSubmitAndRead(t *testing.T) {
 	assert.Equal(t, "queued", body["status"])
 	assert.Equal(t, f.srv.URL+"/v1/jobs/"+id, r.header.Get("Location"))
 	assert.Equal(t, r.header.Get("Location"), body["links"].(map[string]any)["self"])
-	assert.Equal(t, []any{"outline", "podcast_script", "faqs", "audio", "package"}, body["formats"])
+	assert.Equal(t, []any{"sources", "outline", "podcast_script", "faqs", "audio", "package"}, body["formats"],
+		"a source text is read into passages first")
 	require.Len(t, f.pub.Published(), 1)
-	assert.Equal(t, pipeline.StepMessage{JobID: id, Step: content.FormatOutline, Version: 1, Region: "local"}, f.pub.Published()[0])
+	assert.Equal(t, pipeline.StepMessage{JobID: id, Step: content.FormatSources, Version: 1, Region: "local"}, f.pub.Published()[0])
 
 	g := f.do(http.MethodGet, "/v1/jobs/"+id, f.keys["alice"], "", nil)
 	require.Equal(t, http.StatusOK, g.status, string(g.body))
@@ -195,7 +238,7 @@ func TestSubmitAndRead(t *testing.T) {
 	assert.Equal(t, id, d["id"])
 	assert.Equal(t, 0.0, d["progress"])
 	steps := d["steps"].([]any)
-	require.Len(t, steps, 5)
+	require.Len(t, steps, 6)
 	assert.Equal(t, "queued", steps[0].(map[string]any)["status"])
 	assert.Equal(t, "pending", steps[1].(map[string]any)["status"])
 	assert.Empty(t, d["artifacts"])
@@ -393,7 +436,7 @@ func (f *fixture) postKeyed(owner, key, body string) response {
 	req.Header.Set("Authorization", "Bearer "+f.keys[owner])
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := f.http.Do(req)
 	require.NoError(f.t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -557,9 +600,23 @@ func TestRateLimitFieldsComeFromTheSharedLedger(t *testing.T) {
 	require.Equal(t, http.StatusOK, u.status, string(u.body))
 	assert.Regexp(t, `^"jobs";r=1;t=\d+, "running";r=0, "budget";r=50;t=\d+$`, u.header.Get("RateLimit"))
 
-	got := f.do(http.MethodGet, "/v1/jobs/"+first.json(t)["id"].(string), f.keys["alice"], "", nil)
+	firstID := first.json(t)["id"].(string)
+	got := f.do(http.MethodGet, "/v1/jobs/"+firstID, f.keys["alice"], "", nil)
 	require.Equal(t, http.StatusOK, got.status)
 	assert.Empty(t, got.header.Get("RateLimit"), "a read that does not read the ledger says nothing of it")
+
+	// The first job ends: its end writes a settlement, not the ledger.
+	// GET /v1/usage adds it up; the next admission folds it in, and its
+	// fields say so (a running place back, its reservation released).
+	cancelled := f.do(http.MethodPost, "/v1/jobs/"+firstID+":cancel", f.keys["alice"], "", nil)
+	require.Equal(t, http.StatusOK, cancelled.status, string(cancelled.body))
+	assert.Empty(t, cancelled.header.Get("RateLimit"), "an end does not touch the ledger")
+	u = f.do(http.MethodGet, "/v1/usage", f.keys["alice"], "", nil)
+	require.Equal(t, http.StatusOK, u.status, string(u.body))
+	assert.Regexp(t, `^"jobs";r=1;t=\d+, "running";r=1, "budget";r=75;t=\d+$`, u.header.Get("RateLimit"), "the settlement added up")
+	third := f.post("alice", `{"topic": "Third, once the first has ended"}`)
+	require.Equal(t, http.StatusAccepted, third.status, string(third.body))
+	assert.Regexp(t, `^"jobs";r=0;t=\d+, "running";r=0, "budget";r=50;t=\d+$`, third.header.Get("RateLimit"), "the settlement folded in")
 }
 
 func TestRateLimitFieldsOfAnInstanceRefusal(t *testing.T) {

@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"contentfactory.dev/factory/shared/auth"
@@ -41,6 +43,18 @@ type Documents interface {
 // MaxInstructions bounds a regeneration's instructions, in characters.
 const MaxInstructions = 2000
 
+// jobLocks serializes the changes of a job within an instance: a fixed
+// set of mutexes, one picked by the job's id.
+type jobLocks [64]sync.Mutex
+
+func (l *jobLocks) lock(id string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	m := &l[h.Sum32()%uint32(len(l))]
+	m.Lock()
+	return m.Unlock
+}
+
 // approve serves POST /v1/jobs/{id}:approve.
 func (h *Handler) approve(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	job, ok := h.ownJob(w, r, p)
@@ -58,12 +72,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, p auth.Princip
 // regenerate serves POST /v1/jobs/{id}/steps/{step}:regenerate, with an
 // optional body {"instructions": "..."}.
 func (h *Handler) regenerate(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	step, verb, _ := strings.Cut(r.PathValue("step"), ":")
-	if verb != "regenerate" {
-		w.Header().Set("Allow", "GET")
-		httpx.Error(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "POST is for /v1/jobs/{id}/steps/{step}:regenerate.")
-		return
-	}
+	step := r.PathValue("step") // the action's verb is routes.go's
 	body, ok := httpx.ReadBody(w, r, h.opts.MaxBodyBytes)
 	if !ok {
 		return
@@ -211,6 +220,11 @@ func (h *Handler) revise(w http.ResponseWriter, r *http.Request, p auth.Principa
 	}
 	// The run a change starts is admitted against the owner's limits in
 	// the transaction that makes it (a replay is not charged again).
+	// Changes of one job are made one at a time in this instance: a retry
+	// that arrives while the first call runs waits and replays it, instead
+	// of contending with it (a change reads and writes every step).
+	unlock := h.steering.lock(job.ID)
+	defer unlock()
 	ch.JobID = job.ID
 	job, _, created, err := h.opts.Steer.Revise(r.Context(), ch)
 	if err != nil {

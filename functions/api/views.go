@@ -52,15 +52,18 @@ func (h *Handler) detail(base string, j *pipeline.Job, steps []*pipeline.Step) c
 		d.InputRisk.Signals = []string{}
 	}
 	for _, s := range steps {
-		v := client.Step{
-			Name: s.Name, Kind: s.Kind, Status: client.StepStatus(s.Status), Attempt: s.Attempt,
-			StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, Usage: client.Usage(s.Usage), PromptVersion: s.PromptVersion,
+		v := h.stepView(base, j.ID, s)
+		if r := s.Sources; r != nil {
+			v.Read = &client.SourcesRead{Sources: r.Sources, Passages: r.Passages, Chars: r.Chars}
+			for _, it := range r.Items {
+				signals := it.InputRisk.Signals
+				if signals == nil {
+					signals = []string{}
+				}
+				d.InputRisk.Sources = append(d.InputRisk.Sources, client.SourceRisk{
+					Source: it.ID, Field: it.Field, Score: it.InputRisk.Score, Signals: signals})
+			}
 		}
-		if s.Error != nil {
-			e := client.StepError(*s.Error)
-			v.Error = &e
-		}
-		v.Version, v.Versions = s.CurrentVersion(), h.versions(base, j.ID, s)
 		d.Steps = append(d.Steps, v)
 		for _, a := range s.Artifacts {
 			d.Artifacts = append(d.Artifacts, client.Artifact{
@@ -70,6 +73,20 @@ func (h *Handler) detail(base string, j *pipeline.Job, steps []*pipeline.Step) c
 		}
 	}
 	return d
+}
+
+// stepView is a step as the job detail and the event stream show it.
+func (h *Handler) stepView(base, jobID string, s *pipeline.Step) client.Step {
+	v := client.Step{
+		Name: s.Name, Kind: s.Kind, Status: client.StepStatus(s.Status), Attempt: s.Attempt,
+		StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, Usage: client.Usage(s.Usage), PromptVersion: s.PromptVersion,
+	}
+	if s.Error != nil {
+		e := client.StepError(*s.Error)
+		v.Error = &e
+	}
+	v.Version, v.Versions = s.CurrentVersion(), h.versions(base, jobID, s)
+	return v
 }
 
 // versions lists a step's versions, with a link to each document of a

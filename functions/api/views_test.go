@@ -105,6 +105,26 @@ func TestDocuments(t *testing.T) {
 	golden(t, "detail-empty", encode(t, h.detail(base, fresh, nil)))
 }
 
+// TestSourcesInTheDetail: a job's detail shows what its sources step
+// read (counts on the step) and what the injection screen found in each
+// source (input_risk.sources), from the step's record; a job without
+// sources shows neither (the documents above).
+func TestSourcesInTheDetail(t *testing.T) {
+	t.Parallel()
+	job, steps := richJob()
+	job.Formats = append([]content.Format{content.FormatSources}, job.Formats...)
+	read := &pipeline.Step{
+		Name: content.FormatSources, Kind: content.KindSources, Status: pipeline.StepSucceeded, Attempt: 1,
+		Artifacts: []pipeline.Artifact{{Name: "sources.json", Path: "jobs/job-1/sources/sources.json", ContentType: "application/json", Size: 4096}},
+		Sources: &content.SourcesSummary{Sources: 2, Passages: 9, Chars: 3100, Items: []content.SourceSummary{
+			{ID: "s1", Field: "source_text", Kind: "text", MediaType: "text/markdown", Bytes: 100, Chars: 100, Passages: 1, SHA256: "aa"},
+			{ID: "s2", Field: "sources[0]", Kind: "url", MediaType: "text/html", Bytes: 9000, Chars: 3000, Passages: 8, SHA256: "bb",
+				InputRisk: content.Risk{Score: 0.6, Signals: []string{"override:sources[0]"}}},
+		}},
+	}
+	golden(t, "detail-sources", encode(t, (&Handler{}).detail("https://api.example.com", job, append([]*pipeline.Step{read}, steps...))))
+}
+
 // TestUsageDocument: the usage document of a day that is over (so what
 // remains does not depend on today) with a full token bucket.
 func TestUsageDocument(t *testing.T) {

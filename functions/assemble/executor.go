@@ -1,15 +1,24 @@
 package assemble
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	_ "image/jpeg" // covers may be JPEG
+	"image/png"
 	"slices"
 	"time"
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/export"
+	"contentfactory.dev/factory/shared/export/anki"
+	"contentfactory.dev/factory/shared/export/docx"
+	"contentfactory.dev/factory/shared/export/epub"
+	"contentfactory.dev/factory/shared/export/pdf"
+	"contentfactory.dev/factory/shared/failure"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 )
@@ -19,6 +28,11 @@ const (
 	ManifestName   = "manifest.json"
 	BundleMarkdown = "bundle.md"
 	BundleHTML     = "bundle.html"
+	BundlePDF      = "bundle.pdf"
+	BundleDOCX     = "bundle.docx"
+	BundleEPUB     = "bundle.epub"
+	FlashcardsAnki = "flashcards.apkg"
+	FlashcardsCSV  = "flashcards.csv"
 )
 
 // Executor writes the package: a manifest of every step and its
@@ -77,6 +91,8 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 		return nil, err
 	}
 	bundle := export.Bundle{Topic: req.Topic, Title: req.Topic}
+	var cards *content.Flashcards
+	var cover *export.Image
 	m := Manifest{JobID: t.Job.ID, Title: req.Topic, Topic: req.Topic, Language: req.Language, CreatedAt: t.Job.CreatedAt}
 	for _, f := range t.Job.Formats {
 		i := slices.IndexFunc(steps, func(s *pipeline.Step) bool { return s.Name == f })
@@ -84,6 +100,11 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 			continue
 		}
 		s := steps[i]
+		if f == content.FormatImage && s.Status == pipeline.StepSucceeded {
+			if cover, err = readCover(ctx, t, s); err != nil {
+				return nil, err
+			}
+		}
 		ms := ManifestStep{Name: s.Name, Status: s.Status, Error: s.Error, Artifacts: []ManifestArtifact{}}
 		for _, a := range s.Artifacts {
 			ms.Artifacts = append(ms.Artifacts, ManifestArtifact{Name: a.Name, ContentType: a.ContentType, Size: a.Size, MD5: a.MD5})
@@ -103,21 +124,123 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 		if o, ok := doc.(*content.Outline); ok {
 			bundle.Title, m.Title = o.Title, o.Title
 		}
+		if fc, ok := doc.(*content.Flashcards); ok {
+			cards = fc
+		}
 		bundle.Docs = append(bundle.Docs, export.Doc{Format: f, Value: doc})
 	}
-	md := export.Markdown(bundle)
-	page := export.HTML(bundle) // sanitized: model output is never trusted as HTML
-	m.Exports = []ManifestArtifact{
-		{Name: BundleMarkdown, ContentType: "text/markdown; charset=utf-8", Size: int64(len(md))},
-		{Name: BundleHTML, ContentType: "text/html; charset=utf-8", Size: int64(len(page))},
+	files, err := makeExports(ctx, req, t.Job, bundle, cover, cards)
+	if err != nil {
+		return nil, err
+	}
+	m.Exports = []ManifestArtifact{}
+	for _, f := range files {
+		m.Exports = append(m.Exports, ManifestArtifact{Name: f.Name, ContentType: f.ContentType, Size: int64(len(f.Data))})
 	}
 	manifest, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, ai.Permanent("internal", err)
 	}
-	return &pipeline.Output{Files: []pipeline.File{
-		{Name: BundleMarkdown, ContentType: "text/markdown; charset=utf-8", Data: md},
-		{Name: BundleHTML, ContentType: "text/html; charset=utf-8", Data: page},
-		{Name: ManifestName, ContentType: "application/json", Data: manifest},
-	}}, nil
+	return &pipeline.Output{Files: append(files, pipeline.File{Name: ManifestName, ContentType: "application/json", Data: manifest})}, nil
+}
+
+// readCover reads the cover image and its description.
+func readCover(ctx context.Context, t *pipeline.Task, s *pipeline.Step) (*export.Image, error) {
+	var img *export.Image
+	for _, a := range s.Artifacts {
+		if a.Name != "cover.png" && a.Name != "cover.jpg" {
+			continue
+		}
+		data, err := t.Read(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		if a.Name == "cover.jpg" { // the exports embed PNG
+			pic, _, err := image.Decode(bytes.NewReader(data))
+			if err != nil {
+				return nil, ai.Permanent("invalid_input", fmt.Errorf("decode the cover: %w", err))
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, pic); err != nil {
+				return nil, ai.Permanent("internal", fmt.Errorf("encode the cover: %w", err))
+			}
+			data = buf.Bytes()
+		}
+		img = &export.Image{Data: data, MIMEType: "image/png"}
+	}
+	for _, a := range s.Artifacts {
+		if img == nil || a.Name != "cover.json" {
+			continue
+		}
+		raw, err := t.Read(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		var info struct {
+			Alt    string `json:"alt_text"`
+			Width  int    `json:"width"`
+			Height int    `json:"height"`
+		}
+		if json.Unmarshal(raw, &info) == nil {
+			img.Alt, img.Width, img.Height = info.Alt, info.Width, info.Height
+		}
+	}
+	return img, nil
+}
+
+// makeExports renders the exports the request asks for, one file each,
+// from the latest version of every document. Each is made and dropped in
+// turn, so memory holds the documents, the files made and one renderer.
+func makeExports(ctx context.Context, req *content.Request, job *pipeline.Job, bundle export.Bundle, cover *export.Image, cards *content.Flashcards) ([]pipeline.File, error) {
+	var files []pipeline.File
+	var doc *export.Document
+	document := func() *export.Document {
+		if doc == nil {
+			doc = export.NewDocument(bundle, req.Language, cover)
+		}
+		return doc
+	}
+	created := job.CreatedAt
+	type maker struct {
+		export      content.Export
+		name, ctype string
+		make        func() ([]byte, error)
+	}
+	makers := []maker{
+		{content.ExportMarkdown, BundleMarkdown, "text/markdown; charset=utf-8", func() ([]byte, error) { return export.Markdown(bundle), nil }},
+		// Sanitized: model output is never trusted as HTML.
+		{content.ExportHTML, BundleHTML, "text/html; charset=utf-8", func() ([]byte, error) { return export.HTML(bundle), nil }},
+		{content.ExportPDF, BundlePDF, "application/pdf", func() ([]byte, error) {
+			b, st, err := pdf.Render(document(), created)
+			if st.Missing > 0 {
+				logging.From(ctx).WarnContext(ctx, "characters no embedded font has were drawn as ?", "missing", st.Missing)
+			}
+			return b, err
+		}},
+		{content.ExportDOCX, BundleDOCX, docx.ContentType, func() ([]byte, error) { return docx.Render(document(), created) }},
+		{content.ExportEPUB, BundleEPUB, epub.ContentType, func() ([]byte, error) {
+			return epub.Render(document(), "urn:contentfactory:job:"+job.ID, created)
+		}},
+	}
+	if cards != nil {
+		makers = append(makers,
+			maker{content.ExportAnki, FlashcardsAnki, anki.ContentType, func() ([]byte, error) { return anki.Flashcards(ctx, cards, job.ID, created) }},
+			maker{content.ExportCSV, FlashcardsCSV, anki.CSVContentType, func() ([]byte, error) { return anki.CSV(cards) }})
+	}
+	for _, mk := range makers {
+		if !req.WantsExport(mk.export) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, failure.Transient("timeout", fmt.Errorf("make %s: %w", mk.name, err))
+		}
+		start := time.Now()
+		data, err := mk.make()
+		if err != nil {
+			return nil, ai.Permanent("internal", fmt.Errorf("make %s: %w", mk.name, err))
+		}
+		logging.From(ctx).DebugContext(ctx, "export made", "export", mk.name, "bytes", len(data), "duration_ms", time.Since(start).Milliseconds())
+		files = append(files, pipeline.File{Name: mk.name, ContentType: mk.ctype, Data: data})
+	}
+	return files, nil
 }

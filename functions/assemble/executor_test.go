@@ -11,12 +11,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/assemble"
+	"contentfactory.dev/factory/functions/sources"
 	"contentfactory.dev/factory/functions/text"
 	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/ingest"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 )
+
+// readSources reads a job's text sources into passages, as ReadSources
+// does (no uploads or links here).
+var readSources = sources.Executor{Reader: &ingest.Reader{Limits: content.DefaultSourceLimits}}
 
 type caches struct {
 	mu      sync.Mutex
@@ -36,13 +42,16 @@ func TestThePackageListsEveryStepAndBundlesTheText(t *testing.T) {
 	job, err := m.Submit(ctx, content.Request{Topic: "Glaciers", SourceText: "Glaciers are rivers of ice. A moraine is a ridge of debris.",
 		Formats: []content.Format{content.FormatFAQs, content.FormatFlashcards}})
 	require.NoError(t, err)
+	s, err := m.Run(ctx, job.ID, content.FormatSources, readSources)
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "the source text is read first")
 	for _, f := range []content.Format{content.FormatOutline, content.FormatFAQs, content.FormatFlashcards} {
 		s, err := m.Run(ctx, job.ID, f, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
 		require.NoError(t, err)
 		require.Equal(t, pipeline.StepSucceeded, s.Status)
 	}
 	c := &caches{}
-	s, err := m.Run(ctx, job.ID, content.FormatPackage, assemble.Executor{Caches: c})
+	s, err = m.Run(ctx, job.ID, content.FormatPackage, assemble.Executor{Caches: c})
 	require.NoError(t, err)
 	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
 	assert.Equal(t, []string{job.ID}, c.deleted, "the job's model cache is dropped once every other step has ended")
@@ -58,9 +67,17 @@ func TestThePackageListsEveryStepAndBundlesTheText(t *testing.T) {
 		assert.NotEmpty(t, ms.Artifacts, "%s lists its artifacts", ms.Name)
 	}
 	assert.Equal(t, map[content.Format]pipeline.StepStatus{
-		content.FormatOutline: pipeline.StepSucceeded, content.FormatFAQs: pipeline.StepSucceeded, content.FormatFlashcards: pipeline.StepSucceeded,
-	}, steps)
-	require.Len(t, man.Exports, 2)
+		content.FormatSources: pipeline.StepSucceeded, content.FormatOutline: pipeline.StepSucceeded,
+		content.FormatFAQs: pipeline.StepSucceeded, content.FormatFlashcards: pipeline.StepSucceeded,
+	}, steps, "the manifest lists every step, the sources' too")
+	var made []string
+	for _, e := range man.Exports {
+		made = append(made, e.Name)
+	}
+	assert.Equal(t, []string{assemble.BundleMarkdown, assemble.BundleHTML, assemble.BundlePDF, assemble.BundleDOCX, assemble.BundleEPUB, assemble.FlashcardsAnki, assemble.FlashcardsCSV}, made, "every export the formats can make")
+	for _, a := range s.Artifacts {
+		assert.NotEmpty(t, a.ContentType, a.Name)
+	}
 
 	md, err := m.Blobs.Read(ctx, pipeline.ArtifactPath(job.ID, content.FormatPackage, assemble.BundleMarkdown))
 	require.NoError(t, err)
@@ -73,4 +90,30 @@ func TestThePackageListsEveryStepAndBundlesTheText(t *testing.T) {
 	j, err := m.Store.Job(ctx, job.ID)
 	require.NoError(t, err)
 	assert.Equal(t, pipeline.JobSucceeded, j.Status, "the package ends the job")
+}
+
+func TestOnlyTheExportsAskedForAreMade(t *testing.T) {
+	ctx := t.Context()
+	m := pipelinetest.NewMemory()
+	job, err := m.Submit(ctx, content.Request{Topic: "Glaciers", SourceText: "Glaciers are rivers of ice. A moraine is a ridge of debris.",
+		Formats: []content.Format{content.FormatFlashcards}, Exports: []content.Export{content.ExportPDF, content.ExportAnki}})
+	require.NoError(t, err)
+	s, err := m.Run(ctx, job.ID, content.FormatSources, readSources)
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
+	for _, f := range []content.Format{content.FormatOutline, content.FormatFlashcards} {
+		_, err := m.Run(ctx, job.ID, f, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
+		require.NoError(t, err)
+	}
+	s, err = m.Run(ctx, job.ID, content.FormatPackage, assemble.Executor{})
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
+	types := map[string]string{}
+	for _, a := range s.Artifacts {
+		types[a.Name] = a.ContentType
+	}
+	assert.Equal(t, map[string]string{assemble.BundlePDF: "application/pdf", assemble.FlashcardsAnki: "application/vnd.anki", assemble.ManifestName: "application/json"}, types)
+	pdf, err := m.Blobs.Read(ctx, pipeline.ArtifactPath(job.ID, content.FormatPackage, assemble.BundlePDF))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(pdf), "%PDF-"))
 }

@@ -8,6 +8,8 @@ import (
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/export"
+	"contentfactory.dev/factory/shared/export/chapters"
+	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 )
 
@@ -15,6 +17,9 @@ import (
 const (
 	AudioInfo     = "audio.json"
 	TranscriptVTT = "transcript.vtt"
+	// ChaptersJSON is the chapters export (Podcasting 2.0); the MP3
+	// carries the same chapters as ID3 frames.
+	ChaptersJSON = "chapters.json"
 )
 
 // Executor narrates the podcast script and stores the audio, its
@@ -58,10 +63,36 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 		"file": name, "mime_type": res.MIMEType, "duration_seconds": res.Duration.Seconds(),
 		"voices": res.Voices, "turns": len(res.Cues),
 	}, "", "  ")
-	out.Files = []pipeline.File{
-		{Name: name, ContentType: res.MIMEType, Data: res.Audio},
+	audio := res.Audio
+	var extra []pipeline.File
+	if req.WantsExport(content.ExportChapters) {
+		// The outline names the chapters; without it the chapters are the
+		// intro and the conversation.
+		outline, err := t.Outline(ctx)
+		if err != nil {
+			outline = nil
+		}
+		chs, err := chapters.Make(script, outline, res.Cues)
+		var js []byte
+		if err == nil {
+			js, err = chapters.JSON(chs)
+		}
+		if err != nil {
+			// The narration is good without its chapters.
+			logging.From(ctx).WarnContext(ctx, "the podcast's chapters were not made", "error", err.Error())
+		} else {
+			extra = append(extra, pipeline.File{Name: ChaptersJSON, ContentType: chapters.ContentType, Data: js})
+		}
+		if err == nil && res.MIMEType == "audio/mpeg" {
+			// The chapter frames go before the first audio frame; WAV
+			// has no place players read chapters from.
+			audio = append(chapters.ID3(chs), res.Audio...)
+		}
+	}
+	out.Files = append([]pipeline.File{
+		{Name: name, ContentType: res.MIMEType, Data: audio},
 		{Name: TranscriptVTT, ContentType: "text/vtt; charset=utf-8", Data: export.WebVTT(res.Cues)},
 		{Name: AudioInfo, ContentType: "application/json", Data: info},
-	}
+	}, extra...)
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package audio_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"testing"
@@ -10,13 +11,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/audio"
+	"contentfactory.dev/factory/functions/sources"
 	"contentfactory.dev/factory/functions/text"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/ingest"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 )
+
+// readSources reads a job's text sources into passages, as ReadSources
+// does (no uploads or links here).
+var readSources = sources.Executor{Reader: &ingest.Reader{Limits: content.DefaultSourceLimits}}
 
 // withScript is a job asking for audio, its podcast script already made.
 func withScript(t *testing.T) (*pipelinetest.Memory, *pipeline.Job) {
@@ -25,6 +32,9 @@ func withScript(t *testing.T) (*pipelinetest.Memory, *pipeline.Job) {
 	job, err := m.Submit(t.Context(), content.Request{Topic: "Tides and the Moon", SourceText: "The Moon pulls the oceans. Tides rise twice a day.",
 		Formats: []content.Format{content.FormatAudio}, Podcast: &content.PodcastOptions{TargetMinutes: 1}})
 	require.NoError(t, err)
+	s, err := m.Run(t.Context(), job.ID, content.FormatSources, readSources)
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "the source text is read first")
 	for _, f := range []content.Format{content.FormatOutline, content.FormatPodcastScript} {
 		s, err := m.Run(t.Context(), job.ID, f, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
 		require.NoError(t, err)
@@ -43,7 +53,9 @@ func (v *voice) Synthesize(_ context.Context, req ai.SpeechRequest) (ai.SpeechRe
 	v.seen = req
 	res := ai.SpeechResult{Audio: []byte("ID3 fake audio"), MIMEType: v.mime, Duration: 42 * time.Second, Voices: map[string]string{}}
 	at := time.Duration(0)
-	for _, turn := range req.Script.Turns {
+	host := req.Script.Speakers[0].Name
+	parts := append(append([]content.Turn{{Speaker: host, Text: req.Script.Intro}}, req.Script.Turns...), content.Turn{Speaker: host, Text: req.Script.Outro})
+	for _, turn := range parts {
 		res.Cues = append(res.Cues, ai.Cue{Speaker: turn.Speaker, Text: turn.Text, Start: at, End: at + time.Second})
 		res.Voices[turn.Speaker] = "en-US-Voice-" + turn.Speaker
 		at += time.Second
@@ -61,12 +73,29 @@ func TestTheNarrationIsStoredWithItsTranscript(t *testing.T) {
 	for _, a := range s.Artifacts {
 		names[a.Name] = a.ContentType
 	}
-	assert.Equal(t, map[string]string{"podcast.mp3": "audio/mpeg", audio.TranscriptVTT: "text/vtt; charset=utf-8", audio.AudioInfo: "application/json"}, names)
+	assert.Equal(t, map[string]string{"podcast.mp3": "audio/mpeg", audio.TranscriptVTT: "text/vtt; charset=utf-8", audio.AudioInfo: "application/json",
+		audio.ChaptersJSON: "application/json+chapters"}, names)
+	mp3, err := m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, "podcast.mp3"))
+	require.NoError(t, err)
+	raw, err := m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, audio.ChaptersJSON))
+	require.NoError(t, err)
+	var chs struct {
+		Chapters []struct {
+			Title     string  `json:"title"`
+			StartTime float64 `json:"startTime"`
+		} `json:"chapters"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &chs))
+	require.NotEmpty(t, chs.Chapters)
+	assert.Equal(t, v.seen.Script.Title, chs.Chapters[0].Title)
+	assert.True(t, bytes.HasPrefix(mp3, []byte("ID3\x03")), "the MP3 opens with its chapter frames")
+	assert.Equal(t, len(chs.Chapters), bytes.Count(mp3, []byte("CHAP")))
+	assert.True(t, bytes.HasSuffix(mp3, []byte("ID3 fake audio")), "the audio follows unchanged")
 	vtt, err := m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, audio.TranscriptVTT))
 	require.NoError(t, err)
 	assert.Contains(t, string(vtt), "WEBVTT")
 	assert.Contains(t, string(vtt), v.seen.Script.Turns[0].Text)
-	raw, err := m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, audio.AudioInfo))
+	raw, err = m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, audio.AudioInfo))
 	require.NoError(t, err)
 	var info map[string]any
 	require.NoError(t, json.Unmarshal(raw, &info))
@@ -81,4 +110,24 @@ func TestAudioOfAnUnknownTypeFailsTheStep(t *testing.T) {
 	assert.Equal(t, pipeline.StepFailed, s.Status)
 	assert.Equal(t, "invalid_output", s.Error.Code)
 	assert.Empty(t, s.Artifacts)
+}
+
+func TestNoChaptersUnlessAsked(t *testing.T) {
+	m := pipelinetest.NewMemory()
+	job, err := m.Submit(t.Context(), content.Request{Topic: "Tides and the Moon", SourceText: "The Moon pulls the oceans. Tides rise twice a day.",
+		Formats: []content.Format{content.FormatAudio}, Exports: []content.Export{content.ExportPDF}, Podcast: &content.PodcastOptions{TargetMinutes: 1}})
+	require.NoError(t, err)
+	s, err := m.Run(t.Context(), job.ID, content.FormatSources, readSources)
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
+	for _, f := range []content.Format{content.FormatOutline, content.FormatPodcastScript} {
+		_, err := m.Run(t.Context(), job.ID, f, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
+		require.NoError(t, err)
+	}
+	s, err = m.Run(t.Context(), job.ID, content.FormatAudio, audio.Executor{Synth: &voice{mime: "audio/wav"}})
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
+	for _, a := range s.Artifacts {
+		assert.NotEqual(t, audio.ChaptersJSON, a.Name)
+	}
 }

@@ -9,15 +9,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/image"
+	"contentfactory.dev/factory/functions/sources"
 	"contentfactory.dev/factory/functions/text"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/offline/cover"
 	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
+	"contentfactory.dev/factory/shared/ingest"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 )
+
+// readSources reads a job's text sources into passages, as ReadSources
+// does (no uploads or links here).
+var readSources = sources.Executor{Reader: &ingest.Reader{Limits: content.DefaultSourceLimits}}
 
 // withOutline is a job asking for a cover, its outline already made.
 func withOutline(t *testing.T) (*pipelinetest.Memory, *pipeline.Job) {
@@ -26,7 +32,10 @@ func withOutline(t *testing.T) (*pipelinetest.Memory, *pipeline.Job) {
 	job, err := m.Submit(t.Context(), content.Request{Topic: "Volcanoes of Iceland", SourceText: "Iceland sits on a rift. Lava flows from fissures.",
 		Formats: []content.Format{content.FormatImage}})
 	require.NoError(t, err)
-	s, err := m.Run(t.Context(), job.ID, content.FormatOutline, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
+	s, err := m.Run(t.Context(), job.ID, content.FormatSources, readSources)
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "the source text is read first")
+	s, err = m.Run(t.Context(), job.ID, content.FormatOutline, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
 	require.NoError(t, err)
 	require.Equal(t, pipeline.StepSucceeded, s.Status)
 	return m, job

@@ -20,5 +20,9 @@ func init() {
 }
 
 func build(_ context.Context, env *setup.Env) (*Handler, error) {
-	return New(env.Jobs(), env.Rejects(), webhook.NewGuard(nil)), nil
+	checker, err := env.SourceChecker()
+	if err != nil {
+		return nil, err
+	}
+	return New(env.Jobs(), env.Rejects(), webhook.NewGuard(nil), checker), nil
 }

@@ -44,17 +44,25 @@ type CallbackChecker interface {
 	CheckRequest(ctx context.Context, req *content.Request) error
 }
 
+// SourceChecker checks a request's sources at submission
+// (*sources.Checker).
+type SourceChecker interface {
+	CheckRequest(ctx context.Context, owner string, req *content.Request) error
+}
+
 // Handler turns content requests published by other systems into jobs,
 // with the same validation as the API.
 type Handler struct {
 	jobs      Submitter
 	rejects   Recorder
 	callbacks CallbackChecker
+	sources   SourceChecker
 }
 
-// New returns the intake handler; callbacks may be nil (no check).
-func New(jobs Submitter, rejects Recorder, callbacks CallbackChecker) *Handler {
-	return &Handler{jobs: jobs, rejects: rejects, callbacks: callbacks}
+// New returns the intake handler; callbacks and sources may be nil (no
+// check).
+func New(jobs Submitter, rejects Recorder, callbacks CallbackChecker, sources SourceChecker) *Handler {
+	return &Handler{jobs: jobs, rejects: rejects, callbacks: callbacks, sources: sources}
 }
 
 // JobID is the id of the job a request from another system makes: a hash
@@ -85,12 +93,9 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 		requestID = msg.ID
 	}
 	req, err := content.ParseRequest(msg.Data)
-	if err == nil && h.callbacks != nil {
-		if cerr := h.callbacks.CheckRequest(ctx, &req); cerr != nil {
-			if !errors.As(cerr, new(*content.InvalidError)) {
-				return fmt.Errorf("check the callback URL: %w", cerr) // unresolvable for now: retry
-			}
-			err = cerr
+	if err == nil {
+		if err = h.check(ctx, owner, &req); err != nil && !errors.As(err, new(*content.InvalidError)) {
+			return err // cannot be checked for now: retry
 		}
 	}
 	var de *content.DecodeError
@@ -122,6 +127,35 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 		return fmt.Errorf("submit request %s: %w", requestID, err)
 	}
 	logging.From(ctx).InfoContext(ctx, "request accepted", "job_id", job.ID, "owner", owner)
+	return nil
+}
+
+// check checks what a request names outside itself, as the API does: the
+// callback URL and the sources. Refused fields are one
+// *content.InvalidError; any other error means "not now".
+func (h *Handler) check(ctx context.Context, owner string, req *content.Request) error {
+	var fields []content.FieldError
+	if h.callbacks != nil {
+		if err := h.callbacks.CheckRequest(ctx, req); err != nil {
+			var ie *content.InvalidError
+			if !errors.As(err, &ie) {
+				return fmt.Errorf("check the callback URL: %w", err)
+			}
+			fields = append(fields, ie.Errors...)
+		}
+	}
+	if h.sources != nil {
+		if err := h.sources.CheckRequest(ctx, owner, req); err != nil {
+			var ie *content.InvalidError
+			if !errors.As(err, &ie) {
+				return fmt.Errorf("check the sources: %w", err)
+			}
+			fields = append(fields, ie.Errors...)
+		}
+	}
+	if len(fields) > 0 {
+		return &content.InvalidError{Errors: fields}
+	}
 	return nil
 }
 

@@ -3,11 +3,15 @@ package intake_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"contentfactory.dev/factory/shared/content"
 	fnsetup "contentfactory.dev/factory/shared/setup"
+	"contentfactory.dev/factory/shared/sources"
+	"contentfactory.dev/factory/shared/webhook"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/stretchr/testify/assert"
@@ -39,7 +43,58 @@ func setup(t *testing.T) (*intake.Handler, *store.Store, *pipelinetest.Publisher
 	st := store.New(testenv.Firestore(t, testenv.Project(t)))
 	pub := &pipelinetest.Publisher{}
 	jobs := pipeline.NewJobs(pipeline.Ports{Store: st, Publisher: pub}, pipeline.JobsConfig{Region: "local"})
-	return intake.New(jobs, fnsetup.Rejects{Store: st}, nil), st, pub
+	checker := &sources.Checker{Uploads: st, Links: webhook.NewGuard(fakeDNS{}), Limits: content.SourceLimits{MaxSources: 3, MaxBytes: 1 << 20}}
+	return intake.New(jobs, fnsetup.Rejects{Store: st}, nil, checker), st, pub
+}
+
+// fakeDNS resolves partner.example.com to a public address, intranet.example.com
+// to a private one, and nothing else.
+type fakeDNS struct{}
+
+func (fakeDNS) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, error) {
+	switch host {
+	case "partner.example.com":
+		return []net.IPAddr{{IP: net.ParseIP("93.184.216.34")}}, nil
+	case "intranet.example.com":
+		return []net.IPAddr{{IP: net.ParseIP("10.1.2.3")}}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// The intake checks sources as the API does: another owner's upload is
+// not found, a link into a private network is refused, limits hold; a
+// request whose sources pass makes its job with the sources step first.
+func TestIntakeChecksSourcesAsTheAPIDoes(t *testing.T) {
+	t.Parallel()
+	h, st, _ := setup(t)
+	ctx := context.Background()
+	theirs := sources.Record(content.NewUpload{Filename: "a.pdf", ContentType: "application/pdf", Size: 10}, "someone-else", time.Now(), time.Hour)
+	require.NoError(t, st.CreateUpload(ctx, theirs))
+	body, _ := json.Marshal(map[string]any{"topic": "Coral reefs", "sources": []map[string]string{
+		{"upload_id": theirs.ID}, {"url": "https://intranet.example.com/notes"}, {"url": "https://partner.example.com/reefs"},
+	}})
+	require.NoError(t, h.HandleEvent(ctx, event(t, "s1", body, map[string]string{"owner": "partner-1"})))
+	rej, err := st.Rejection(ctx, "s1")
+	require.NoError(t, err)
+	assert.Equal(t, "invalid_request", rej.Code)
+	var got []string
+	for _, e := range rej.Errors {
+		got = append(got, e.Field+"="+e.Code)
+	}
+	assert.Equal(t, []string{"sources[0].upload_id=upload_not_found", "sources[1].url=forbidden_address"}, got)
+
+	body, _ = json.Marshal(map[string]any{"topic": "Coral reefs", "source_text": "a", "sources": []map[string]string{{"text": "b"}, {"text": "c"}, {"text": "d"}}})
+	require.NoError(t, h.HandleEvent(ctx, event(t, "s2", body, nil)))
+	rej, err = st.Rejection(ctx, "s2")
+	require.NoError(t, err)
+	require.Len(t, rej.Errors, 1)
+	assert.Equal(t, "too_many", rej.Errors[0].Code, "source_text counts as one")
+
+	body, _ = json.Marshal(map[string]any{"topic": "Coral reefs", "formats": []string{"faqs"}, "sources": []map[string]string{{"url": "https://partner.example.com/reefs"}}})
+	require.NoError(t, h.HandleEvent(ctx, event(t, "s3", body, map[string]string{"request_id": "with-link"})))
+	job, err := st.Job(ctx, intake.JobID(intake.DefaultOwner, "with-link"))
+	require.NoError(t, err)
+	assert.Equal(t, []content.Format{content.FormatSources, content.FormatOutline, content.FormatFAQs, content.FormatPackage}, job.Formats)
 }
 
 func TestIntakeCreatesOneJobPerRequest(t *testing.T) {

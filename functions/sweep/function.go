@@ -2,9 +2,10 @@
 // every region (and by a ticker per region in the local stack), one at a
 // time under a Firestore lease: it recovers any region's steps whose
 // message was lost or whose worker died, republishing them into their
-// job's home region (or re-homing a job its region does not run), ends
-// jobs past their deadline, publishes job events a crash left behind, and
-// deletes what is past retention.
+// job's home region (or re-homing a job its region does not run), queues
+// steps a crash left pending, ends jobs past their deadline, publishes job
+// events a crash left behind, and deletes what is past retention (expired
+// uploads included).
 package sweep
 
 import (

@@ -10,6 +10,7 @@ import (
 	"contentfactory.dev/factory/shared/httpx"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/sources"
 	"contentfactory.dev/factory/shared/store"
 )
 
@@ -20,6 +21,7 @@ const Name = "Sweep"
 type Store interface {
 	QueuedBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error)
 	LeaseExpiredBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error)
+	PendingBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error)
 	PastDeadline(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error)
 	ReviewPast(ctx context.Context, now time.Time, limit int) ([]*pipeline.Job, error)
 	EventPendingBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Job, error)
@@ -27,20 +29,26 @@ type Store interface {
 	// ErasuresToClean returns the ids of erased jobs past their grace.
 	ErasuresToClean(ctx context.Context, now time.Time, limit int) ([]string, error)
 	DeleteErasure(ctx context.Context, jobID string) error
+	// ExpiredUploads returns uploads whose time ran out.
+	ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]*sources.Upload, error)
+	DeleteUpload(ctx context.Context, id string) error
 }
 
 // Jobs acts on what was found.
 type Jobs interface {
 	Republish(ctx context.Context, s *pipeline.Step, stale time.Duration) (pipeline.Republished, error)
+	Promote(ctx context.Context, s *pipeline.Step) (bool, error)
 	Expire(ctx context.Context, id string) (bool, error)
 	ExpireReview(ctx context.Context, id string) (bool, error)
 	Announce(ctx context.Context, id string)
 	Erase(ctx context.Context, id string) error
 }
 
-// Blobs deletes what erased jobs' late workers wrote.
+// Blobs deletes what erased jobs' late workers wrote, and expired
+// uploads.
 type Blobs interface {
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
+	Delete(ctx context.Context, path string) error
 }
 
 // Leases lets one sweep run at a time, whichever region it runs in
@@ -71,11 +79,13 @@ type Options struct {
 // Handler sweeps: it publishes again the steps whose message was lost
 // (queued and never claimed) or whose worker died (lease expired with no
 // redelivery), into their job's home region (or, when that region left
-// them unclaimed, into its own: pipeline.Jobs.Republish), ends jobs past
-// their deadline, publishes job events a crash left unpublished, and
-// deletes jobs past retention and what late workers wrote for erased
-// jobs. Every region runs one; a Firestore lease lets one run at a time,
-// and each covers every region's jobs. Every pass is idempotent.
+// them unclaimed, into its own: pipeline.Jobs.Republish), queues pending
+// steps a crash left unqueued, ends jobs past their deadline, publishes
+// job events a crash left unpublished, and deletes jobs past retention,
+// what late workers wrote for erased jobs, and uploads past their time
+// (the file, then its record). Every region runs one; a Firestore lease
+// lets one run at a time, and each covers every region's jobs. Every pass
+// is idempotent.
 type Handler struct {
 	store  Store
 	jobs   Jobs
@@ -111,11 +121,13 @@ type Report struct {
 	RepublishedQueued  int      `json:"republished_queued"`
 	RepublishedExpired int      `json:"republished_expired_leases"`
 	Rehomed            int      `json:"rehomed"`
+	QueuedPending      int      `json:"queued_pending"`
 	EndedPastDeadline  int      `json:"ended_past_deadline"`
 	ExpiredReviews     int      `json:"expired_reviews"`
 	EventsPublished    int      `json:"events_published"`
 	Erased             int      `json:"erased_past_retention"`
 	ErasuresCleaned    int      `json:"erasures_cleaned"`
+	UploadsExpired     int      `json:"uploads_expired"`
 	Errors             []string `json:"errors,omitempty"`
 }
 
@@ -190,6 +202,17 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 			}
 		}
 	}
+	if steps, err := h.store.PendingBefore(ctx, now.Add(-h.opts.Stale), h.opts.Limit); err != nil {
+		fail("pending", err)
+	} else {
+		for _, s := range steps {
+			if done, err := h.jobs.Promote(ctx, s); err != nil {
+				fail("pending", err)
+			} else if done {
+				rep.QueuedPending++
+			}
+		}
+	}
 	if jobs, err := h.store.PastDeadline(ctx, now, h.opts.Limit); err != nil {
 		fail("deadline", err)
 	} else {
@@ -250,12 +273,29 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 			rep.ErasuresCleaned++
 		}
 	}
+	if ups, err := h.store.ExpiredUploads(ctx, now, h.opts.Limit); err != nil {
+		fail("uploads", err)
+	} else {
+		for _, u := range ups {
+			// The file first: a record is never gone while its file stays.
+			if err := h.blobs.Delete(ctx, u.Path); err != nil {
+				fail("uploads", err)
+				continue
+			}
+			if err := h.store.DeleteUpload(ctx, u.ID); err != nil {
+				fail("uploads", err)
+				continue
+			}
+			rep.UploadsExpired++
+		}
+	}
 	log := logging.From(ctx)
 	if len(rep.Errors) > 0 {
 		log.ErrorContext(ctx, "sweep finished with errors", "report", fmt.Sprintf("%+v", rep))
-	} else if rep.RepublishedQueued+rep.RepublishedExpired+rep.EndedPastDeadline+rep.ExpiredReviews+rep.EventsPublished+rep.Erased+rep.ErasuresCleaned > 0 {
+	} else if rep.RepublishedQueued+rep.RepublishedExpired+rep.QueuedPending+rep.EndedPastDeadline+rep.ExpiredReviews+rep.EventsPublished+rep.Erased+rep.ErasuresCleaned+rep.UploadsExpired > 0 {
 		log.InfoContext(ctx, "sweep finished", "republished_queued", rep.RepublishedQueued, "republished_expired_leases", rep.RepublishedExpired, "rehomed", rep.Rehomed,
-			"ended_past_deadline", rep.EndedPastDeadline, "expired_reviews", rep.ExpiredReviews, "events_published", rep.EventsPublished, "erased", rep.Erased, "erasures_cleaned", rep.ErasuresCleaned)
+			"queued_pending", rep.QueuedPending, "ended_past_deadline", rep.EndedPastDeadline, "expired_reviews", rep.ExpiredReviews, "events_published", rep.EventsPublished,
+			"erased", rep.Erased, "erasures_cleaned", rep.ErasuresCleaned, "uploads_expired", rep.UploadsExpired)
 	}
 	return rep
 }

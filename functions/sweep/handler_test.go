@@ -18,6 +18,7 @@ import (
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
+	"contentfactory.dev/factory/shared/sources"
 	"contentfactory.dev/factory/shared/store"
 )
 
@@ -265,4 +266,34 @@ func (f *fixture) hold(holder string, ttl time.Duration) store.Lease {
 	require.NoError(f.t, err)
 	require.True(f.t, held, "%s could not take the lease: %+v", holder, lease)
 	return lease
+}
+
+// An upload is deleted, file and record, once its time has run out; one
+// still in time is kept.
+func TestSweepDeletesExpiredUploads(t *testing.T) {
+	f := newFixture(t, pipeline.JobsConfig{})
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	old := sources.Record(content.NewUpload{Filename: "old.pdf", ContentType: "application/pdf", Size: 4}, "alice", now.Add(-2*time.Hour), time.Hour)
+	live := sources.Record(content.NewUpload{Filename: "live.pdf", ContentType: "application/pdf", Size: 4}, "alice", now, time.Hour)
+	for _, u := range []*sources.Upload{old, live} {
+		require.NoError(t, f.store.CreateUpload(ctx, u))
+		_, err := f.bucket.Create(ctx, u.Path, []byte("%PDF"), u.ContentType)
+		require.NoError(t, err)
+	}
+	got, err := f.store.Upload(ctx, old.ID)
+	require.NoError(t, err)
+	assert.Equal(t, old, got, "the record reads back as written")
+
+	rep := f.run()
+	assert.Equal(t, 1, rep.UploadsExpired)
+	_, err = f.store.Upload(ctx, old.ID)
+	assert.ErrorIs(t, err, pipeline.ErrNotFound)
+	_, err = f.bucket.Stat(ctx, old.Path)
+	assert.ErrorIs(t, err, pipeline.ErrNotFound)
+	_, err = f.store.Upload(ctx, live.ID)
+	assert.NoError(t, err)
+	_, err = f.bucket.Stat(ctx, live.Path)
+	assert.NoError(t, err)
+	assert.Zero(t, f.run().UploadsExpired, "nothing more to do")
 }

@@ -39,9 +39,14 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 			return nil, err
 		}
 	}
+	set, err := t.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
 	exp := content.Expect{Request: req, Outline: outline}
 	canary := e.Canary.For(t.Job.ID)
-	treq := ai.TextRequest{JobID: t.Job.ID, Version: t.Step.CurrentVersion(), Attempt: t.Step.Attempt, Instructions: t.Instructions(), Format: f, Request: req, Outline: outline, Canary: canary}
+	treq := ai.TextRequest{JobID: t.Job.ID, Version: t.Step.CurrentVersion(), Attempt: t.Step.Attempt, Instructions: t.Instructions(),
+		Format: f, Request: req, Outline: outline, Sources: set, Canary: canary}
 	out := &pipeline.Output{}
 	for repair := 0; ; repair++ {
 		res, err := e.Gen.GenerateText(ctx, treq)

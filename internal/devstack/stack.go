@@ -25,6 +25,7 @@ import (
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"contentfactory.dev/factory/internal/ttstest"
@@ -65,9 +66,22 @@ type Options struct {
 	// SweepEvery is how often the Sweep function is called (as Cloud
 	// Scheduler would); default 10s, negative never.
 	SweepEvery time.Duration
+	// KeepRequests bounds what the fakes of Vertex AI and Text-to-Speech
+	// keep of the requests they served (0: every one, for tests).
+	KeepRequests int
+	// PushShards spreads step messages over that many topics per kind,
+	// each pushed to its function by its own subscription (default 8; see
+	// queue.ShardTopic: the emulator pushes two at a time per
+	// subscription).
+	PushShards int
 	// SweepStale is how long a step may sit queued before the sweep
 	// publishes it again (FACTORY_SWEEP_STALE; default 30s).
 	SweepStale time.Duration
+	// TestLinks, when set, is the test seam of the link fetcher
+	// (FACTORY_TEST_LINKS, webhook.TestLinks): one host name that leads to
+	// a TLS server the test runs on loopback. Only tests set it; `factory
+	// dev` never does, so the local stack fetches links as production does.
+	TestLinks string
 	// StorageEvents makes fake-gcs-server publish every object it stores
 	// on the topic StorageEventsTopic (kept by a hold subscription), so a
 	// test can count writes.
@@ -224,22 +238,7 @@ func (o *Options) defaults() error {
 		return err
 	}
 	if o.Logs == nil {
-		dir := o.Dir
-		var mu sync.Mutex
-		files := map[string]io.Writer{} // one file per process name, kept across restarts
-		o.Logs = func(name string) io.Writer {
-			mu.Lock()
-			defer mu.Unlock()
-			if w, ok := files[name]; ok {
-				return w
-			}
-			f, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				return io.Discard
-			}
-			files[name] = f
-			return f
-		}
+		o.Logs = LogFiles(o.Dir)
 	}
 	if o.MinBackoff == 0 {
 		o.MinBackoff = time.Second
@@ -253,6 +252,9 @@ func (o *Options) defaults() error {
 	if o.SweepEvery == 0 {
 		o.SweepEvery = 10 * time.Second
 	}
+	if o.PushShards == 0 {
+		o.PushShards = 8
+	}
 	if o.SweepStale == 0 {
 		o.SweepStale = 30 * time.Second
 	}
@@ -260,6 +262,27 @@ func (o *Options) defaults() error {
 		o.Regions = []string{LocalRegion}
 	}
 	return nil
+}
+
+// LogFiles returns the writer of each process's log file,
+// DIR/logs/<name>.log, opened once per name and kept across restarts (a
+// file that cannot be opened discards).
+func LogFiles(dir string) func(name string) io.Writer {
+	var mu sync.Mutex
+	files := map[string]io.Writer{}
+	return func(name string) io.Writer {
+		mu.Lock()
+		defer mu.Unlock()
+		if w, ok := files[name]; ok {
+			return w
+		}
+		f, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return io.Discard
+		}
+		files[name] = f
+		return f
+	}
 }
 
 // startServices starts (or adopts) the emulators and fake-gcs-server.
@@ -304,7 +327,14 @@ func (s *Stack) startServices(ctx context.Context) error {
 		return err
 	}
 	host := "127.0.0.1:" + strconv.Itoa(port)
-	gcsOpts := fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: host}
+	// Objects live on disk under the stack's folder, so the stack's own
+	// memory stays flat however many jobs it makes; the emulators start
+	// empty, and so does the bucket.
+	if err := os.RemoveAll(filepath.Join(s.Dir, "storage")); err != nil {
+		return fmt.Errorf("clear the local bucket: %w", err)
+	}
+	gcsOpts := fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: host,
+		StorageRoot: filepath.Join(s.Dir, "storage")}
 	if s.StorageEvents {
 		gcsOpts.EventOptions = fakestorage.EventManagerOptions{
 			ProjectID: s.Project, TopicName: StorageEventsTopic, Bucket: s.Bucket,
@@ -334,6 +364,7 @@ func (s *Stack) startFakes() error {
 	if err != nil {
 		return fmt.Errorf("tts fake: %w", err)
 	}
+	vo.Keep, to.Keep = s.KeepRequests, s.KeepRequests
 	s.Vertex = vertextest.NewServer(vo)
 	if s.TTS, err = ttstest.Start(to); err != nil {
 		return fmt.Errorf("tts fake: %w", err)
@@ -395,7 +426,11 @@ func (s *Stack) bootstrap(ctx context.Context) error {
 		"FACTORY_SIGNING_KEY_FILE=" + keyFile,
 		"FACTORY_SIGNING_ACCOUNT=factory-dev@local.invalid",
 		"FACTORY_SWEEP_STALE=" + s.SweepStale.String(),
+		"FACTORY_PUSH_SHARDS=" + strconv.Itoa(s.PushShards),
 	}, s.Env...)
+	if s.TestLinks != "" {
+		s.fnEnv = append(s.fnEnv, "FACTORY_TEST_LINKS="+s.TestLinks)
+	}
 	return nil
 }
 
@@ -462,6 +497,21 @@ func (s *Stack) supervise(ctx context.Context, name string, p *Process) {
 	if err := s.startFunction(ctx, name); err != nil {
 		fmt.Fprintf(s.Logs(name), "devstack: restart %s failed: %v\n", name, err)
 	}
+}
+
+// FunctionEnv is the environment every function process of the stack
+// gets (FUNCTION_TARGET and PORT aside).
+func (s *Stack) FunctionEnv() []string { return append([]string{}, s.fnEnv...) }
+
+// Pids returns the process id of every function's process.
+func (s *Stack) Pids() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.functions))
+	for name, p := range s.functions {
+		out[name] = p.cmd.Process.Pid
+	}
+	return out
 }
 
 // Restarts returns how often each function was restarted after dying.
@@ -549,12 +599,53 @@ func (s *Stack) subscribeRegion(ctx context.Context, region string) error {
 				MaxDeliveryAttempts: int32(s.MaxDeliveryAttempts),
 			}
 		}
-		_, err := s.PubSub.SubscriptionAdminClient.CreateSubscription(ctx, def)
-		if err != nil && status.Code(err) != codes.AlreadyExists {
-			return fmt.Errorf("create subscription %s: %w", sub.Name, err)
+		defs := []*pubsubpb.Subscription{def}
+		if id := strings.TrimSuffix(sub.Topic, s.suffix(region)); queue.IsStepTopic(id) && s.PushShards > 1 {
+			// Each shard topic of a step kind is pushed to the region's
+			// function by a subscription of its own (the kind's own topic
+			// keeps its subscription too, for what is published there
+			// directly). A shard is named as the publisher names it: the
+			// shard of the kind's topic id, in the region.
+			for i := range s.PushShards {
+				topic := names(queue.ShardTopic(id, i))
+				if err := s.CreateTopic(ctx, topic); err != nil {
+					return err
+				}
+				d := proto.Clone(def).(*pubsubpb.Subscription)
+				d.Name, d.Topic = s.subName(topic+"-push"), s.topicName(topic)
+				d.PushConfig.PushEndpoint = fmt.Sprintf("http://127.0.0.1:%d/projects/%s/topics/%s", s.ports[s.Instance(sub.Function, region)], s.Project, topic)
+				defs = append(defs, d)
+			}
+		}
+		for _, d := range defs {
+			_, err := s.PubSub.SubscriptionAdminClient.CreateSubscription(ctx, d)
+			if err != nil && status.Code(err) != codes.AlreadyExists {
+				return fmt.Errorf("create subscription %s: %w", d.Name, err)
+			}
 		}
 	}
 	return nil
+}
+
+// StepTopics maps every topic step messages are published on to the
+// function they are pushed to: the kinds' topics, or their shards (those
+// of a one-region stack, whose topics have no suffix).
+func (s *Stack) StepTopics() map[string]string {
+	out := map[string]string{}
+	for _, f := range queue.Functions {
+		if f.Topic == "" || !queue.IsStepTopic(f.Topic) {
+			continue
+		}
+		if s.PushShards <= 1 {
+			out[f.Topic] = f.Name
+			continue
+		}
+		out[f.Topic] = f.Name
+		for i := range s.PushShards {
+			out[queue.ShardTopic(f.Topic, i)] = f.Name
+		}
+	}
+	return out
 }
 
 func (s *Stack) topicName(id string) string { return "projects/" + s.Project + "/topics/" + id }

@@ -57,6 +57,10 @@ type Fault struct {
 
 // Options configure the fake.
 type Options struct {
+	// Keep bounds the requests kept for Requests to the latest Keep
+	// (0: every one, as tests want; the long-running local stack bounds
+	// it so that its memory stays flat).
+	Keep int
 	// Latency is waited before every answer.
 	Latency time.Duration
 	// WordDuration is the audio length of one word (default 40 ms, i.e.
@@ -203,6 +207,9 @@ func (s *Server) SynthesizeSpeech(ctx context.Context, req *texttospeechpb.Synth
 	rec.Code = status.Code(err)
 	s.mu.Lock()
 	s.requests = append(s.requests, rec)
+	if k := s.opts.Keep; k > 0 && len(s.requests) > k {
+		s.requests = slices.Clone(s.requests[len(s.requests)-k:])
+	}
 	s.mu.Unlock()
 	return resp, err
 }

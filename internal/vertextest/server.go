@@ -50,6 +50,10 @@ import (
 
 // Options configure the fake.
 type Options struct {
+	// Keep bounds the requests kept for Requests to the latest Keep
+	// (0: every one, as tests want; the long-running local stack bounds
+	// it so that its memory stays flat).
+	Keep int
 	// Seed varies every generated answer; the same seed and request give
 	// the same answer.
 	Seed int64
@@ -301,6 +305,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
+	if k := s.opts.Keep; k > 0 && len(s.requests) > k {
+		s.requests = slices.Clone(s.requests[len(s.requests)-k:])
+	}
 	s.mu.Unlock()
 }
 

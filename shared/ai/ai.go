@@ -25,6 +25,10 @@ type TextRequest struct {
 	Request          *content.Request
 	// Outline is the job's outline, for every format derived from it.
 	Outline *content.Outline
+	// Sources are the job's sources split into numbered passages
+	// (sources.json); nil when the job has none. Backends read the
+	// passages, never the request's raw source text.
+	Sources *content.SourceSet
 	// Repair, when set, carries a previous answer and what was wrong with
 	// it, so the model can correct itself.
 	Repair *Repair
@@ -35,6 +39,16 @@ type TextRequest struct {
 	// answer that contains it has repeated the instructions and is
 	// rejected. Empty: none is planted.
 	Canary string
+}
+
+// SourceSet is the job's sources a backend reads: Sources, or, for a
+// caller that gives only a request (a test, a tool), the request's text
+// sources split the same way (content.TextSources). Nil: none.
+func (r TextRequest) SourceSet() *content.SourceSet {
+	if r.Sources != nil || r.Request == nil {
+		return r.Sources
+	}
+	return content.TextSources(r.Request)
 }
 
 // Repair is a failed answer and the validator's findings.

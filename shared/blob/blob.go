@@ -1,6 +1,7 @@
 // Package blob stores artifacts in Cloud Storage: write-once objects under
-// deterministic names, reads, deletion by prefix, and short-lived signed
-// URLs for downloads. It is the adapter of the pipeline's Blobs port.
+// deterministic names, reads, deletion by prefix, short-lived signed URLs
+// for downloads, and for uploads bound to their size and type. It is the
+// adapter of the pipeline's Blobs port.
 package blob
 
 import (
@@ -13,6 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +46,21 @@ type Signer struct {
 	Host     string
 	Insecure bool
 }
+
+// Origin is the scheme and host signed URLs lead to: Cloud Storage's, or
+// the emulator's.
+func (s Signer) Origin() string {
+	switch {
+	case s.Host == "":
+		return "https://storage.googleapis.com"
+	case s.Insecure:
+		return "http://" + s.Host
+	}
+	return "https://" + s.Host
+}
+
+// Origin is where the bucket's signed URLs lead (Signer.Origin).
+func (b *Bucket) Origin() string { return b.signer.Origin() }
 
 // Bucket is one artifact bucket.
 type Bucket struct {
@@ -227,6 +244,55 @@ func (b *Bucket) SignedURL(path, filename string, ttl time.Duration) (string, er
 		return "", fmt.Errorf("sign gs://%s/%s: %w", b.name, path, err)
 	}
 	return u, nil
+}
+
+// SignedUpload is where and how to upload one object.
+type SignedUpload struct {
+	URL string
+	// Method is PUT.
+	Method string
+	// Headers must be sent with the upload exactly as given: they are
+	// part of the signature.
+	Headers map[string]string
+	Expires time.Time
+}
+
+// SignedUploadURL returns a PUT URL for an object, valid for ttl (at most
+// MaxURLLifetime), whose V4 signature binds the upload to contentType and
+// to exactly size bytes (Content-Type and Content-Length are signed
+// headers: Cloud Storage refuses an upload with others). The object is
+// never served from it.
+func (b *Bucket) SignedUploadURL(path, contentType string, size int64, ttl time.Duration) (SignedUpload, error) {
+	if ttl <= 0 || ttl > MaxURLLifetime {
+		ttl = MaxURLLifetime
+	}
+	expires := time.Now().Add(ttl).UTC().Truncate(time.Second)
+	length := strconv.FormatInt(size, 10)
+	u, err := b.client.Bucket(b.name).SignedURL(path, &storage.SignedURLOptions{
+		Scheme:         storage.SigningSchemeV4,
+		Method:         http.MethodPut,
+		Expires:        expires,
+		ContentType:    contentType,
+		Headers:        []string{"Content-Length:" + length},
+		GoogleAccessID: b.signer.GoogleAccessID,
+		PrivateKey:     b.signer.PrivateKey,
+		Hostname:       b.signer.Host,
+		Insecure:       b.signer.Insecure,
+	})
+	if err != nil {
+		return SignedUpload{}, fmt.Errorf("sign the upload of gs://%s/%s: %w", b.name, path, err)
+	}
+	return SignedUpload{URL: u, Method: http.MethodPut, Expires: expires,
+		Headers: map[string]string{"Content-Type": contentType, "Content-Length": length}}, nil
+}
+
+// Delete deletes an object; one already gone is no error.
+func (b *Bucket) Delete(ctx context.Context, path string) error {
+	err := b.client.Bucket(b.name).Object(path).Delete(ctx)
+	if err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
+		return fmt.Errorf("delete gs://%s/%s: %w", b.name, path, err)
+	}
+	return nil
 }
 
 func encodeMD5(sum []byte) string {

@@ -3,13 +3,19 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -32,6 +38,7 @@ type Client struct {
 	api *http.Client
 	// download fetches signed URLs, without the credential.
 	download *http.Client
+	retry    Retry
 }
 
 // New returns a client of the API at baseURL (such as
@@ -45,7 +52,7 @@ func New(baseURL, credential string, hc *http.Client) *Client {
 	}
 	api := *hc
 	api.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Client{base: strings.TrimSuffix(baseURL, "/"), credential: credential, api: &api, download: hc}
+	return &Client{base: strings.TrimSuffix(baseURL, "/"), credential: credential, api: &api, download: hc, retry: DefaultRetry}
 }
 
 // Submit asks for a job and returns it as created. request is the request
@@ -53,16 +60,109 @@ func New(baseURL, credential string, hc *http.Client) *Client {
 // so that the API judges every field, an unknown one included.
 // idempotencyKey, when not empty, makes the call safe to repeat: the same
 // key and document answer the same job.
+//
+// With a key, a submission that fails for a reason that may pass (429, a
+// 5xx, a broken connection) is sent again, up to the client's Retry
+// policy, waiting with backoff and at least what Retry-After asked: the
+// key makes every try the same submission. Without a key nothing is
+// retried, since a lost answer may hide a job that was made.
 func (c *Client) Submit(ctx context.Context, request json.RawMessage, idempotencyKey string) (*JobSummary, error) {
 	var h http.Header
 	if idempotencyKey != "" {
 		h = http.Header{IdempotencyKeyHeader: {idempotencyKey}}
 	}
-	var j JobSummary
-	if _, err := c.call(ctx, http.MethodPost, "/v1/jobs", h, request, &j); err != nil {
-		return nil, err
+	for try := 1; ; try++ {
+		var j JobSummary
+		_, err := c.call(ctx, http.MethodPost, "/v1/jobs", h, request, &j)
+		if err == nil {
+			return &j, nil
+		}
+		if idempotencyKey == "" || try >= c.retry.Attempts || ctx.Err() != nil || !retryable(err) {
+			return nil, err
+		}
+		d := wait(try, err)
+		if d > c.retry.MaxWait {
+			return nil, err // a wait this long (a budget until midnight) is the caller's to decide
+		}
+		if err := sleep(ctx, d); err != nil {
+			return nil, err
+		}
 	}
-	return &j, nil
+}
+
+// Retry is how a client retries a submission that carries an idempotency
+// key: at most Attempts tries in all, never waiting longer than MaxWait
+// before one.
+type Retry struct {
+	Attempts int
+	MaxWait  time.Duration
+}
+
+// DefaultRetry is the retry policy of a new client.
+var DefaultRetry = Retry{Attempts: 5, MaxWait: time.Minute}
+
+// WithRetry returns a copy of the client that retries keyed submissions
+// by r (Attempts 1: never).
+func (c *Client) WithRetry(r Retry) *Client {
+	cp := *c
+	cp.retry = r
+	return &cp
+}
+
+// NewIdempotencyKey returns a random key for one submission: send it with
+// every try of that submission, and only with it.
+func NewIdempotencyKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// retryable reports whether a failed call may succeed if sent again: a
+// 429, a 5xx or a failure of the connection, but not a problem with the
+// request itself, nor a context that ended.
+func retryable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status == http.StatusTooManyRequests || e.Status >= 500
+	}
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// wait is how long to wait before try+1: exponential backoff with full
+// jitter from 500ms up to 30s, and at least what Retry-After asked.
+func wait(try int, err error) time.Duration {
+	d := backoff(try, 500*time.Millisecond, 30*time.Second)
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > d {
+		d = e.RetryAfter
+	}
+	return d
+}
+
+// backoff is a random wait in [0, min(max, base·2^(try-1))].
+func backoff(try int, base, max time.Duration) time.Duration {
+	ceiling := base << min(try-1, 20)
+	if ceiling > max || ceiling <= 0 {
+		ceiling = max
+	}
+	return mrand.N(ceiling + 1)
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Get reads a job.
@@ -180,11 +280,100 @@ func (c *Client) Wait(ctx context.Context, id string, interval time.Duration, ea
 	}
 }
 
+// CreateUpload makes room for a file (POST /v1/uploads) and returns where
+// and how to send it.
+func (c *Client) CreateUpload(ctx context.Context, n NewUpload) (*Upload, error) {
+	body, err := json.Marshal(n)
+	if err != nil {
+		return nil, err
+	}
+	var u Upload
+	if _, err := c.call(ctx, http.MethodPost, "/v1/uploads", nil, body, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// GetUpload reads an upload; another owner's is not found
+// (upload_not_found).
+func (c *Client) GetUpload(ctx context.Context, id string) (*Upload, error) {
+	var u Upload
+	if _, err := c.call(ctx, http.MethodGet, uploadPath(id), nil, nil, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// DeleteUpload deletes an upload and its file before its time.
+func (c *Client) DeleteUpload(ctx context.Context, id string) error {
+	_, err := c.call(ctx, http.MethodDelete, uploadPath(id), nil, nil, nil)
+	return err
+}
+
+// PutUpload sends a file's bytes to the URL an upload was given, with its
+// signed headers, without the API's credential.
+func (c *Client) PutUpload(ctx context.Context, u *Upload, data []byte) error {
+	req, err := http.NewRequestWithContext(ctx, u.Method, u.UploadURL, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	for k, v := range u.Headers {
+		if http.CanonicalHeaderKey(k) != "Content-Length" { // the transport sends the body's
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := c.download.Do(req)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", u.ID, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("upload %s: %s", u.ID, resp.Status)
+	}
+	return nil
+}
+
+// Upload makes room for a file, sends it and returns the upload, ready to
+// be named as a source's upload_id.
+func (c *Client) Upload(ctx context.Context, filename, contentType string, data []byte) (*Upload, error) {
+	u, err := c.CreateUpload(ctx, NewUpload{Filename: filename, ContentType: contentType, Size: int64(len(data))})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.PutUpload(ctx, u, data); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 func jobPath(id string) string { return "/v1/jobs/" + url.PathEscape(id) }
+
+func uploadPath(id string) string { return "/v1/uploads/" + url.PathEscape(id) }
 
 // call sends one request to the API. An answer under 400 is a success,
 // decoded into out when out is not nil; any other is an *Error.
 func (c *Client) call(ctx context.Context, method, path string, h http.Header, body []byte, out any) (*http.Response, error) {
+	resp, err := c.send(ctx, method, path, h, body)
+	if err != nil {
+		return resp, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp, fmt.Errorf("%s %s: read the answer: %w", method, path, err)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp, fmt.Errorf("decode %s %s: %w", method, path, err)
+		}
+	}
+	return resp, nil
+}
+
+// send sends one request to the API and returns the answer unread when
+// it is a success (under 400); any other is read into an *Error.
+func (c *Client) send(ctx context.Context, method, path string, h http.Header, body []byte) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -204,18 +393,13 @@ func (c *Client) call(ctx context.Context, method, path string, h http.Header, b
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp, fmt.Errorf("%s %s: read the answer: %w", method, path, err)
-	}
 	if resp.StatusCode >= 400 {
-		return resp, newError(resp, data)
-	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return resp, fmt.Errorf("decode %s %s: %w", method, path, err)
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return resp, fmt.Errorf("%s %s: read the answer: %w", method, path, err)
 		}
+		return resp, newError(resp, data)
 	}
 	return resp, nil
 }

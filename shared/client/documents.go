@@ -124,6 +124,8 @@ type Step struct {
 	// the current last.
 	Version  int           `json:"version"`
 	Versions []StepVersion `json:"versions"`
+	// Read counts what the sources step read (sources.json holds it).
+	Read *SourcesRead `json:"read,omitempty"`
 }
 
 // StepVersion is one version of a step: what made it ("generated",
@@ -141,6 +143,14 @@ type StepVersion struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	FinishedAt    time.Time  `json:"finished_at,omitzero"`
 	URL           string     `json:"url,omitempty"`
+}
+
+// SourcesRead counts what the sources step read: sources, the passages
+// they were split into, and their characters of text.
+type SourcesRead struct {
+	Sources  int `json:"sources"`
+	Passages int `json:"passages"`
+	Chars    int `json:"chars"`
 }
 
 // StepError says why a step failed or was retried. Code is stable (the
@@ -177,11 +187,49 @@ type Usage struct {
 
 // InputRisk is what the injection screen found in the request's text when
 // the job was submitted: a score in [0, 1] and the signals behind it, such
-// as "override:source_text". It is information, not a verdict: no job is
-// refused or changed because of it.
+// as "override:source_text"; and, once the sources step has read them,
+// what it found in each source (uploads and links included). It is
+// information, not a verdict: no job is refused or changed because of it.
 type InputRisk struct {
 	Score   float64  `json:"score"`
 	Signals []string `json:"signals"`
+	// Sources has one entry per source the sources step read.
+	Sources []SourceRisk `json:"sources,omitempty"`
+}
+
+// SourceRisk is what the injection screen found in one source's text.
+type SourceRisk struct {
+	// Source is the source's id in sources.json ("s1"); Field the request
+	// field it came from ("sources[2]").
+	Source  string   `json:"source"`
+	Field   string   `json:"field"`
+	Score   float64  `json:"score"`
+	Signals []string `json:"signals"`
+}
+
+// NewUpload asks for an upload (POST /v1/uploads): the file's name, its
+// type (one a source may be) and its exact size in bytes.
+type NewUpload = content.NewUpload
+
+// Upload is an upload the API made room for: PUT the file's bytes to
+// UploadURL with exactly Headers before UploadURLExpiresAt, then name ID
+// as a source's upload_id in jobs until ExpiresAt.
+type Upload struct {
+	ID          string `json:"id"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	// UploadURL, Method and Headers say how to send the file; the URL is
+	// signed for exactly this type and size.
+	UploadURL          string            `json:"upload_url,omitempty"`
+	Method             string            `json:"method,omitempty"`
+	Headers            map[string]string `json:"headers,omitempty"`
+	UploadURLExpiresAt time.Time         `json:"upload_url_expires_at,omitzero"`
+	// Uploaded says whether the file has been received (GET only).
+	Uploaded  bool      `json:"uploaded"`
+	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt is when the upload and its file are deleted.
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // JobList is a page of jobs, newest first (GET /v1/jobs). NextPageToken

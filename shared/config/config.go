@@ -13,6 +13,7 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/webhook"
 )
@@ -50,6 +51,19 @@ type Config struct {
 	SweepStale time.Duration `env:"FACTORY_SWEEP_STALE, default=10m"`
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64 `env:"FACTORY_MAX_BODY_BYTES, default=1048576"`
+	// MaxSources bounds how many sources a request may name (source_text
+	// counts as one).
+	MaxSources int `env:"FACTORY_MAX_SOURCES, default=10"`
+	// MaxSourceBytes bounds the bytes of one job's sources together: its
+	// texts, the declared sizes of its uploads and the pages its links
+	// fetch; and the size of one upload.
+	MaxSourceBytes int64 `env:"FACTORY_MAX_SOURCE_BYTES, default=26214400"`
+	// MaxSourceChars bounds the characters of text a job's sources yield
+	// together, once extracted.
+	MaxSourceChars int `env:"FACTORY_MAX_SOURCE_CHARS, default=500000"`
+	// UploadTTL is how long an upload may be used by jobs before the sweep
+	// deletes it.
+	UploadTTL time.Duration `env:"FACTORY_UPLOAD_TTL, default=24h"`
 	// URLTTL is how long a download link is valid (at most 15 minutes).
 	URLTTL time.Duration `env:"FACTORY_URL_TTL, default=10m"`
 	// MaxAttempts fails a step after that many claims.
@@ -59,6 +73,9 @@ type Config struct {
 	// StepTimeout bounds one run of a step (default: the function's timeout
 	// less a margin); the step's lease is it plus LeaseMargin.
 	StepTimeout time.Duration `env:"FACTORY_STEP_TIMEOUT"`
+	// PushShards spreads step messages over that many topics per kind, for
+	// the local stack only (see queue.ShardTopic).
+	PushShards int `env:"FACTORY_PUSH_SHARDS, default=1"`
 	// ChaosCrashAfterCall is a fault-injection knob for soak tests: the
 	// probability that a worker exits right after its model call, before
 	// storing the result. Never set it in production.
@@ -76,6 +93,10 @@ type Config struct {
 	// KeyCacheTTL is how long an instance trusts a looked-up API key: a
 	// revoked key stops working within it.
 	KeyCacheTTL time.Duration `env:"FACTORY_KEY_CACHE_TTL, default=30s"`
+	// MaxStreams caps the job event streams one API instance serves at
+	// once; beyond it a stream is refused (503 too_many_streams). Keep it
+	// under the instance's request concurrency.
+	MaxStreams int `env:"FACTORY_MAX_STREAMS, default=50"`
 	// CORSOrigins may call the API from browsers (comma-separated; empty:
 	// none).
 	CORSOrigins []string `env:"FACTORY_CORS_ORIGINS"`
@@ -102,6 +123,11 @@ type Config struct {
 	SigningAccount string `env:"FACTORY_SIGNING_ACCOUNT"`
 	// Espeak is the espeak-ng binary of the offline speech backend.
 	Espeak string `env:"FACTORY_ESPEAK, default=espeak-ng"`
+	// TestLinks is a test seam of the local stack (webhook.TestLinks):
+	// one host name resolves to a public address whose connections go to a
+	// local TLS server. Refused unless StorageEmulatorHost is set; never
+	// set in production.
+	TestLinks string `env:"FACTORY_TEST_LINKS"`
 	// StorageEmulatorHost points storage at fake-gcs-server (host:port).
 	StorageEmulatorHost string `env:"STORAGE_EMULATOR_HOST"`
 }
@@ -151,11 +177,26 @@ func (c *Config) Validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 32<<20 {
 		errs = append(errs, errors.New("FACTORY_MAX_BODY_BYTES must be between 1024 and 33554432"))
 	}
+	if c.MaxSources < 1 || c.MaxSources > 100 {
+		errs = append(errs, errors.New("FACTORY_MAX_SOURCES must be between 1 and 100"))
+	}
+	if c.MaxSourceBytes < 1024 || c.MaxSourceBytes > 1<<30 {
+		errs = append(errs, errors.New("FACTORY_MAX_SOURCE_BYTES must be between 1024 and 1073741824"))
+	}
+	if c.MaxSourceChars < 1000 || c.MaxSourceChars > 10_000_000 {
+		errs = append(errs, errors.New("FACTORY_MAX_SOURCE_CHARS must be between 1000 and 10000000"))
+	}
+	if c.UploadTTL < time.Hour || c.UploadTTL > 30*24*time.Hour {
+		errs = append(errs, errors.New("FACTORY_UPLOAD_TTL must be between 1h and 720h"))
+	}
 	if c.URLTTL <= 0 || c.URLTTL > 15*time.Minute {
 		errs = append(errs, errors.New("FACTORY_URL_TTL must be more than 0 and at most 15m"))
 	}
 	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
 		errs = append(errs, errors.New("FACTORY_MAX_ATTEMPTS must be between 1 and 100"))
+	}
+	if c.PushShards < 1 || c.PushShards > 32 {
+		errs = append(errs, errors.New("FACTORY_PUSH_SHARDS must be between 1 and 32"))
 	}
 	if c.StepTimeout < 0 {
 		errs = append(errs, errors.New("FACTORY_STEP_TIMEOUT must not be negative"))
@@ -183,6 +224,9 @@ func (c *Config) Validate() error {
 	if (c.SigningKeyFile == "") != (c.SigningAccount == "") {
 		errs = append(errs, errors.New("FACTORY_SIGNING_KEY_FILE and FACTORY_SIGNING_ACCOUNT go together"))
 	}
+	if c.TestLinks != "" && c.StorageEmulatorHost == "" {
+		errs = append(errs, errors.New("FACTORY_TEST_LINKS is a test seam of the local stack: it needs STORAGE_EMULATOR_HOST, and is never set in production"))
+	}
 	if strings.ContainsAny(c.TopicSuffix, "/ ") {
 		errs = append(errs, errors.New("FACTORY_TOPIC_SUFFIX must not contain / or spaces"))
 	}
@@ -192,6 +236,11 @@ func (c *Config) Validate() error {
 // Limits is the policy every owner gets.
 func (c *Config) Limits() ratelimit.Policy {
 	return ratelimit.Policy{Rate: c.RatePerMinute / 60, Burst: c.Burst, MaxRunning: c.MaxRunning, DailyBudgetUSD: c.DailyBudgetUSD}
+}
+
+// SourceLimits are the limits on a job's sources.
+func (c *Config) SourceLimits() content.SourceLimits {
+	return content.SourceLimits{MaxSources: c.MaxSources, MaxBytes: c.MaxSourceBytes, MaxChars: c.MaxSourceChars}
 }
 
 // TopicName maps a topic id to its deployed name in this region.

@@ -203,7 +203,8 @@ func TestParseRequestNormalizes(t *testing.T) {
 	assert.Equal(t, "Café culture", r.Topic, "NFC")
 	assert.Equal(t, "line one\nline two\n\ttabbed", r.SourceText)
 	assert.Equal(t, "de-DE", r.Language, "canonical tag")
-	assert.Equal(t, []content.Format{content.FormatOutline, content.FormatFAQs, content.FormatImage, content.FormatPackage}, r.Formats)
+	assert.Equal(t, []content.Format{content.FormatSources, content.FormatOutline, content.FormatFAQs, content.FormatImage, content.FormatPackage}, r.Formats,
+		"a request with a source text reads it first")
 	assert.True(t, r.Wants(content.FormatImage))
 	assert.False(t, r.Wants(content.FormatAudio))
 }
@@ -338,4 +339,37 @@ func TestCallbackURLForm(t *testing.T) {
 	var ie *content.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "callback_url", ie.Errors[0].Field)
+}
+
+func TestExportsDefaultToAllAndAreChecked(t *testing.T) {
+	r, err := content.ParseRequest([]byte(`{"topic": "Tides"}`))
+	require.NoError(t, err)
+	assert.Equal(t, content.Exports(), r.Exports)
+	assert.True(t, r.WantsExport(content.ExportPDF))
+
+	r, err = content.ParseRequest([]byte(`{"topic": "Tides", "exports": [" PDF", "anki"]}`))
+	require.NoError(t, err)
+	assert.Equal(t, []content.Export{content.ExportPDF, content.ExportAnki}, r.Exports)
+	assert.False(t, r.WantsExport(content.ExportEPUB))
+	assert.True(t, (&content.Request{}).WantsExport(content.ExportEPUB), "a request stored before exports existed makes them all")
+
+	_, err = content.ParseRequest([]byte(`{"topic": "Tides", "formats": ["study_guide"], "exports": ["pdf", "pdf", "odt", "anki", "chapters"]}`))
+	var ie *content.InvalidError
+	require.ErrorAs(t, err, &ie)
+	var fields []string
+	for _, e := range ie.Errors {
+		fields = append(fields, e.Field+"="+e.Code)
+	}
+	assert.Equal(t, []string{"exports[1]=duplicate", "exports[2]=unknown_export", "exports[3]=missing_format", "exports[4]=missing_format"}, fields)
+	assert.Contains(t, ie.Errors[2].Message, "flashcards")
+
+	r, err = content.ParseRequest([]byte(`{"topic": "Tides", "formats": ["study_guide"]}`))
+	require.NoError(t, err)
+	assert.Equal(t, []content.Export{content.ExportMarkdown, content.ExportHTML, content.ExportPDF, content.ExportDOCX, content.ExportEPUB}, r.Exports,
+		"by default, every export the formats can make")
+
+	_, err = content.ParseRequest([]byte(`{"topic": "Tides", "exports": []}`))
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "exports", ie.Errors[0].Field)
+	assert.Equal(t, "required", ie.Errors[0].Code)
 }

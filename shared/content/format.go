@@ -9,9 +9,12 @@ import (
 // the same name.
 type Format string
 
-// The eleven formats: eight text formats, the cover image, the podcast
-// audio and the package that bundles the rest.
+// The twelve formats: the sources a job reads, eight text formats, the
+// cover image, the podcast audio and the package that bundles the rest.
 const (
+	// FormatSources is the job's sources read and split into numbered
+	// passages (sources.json). A job has it when its request has sources.
+	FormatSources         Format = "sources"
 	FormatOutline         Format = "outline"
 	FormatPodcastScript   Format = "podcast_script"
 	FormatStudyGuide      Format = "study_guide"
@@ -30,11 +33,15 @@ type Kind string
 
 // The worker kinds.
 const (
+	KindSources  Kind = "sources"
 	KindText     Kind = "text"
 	KindImage    Kind = "image"
 	KindAudio    Kind = "audio"
 	KindAssemble Kind = "assemble"
 )
+
+// Kinds returns every kind, in the order of the pipeline.
+func Kinds() []Kind { return []Kind{KindSources, KindText, KindImage, KindAudio, KindAssemble} }
 
 // Spec describes one format.
 type Spec struct {
@@ -47,6 +54,10 @@ type Spec struct {
 	Requires []Format
 	// Doc is the Go type of a text format's JSON document (nil otherwise).
 	Doc reflect.Type
+	// Input marks a format made from the request itself: a job has it
+	// only when its request has what it reads (sources), so requiring it
+	// never pulls it into a job (Closure).
+	Input bool
 }
 
 // Schema returns the JSON Schema of a text format's document, nil for
@@ -61,17 +72,18 @@ func (s Spec) Schema() *Schema {
 var outlineOnly = []Format{FormatOutline}
 
 var specs = []Spec{
-	{FormatOutline, KindText, "Outline", nil, reflect.TypeFor[Outline]()},
-	{FormatPodcastScript, KindText, "Podcast script", outlineOnly, reflect.TypeFor[PodcastScript]()},
-	{FormatStudyGuide, KindText, "Study guide", outlineOnly, reflect.TypeFor[StudyGuide]()},
-	{FormatOnePager, KindText, "One-pager", outlineOnly, reflect.TypeFor[OnePager]()},
-	{FormatDetailedReading, KindText, "Detailed reading", outlineOnly, reflect.TypeFor[DetailedReading]()},
-	{FormatFAQs, KindText, "FAQs", outlineOnly, reflect.TypeFor[FAQs]()},
-	{FormatFlashcards, KindText, "Flashcards", outlineOnly, reflect.TypeFor[Flashcards]()},
-	{FormatReadingGuide, KindText, "Reading guide", outlineOnly, reflect.TypeFor[ReadingGuide]()},
-	{FormatImage, KindImage, "Cover image", outlineOnly, nil},
-	{FormatAudio, KindAudio, "Podcast audio", []Format{FormatPodcastScript}, nil},
-	{FormatPackage, KindAssemble, "Package", nil, nil},
+	{Format: FormatSources, Kind: KindSources, Title: "Sources", Input: true},
+	{FormatOutline, KindText, "Outline", []Format{FormatSources}, reflect.TypeFor[Outline](), false},
+	{FormatPodcastScript, KindText, "Podcast script", outlineOnly, reflect.TypeFor[PodcastScript](), false},
+	{FormatStudyGuide, KindText, "Study guide", outlineOnly, reflect.TypeFor[StudyGuide](), false},
+	{FormatOnePager, KindText, "One-pager", outlineOnly, reflect.TypeFor[OnePager](), false},
+	{FormatDetailedReading, KindText, "Detailed reading", outlineOnly, reflect.TypeFor[DetailedReading](), false},
+	{FormatFAQs, KindText, "FAQs", outlineOnly, reflect.TypeFor[FAQs](), false},
+	{FormatFlashcards, KindText, "Flashcards", outlineOnly, reflect.TypeFor[Flashcards](), false},
+	{FormatReadingGuide, KindText, "Reading guide", outlineOnly, reflect.TypeFor[ReadingGuide](), false},
+	{FormatImage, KindImage, "Cover image", outlineOnly, nil, false},
+	{FormatAudio, KindAudio, "Podcast audio", []Format{FormatPodcastScript}, nil, false},
+	{FormatPackage, KindAssemble, "Package", nil, nil, false},
 }
 
 // Formats returns every format in generation order.
@@ -119,8 +131,9 @@ func MustLookup(f Format) Spec {
 }
 
 // Closure returns the formats a job must produce for the requested ones:
-// the requested formats, everything they are generated from, and the
-// package, in generation order.
+// the requested formats, everything they are generated from (but for
+// Input formats, which only a request with sources has: see
+// Request.ApplyDefaults), and the package, in generation order.
 func Closure(requested []Format) []Format {
 	need := map[Format]bool{FormatPackage: true}
 	var add func(Format)
@@ -130,7 +143,9 @@ func Closure(requested []Format) []Format {
 		}
 		need[f] = true
 		for _, r := range MustLookup(f).Requires {
-			add(r)
+			if !MustLookup(r).Input {
+				add(r)
+			}
 		}
 	}
 	for _, f := range requested {

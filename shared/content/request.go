@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"strings"
 	"unicode"
@@ -20,8 +19,9 @@ import (
 
 // Limits of a request, in characters after normalization.
 const (
-	MinTopicLen      = 3
-	MaxTopicLen      = 200
+	MinTopicLen = 3
+	MaxTopicLen = 200
+	// MaxSourceLen bounds source_text and each text source.
 	MaxSourceLen     = 100_000
 	MaxAudienceLen   = 200
 	MaxStyleLen      = 200
@@ -41,14 +41,21 @@ var AspectRatios = []string{"1:1", "3:2", "2:3", "4:3", "3:4", "16:9", "9:16", "
 
 // Request is what a caller asks a job to produce.
 type Request struct {
-	Topic      string          `json:"topic" firestore:"topic"`
-	SourceText string          `json:"source_text,omitempty" firestore:"source_text,omitempty"`
-	Formats    []Format        `json:"formats,omitempty" firestore:"formats"`
-	Audience   string          `json:"audience,omitempty" firestore:"audience"`
-	Level      string          `json:"level,omitempty" firestore:"level"`
-	Language   string          `json:"language,omitempty" firestore:"language"`
-	Podcast    *PodcastOptions `json:"podcast,omitempty" firestore:"podcast,omitempty"`
-	Image      *ImageOptions   `json:"image,omitempty" firestore:"image,omitempty"`
+	Topic string `json:"topic" firestore:"topic"`
+	// SourceText is a shorthand for one text source, read before Sources.
+	SourceText string `json:"source_text,omitempty" firestore:"source_text,omitempty"`
+	// Sources are what the material is based on: texts, uploaded files
+	// and web links (see Source).
+	Sources []Source `json:"sources,omitempty" firestore:"sources,omitempty"`
+	Formats []Format `json:"formats,omitempty" firestore:"formats"`
+	// Exports choose the files the documents are rendered into (all of
+	// them when left out).
+	Exports  []Export        `json:"exports,omitempty" firestore:"exports,omitempty"`
+	Audience string          `json:"audience,omitempty" firestore:"audience"`
+	Level    string          `json:"level,omitempty" firestore:"level"`
+	Language string          `json:"language,omitempty" firestore:"language"`
+	Podcast  *PodcastOptions `json:"podcast,omitempty" firestore:"podcast,omitempty"`
+	Image    *ImageOptions   `json:"image,omitempty" firestore:"image,omitempty"`
 	// CallbackURL, when set, is POSTed a signed job event when the job
 	// ends. It must be https and must not point into private networks.
 	CallbackURL string `json:"callback_url,omitempty" firestore:"callback_url,omitempty"`
@@ -119,17 +126,9 @@ func (e *DecodeError) Error() string { return e.Detail }
 // silently changed into replacement characters) and an *InvalidError
 // listing every invalid field.
 func ParseRequest(body []byte) (Request, error) {
-	if i := invalidUTF8(body); i >= 0 {
-		return Request{}, &DecodeError{Code: "invalid_json", Detail: fmt.Sprintf("the body is not valid UTF-8: invalid byte at offset %d", i)}
-	}
 	var r Request
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return Request{}, decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Request{}, &DecodeError{Code: "invalid_json", Detail: "the body holds data after the JSON document"}
+	if err := DecodeStrict(body, &r); err != nil {
+		return Request{}, err
 	}
 	// encoding/json turns an unpaired surrogate escape (\ud800) into
 	// U+FFFD; a replacement character the body did not hold is one.
@@ -142,6 +141,24 @@ func ParseRequest(body []byte) (Request, error) {
 	}
 	r.ApplyDefaults()
 	return r, nil
+}
+
+// DecodeStrict decodes one JSON document into v, refusing unknown fields,
+// a body that is not valid UTF-8 and data after the document; a failure
+// is a *DecodeError.
+func DecodeStrict(body []byte, v any) error {
+	if i := invalidUTF8(body); i >= 0 {
+		return &DecodeError{Code: "invalid_json", Detail: fmt.Sprintf("the body is not valid UTF-8: invalid byte at offset %d", i)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &DecodeError{Code: "invalid_json", Detail: "the body holds data after the JSON document"}
+	}
+	return nil
 }
 
 // invalidUTF8 returns the offset of the first byte of b that is not valid
@@ -166,6 +183,9 @@ func hasReplacementEscape(b []byte) bool {
 // hasReplacement reports whether any text of the request holds U+FFFD.
 func (r *Request) hasReplacement() bool {
 	texts := []string{r.Topic, r.SourceText, r.Audience, r.Level, r.Language, r.CallbackURL}
+	for _, src := range r.Sources {
+		texts = append(texts, src.Text, src.UploadID, src.URL, src.Title)
+	}
 	if r.Image != nil {
 		texts = append(texts, r.Image.Style, r.Image.AspectRatio)
 	}
@@ -176,6 +196,9 @@ func (r *Request) hasReplacement() bool {
 	}
 	for _, f := range r.Formats {
 		texts = append(texts, string(f))
+	}
+	for _, e := range r.Exports {
+		texts = append(texts, string(e))
 	}
 	for _, t := range texts {
 		if strings.ContainsRune(t, utf8.RuneError) {
@@ -231,6 +254,9 @@ func (r *Request) Normalize() {
 	r.Level = strings.ToLower(CleanLine(r.Level))
 	r.Language = CleanLine(r.Language)
 	r.CallbackURL = CleanLine(r.CallbackURL)
+	for i := range r.Sources {
+		r.Sources[i].normalize()
+	}
 	if r.Podcast != nil {
 		for i := range r.Podcast.Speakers {
 			r.Podcast.Speakers[i].Name = CleanLine(r.Podcast.Speakers[i].Name)
@@ -243,6 +269,9 @@ func (r *Request) Normalize() {
 	}
 	for i, f := range r.Formats {
 		r.Formats[i] = Format(strings.ToLower(CleanLine(string(f))))
+	}
+	for i, e := range r.Exports {
+		r.Exports[i] = Export(strings.ToLower(CleanLine(string(e))))
 	}
 }
 
@@ -286,10 +315,8 @@ func isBidiControl(r rune) bool {
 
 // Validate reports every invalid field of a normalized request.
 func (r *Request) Validate() error {
-	var errs []FieldError
-	add := func(field, code, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
-	}
+	var list fieldErrors
+	add := list.add
 	length := func(field, s string, lo, hi int) {
 		n := utf8.RuneCountInString(s)
 		switch {
@@ -303,6 +330,7 @@ func (r *Request) Validate() error {
 	}
 	length("topic", r.Topic, MinTopicLen, MaxTopicLen)
 	length("source_text", r.SourceText, 0, MaxSourceLen)
+	list = append(list, r.validateSources()...)
 	if r.Audience != "" {
 		length("audience", r.Audience, 2, MaxAudienceLen)
 	}
@@ -328,14 +356,18 @@ func (r *Request) Validate() error {
 		if seen[f] {
 			add(field, "duplicate", "format %q is listed twice", f)
 		}
+		if f == FormatSources && !r.HasSources() {
+			add(field, "no_sources", "format %q is the request's sources read and split into passages; the request has none", f)
+		}
 		seen[f] = true
 		if f != FormatPackage {
 			content++
 		}
 	}
-	if r.Formats != nil && content == 0 && len(errs) == 0 {
+	if r.Formats != nil && content == 0 && len(list) == 0 {
 		add("formats", "required", "must name at least one format besides package")
 	}
+	r.validateExports(add)
 	if p := r.Podcast; p != nil {
 		if p.Speakers != nil && (len(p.Speakers) < MinSpeakers || len(p.Speakers) > MaxSpeakers) {
 			add("podcast.speakers", "invalid_count", "must have %d to %d speakers, has %d", MinSpeakers, MaxSpeakers, len(p.Speakers))
@@ -365,10 +397,17 @@ func (r *Request) Validate() error {
 			add("image.aspect_ratio", "invalid_value", "must be one of %s", strings.Join(AspectRatios, ", "))
 		}
 	}
-	if len(errs) > 0 {
-		return &InvalidError{Errors: errs}
+	if len(list) > 0 {
+		return &InvalidError{Errors: list}
 	}
 	return nil
+}
+
+// fieldErrors gathers the problems of a document's fields.
+type fieldErrors []FieldError
+
+func (l *fieldErrors) add(field, code, format string, args ...any) {
+	*l = append(*l, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
 // MaxCallbackURLLen bounds a callback URL.
@@ -381,17 +420,11 @@ func CheckCallbackURL(raw string) error {
 	if len(raw) > MaxCallbackURLLen {
 		return fmt.Errorf("must be at most %d characters", MaxCallbackURLLen)
 	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return errors.New("must be a URL")
-	case u.Scheme != "https":
-		return errors.New("must be an https URL")
-	case u.Host == "" || u.Hostname() == "":
-		return errors.New("must name a host")
-	case u.User != nil:
-		return errors.New("must not carry credentials")
-	case u.Fragment != "":
+	u, err := parseHTTPS(raw)
+	if err != nil {
+		return err
+	}
+	if u.Fragment != "" {
 		return errors.New("must not have a fragment")
 	}
 	return nil
@@ -422,7 +455,13 @@ func (r *Request) ApplyDefaults() {
 	if len(r.Formats) == 0 {
 		r.Formats = DefaultFormats()
 	}
+	if r.HasSources() && !r.Wants(FormatSources) {
+		r.Formats = append(r.Formats, FormatSources)
+	}
 	r.Formats = Closure(r.Formats)
+	if len(r.Exports) == 0 {
+		r.Exports = DefaultExports(r.Formats)
+	}
 	if r.Audience == "" {
 		r.Audience = DefaultAudience
 	}

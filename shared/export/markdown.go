@@ -1,5 +1,8 @@
 // Package export renders a job's documents for people: the Markdown
-// bundle of every text format and the WebVTT transcript of the podcast.
+// bundle of every text format, its sanitized HTML, the page-based exports
+// made from the Markdown's syntax tree (PDF, DOCX, EPUB 3), the flashcards
+// as an Anki deck and CSV, the podcast's chapters, and the WebVTT
+// transcript of the podcast.
 package export
 
 import (
@@ -56,6 +59,36 @@ func (w *mdWriter) line(s string) { w.WriteString(s); w.WriteByte('\n') }
 func (w *mdWriter) para(s string) {
 	w.line(strings.TrimSpace(s))
 	w.line("")
+}
+
+// markdown writes a field that holds Markdown, its headings moved two
+// levels down so that they stay inside the format's section.
+func (w *mdWriter) markdown(s string) {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	fence := ""
+	for i, l := range lines {
+		t := strings.TrimLeft(l, " ")
+		switch {
+		case fence != "":
+			if strings.HasPrefix(t, fence) {
+				fence = ""
+			}
+		case strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~"):
+			fence = t[:3]
+		case len(l)-len(t) < 4 && atxHeading(t):
+			lines[i] = "##" + t
+			if n := len(t) - len(strings.TrimLeft(t, "#")); n > 4 {
+				lines[i] = strings.Repeat("#", 6) + t[n:]
+			}
+		}
+	}
+	w.para(strings.Join(lines, "\n"))
+}
+
+// atxHeading reports a line that opens with a Markdown heading mark.
+func atxHeading(t string) bool {
+	n := len(t) - len(strings.TrimLeft(t, "#"))
+	return n >= 1 && n <= 6 && (len(t) == n || t[n] == ' ' || t[n] == '\t')
 }
 
 func (w *mdWriter) bullets(items []string) {
@@ -116,7 +149,7 @@ func renderDoc(w *mdWriter, v any) {
 			w.line(fmt.Sprintf("- **%s**: %s", oneLine(k.Term), oneLine(k.Explanation)))
 		}
 		w.line("")
-		w.para(d.DetailedContent)
+		w.markdown(d.DetailedContent)
 		w.line("### Summary")
 		w.line("")
 		w.para(d.Summary)
@@ -130,13 +163,13 @@ func renderDoc(w *mdWriter, v any) {
 		w.line("### Key takeaways")
 		w.line("")
 		w.bullets(d.KeyTakeaways)
-		w.para(d.MainContent)
+		w.markdown(d.MainContent)
 	case *content.DetailedReading:
 		w.para(d.Introduction)
 		for _, s := range d.Sections {
 			w.line("### " + oneLine(s.Title))
 			w.line("")
-			w.para(s.Content)
+			w.markdown(s.Content)
 		}
 		w.line("### Conclusion")
 		w.line("")

@@ -17,6 +17,7 @@
 package guard
 
 import (
+	"fmt"
 	"math"
 	"net/url"
 	"regexp"
@@ -75,9 +76,23 @@ func Screen(req *content.Request) (float64, []string) {
 	return r.Score, r.Signals
 }
 
+// ScreenSource scores the text read from one source of a job (its title
+// and extracted text) with the default detector; the sources step records
+// it per source.
+func ScreenSource(field, text string) content.Risk {
+	r := Detector{}.Score(Field{Name: field, Text: text})
+	signals := r.Signals
+	if signals == nil {
+		signals = []string{}
+	}
+	return content.Risk{Score: r.Score, Signals: signals}
+}
+
 // Fields lists a request's untrusted text fields, in the order the
 // prompts show them, leaving out the values the service itself filled in
-// (content.ApplyDefaults).
+// (content.ApplyDefaults). Of its sources, the texts and titles are known
+// at submission; what uploads and links hold is screened when the sources
+// step reads it (ScreenSource).
 func Fields(req *content.Request) []Field {
 	if req == nil {
 		return nil
@@ -94,7 +109,17 @@ func Fields(req *content.Request) []Field {
 	if req.Image != nil && req.Image.Style != content.DefaultStyle {
 		fs = append(fs, Field{"image_style", req.Image.Style})
 	}
-	return append(fs, Field{"source_text", req.SourceText})
+	fs = append(fs, Field{"source_text", req.SourceText})
+	for i, src := range req.Sources {
+		name := fmt.Sprintf("sources[%d]", i)
+		if src.Title != "" {
+			fs = append(fs, Field{name + ".title", src.Title})
+		}
+		if src.Text != "" {
+			fs = append(fs, Field{name + ".text", src.Text})
+		}
+	}
+	return fs
 }
 
 // Request scores a request's untrusted fields.

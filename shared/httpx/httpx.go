@@ -121,7 +121,7 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 	c := cors.New(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodDelete},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", RequestIDHeader},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", RequestIDHeader},
 		ExposedHeaders: []string{"Location", "Retry-After", "RateLimit-Policy", "RateLimit",
 			RequestIDHeader, "Idempotent-Replayed"},
 		MaxAge: 600,

@@ -49,7 +49,7 @@ func (j *Jobs) fromCache(ctx context.Context, job *Job, now time.Time) ([]*Step,
 	steps := Plan(job.ID, job.Formats, now)
 	for _, s := range steps {
 		if s.Name == content.FormatPackage {
-			s.Status, s.Waiting, s.QueuedAt = StepQueued, 0, now
+			s.Status, s.QueuedAt = StepQueued, now
 			continue
 		}
 		o := byName[s.Name]
@@ -64,7 +64,7 @@ func (j *Jobs) fromCache(ctx context.Context, job *Job, now time.Time) ([]*Step,
 			}
 			arts = append(arts, Artifact{Name: a.Name, Path: obj.Path, ContentType: obj.ContentType, Size: obj.Size, Generation: obj.Generation, MD5: obj.MD5})
 		}
-		s.Status, s.Waiting, s.Artifacts, s.PromptVersion = StepSucceeded, 0, arts, o.PromptVersion
+		s.Status, s.Artifacts, s.PromptVersion = StepSucceeded, arts, o.PromptVersion
 		s.QueuedAt, s.StartedAt, s.FinishedAt = now, now, now
 		s.Versions = []StepVersion{{Version: 1, Made: MadeCached, Status: StepSucceeded, PromptVersion: o.PromptVersion,
 			Artifacts: arts, CreatedAt: now, FinishedAt: now}}

@@ -73,7 +73,6 @@ func Plan(jobID string, formats []content.Format, now time.Time) []*Step {
 			Kind:      content.MustLookup(f).Kind,
 			Status:    StepPending,
 			Requires:  req,
-			Waiting:   len(req),
 			Version:   1,
 			Versions:  []StepVersion{{Version: 1, Made: MadeGenerated, Status: StepPending, Artifacts: []Artifact{}, CreatedAt: now}},
 			Artifacts: []Artifact{},
@@ -88,45 +87,44 @@ func Plan(jobID string, formats []content.Format, now time.Time) []*Step {
 	return steps
 }
 
-// settle records that step f has ended (its status already set) and
-// carries the news downstream: each dependent stops waiting for it; a
-// dependent left waiting for nothing is queued; a content step whose
-// requirement did not succeed is skipped, and that skip is carried on in
-// turn. The package tolerates failed requirements: it bundles what exists.
-// steps must hold f and everything downstream of it. It returns every
-// step it changed and, among them, those that became queued.
-func settle(f content.Format, formats []content.Format, steps map[content.Format]*Step, now time.Time) (changed, ready []*Step) {
-	touched := map[content.Format]bool{}
-	queue := []content.Format{f}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		ok := steps[n].Status == StepSucceeded
-		for _, d := range Dependents(n, formats) {
-			dep := steps[d]
-			if dep == nil || dep.Status != StepPending {
-				continue
-			}
-			dep.Waiting--
-			dep.UpdatedAt = now
-			switch {
-			case !ok && d != content.FormatPackage:
-				dep.Status = StepSkipped
-				dep.FinishedAt = now
-				dep.Error = &StepError{Code: "dependency_failed", Message: "step " + string(n) + " did not succeed"}
-				dep.record(now)
-				queue = append(queue, d)
-			case dep.Waiting <= 0:
-				dep.Waiting = 0
-				dep.Status = StepQueued
-				dep.QueuedAt = now
-				ready = append(ready, dep)
-			}
-			if !touched[d] {
-				touched[d] = true
-				changed = append(changed, dep)
-			}
+// canRun reports whether a pending step may be queued: every step it is
+// made from has ended, and succeeded (the package bundles what exists, so
+// it only needs them ended). steps must hold its requirements.
+func canRun(s *Step, formats []content.Format, steps map[content.Format]*Step) bool {
+	if s.Status != StepPending {
+		return false
+	}
+	for _, r := range Requires(s.Name, formats) {
+		rs := steps[r]
+		if rs == nil || !rs.Status.Terminal() || (rs.Status != StepSucceeded && s.Name != content.FormatPackage) {
+			return false
 		}
 	}
-	return changed, ready
+	return true
+}
+
+// skipDownstream records that step f did not succeed: every content step
+// made from it, directly or not, that has not ended is skipped
+// "dependency_failed" (the package is not: it bundles what exists). steps
+// must hold f and everything downstream of it. It returns the steps it
+// skipped. A step that succeeded changes no other step: the steps made
+// from it are queued by promote, after its end is committed, so that
+// siblings ending at once never write one shared document.
+func skipDownstream(f content.Format, formats []content.Format, steps map[content.Format]*Step, now time.Time) []*Step {
+	if steps[f].Status == StepSucceeded {
+		return nil
+	}
+	var skipped []*Step
+	for _, d := range Downstream(f, formats) {
+		dep := steps[d]
+		if d == content.FormatPackage || dep == nil || dep.Status.Terminal() || dep.Status == StepRunning {
+			continue
+		}
+		dep.Status = StepSkipped
+		dep.FinishedAt, dep.UpdatedAt = now, now
+		dep.Error = &StepError{Code: "dependency_failed", Message: "step " + string(f) + " did not succeed"}
+		dep.record(now)
+		skipped = append(skipped, dep)
+	}
+	return skipped
 }

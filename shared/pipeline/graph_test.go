@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/shared/content"
 )
@@ -40,7 +41,7 @@ func TestPlan(t *testing.T) {
 			assert.Equal(t, now, s.QueuedAt)
 		default:
 			assert.Equal(t, StepPending, s.Status, s.Name)
-			assert.Equal(t, len(s.Requires), s.Waiting, s.Name)
+			assert.NotEmpty(t, s.Requires, s.Name)
 		}
 	}
 	assert.Equal(t, content.KindAudio, steps[9].Kind)
@@ -54,33 +55,42 @@ func byName(steps []*Step) map[content.Format]*Step {
 	return m
 }
 
-func TestSettleFansOutAndSkips(t *testing.T) {
-	now := time.Now()
-	m := byName(Plan("job1", all, now))
-	m[content.FormatOutline].Status = StepSucceeded
-	changed, ready := settle(content.FormatOutline, all, m, now)
-	assert.Len(t, ready, 8, "seven derived text formats and the image")
-	assert.Len(t, changed, 9, "and the package, one fewer to wait for")
-	assert.Equal(t, len(all)-2, m[content.FormatPackage].Waiting)
-
-	m[content.FormatPodcastScript].Status = StepFailed
-	changed, ready = settle(content.FormatPodcastScript, all, m, now)
-	assert.Empty(t, ready)
-	assert.Equal(t, StepSkipped, m[content.FormatAudio].Status)
-	assert.Equal(t, "dependency_failed", m[content.FormatAudio].Error.Code)
-	assert.Equal(t, len(all)-4, m[content.FormatPackage].Waiting, "both the failed and the skipped step ended")
-	assert.Len(t, changed, 2)
-
-	var last []*Step
+// runnable lists the steps that can run now.
+func runnable(m map[content.Format]*Step) []content.Format {
+	var out []content.Format
 	for _, f := range all {
-		if s := m[f]; s.Status == StepQueued && f != content.FormatPackage {
-			assert.Equal(t, StepPending, m[content.FormatPackage].Status, "the package waits while %s runs", f)
-			s.Status = StepSucceeded
-			_, last = settle(f, all, m, now)
+		if canRun(m[f], all, m) {
+			out = append(out, f)
 		}
 	}
-	assert.Equal(t, []*Step{m[content.FormatPackage]}, last, "the last step to end queues the package")
-	assert.Equal(t, 0, m[content.FormatPackage].Waiting)
+	return out
+}
+
+func TestReadinessFansOutAndSkips(t *testing.T) {
+	now := time.Now()
+	m := byName(Plan("job1", all, now))
+	assert.Empty(t, runnable(m), "the outline is queued; nothing else can run")
+	m[content.FormatOutline].Status = StepSucceeded
+	assert.Nil(t, skipDownstream(content.FormatOutline, all, m, now), "a success changes no other step")
+	assert.Len(t, runnable(m), 8, "seven derived text formats and the image")
+	for _, f := range runnable(m) {
+		m[f].Status = StepQueued
+	}
+
+	m[content.FormatPodcastScript].Status = StepFailed
+	skipped := skipDownstream(content.FormatPodcastScript, all, m, now)
+	require.Len(t, skipped, 1)
+	assert.Equal(t, StepSkipped, m[content.FormatAudio].Status)
+	assert.Equal(t, "dependency_failed", m[content.FormatAudio].Error.Code)
+	assert.Equal(t, StepPending, m[content.FormatPackage].Status, "the package is never skipped")
+
+	for _, f := range all {
+		if s := m[f]; s.Status == StepQueued {
+			assert.Empty(t, runnable(m), "the package waits while %s runs", f)
+			s.Status = StepSucceeded
+		}
+	}
+	assert.Equal(t, []content.Format{content.FormatPackage}, runnable(m), "once every other step ended, the package can run, failures and all")
 }
 
 func TestOutcome(t *testing.T) {

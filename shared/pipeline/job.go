@@ -128,9 +128,6 @@ type Step struct {
 	Status StepStatus     `firestore:"status" json:"status"`
 	// Requires lists the steps of this job this one is made from.
 	Requires []content.Format `firestore:"requires" json:"requires,omitempty"`
-	// Waiting counts the required steps that have not ended yet; the step
-	// is queued when it reaches zero.
-	Waiting int `firestore:"waiting" json:"-"`
 	// Version is the step's current version: 1 when first made, one more
 	// each time it is regenerated or edited, or re-made because a step it
 	// is made from was. Claims, leases and finishes are for a version.
@@ -145,9 +142,12 @@ type Step struct {
 	Usage      ai.Usage      `firestore:"usage" json:"usage"`
 	Calls      []ai.Call     `firestore:"calls" json:"-"`
 	// PromptVersion names the prompt template a text step used.
-	PromptVersion string     `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
-	Error         *StepError `firestore:"error" json:"error,omitempty"`
-	QueuedAt      time.Time  `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
+	PromptVersion string `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
+	// Sources is what the sources step read: counts, hashes and each
+	// source's input risk (never the text, which is in sources.json).
+	Sources  *content.SourcesSummary `firestore:"sources,omitempty" json:"sources,omitempty"`
+	Error    *StepError              `firestore:"error" json:"error,omitempty"`
+	QueuedAt time.Time               `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
 	// Republished counts the sweeps that published the step again since a
 	// worker last claimed it: a step its home region did not pick up after
 	// one is moved to another region (Jobs.Republish).

@@ -282,9 +282,7 @@ func (j *Jobs) Erase(ctx context.Context, id string) error {
 			for _, s := range steps {
 				list = append(list, s)
 			}
-			if err := j.rules.settle(tx, jb, TotalUsage(list).CostUSD-jb.RunCostUSD, j.now()); err != nil {
-				return err
-			}
+			j.rules.settle(tx, jb, TotalUsage(list).CostUSD-jb.RunCostUSD, j.now())
 		}
 		tx.EraseJob(jb, jb.Formats)
 		return nil
@@ -445,6 +443,14 @@ type Republished struct {
 	Done    bool
 	Region  string
 	Rehomed bool
+}
+
+// Promote queues and publishes a pending step that can run (every step it
+// is made from has ended) when no one did: the end of its last requirement
+// queues it right after its commit, and a crash in between leaves it to
+// the sweep. It reports whether it queued the step.
+func (j *Jobs) Promote(ctx context.Context, s *Step) (bool, error) {
+	return promote(ctx, j.p, j.rules, s.JobID, s.Name)
 }
 
 // DeadLetter fails a step whose message Pub/Sub gave up delivering, so its

@@ -52,17 +52,40 @@ type Tx interface {
 	// Ledger reads an owner's standing against the limits; the zero
 	// State when there is none yet.
 	Ledger(owner string) (ratelimit.State, error)
+	// Settlements reads up to MaxFold of an owner's settlements that its
+	// ledger does not hold yet, oldest first.
+	Settlements(owner string) ([]Settlement, error)
 	// CreateJob writes a new job, its request and its steps. The commit
 	// fails with ErrExists when the job exists (a concurrent creation).
 	CreateJob(job *Job, req *content.Request, steps []*Step)
 	SaveJob(*Job)
 	SaveStep(*Step)
-	SaveLedger(owner string, st ratelimit.State)
+	// SaveLedger writes an owner's ledger and deletes the settlements
+	// it now holds (folded, by id).
+	SaveLedger(owner string, st ratelimit.State, folded []string)
+	// Settle records a settlement in a document of its own: jobs that
+	// end together write no document in common.
+	Settle(Settlement)
 	// EraseJob deletes the job, its request and the named steps, and
 	// remembers the erasure so that what a late worker writes can be
 	// deleted (the sweep's concern).
 	EraseJob(job *Job, steps []content.Format)
 }
+
+// Settlement is what one ended run of a job gives back to its owner's
+// limits. It stays apart from the owner's ledger until the owner's next
+// admission folds it in (or a read of the owner's usage adds it up), so
+// that the end of a job never writes the owner's ledger.
+type Settlement struct {
+	// ID is "{job id}:{run}".
+	ID    string
+	Owner string
+	ratelimit.Release
+}
+
+// MaxFold bounds the settlements one admission folds into a ledger (the
+// rest wait for the next): a transaction's writes stay bounded.
+const MaxFold = 100
 
 // Object describes a stored object.
 type Object struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/logging"
 )
 
@@ -25,6 +26,8 @@ type storedResult struct {
 	Artifacts     []storedArtifact `json:"artifacts"`
 	Calls         []ai.Call        `json:"calls"`
 	PromptVersion string           `json:"prompt_version,omitempty"`
+	// Sources is the sources step's summary of what it read.
+	Sources *content.SourcesSummary `json:"sources,omitempty"`
 }
 
 // storedArtifact is an Artifact as the record keeps it, path included.

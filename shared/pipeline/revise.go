@@ -145,10 +145,7 @@ func (j *Jobs) Revise(ctx context.Context, ch Change) (*Job, *Step, bool, error)
 				continue
 			}
 			if reviewing && d.Status == StepPending && d.CurrentVersion() == 1 && len(d.Artifacts) == 0 {
-				// Never made: it waits for the approval as it is.
-				d.Waiting = waiting(d, jb.Formats, pending)
-				tx.SaveStep(d)
-				continue
+				continue // never made: it waits for the approval as it is
 			}
 			pending[f] = true
 		}
@@ -162,13 +159,16 @@ func (j *Jobs) Revise(ctx context.Context, ch Change) (*Job, *Step, bool, error)
 			d.Status, d.Artifacts = StepPending, []Artifact{}
 			d.LeaseOwner, d.LeaseUntil = "", time.Time{}
 			d.StartedAt, d.FinishedAt, d.UpdatedAt = time.Time{}, time.Time{}, now
-			d.Waiting = waiting(d, jb.Formats, pending)
-			if d.Waiting == 0 {
+			tx.SaveStep(d)
+		}
+		for _, f := range rerun {
+			// What it is made from is made already: it runs at once.
+			if d := steps[f]; d != nil && pending[f] && canRun(d, jb.Formats, steps) && !reviewing {
 				d.Status, d.QueuedAt = StepQueued, now
 				d.Versions[len(d.Versions)-1].Status = StepQueued
+				tx.SaveStep(d)
 				ready = append(ready, d)
 			}
-			tx.SaveStep(d)
 		}
 
 		// The job runs again (or keeps waiting for its review).
@@ -234,17 +234,6 @@ func (j *Jobs) Revise(ctx context.Context, ch Change) (*Job, *Step, bool, error)
 	return job, target, created, nil
 }
 
-// waiting counts the requirements of a step that are still to be made.
-func waiting(s *Step, formats []content.Format, pending map[content.Format]bool) int {
-	n := 0
-	for _, r := range Requires(s.Name, formats) {
-		if pending[r] {
-			n++
-		}
-	}
-	return n
-}
-
 // Approve approves the review of a job: a job awaiting it runs the rest;
 // a job whose reviewed step is not made yet will not pause for it.
 // Approving twice is harmless. Errors: ErrNotFound, ErrNoReview (the job
@@ -277,7 +266,7 @@ func (j *Jobs) Approve(ctx context.Context, id string) (*Job, error) {
 				return err
 			}
 			for _, f := range jb.Formats {
-				if s := steps[f]; s != nil && s.Status == StepPending && s.Waiting == 0 {
+				if s := steps[f]; s != nil && canRun(s, jb.Formats, steps) {
 					s.Status, s.QueuedAt, s.UpdatedAt = StepQueued, now, now
 					tx.SaveStep(s)
 					ready = append(ready, s)

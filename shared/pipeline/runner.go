@@ -35,6 +35,9 @@ type Output struct {
 	Files         []File
 	Calls         []ai.Call
 	PromptVersion string
+	// Sources is what the sources step read: kept on its step record
+	// (counts, hashes and input risk; the text is in its artifact).
+	Sources *content.SourcesSummary
 }
 
 // RunnerConfig tunes the step runner.
@@ -147,7 +150,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 		log.WarnContext(ctx, "no such job or step: message dropped")
 		return nil
 	case verdictEarly:
-		log.WarnContext(ctx, "step is still waiting for its requirements: message dropped", "waiting", step.Waiting)
+		log.WarnContext(ctx, "step is still waiting for its requirements: message dropped")
 		return nil
 	case verdictBusy:
 		log.InfoContext(ctx, "step is running elsewhere: delivery postponed", "lease_until", step.LeaseUntil)
@@ -212,7 +215,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	// resume from it.
 	arts, err := r.persist(ctx, job.ID, run, out.Files)
 	if err == nil {
-		stored = &storedResult{Attempt: step.Attempt, Artifacts: storedArtifacts(arts), Calls: out.Calls, PromptVersion: out.PromptVersion}
+		stored = &storedResult{Attempt: step.Attempt, Artifacts: storedArtifacts(arts), Calls: out.Calls, PromptVersion: out.PromptVersion, Sources: out.Sources}
 		err = r.recordResult(ctx, job.ID, run, *stored)
 	}
 	if err != nil {
@@ -263,6 +266,7 @@ func (r *Runner) end(ctx context.Context, jobID string, step *Step, stored *stor
 		artifacts:     stored.artifacts(),
 		calls:         stored.Calls,
 		promptVersion: stored.PromptVersion,
+		sources:       stored.Sources,
 	})
 	switch {
 	case err != nil:
@@ -446,6 +450,7 @@ type result struct {
 	artifacts     []Artifact
 	calls         []ai.Call
 	promptVersion string
+	sources       *content.SourcesSummary
 	err           *StepError
 }
 
@@ -463,6 +468,7 @@ func (r *Runner) finish(ctx context.Context, jobID string, run stepRun, res resu
 			s.Artifacts = res.artifacts
 			s.Error = res.err
 			s.PromptVersion = res.promptVersion
+			s.Sources = res.sources
 			v := s.current(now)
 			for _, c := range res.calls {
 				v.Usage.Add(c)
@@ -477,26 +483,34 @@ func (r *Runner) finish(ctx context.Context, jobID string, run stepRun, res resu
 }
 
 // endStep ends a step that has not ended, if accept agrees, in one
-// transaction: apply sets its outcome, the news is carried to the steps
-// downstream, and the job ends when its last step did. Then it publishes
-// the steps that became ready and the job's event. It reports whether it
-// ended the step.
+// transaction that writes only that step (and, when it did not succeed,
+// the steps made from it, which are skipped): apply sets its outcome. The
+// package's end ends the job. After the commit the steps made from it that
+// can now run are queued and published (promote), and the job's event is
+// published. It reports whether it ended the step.
 func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name content.Format,
 	accept func(*Job, *Step, time.Time) bool, apply func(*Step, time.Time)) (bool, error) {
 	var (
-		ready      []*Step
+		formats    []content.Format
 		ended      *Job
 		paused     *Job
 		endedSteps []*Step
 		done       bool
 	)
 	err := transact(ctx, p.Store, "end step", jobID, func(ctx context.Context, tx Tx) error {
-		ready, ended, paused, endedSteps, done = nil, nil, nil, nil, false
+		formats, ended, paused, endedSteps, done = nil, nil, nil, nil, false
 		j, err := tx.Job()
 		if err != nil {
 			return err
 		}
-		steps, err := tx.Steps(append([]content.Format{name}, Downstream(name, j.Formats)...)...)
+		formats = j.Formats
+		names := []content.Format{name}
+		if name == content.FormatPackage {
+			// The package requires every other step: its end ends the job,
+			// which the outcome of every step decides.
+			names = j.Formats
+		}
+		steps, err := tx.Steps(names...)
 		if err != nil {
 			return err
 		}
@@ -514,30 +528,28 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 		s.FinishedAt, s.UpdatedAt = now, now
 		tx.SaveStep(s)
 		done = true
-		changed, rdy := settle(name, j.Formats, steps, now)
+		if s.Status != StepSucceeded && name != content.FormatPackage {
+			down, err := tx.Steps(Downstream(name, j.Formats)...)
+			if err != nil {
+				return err
+			}
+			down[name] = s
+			for _, skipped := range skipDownstream(name, j.Formats, down, now) {
+				tx.SaveStep(skipped)
+			}
+		}
 		if rules.pauses(j, s) {
-			rules.pause(tx, j, rdy, now)
-			rdy, paused = nil, j
+			rules.pause(tx, j, now)
+			paused = j
 		}
-		for _, c := range changed {
-			tx.SaveStep(c)
-		}
-		ready = rdy
-		// The package requires every other step, so once it has ended, the
-		// job has.
-		if pkg := steps[content.FormatPackage]; j.Status.Terminal() || pkg == nil || !pkg.Status.Terminal() {
+		if name != content.FormatPackage || j.Status.Terminal() {
 			return nil
 		}
-		all, err := tx.Steps(j.Formats...)
-		if err != nil {
-			return err
-		}
-		for f, st := range steps { // this transaction's own changes win
-			all[f] = st
-		}
-		endedSteps = make([]*Step, 0, len(all))
+		endedSteps = make([]*Step, 0, len(j.Formats))
 		for _, f := range j.Formats {
-			endedSteps = append(endedSteps, all[f])
+			if st := steps[f]; st != nil {
+				endedSteps = append(endedSteps, st)
+			}
 		}
 		if err := rules.end(tx, j, Outcome(endedSteps), endedSteps, now); err != nil {
 			return err
@@ -551,16 +563,71 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 	if ended != nil {
 		logging.From(ctx).InfoContext(ctx, "job ended", "status", ended.Status, "cost_usd", ended.Usage.CostUSD)
 		measureEnd(ctx, ended)
-	}
-	publishReady(ctx, p.Publisher, jobID, rules.Region, ready)
-	if ended != nil {
 		announce(ctx, p.Store, p.Events, ended, endedSteps)
 	}
 	if paused != nil {
 		logging.From(ctx).InfoContext(ctx, "job awaits the review of its "+paused.Review, "review_until", paused.ReviewUntil)
 		announcePending(ctx, p.Store, p.Events, jobID)
 	}
+	if done && name != content.FormatPackage {
+		for _, d := range Dependents(name, formats) {
+			if _, err := promote(ctx, p, rules, jobID, d); err != nil {
+				// The sweep queues it: a pending step that can run is found.
+				logging.From(ctx).WarnContext(ctx, "queue a step that can run failed; the sweep will", "ready_step", d, "error", err.Error())
+			}
+		}
+	}
 	return done, nil
+}
+
+// promote queues a pending step of a job, and publishes it, when it can
+// run: every step it is made from has ended (and succeeded, but for the
+// package) and the job is not waiting for a review. It reads the step and
+// its requirements and writes only that step, only when it queues it: the
+// steps of a job ending at once contend on nothing else. The step goes to
+// the topics of the job's home region, whichever region queues it (the
+// sweep's Promote may run in another). It reports whether it queued the
+// step.
+func promote(ctx context.Context, p Ports, rules Rules, jobID string, name content.Format) (bool, error) {
+	var ready *Step
+	region := rules.Region
+	err := transact(ctx, p.Store, "queue step", jobID, func(ctx context.Context, tx Tx) error {
+		ready = nil
+		j, err := tx.Job()
+		if err != nil {
+			return err
+		}
+		if j.Region != "" {
+			region = j.Region
+		}
+		if j.Status.Terminal() || j.Status == JobAwaitingReview {
+			return nil
+		}
+		steps, err := tx.Steps(append([]content.Format{name}, Requires(name, j.Formats)...)...)
+		if err != nil {
+			return err
+		}
+		s := steps[name]
+		if s == nil || !canRun(s, j.Formats, steps) {
+			return nil
+		}
+		now := rules.now()
+		s.Status, s.QueuedAt, s.UpdatedAt = StepQueued, now, now
+		if n := len(s.Versions); n > 0 && s.Versions[n-1].Version == s.CurrentVersion() {
+			s.Versions[n-1].Status = StepQueued
+		}
+		tx.SaveStep(s)
+		ready = s
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return false, nil // erased
+	}
+	if err != nil || ready == nil {
+		return false, err
+	}
+	publishReady(ctx, p.Publisher, jobID, region, []*Step{ready})
+	return true, nil
 }
 
 // publishReady publishes the steps that became ready. A step whose

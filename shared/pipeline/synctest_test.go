@@ -267,3 +267,41 @@ type unavailable struct{}
 func (unavailable) Execute(context.Context, *pipeline.Task) (*pipeline.Output, error) {
 	return nil, ai.Transient("unavailable", errors.New("the model is unavailable"))
 }
+
+// A crash after a step's end is committed, before the steps made from it
+// are queued, leaves them pending: Promote (the sweep) queues the ones
+// that can run, and only those.
+func TestAPendingStepLeftByACrashIsQueued(t *testing.T) {
+	p, st, pub := memPorts()
+	job := submit(t, p, pipeline.JobsConfig{})
+	pub.Take()
+	require.NoError(t, st.Transact(context.Background(), job.ID, func(_ context.Context, tx pipeline.Tx) error {
+		steps, err := tx.Steps(content.FormatOutline)
+		if err != nil {
+			return err
+		}
+		s := steps[content.FormatOutline]
+		s.Status = pipeline.StepSucceeded
+		tx.SaveStep(s)
+		return nil
+	}))
+	jobs := pipeline.NewJobs(p, pipeline.JobsConfig{})
+	byName := map[content.Format]*pipeline.Step{}
+	all, err := st.Steps(context.Background(), job.ID)
+	require.NoError(t, err)
+	for _, s := range all {
+		byName[s.Name] = s
+	}
+	done, err := jobs.Promote(context.Background(), byName[content.FormatPackage])
+	require.NoError(t, err)
+	assert.False(t, done, "the package still waits for the FAQs")
+	done, err = jobs.Promote(context.Background(), byName[content.FormatFAQs])
+	require.NoError(t, err)
+	assert.True(t, done)
+	done, err = jobs.Promote(context.Background(), byName[content.FormatFAQs])
+	require.NoError(t, err)
+	assert.False(t, done, "queued once")
+	msgs := pub.Take()
+	require.Len(t, msgs, 1)
+	assert.Equal(t, content.FormatFAQs, msgs[0].Step)
+}

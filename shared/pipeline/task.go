@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
@@ -91,6 +93,29 @@ func (t *Task) Outline(ctx context.Context) (*content.Outline, error) {
 		return nil, failure.Permanent("invalid_input", fmt.Errorf("stored outline: %w", err))
 	}
 	return o, nil
+}
+
+// Sources returns the job's sources as the sources step read them and
+// split them into passages (sources.json), or nil when the request has
+// none. A job made before the sources step existed has its text sources
+// split here, the same way.
+func (t *Task) Sources(ctx context.Context) (*content.SourceSet, error) {
+	if !slices.Contains(t.Job.Formats, content.FormatSources) {
+		req, err := t.Request(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return content.TextSources(req), nil
+	}
+	raw, err := t.Doc(ctx, content.FormatSources)
+	if err != nil {
+		return nil, err
+	}
+	var set content.SourceSet
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, failure.Permanent("invalid_input", fmt.Errorf("stored sources: %w", err))
+	}
+	return &set, nil
 }
 
 // Steps returns every step of the job, as stored when first asked.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"sync"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -19,6 +20,8 @@ type Publisher struct {
 	client   *pubsub.Client
 	names    func(string) string
 	inRegion func(id, region string) string
+	// shards spreads step messages over ShardTopic topics (local stack).
+	shards int
 
 	mu   sync.Mutex
 	pubs map[string]*pubsub.Publisher
@@ -34,7 +37,14 @@ func NewPublisher(client *pubsub.Client, names func(string) string, inRegion fun
 	if inRegion == nil {
 		inRegion = func(id, _ string) string { return names(id) }
 	}
-	return &Publisher{client: client, names: names, inRegion: inRegion, pubs: map[string]*pubsub.Publisher{}}
+	return &Publisher{client: client, names: names, inRegion: inRegion, shards: 1, pubs: map[string]*pubsub.Publisher{}}
+}
+
+// WithShards spreads step messages over n topics per kind (ShardTopic),
+// by job, step and version; n of 1 or less publishes to the kind's topic.
+func (p *Publisher) WithShards(n int) *Publisher {
+	p.shards = max(n, 1)
+	return p
 }
 
 func (p *Publisher) publisher(name string) *pubsub.Publisher {
@@ -76,6 +86,11 @@ func (p *Publisher) PublishStep(ctx context.Context, kind content.Kind, msg pipe
 	topic := TopicFor(kind)
 	if topic == "" {
 		return fmt.Errorf("publish step %s: no topic for kind %q", msg.Step, kind)
+	}
+	if p.shards > 1 {
+		h := fnv.New32a()
+		fmt.Fprintf(h, "%s/%s/%d", msg.JobID, msg.Step, msg.Version)
+		topic = ShardTopic(topic, int(h.Sum32()%uint32(p.shards)))
 	}
 	name := p.names(topic)
 	if msg.Region != "" {

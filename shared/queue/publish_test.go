@@ -29,7 +29,7 @@ func TestPubSubPublisherConformance(t *testing.T) {
 		project := testenv.Project(t)
 		client := testenv.PubSub(t, project)
 		subs := map[content.Kind]string{}
-		for _, kind := range []content.Kind{content.KindText, content.KindImage, content.KindAudio, content.KindAssemble} {
+		for _, kind := range content.Kinds() {
 			topic := "projects/" + project + "/topics/" + queue.TopicFor(kind)
 			_, err := client.TopicAdminClient.CreateTopic(t.Context(), &pubsubpb.Topic{Name: topic})
 			require.NoError(t, err)

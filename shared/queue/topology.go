@@ -2,6 +2,7 @@ package queue
 
 import (
 	"slices"
+	"strconv"
 	"time"
 
 	"contentfactory.dev/factory/shared/content"
@@ -10,6 +11,7 @@ import (
 // Topic ids (per region in production, where each gets a region suffix
 // from configuration).
 const (
+	TopicSources  = "source-steps"
 	TopicText     = "text-steps"
 	TopicImage    = "image-steps"
 	TopicAudio    = "audio-steps"
@@ -42,6 +44,7 @@ type Function struct {
 var Functions = []Function{
 	{Name: "API", Package: "api", Timeout: 60 * time.Second},
 	{Name: "Intake", Package: "intake", Topic: TopicRequests, Timeout: 60 * time.Second},
+	{Name: "ReadSources", Package: "sources", Topic: TopicSources, Timeout: 300 * time.Second},
 	{Name: "GenerateText", Package: "text", Topic: TopicText, Timeout: 300 * time.Second},
 	{Name: "GenerateImage", Package: "image", Topic: TopicImage, Timeout: 300 * time.Second},
 	{Name: "SynthesizeAudio", Package: "audio", Topic: TopicAudio, Timeout: 540 * time.Second},
@@ -51,12 +54,23 @@ var Functions = []Function{
 	{Name: "Sweep", Package: "sweep", Timeout: 300 * time.Second},
 }
 
+// ShardTopic names shard i of a step topic: with FACTORY_PUSH_SHARDS above
+// one (the local stack only), step messages are spread over that many
+// topics, each pushed to the function by its own subscription, because the
+// Pub/Sub emulator pushes at most two messages at a time per subscription
+// (NUM_CONCURRENT_PUSH_REQUESTS) and would run a job's seven derived
+// formats two at a time. Deployments use one topic per kind: Pub/Sub
+// pushes as many as the function takes.
+func ShardTopic(topic string, i int) string { return topic + "-s" + strconv.Itoa(i) }
+
 // Event reports whether the function is triggered by Pub/Sub.
 func (f Function) Event() bool { return f.Topic != "" || f.DeadLetters }
 
 // TopicFor returns the topic of a step kind.
 func TopicFor(k content.Kind) string {
 	switch k {
+	case content.KindSources:
+		return TopicSources
 	case content.KindText:
 		return TopicText
 	case content.KindImage:
@@ -67,6 +81,17 @@ func TopicFor(k content.Kind) string {
 		return TopicAssemble
 	}
 	return ""
+}
+
+// IsStepTopic reports whether a topic carries step messages: the topic of
+// a step kind.
+func IsStepTopic(topic string) bool {
+	for _, k := range content.Kinds() {
+		if TopicFor(k) == topic {
+			return true
+		}
+	}
+	return false
 }
 
 // Subscription is a push subscription that delivers a topic to a function.

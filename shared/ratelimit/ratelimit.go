@@ -3,9 +3,11 @@
 // budget in estimated cost, reserved when a job is admitted and settled
 // with its real usage when it ends (the functions estimate a job from the
 // models configuration's price table, models.Config.Estimate, which also
-// prices the calls). The arithmetic here is pure; the store
-// applies it inside the transaction that creates or ends a job, so the
-// limits hold across every instance. Limiter adds a per-instance bucket in
+// prices the calls). The arithmetic here is pure. The pipeline applies it
+// inside the transaction that creates a job, so the limits hold across
+// every instance; a job's end records a Release of its own, which the
+// owner's next admission folds in, so that jobs ending together never
+// write one document. Limiter adds a per-instance bucket in
 // front, which sheds a flood before it costs a transaction.
 package ratelimit
 
@@ -73,9 +75,34 @@ func (p Policy) refill(s *State, now time.Time) {
 		s.Tokens = math.Min(float64(p.Burst), s.Tokens+el*p.Rate)
 	}
 	s.Refilled = now
+	s.Today(now)
+}
+
+// Today starts a new budget day when now is past the state's: nothing is
+// spent yet and no job made. Reservations of jobs still running carry over.
+func (s *State) Today(now time.Time) {
 	if d := day(now); s.Day != d {
 		s.Day, s.Spent, s.Jobs = d, 0, 0
-		// Reservations of jobs still running carry over to the new day.
+	}
+}
+
+// Release is what an ended run of a job gives back to its owner's limits:
+// its running slot, its reservation, and what it really cost, spent on the
+// day it ended.
+type Release struct {
+	EstimateUSD float64   `firestore:"estimate_usd"`
+	SpentUSD    float64   `firestore:"spent_usd"`
+	EndedAt     time.Time `firestore:"ended_at"`
+}
+
+// Apply folds a release into the state (brought to its day first with
+// Today): the job stops counting as running and its reservation becomes
+// what it cost, counted against the budget only if it ended today.
+func (s *State) Apply(r Release) {
+	s.Running = max(0, s.Running-1)
+	s.Reserved = math.Max(0, s.Reserved-r.EstimateUSD)
+	if day(r.EndedAt) == s.Day {
+		s.Spent += r.SpentUSD
 	}
 }
 
@@ -113,11 +140,9 @@ func (p Policy) Admit(s *State, now time.Time, estimateUSD float64) error {
 
 // Settle ends a job's hold on the owner's limits: it stops counting as
 // running and its reservation becomes what it really cost.
-func (p Policy) Settle(s *State, now time.Time, estimateUSD, actualUSD float64) {
+func (p Policy) Settle(s *State, now time.Time, r Release) {
 	p.refill(s, now)
-	s.Running = max(0, s.Running-1)
-	s.Reserved = math.Max(0, s.Reserved-estimateUSD)
-	s.Spent += actualUSD
+	s.Apply(r)
 	s.UpdatedAt = now
 }
 

@@ -39,7 +39,7 @@ func TestRunningCapAndSettle(t *testing.T) {
 	var ex *ratelimit.Exceeded
 	require.ErrorAs(t, p.Admit(&s, t0, 0), &ex)
 	assert.Equal(t, "too_many_running", ex.Code)
-	p.Settle(&s, t0, 0, 0)
+	p.Settle(&s, t0, ratelimit.Release{EndedAt: t0})
 	require.NoError(t, p.Admit(&s, t0, 0), "a job ended: room again")
 }
 
@@ -53,7 +53,7 @@ func TestDailyBudgetReservesThenSettles(t *testing.T) {
 	assert.Equal(t, "budget_exceeded", ex.Code)
 	assert.Equal(t, 12*time.Hour, ex.RetryAfter, "until midnight UTC")
 
-	p.Settle(&s, t0, 0.4, 0.1) // cheaper than feared
+	p.Settle(&s, t0, ratelimit.Release{EstimateUSD: 0.4, SpentUSD: 0.1, EndedAt: t0}) // cheaper than feared
 	assert.InDelta(t, 0.4, s.Reserved, 1e-9)
 	assert.InDelta(t, 0.1, s.Spent, 1e-9)
 	require.NoError(t, p.Admit(&s, t0, 0.4))
@@ -65,6 +65,21 @@ func TestDailyBudgetReservesThenSettles(t *testing.T) {
 	assert.Equal(t, "2026-11-26", s.Day)
 	assert.InDelta(t, 0, s.Spent, 1e-9)
 	assert.InDelta(t, 0.9, s.Reserved, 1e-9)
+}
+
+func TestAReleaseFoldedLateCountsOnTheDayItEnded(t *testing.T) {
+	p := ratelimit.Policy{Rate: 100, Burst: 100, DailyBudgetUSD: 1}
+	var s ratelimit.State
+	require.NoError(t, p.Admit(&s, t0, 0.5))
+	require.NoError(t, p.Admit(&s, t0, 0.3))
+	// One job ended yesterday, one today; both are folded in today.
+	today := t0.Add(13 * time.Hour)
+	s.Today(today)
+	s.Apply(ratelimit.Release{EstimateUSD: 0.5, SpentUSD: 0.4, EndedAt: t0.Add(time.Hour)})
+	s.Apply(ratelimit.Release{EstimateUSD: 0.3, SpentUSD: 0.2, EndedAt: today})
+	assert.Zero(t, s.Running)
+	assert.InDelta(t, 0, s.Reserved, 1e-9, "both reservations are released")
+	assert.InDelta(t, 0.2, s.Spent, 1e-9, "only what ended today is spent today")
 }
 
 func TestDisabledPolicyAdmitsEverything(t *testing.T) {

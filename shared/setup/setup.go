@@ -25,7 +25,9 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/sources"
 	"contentfactory.dev/factory/shared/store"
+	"contentfactory.dev/factory/shared/webhook"
 )
 
 // Env is everything a function's handler is built from.
@@ -70,7 +72,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Env, error
 	}
 	e.Store = store.New(e.Firestore)
 	e.Bucket = blob.New(e.Storage, cfg.Bucket, signer)
-	e.Publisher = queue.NewPublisher(e.PubSub, cfg.TopicName, cfg.RegionTopicName)
+	e.Publisher = queue.NewPublisher(e.PubSub, cfg.TopicName, cfg.RegionTopicName).WithShards(cfg.PushShards)
 	return e, nil
 }
 
@@ -115,6 +117,29 @@ func (e *Env) Canary(ctx context.Context) guard.Canary {
 		e.Log.WarnContext(ctx, "FACTORY_CANARY_SECRET is unset: job canaries use the public local default secret; set it in production")
 	}
 	return c
+}
+
+// Links returns the guard that checks source links, and the test route
+// of the local stack's test seam (FACTORY_TEST_LINKS; nil, and the
+// system's resolver, everywhere else).
+func (e *Env) Links() (*webhook.Guard, *webhook.TestRoute, error) {
+	if e.Config.TestLinks == "" {
+		return webhook.NewGuard(nil), nil, nil
+	}
+	l, err := webhook.ParseTestLinks(e.Config.TestLinks)
+	if err != nil {
+		return nil, nil, fmt.Errorf("FACTORY_TEST_LINKS: %w", err)
+	}
+	return webhook.NewGuard(l), l.Route, nil
+}
+
+// SourceChecker returns the check of a request's sources at submission.
+func (e *Env) SourceChecker() (*sources.Checker, error) {
+	g, _, err := e.Links()
+	if err != nil {
+		return nil, err
+	}
+	return &sources.Checker{Uploads: e.Store, Objects: e.Bucket, Links: g, Limits: e.Config.SourceLimits()}, nil
 }
 
 // IDTokens returns the verifier of Google ID tokens for an audience, or a

@@ -42,6 +42,14 @@ func (s *Store) QueuedBefore(ctx context.Context, t time.Time, limit int) ([]*pi
 		Where("status", "==", string(pipeline.StepQueued)).Where("queued_at", "<", t).Limit(limit))
 }
 
+// PendingBefore returns steps pending since before t: one whose
+// requirements have all ended, but which no one queued (a crash after the
+// last of them ended), is queued by the sweep.
+func (s *Store) PendingBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error) {
+	return s.stepQuery(ctx, s.fs.CollectionGroup(Steps).
+		Where("status", "==", string(pipeline.StepPending)).Where("updated_at", "<", t).Limit(limit))
+}
+
 // LeaseExpiredBefore returns running steps whose lease ended before t:
 // their worker died and no redelivery came.
 func (s *Store) LeaseExpiredBefore(ctx context.Context, t time.Time, limit int) ([]*pipeline.Step, error) {

@@ -3,16 +3,12 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -46,8 +42,8 @@ type Options struct {
 	TestRoute *TestRoute
 }
 
-// TestRoute is the explicit test seam that lets a Client reach an
-// httptest TLS server on loopback: a connection the guard allowed to the
+// TestRoute is the explicit test seam that lets a Dialer (so a Client or a
+// source fetcher) reach an httptest TLS server on loopback: a connection the guard allowed to the
 // public address Public is made to Loopback instead, and the server's
 // certificates are trusted through RootCAs. Every check still runs on the
 // addresses the resolver answers; at the socket, Loopback (exactly that
@@ -61,13 +57,11 @@ type TestRoute struct {
 
 // Client delivers signed events to callback URLs.
 type Client struct {
-	guard   *Guard
+	*Dialer
 	keys    [][]byte
 	timeout time.Duration
 	maxBody int64
 	now     func() time.Time
-	route   *TestRoute
-	dialer  *net.Dialer
 	http    *http.Client
 }
 
@@ -88,10 +82,11 @@ func NewClient(guard *Guard, keys [][]byte, o Options) (*Client, error) {
 		}
 		own[i] = bytes.Clone(k)
 	}
-	c := &Client{
-		guard: guard, keys: own, timeout: o.Timeout, maxBody: o.MaxResponseBytes,
-		now: o.Now, route: o.TestRoute,
+	d, err := NewDialer(guard, o.TestRoute)
+	if err != nil {
+		return nil, fmt.Errorf("webhook client: %w", err)
 	}
+	c := &Client{Dialer: d, keys: own, timeout: o.Timeout, maxBody: o.MaxResponseBytes, now: o.Now}
 	if c.timeout <= 0 || c.timeout > MaxTimeout {
 		c.timeout = MaxTimeout
 	}
@@ -101,27 +96,13 @@ func NewClient(guard *Guard, keys [][]byte, o Options) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
-	if r := c.route; r != nil {
-		if !r.Loopback.Addr().IsLoopback() || !Public(r.Public) {
-			return nil, errors.New("webhook client: a test route goes from a public address to a loopback one")
-		}
-		tlsConfig.RootCAs = r.RootCAs
-	}
-	c.dialer = &net.Dialer{Timeout: ConnectTimeout, Control: c.control}
+	t := d.Transport()
+	t.ResponseHeaderTimeout = c.timeout
+	t.MaxResponseHeaderBytes = maxHeaderBytes
+	t.DisableCompression = true
 	c.http = &http.Client{
-		Timeout: c.timeout,
-		Transport: &http.Transport{
-			Proxy:                  nil, // a proxy would connect for us, past the checks
-			DialContext:            c.dial,
-			TLSClientConfig:        tlsConfig,
-			TLSHandshakeTimeout:    TLSTimeout,
-			ResponseHeaderTimeout:  c.timeout,
-			MaxResponseHeaderBytes: maxHeaderBytes,
-			DisableCompression:     true,
-			MaxIdleConns:           4,
-			IdleConnTimeout:        30 * time.Second,
-		},
+		Timeout:   c.timeout,
+		Transport: t,
 		// Redirects are not followed: the receiver answers at the URL it
 		// registered, and a 3xx is an answer like any other.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -186,53 +167,4 @@ func (c *Client) Deliver(ctx context.Context, rawURL, id string, body []byte) er
 		return &StatusError{Status: resp.StatusCode}
 	}
 	return nil
-}
-
-// dial resolves the host again, at delivery, refuses it unless every
-// address is public, and connects to the first address that answers.
-func (c *Client) dial(ctx context.Context, _, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, refuse(CodeInvalidURL, "must name a host")
-	}
-	if err := c.guard.checkPort(port); err != nil {
-		return nil, err
-	}
-	n, _ := strconv.Atoi(port)
-	ips, err := c.guard.resolve(ctx, host)
-	if err != nil {
-		return nil, err
-	}
-	var errs []error
-	for _, ip := range ips {
-		target := netip.AddrPortFrom(ip, uint16(n))
-		if r := c.route; r != nil && ip == r.Public {
-			target = r.Loopback
-		}
-		conn, err := c.dialer.DialContext(ctx, "tcp", target.String())
-		if err == nil {
-			return conn, nil
-		}
-		if errors.Is(err, ErrRefused) || ctx.Err() != nil {
-			return nil, err
-		}
-		errs = append(errs, err)
-	}
-	return nil, errors.Join(errs...)
-}
-
-// control runs on every socket before it connects and refuses any address
-// that is not public, whatever resolved to it.
-func (c *Client) control(_, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return refuse(CodeForbiddenAddress, "connection to %q refused: not an IP address", address)
-	}
-	if r := c.route; r != nil && ap == r.Loopback {
-		return nil
-	}
-	if class := refusedClass(ap.Addr()); class != "" {
-		return refuse(CodeForbiddenAddress, "connection refused: the host resolved to a %s address", class)
-	}
-	return c.guard.checkPort(strconv.Itoa(int(ap.Port())))
 }

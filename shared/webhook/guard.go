@@ -2,10 +2,12 @@
 // name, without letting a URL reach into private networks (SSRF, OWASP
 // API7). A Guard checks a URL when a request is submitted: https, port 443,
 // a public host name or address that resolves only to public addresses. A
-// Client delivers later through a dialer that checks again the address it
+// Client delivers later through a Dialer that checks again the address it
 // actually connects to (a name may resolve elsewhere by then: DNS
 // rebinding), follows no redirects, requires TLS, bounds time and the
-// response it reads, and signs every delivery (see docs/webhooks.md).
+// response it reads, and signs every delivery (see docs/webhooks.md). The
+// same Guard and Dialer check the links a job's sources name (CheckLink,
+// and shared/ingest's fetcher).
 package webhook
 
 import (
@@ -47,10 +49,10 @@ const (
 )
 
 // ErrRefused matches every *Error with errors.Is.
-var ErrRefused = errors.New("callback URL refused")
+var ErrRefused = errors.New("URL refused")
 
-// Error is a callback URL the guard refuses, with a stable code and a
-// message fit to show the caller.
+// Error is a URL the guard refuses, with a stable code and a message fit
+// to show the caller.
 type Error struct {
 	Code    string
 	Message string
@@ -60,15 +62,19 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("callback URL refused (%s): %s", e.Code, e.Message)
+	return fmt.Sprintf("URL refused (%s): %s", e.Code, e.Message)
 }
 
 // Is makes errors.Is(err, ErrRefused) true.
 func (e *Error) Is(target error) bool { return target == ErrRefused }
 
-// FieldError is the error as the API reports it (422 invalid_request).
-func (e *Error) FieldError() content.FieldError {
-	return content.FieldError{Field: Field, Code: e.Code, Message: e.Message}
+// FieldError is the error as the API reports it (422 invalid_request)
+// for the callback URL.
+func (e *Error) FieldError() content.FieldError { return e.FieldErrorAt(Field) }
+
+// FieldErrorAt is the error as the API reports it for a field.
+func (e *Error) FieldErrorAt(field string) content.FieldError {
+	return content.FieldError{Field: field, Code: e.Code, Message: e.Message}
 }
 
 func refuse(code, format string, args ...any) *Error {
@@ -119,9 +125,32 @@ func (g *Guard) Check(ctx context.Context, rawURL string) error {
 	return err
 }
 
-// parse checks everything about a URL that needs no resolution.
+// CheckLink is Check for a link a source names: the same rules, but a
+// fragment is allowed (it is never sent).
+func (g *Guard) CheckLink(ctx context.Context, rawURL string) error {
+	u, err := g.ParseLink(rawURL)
+	if err != nil {
+		return err
+	}
+	_, err = g.resolve(ctx, u.Hostname())
+	return err
+}
+
+// ParseLink checks everything about a source link that needs no
+// resolution: its form (content.CheckSourceURL), its port and its host's
+// name. The fetcher checks every redirect with it; where the host leads
+// is checked at every connection.
+func (g *Guard) ParseLink(rawURL string) (*url.URL, error) {
+	return g.parseWith(rawURL, content.CheckSourceURL)
+}
+
+// parse checks everything about a callback URL that needs no resolution.
 func (g *Guard) parse(rawURL string) (*url.URL, error) {
-	if err := content.CheckCallbackURL(rawURL); err != nil {
+	return g.parseWith(rawURL, content.CheckCallbackURL)
+}
+
+func (g *Guard) parseWith(rawURL string, form func(string) error) (*url.URL, error) {
+	if err := form(rawURL); err != nil {
 		return nil, refuse(CodeInvalidURL, "%s", err.Error())
 	}
 	u, err := url.Parse(rawURL)

@@ -352,12 +352,8 @@ func (v *violations) add(format string, args ...any) {
 // worker serving that topic is killed a moment later, mid-step.
 func tapSteps(ctx context.Context, t *testing.T, s *stacktest.Stack, inj *injected) {
 	t.Helper()
-	workers := map[string]string{}
-	for _, f := range queue.Functions {
-		if f.Topic != "" && f.Topic != queue.TopicRequests {
-			workers[f.Topic] = f.Name
-		}
-	}
+	workers := s.Stack.StepTopics()
+	workers[queue.TopicEvents] = "NotifyJob"
 	for topic, fn := range workers {
 		sub := topic + "-chaos-tap"
 		require.NoError(t, s.Stack.CreatePullSubscription(ctx, sub, topic))

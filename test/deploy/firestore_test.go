@@ -19,6 +19,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/sources"
 	"contentfactory.dev/factory/shared/store"
 )
 
@@ -355,6 +356,7 @@ func TestTerraformFirestoreTTL(t *testing.T) {
 	stored := map[string]reflect.Type{
 		store.Jobs:     reflect.TypeFor[pipeline.Job](),
 		store.Rejected: reflect.TypeFor[store.Rejection](),
+		store.Uploads:  reflect.TypeFor[sources.Upload](),
 	}
 	for collection, typ := range stored {
 		assert.True(t, slices.ContainsFunc(reflect.VisibleFields(typ), func(f reflect.StructField) bool {

@@ -53,11 +53,14 @@ func TestWholePipeline(t *testing.T) {
 }
 
 func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
+	links := newLinkSite(t)
+	opts.TestLinks = links.spec
 	s := stacktest.Start(t, opts)
 	ctx := context.Background()
 
-	// One job over HTTPS with a one-page source, one shorter job, and one
-	// request from another system on content-requests.
+	// One job over HTTPS with a one-page source, one shorter job, one from
+	// an uploaded PDF and a link, and one request from another system on
+	// content-requests.
 	long := stacktest.Fixture(t, "photosynthesis.json")
 	short := map[string]any{
 		"topic":       "Why the sky is blue",
@@ -67,16 +70,17 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	started := time.Now()
 	longID := s.Submit(t, long)
 	shortID := s.Submit(t, short)
+	filesID := submitFromFiles(t, s)
 	_, err := s.Stack.Publish(ctx, queue.TopicRequests, stacktest.JSON(t, map[string]any{"topic": "Volcanoes of Iceland", "formats": []string{"faqs", "image"}}),
 		map[string]string{"owner": devstack.DevOwner, "request_id": "e2e-request-1"})
 	require.NoError(t, err)
 	intakeID := intake.JobID(devstack.DevOwner, "e2e-request-1")
 
 	jobs := map[string]*client.Job{}
-	for _, id := range []string{longID, shortID, intakeID} {
+	for _, id := range []string{longID, shortID, filesID, intakeID} {
 		jobs[id] = s.Wait(t, id, 3*time.Minute)
 	}
-	t.Logf("three jobs ended in %s", time.Since(started).Round(time.Millisecond))
+	t.Logf("four jobs ended in %s", time.Since(started).Round(time.Millisecond))
 
 	for id, j := range jobs {
 		assert.Equal(t, client.JobSucceeded, j.Status, "job %s: %s", id, stacktest.Describe(j))
@@ -90,14 +94,16 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 		assert.Equal(t, 1.0, stored.Progress, "the job document")
 		assert.Equal(t, devstack.DevOwner, stored.Owner)
 	}
-	assert.Len(t, jobs[longID].Steps, 11, "all eleven steps")
+	assert.Len(t, jobs[longID].Steps, 12, "the source text is read into passages, then all eleven steps")
 	assert.Equal(t, "api", mustJob(t, s, longID).Origin)
 	assert.Equal(t, "pubsub", mustJob(t, s, intakeID).Origin)
 	assert.Equal(t, []string{"outline", "faqs", "image", "package"}, stacktest.StepNames(jobs[intakeID]))
 
-	longAudio := checkArtifacts(t, s, longID)
-	shortAudio := checkArtifacts(t, s, shortID)
-	checkArtifacts(t, s, intakeID)
+	longAudio := checkArtifacts(t, s, longID, true)
+	shortAudio := checkArtifacts(t, s, shortID, false)
+	checkArtifacts(t, s, intakeID, false)
+	checkArtifacts(t, s, filesID, false)
+	t.Run("a job from an uploaded PDF and a link", func(t *testing.T) { checkFromFiles(t, s, backend, jobs[filesID]) })
 	if backend == "offline" {
 		assert.Greater(t, longAudio.words, shortAudio.words, "the longer source makes a longer script")
 	}
@@ -106,7 +112,7 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 
 	t.Run("one trace follows a job through every function", func(t *testing.T) {
 		traces := map[string]bool{}
-		for _, fn := range []string{"API", "GenerateText", "GenerateImage", "SynthesizeAudio", "AssembleJob"} {
+		for _, fn := range []string{"API", "ReadSources", "GenerateText", "GenerateImage", "SynthesizeAudio", "AssembleJob"} {
 			lines := s.Logged(t, fn, func(l map[string]any) bool { return l["job_id"] == longID })
 			require.NotEmpty(t, lines, fn)
 			for _, l := range lines {
@@ -214,7 +220,7 @@ type audioFacts struct {
 
 // checkArtifacts checks that every artifact of a job is stored with the
 // right content type and is valid, and returns facts about its audio.
-func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
+func checkArtifacts(t *testing.T, s *stacktest.Stack, id string, epubcheck bool) audioFacts {
 	t.Helper()
 	ctx := context.Background()
 	st := store.New(s.Stack.Firestore)
@@ -222,7 +228,7 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 	require.NoError(t, err)
 	steps, err := st.Steps(ctx, id)
 	require.NoError(t, err)
-	var outline *content.Outline
+	m := made{epubcheck: epubcheck}
 	var facts audioFacts
 	for _, step := range steps {
 		require.NotEmpty(t, step.Artifacts, step.Name)
@@ -236,11 +242,13 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 			switch {
 			case a.Name == pipeline.DocName(step.Name) && step.Kind == content.KindText:
 				assert.Equal(t, "application/json", a.ContentType)
-				doc, err := content.ValidateText(step.Name, data, content.Expect{Request: req, Outline: outline})
+				doc, err := content.ValidateText(step.Name, data, content.Expect{Request: req, Outline: m.outline})
 				require.NoError(t, err, "%s passes its validator", step.Name)
 				switch d := doc.(type) {
 				case *content.Outline:
-					outline = d
+					m.outline = d
+				case *content.Flashcards:
+					m.cards = d
 				case *content.PodcastScript:
 					facts.words = d.Words()
 				}
@@ -275,12 +283,13 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 				assert.Contains(t, page, "default-src 'none'")
 				assert.NotContains(t, strings.ToLower(page), "<script")
 			case a.Name == assemble.BundleMarkdown:
-				assert.True(t, strings.HasPrefix(string(data), "# "+outline.Title), "the bundle is titled")
+				assert.True(t, strings.HasPrefix(string(data), "# "+m.outline.Title), "the bundle is titled")
 				for _, f := range req.Formats {
 					if content.MustLookup(f).Kind == content.KindText {
 						assert.Contains(t, string(data), "## "+content.MustLookup(f).Title)
 					}
 				}
+			case checkExport(t, a.Name, data, m):
 			default:
 				assert.True(t, json.Valid(data), "%s is JSON", a.Name)
 			}
@@ -371,7 +380,7 @@ func TestCommandLineClient(t *testing.T) {
 		formats = append(formats, r.Format)
 		assert.Equal(t, 1.0, r.Rate, r.Format)
 	}
-	assert.ElementsMatch(t, []string{"outline", "faqs", "flashcards", "package"}, formats)
+	assert.ElementsMatch(t, []string{"sources", "outline", "faqs", "flashcards", "package"}, formats)
 	require.Len(t, rep.JobTime, 1)
 	assert.InDelta(t, api.FinishedAt.Sub(api.CreatedAt).Seconds(), rep.JobTime[0].P95Seconds, 1e-3, "one job: its own time")
 	var prompted []string
@@ -382,6 +391,12 @@ func TestCommandLineClient(t *testing.T) {
 	again, err := cmd2(dir, analyticsArgs...)
 	require.NoError(t, err)
 	assert.JSONEq(t, string(report), string(again), "reading the events does not consume them")
+
+	// A file is uploaded (a signed PUT) and read as a source.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lecture.pdf"), glacierPDF(), 0o644))
+	out = run("submit", "--topic", "Glaciers", "--upload", "lecture.pdf", "--formats", "faqs", "--watch")
+	assert.Contains(t, out, "uploaded lecture.pdf as up_")
+	assert.Contains(t, out, "succeeded")
 
 	keys := func(args ...string) string {
 		t.Helper()

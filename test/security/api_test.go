@@ -122,6 +122,7 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	h := api.New(jobs, f.store, f.bucket, authn, api.Options{
 		MaxBodyBytes: 1 << 20, URLTTL: 10 * time.Minute, Log: logger,
 		Limiter: ratelimit.NewLimiter(policy), Usage: f.store,
+		Uploads: f.store, UploadFiles: f.bucket, MaxSourceBytes: 1 << 20, UploadTTL: time.Hour,
 	})
 	f.srv = httptest.NewServer(h)
 	t.Cleanup(f.srv.Close)

@@ -16,27 +16,43 @@ import (
 	"contentfactory.dev/factory/shared/auth/authtest"
 )
 
-// endpoint is one route of the API, with the job it is about.
+// endpoint is one route of the API, with the job or upload it is about.
 type endpoint struct {
 	Name   string
 	Method string
-	Path   func(jobID string) string
+	Path   func(ids) string
 	Body   []byte
-	// JobScoped routes answer 404 for another owner's job.
+	// JobScoped routes answer 404 for another owner's job (or upload).
 	JobScoped bool
+}
+
+// ids are the job and the upload of the matrix's owner.
+type ids struct{ job, upload string }
+
+// notFound is the code a scoped route answers another owner with.
+func (ep endpoint) notFound() string {
+	if strings.Contains(ep.Name, "upload") {
+		return "upload_not_found"
+	}
+	return "job_not_found"
 }
 
 var submitBody = []byte(`{"topic": "Plate tectonics", "source_text": "Plates move over the mantle.", "formats": ["outline"]}`)
 
 var endpoints = []endpoint{
-	{"submit", http.MethodPost, func(string) string { return "/v1/jobs" }, submitBody, false},
-	{"list", http.MethodGet, func(string) string { return "/v1/jobs" }, nil, false},
-	{"get", http.MethodGet, func(id string) string { return "/v1/jobs/" + id }, nil, true},
-	{"erase", http.MethodDelete, func(id string) string { return "/v1/jobs/" + id }, nil, true},
-	{"cancel", http.MethodPost, func(id string) string { return "/v1/jobs/" + id + ":cancel" }, nil, true},
-	{"artifact", http.MethodGet, func(id string) string { return "/v1/jobs/" + id + "/artifacts/outline.json" }, nil, true},
-	{"usage", http.MethodGet, func(string) string { return "/v1/usage" }, nil, false},
+	{"submit", http.MethodPost, func(ids) string { return "/v1/jobs" }, submitBody, false},
+	{"list", http.MethodGet, func(ids) string { return "/v1/jobs" }, nil, false},
+	{"get", http.MethodGet, func(id ids) string { return "/v1/jobs/" + id.job }, nil, true},
+	{"erase", http.MethodDelete, func(id ids) string { return "/v1/jobs/" + id.job }, nil, true},
+	{"cancel", http.MethodPost, func(id ids) string { return "/v1/jobs/" + id.job + ":cancel" }, nil, true},
+	{"artifact", http.MethodGet, func(id ids) string { return "/v1/jobs/" + id.job + "/artifacts/outline.json" }, nil, true},
+	{"usage", http.MethodGet, func(ids) string { return "/v1/usage" }, nil, false},
+	{"new upload", http.MethodPost, func(ids) string { return "/v1/uploads" }, uploadBody, false},
+	{"get upload", http.MethodGet, func(id ids) string { return "/v1/uploads/" + id.upload }, nil, true},
+	{"delete upload", http.MethodDelete, func(id ids) string { return "/v1/uploads/" + id.upload }, nil, true},
 }
+
+var uploadBody = []byte(`{"filename": "notes.pdf", "content_type": "application/pdf", "size": 1000}`)
 
 // credential is one column of the matrix: what the caller sends and the
 // statuses that are acceptable.
@@ -120,6 +136,13 @@ func TestAuthMatrix(t *testing.T) {
 	alice := "Bearer " + f.keys["alice"]
 	jobID := f.submit(alice, map[string]any{"topic": "Volcanoes", "formats": []string{"outline"}})
 	f.runOutline(t.Context(), jobID, nil)
+	up := f.do(http.MethodPost, "/v1/uploads", alice, uploadBody)
+	require.Equal(t, http.StatusCreated, up.Status, "%s", up.Body)
+	var upload struct {
+		ID string `json:"id"`
+	}
+	require.NoError(t, json.Unmarshal(up.Body, &upload))
+	target := ids{job: jobID, upload: upload.ID}
 
 	// Positive controls: the owner is let through everywhere.
 	controls := map[string]int{}
@@ -127,7 +150,7 @@ func TestAuthMatrix(t *testing.T) {
 		if ep.Method == http.MethodDelete || ep.Name == "cancel" {
 			continue // run last: they change the job
 		}
-		r := f.do(ep.Method, ep.Path(jobID), alice, ep.Body)
+		r := f.do(ep.Method, ep.Path(target), alice, ep.Body)
 		controls[ep.Name] = r.Status
 		assert.True(t, r.Status >= 200 && r.Status < 400, "owner on %s: %d %s", ep.Name, r.Status, r.Body)
 	}
@@ -144,7 +167,7 @@ func TestAuthMatrix(t *testing.T) {
 			if c.Other && !ep.JobScoped {
 				continue // no job to be someone else's; see the list check below
 			}
-			r := f.do(ep.Method, ep.Path(jobID), c.Header(f), ep.Body)
+			r := f.do(ep.Method, ep.Path(target), c.Header(f), ep.Body)
 			r.Cell = ep.Name + " × " + c.Name
 			all = append(all, r)
 			results[cell{ep.Name, c.Name}] = r.Status
@@ -159,7 +182,7 @@ func TestAuthMatrix(t *testing.T) {
 			}
 			require.NoError(t, json.Unmarshal(r.Body, &p), r.Cell)
 			if c.Other {
-				assert.Equal(t, "job_not_found", p.Code, r.Cell)
+				assert.Equal(t, ep.notFound(), p.Code, r.Cell)
 			} else {
 				assert.Contains(t, []string{"unauthenticated", "invalid_credentials"}, p.Code, r.Cell)
 				assert.NotEmpty(t, r.Header.Get("WWW-Authenticate"), r.Cell)
@@ -175,6 +198,7 @@ func TestAuthMatrix(t *testing.T) {
 	job := f.do(http.MethodGet, "/v1/jobs/"+jobID, alice, nil)
 	require.Equal(t, http.StatusOK, job.Status, "the job survived every foreign DELETE")
 	assert.NotContains(t, string(job.Body), `"status": "cancelled"`, "no foreign cancel took effect")
+	require.Equal(t, http.StatusOK, f.do(http.MethodGet, "/v1/uploads/"+upload.ID, alice, nil).Status, "the upload survived every foreign DELETE")
 	count := 0
 	for _, l := range f.log.Lines(t) {
 		if l["message"] == "job created" {
@@ -184,12 +208,12 @@ func TestAuthMatrix(t *testing.T) {
 	assert.Equal(t, 2, count, "no refused submission created a job (one job, and the owner's control)")
 
 	// The owner's cancel and erase, last.
-	for _, name := range []string{"cancel", "erase"} {
+	for _, name := range []string{"cancel", "erase", "delete upload"} {
 		for _, ep := range endpoints {
 			if ep.Name != name {
 				continue
 			}
-			r := f.do(ep.Method, ep.Path(jobID), alice, nil)
+			r := f.do(ep.Method, ep.Path(target), alice, nil)
 			controls[ep.Name] = r.Status
 			assert.True(t, r.Status >= 200 && r.Status < 500 && r.Status != http.StatusUnauthorized && r.Status != http.StatusNotFound,
 				"owner on %s: %d %s", ep.Name, r.Status, r.Body)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"contentfactory.dev/factory/functions/sources"
 	"contentfactory.dev/factory/functions/text"
 
 	"github.com/stretchr/testify/assert"
@@ -24,6 +25,7 @@ import (
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
+	"contentfactory.dev/factory/shared/ingest"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 )
@@ -91,6 +93,11 @@ func TestLogsHoldNoSecretsPromptsOrSourceText(t *testing.T) {
 		runner := pipeline.NewRunner(f.ports, text.Executor{Gen: gen, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3, Region: "local"})
 		require.NoError(t, runner.Run(ctx, pipeline.StepMessage{JobID: jobID, Step: step, Attempt: 1, Region: "local"}))
 	}
+	// The sources step reads the source text into passages first; it
+	// logs what it read, never the text.
+	reader := pipeline.NewRunner(f.ports, sources.Executor{Reader: &ingest.Reader{Limits: content.DefaultSourceLimits, Screen: guard.ScreenSource}},
+		pipeline.RunnerConfig{MaxAttempts: 3, Region: "local"})
+	require.NoError(t, reader.Run(ctx, pipeline.StepMessage{JobID: jobID, Step: content.FormatSources, Attempt: 1, Region: "local"}))
 	run(content.FormatOutline)
 	fake.SetCompromised(fmt.Sprintf(`{"title": "x", "faqs": [], "note": "%s %s"}`, canary, sourceMarker))
 	run(content.FormatFAQs)

@@ -27,6 +27,10 @@ const (
 	// estSpeechCharsPerMinute is what a minute of narration speaks: 150
 	// words of about six characters with their space.
 	estSpeechCharsPerMinute = 900
+	// estDocumentChars is the text an uploaded file or a link yields, which
+	// is unknown until the sources step reads it: a typical article or
+	// chapter.
+	estDocumentChars = 30_000
 )
 
 // estOutputTokens is the typical document of each text format, in tokens;
@@ -46,8 +50,9 @@ var estOutputTokens = map[content.Format]int64{
 // it runs; admission reserves it against the owner's daily budget. It
 // prices the calls the request's steps are expected to make with the same
 // table and rules as the calls themselves (Cost): each text format as one
-// call of its step's model that reads the instructions, the source text
-// and, for a derived format, the outline, and writes a typical document of
+// call of its step's model that reads the instructions, the sources
+// (texts as they are, an upload or link as estDocumentChars) and, for a
+// derived format, the outline, and writes a typical document of
 // its format after some thinking; the cover as one image of the image
 // model; the narration as its target minutes of speech at 900 characters
 // a minute in the first voice of the request's language. It leaves out
@@ -72,7 +77,7 @@ func (c *Config) expectedCall(r *content.Request, f content.Format) (ai.Call, bo
 	}
 	switch spec.Kind {
 	case content.KindText:
-		source := utf8.RuneCountInString(r.Topic) + utf8.RuneCountInString(r.SourceText)
+		source := utf8.RuneCountInString(r.Topic) + sourceChars(r)
 		call := ai.Call{
 			Backend:        BackendVertex,
 			Model:          c.Text.For(f).Model,
@@ -101,6 +106,19 @@ func (c *Config) expectedCall(r *content.Request, f content.Format) (ai.Call, bo
 		return ai.Call{Backend: BackendTTS, Model: voices[0], Characters: estSpeechCharsPerMinute * int64(podcastMinutes(r))}, true
 	}
 	return ai.Call{}, false
+}
+
+// sourceChars is what a request's sources are expected to yield.
+func sourceChars(r *content.Request) int {
+	n := 0
+	for _, src := range r.AllSources() {
+		if src.Kind() == content.SourceKindText {
+			n += utf8.RuneCountInString(src.Text)
+		} else {
+			n += estDocumentChars
+		}
+	}
+	return n
 }
 
 // podcastMinutes is the requested length of the podcast, or the default.

@@ -38,6 +38,8 @@ func TestEstimatePricesTheExpectedCallsWithTheTable(t *testing.T) {
 		// 900 characters a minute of Chirp 3 HD at $30 a million.
 		{"five minutes of speech", request(content.FormatAudio), 5 * 900 * 30.0 / 1e6},
 		{"the package is free", request(content.FormatPackage), 0},
+		// Reading the sources calls no model.
+		{"the sources step is free", request(content.FormatSources), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,6 +47,23 @@ func TestEstimatePricesTheExpectedCallsWithTheTable(t *testing.T) {
 			assert.InDelta(t, tt.want, c.Estimate(tt.req), 1e-12)
 		})
 	}
+}
+
+// Text sources count as they are; an upload or a link, unknown until it
+// is read, as a typical document of 30,000 characters (7,500 tokens).
+func TestEstimateCountsEverySource(t *testing.T) {
+	t.Parallel()
+	c, err := models.Load(env(nil), "proj")
+	require.NoError(t, err)
+	const flashIn = 0.50 / 1e6
+	bare := c.Estimate(request(content.FormatOutline))
+	withText := request(content.FormatOutline)
+	withText.SourceText = strings.Repeat("x", 400)
+	withText.Sources = []content.Source{{Text: strings.Repeat("y", 400)}}
+	assert.InDelta(t, bare+200*flashIn, c.Estimate(withText), 1e-12)
+	withFiles := request(content.FormatOutline)
+	withFiles.Sources = []content.Source{{UploadID: "up_x"}, {URL: "https://example.com/"}}
+	assert.InDelta(t, bare+2*7500*flashIn, c.Estimate(withFiles), 1e-12)
 }
 
 func TestEstimateOfADefaultRequest(t *testing.T) {

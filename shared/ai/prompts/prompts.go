@@ -2,15 +2,18 @@
 // and image backends (embedded files under templates/) and renders them
 // with untrusted input fenced as data.
 //
-// Every text step gets the same system instruction (system.v2), which
+// Every text step gets the same system instruction (system.v3), which
 // declares what a data block is and carries the job's canary, and a
 // format template (outline.v1, …) that states the task. The request's
-// settings, the outline and the source text are never spliced into
+// settings, the outline and the job's sources are never spliced into
 // instructions: each goes into a data block fenced with a random
-// per-request token (see Fence). The system instruction is the same for
-// every format of a job so that one Vertex context cache, holding it and
-// the fenced source text, serves every step of the job; the format's
-// instructions are in the user turn.
+// per-request token (see Fence). The sources come as two blocks of one
+// JSON object a line, escaped as JSON so no text can pose as another
+// line: "sources" (id, kind, title, file name or link) and "passages"
+// (the numbered passages of their text, with page or heading). The system
+// instruction is the same for every format of a job so that one Vertex
+// context cache, holding it and the fenced sources, serves every step of
+// the job; the format's instructions are in the user turn.
 //
 // The canary (guard.Canary) is derived from the job id, so it is the same
 // for every step of a job and the cached system instruction holds it too.
@@ -44,10 +47,10 @@ var Versions = struct {
 	System, Repair, Steer, Cache, Image string
 	Formats                             map[content.Format]string
 }{
-	System: "system.v2",
+	System: "system.v3",
 	Repair: "repair.v1",
 	Steer:  "steer.v1",
-	Cache:  "cache.v1",
+	Cache:  "cache.v2",
 	Image:  "image.v2",
 	Formats: map[content.Format]string{
 		content.FormatOutline:         "outline.v1",
@@ -78,8 +81,10 @@ type Text struct {
 	Format  content.Format
 	Request *content.Request
 	Outline *content.Outline
-	// SourceCached says the source text is in the job's context cache
-	// (with the system instruction), not in this prompt.
+	// Sources are the job's sources split into passages (nil: none).
+	Sources *content.SourceSet
+	// SourceCached says the sources are in the job's context cache (with
+	// the system instruction), not in this prompt.
 	SourceCached bool
 	// Repair carries a failed answer and the validator's findings.
 	Repair *ai.Repair
@@ -107,8 +112,8 @@ type Prompt struct {
 // Cache is what a job's context cache holds.
 type Cache struct {
 	System  string
-	Source  string // the user turn with the fenced source text
-	Version string // "cache.v1/system.v2"
+	Source  string // the user turn with the fenced sources and passages
+	Version string // "cache.v2/system.v3"
 	Token   string
 }
 
@@ -127,7 +132,8 @@ type textData struct {
 	Cached       bool
 	Request      string
 	Outline      string
-	Source       string
+	Sources      string
+	Passages     string
 	SourceCached bool
 	Language     string
 	Level        string
@@ -189,9 +195,9 @@ func RenderText(in Text) (Prompt, error) {
 			return Prompt{}, fmt.Errorf("render prompt: outline: %w", err)
 		}
 	}
-	source := ""
+	var srcs, passages string
 	if !in.SourceCached {
-		source = req.SourceText
+		srcs, passages = sourceLines(in.Sources)
 	}
 	var rep *repairData
 	var previous, problems string
@@ -200,7 +206,7 @@ func RenderText(in Text) (Prompt, error) {
 		previous, rep.Truncated = previousAnswer(in.Repair.Previous)
 		problems = problemList(in.Repair.Problems)
 	}
-	fence, err := NewFence(string(reqJSON), string(outlineJSON), source, previous, problems, in.Instructions)
+	fence, err := NewFence(string(reqJSON), string(outlineJSON), srcs, passages, previous, problems, in.Instructions)
 	if err != nil {
 		return Prompt{}, err
 	}
@@ -209,8 +215,8 @@ func RenderText(in Text) (Prompt, error) {
 	if outlineJSON != nil {
 		d.Outline = fence.Block("outline", string(outlineJSON))
 	}
-	if source != "" {
-		d.Source = fence.Block("source", source)
+	if passages != "" {
+		d.Sources, d.Passages = fence.Block("sources", srcs), fence.Block("passages", passages)
 	}
 
 	names := []string{name, Versions.System}
@@ -295,13 +301,14 @@ func Truncated(prev []byte) bool {
 }
 
 // RenderCache renders what a job's context cache holds: the system
-// instruction, with the job's canary, and the fenced source text. It
-// fails for a request without a source text.
-func RenderCache(req *content.Request, canary string) (Cache, error) {
-	if req == nil || req.SourceText == "" {
-		return Cache{}, errors.New("render cache: the request has no source text")
+// instruction, with the job's canary, and the fenced sources and their
+// passages. It fails for a job without passages.
+func RenderCache(set *content.SourceSet, canary string) (Cache, error) {
+	srcs, passages := sourceLines(set)
+	if passages == "" {
+		return Cache{}, errors.New("render cache: the job has no passages")
 	}
-	fence, err := NewFence(req.SourceText)
+	fence, err := NewFence(srcs, passages)
 	if err != nil {
 		return Cache{}, err
 	}
@@ -309,7 +316,7 @@ func RenderCache(req *content.Request, canary string) (Cache, error) {
 	if err != nil {
 		return Cache{}, err
 	}
-	d := textData{Token: fence.Token(), Cached: true, Source: fence.Block("source", req.SourceText), Canary: canary}
+	d := textData{Token: fence.Token(), Cached: true, Sources: fence.Block("sources", srcs), Passages: fence.Block("passages", passages), Canary: canary}
 	sys, err := execute(t, "system", d)
 	if err != nil {
 		return Cache{}, err
@@ -319,6 +326,48 @@ func RenderCache(req *content.Request, canary string) (Cache, error) {
 		return Cache{}, err
 	}
 	return Cache{System: sys, Source: src, Version: Versions.Cache + "/" + Versions.System, Token: fence.Token()}, nil
+}
+
+// sourceLine and passageLine are what the prompts show of a source and a
+// passage, one JSON object a line.
+type sourceLine struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	Title    string `json:"title,omitempty"`
+	Filename string `json:"filename,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
+
+type passageLine struct {
+	ID      string `json:"id"`
+	Source  string `json:"source"`
+	Page    int    `json:"page,omitempty"`
+	Heading string `json:"heading,omitempty"`
+	Text    string `json:"text"`
+}
+
+// sourceLines renders the sources and the passages of a set, one JSON
+// object a line ("" and "" for a set without passages). JSON escapes
+// line breaks and quotes, so no text can end its line or pose as another.
+func sourceLines(set *content.SourceSet) (sources, passages string) {
+	if set == nil || len(set.Passages) == 0 {
+		return "", ""
+	}
+	var sb, pb strings.Builder
+	line := func(b *strings.Builder, v any) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(v) // plain strings and numbers: cannot fail
+		b.Write(buf.Bytes())
+	}
+	for _, d := range set.Sources {
+		line(&sb, sourceLine{ID: d.ID, Kind: d.Kind, Title: d.Title, Filename: d.Filename, URL: d.URL})
+	}
+	for _, p := range set.Passages {
+		line(&pb, passageLine{ID: p.ID, Source: p.Source, Page: p.Page, Heading: p.Heading, Text: p.Text})
+	}
+	return strings.TrimSuffix(sb.String(), "\n"), strings.TrimSuffix(pb.String(), "\n")
 }
 
 type imageData struct {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/genai"
 
@@ -183,15 +184,21 @@ func (x ListIndex) PutIfAbsent(ctx context.Context, jobID string, e CacheEntry) 
 // Delete implements CacheIndex; the list has nothing to forget.
 func (ListIndex) Delete(context.Context, string) error { return nil }
 
-// cacheTokens estimates the tokens of a source text: four characters a
+// cacheTokens estimates the tokens of a job's passages: four characters a
 // token.
-func cacheTokens(source string) int { return len([]rune(source)) / 4 }
+func cacheTokens(set *content.SourceSet) int {
+	n := 0
+	for _, p := range set.Passages {
+		n += utf8.RuneCountInString(p.Text)
+	}
+	return n / 4
+}
 
-// wantsCache reports whether a request's source text is large enough to
-// be cached.
-func (c *Client) wantsCache(jobID string, req *content.Request) bool {
+// wantsCache reports whether a job's passages are large enough to be
+// cached.
+func (c *Client) wantsCache(jobID string, set *content.SourceSet) bool {
 	min := c.cfg.Text.CacheMinTokens
-	return jobID != "" && min > 0 && req.SourceText != "" && cacheTokens(req.SourceText) > min
+	return jobID != "" && min > 0 && set != nil && cacheTokens(set) > min
 }
 
 // jobCache returns the job's context cache for model, creating it if the
@@ -200,7 +207,7 @@ func (c *Client) wantsCache(jobID string, req *content.Request) bool {
 // model. A call that created a cache is returned for the usage record.
 // The cached system instruction carries the job's canary, which is the
 // same for every step of the job.
-func (c *Client) jobCache(ctx context.Context, jobID, model, setting string, req *content.Request, canary string) (name, version string, calls []ai.Call, err error) {
+func (c *Client) jobCache(ctx context.Context, jobID, model, setting string, set *content.SourceSet, canary string) (name, version string, calls []ai.Call, err error) {
 	e, ok, err := c.index.Get(ctx, jobID)
 	if err != nil {
 		return "", "", nil, fmt.Errorf("look up the context cache of job %s: %w", jobID, err)
@@ -211,7 +218,7 @@ func (c *Client) jobCache(ctx context.Context, jobID, model, setting string, req
 		}
 		return e.Name, prompts.Versions.Cache, nil, nil
 	}
-	cp, err := prompts.RenderCache(req, canary)
+	cp, err := prompts.RenderCache(set, canary)
 	if err != nil {
 		return "", "", nil, err
 	}

@@ -44,7 +44,7 @@ func TestContextCacheIsCreatedOncePerJobAndReusedByEveryStep(t *testing.T) {
 	require.NoError(t, err)
 	outline, err := content.Decode[content.Outline](content.FormatOutline, res.JSON, content.Expect{Request: req})
 	require.NoError(t, err)
-	assert.Equal(t, "outline.v1/system.v2/cache.v1", res.PromptVersion)
+	assert.Equal(t, "outline.v1/system.v3/cache.v2", res.PromptVersion)
 	require.Len(t, res.Calls, 2, "the cache creation and the generation")
 	assert.Positive(t, res.Calls[0].PromptTokens, "the cached tokens were billed once")
 
@@ -76,7 +76,7 @@ func TestContextCacheIsCreatedOncePerJobAndReusedByEveryStep(t *testing.T) {
 	for i, b := range bodies {
 		assert.Equal(t, caches[0], b.CachedContent, "generate request %d carries the cache", i)
 		assert.Nil(t, b.SystemInstruction, "the cache holds the system instruction")
-		assert.NotContains(t, b.Text(), req.SourceText[:200], "the source is not sent again")
+		assert.NotContains(t, b.Text(), content.TextSources(req).Passages[0].Text[:200], "the passages are not sent again")
 	}
 
 	require.NoError(t, step().DeleteJobCache(t.Context(), "job-big"))
@@ -166,7 +166,7 @@ func TestACacheGoneMissingFallsBackToTheInlineSource(t *testing.T) {
 	bodies := srv.Bodies("")
 	last := bodies[len(bodies)-1]
 	assert.Empty(t, last.CachedContent)
-	assert.Contains(t, last.Text(), req.SourceText[:200], "the source went inline")
+	assert.Contains(t, last.Text(), content.TextSources(req).Passages[0].Text[:200], "the passages went inline")
 	_, ok, _ := index.Get(t.Context(), "job-gone")
 	assert.False(t, ok, "the stale entry was forgotten")
 }

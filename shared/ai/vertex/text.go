@@ -30,10 +30,11 @@ func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 	setting := c.cfg.Text.ModelSetting(req.Format)
 	schema := spec.SchemaFor(content.Expect{Request: req.Request, Outline: req.Outline})
 
+	req.Sources = req.SourceSet()
 	var res ai.TextResult
 	cacheName, cacheVersion := "", ""
-	if c.wantsCache(req.JobID, req.Request) {
-		name, version, calls, err := c.jobCache(ctx, req.JobID, step.Model, setting, req.Request, req.Canary)
+	if c.wantsCache(req.JobID, req.Sources) {
+		name, version, calls, err := c.jobCache(ctx, req.JobID, step.Model, setting, req.Sources, req.Canary)
 		res.Calls = append(res.Calls, calls...)
 		switch {
 		case err == nil:
@@ -92,7 +93,7 @@ func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step models.Step, setting string, schema *content.Schema,
 	cacheName, cacheVersion string) (*genai.GenerateContentResponse, []ai.Call, string, error) {
 	p, err := prompts.RenderText(prompts.Text{
-		Format: req.Format, Request: req.Request, Outline: req.Outline,
+		Format: req.Format, Request: req.Request, Outline: req.Outline, Sources: req.Sources,
 		SourceCached: cacheName != "", Repair: req.Repair, Canary: req.Canary, Instructions: req.Instructions,
 	})
 	if err != nil {

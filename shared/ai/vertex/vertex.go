@@ -4,15 +4,15 @@
 //
 // Text steps get the shared system instruction and their format's
 // versioned template (package prompts), with the request, the outline and
-// the source text fenced as data; the answer is constrained to the
+// the job's sources (numbered passages) fenced as data; the answer is constrained to the
 // format's JSON Schema with what the request and outline decide pinned
 // (content.Spec.SchemaFor). The model gets no tools. Thinking level or
 // budget, output limit and temperature come per step from the models
 // configuration. Automatic continuation is off, so every call is one
 // billed call and is recorded as one ai.Call with its tokens and cost.
 //
-// A source text larger than text.cache_min_tokens (estimated at four
-// characters a token) is put, fenced and with the system instruction,
+// Passages larger than text.cache_min_tokens together (estimated at four
+// characters a token) are put, fenced and with the system instruction,
 // into one Vertex context cache per job, which every step of the job
 // reuses; the cache is found through a CacheIndex (see cache.go).
 //

@@ -98,7 +98,7 @@ func TestEveryFormatSendsSchemaSystemInstructionAndFencedSource(t *testing.T) {
 			if o, ok := doc.(*content.Outline); ok {
 				outline = o
 			}
-			assert.Equal(t, string(f)+".v1/system.v2", res.PromptVersion)
+			assert.Equal(t, string(f)+".v1/system.v3", res.PromptVersion)
 			require.Len(t, res.Calls, 1)
 			call := res.Calls[0]
 			assert.Equal(t, "vertex", call.Backend)
@@ -126,7 +126,10 @@ func TestEveryFormatSendsSchemaSystemInstructionAndFencedSource(t *testing.T) {
 			user := body.Text()
 			assert.NotContains(t, user, testCanary)
 			tok := tokenOf(t, sys)
-			assert.Contains(t, user, "<<<DATA-"+tok+" source\n"+req.SourceText+"\nDATA-"+tok+">>>", "the source is fenced")
+			first := content.TextSources(&req).Passages[0]
+			assert.Contains(t, user, "<<<DATA-"+tok+" passages\n"+`{"id":"p1","source":"s1","text":"`+first.Text+`"}`+"\n",
+				"the source is fenced, as numbered passages")
+			assert.NotContains(t, user, req.SourceText, "never as one blob")
 			assert.NotContains(t, req.SourceText, tok)
 			if f != content.FormatOutline {
 				assert.Contains(t, user, "<<<DATA-"+tok+" outline\n")

@@ -140,7 +140,7 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 			}
 			j.Status = pipeline.JobRunning
 			tx.SaveJob(j)
-			tx.SaveLedger("owner-a", ratelimit.State{Running: 7})
+			tx.SaveLedger("owner-a", ratelimit.State{Running: 7}, nil)
 			return boom
 		})
 		assert.ErrorIs(t, err, boom)
@@ -173,7 +173,8 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 			if err != nil {
 				return err
 			}
-			assert.Equal(t, pipeline.StepQueued, again[content.FormatOutline].Status, "the write is not visible before the commit")
+			assert.Equal(t, pipeline.StepPending, again[content.FormatOutline].Status,
+				"the write is not visible before the commit: the outline still waits for the sources")
 			return nil
 		}))
 		s := stepMap(t, st, job.ID)[content.FormatOutline]
@@ -209,7 +210,7 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 						return err
 					}
 					l.Jobs++
-					tx.SaveLedger("owner-a", l)
+					tx.SaveLedger("owner-a", l, nil)
 					return nil
 				})
 			}()
@@ -236,7 +237,7 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
 			l, err := tx.Ledger("owner-ledger")
 			assert.Zero(t, l, "a new owner's ledger is empty")
-			tx.SaveLedger("owner-ledger", want)
+			tx.SaveLedger("owner-ledger", want, nil)
 			return err
 		}))
 		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
@@ -245,6 +246,42 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 			other, err2 := tx.Ledger("owner-other")
 			assert.Zero(t, other)
 			return errors.Join(err, err2)
+		}))
+	})
+
+	t.Run("settlements wait apart until a ledger folds them", func(t *testing.T) {
+		st := open(t)
+		job, req, steps := newJob("owner-a", content.FormatFAQs)
+		create(t, st, job, req, steps)
+		ended := time.Now().UTC().Truncate(time.Microsecond)
+		settle := func(owner, id string, spent float64, at time.Time) {
+			require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+				tx.Settle(pipeline.Settlement{ID: id, Owner: owner, Release: ratelimit.Release{EstimateUSD: 1, SpentUSD: spent, EndedAt: at}})
+				return nil
+			}))
+		}
+		settle("owner-s", "j2:1", 0.2, ended.Add(time.Second))
+		settle("owner-s", "j1:1", 0.1, ended)
+		settle("owner-s", "j1:1", 0.1, ended) // the same run settled again is one settlement
+		settle("owner-t", "j3:1", 0.3, ended)
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			got, err := tx.Settlements("owner-s")
+			require.NoError(t, err)
+			require.Len(t, got, 2, "per owner, one per run")
+			assert.Equal(t, pipeline.Settlement{ID: "j1:1", Owner: "owner-s", Release: ratelimit.Release{EstimateUSD: 1, SpentUSD: 0.1, EndedAt: ended}}, got[0], "oldest first")
+			assert.Equal(t, "j2:1", got[1].ID)
+			tx.SaveLedger("owner-s", ratelimit.State{Jobs: 1}, []string{got[0].ID})
+			return nil
+		}))
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			got, err := tx.Settlements("owner-s")
+			require.NoError(t, err)
+			require.Len(t, got, 1, "what the ledger folded is gone")
+			assert.Equal(t, "j2:1", got[0].ID)
+			other, err := tx.Settlements("owner-t")
+			require.NoError(t, err)
+			assert.Len(t, other, 1, "another owner's stay")
+			return nil
 		}))
 	})
 

@@ -5,6 +5,7 @@
 package pipelinetest
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
@@ -118,6 +119,8 @@ type Store struct {
 	reqs    map[string][]byte
 	steps   map[string]map[content.Format]*pipeline.Step
 	ledgers map[string]ratelimit.State
+	// settled holds every owner's settlements not folded yet, by id.
+	settled map[string]map[string]pipeline.Settlement
 	erased  map[string]bool
 }
 
@@ -126,7 +129,7 @@ var _ pipeline.Store = (*Store)(nil)
 // NewStore returns an empty store.
 func NewStore() *Store {
 	return &Store{jobs: map[string]*pipeline.Job{}, reqs: map[string][]byte{}, steps: map[string]map[content.Format]*pipeline.Step{},
-		ledgers: map[string]ratelimit.State{}, erased: map[string]bool{}}
+		ledgers: map[string]ratelimit.State{}, settled: map[string]map[string]pipeline.Settlement{}, erased: map[string]bool{}}
 }
 
 // Cached implements pipeline.Results.
@@ -155,11 +158,28 @@ func (s *Store) Seed(job *pipeline.Job, req *content.Request, steps []*pipeline.
 	write{create: &creation{job: cloneJob(job), req: b, steps: steps}}.apply(s)
 }
 
-// Ledger returns an owner's standing as stored.
+// Ledger returns an owner's standing: the stored ledger with the
+// settlements it does not hold yet applied (as of the ledger's day).
 func (s *Store) Ledger(owner string) ratelimit.State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.ledgers[owner]
+	st := s.ledgers[owner]
+	for _, r := range s.settlements(owner, len(s.settled[owner])) {
+		st.Apply(r.Release)
+	}
+	return st
+}
+
+// settlements returns up to n of an owner's settlements, oldest first.
+func (s *Store) settlements(owner string, n int) []pipeline.Settlement {
+	out := make([]pipeline.Settlement, 0, len(s.settled[owner]))
+	for _, st := range s.settled[owner] {
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b pipeline.Settlement) int {
+		return cmp.Or(a.EndedAt.Compare(b.EndedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out[:min(n, len(out))]
 }
 
 // Erased reports whether a job was erased.
@@ -268,6 +288,8 @@ type write struct {
 	jobID  string
 	owner  string
 	ledger *ratelimit.State
+	folded []string
+	settle *pipeline.Settlement
 	erase  []content.Format
 }
 
@@ -294,6 +316,14 @@ func (w write) apply(s *Store) {
 		}
 	case w.ledger != nil:
 		s.ledgers[w.owner] = *w.ledger
+		for _, id := range w.folded {
+			delete(s.settled[w.owner], id)
+		}
+	case w.settle != nil:
+		if s.settled[w.settle.Owner] == nil {
+			s.settled[w.settle.Owner] = map[string]pipeline.Settlement{}
+		}
+		s.settled[w.settle.Owner][w.settle.ID] = *w.settle
 	case w.erase != nil:
 		for _, f := range w.erase {
 			delete(s.steps[w.jobID], f)
@@ -325,6 +355,12 @@ func (t *tx) Steps(names ...content.Format) (map[content.Format]*pipeline.Step, 
 
 func (t *tx) Ledger(owner string) (ratelimit.State, error) { return t.s.ledgers[owner], nil }
 
+func (t *tx) Settlements(owner string) ([]pipeline.Settlement, error) {
+	return t.s.settlements(owner, pipeline.MaxFold), nil
+}
+
+func (t *tx) Settle(st pipeline.Settlement) { t.writes = append(t.writes, write{settle: &st}) }
+
 func (t *tx) CreateJob(job *pipeline.Job, req *content.Request, steps []*pipeline.Step) {
 	b, err := json.Marshal(req)
 	if err != nil {
@@ -343,8 +379,8 @@ func (t *tx) SaveStep(st *pipeline.Step) {
 	t.writes = append(t.writes, write{step: cloneStep(st), jobID: t.jobID})
 }
 
-func (t *tx) SaveLedger(owner string, st ratelimit.State) {
-	t.writes = append(t.writes, write{owner: owner, ledger: &st})
+func (t *tx) SaveLedger(owner string, st ratelimit.State, folded []string) {
+	t.writes = append(t.writes, write{owner: owner, ledger: &st, folded: slices.Clone(folded)})
 }
 
 func (t *tx) EraseJob(job *pipeline.Job, steps []content.Format) {

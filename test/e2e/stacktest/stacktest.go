@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/internal/devstack"
+	"contentfactory.dev/factory/internal/openapitest"
 	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/client"
 )
@@ -61,7 +62,8 @@ func root() string {
 // Stack is a running local stack and a client of its API.
 type Stack struct {
 	Stack *devstack.Stack
-	// API calls the stack's API with the development key.
+	// API calls the stack's API with the development key; every answer is
+	// checked against the API's OpenAPI document.
 	API *client.Client
 }
 
@@ -92,7 +94,9 @@ func Start(t *testing.T, opts devstack.Options) *Stack {
 			os.RemoveAll(opts.Dir)
 		}
 	})
-	return &Stack{Stack: s, API: client.New(s.APIURL, s.DevKey, &http.Client{Timeout: 30 * time.Second})}
+	// Every answer of the API is checked against its OpenAPI document.
+	api := &http.Client{Timeout: 30 * time.Second, Transport: openapitest.Transport(t, s.APIURL, nil)}
+	return &Stack{Stack: s, API: client.New(s.APIURL, s.DevKey, api)}
 }
 
 // Fixture reads a request document from test/fixtures.

@@ -57,7 +57,9 @@ type section struct {
 func (s section) templated() bool { return len(s.sents) == 0 }
 
 // analyze reads a request's topic and source text.
-func analyze(req *content.Request) *analysis {
+// analyze reads the job's sources (their passages, nil for none) for a
+// request.
+func analyze(req *content.Request, set *content.SourceSet) *analysis {
 	a := &analysis{
 		req:        req,
 		title:      truncate(capitalize(req.Topic), 200),
@@ -75,7 +77,7 @@ func analyze(req *content.Request) *analysis {
 			a.upperForms[lower] = true
 		}
 	}
-	blocks := parseSource(req.SourceText)
+	blocks := parseSource(passageText(set))
 	blockSents := a.readBlocks(blocks)
 	a.findDefinitions()
 	a.weigh()

@@ -197,7 +197,7 @@ func TestSectionsCoverTheSource(t *testing.T) {
 		"Plate tectonics ties all of this together. The plates move a few centimetres a year.",
 	}
 	req := &content.Request{Topic: "Geology", SourceText: strings.Join(para, "\n\n"), Language: "en-US", Level: "beginner"}
-	a := analyze(req)
+	a := analyze(req, content.TextSources(req))
 	require.GreaterOrEqual(t, len(a.sections), minSections)
 	require.LessOrEqual(t, len(a.sections), maxSections)
 	next := 0
@@ -217,7 +217,8 @@ func TestMergeSectionsKeepsLimit(t *testing.T) {
 		b.WriteString("## Part " + string(rune('A'+i%26)) + strings.Repeat("x", i/26) + "\n\n")
 		b.WriteString("Sentence number one of this part talks about topic " + string(rune('a'+i%26)) + ". And another one follows.\n\n")
 	}
-	a := analyze(&content.Request{Topic: "Many parts", SourceText: b.String(), Language: "en"})
+	req := &content.Request{Topic: "Many parts", SourceText: b.String(), Language: "en"}
+	a := analyze(req, content.TextSources(req))
 	require.Len(t, a.sections, maxSections)
 	total := 0
 	for _, s := range a.sections {

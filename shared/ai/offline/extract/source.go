@@ -2,9 +2,12 @@ package extract
 
 import (
 	"regexp"
+
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"contentfactory.dev/factory/shared/content"
 )
 
 // block is one structural piece of a source text: a heading or a
@@ -56,6 +59,43 @@ var (
 	mdLink     = regexp.MustCompile(`!?\[([^\]]*)\]\([^)]*\)`)
 	mdEmphasis = regexp.MustCompile("(\\*\\*|__|\\*|`)")
 )
+
+// passageText is the job's passages as one Markdown text: every passage a
+// paragraph (or several, as it holds them), and each heading of the
+// sources where it stands, at its level, so the extractor sees the
+// sources' structure as the sources step read it.
+func passageText(set *content.SourceSet) string {
+	if set == nil {
+		return ""
+	}
+	var b strings.Builder
+	order := map[string]int{}
+	for i, d := range set.Sources {
+		order[d.ID] = i
+	}
+	before := func(x content.Heading, p content.Passage) bool {
+		return order[x.Source] < order[p.Source] || x.Source == p.Source && x.Start < p.Start
+	}
+	h := 0
+	heading := func(x content.Heading) {
+		level := min(max(x.Level, 2), 6)
+		if x.Level == 1 {
+			level = 1
+		}
+		b.WriteString(strings.Repeat("#", level) + " " + strings.ReplaceAll(x.Text, "\n", " ") + "\n\n")
+	}
+	for _, p := range set.Passages {
+		for h < len(set.Headings) && before(set.Headings[h], p) {
+			heading(set.Headings[h])
+			h++
+		}
+		b.WriteString(p.Text + "\n\n")
+	}
+	for ; h < len(set.Headings); h++ {
+		heading(set.Headings[h])
+	}
+	return b.String()
+}
 
 // parseSource splits a (possibly Markdown) source text into headings and
 // paragraphs. Fenced code blocks are skipped: they are not prose.

@@ -63,7 +63,8 @@ func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult
 		}
 		exp.Outline = req.Outline
 	}
-	raw, err := encode(gen(analyze(req.Request), req.Outline))
+	set := req.SourceSet()
+	raw, err := encode(gen(analyze(req.Request, set), req.Outline))
 	if err != nil {
 		return ai.TextResult{}, ai.Permanent("encode_failed", fmt.Errorf("offline text %s: %w", req.Format, err))
 	}
@@ -73,7 +74,7 @@ func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult
 	call := ai.Call{
 		Backend:      offline.Backend,
 		Model:        Model,
-		PromptTokens: int64(promptChars(req)+3) / 4,
+		PromptTokens: int64(promptChars(req, set)+3) / 4,
 		OutputTokens: int64(utf8.RuneCount(raw)+3) / 4,
 		Duration:     time.Since(start),
 	}
@@ -91,10 +92,15 @@ func encode(doc any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-// promptChars is the size of what the backend reads: the topic, the source
-// text and, for derived formats, the outline.
-func promptChars(req ai.TextRequest) int {
-	n := utf8.RuneCountInString(req.Request.Topic) + utf8.RuneCountInString(req.Request.SourceText)
+// promptChars is the size of what the backend reads: the topic, the
+// passages and, for derived formats, the outline.
+func promptChars(req ai.TextRequest, set *content.SourceSet) int {
+	n := utf8.RuneCountInString(req.Request.Topic)
+	if set != nil {
+		for _, p := range set.Passages {
+			n += utf8.RuneCountInString(p.Text)
+		}
+	}
 	if req.Outline != nil {
 		if b, err := json.Marshal(req.Outline); err == nil {
 			n += utf8.RuneCount(b)

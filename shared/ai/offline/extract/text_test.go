@@ -57,7 +57,10 @@ func TestTextUsage(t *testing.T) {
 	assert.Equal(t, "offline", c.Backend)
 	assert.Equal(t, "extractive-v1", c.Model)
 	assert.Equal(t, "offline-v1", res.PromptVersion)
-	in := utf8.RuneCountInString(fx.Request.Topic) + utf8.RuneCountInString(fx.Request.SourceText)
+	in := utf8.RuneCountInString(fx.Request.Topic)
+	for _, p := range content.TextSources(&fx.Request).Passages {
+		in += utf8.RuneCountInString(p.Text)
+	}
 	assert.InDelta(t, float64(in)/4, float64(c.PromptTokens), 2)
 	assert.InDelta(t, float64(utf8.RuneCount(res.JSON))/4, float64(c.OutputTokens), 2)
 	assert.Positive(t, c.Duration)

@@ -1,0 +1,196 @@
+// Readers for every format a job makes, as tabs: each loads its artifact
+// (through the API's redirect to a signed URL) when first shown.
+import { artifact, signedURL } from "./api.js";
+import { h, clear, paragraphs } from "./dom.js";
+import { problemBox } from "./ui.js";
+
+async function json(a) {
+  const resp = await artifact(a.url);
+  return resp.json();
+}
+
+const list = (items, tag = "ul") => h(tag, {}, items.map((t) => h("li", {}, t)));
+
+const READERS = [
+  ["outline", "Outline", ["outline.json"], async ([a]) => {
+    const d = await json(a);
+    return [h("h3", {}, d.title), ...paragraphs(d.overview),
+      h("h4", {}, "Learning objectives"), list(d.learning_objectives),
+      h("h4", {}, "Sections"),
+      h("ol", { class: "outline" }, d.sections.map((s) => h("li", {},
+        h("strong", {}, s.title), ` (${s.minutes} min)`, h("p", {}, s.description), list(s.key_points)))),
+      h("p", { class: "muted" }, `For ${d.audience}, ${d.level}.`)];
+  }],
+  ["study_guide", "Study guide", ["study_guide.json"], async ([a]) => {
+    const d = await json(a);
+    return [h("h3", {}, d.title), ...paragraphs(d.overview),
+      h("h4", {}, "Key concepts"),
+      h("dl", { class: "concepts" }, d.key_concepts.flatMap((c) => [h("dt", {}, c.term), h("dd", {}, c.explanation)])),
+      h("h4", {}, "In detail"), ...paragraphs(d.detailed_content, 5),
+      h("h4", {}, "Summary"), ...paragraphs(d.summary),
+      d.further_reading.length ? [h("h4", {}, "Further reading"), list(d.further_reading)] : null];
+  }],
+  ["one_pager", "One-pager", ["one_pager.json"], async ([a]) => {
+    const d = await json(a);
+    return [h("h3", {}, d.title), h("p", { class: "lead" }, d.executive_summary),
+      h("h4", {}, "Key takeaways"), list(d.key_takeaways), ...paragraphs(d.main_content, 4)];
+  }],
+  ["detailed_reading", "Detailed reading", ["detailed_reading.json"], async ([a]) => {
+    const d = await json(a);
+    return [h("h3", {}, d.title), ...paragraphs(d.introduction),
+      d.sections.map((s) => [h("h4", {}, s.title), ...paragraphs(s.content, 5)]),
+      h("h4", {}, "Conclusion"), ...paragraphs(d.conclusion),
+      d.references.length ? [h("h4", {}, "References"), list(d.references)] : null];
+  }],
+  ["faqs", "FAQs", ["faqs.json"], async ([a]) => {
+    const d = await json(a);
+    const byCategory = new Map();
+    for (const f of d.faqs) {
+      if (!byCategory.has(f.category)) byCategory.set(f.category, []);
+      byCategory.get(f.category).push(f);
+    }
+    return [h("h3", {}, d.title), [...byCategory].map(([cat, faqs]) => [h("h4", {}, cat),
+      faqs.map((f) => h("details", { class: "faq" }, h("summary", {}, f.question), ...paragraphs(f.answer)))])];
+  }],
+  ["flashcards", "Flashcards", ["flashcards.json"], async ([a]) => {
+    const d = await json(a);
+    return [h("h3", {}, d.title), h("p", { class: "help" }, "Select a card (or press Enter or Space on it) to turn it over."),
+      h("ul", { class: "cards" }, d.cards.map((c, i) => h("li", {}, flashcard(c, i + 1, d.cards.length))))];
+  }],
+  ["reading_guide", "Reading guide", ["reading_guide.json"], async ([a]) => {
+    const d = await json(a);
+    return [h("h3", {}, d.title), h("ol", {}, d.questions.map((q) => h("li", {}, q.question, " ", h("span", { class: "muted" }, "— ", q.section))))];
+  }],
+  ["podcast", "Podcast", ["podcast.wav|podcast.mp3", "transcript.vtt", "podcast_script.json"], podcast],
+  ["cover", "Cover", ["cover.png|cover.jpg", "cover.json"], async ([img, info]) => {
+    const [url, d] = await Promise.all([signedURL(img.url), info ? json(info) : {}]);
+    const alt = d.alt_text || "The job's cover image";
+    return [h("figure", { class: "cover" }, h("img", { src: url, alt, width: d.width, height: d.height }), h("figcaption", {}, alt))];
+  }],
+];
+
+function flashcard(c, n, total) {
+  // The visible text is the accessible name: "Card 3 of 20, hard.
+  // Question … Answer …" with one face shown; aria-pressed tells which.
+  const front = h("span", { class: "face front" }, h("span", { class: "side" }, "Question"), c.front);
+  const back = h("span", { class: "face back" }, h("span", { class: "side" }, "Answer"), c.back);
+  const card = h("button", { type: "button", class: "flashcard difficulty-" + c.difficulty, "aria-pressed": "false" },
+    h("span", { class: "card-meta" }, `Card ${n} of ${total}, ${c.difficulty}`), front, back);
+  card.addEventListener("click", () => {
+    card.setAttribute("aria-pressed", String(card.getAttribute("aria-pressed") !== "true"));
+  });
+  return card;
+}
+
+async function podcast([audio, vtt, script]) {
+  const out = [];
+  let player = null;
+  if (audio) {
+    player = h("audio", { controls: true, preload: "metadata", src: await signedURL(audio.url), id: "podcast-audio" });
+    out.push(h("p", {}, player));
+  }
+  if (vtt) {
+    const cues = parseVTT(await (await artifact(vtt.url)).text());
+    const items = cues.map((c) => {
+      const li = h("li", { class: "cue" }, h("button", { type: "button", class: "linkish cue-time", "aria-label": `Play from ${clock(c.start)}` }, clock(c.start)),
+        " ", h("strong", {}, c.speaker), ": ", c.text);
+      li.querySelector("button").addEventListener("click", () => { if (player) { player.currentTime = c.start; player.play(); } });
+      return li;
+    });
+    const transcript = h("ol", { class: "transcript", "aria-label": "Transcript" }, items);
+    out.push(h("h3", {}, "Transcript"), h("p", { class: "help" }, "The line being spoken is highlighted as the podcast plays; select a time to play from there."), transcript);
+    if (player) {
+      let current = -1;
+      player.addEventListener("timeupdate", () => {
+        const t = player.currentTime;
+        const i = cues.findIndex((c) => t >= c.start && t < c.end);
+        if (i === current) return;
+        if (current >= 0) { items[current].classList.remove("speaking"); items[current].removeAttribute("aria-current"); }
+        current = i;
+        if (i >= 0) {
+          items[i].classList.add("speaking");
+          items[i].setAttribute("aria-current", "true");
+          items[i].scrollIntoView({ block: "nearest" });
+        }
+      });
+    }
+  } else if (script) {
+    const d = await json(script);
+    out.push(h("h3", {}, d.title), h("p", {}, d.intro), h("ol", { class: "transcript" }, d.turns.map((t) => h("li", {}, h("strong", {}, t.speaker), ": ", t.text))), h("p", {}, d.outro));
+  }
+  return out;
+}
+
+/** parseVTT reads the cues of a WebVTT file: start and end in seconds,
+ * the voice and the text. */
+export function parseVTT(text) {
+  const cues = [];
+  const time = (s) => s.split(":").reduce((acc, p) => acc * 60 + Number(p), 0);
+  for (const block of text.replace(/\r/g, "").split(/\n\n+/)) {
+    const lines = block.split("\n");
+    const i = lines.findIndex((l) => l.includes("-->"));
+    if (i < 0) continue;
+    const [start, end] = lines[i].split("-->").map((s) => time(s.trim().split(" ")[0]));
+    const body = lines.slice(i + 1).join(" ");
+    const voice = /^<v ([^>]*)>(.*)$/.exec(body);
+    const unescape = (s) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+    cues.push({ start, end, speaker: voice ? unescape(voice[1]) : "", text: unescape(voice ? voice[2] : body) });
+  }
+  return cues;
+}
+
+function clock(sec) {
+  const m = Math.floor(sec / 60);
+  const s = Math.floor(sec % 60);
+  return `${m}:${String(s).padStart(2, "0")}`;
+}
+
+/** readers returns the tabs of the formats a job made. */
+export function readers(job) {
+  const find = (names) => names.split("|").map((n) => job.artifacts.find((a) => a.name === n)).find(Boolean);
+  const available = READERS.map(([key, title, names, show]) => [key, title, names.map(find), show])
+    .filter(([key, , arts]) => (key === "podcast" ? arts.some(Boolean) : arts[0]));
+  if (!available.length) return h("p", {}, "Nothing to read yet.");
+  const tablist = h("div", { role: "tablist", "aria-label": "Formats", class: "tabs" });
+  const panels = h("div");
+  const tabs = available.map(([key, title, arts, show], i) => {
+    const tab = h("button", { type: "button", role: "tab", id: "tab-" + key, "aria-controls": "panel-" + key, "aria-selected": "false", tabindex: "-1" }, title);
+    const panel = h("div", { role: "tabpanel", id: "panel-" + key, "aria-labelledby": "tab-" + key, tabindex: "0", hidden: true, class: "panel" });
+    let loaded = false;
+    const open = async () => {
+      if (loaded) return;
+      loaded = true;
+      panel.append(h("p", { class: "muted" }, "Loading…"));
+      try {
+        const content = await show(arts);
+        clear(panel).append(...[content].flat(Infinity).filter(Boolean));
+      } catch (err) {
+        loaded = false;
+        clear(panel).append(problemBox(err));
+      }
+    };
+    tablist.append(tab);
+    panels.append(panel);
+    return { tab, panel, open };
+  });
+  const select = (i, focus) => {
+    tabs.forEach((t, j) => {
+      t.tab.setAttribute("aria-selected", String(i === j));
+      t.tab.tabIndex = i === j ? 0 : -1;
+      t.panel.hidden = i !== j;
+    });
+    tabs[i].open();
+    if (focus) tabs[i].tab.focus();
+  };
+  tabs.forEach((t, i) => {
+    t.tab.addEventListener("click", () => select(i, false));
+    t.tab.addEventListener("keydown", (e) => {
+      const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+      if (to === undefined) return;
+      e.preventDefault();
+      select((to + tabs.length) % tabs.length, true);
+    });
+  });
+  select(0, false);
+  return h("div", { class: "readers" }, tablist, panels);
+}
