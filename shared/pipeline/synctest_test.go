@@ -270,10 +270,11 @@ func (unavailable) Execute(context.Context, *pipeline.Task) (*pipeline.Output, e
 
 // A crash after a step's end is committed, before the steps made from it
 // are queued, leaves them pending: Promote (the sweep) queues the ones
-// that can run, and only those.
+// that can run, and only those, into the job's home region, whichever
+// region's sweep finds them.
 func TestAPendingStepLeftByACrashIsQueued(t *testing.T) {
 	p, st, pub := memPorts()
-	job := submit(t, p, pipeline.JobsConfig{})
+	job := submit(t, p, pipeline.JobsConfig{Region: "west"})
 	pub.Take()
 	require.NoError(t, st.Transact(context.Background(), job.ID, func(_ context.Context, tx pipeline.Tx) error {
 		steps, err := tx.Steps(content.FormatOutline)
@@ -285,7 +286,7 @@ func TestAPendingStepLeftByACrashIsQueued(t *testing.T) {
 		tx.SaveStep(s)
 		return nil
 	}))
-	jobs := pipeline.NewJobs(p, pipeline.JobsConfig{})
+	jobs := pipeline.NewJobs(p, pipeline.JobsConfig{Region: "east"})
 	byName := map[content.Format]*pipeline.Step{}
 	all, err := st.Steps(context.Background(), job.ID)
 	require.NoError(t, err)
@@ -304,4 +305,5 @@ func TestAPendingStepLeftByACrashIsQueued(t *testing.T) {
 	msgs := pub.Take()
 	require.Len(t, msgs, 1)
 	assert.Equal(t, content.FormatFAQs, msgs[0].Step)
+	assert.Equal(t, "west", msgs[0].Region, "the job's home, not the sweeping region")
 }
