@@ -570,13 +570,24 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 
 // promote queues a pending step of a job, and publishes it, when it can
 // run: every step it is made from has ended (and succeeded, but for the
-// package) and the job is not waiting for a review. It reads the step and
-// its requirements and writes only that step, only when it queues it: the
-// steps of a job ending at once contend on nothing else. It reports
-// whether it queued the step.
+// package) and the job is not waiting for a review. It reports whether it
+// queued the step.
+//
+// It decides from a plain (strongly consistent) read of the job's steps,
+// outside any transaction: a transaction that read the requirements would
+// hold them while the siblings still running write them as they end, and
+// siblings ending at once would wait on each other. Every end commits
+// before its promote reads, so the promote of whichever requirement ends
+// last sees them all ended. The transaction then reads and writes the step
+// alone, and queues it only if it is still the pending version that was
+// read (a change since, such as a regeneration, makes a new version).
 func promote(ctx context.Context, p Ports, rules Rules, jobID string, name content.Format) (bool, error) {
+	seen, err := promotable(ctx, p.Store, jobID, name)
+	if err != nil || seen == nil {
+		return false, err
+	}
 	var ready *Step
-	err := transact(ctx, p.Store, "queue step", jobID, func(ctx context.Context, tx Tx) error {
+	err = transact(ctx, p.Store, "queue step", jobID, func(ctx context.Context, tx Tx) error {
 		ready = nil
 		j, err := tx.Job()
 		if err != nil {
@@ -585,12 +596,12 @@ func promote(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 		if j.Status.Terminal() || j.Status == JobAwaitingReview {
 			return nil
 		}
-		steps, err := tx.Steps(append([]content.Format{name}, Requires(name, j.Formats)...)...)
+		steps, err := tx.Steps(name)
 		if err != nil {
 			return err
 		}
 		s := steps[name]
-		if s == nil || !canRun(s, j.Formats, steps) {
+		if s == nil || s.Status != StepPending || s.CurrentVersion() != seen.CurrentVersion() || !s.UpdatedAt.Equal(seen.UpdatedAt) {
 			return nil
 		}
 		now := rules.now()
@@ -610,6 +621,34 @@ func promote(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 	}
 	publishReady(ctx, p.Publisher, jobID, rules.Region, []*Step{ready})
 	return true, nil
+}
+
+// promotable reads a job and its steps, outside a transaction, and returns
+// the named step when it can run now (nil when it cannot, or the job is
+// gone).
+func promotable(ctx context.Context, st Store, jobID string, name content.Format) (*Step, error) {
+	j, err := st.Job(ctx, jobID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, failure.Transient("store_unavailable", err)
+	}
+	if j.Status.Terminal() || j.Status == JobAwaitingReview {
+		return nil, nil
+	}
+	list, err := st.Steps(ctx, jobID)
+	if err != nil {
+		return nil, failure.Transient("store_unavailable", err)
+	}
+	steps := make(map[content.Format]*Step, len(list))
+	for _, s := range list {
+		steps[s.Name] = s
+	}
+	if s := steps[name]; s != nil && canRun(s, j.Formats, steps) {
+		return s, nil
+	}
+	return nil, nil
 }
 
 // publishReady publishes the steps that became ready. A step whose
