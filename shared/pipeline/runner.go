@@ -573,53 +573,33 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 // package) and the job is not waiting for a review. It reports whether it
 // queued the step.
 //
-// It decides from a plain (strongly consistent) read of the job's steps,
-// outside any transaction: a transaction that read the requirements would
-// hold them while the siblings still running write them as they end, and
-// siblings ending at once would wait on each other. Every end commits
-// before its promote reads, so the promote of whichever requirement ends
-// last sees them all ended. The transaction then reads and writes the step
-// alone, and queues it only if it is still the pending version that was
-// read (a change since, such as a regeneration, makes a new version).
+// It decides from a plain (strongly consistent) read of the job and its
+// steps, and queues with one write conditional on the step being as read:
+// no transaction holds the requirements while the siblings still running
+// write them as they end, and the siblings that end at once and all see
+// the step ready do not lock it against each other (one write applies,
+// the others find it changed). Every end commits before its promote
+// reads, so the promote of whichever requirement ends last sees them all
+// ended. A change since the read (a regeneration, a cancellation, an
+// erasure) changes the step, so the write does not apply.
 func promote(ctx context.Context, p Ports, rules Rules, jobID string, name content.Format) (bool, error) {
-	seen, err := promotable(ctx, p.Store, jobID, name)
-	if err != nil || seen == nil {
+	s, err := promotable(ctx, p.Store, jobID, name)
+	if err != nil || s == nil {
 		return false, err
 	}
-	var ready *Step
-	err = transact(ctx, p.Store, "queue step", jobID, func(ctx context.Context, tx Tx) error {
-		ready = nil
-		j, err := tx.Job()
-		if err != nil {
-			return err
-		}
-		if j.Status.Terminal() || j.Status == JobAwaitingReview {
-			return nil
-		}
-		steps, err := tx.Steps(name)
-		if err != nil {
-			return err
-		}
-		s := steps[name]
-		if s == nil || s.Status != StepPending || s.CurrentVersion() != seen.CurrentVersion() || !s.UpdatedAt.Equal(seen.UpdatedAt) {
-			return nil
-		}
-		now := rules.now()
-		s.Status, s.QueuedAt, s.UpdatedAt = StepQueued, now, now
-		if n := len(s.Versions); n > 0 && s.Versions[n-1].Version == s.CurrentVersion() {
-			s.Versions[n-1].Status = StepQueued
-		}
-		tx.SaveStep(s)
-		ready = s
-		return nil
-	})
-	if errors.Is(err, ErrNotFound) {
-		return false, nil // erased
+	now := rules.now()
+	s.Status, s.QueuedAt, s.UpdatedAt = StepQueued, now, now
+	if n := len(s.Versions); n > 0 && s.Versions[n-1].Version == s.CurrentVersion() {
+		s.Versions[n-1].Status = StepQueued
 	}
-	if err != nil || ready == nil {
-		return false, err
+	queued, err := p.Store.QueueStep(ctx, jobID, s)
+	if err != nil {
+		return false, failure.Transient("store_unavailable", err)
 	}
-	publishReady(ctx, p.Publisher, jobID, rules.Region, []*Step{ready})
+	if !queued {
+		return false, nil
+	}
+	publishReady(ctx, p.Publisher, jobID, rules.Region, []*Step{s})
 	return true, nil
 }
 
