@@ -16,6 +16,7 @@ import (
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/httpx"
+	"contentfactory.dev/factory/shared/keylock"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/ratelimit"
@@ -109,7 +110,9 @@ type CallbackChecker interface {
 
 // Handler serves the REST API.
 type Handler struct {
-	steering jobLocks
+	// steering serializes the changes of a job within an instance:
+	// concurrent duplicates replay instead of contending.
+	steering keylock.Locks
 	jobs     Jobs
 	reader   Reader
 	signer   Signer

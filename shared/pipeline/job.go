@@ -155,6 +155,10 @@ type Step struct {
 	StartedAt   time.Time `firestore:"started_at,omitempty" json:"started_at,omitzero"`
 	FinishedAt  time.Time `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
 	UpdatedAt   time.Time `firestore:"updated_at" json:"updated_at"`
+	// Revision is the store's mark of the stored state the step was read
+	// at (Firestore's update time), for conditional writes; empty for a
+	// step not read from a store.
+	Revision string `firestore:"-" json:"-"`
 }
 
 // Ways a version of a step is made.

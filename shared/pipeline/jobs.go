@@ -12,6 +12,7 @@ import (
 
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
+	"contentfactory.dev/factory/shared/keylock"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/telemetry"
@@ -60,6 +61,12 @@ type Jobs struct {
 	cfg   JobsConfig
 	rules Rules
 	now   func() time.Time
+	// admitting serializes an owner's admissions within the process: each
+	// reads and writes the owner's ledger, and transactions that do so at
+	// once abort each other (under pessimistic concurrency, each holds the
+	// read lock the other needs to write), which costs far more than
+	// waiting in turn. Only admissions on other instances still contend.
+	admitting keylock.Locks
 }
 
 // NewJobs returns the job service.
@@ -142,6 +149,9 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 		steps = Plan(id, req.Formats, now)
 	}
 	var old *Job
+	if j.rules.Limits.Enabled() {
+		defer j.admitting.Lock(owner)()
+	}
 	err = transact(ctx, j.p.Store, "create job", id, func(ctx context.Context, tx Tx) error {
 		if j.rules.Limits.Enabled() {
 			// A job that exists is found before any limit is looked at.

@@ -39,6 +39,13 @@ type Store interface {
 	// from what it reads each time. Writes are applied when fn returns nil
 	// and discarded otherwise.
 	Transact(ctx context.Context, jobID string, fn func(ctx context.Context, tx Tx) error) error
+	// QueueStep writes a step read with Steps, moved from pending to
+	// queued (its status, queued and updated times and versions), only if
+	// the stored step is still at the step's Revision. It reports whether
+	// it wrote: false when the step changed since it was read or is gone.
+	// It is one conditional write, not a transaction, so that the steps
+	// ending at once and promoting one step never wait on each other.
+	QueueStep(ctx context.Context, jobID string, s *Step) (bool, error)
 }
 
 // Tx reads and writes one job's documents, and ledgers, inside a

@@ -582,52 +582,70 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 
 // promote queues a pending step of a job, and publishes it, when it can
 // run: every step it is made from has ended (and succeeded, but for the
-// package) and the job is not waiting for a review. It reads the step and
-// its requirements and writes only that step, only when it queues it: the
-// steps of a job ending at once contend on nothing else. The step goes to
-// the topics of the job's home region, whichever region queues it (the
-// sweep's Promote may run in another). It reports whether it queued the
-// step.
+// package) and the job is not waiting for a review. It reports whether it
+// queued the step.
+//
+// It decides from a plain (strongly consistent) read of the job and its
+// steps, and queues with one write conditional on the step being as read:
+// no transaction holds the requirements while the siblings still running
+// write them as they end, and the siblings that end at once and all see
+// the step ready do not lock it against each other (one write applies,
+// the others find it changed). Every end commits before its promote
+// reads, so the promote of whichever requirement ends last sees them all
+// ended. A change since the read (a regeneration, a cancellation, an
+// erasure) changes the step, so the write does not apply. The step goes
+// to the topics of the job's home region, whichever region queues it (the
+// sweep's Promote may run in another).
 func promote(ctx context.Context, p Ports, rules Rules, jobID string, name content.Format) (bool, error) {
-	var ready *Step
-	region := rules.Region
-	err := transact(ctx, p.Store, "queue step", jobID, func(ctx context.Context, tx Tx) error {
-		ready = nil
-		j, err := tx.Job()
-		if err != nil {
-			return err
-		}
-		if j.Region != "" {
-			region = j.Region
-		}
-		if j.Status.Terminal() || j.Status == JobAwaitingReview {
-			return nil
-		}
-		steps, err := tx.Steps(append([]content.Format{name}, Requires(name, j.Formats)...)...)
-		if err != nil {
-			return err
-		}
-		s := steps[name]
-		if s == nil || !canRun(s, j.Formats, steps) {
-			return nil
-		}
-		now := rules.now()
-		s.Status, s.QueuedAt, s.UpdatedAt = StepQueued, now, now
-		if n := len(s.Versions); n > 0 && s.Versions[n-1].Version == s.CurrentVersion() {
-			s.Versions[n-1].Status = StepQueued
-		}
-		tx.SaveStep(s)
-		ready = s
-		return nil
-	})
-	if errors.Is(err, ErrNotFound) {
-		return false, nil // erased
-	}
-	if err != nil || ready == nil {
+	s, region, err := promotable(ctx, p.Store, rules.Region, jobID, name)
+	if err != nil || s == nil {
 		return false, err
 	}
-	publishReady(ctx, p.Publisher, jobID, region, []*Step{ready})
+	now := rules.now()
+	s.Status, s.QueuedAt, s.UpdatedAt = StepQueued, now, now
+	if n := len(s.Versions); n > 0 && s.Versions[n-1].Version == s.CurrentVersion() {
+		s.Versions[n-1].Status = StepQueued
+	}
+	queued, err := p.Store.QueueStep(ctx, jobID, s)
+	if err != nil {
+		return false, failure.Transient("store_unavailable", err)
+	}
+	if !queued {
+		return false, nil
+	}
+	publishReady(ctx, p.Publisher, jobID, region, []*Step{s})
 	return true, nil
+}
+
+// promotable reads a job and its steps, outside a transaction, and returns
+// the named step when it can run now (nil when it cannot, or the job is
+// gone).
+func promotable(ctx context.Context, st Store, region, jobID string, name content.Format) (*Step, string, error) {
+	j, err := st.Job(ctx, jobID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", failure.Transient("store_unavailable", err)
+	}
+	if j.Status.Terminal() || j.Status == JobAwaitingReview {
+		return nil, "", nil
+	}
+	if j.Region != "" {
+		region = j.Region
+	}
+	list, err := st.Steps(ctx, jobID)
+	if err != nil {
+		return nil, "", failure.Transient("store_unavailable", err)
+	}
+	steps := make(map[content.Format]*Step, len(list))
+	for _, s := range list {
+		steps[s.Name] = s
+	}
+	if s := steps[name]; s != nil && canRun(s, j.Formats, steps) {
+		return s, region, nil
+	}
+	return nil, "", nil
 }
 
 // publishReady publishes the steps that became ready. A step whose

@@ -179,7 +179,30 @@ func decodeStep(jobID string, snap *firestore.DocumentSnapshot) (*pipeline.Step,
 		return nil, fmt.Errorf("decode step %s of job %s: %w", snap.Ref.ID, jobID, err)
 	}
 	st.JobID = jobID
+	st.Revision = snap.UpdateTime.UTC().Format(time.RFC3339Nano)
 	return &st, nil
+}
+
+// QueueStep implements pipeline.Store: an update of the queued step's
+// fields with the update time it was read at as precondition.
+func (s *Store) QueueStep(ctx context.Context, jobID string, st *pipeline.Step) (bool, error) {
+	rev, err := time.Parse(time.RFC3339Nano, st.Revision)
+	if err != nil {
+		return false, fmt.Errorf("queue step %s of job %s: not read from the store (revision %q): %w", st.Name, jobID, st.Revision, err)
+	}
+	_, err = s.step(jobID, st.Name).Update(ctx, []firestore.Update{
+		{Path: "status", Value: st.Status},
+		{Path: "queued_at", Value: st.QueuedAt},
+		{Path: "updated_at", Value: st.UpdatedAt},
+		{Path: "versions", Value: st.Versions},
+	}, firestore.LastUpdateTime(rev))
+	switch status.Code(err) {
+	case codes.OK:
+		return true, nil
+	case codes.FailedPrecondition, codes.NotFound:
+		return false, nil // changed since it was read, or erased
+	}
+	return false, fmt.Errorf("queue step %s of job %s: %w", st.Name, jobID, mapErr(err))
 }
 
 // Steps implements pipeline.Store. Steps come in generation order.

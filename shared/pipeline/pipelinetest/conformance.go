@@ -285,6 +285,69 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		}))
 	})
 
+	t.Run("a step queues only from the state it was read at", func(t *testing.T) {
+		st := open(t)
+		job, req, steps := newJob("owner-a", content.FormatFAQs, content.FormatFlashcards)
+		create(t, st, job, req, steps)
+		queue := func(s *pipeline.Step) *pipeline.Step {
+			q := *s
+			q.Status, q.QueuedAt, q.UpdatedAt = pipeline.StepQueued, s.UpdatedAt.Add(time.Second), s.UpdatedAt.Add(time.Second)
+			return &q
+		}
+		read := stepMap(t, st, job.ID)
+		faqs := read[content.FormatFAQs]
+		require.NotEmpty(t, faqs.Revision, "a step read from the store carries its revision")
+
+		var wg sync.WaitGroup
+		var wrote atomic.Int32
+		for range 5 { // promoters that all read the same state
+			wg.Go(func() {
+				ok, err := st.QueueStep(ctx, job.ID, queue(faqs))
+				assert.NoError(t, err)
+				if ok {
+					wrote.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		assert.EqualValues(t, 1, wrote.Load(), "one write applies; the others find the step changed")
+		after := stepMap(t, st, job.ID)[content.FormatFAQs]
+		assert.Equal(t, pipeline.StepQueued, after.Status)
+		assert.True(t, after.QueuedAt.Equal(faqs.UpdatedAt.Add(time.Second)))
+		assert.Equal(t, faqs.Attempt, after.Attempt, "fields other than the queueing are kept")
+		assert.NotEqual(t, faqs.Revision, after.Revision)
+
+		// A change made in a transaction after the read wins.
+		cards := read[content.FormatFlashcards]
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			got, err := tx.Steps(content.FormatFlashcards)
+			if err != nil {
+				return err
+			}
+			s := got[content.FormatFlashcards]
+			s.Status = pipeline.StepSkipped
+			tx.SaveStep(s)
+			return nil
+		}))
+		ok, err := st.QueueStep(ctx, job.ID, queue(cards))
+		require.NoError(t, err)
+		assert.False(t, ok)
+		assert.Equal(t, pipeline.StepSkipped, stepMap(t, st, job.ID)[content.FormatFlashcards].Status)
+
+		// An erased job's step is gone.
+		gone := stepMap(t, st, job.ID)[content.FormatFlashcards]
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			tx.EraseJob(job, job.Formats)
+			return nil
+		}))
+		ok, err = st.QueueStep(ctx, job.ID, queue(gone))
+		require.NoError(t, err)
+		assert.False(t, ok)
+		left, err := st.Steps(ctx, job.ID)
+		require.NoError(t, err)
+		assert.Empty(t, left, "nothing written back after the erasure")
+	})
+
 	t.Run("erasure removes the job", func(t *testing.T) {
 		st := open(t)
 		job, req, steps := newJob("owner-a", content.FormatFAQs)

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,6 +123,9 @@ type Store struct {
 	// settled holds every owner's settlements not folded yet, by id.
 	settled map[string]map[string]pipeline.Settlement
 	erased  map[string]bool
+	// revisions counts step writes: a stored step's Revision is the count
+	// at its last write.
+	revisions int64
 }
 
 var _ pipeline.Store = (*Store)(nil)
@@ -244,6 +248,31 @@ func (s *Store) Steps(_ context.Context, jobID string) ([]*pipeline.Step, error)
 	return out, nil
 }
 
+// putStep stores a copy of a step at a new revision.
+func (s *Store) putStep(jobID string, st *pipeline.Step) {
+	c := cloneStep(st)
+	s.revisions++
+	c.Revision = strconv.FormatInt(s.revisions, 10)
+	s.steps[jobID][st.Name] = c
+}
+
+// QueueStep implements pipeline.Store.
+func (s *Store) QueueStep(_ context.Context, jobID string, st *pipeline.Step) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st.Revision == "" {
+		return false, fmt.Errorf("queue step %s of job %s: not read from the store", st.Name, jobID)
+	}
+	cur, ok := s.steps[jobID][st.Name]
+	if !ok || cur.Revision != st.Revision {
+		return false, nil
+	}
+	next := cloneStep(cur)
+	next.Status, next.QueuedAt, next.UpdatedAt, next.Versions = st.Status, st.QueuedAt, st.UpdatedAt, slices.Clone(st.Versions)
+	s.putStep(jobID, next)
+	return true, nil
+}
+
 // Request implements pipeline.Store.
 func (s *Store) Request(_ context.Context, jobID string) (*content.Request, error) {
 	s.mu.Lock()
@@ -306,13 +335,13 @@ func (w write) apply(s *Store) {
 		s.reqs[w.create.job.ID] = w.create.req
 		s.steps[w.create.job.ID] = map[content.Format]*pipeline.Step{}
 		for _, st := range w.create.steps {
-			s.steps[w.create.job.ID][st.Name] = cloneStep(st)
+			s.putStep(w.create.job.ID, st)
 		}
 	case w.job != nil:
 		s.jobs[w.job.ID] = cloneJob(w.job)
 	case w.step != nil:
 		if s.steps[w.jobID] != nil {
-			s.steps[w.jobID][w.step.Name] = cloneStep(w.step)
+			s.putStep(w.jobID, w.step)
 		}
 	case w.ledger != nil:
 		s.ledgers[w.owner] = *w.ledger
