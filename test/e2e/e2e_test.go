@@ -24,7 +24,7 @@ import (
 
 	"contentfactory.dev/factory/functions/intake"
 	"contentfactory.dev/factory/internal/devstack"
-	"contentfactory.dev/factory/shared/ai/offline/espeak"
+	"contentfactory.dev/factory/shared/ai/aitest"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
 	"contentfactory.dev/factory/shared/analytics"
 	"contentfactory.dev/factory/shared/client"
@@ -258,9 +258,9 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string, epubcheck bool)
 				require.NoError(t, err, "the cover decodes")
 				b := img.Bounds()
 				assert.InDelta(t, 16.0/9, float64(b.Dx())/float64(b.Dy()), 0.02, "the requested aspect ratio")
-			case strings.HasSuffix(a.Name, ".wav"):
-				assert.Equal(t, "audio/wav", a.ContentType)
-				facts.duration, err = espeak.WAVDuration(data)
+			case strings.HasSuffix(a.Name, ".flac"):
+				assert.Equal(t, "audio/flac", a.ContentType)
+				facts.duration, err = aitest.AudioDuration(a.ContentType, data)
 				require.NoError(t, err, "the audio decodes")
 				assert.Greater(t, facts.duration, 5*time.Second)
 			case strings.HasSuffix(a.Name, ".mp3"):
