@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"contentfactory.dev/factory/internal/eval"
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai/aitest"
+	"contentfactory.dev/factory/shared/ai/vertex"
 )
 
 // smallCorpus copies two requests of the shipped corpus to a folder.
@@ -59,7 +61,8 @@ func TestEvalOfflineWritesTheTableAndComparesWithABaseline(t *testing.T) {
 
 // TestEvalOnTheVertexFake runs the corpus through the Vertex backend
 // against its fake: documents of random words with citations of the
-// job's passages, which the grounding check finds unsupported.
+// job's passages, each judged by a check call to the model (whose
+// verdicts the fake draws at random).
 func TestEvalOnTheVertexFake(t *testing.T) {
 	t.Parallel()
 	vx := vertextest.NewServer(vertextest.Options{Seed: 5})
@@ -75,9 +78,12 @@ func TestEvalOnTheVertexFake(t *testing.T) {
 	require.Len(t, rep.Docs, 4)
 	for _, d := range rep.Docs {
 		require.NotNil(t, d.Quality, "%s/%s: %s", d.Case, d.Format, d.Error)
-		require.NotNil(t, d.Quality.Grounding)
-		assert.Positive(t, d.Quality.Grounding.Unsupported, "%s/%s: random words are not supported by the passages", d.Case, d.Format)
-		assert.Contains(t, d.Warnings, "unsupported_claims")
+		g := d.Quality.Grounding
+		require.NotNil(t, g)
+		assert.True(t, strings.HasPrefix(g.Checker, vertex.CheckerName+":"), "%s/%s is judged by the model: %s", d.Case, d.Format, g.Checker)
+		assert.Positive(t, g.Checked)
+		assert.Equal(t, g.Checked, g.Supported+g.Partial+g.Unsupported)
+		assert.Equal(t, g.Unsupported > 0, slices.Contains(d.Warnings, "unsupported_claims"), "%s/%s: flagged exactly when a claim is unsupported", d.Case, d.Format)
 	}
-	assert.Equal(t, 4, vx.Count("generate"), "an outline and the FAQs per case, no repair")
+	assert.Equal(t, 8, vx.Count("generate"), "an outline and the FAQs per case and a check of each, no repair")
 }

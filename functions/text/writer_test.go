@@ -3,6 +3,7 @@ package text_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/offline/extract"
+	"contentfactory.dev/factory/shared/ai/vertex"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/quality"
@@ -171,4 +173,42 @@ func TestWithoutSourcesTheDocumentIsMarkedUngrounded(t *testing.T) {
 	for _, w := range withSources.Warnings {
 		assert.NotEqual(t, pipeline.WarnUngrounded, w.Code)
 	}
+}
+
+// TestOnVertexTheModelChecksTheClaims runs the writer with the Vertex
+// backend as its own grounding check (CheckerFor): each answer is judged
+// by a check call, whose cost is the step's like any call, and what the
+// check found unsupported is flagged.
+func TestOnVertexTheModelChecksTheClaims(t *testing.T) {
+	t.Parallel()
+	c, srv := vertexClient(t, vertextest.Options{Seed: 3})
+	checker := text.CheckerFor(c)
+	require.Same(t, c, checker, "the Vertex backend judges its own documents")
+	_, offline := text.CheckerFor(extract.Text{}).(quality.Lexical)
+	assert.True(t, offline, "the offline backend is judged by the support score")
+
+	got, err := text.Writer{Gen: c, Checker: checker, MaxRepairs: 0}.Write(t.Context(), draft(t))
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Count("generate"), "the document and its check")
+	require.Len(t, got.Calls, 2, "both are paid for")
+	for _, call := range got.Calls {
+		assert.Positive(t, call.CostUSD)
+	}
+	g := got.Quality.Grounding
+	require.NotNil(t, g)
+	assert.True(t, strings.HasPrefix(g.Checker, vertex.CheckerName+":"), g.Checker)
+	assert.Positive(t, g.Checked)
+	assert.Equal(t, g.Checked, g.Supported+g.Partial+g.Unsupported)
+	flagged := 0
+	for _, it := range content.CitedItems(got.Doc) {
+		if it.Cited.Grounding == content.Unsupported {
+			flagged++
+		}
+	}
+	assert.Equal(t, g.Unsupported > 0, flagged > 0, "an item with a claim the check found unsupported is flagged")
+	codes := []string{}
+	for _, w := range got.Warnings {
+		codes = append(codes, w.Code)
+	}
+	assert.Equal(t, g.Unsupported > 0, slices.Contains(codes, pipeline.WarnUnsupportedClaims))
 }

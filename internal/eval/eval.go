@@ -68,7 +68,7 @@ type Config struct {
 	// Backend names the text backend in the report.
 	Backend string
 	Gen     ai.TextGenerator
-	// Checker judges cited claims; nil: quality.Lexical.
+	// Checker judges cited claims; nil: the backend's (text.CheckerFor).
 	Checker    ai.ClaimChecker
 	MaxRepairs int
 	Thresholds quality.Thresholds
@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg Config, cases []Case) (Report, error) {
 	}
 	checker := cfg.Checker
 	if checker == nil {
-		checker = quality.Lexical{}
+		checker = text.CheckerFor(cfg.Gen)
 	}
 	w := text.Writer{Gen: cfg.Gen, Checker: checker, MaxRepairs: cfg.MaxRepairs, Thresholds: cfg.Thresholds}
 	rep := Report{Backend: cfg.Backend, Cases: len(cases)}

@@ -21,6 +21,10 @@
 // prompts is confidential (OWASP LLM07), and an answer that repeats the
 // instructions is caught by the canary and discarded.
 //
+// The grounding check (RenderCheck, check.v1) has a system instruction of
+// its own: a fact checker's, with the same data-block rules and canary;
+// its user turn fences the cited passages and the claims to judge.
+//
 // A template file is never changed once released: a new wording is a new
 // file (outline.v2.tmpl) and a new entry in the versions table, and the
 // version is recorded with every output (TextResult.PromptVersion).
@@ -44,10 +48,11 @@ var files embed.FS
 
 // Versions are the template versions in use.
 var Versions = struct {
-	System, Repair, Recheck, Steer, Cache, Image string
-	Formats                                      map[content.Format]string
+	System, Repair, Recheck, Steer, Cache, Image, Check string
+	Formats                                             map[content.Format]string
 }{
 	System:  "system.v3",
+	Check:   "check.v1",
 	Repair:  "repair.v1",
 	Recheck: "recheck.v1",
 	Steer:   "steer.v1",
@@ -335,6 +340,75 @@ func RenderCache(set *content.SourceSet, canary string) (Cache, error) {
 
 // sourceLine and passageLine are what the prompts show of a source and a
 // passage, one JSON object a line.
+// checkData is what the grounding check's prompt is made from.
+type checkData struct {
+	Token, Canary, Language string
+	Passages, Claims        string
+}
+
+// claimLine is what the check's prompt shows of a claim.
+type claimLine struct {
+	ID        string   `json:"id"`
+	Text      string   `json:"text"`
+	Citations []string `json:"citations"`
+}
+
+// RenderCheck renders the grounding check of claims: a system
+// instruction of its own (with the job's canary) and a user turn holding,
+// fenced as data, the passages the claims cite and the claims. language
+// is the claims' BCP 47 tag.
+func RenderCheck(claims []content.Claim, set *content.SourceSet, language, canary string) (Prompt, error) {
+	if len(claims) == 0 {
+		return Prompt{}, errors.New("render check: no claims")
+	}
+	cited := map[string]bool{}
+	var cl strings.Builder
+	for _, c := range claims {
+		for _, id := range c.Citations {
+			cited[id] = true
+		}
+		line, err := json.Marshal(claimLine{ID: c.ID, Text: c.Text, Citations: c.Citations})
+		if err != nil {
+			return Prompt{}, fmt.Errorf("render check: claim %s: %w", c.ID, err)
+		}
+		cl.Write(line)
+		cl.WriteByte('\n')
+	}
+	only := &content.SourceSet{}
+	if set != nil {
+		only.Sources = set.Sources
+		for _, p := range set.Passages {
+			if cited[p.ID] {
+				only.Passages = append(only.Passages, p)
+			}
+		}
+	}
+	_, passages := sourceLines(only)
+	if passages == "" {
+		return Prompt{}, errors.New("render check: the claims cite no passage of the job")
+	}
+	claimText := strings.TrimSuffix(cl.String(), "\n")
+	fence, err := NewFence(passages, claimText)
+	if err != nil {
+		return Prompt{}, err
+	}
+	t, err := parse(Versions.Check)
+	if err != nil {
+		return Prompt{}, err
+	}
+	d := checkData{Token: fence.Token(), Canary: canary, Language: language,
+		Passages: fence.Block("passages", passages), Claims: fence.Block("claims", claimText)}
+	sys, err := execute(t, "check-system", d)
+	if err != nil {
+		return Prompt{}, err
+	}
+	user, err := execute(t, "check", d)
+	if err != nil {
+		return Prompt{}, err
+	}
+	return Prompt{System: sys, User: user, Version: Versions.Check, Token: fence.Token()}, nil
+}
+
 type sourceLine struct {
 	ID       string `json:"id"`
 	Kind     string `json:"kind"`

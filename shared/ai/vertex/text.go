@@ -121,21 +121,29 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 	} else {
 		cfg.SystemInstruction = genai.NewContentFromText(p.System, genai.RoleUser)
 	}
-	contents := []*genai.Content{genai.NewContentFromText(p.User, genai.RoleUser)}
+	resp, calls, err := c.call(ctx, "model call failed", req.JobID, req.Format, step.Model, setting, p.User, cfg)
+	return resp, calls, version, err
+}
+
+// call sends one user turn to a text model with retries, pricing every
+// answer it gets; what failed is logged with what.
+func (c *Client) call(ctx context.Context, what, jobID string, format content.Format, model, setting, user string,
+	cfg *genai.GenerateContentConfig) (*genai.GenerateContentResponse, []ai.Call, error) {
+	contents := []*genai.Content{genai.NewContentFromText(user, genai.RoleUser)}
 	var calls []ai.Call
 	resp, err := retry.Value(ctx, c.retry, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
 		start := time.Now()
-		resp, err := attempt(ctx, c.cfg.Vertex.Timeout.D(), setting, step.Model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
-			return c.genai.Models.GenerateContent(ctx, step.Model, contents, cfg)
+		resp, err := attempt(ctx, c.cfg.Vertex.Timeout.D(), setting, model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
+			return c.genai.Models.GenerateContent(ctx, model, contents, cfg)
 		})
 		if err != nil {
-			c.log.InfoContext(ctx, "model call failed", "job", req.JobID, "format", req.Format, "model", step.Model, "error", err.Error())
+			c.log.InfoContext(ctx, what, "job", jobID, "format", format, "model", model, "error", err.Error())
 			return nil, err
 		}
-		calls = append(calls, c.cfg.Priced(c.usage(step.Model, resp, time.Since(start))))
+		calls = append(calls, c.cfg.Priced(c.usage(model, resp, time.Since(start))))
 		return resp, nil
 	})
-	return resp, calls, version, err
+	return resp, calls, err
 }
 
 // outputLimit is the step's output limit, doubled (up to the configured
