@@ -9,7 +9,7 @@ import (
 // the same name.
 type Format string
 
-// The twelve formats: the sources a job reads, eight text formats, the
+// The fourteen formats: the sources a job reads, ten text formats, the
 // cover image, the podcast audio and the package that bundles the rest.
 const (
 	// FormatSources is the job's sources read and split into numbered
@@ -23,6 +23,8 @@ const (
 	FormatFAQs            Format = "faqs"
 	FormatFlashcards      Format = "flashcards"
 	FormatReadingGuide    Format = "reading_guide"
+	FormatQuiz            Format = "quiz"
+	FormatTimeline        Format = "timeline"
 	FormatImage           Format = "image"
 	FormatAudio           Format = "audio"
 	FormatPackage         Format = "package"
@@ -81,6 +83,8 @@ var specs = []Spec{
 	{FormatFAQs, KindText, "FAQs", outlineOnly, reflect.TypeFor[FAQs](), false},
 	{FormatFlashcards, KindText, "Flashcards", outlineOnly, reflect.TypeFor[Flashcards](), false},
 	{FormatReadingGuide, KindText, "Reading guide", outlineOnly, reflect.TypeFor[ReadingGuide](), false},
+	{FormatQuiz, KindText, "Quiz", outlineOnly, reflect.TypeFor[Quiz](), false},
+	{FormatTimeline, KindText, "Timeline", outlineOnly, reflect.TypeFor[Timeline](), false},
 	{FormatImage, KindImage, "Cover image", outlineOnly, nil, false},
 	{FormatAudio, KindAudio, "Podcast audio", []Format{FormatPodcastScript}, nil, false},
 	{FormatPackage, KindAssemble, "Package", nil, nil, false},
@@ -95,7 +99,7 @@ func Formats() []Format {
 	return out
 }
 
-// TextFormats returns the eight text formats in generation order.
+// TextFormats returns the ten text formats in generation order.
 func TextFormats() []Format {
 	var out []Format
 	for _, s := range specs {
@@ -163,8 +167,10 @@ func Closure(requested []Format) []Format {
 // SchemaFor returns the format's schema with what the request and the
 // outline already decide pinned as enums: the outline's title on derived
 // formats, the requested level, the requested speakers and length of the
-// podcast, the outline's section titles in the reading guide. A model held
-// to this schema cannot get those wrong; the validator checks them anyway.
+// podcast, the outline's section titles in the reading guide, its learning
+// objectives in the quiz, and the job's passage ids in citations (none
+// when the job has no passages). A model held to this schema cannot get
+// those wrong; the validator checks them anyway.
 func (s Spec) SchemaFor(exp Expect) *Schema {
 	base := s.Schema()
 	if base == nil {
@@ -200,6 +206,32 @@ func (s Spec) SchemaFor(exp Expect) *Schema {
 		if exp.Outline != nil {
 			p.Properties["questions"].Items.Properties["section"].pin(exp.Outline.SectionTitles()...)
 		}
+	case FormatQuiz:
+		q := p.Properties["questions"].Items
+		if exp.Outline != nil {
+			q.Properties["objective"].pin(exp.Outline.LearningObjectives...)
+		}
+		pinCitations(q.Properties["citations"], exp.Sources)
+	case FormatTimeline:
+		pinCitations(p.Properties["events"].Items.Properties["citations"], exp.Sources)
 	}
 	return p
+}
+
+// maxPinnedPassages bounds the passage ids a schema lists; a job with
+// more keeps the pattern only (the validator checks the ids either way).
+const maxPinnedPassages = 500
+
+// pinCitations restricts citations to the job's passage ids: none when it
+// has no passages.
+func pinCitations(s *Schema, set *SourceSet) {
+	ids := passageIDs(set)
+	if len(ids) == 0 {
+		zero := 0
+		s.MaxItems = &zero
+		return
+	}
+	if len(ids) <= maxPinnedPassages {
+		s.Items.pin(ids...)
+	}
 }

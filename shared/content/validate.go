@@ -12,6 +12,13 @@ import (
 type Expect struct {
 	Request *Request
 	Outline *Outline
+	// Sources, when set, are the job's passages: a cited passage id must
+	// be one of them. Nil: citations are checked for their form only.
+	Sources *SourceSet
+	// Pace, when set, is how fast the job's voices speak: a podcast
+	// script must then be as long as its request asks (generated scripts
+	// are held to it; a script edited by hand is spoken as written).
+	Pace *Pace
 }
 
 // checker is implemented by documents with rules a schema cannot express.
@@ -117,6 +124,9 @@ func (p *PodcastScript) check(exp Expect) Violations {
 		if want.TargetMinutes != 0 && p.TargetMinutes != want.TargetMinutes {
 			vs = append(vs, Violation{Path: "/target_minutes", Message: fmt.Sprintf("must be %d", want.TargetMinutes)})
 		}
+	}
+	if exp.Pace != nil {
+		vs = append(vs, p.checkLength(exp.Request, *exp.Pace)...)
 	}
 	spoke := map[string]bool{}
 	for i, t := range p.Turns {
