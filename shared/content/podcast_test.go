@@ -55,9 +55,9 @@ func TestPaceEstimatesAScript(t *testing.T) {
 	pace := content.Pace{WordsPerMinute: []float64{120, 180}, PerLine: 500 * time.Millisecond}
 	s := &content.PodcastScript{
 		Speakers: []content.Speaker{{Name: "Ana"}, {Name: "Ben"}},
-		Intro:    strings.Repeat("word ", 60), // 30 s at 120 wpm
+		Intro:    strings.Repeat("word ", 60),                                         // 30 s at 120 wpm
 		Turns:    []content.Turn{{Speaker: "Ben", Text: strings.Repeat("word ", 90)}}, // 30 s at 180 wpm
-		Outro:    strings.Repeat("word ", 120), // 60 s
+		Outro:    strings.Repeat("word ", 120),                                        // 60 s
 	}
 	assert.InDelta(t, (120+1.5)/60, pace.Minutes(s), 1e-9, "words at each speaker's pace and half a second a line")
 	assert.Equal(t, 150, content.DefaultPace.Words(1, 2))

@@ -41,7 +41,9 @@ type DatePoint struct {
 }
 
 // Start is the date's first point.
-func (d EventDate) Start() DatePoint { return DatePoint{Year: d.Year, Month: d.Month, Day: d.Day, BCE: d.BCE} }
+func (d EventDate) Start() DatePoint {
+	return DatePoint{Year: d.Year, Month: d.Month, Day: d.Day, BCE: d.BCE}
+}
 
 // key orders points: years before the Common Era count down (44 BCE is
 // -44, 1 BCE is followed by 1 CE); a point without a month or day sorts

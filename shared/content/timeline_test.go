@@ -92,7 +92,7 @@ func TestEventDateString(t *testing.T) {
 
 func TestFindDates(t *testing.T) {
 	cases := map[string][]string{
-		"The war began on 28 July 1914 and ended on November 11, 1918.": {"28 July 1914", "11 November 1918"},
+		"The war began on 28 July 1914 and ended on November 11, 1918.":   {"28 July 1914", "11 November 1918"},
 		"Caesar died in 44 BC; Pompeii was buried in AD 79.":              {"44 BCE", "79"},
 		"It was built between 1939 and 1945, in the 1960s it was sold.":   {"1939–1945", "1960–1969"},
 		"The treaty of 1648 (ISO 1648-10-24) was signed in October 1648.": {"1648", "24 October 1648", "October 1648"},
