@@ -105,5 +105,8 @@ func TestOutcome(t *testing.T) {
 	assert.Equal(t, JobSucceeded, Outcome(mk(StepSucceeded, StepSucceeded)))
 	assert.Equal(t, JobPartial, Outcome(mk(StepSucceeded, StepFailed)))
 	assert.Equal(t, JobFailed, Outcome(mk(StepFailed, StepSkipped)))
+	assert.Equal(t, JobSucceeded, Outcome(mk(StepSucceeded, StepNotApplicable)), "a step that does not apply is no failure")
+	assert.Equal(t, JobPartial, Outcome(mk(StepFailed, StepNotApplicable, StepSucceeded)))
 	assert.InDelta(t, 2.0/3, Progress([]*Step{{Status: StepSucceeded}, {Status: StepSkipped}, {Status: StepRunning}}), 1e-9)
+	assert.InDelta(t, 0.5, Progress([]*Step{{Status: StepNotApplicable}, {Status: StepQueued}}), 1e-9, "a step that did not apply has ended")
 }
