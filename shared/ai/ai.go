@@ -39,6 +39,15 @@ type TextRequest struct {
 	// answer that contains it has repeated the instructions and is
 	// rejected. Empty: none is planted.
 	Canary string
+	// Pace is how fast the voices that will narrate the job's podcast
+	// speak: a podcast script is sized by it. Nil: content.DefaultPace.
+	Pace *content.Pace
+}
+
+// Pacer says how fast the voices that narrate a podcast in a language
+// speak (content.Pace), so its script can be sized before it is written.
+type Pacer interface {
+	Pace(language string, speakers int) content.Pace
 }
 
 // SourceSet is the job's sources a backend reads: Sources, or, for a

@@ -50,7 +50,8 @@ var joiner = regexp.MustCompile(`(?i)^\s*(–|—|-|to|until|till|through|and)\s
 // FindDates returns the dates a text mentions, in the order they appear:
 // days, months and years written out ("28 July 1914", "July 28, 1914",
 // "July 1914"), ISO days ("1914-07-28"), years with an era ("44 BC",
-// "AD 79", "300 BCE"), decades ("the 1960s", a range), bare years from
+// "AD 79", "300 BCE"), decades and centuries ("the 1960s", "the 1500s",
+// ranges), bare years from
 // 1000 to 2099 that do not count something ("in 1914", not "1500
 // metres"), and ranges of two of them ("1914–1918", "from 1939 to 1945").
 func FindDates(text string) []DateMention {
@@ -122,6 +123,9 @@ func readDate(text string, m []int, fields string) (EventDate, bool) {
 		case 'D':
 			n, _ := strconv.Atoi(g)
 			d.Year, d.End = n*10, &DatePoint{Year: n*10 + 9}
+			if n%10 == 0 { // the 1500s: a century
+				d.End.Year = n*10 + 99
+			}
 		}
 	}
 	if d.Year < 1 || d.Year > 99999 || d.Month < 0 || d.Month > 12 || (d.Day != 0 && d.Month == 0) {

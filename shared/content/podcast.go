@@ -105,9 +105,9 @@ const DefaultWordsPerMinute = 150
 // DefaultWordsPerMinute and no time between lines.
 var DefaultPace = Pace{WordsPerMinute: []float64{DefaultWordsPerMinute}}
 
-// rate is the words per minute of the speaker at index i: its own
+// Rate is the words per minute of the speaker at index i: its own
 // figure, the last one given for a later speaker, the default with none.
-func (p Pace) rate(i int) float64 {
+func (p Pace) Rate(i int) float64 {
 	switch {
 	case len(p.WordsPerMinute) == 0:
 		return DefaultWordsPerMinute
@@ -124,7 +124,7 @@ func (p Pace) Mean(n int) float64 {
 	n = max(n, 1)
 	sum := 0.0
 	for i := range n {
-		sum += p.rate(i)
+		sum += p.Rate(i)
 	}
 	return sum / float64(n)
 }
@@ -136,7 +136,7 @@ func (p Pace) Minutes(s *PodcastScript) float64 {
 	sec := 0.0
 	line := func(speaker int, text string) {
 		if w := len(strings.Fields(text)); w > 0 {
-			sec += float64(w)/p.rate(max(speaker, 0))*60 + p.PerLine.Seconds()
+			sec += float64(w)/p.Rate(max(speaker, 0))*60 + p.PerLine.Seconds()
 		}
 	}
 	line(0, s.Intro)

@@ -97,6 +97,7 @@ func TestFindDates(t *testing.T) {
 		"It was built between 1939 and 1945, in the 1960s it was sold.":   {"1939–1945", "1960–1969"},
 		"The treaty of 1648 (ISO 1648-10-24) was signed in October 1648.": {"1648", "24 October 1648", "October 1648"},
 		"from 500 to 300 BC the city grew":                                {"500 BCE–300 BCE"},
+		"By the 1500s watches had spread.":                                {"1500–1599"},
 		"Cells divide 1500 times; it costs $2000 and 1,914 people came.":  nil,
 		"The reaction needs 2000 kg of ore and 100 cells.":                nil,
 		"Glaciers are rivers of ice. A moraine is a ridge of debris.":     nil,

@@ -14,10 +14,11 @@ import (
 )
 
 // Names recorded with every document: the model in its usage and the
-// prompt version in its result.
+// prompt version in its result. offline-v2: podcast styles and spoken
+// length, the quiz and the timeline, citations.
 const (
 	Model         = "extractive-v1"
-	PromptVersion = "offline-v1"
+	PromptVersion = "offline-v2"
 )
 
 // Text writes every text format by extraction from the request's source
@@ -28,22 +29,27 @@ type Text struct{}
 var _ ai.TextGenerator = Text{}
 
 // generators build each text format's document; every derived format
-// receives the job's outline.
-var generators = map[content.Format]func(a *analysis, o *content.Outline) any{
-	content.FormatOutline:         func(a *analysis, _ *content.Outline) any { return a.outline() },
-	content.FormatPodcastScript:   func(a *analysis, o *content.Outline) any { return a.podcast(o) },
-	content.FormatStudyGuide:      func(a *analysis, o *content.Outline) any { return a.studyGuide(o) },
-	content.FormatOnePager:        func(a *analysis, o *content.Outline) any { return a.onePager(o) },
-	content.FormatDetailedReading: func(a *analysis, o *content.Outline) any { return a.detailedReading(o) },
-	content.FormatFAQs:            func(a *analysis, o *content.Outline) any { return a.faqs(o) },
-	content.FormatFlashcards:      func(a *analysis, o *content.Outline) any { return a.flashcards(o) },
-	content.FormatReadingGuide:    func(a *analysis, o *content.Outline) any { return a.readingGuide(o) },
+// receives the job's outline. A format that does not apply to the job
+// (a timeline of sources without dates) returns a failure.NotApplicable.
+var generators = map[content.Format]func(a *analysis, o *content.Outline) (any, error){
+	content.FormatOutline:         func(a *analysis, _ *content.Outline) (any, error) { return a.outline(), nil },
+	content.FormatPodcastScript:   func(a *analysis, o *content.Outline) (any, error) { return a.podcast(o), nil },
+	content.FormatStudyGuide:      func(a *analysis, o *content.Outline) (any, error) { return a.studyGuide(o), nil },
+	content.FormatOnePager:        func(a *analysis, o *content.Outline) (any, error) { return a.onePager(o), nil },
+	content.FormatDetailedReading: func(a *analysis, o *content.Outline) (any, error) { return a.detailedReading(o), nil },
+	content.FormatFAQs:            func(a *analysis, o *content.Outline) (any, error) { return a.faqs(o), nil },
+	content.FormatFlashcards:      func(a *analysis, o *content.Outline) (any, error) { return a.flashcards(o), nil },
+	content.FormatReadingGuide:    func(a *analysis, o *content.Outline) (any, error) { return a.readingGuide(o), nil },
+	content.FormatQuiz:            func(a *analysis, o *content.Outline) (any, error) { return a.quiz(o), nil },
+	content.FormatTimeline:        func(a *analysis, o *content.Outline) (any, error) { return a.timeline(o) },
 }
 
 // GenerateText returns the JSON document of one text format. The same
 // request always yields the same bytes. A Repair is ignored: the output
-// would not change. Every document is checked against the content
-// contract before it is returned.
+// would not change. A podcast script is sized for the request's Pace
+// (content.DefaultPace without one). Every document is checked against
+// the content contract, its length at that pace and its citations
+// included, before it is returned.
 func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
@@ -56,15 +62,25 @@ func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult
 	if req.Request == nil {
 		return ai.TextResult{}, ai.Permanentf("invalid_request", "offline text %s: the request is missing", req.Format)
 	}
-	exp := content.Expect{Request: req.Request}
+	set := req.SourceSet()
+	pace := content.DefaultPace
+	if req.Pace != nil {
+		pace = *req.Pace
+	}
+	exp := content.Expect{Request: req.Request, Sources: set, Pace: &pace}
 	if req.Format != content.FormatOutline {
 		if req.Outline == nil {
 			return ai.TextResult{}, ai.Permanentf("missing_outline", "offline text %s: the outline it derives from is missing", req.Format)
 		}
 		exp.Outline = req.Outline
 	}
-	set := req.SourceSet()
-	raw, err := encode(gen(analyze(req.Request, set), req.Outline))
+	a := analyze(req.Request, set)
+	a.pace = pace
+	doc, err := gen(a, req.Outline)
+	if err != nil {
+		return ai.TextResult{}, fmt.Errorf("offline text %s: %w", req.Format, err)
+	}
+	raw, err := encode(doc)
 	if err != nil {
 		return ai.TextResult{}, ai.Permanent("encode_failed", fmt.Errorf("offline text %s: %w", req.Format, err))
 	}
