@@ -8,22 +8,29 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/failure"
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/pipeline"
 )
 
 // Executor writes a text format with a generator. Each answer is
-// validated; a failing one is sent back with the validator's findings, at
-// most MaxRepairs times, before the step fails "invalid_output". Every
-// answer is first checked for the job's canary, planted in the system
-// instruction: an answer that contains it fails the step
-// "output_rejected" at once, and is neither repaired nor stored.
+// validated (citations against the job's passages; a podcast script's
+// length at the pace of the voices that will speak it); a failing one is
+// sent back with the validator's findings, at most MaxRepairs times,
+// before the step fails "invalid_output". Every answer is first checked
+// for the job's canary, planted in the system instruction: an answer that
+// contains it fails the step "output_rejected" at once, and is neither
+// repaired nor stored. A timeline of sources that hold too few dates is
+// not asked for: the step ends not_applicable, at no cost.
 type Executor struct {
 	Gen        ai.TextGenerator
 	MaxRepairs int
 	// Canary derives each job's canary; the zero value uses the local
 	// default secret.
 	Canary guard.Canary
+	// Pacer says how fast the job's podcast voices speak; nil:
+	// content.DefaultPace.
+	Pacer ai.Pacer
 }
 
 // Execute implements pipeline.Executor.
@@ -43,10 +50,16 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 	if err != nil {
 		return nil, err
 	}
-	exp := content.Expect{Request: req, Outline: outline}
+	if f == content.FormatTimeline {
+		if ok, why := content.TimelineApplicable(passages(req, set)); !ok {
+			return &pipeline.Output{}, failure.NotApplicable(why)
+		}
+	}
+	pace := e.pace(req)
+	exp := content.Expect{Request: req, Outline: outline, Sources: passages(req, set), Pace: &pace}
 	canary := e.Canary.For(t.Job.ID)
 	treq := ai.TextRequest{JobID: t.Job.ID, Version: t.Step.CurrentVersion(), Attempt: t.Step.Attempt, Instructions: t.Instructions(),
-		Format: f, Request: req, Outline: outline, Sources: set, Canary: canary}
+		Format: f, Request: req, Outline: outline, Sources: set, Canary: canary, Pace: &pace}
 	out := &pipeline.Output{}
 	for repair := 0; ; repair++ {
 		res, err := e.Gen.GenerateText(ctx, treq)
@@ -72,6 +85,20 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 		}
 		treq.Repair = &ai.Repair{Previous: res.JSON, Problems: problems(verr)}
 	}
+}
+
+// pace is how fast the voices of the job's podcast speak.
+func (e Executor) pace(req *content.Request) content.Pace {
+	if e.Pacer == nil || req.Podcast == nil {
+		return content.DefaultPace
+	}
+	return e.Pacer.Pace(req.Language, len(req.Podcast.Speakers))
+}
+
+// passages are the passages backends read: the job's sources, or those
+// of the request's texts for a job stored before the sources step.
+func passages(req *content.Request, set *content.SourceSet) *content.SourceSet {
+	return ai.TextRequest{Request: req, Sources: set}.SourceSet()
 }
 
 func problems(err error) []string {

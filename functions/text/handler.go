@@ -17,5 +17,5 @@ func New(ctx context.Context, env *setup.Env) (queue.StepHandler, error) {
 	if err != nil {
 		return queue.StepHandler{}, err
 	}
-	return env.StepHandler(Name, Executor{Gen: gen, MaxRepairs: env.Config.MaxRepairs, Canary: env.Canary(ctx)})
+	return env.StepHandler(Name, Executor{Gen: gen, MaxRepairs: env.Config.MaxRepairs, Canary: env.Canary(ctx), Pacer: env.Pacer()})
 }

@@ -43,7 +43,7 @@ const (
 // estimate's own error.
 const (
 	AudioTolerance  = 0.20
-	ScriptTolerance = 0.15
+	ScriptTolerance = 0.10
 )
 
 // Style is the podcast's style; a request stored before styles existed
@@ -64,24 +64,26 @@ type Length struct {
 }
 
 // Length is the length of the podcast these options ask for: the target
-// minutes within AudioTolerance, or for a brief one to two minutes, its
-// script sized a quarter minute inside those bounds (1.25 minutes for a
-// target of one, 1.75 for two or more).
+// minutes within AudioTolerance, or for a brief one to two minutes
+// whatever the target, its script sized for the middle of them.
 func (p *PodcastOptions) Length() Length {
 	t := float64(DefaultMinutes)
 	if p != nil && p.TargetMinutes > 0 {
 		t = float64(p.TargetMinutes)
 	}
 	if p.StyleOrDefault() == StyleBrief {
-		return Length{Target: min(max(t, BriefMinMinutes+0.25), BriefMaxMinutes-0.25), Min: BriefMinMinutes, Max: BriefMaxMinutes}
+		return Length{Target: (BriefMinMinutes + BriefMaxMinutes) / 2.0, Min: BriefMinMinutes, Max: BriefMaxMinutes}
 	}
 	return Length{Target: t, Min: t * (1 - AudioTolerance), Max: t * (1 + AudioTolerance)}
 }
 
 // ScriptWindow is the estimated length, in minutes, a script must have:
-// within ScriptTolerance of the target and inside [Min, Max].
+// within ScriptTolerance of the target, and inside [Min, Max] by the room
+// the estimate's error needs (AudioTolerance less ScriptTolerance), which
+// matters for a brief, whose bounds are not the target's.
 func (l Length) ScriptWindow() (lo, hi float64) {
-	return max(l.Target*(1-ScriptTolerance), l.Min), min(l.Target*(1+ScriptTolerance), l.Max)
+	room := (AudioTolerance - ScriptTolerance) * l.Target
+	return max(l.Target*(1-ScriptTolerance), l.Min+room), min(l.Target*(1+ScriptTolerance), l.Max-room)
 }
 
 // Contains reports whether a measured length is within the bounds.

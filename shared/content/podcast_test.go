@@ -36,8 +36,8 @@ func TestPodcastLength(t *testing.T) {
 	}{
 		{content.StyleDeepDive, 5, content.Length{Target: 5, Min: 4, Max: 6}},
 		{content.StyleDebate, 15, content.Length{Target: 15, Min: 12, Max: 18}},
-		{content.StyleBrief, 1, content.Length{Target: 1.25, Min: 1, Max: 2}},
-		{content.StyleBrief, 2, content.Length{Target: 1.75, Min: 1, Max: 2}},
+		{content.StyleBrief, 1, content.Length{Target: 1.5, Min: 1, Max: 2}},
+		{content.StyleBrief, 15, content.Length{Target: 1.5, Min: 1, Max: 2}},
 		{"", 0, content.Length{Target: 5, Min: 4, Max: 6}},
 	}
 	for _, c := range cases {
@@ -46,9 +46,12 @@ func TestPodcastLength(t *testing.T) {
 		assert.InDelta(t, c.want.Min, got.Min, 1e-9, "%s %d", c.style, c.target)
 		assert.InDelta(t, c.want.Max, got.Max, 1e-9, "%s %d", c.style, c.target)
 	}
-	lo, hi := content.Length{Target: 1.25, Min: 1, Max: 2}.ScriptWindow()
-	assert.InDelta(t, 1.0625, lo, 1e-9)
-	assert.InDelta(t, 1.4375, hi, 1e-9)
+	lo, hi := content.Length{Target: 5, Min: 4, Max: 6}.ScriptWindow()
+	assert.InDelta(t, 4.5, lo, 1e-9, "within ScriptTolerance of the target")
+	assert.InDelta(t, 5.5, hi, 1e-9)
+	lo, hi = content.Length{Target: 1.9, Min: 1, Max: 2}.ScriptWindow()
+	assert.InDelta(t, 1.71, lo, 1e-9)
+	assert.InDelta(t, 1.81, hi, 1e-9, "inside the bounds by the room the estimate needs")
 }
 
 func TestPaceEstimatesAScript(t *testing.T) {
@@ -86,7 +89,7 @@ func TestScriptLengthIsCheckedAtThePace(t *testing.T) {
 	msgs := violations(t, err)
 	require.Len(t, msgs, 1)
 	assert.Contains(t, msgs[0], "/turns: the script is too short: its 73 spoken words (intro, turns and outro) take about 0.49 minutes")
-	assert.Contains(t, msgs[0], "a deep dive podcast of 1 minutes needs 0.85 to 1.15 minutes, between 128 and 173 words")
+	assert.Contains(t, msgs[0], "a deep dive podcast of 1 minutes needs 0.90 to 1.10 minutes, between 135 and 165 words")
 
 	long := script(400)
 	_, err = content.ValidateText(content.FormatPodcastScript, mustJSON(t, long), content.Expect{Request: req, Pace: &pace})

@@ -149,14 +149,16 @@ func TestPodcastLengthAtThePace(t *testing.T) {
 	t.Parallel()
 	slow := content.Pace{WordsPerMinute: []float64{120, 130}, PerLine: 500 * time.Millisecond}
 	fast := content.Pace{WordsPerMinute: []float64{190, 200}, PerLine: 200 * time.Millisecond}
-	for _, style := range content.PodcastStyles {
-		for _, minutes := range []int{1, 5, 15} {
-			for name, pace := range map[string]content.Pace{"slow": slow, "fast": fast} {
-				s, req := script(t, "photosynthesis", style, minutes, pace)
-				lo, hi := req.Podcast.Length().ScriptWindow()
-				got := pace.Minutes(s)
-				assert.True(t, got >= lo && got <= hi, "%s %d min at the %s pace: %.2f minutes, want %.2f–%.2f", style, minutes, name, got, lo, hi)
-				assert.InDelta(t, got, s.EstimatedMinutes, 0.01, "estimated minutes are the pace's")
+	for _, fixture := range []string{"photosynthesis", "timekeeping", "short-source", "markdown-notes"} {
+		for _, style := range content.PodcastStyles {
+			for _, minutes := range []int{1, 5, 15} {
+				for name, pace := range map[string]content.Pace{"slow": slow, "fast": fast} {
+					s, req := script(t, fixture, style, minutes, pace)
+					lo, hi := req.Podcast.Length().ScriptWindow()
+					got := pace.Minutes(s)
+					assert.True(t, got >= lo && got <= hi, "%s: %s %d min at the %s pace: %.2f minutes, want %.2f–%.2f", fixture, style, minutes, name, got, lo, hi)
+					assert.InDelta(t, got, s.EstimatedMinutes, 0.01, "estimated minutes are the pace's")
+				}
 			}
 		}
 	}

@@ -434,20 +434,36 @@ func (p *podcastWriter) trim() {
 	}
 }
 
-// dropLast removes the last turn when the script stays complete without
-// it.
+// dropLast removes the latest turn the script stays complete without:
+// one whose speaker speaks elsewhere too, and whose neighbours are not
+// the same speaker (who would then speak twice in a row).
 func (p *podcastWriter) dropLast() bool {
 	n := len(p.turns)
 	if n <= 4 {
 		return false
 	}
-	last := p.turns[n-1].Speaker
-	for _, t := range p.turns[:n-1] {
-		if t.Speaker == last {
-			p.turns = p.turns[:n-1]
-			p.recount()
-			return true
+	for i := n - 1; i >= 0; i-- {
+		sp := p.turns[i].Speaker
+		if i > 0 && i < n-1 && p.turns[i-1].Speaker == p.turns[i+1].Speaker {
+			continue
 		}
+		if p.speaksOnce(sp) {
+			continue
+		}
+		p.turns = slices.Delete(p.turns, i, i+1)
+		p.recount()
+		return true
 	}
 	return false
+}
+
+// speaksOnce reports a speaker with a single turn.
+func (p *podcastWriter) speaksOnce(name string) bool {
+	n := 0
+	for _, t := range p.turns {
+		if t.Speaker == name {
+			n++
+		}
+	}
+	return n == 1
 }
