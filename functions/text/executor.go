@@ -8,7 +8,6 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
-	"contentfactory.dev/factory/shared/failure"
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/pipeline"
 )
@@ -50,16 +49,14 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 	if err != nil {
 		return nil, err
 	}
-	if f == content.FormatTimeline {
-		if ok, why := content.TimelineApplicable(passages(req, set)); !ok {
-			return &pipeline.Output{}, failure.NotApplicable(why)
-		}
-	}
 	pace := e.pace(req)
-	exp := content.Expect{Request: req, Outline: outline, Sources: passages(req, set), Pace: &pace}
 	canary := e.Canary.For(t.Job.ID)
 	treq := ai.TextRequest{JobID: t.Job.ID, Version: t.Step.CurrentVersion(), Attempt: t.Step.Attempt, Instructions: t.Instructions(),
 		Format: f, Request: req, Outline: outline, Sources: set, Canary: canary, Pace: &pace}
+	if err := treq.Applicable(); err != nil {
+		return &pipeline.Output{}, err
+	}
+	exp := content.Expect{Request: req, Outline: outline, Sources: treq.SourceSet(), Pace: &pace}
 	out := &pipeline.Output{}
 	for repair := 0; ; repair++ {
 		res, err := e.Gen.GenerateText(ctx, treq)
@@ -93,12 +90,6 @@ func (e Executor) pace(req *content.Request) content.Pace {
 		return content.DefaultPace
 	}
 	return e.Pacer.Pace(req.Language, len(req.Podcast.Speakers))
-}
-
-// passages are the passages backends read: the job's sources, or those
-// of the request's texts for a job stored before the sources step.
-func passages(req *content.Request, set *content.SourceSet) *content.SourceSet {
-	return ai.TextRequest{Request: req, Sources: set}.SourceSet()
 }
 
 func problems(err error) []string {

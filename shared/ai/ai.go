@@ -60,6 +60,20 @@ func (r TextRequest) SourceSet() *content.SourceSet {
 	return content.TextSources(r.Request)
 }
 
+// Applicable returns failure.NotApplicable with the reason when the
+// format asked for does not apply to the job: a timeline of sources that
+// hold too few dates (content.TimelineApplicable). Backends and the text
+// step answer it before any model call; nil: it applies.
+func (r TextRequest) Applicable() error {
+	if r.Format != content.FormatTimeline {
+		return nil
+	}
+	if ok, why := content.TimelineApplicable(r.SourceSet()); !ok {
+		return failure.NotApplicable(why)
+	}
+	return nil
+}
+
 // Repair is a failed answer and the validator's findings.
 type Repair struct {
 	Previous []byte

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/failure"
 )
@@ -22,8 +23,8 @@ func (a *analysis) timeline(o *content.Outline) (content.Timeline, error) {
 	if a.set == nil || len(a.set.Passages) == 0 {
 		return content.Timeline{}, failure.NotApplicable("the job has no sources, and the offline backend takes dates only from sources")
 	}
-	if ok, why := content.TimelineApplicable(a.set); !ok {
-		return content.Timeline{}, failure.NotApplicable(why)
+	if err := (ai.TextRequest{Format: content.FormatTimeline, Sources: a.set}).Applicable(); err != nil {
+		return content.Timeline{}, err
 	}
 	var events []content.TimelineEvent
 	titles, dates := uniqueSet{}, uniqueSet{}
