@@ -11,7 +11,11 @@
 #                         Manager: secret SMOKE_KEY_SECRET (default
 #                         smoke-test-api-key) of GOOGLE_CLOUD_PROJECT
 #   SMOKE_REGION          pin the job to one region (X-Factory-Region header,
-#                         routed by the load balancer): the canary region
+#                         routed by the load balancer)
+#   SMOKE_CANDIDATE       send the job to the API revision a deployment
+#                         brings in that region, before it takes traffic
+#                         (X-Factory-Candidate header: the revision tagged
+#                         "candidate"; the region's workers run the steps)
 #   SMOKE_FORMATS         comma-separated formats (default one_pager, which
 #                         pulls in the outline and the package)
 #   SMOKE_TIMEOUT         seconds to wait for the job (default 900)
@@ -39,6 +43,9 @@ headers=(-H "Authorization: Bearer $key" -H "Accept: application/json")
 if [[ -n "${SMOKE_REGION:-}" ]]; then
   headers+=(-H "X-Factory-Region: $SMOKE_REGION")
 fi
+if [[ -n "${SMOKE_CANDIDATE:-}" ]]; then
+  headers+=(-H "X-Factory-Candidate: $SMOKE_CANDIDATE")
+fi
 
 formats_json="$(python3 -c 'import json,sys; print(json.dumps([f for f in sys.argv[1].split(",") if f]))' "$formats")"
 body="$(cat <<EOF
@@ -51,7 +58,7 @@ body="$(cat <<EOF
 EOF
 )"
 
-echo "smoke-test: POST $api/v1/jobs (formats $formats${SMOKE_REGION:+, region $SMOKE_REGION})"
+echo "smoke-test: POST $api/v1/jobs (formats $formats${SMOKE_REGION:+, region $SMOKE_REGION}${SMOKE_CANDIDATE:+, candidate revision in $SMOKE_CANDIDATE})"
 resp="$(mktemp)"
 trap 'rm -f "$resp"' EXIT
 code="$(curl -sS -o "$resp" -w '%{http_code}' -X POST "${headers[@]}" \

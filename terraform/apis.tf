@@ -4,6 +4,7 @@ locals {
   services = toset([
     "aiplatform.googleapis.com",           # Gemini text and image models
     "artifactregistry.googleapis.com",     # function images
+    "bigquery.googleapis.com",             # analytics of job events
     "billingbudgets.googleapis.com",       # the budget alert
     "cloudbuild.googleapis.com",           # function builds and the deploy pipeline
     "cloudfunctions.googleapis.com",       # Cloud Run functions (2nd gen)
@@ -14,7 +15,7 @@ locals {
     "firestore.googleapis.com",            # state
     "iam.googleapis.com",                  # service accounts
     "iamcredentials.googleapis.com",       # signed URLs through signBlob, OIDC tokens
-    "logging.googleapis.com",              # logs and log-based metrics
+    "logging.googleapis.com",              # logs
     "monitoring.googleapis.com",           # dashboard and alerts
     "pubsub.googleapis.com",               # topics and push subscriptions
     "run.googleapis.com",                  # the functions' services

@@ -8,6 +8,7 @@
 locals {
   deployer_roles = toset([
     "roles/artifactregistry.reader",
+    "roles/bigquery.admin", # the analytics dataset, its table and views
     "roles/cloudfunctions.admin",
     "roles/cloudscheduler.admin",
     "roles/compute.loadBalancerAdmin",
@@ -20,7 +21,7 @@ locals {
     "roles/monitoring.admin",
     "roles/pubsub.admin",
     "roles/resourcemanager.projectIamAdmin",
-    "roles/run.admin", # traffic shifts between revisions
+    "roles/run.admin", # revision tags and traffic moves by revision (scripts/traffic)
     "roles/secretmanager.admin",
     "roles/serviceusage.serviceUsageAdmin",
     "roles/storage.admin",

@@ -181,7 +181,8 @@ locals {
   build_dir = coalesce(var.build_dir, "${path.root}/../.build")
 
   # The environment of every function (shared/config, shared/ai/models,
-  # LOG_LEVEL of shared/logging, FACTORY_TRACES of shared/telemetry);
+  # LOG_LEVEL of shared/logging, FACTORY_TRACES and FACTORY_METRICS of
+  # shared/telemetry/otlp);
   # FACTORY_REGION and FACTORY_TOPIC_SUFFIX are added per region, so a
   # function publishes only to the topics of its own region. Every function
   # gets the per-owner limits: any of them may end a job and settle its
@@ -218,6 +219,7 @@ locals {
       FACTORY_VERTEX_LOCATION  = var.models.vertex_location
       LOG_LEVEL                = var.log_level
       FACTORY_TRACES           = var.traces
+      FACTORY_METRICS          = var.metrics
     },
     # Settings whose code defaults suit production: set only when given.
     {
@@ -266,8 +268,8 @@ locals {
 
   # Secrets a function reads from Secret Manager, as environment variable
   # => secret id (secrets.tf, which lets exactly these functions read
-  # them). NotifyJob signs webhooks with FACTORY_WEBHOOK_SECRET (at least
-  # 32 bytes); the text and image workers derive each job's canary from
+  # them). NotifyJob signs webhooks with FACTORY_WEBHOOK_SECRET (Standard
+  # Webhooks whsec_ secrets); the text and image workers derive each job's canary from
   # FACTORY_CANARY_SECRET (guard.Canary).
   function_secrets = {
     NotifyJob     = { FACTORY_WEBHOOK_SECRET = "webhook-signing-key" }
@@ -321,14 +323,13 @@ module "function" {
   service_account_email = google_service_account.function[each.value.name].email
   build_service_account = google_service_account.builder.id
 
-  timeout_seconds       = local.functions[each.value.name].timeout_seconds
-  memory                = local.functions[each.value.name].memory
-  cpu                   = local.functions[each.value.name].cpu
-  concurrency           = local.functions[each.value.name].concurrency
-  min_instances         = local.functions[each.value.name].min_instances
-  max_instances         = local.functions[each.value.name].max_instances
-  ingress_settings      = local.functions[each.value.name].ingress
-  serve_latest_revision = var.serve_latest_revision
+  timeout_seconds  = local.functions[each.value.name].timeout_seconds
+  memory           = local.functions[each.value.name].memory
+  cpu              = local.functions[each.value.name].cpu
+  concurrency      = local.functions[each.value.name].concurrency
+  min_instances    = local.functions[each.value.name].min_instances
+  max_instances    = local.functions[each.value.name].max_instances
+  ingress_settings = local.functions[each.value.name].ingress
 
   environment = merge(local.function_env, {
     FACTORY_REGION       = each.value.region

@@ -5,7 +5,10 @@
 # accept traffic only from it (ingress ALLOW_INTERNAL_AND_GCLB).
 #
 # A request may pin a region with the header X-Factory-Region: <region>
-# (the deploy pipeline's smoke test of the canary region, failover drills).
+# (smoke tests of a region, failover drills), or ask for the revision a
+# deployment brings before it takes any traffic with X-Factory-Candidate:
+# <region> (the API's revision tagged "candidate" in that region: the
+# deploy pipeline's first smoke test; scripts/traffic tags it).
 
 locals {
   # region => "API/region" (the module instance).
@@ -15,6 +18,22 @@ locals {
   # (docs/runbook.md, "A region failing over"). A drained region still
   # runs, finishes its jobs and answers pinned requests.
   serving_regions = [for r in var.regions : r if !contains(var.drained_regions, r)]
+
+  # One serverless NEG, and one backend service, per region for the API
+  # ("<region>") and per region for its candidate revision
+  # ("candidate-<region>", the revision tagged "candidate").
+  api_negs = merge(
+    { for r, key in local.api_instances : r => { instance = key, region = r, tag = null } },
+    { for r, key in local.api_instances : "candidate-${r}" => { instance = key, region = r, tag = "candidate" } },
+  )
+
+  # The header routes of the URL map, by priority (zero-padded, so the
+  # rules are listed in priority order): X-Factory-Region pins a region,
+  # X-Factory-Candidate reaches a region's candidate.
+  api_routes = merge(
+    { for i, r in var.regions : format("%03d", i + 1) => { header = "X-Factory-Region", region = r, neg = r } },
+    { for i, r in var.regions : format("%03d", length(var.regions) + i + 1) => { header = "X-Factory-Candidate", region = r, neg = "candidate-${r}" } },
+  )
 }
 
 resource "google_compute_global_address" "api" {
@@ -25,15 +44,16 @@ resource "google_compute_global_address" "api" {
 }
 
 resource "google_compute_region_network_endpoint_group" "api" {
-  for_each = local.api_instances
+  for_each = local.api_negs
 
   project               = var.project_id
   name                  = "${var.name_prefix}-api-${each.key}"
-  region                = each.key
+  region                = each.value.region
   network_endpoint_type = "SERVERLESS"
 
   cloud_run {
-    service = module.function[each.value].name
+    service = module.function[each.value.instance].name
+    tag     = each.value.tag
   }
 }
 
@@ -75,18 +95,20 @@ resource "google_compute_backend_service" "api" {
   }
 }
 
+# The API in one region only, or its candidate revision there; between
+# deployments the candidate tag names the revision that serves.
 resource "google_compute_backend_service" "api_region" {
-  for_each = google_compute_region_network_endpoint_group.api
+  for_each = local.api_negs
 
   project               = var.project_id
   name                  = "${var.name_prefix}-api-${each.key}"
-  description           = "The API in ${each.key} only."
+  description           = each.value.tag == null ? "The API in ${each.value.region} only." : "The API's candidate revision in ${each.value.region} (X-Factory-Candidate)."
   load_balancing_scheme = "EXTERNAL_MANAGED"
   protocol              = "HTTPS"
   security_policy       = google_compute_security_policy.api.id
 
   backend {
-    group = each.value.id
+    group = google_compute_region_network_endpoint_group.api[each.key].id
   }
 
   log_config {
@@ -110,17 +132,17 @@ resource "google_compute_url_map" "api" {
     default_service = google_compute_backend_service.api.id
 
     dynamic "route_rules" {
-      for_each = { for i, r in var.regions : r => i + 1 }
+      for_each = local.api_routes
       content {
-        priority = route_rules.value
-        service  = google_compute_backend_service.api_region[route_rules.key].id
+        priority = tonumber(route_rules.key)
+        service  = google_compute_backend_service.api_region[route_rules.value.neg].id
 
         match_rules {
           prefix_match = "/"
 
           header_matches {
-            header_name = "X-Factory-Region"
-            exact_match = route_rules.key
+            header_name = route_rules.value.header
+            exact_match = route_rules.value.region
           }
         }
       }

@@ -1,402 +1,328 @@
-# What operators watch: log-based metrics made from the functions'
-# structured log lines, a dashboard and alert policies that notify
+# What operators watch: the factory's OpenTelemetry metrics
+# (shared/telemetry, exported over OTLP to telemetry.googleapis.com, which
+# keeps them as Managed Service for Prometheus metrics, queried here with
+# PromQL by the names the code gives them), Cloud Run's and Pub/Sub's own
+# metrics, a dashboard, two SLOs with burn-rate alerts, an uptime check of
+# the API in every region, and alert policies that notify
 # var.notification_channels. The budget alert is in budget.tf.
 #
-# Log lines the metrics read (shared/pipeline/runner.go):
-#   "model call"     backend, model, prompt_tokens, output_tokens, cost_usd
-#   "job ended"      status, cost_usd
-#   "step succeeded" duration_ms, step, job_id
-#   "step failed"    code, step, job_id
+# The metrics (test/deploy checks this list against shared/telemetry):
+#   factory_jobs_ended_total{outcome,format}      factory_job_duration_seconds{outcome}
+#   factory_steps_ended_total{step,outcome,code}  factory_step_duration_seconds{step,outcome}
+#   factory_model_calls_total{backend,model}      factory_model_tokens_total{model,kind}
+#   factory_model_cost_usd_total{model}           factory_queue_age_seconds{step}
+#   factory_webhook_deliveries_total{outcome}     factory_limit_refusals_total{code,limiter}
 
 locals {
-  # Every function's logs: Cloud Run functions log as Cloud Run revisions.
-  function_log_filter = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=~\"^${var.name_prefix}-\""
-
   api_service = local.functions["API"].service_name
-
-  log_metrics = {
-    factory_model_prompt_tokens = {
-      description = "Prompt tokens of each model call."
-      message     = "model call"
-      value       = "EXTRACT(jsonPayload.prompt_tokens)"
-      unit        = "1"
-      scale       = 1
-      labels = {
-        backend = "EXTRACT(jsonPayload.backend)"
-        model   = "EXTRACT(jsonPayload.model)"
-      }
-    }
-    factory_model_output_tokens = {
-      description = "Output tokens of each model call."
-      message     = "model call"
-      value       = "EXTRACT(jsonPayload.output_tokens)"
-      unit        = "1"
-      scale       = 1
-      labels = {
-        backend = "EXTRACT(jsonPayload.backend)"
-        model   = "EXTRACT(jsonPayload.model)"
-      }
-    }
-    factory_model_cost_usd = {
-      description = "Cost in US dollars of each model call, from the price table."
-      message     = "model call"
-      value       = "EXTRACT(jsonPayload.cost_usd)"
-      unit        = "{USD}"
-      scale       = 0.0001
-      labels = {
-        backend = "EXTRACT(jsonPayload.backend)"
-        model   = "EXTRACT(jsonPayload.model)"
-      }
-    }
-    factory_step_duration = {
-      description = "How long a step took to run, by step and function."
-      message     = "step succeeded"
-      value       = "EXTRACT(jsonPayload.duration_ms)"
-      unit        = "ms"
-      scale       = 10
-      labels = {
-        step    = "EXTRACT(jsonPayload.step)"
-        service = "EXTRACT(resource.labels.service_name)"
-      }
-    }
-  }
-
-  log_counters = {
-    factory_jobs_ended = {
-      description = "Jobs that ended, by outcome."
-      message     = "job ended"
-      labels = {
-        status = "EXTRACT(jsonPayload.status)"
-      }
-    }
-    factory_steps_failed = {
-      description = "Steps that failed, by step and error code."
-      message     = "step failed"
-      labels = {
-        step = "EXTRACT(jsonPayload.step)"
-        code = "EXTRACT(jsonPayload.code)"
-      }
-    }
-  }
 
   dead_letter_hold_filter = "resource.type=\"pubsub_subscription\" AND resource.label.subscription_id=monitoring.regex.full_match(\".*-dead-letter-hold\")"
   push_filter             = "resource.type=\"pubsub_subscription\" AND resource.label.subscription_id=monitoring.regex.full_match(\".*-push\")"
   api_run_filter          = "resource.type=\"cloud_run_revision\" AND resource.label.service_name=\"${local.api_service}\""
 
-  # PromQL names of the log-based metrics (logging.googleapis.com/user/X).
-  promql_cost   = "logging_googleapis_com:user_factory_model_cost_usd_sum"
-  promql_prompt = "logging_googleapis_com:user_factory_model_prompt_tokens_sum"
-  promql_output = "logging_googleapis_com:user_factory_model_output_tokens_sum"
-}
+  # Every job counts once under format="package" (every job makes one).
+  jobs_ended = "factory_jobs_ended_total{format=\"package\"}"
 
-resource "google_logging_metric" "distribution" {
-  for_each = local.log_metrics
+  # The dashboard: PromQL charts of the factory's metrics, then charts of
+  # Google's own metrics (filter and aggregation), two to a row.
+  promql_tiles = [
+    { title = "Jobs ended, by outcome (per 5 minutes)", plot = "STACKED_BAR", queries = ["sum by (outcome) (increase(${local.jobs_ended}[5m]))"] },
+    { title = "Job time, p50 and p95 (s)", plot = "LINE", queries = [for q in ["0.5", "0.95"] : "histogram_quantile(${q}, sum by (le) (rate(factory_job_duration_seconds_bucket[30m])))"] },
+    { title = "Steps that succeeded, by step (share, 1 h)", plot = "LINE", queries = ["sum by (step) (rate(factory_steps_ended_total{outcome=\"succeeded\"}[1h])) / sum by (step) (rate(factory_steps_ended_total[1h]))"] },
+    { title = "Steps failed, by error code (per 5 minutes)", plot = "STACKED_BAR", queries = ["sum by (code) (increase(factory_steps_ended_total{outcome=\"failed\"}[5m]))"] },
+    { title = "Step time p95, by step (s)", plot = "LINE", queries = ["histogram_quantile(0.95, sum by (le, step) (rate(factory_step_duration_seconds_bucket[15m])))"] },
+    { title = "Queue age p95, by step (s)", plot = "LINE", queries = ["histogram_quantile(0.95, sum by (le, step) (rate(factory_queue_age_seconds_bucket[15m])))"] },
+    { title = "Model calls per minute, by model", plot = "LINE", queries = ["sum by (model) (rate(factory_model_calls_total[5m])) * 60"] },
+    { title = "Model tokens per minute, by model and kind", plot = "LINE", queries = ["sum by (model, kind) (rate(factory_model_tokens_total[5m])) * 60"] },
+    { title = "Model cost, US dollars per hour, by model", plot = "STACKED_AREA", queries = ["sum by (model) (increase(factory_model_cost_usd_total[1h]))"] },
+    { title = "Webhook deliveries, by outcome (per 5 minutes)", plot = "STACKED_BAR", queries = ["sum by (outcome) (increase(factory_webhook_deliveries_total[5m]))"] },
+    { title = "Admissions refused by the owners' limits (per 5 minutes)", plot = "STACKED_BAR", queries = ["sum by (code, limiter) (increase(factory_limit_refusals_total[5m]))"] },
+  ]
 
-  project          = var.project_id
-  name             = each.key
-  description      = each.value.description
-  filter           = "${local.function_log_filter} AND jsonPayload.message=\"${each.value.message}\""
-  value_extractor  = each.value.value
-  label_extractors = each.value.labels
+  filter_tiles = [
+    {
+      title       = "API requests per second, by response class", plot = "STACKED_AREA"
+      filter      = "metric.type=\"run.googleapis.com/request_count\" AND ${local.api_run_filter}"
+      aggregation = { alignmentPeriod = "60s", perSeriesAligner = "ALIGN_RATE", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.response_code_class"] }
+    },
+    {
+      title       = "API latency p95 (ms)", plot = "LINE"
+      filter      = "metric.type=\"run.googleapis.com/request_latencies\" AND ${local.api_run_filter}"
+      aggregation = { alignmentPeriod = "60s", perSeriesAligner = "ALIGN_DELTA", crossSeriesReducer = "REDUCE_PERCENTILE_95", groupByFields = [] }
+    },
+    {
+      title       = "Dead letters waiting (hold subscriptions)", plot = "STACKED_AREA"
+      filter      = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND ${local.dead_letter_hold_filter}"
+      aggregation = { alignmentPeriod = "60s", perSeriesAligner = "ALIGN_MAX", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["resource.label.subscription_id"] }
+    },
+    {
+      title       = "Oldest unacked message age by push subscription (s)", plot = "LINE"
+      filter      = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND ${local.push_filter}"
+      aggregation = { alignmentPeriod = "60s", perSeriesAligner = "ALIGN_MAX", crossSeriesReducer = "REDUCE_MAX", groupByFields = ["resource.label.subscription_id"] }
+    },
+    {
+      title       = "Instances by function", plot = "STACKED_AREA"
+      filter      = "metric.type=\"run.googleapis.com/container/instance_count\" AND resource.type=\"cloud_run_revision\" AND resource.label.service_name=monitoring.regex.full_match(\"${var.name_prefix}-.*\")"
+      aggregation = { alignmentPeriod = "60s", perSeriesAligner = "ALIGN_MAX", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["resource.label.service_name"] }
+    },
+    {
+      title       = "API uptime checks passing, by region", plot = "LINE"
+      filter      = "metric.type=\"monitoring.googleapis.com/uptime_check/check_passed\" AND resource.type=\"uptime_url\""
+      aggregation = { alignmentPeriod = "300s", perSeriesAligner = "ALIGN_FRACTION_TRUE", crossSeriesReducer = "REDUCE_MEAN", groupByFields = ["metric.label.check_id"] }
+    },
+  ]
 
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "DISTRIBUTION"
-    unit        = each.value.unit
+  tiles = concat(
+    [for i, t in local.promql_tiles : {
+      xPos = (i % 2) * 24, yPos = floor(i / 2) * 16, width = 24, height = 16
+      widget = { title = t.title, xyChart = { dataSets = [for q in t.queries : {
+        plotType = t.plot, minAlignmentPeriod = "60s", timeSeriesQuery = { prometheusQuery = q }
+      }] } }
+    }],
+    [for i, t in local.filter_tiles : {
+      xPos = (i % 2) * 24, yPos = (ceil(length(local.promql_tiles) / 2) + floor(i / 2)) * 16, width = 24, height = 16
+      widget = { title = t.title, xyChart = { dataSets = [{
+        plotType = t.plot, timeSeriesQuery = { timeSeriesFilter = { filter = t.filter, aggregation = t.aggregation } }
+      }] } }
+    }],
+  )
 
-    dynamic "labels" {
-      for_each = each.value.labels
-      content {
-        key        = labels.key
-        value_type = "STRING"
-      }
-    }
-  }
-
-  bucket_options {
-    exponential_buckets {
-      num_finite_buckets = 40
-      growth_factor      = 2
-      scale              = each.value.scale
-    }
-  }
-
-  depends_on = [google_project_service.enabled]
-}
-
-resource "google_logging_metric" "counter" {
-  for_each = local.log_counters
-
-  project          = var.project_id
-  name             = each.key
-  description      = each.value.description
-  filter           = "${local.function_log_filter} AND jsonPayload.message=\"${each.value.message}\""
-  label_extractors = each.value.labels
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-
-    dynamic "labels" {
-      for_each = each.value.labels
-      content {
-        key        = labels.key
-        value_type = "STRING"
-      }
-    }
-  }
-
-  depends_on = [google_project_service.enabled]
+  runbook = "docs/runbook.md in the repository"
 }
 
 resource "google_monitoring_dashboard" "factory" {
   project = var.project_id
 
   dashboard_json = jsonencode({
-    displayName = "Content Factory (${var.environment})"
-    mosaicLayout = {
-      columns = 48
-      tiles = [
-        {
-          xPos = 0, yPos = 0, width = 24, height = 16
-          widget = {
-            title = "API requests per second, by response class"
-            xyChart = {
-              dataSets = [{
-                plotType = "STACKED_AREA"
-                timeSeriesQuery = {
-                  timeSeriesFilter = {
-                    filter = "metric.type=\"run.googleapis.com/request_count\" AND ${local.api_run_filter}"
-                    aggregation = {
-                      alignmentPeriod    = "60s"
-                      perSeriesAligner   = "ALIGN_RATE"
-                      crossSeriesReducer = "REDUCE_SUM"
-                      groupByFields      = ["metric.label.response_code_class"]
-                    }
-                  }
-                }
-              }]
-            }
-          }
-        },
-        {
-          xPos = 24, yPos = 0, width = 24, height = 16
-          widget = {
-            title = "API latency (p50, p95, p99)"
-            xyChart = {
-              dataSets = [for p in ["50", "95", "99"] : {
-                plotType           = "LINE"
-                legendTemplate     = "p${p}"
-                minAlignmentPeriod = "60s"
-                timeSeriesQuery = {
-                  timeSeriesFilter = {
-                    filter = "metric.type=\"run.googleapis.com/request_latencies\" AND ${local.api_run_filter}"
-                    aggregation = {
-                      alignmentPeriod    = "60s"
-                      perSeriesAligner   = "ALIGN_DELTA"
-                      crossSeriesReducer = "REDUCE_PERCENTILE_${p}"
-                    }
-                  }
-                }
-              }]
-            }
-          }
-        },
-        {
-          xPos = 0, yPos = 16, width = 24, height = 16
-          widget = {
-            title = "Jobs ended, by outcome (per 5 minutes)"
-            xyChart = {
-              dataSets = [{
-                plotType = "STACKED_BAR"
-                timeSeriesQuery = {
-                  timeSeriesFilter = {
-                    filter = "metric.type=\"logging.googleapis.com/user/factory_jobs_ended\""
-                    aggregation = {
-                      alignmentPeriod    = "300s"
-                      perSeriesAligner   = "ALIGN_SUM"
-                      crossSeriesReducer = "REDUCE_SUM"
-                      groupByFields      = ["metric.label.status"]
-                    }
-                  }
-                }
-              }]
-            }
-          }
-        },
-        {
-          xPos = 24, yPos = 16, width = 24, height = 16
-          widget = {
-            title = "Step latency p95 by function (ms)"
-            xyChart = {
-              dataSets = [{
-                plotType = "LINE"
-                timeSeriesQuery = {
-                  timeSeriesFilter = {
-                    filter = "metric.type=\"logging.googleapis.com/user/factory_step_duration\""
-                    aggregation = {
-                      alignmentPeriod    = "300s"
-                      perSeriesAligner   = "ALIGN_DELTA"
-                      crossSeriesReducer = "REDUCE_PERCENTILE_95"
-                      groupByFields      = ["metric.label.service"]
-                    }
-                  }
-                }
-              }]
-            }
-          }
-        },
-        {
-          xPos = 0, yPos = 32, width = 24, height = 16
-          widget = {
-            title = "Dead letters waiting (hold subscriptions)"
-            xyChart = {
-              dataSets = [{
-                plotType = "STACKED_AREA"
-                timeSeriesQuery = {
-                  timeSeriesFilter = {
-                    filter = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND ${local.dead_letter_hold_filter}"
-                    aggregation = {
-                      alignmentPeriod    = "60s"
-                      perSeriesAligner   = "ALIGN_MAX"
-                      crossSeriesReducer = "REDUCE_SUM"
-                      groupByFields      = ["resource.label.subscription_id"]
-                    }
-                  }
-                }
-              }]
-            }
-          }
-        },
-        {
-          xPos = 24, yPos = 32, width = 24, height = 16
-          widget = {
-            title = "Oldest unacked message age by push subscription (s)"
-            xyChart = {
-              dataSets = [{
-                plotType = "LINE"
-                timeSeriesQuery = {
-                  timeSeriesFilter = {
-                    filter = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND ${local.push_filter}"
-                    aggregation = {
-                      alignmentPeriod    = "60s"
-                      perSeriesAligner   = "ALIGN_MAX"
-                      crossSeriesReducer = "REDUCE_MAX"
-                      groupByFields      = ["resource.label.subscription_id"]
-                    }
-                  }
-                }
-              }]
-            }
-          }
-        },
-        {
-          xPos = 0, yPos = 48, width = 24, height = 16
-          widget = {
-            title = "Model tokens per minute, by model"
-            xyChart = {
-              dataSets = [
-                {
-                  plotType        = "LINE"
-                  timeSeriesQuery = { prometheusQuery = "label_replace(sum by (model) (rate(${local.promql_prompt}[5m])) * 60, \"kind\", \"prompt\", \"\", \"\")" }
-                },
-                {
-                  plotType        = "LINE"
-                  timeSeriesQuery = { prometheusQuery = "label_replace(sum by (model) (rate(${local.promql_output}[5m])) * 60, \"kind\", \"output\", \"\", \"\")" }
-                },
-              ]
-            }
-          }
-        },
-        {
-          xPos = 24, yPos = 48, width = 24, height = 16
-          widget = {
-            title = "Model cost, US dollars per hour, by model"
-            xyChart = {
-              dataSets = [{
-                plotType        = "STACKED_AREA"
-                timeSeriesQuery = { prometheusQuery = "sum by (model) (increase(${local.promql_cost}[1h]))" }
-              }]
-            }
-          }
-        },
-        {
-          xPos = 0, yPos = 64, width = 24, height = 16
-          widget = {
-            title = "Steps failed, by error code (per 5 minutes)"
-            xyChart = {
-              dataSets = [{
-                plotType = "STACKED_BAR"
-                timeSeriesQuery = {
-                  timeSeriesFilter = {
-                    filter = "metric.type=\"logging.googleapis.com/user/factory_steps_failed\""
-                    aggregation = {
-                      alignmentPeriod    = "300s"
-                      perSeriesAligner   = "ALIGN_SUM"
-                      crossSeriesReducer = "REDUCE_SUM"
-                      groupByFields      = ["metric.label.code"]
-                    }
-                  }
-                }
-              }]
-            }
-          }
-        },
-        {
-          xPos = 24, yPos = 64, width = 24, height = 16
-          widget = {
-            title = "Instances by function"
-            xyChart = {
-              dataSets = [{
-                plotType = "STACKED_AREA"
-                timeSeriesQuery = {
-                  timeSeriesFilter = {
-                    filter = "metric.type=\"run.googleapis.com/container/instance_count\" AND resource.type=\"cloud_run_revision\" AND resource.label.service_name=monitoring.regex.full_match(\"${var.name_prefix}-.*\")"
-                    aggregation = {
-                      alignmentPeriod    = "60s"
-                      perSeriesAligner   = "ALIGN_MAX"
-                      crossSeriesReducer = "REDUCE_SUM"
-                      groupByFields      = ["resource.label.service_name"]
-                    }
-                  }
-                }
-              }]
-            }
-          }
-        },
-      ]
-    }
+    displayName  = "Content Factory (${var.environment})"
+    mosaicLayout = { columns = 48, tiles = local.tiles }
   })
 
-  depends_on = [google_logging_metric.distribution, google_logging_metric.counter]
+  depends_on = [google_project_service.enabled]
+}
+
+# ── SLOs ──────────────────────────────────────────────────────────────
+# Two promises, each with two burn-rate alerts (the multiwindow recipe of
+# Google's SRE workbook): the error budget burning 14.4 times too fast
+# over an hour (2% of a 30-day budget: page), or 6 times too fast over six
+# hours (5%: ticket).
+
+resource "google_monitoring_custom_service" "factory" {
+  project      = var.project_id
+  service_id   = "${var.name_prefix}-${var.environment}"
+  display_name = "Content Factory (${var.environment})"
+
+  depends_on = [google_project_service.enabled]
 }
 
 locals {
-  runbook = "docs/runbook.md in the repository"
+  slos = {
+    api-availability = {
+      name = "API availability: ${var.slos.api_availability * 100}% of requests are not answered 5xx"
+      goal = var.slos.api_availability
+      # Cloud Run counts every request the API answered, in every region.
+      ratio = {
+        total = "metric.type=\"run.googleapis.com/request_count\" AND ${local.api_run_filter}"
+        bad   = "metric.type=\"run.googleapis.com/request_count\" AND ${local.api_run_filter} AND metric.label.response_code_class=\"5xx\""
+      }
+      cut = null
+    }
+    job-completion = {
+      name  = "Job completion time: ${var.slos.job_completion * 100}% of jobs end within ${var.slos.job_seconds} s"
+      goal  = var.slos.job_completion
+      ratio = null
+      # The factory's job duration histogram (shared/telemetry).
+      cut = {
+        filter = "metric.type=\"prometheus.googleapis.com/factory_job_duration_seconds/histogram\" AND resource.type=\"prometheus_target\""
+        max    = var.slos.job_seconds
+      }
+    }
+  }
+
+  burn_rates = {
+    fast = { window = "3600s", rate = 14.4, severity = "CRITICAL" }
+    slow = { window = "21600s", rate = 6, severity = "WARNING" }
+  }
 }
 
-resource "google_monitoring_alert_policy" "api_errors" {
+resource "google_monitoring_slo" "factory" {
+  for_each = local.slos
+
+  project             = var.project_id
+  service             = google_monitoring_custom_service.factory.service_id
+  slo_id              = each.key
+  display_name        = each.value.name
+  goal                = each.value.goal
+  rolling_period_days = var.slos.period_days
+
+  request_based_sli {
+    dynamic "good_total_ratio" {
+      for_each = each.value.ratio == null ? [] : [each.value.ratio]
+      content {
+        total_service_filter = good_total_ratio.value.total
+        bad_service_filter   = good_total_ratio.value.bad
+      }
+    }
+    dynamic "distribution_cut" {
+      for_each = each.value.cut == null ? [] : [each.value.cut]
+      content {
+        distribution_filter = distribution_cut.value.filter
+        range {
+          max = distribution_cut.value.max
+        }
+      }
+    }
+  }
+}
+
+resource "google_monitoring_alert_policy" "burn_rate" {
+  for_each = { for pair in setproduct(keys(local.slos), keys(local.burn_rates)) : "${pair[0]}-${pair[1]}" => { slo = pair[0], burn = pair[1] } }
+
   project               = var.project_id
-  display_name          = "Content Factory (${var.environment}): API error rate"
+  display_name          = "Content Factory (${var.environment}): ${each.value.slo} error budget burning (${each.value.burn})"
   combiner              = "OR"
-  severity              = "ERROR"
+  severity              = local.burn_rates[each.value.burn].severity
   notification_channels = var.notification_channels
 
   conditions {
-    display_name = "More than ${var.alert_thresholds.api_error_ratio * 100}% of API requests fail with 5xx for 5 minutes"
+    display_name = "Burn rate over ${local.burn_rates[each.value.burn].window} above ${local.burn_rates[each.value.burn].rate}"
+
+    condition_threshold {
+      filter          = "select_slo_burn_rate(\"${google_monitoring_slo.factory[each.value.slo].name}\", \"${local.burn_rates[each.value.burn].window}\")"
+      comparison      = "COMPARISON_GT"
+      threshold_value = local.burn_rates[each.value.burn].rate
+      duration        = "0s"
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "${local.slos[each.value.slo].name}: the error budget of ${var.slos.period_days} days is being spent too fast. See ${local.runbook}, \"SLOs and their alerts\"."
+  }
+}
+
+# ── Uptime ────────────────────────────────────────────────────────────
+# The API's /healthz through the load balancer, pinned to each region by
+# X-Factory-Region, from several of Google's checker locations.
+
+resource "google_monitoring_uptime_check_config" "api" {
+  for_each = toset(var.regions)
+
+  project      = var.project_id
+  display_name = "Content Factory (${var.environment}) API in ${each.key}"
+  timeout      = "10s"
+  period       = "60s"
+
+  http_check {
+    path         = "/healthz"
+    port         = 443
+    use_ssl      = true
+    validate_ssl = true
+    headers = {
+      "X-Factory-Region" = each.key
+    }
+  }
+
+  monitored_resource {
+    type = "uptime_url"
+    labels = {
+      project_id = var.project_id
+      host       = var.api_domain
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_monitoring_alert_policy" "uptime" {
+  for_each = google_monitoring_uptime_check_config.api
+
+  project               = var.project_id
+  display_name          = "Content Factory (${var.environment}): API down in ${each.key}"
+  combiner              = "OR"
+  severity              = "CRITICAL"
+  notification_channels = var.notification_channels
+
+  conditions {
+    display_name = "/healthz fails from more than one checker location"
+
+    condition_threshold {
+      filter          = "metric.type=\"monitoring.googleapis.com/uptime_check/check_passed\" AND metric.label.check_id=\"${each.value.uptime_check_id}\" AND resource.type=\"uptime_url\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 1
+      duration        = "300s"
+
+      aggregations {
+        alignment_period     = "1200s"
+        per_series_aligner   = "ALIGN_NEXT_OLDER"
+        cross_series_reducer = "REDUCE_COUNT_FALSE"
+        group_by_fields      = ["resource.label.*"]
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The API in ${each.key} does not answer /healthz through the load balancer. See ${local.runbook}, \"A region failing over\"."
+  }
+}
+
+# ── Alerts on the factory's own metrics and on Pub/Sub ────────────────
+
+locals {
+  promql_alerts = {
+    job_failures = {
+      name     = "jobs failing"
+      severity = "ERROR"
+      title    = "More than ${var.alert_thresholds.job_failure_ratio * 100}% of jobs end failed or partial over 30 minutes"
+      query    = "sum(rate(factory_jobs_ended_total{format=\"package\",outcome=~\"failed|partial\"}[30m])) / sum(rate(${local.jobs_ended}[30m])) > ${var.alert_thresholds.job_failure_ratio}"
+      duration = "600s"
+      doc      = "Jobs end failed or partial. The dashboard's \"Steps failed, by error code\" says which steps and why; see ${local.runbook}, \"Jobs failing\"."
+    }
+    model_retired = {
+      name     = "a model is retired"
+      severity = "CRITICAL"
+      title    = "A step failed model_retired"
+      query    = "sum(increase(factory_steps_ended_total{outcome=\"failed\",code=\"model_retired\"}[10m])) > 0"
+      duration = "0s"
+      doc      = "A configured model ID answers as retired (404): every job that needs it fails that step. Run `factory models check`, change `models` in the tfvars and apply; see ${local.runbook}, \"A model retired\"."
+    }
+    daily_cost = {
+      name     = "model cost today"
+      severity = "WARNING"
+      title    = "Model calls cost more than ${var.alert_thresholds.daily_cost_usd} USD in 24 hours"
+      query    = "sum(increase(factory_model_cost_usd_total[1d])) > ${var.alert_thresholds.daily_cost_usd}"
+      duration = "0s"
+      doc      = "Model spending is above the daily threshold. The dashboard shows cost by model; per-owner daily budgets and rate limits bound it. See ${local.runbook}."
+    }
+  }
+}
+
+resource "google_monitoring_alert_policy" "metric" {
+  for_each = local.promql_alerts
+
+  project               = var.project_id
+  display_name          = "Content Factory (${var.environment}): ${each.value.name}"
+  combiner              = "OR"
+  severity              = each.value.severity
+  notification_channels = var.notification_channels
+
+  conditions {
+    display_name = each.value.title
 
     condition_prometheus_query_language {
-      query               = "sum(rate(run_googleapis_com:request_count{monitored_resource=\"cloud_run_revision\",service_name=\"${local.api_service}\",response_code_class=\"5xx\"}[5m])) / sum(rate(run_googleapis_com:request_count{monitored_resource=\"cloud_run_revision\",service_name=\"${local.api_service}\"}[5m])) > ${var.alert_thresholds.api_error_ratio}"
-      duration            = "300s"
+      query               = each.value.query
+      duration            = each.value.duration
       evaluation_interval = "60s"
     }
   }
 
   documentation {
     mime_type = "text/markdown"
-    content   = "The API answers 5xx. Check the API's logs (severity>=ERROR) and the dependencies it calls (Firestore, Pub/Sub). See ${local.runbook}."
+    content   = each.value.doc
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_monitoring_alert_policy" "dead_letters" {
@@ -484,29 +410,4 @@ resource "google_monitoring_alert_policy" "api_latency" {
     mime_type = "text/markdown"
     content   = "The API is slow in a region. Check Firestore latency, cold starts (min_instances) and Cloud Armor throttling; see ${local.runbook}."
   }
-}
-
-resource "google_monitoring_alert_policy" "daily_cost" {
-  project               = var.project_id
-  display_name          = "Content Factory (${var.environment}): model cost today"
-  combiner              = "OR"
-  severity              = "WARNING"
-  notification_channels = var.notification_channels
-
-  conditions {
-    display_name = "Model calls cost more than ${var.alert_thresholds.daily_cost_usd} USD in 24 hours"
-
-    condition_prometheus_query_language {
-      query               = "sum(increase(${local.promql_cost}[1d])) > ${var.alert_thresholds.daily_cost_usd}"
-      duration            = "0s"
-      evaluation_interval = "300s"
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "Model spending is above the daily threshold. The dashboard shows cost by model; per-user daily budgets and rate limits bound it. See ${local.runbook}."
-  }
-
-  depends_on = [google_logging_metric.distribution]
 }

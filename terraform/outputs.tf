@@ -53,7 +53,17 @@ output "deployer_service_account" {
   value       = google_service_account.deployer.email
 }
 
+output "regions" {
+  description = "The regions, in order: a deployment is smoke-tested in the first (the canary), then shifted to the others one at a time."
+  value       = var.regions
+}
+
 output "canary_region" {
   description = "The region a deployment is smoke-tested in first."
   value       = var.regions[0]
+}
+
+output "analytics_dataset" {
+  description = "The BigQuery dataset of job events and their views (success_rate_by_format, cost_per_owner_per_day, p95_job_time, prompt_versions)."
+  value       = google_bigquery_dataset.analytics.id
 }

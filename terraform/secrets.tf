@@ -12,8 +12,9 @@ locals {
     smoke-test-api-key = {
       readers = { deployer = google_service_account.deployer.member }
     }
-    # The key job-event webhooks are signed with (HMAC, at least 32 bytes),
-    # read by NotifyJob as FACTORY_WEBHOOK_SECRET. NotifyJob does not start
+    # The Standard Webhooks secrets job-event webhooks are signed with
+    # (whsec_<base64 key>, space-separated), read by NotifyJob as
+    # FACTORY_WEBHOOK_SECRET. NotifyJob does not start
     # without a version: add one before the first full apply
     # (docs/deploy.md).
     webhook-signing-key = {

@@ -20,7 +20,7 @@ variable "environment" {
 }
 
 variable "regions" {
-  description = "Regions every function runs in. Each region is a cell with its own topics; the first one also hosts the Cloud Scheduler jobs and is the canary of a deployment."
+  description = "Regions every function runs in. Each region is a cell with its own topics and its own sweep; the first one is the canary of a deployment."
   type        = list(string)
   default     = ["us-central1"]
 
@@ -190,6 +190,17 @@ variable "traces" {
   }
 }
 
+variable "metrics" {
+  description = "FACTORY_METRICS of every function: otlp exports the factory's OpenTelemetry metrics (shared/telemetry) to Cloud Monitoring through telemetry.googleapis.com, where the dashboard, the SLOs and the alerts read them; none records none."
+  type        = string
+  default     = "otlp"
+
+  validation {
+    condition     = contains(["otlp", "none"], var.metrics)
+    error_message = "metrics must be otlp or none."
+  }
+}
+
 variable "function_overrides" {
   description = "Per-function sizing that replaces the defaults of functions.tf, keyed by entry point (API, GenerateText, …)."
   type = map(object({
@@ -200,12 +211,6 @@ variable "function_overrides" {
     max_instances = optional(number)
   }))
   default = {}
-}
-
-variable "serve_latest_revision" {
-  description = "Whether a new revision of a function takes all its traffic at once. Cloud Build sets false to deploy with no traffic, then shifts traffic after the smoke test."
-  type        = bool
-  default     = true
 }
 
 variable "request_publishers" {
@@ -220,10 +225,15 @@ variable "event_subscribers" {
   default     = []
 }
 
-variable "sweep_schedule" {
-  description = "Cron schedule of Cloud Scheduler's calls to Sweep (in the first region)."
-  type        = string
-  default     = "*/5 * * * *"
+variable "sweep_every_minutes" {
+  description = "Cloud Scheduler calls Sweep in every region every this many minutes, region i at minute i of the period (one sweep runs at a time, under a Firestore lease)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.sweep_every_minutes >= 1 && var.sweep_every_minutes <= 30 && floor(var.sweep_every_minutes) == var.sweep_every_minutes
+    error_message = "sweep_every_minutes is a whole number of minutes from 1 to 30."
+  }
 }
 
 variable "rate_limit_per_minute" {
@@ -245,14 +255,47 @@ variable "notification_channels" {
 }
 
 variable "alert_thresholds" {
-  description = "When alerts fire."
+  description = "When alerts fire (API availability and job completion time alert through their SLOs, var.slos)."
   type = object({
-    api_error_ratio     = optional(number, 0.05)
+    job_failure_ratio   = optional(number, 0.2)
     api_latency_p95_ms  = optional(number, 2000)
     backlog_age_seconds = optional(number, 900)
     daily_cost_usd      = optional(number, 50)
   })
   default = {}
+}
+
+variable "slos" {
+  description = "The service level objectives (monitoring.tf), over a rolling period of period_days: the share of API requests not answered 5xx, and the share of jobs that end within job_seconds of their creation."
+  type = object({
+    api_availability = optional(number, 0.995)
+    job_completion   = optional(number, 0.95)
+    job_seconds      = optional(number, 1800)
+    period_days      = optional(number, 28)
+  })
+  default = {}
+
+  validation {
+    condition     = var.slos.api_availability > 0 && var.slos.api_availability < 1 && var.slos.job_completion > 0 && var.slos.job_completion < 1
+    error_message = "slos.api_availability and slos.job_completion are shares between 0 and 1."
+  }
+}
+
+variable "analytics_location" {
+  description = "Location of the BigQuery analytics dataset (terraform/analytics.tf): a multi-region (US, EU) near the regions."
+  type        = string
+  default     = "US"
+}
+
+variable "analytics_retention_days" {
+  description = "How long job events are kept in BigQuery (the raw table's partitions expire after this many days)."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.analytics_retention_days >= 1
+    error_message = "analytics_retention_days must be at least 1."
+  }
 }
 
 variable "billing_account" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
@@ -34,6 +35,7 @@ func runDev(ctx context.Context, args []string) error {
 	ai := fs.String("ai", envOr("FACTORY_AI", "offline"), "AI backends: offline, vertex (Google, with credentials) or fake (the Vertex and Text-to-Speech backends against local fakes)")
 	dir := fs.String("dir", ".factory", "folder for the stack's state, keys and logs")
 	quiet := fs.Bool("quiet", false, "keep every log in its file only (DIR/logs); print only the banner")
+	regions := fs.String("regions", "", "run these regions as cells, comma-separated (such as west,east): every function in each, each with its own topics and sweep; the first region's API is on --port")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,6 +46,9 @@ func runDev(ctx context.Context, args []string) error {
 	fmt.Println("Starting Content Factory: Firestore and Pub/Sub emulators, fake-gcs-server, functions…")
 	started := time.Now()
 	opts := devstack.Options{APIPort: *port, AI: *ai, Dir: abs, KeepRequests: 500}
+	if *regions != "" {
+		opts.Regions = strings.Split(*regions, ",")
+	}
 	if *ai == "fake" {
 		opts.AI, opts.FakeAI = "vertex", true
 	}
@@ -90,6 +95,12 @@ errors; everything else is in the log files. Press Ctrl-C to stop.
 `, time.Since(started).Seconds(), stack.APIURL, stack.APIURL, stack.APIURL, stack.DevKey, devstack.DevOwner,
 		stack.FirestoreHost, stack.PubSubHost, stack.StorageHost, filepath.Join(abs, "logs"), *ai,
 		stack.APIURL, stack.DevKey)
+	if len(stack.Regions) > 1 {
+		fmt.Printf("Regions: %s (the API above is %s's)\n", strings.Join(stack.Regions, ", "), stack.Regions[0])
+		for _, r := range stack.Regions[1:] {
+			fmt.Printf("  API in %s: %s\n", r, stack.APIURLs[r])
+		}
+	}
 	<-ctx.Done()
 	return nil
 }

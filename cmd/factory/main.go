@@ -8,6 +8,7 @@
 //	factory delete JOB             erase a job and its artifacts
 //	factory fetch JOB [--out DIR]  download a job's artifacts
 //	factory keys create --owner N  make an API key (shown once)
+//	factory analytics [--json]     the local stack's analytics (as the BigQuery views compute them)
 //	factory serve                  serve the function FUNCTION_TARGET on PORT
 //	factory emulators -- CMD ...   run CMD with Firestore and Pub/Sub emulators
 package main
@@ -40,6 +41,7 @@ var commands = []command{
 	{"serve", "serve the function named by FUNCTION_TARGET on PORT", runServe},
 	{"emulators", "run a command with the Firestore and Pub/Sub emulators", runEmulators},
 	{"models", "check that every configured model and voice is alive (models check)", runModels},
+	{"analytics", "success rate per format, cost per owner per day, p95 job time and prompt versions, from the local stack's job events", runAnalytics},
 }
 
 func main() {

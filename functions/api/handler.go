@@ -16,9 +16,11 @@ import (
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/httpx"
+	"contentfactory.dev/factory/shared/keylock"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/telemetry"
 )
 
 // Jobs creates, cancels and erases jobs.
@@ -108,7 +110,9 @@ type CallbackChecker interface {
 
 // Handler serves the REST API.
 type Handler struct {
-	steering jobLocks
+	// steering serializes the changes of a job within an instance:
+	// concurrent duplicates replay instead of contending.
+	steering keylock.Locks
 	jobs     Jobs
 	reader   Reader
 	signer   Signer
@@ -185,7 +189,6 @@ func (h *Handler) authed(next func(http.ResponseWriter, *http.Request, auth.Prin
 			return
 		}
 		ctx := logging.With(r.Context(), slog.String("owner", p.Owner))
-		h.rateHeaders(w, p.Owner)
 		next(w, r.WithContext(ctx), p)
 	}
 }
@@ -219,7 +222,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 	var ex *ratelimit.Exceeded
 	switch {
 	case errors.As(err, &ex):
-		tooMany(w, r, ex)
+		h.tooMany(w, r, ex)
 		return
 	case errors.Is(err, pipeline.ErrMismatch):
 		httpx.Error(w, r, http.StatusConflict, "idempotency_key_reused",
@@ -232,6 +235,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if !created {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
+	h.standing(w, job.Standing)
 	base := h.base(r)
 	w.Header().Set("Location", base+jobPath(job.ID))
 	httpx.JSON(w, http.StatusAccepted, h.accepted(base, job))
@@ -305,23 +309,41 @@ func (h *Handler) create(ctx context.Context, p auth.Principal, key string, req 
 // owner's others in this instance.
 const admissionWait = 10 * time.Second
 
-// tooMany answers 429 for a limit, saying when to try again.
-func tooMany(w http.ResponseWriter, r *http.Request, ex *ratelimit.Exceeded) {
+// tooMany answers 429 for a limit, saying when to try again, and where the
+// owner stands as the limiter that refused saw it: the shared ledger, or
+// this instance's own bucket (which refuses before the ledger is read).
+func (h *Handler) tooMany(w http.ResponseWriter, r *http.Request, ex *ratelimit.Exceeded) {
+	limiter := "instance"
+	if ex.Ledger {
+		limiter = "ledger"
+	}
+	logging.From(r.Context()).InfoContext(r.Context(), "admission refused", "code", ex.Code, "limiter", limiter)
+	telemetry.LimitRefused(r.Context(), ex.Code, limiter)
+	if ex.Ledger {
+		h.standing(w, &ex.Standing)
+	} else if pol := h.opts.Limiter.Policy(); pol.Enabled() {
+		policy, _ := pol.Fields(ratelimit.State{}, time.Now())
+		w.Header().Set(ratelimit.HeaderPolicy, policy)
+		w.Header().Set(ratelimit.HeaderLimit, ratelimit.Exhausted(ex.RetryAfter))
+	}
 	secs := int(math.Ceil(ex.RetryAfter.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
 	httpx.Error(w, r, http.StatusTooManyRequests, ex.Code, ex.Detail)
 }
 
-// rateHeaders tells the caller where it stands (RateLimit-Limit,
-// -Remaining, -Reset), as this instance sees it.
-func (h *Handler) rateHeaders(w http.ResponseWriter, owner string) {
-	if h.opts.Limiter == nil || !h.opts.Limiter.Policy().Enabled() {
+// standing tells the caller where it stands against its limits
+// (RateLimit-Policy and RateLimit), from the shared ledger as a
+// transaction that read it left it; nothing when there is none.
+func (h *Handler) standing(w http.ResponseWriter, st *ratelimit.State) {
+	if st == nil {
 		return
 	}
-	remaining, reset := h.opts.Limiter.Peek(owner, time.Now())
-	w.Header().Set("RateLimit-Limit", strconv.Itoa(h.opts.Limiter.Policy().Burst))
-	w.Header().Set("RateLimit-Remaining", strconv.Itoa(remaining))
-	w.Header().Set("RateLimit-Reset", strconv.Itoa(int(math.Ceil(reset.Seconds()))))
+	policy, limit := h.opts.Limiter.Policy().Fields(*st, time.Now())
+	if policy == "" {
+		return
+	}
+	w.Header().Set(ratelimit.HeaderPolicy, policy)
+	w.Header().Set(ratelimit.HeaderLimit, limit)
 }
 
 func (h *Handler) usage(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -334,6 +356,7 @@ func (h *Handler) usage(w http.ResponseWriter, r *http.Request, p auth.Principal
 		httpx.Internal(w, r, err)
 		return
 	}
+	h.standing(w, &st)
 	httpx.JSON(w, http.StatusOK, usageToday(p.Owner, st, h.opts.Limiter.Policy(), time.Now()))
 }
 

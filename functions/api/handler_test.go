@@ -61,8 +61,10 @@ type fixture struct {
 	keys   map[string]string // owner → key
 	jobs   *pipeline.Jobs
 	// http carries every request of the test and checks every answer
-	// against the OpenAPI document the API serves.
-	http *http.Client
+	// against the OpenAPI document the API serves; clients holds one for
+	// each API instance started.
+	http    *http.Client
+	clients map[*httptest.Server]*http.Client
 }
 
 const maxBody = 1 << 20
@@ -97,6 +99,15 @@ func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*con
 	require.NoError(t, f.store.CreateKey(context.Background(), revoked))
 
 	f.ports = pipeline.Ports{Store: f.store, Blobs: f.bucket, Publisher: f.pub}
+	var opts api.Options
+	f.jobs, opts = f.options(policy, estimate)
+	f.serve(opts)
+	return f
+}
+
+// options are an API instance's over the fixture's store and bucket: its
+// own Jobs, and its own per-instance limiter.
+func (f *fixture) options(policy ratelimit.Policy, estimate func(*content.Request) float64) (*pipeline.Jobs, api.Options) {
 	jobs := pipeline.NewJobs(f.ports, pipeline.JobsConfig{Region: "local", Retention: time.Hour, Estimate: estimate, Limits: policy})
 	dns := webhook.NewGuard(fakeDNS{
 		"hooks.example.com": "93.184.216.34", "intranet.example.com": "10.1.2.3", "rebind.example.com": "169.254.169.254",
@@ -112,20 +123,35 @@ func newLimitedFixture(t *testing.T, policy ratelimit.Policy, estimate func(*con
 	if policy.Enabled() {
 		opts.Limiter, opts.Usage = ratelimit.NewLimiter(policy), f.store
 	}
-	f.jobs = jobs
-	f.serve(opts)
-	return f
+	return jobs, opts
 }
 
-// serve starts the API with these options.
+// serve starts the API with these options: the fixture's own instance.
 func (f *fixture) serve(opts api.Options) {
-	h := api.New(f.jobs, f.store, f.bucket, auth.NewAuthenticator(f.store, auth.IDTokens{}), opts)
-	f.srv = httptest.NewServer(h)
-	f.t.Cleanup(f.srv.Close)
-	f.http = &http.Client{
-		Transport:     openapitest.Transport(f.t, f.srv.URL, nil),
+	f.srv = f.start(f.jobs, opts)
+	f.http = f.clients[f.srv]
+}
+
+// instance starts another API instance over the fixture's store and
+// bucket, with its own per-instance limiter.
+func (f *fixture) instance(policy ratelimit.Policy, estimate func(*content.Request) float64) *httptest.Server {
+	return f.start(f.options(policy, estimate))
+}
+
+// start serves an API instance, with a client that checks every answer
+// against the OpenAPI document it serves.
+func (f *fixture) start(jobs *pipeline.Jobs, opts api.Options) *httptest.Server {
+	h := api.New(jobs, f.store, f.bucket, auth.NewAuthenticator(f.store, auth.IDTokens{}), opts)
+	srv := httptest.NewServer(h)
+	f.t.Cleanup(srv.Close)
+	if f.clients == nil {
+		f.clients = map[*httptest.Server]*http.Client{}
+	}
+	f.clients[srv] = &http.Client{
+		Transport:     openapitest.Transport(f.t, srv.URL, nil),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	return srv
 }
 
 type response struct {
@@ -143,7 +169,12 @@ func (r response) json(t *testing.T) map[string]any {
 
 func (f *fixture) do(method, path, key, contentType string, body io.Reader) response {
 	f.t.Helper()
-	req, err := http.NewRequest(method, f.srv.URL+path, body)
+	return f.doAt(f.srv, method, path, key, contentType, body)
+}
+
+func (f *fixture) doAt(srv *httptest.Server, method, path, key, contentType string, body io.Reader) response {
+	f.t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, body)
 	require.NoError(f.t, err)
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -151,7 +182,7 @@ func (f *fixture) do(method, path, key, contentType string, body io.Reader) resp
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := f.http.Do(req)
+	resp, err := f.clients[srv].Do(req)
 	require.NoError(f.t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -160,7 +191,11 @@ func (f *fixture) do(method, path, key, contentType string, body io.Reader) resp
 }
 
 func (f *fixture) post(owner, body string) response {
-	return f.do(http.MethodPost, "/v1/jobs", f.keys[owner], "application/json", strings.NewReader(body))
+	return f.postTo(f.srv, owner, body)
+}
+
+func (f *fixture) postTo(srv *httptest.Server, owner, body string) response {
+	return f.doAt(srv, http.MethodPost, "/v1/jobs", f.keys[owner], "application/json", strings.NewReader(body))
 }
 
 func (f *fixture) jobCount() int {
@@ -529,11 +564,73 @@ func TestRateLimitHoldsUnderConcurrency(t *testing.T) {
 			require.NoError(t, err)
 			assert.GreaterOrEqual(t, secs, 1)
 		}
-		assert.Equal(t, "5", r.header.Get("RateLimit-Limit"))
-		assert.NotEmpty(t, r.header.Get("RateLimit-Remaining"))
-		assert.NotEmpty(t, r.header.Get("RateLimit-Reset"))
+		assert.Contains(t, r.header.Get("RateLimit-Policy"), `"jobs";q=5;w=10`)
+		assert.Contains(t, r.header.Get("RateLimit"), `"jobs";r=`)
 	}
 	assert.Equal(t, http.StatusAccepted, f.post("bob", `{"topic": "Another owner"}`).status, "another owner is unaffected")
+}
+
+func TestRateLimitFieldsComeFromTheSharedLedger(t *testing.T) {
+	t.Parallel()
+	// One job a minute, three at once, two running, a dollar a day: no
+	// token comes back while the test runs.
+	policy := ratelimit.Policy{Rate: 1.0 / 60, Burst: 3, MaxRunning: 2, DailyBudgetUSD: 1}
+	f := newLimitedFixture(t, policy, func(*content.Request) float64 { return 0.25 })
+	const wantPolicy = `"jobs";q=3;w=180, "running";q=2;qu="concurrent-requests", "budget";q=100;w=86400;factory-unit="usd-cents"`
+
+	first := f.post("alice", `{"topic": "First of three"}`)
+	require.Equal(t, http.StatusAccepted, first.status, string(first.body))
+	assert.Equal(t, wantPolicy, first.header.Get("RateLimit-Policy"))
+	assert.Regexp(t, `^"jobs";r=2;t=\d+, "running";r=1, "budget";r=75;t=\d+$`, first.header.Get("RateLimit"))
+
+	// Another instance, whose own bucket is full, reports what the ledger
+	// holds: one token and no room to run left.
+	other := f.instance(policy, func(*content.Request) float64 { return 0.25 })
+	second := f.postTo(other, "alice", `{"topic": "Second of three"}`)
+	require.Equal(t, http.StatusAccepted, second.status, string(second.body))
+	assert.Equal(t, wantPolicy, second.header.Get("RateLimit-Policy"))
+	assert.Regexp(t, `^"jobs";r=1;t=\d+, "running";r=0, "budget";r=50;t=\d+$`, second.header.Get("RateLimit"))
+
+	refused := f.postTo(other, "alice", `{"topic": "Third, too many running"}`)
+	assertProblem(t, refused, 429, "too_many_running")
+	assert.Regexp(t, `^"jobs";r=1;t=\d+, "running";r=0, "budget";r=50;t=\d+$`, refused.header.Get("RateLimit"), "the standing that refused it")
+	assert.Equal(t, "30", refused.header.Get("Retry-After"))
+
+	u := f.do(http.MethodGet, "/v1/usage", f.keys["alice"], "", nil)
+	require.Equal(t, http.StatusOK, u.status, string(u.body))
+	assert.Regexp(t, `^"jobs";r=1;t=\d+, "running";r=0, "budget";r=50;t=\d+$`, u.header.Get("RateLimit"))
+
+	firstID := first.json(t)["id"].(string)
+	got := f.do(http.MethodGet, "/v1/jobs/"+firstID, f.keys["alice"], "", nil)
+	require.Equal(t, http.StatusOK, got.status)
+	assert.Empty(t, got.header.Get("RateLimit"), "a read that does not read the ledger says nothing of it")
+
+	// The first job ends: its end writes a settlement, not the ledger.
+	// GET /v1/usage adds it up; the next admission folds it in, and its
+	// fields say so (a running place back, its reservation released).
+	cancelled := f.do(http.MethodPost, "/v1/jobs/"+firstID+":cancel", f.keys["alice"], "", nil)
+	require.Equal(t, http.StatusOK, cancelled.status, string(cancelled.body))
+	assert.Empty(t, cancelled.header.Get("RateLimit"), "an end does not touch the ledger")
+	u = f.do(http.MethodGet, "/v1/usage", f.keys["alice"], "", nil)
+	require.Equal(t, http.StatusOK, u.status, string(u.body))
+	assert.Regexp(t, `^"jobs";r=1;t=\d+, "running";r=1, "budget";r=75;t=\d+$`, u.header.Get("RateLimit"), "the settlement added up")
+	third := f.post("alice", `{"topic": "Third, once the first has ended"}`)
+	require.Equal(t, http.StatusAccepted, third.status, string(third.body))
+	assert.Regexp(t, `^"jobs";r=0;t=\d+, "running";r=0, "budget";r=50;t=\d+$`, third.header.Get("RateLimit"), "the settlement folded in")
+}
+
+func TestRateLimitFieldsOfAnInstanceRefusal(t *testing.T) {
+	t.Parallel()
+	policy := ratelimit.Policy{Rate: 1.0 / 60, Burst: 1}
+	f := newLimitedFixture(t, policy, nil)
+	require.Equal(t, http.StatusAccepted, f.post("alice", `{"topic": "The only one"}`).status)
+	// The instance's own bucket refuses before the ledger is read: the
+	// fields say what that bucket decided.
+	r := f.post("alice", `{"topic": "One too many"}`)
+	assertProblem(t, r, 429, "rate_limited")
+	assert.Equal(t, `"jobs";q=1;w=60`, r.header.Get("RateLimit-Policy"))
+	assert.Regexp(t, `^"jobs";r=0;t=(5\d|60)$`, r.header.Get("RateLimit"))
+	assert.Equal(t, strings.TrimPrefix(r.header.Get("RateLimit"), `"jobs";r=0;t=`), r.header.Get("Retry-After"))
 }
 
 func TestDailyBudgetOvershootsByAtMostOneJob(t *testing.T) {

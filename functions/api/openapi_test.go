@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net/http"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -19,8 +20,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/internal/openapitest"
+	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/webhook"
 )
 
 // These tests keep openapi.json, the routes and shared/client's documents
@@ -118,6 +123,9 @@ var documents = map[string]reflect.Type{
 	"SourcesRead":    reflect.TypeFor[client.SourcesRead](),
 	"NewUpload":      reflect.TypeFor[client.NewUpload](),
 	"Upload":         reflect.TypeFor[client.Upload](),
+	// The body of the createJob callback (webhooks).
+	"JobEvent":   reflect.TypeFor[pipeline.JobEvent](),
+	"StepDetail": reflect.TypeFor[pipeline.StepDetail](),
 }
 
 // named are the Go types that are schemas of their own (enumerations).
@@ -126,6 +134,11 @@ var named = map[reflect.Type]string{
 	reflect.TypeFor[content.Kind]():      "Kind",
 	reflect.TypeFor[client.JobStatus]():  "JobStatus",
 	reflect.TypeFor[client.StepStatus](): "StepStatus",
+	// The job event's own types, which the document shares with the
+	// client's documents.
+	reflect.TypeFor[pipeline.JobStatus]():  "JobStatus",
+	reflect.TypeFor[pipeline.StepStatus](): "StepStatus",
+	reflect.TypeFor[ai.Usage]():            "Usage",
 }
 
 func TestSchemasAreTheClientsDocuments(t *testing.T) {
@@ -250,6 +263,66 @@ func describe(p *openapi3.SchemaRef) string {
 		return s.Type.Slice()[0]
 	}
 	return fmt.Sprint(s.Type.Slice())
+}
+
+// TestRateLimitFieldsAreDescribed holds the document to the answers that
+// carry the owner's standing (Handler.standing and tooMany): those that
+// admit a job or a run, GET /v1/usage, and every 429.
+func TestRateLimitFieldsAreDescribed(t *testing.T) {
+	t.Parallel()
+	doc := loadDoc(t)
+	fields := []string{ratelimit.HeaderPolicy, ratelimit.HeaderLimit}
+	for _, name := range fields {
+		assert.NotNil(t, doc.Components.Headers[name], "components.headers.%s", name)
+	}
+	check := func(where string, headers openapi3.Headers) {
+		for _, name := range fields {
+			h := headers[name]
+			if assert.NotNil(t, h, "%s does not describe %s", where, name) {
+				assert.Equal(t, "#/components/headers/"+name, h.Ref, where)
+			}
+		}
+	}
+	for _, op := range []struct{ method, path, status string }{
+		{"POST", "/v1/jobs", "202"},
+		{"POST", "/v1/jobs/{id}/steps/{step}:regenerate", "202"},
+		{"PUT", "/v1/jobs/{id}/documents/{format}", "202"},
+		{"GET", "/v1/usage", "200"},
+	} {
+		o := doc.Paths.Find(op.path).GetOperation(op.method)
+		require.NotNil(t, o, "%s %s", op.method, op.path)
+		check(op.method+" "+op.path+" "+op.status, o.Responses.Value(op.status).Value.Headers)
+	}
+	check("components.responses.TooManyRequests", doc.Components.Responses["TooManyRequests"].Value.Headers)
+}
+
+// TestTheCallbackIsDescribedAsItIsDelivered holds createJob's callback to
+// the delivery: the headers webhook.Client signs with, required, and the
+// job event as its body (TestSchemasAreTheClientsDocuments holds JobEvent
+// to pipeline.JobEvent).
+func TestTheCallbackIsDescribedAsItIsDelivered(t *testing.T) {
+	t.Parallel()
+	doc := loadDoc(t)
+	cb := doc.Paths.Find("/v1/jobs").Post.Callbacks["jobEvent"]
+	require.NotNil(t, cb, "POST /v1/jobs has no jobEvent callback")
+	item := cb.Value.Value("{$request.body#/callback_url}")
+	require.NotNil(t, item, "the callback is not POSTed to the request's callback_url")
+	op := item.Post
+	require.NotNil(t, op)
+	var described []string
+	for _, p := range op.Parameters {
+		require.Equal(t, "header", p.Value.In, p.Value.Name)
+		assert.True(t, p.Value.Required, p.Value.Name)
+		described = append(described, http.CanonicalHeaderKey(p.Value.Name))
+	}
+	var sent []string
+	for name := range webhook.Headers([][]byte{make([]byte, webhook.MinSecretLen)}, "id", time.Unix(1, 0), nil) {
+		sent = append(sent, name)
+	}
+	assert.ElementsMatch(t, sent, described, "the headers a delivery is signed with")
+	body := op.RequestBody.Value.Content.Get("application/json")
+	require.NotNil(t, body)
+	assert.Equal(t, "#/components/schemas/JobEvent", body.Schema.Ref)
 }
 
 // problemSources are where the API's problem codes are written.

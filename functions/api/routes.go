@@ -127,6 +127,9 @@ func action(path, allow string, verbs map[string]http.HandlerFunc) http.HandlerF
 			return
 		}
 		r.SetPathValue(wildcard, id)
+		// The route is the action's, not its resource's: the server's span
+		// is named by it (httpx.Middleware reads the pattern matched).
+		r.Pattern = http.MethodPost + " " + path + ":" + verb
 		serve(w, r)
 	}
 }

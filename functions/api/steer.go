@@ -8,12 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"contentfactory.dev/factory/shared/auth"
@@ -42,18 +40,6 @@ type Documents interface {
 
 // MaxInstructions bounds a regeneration's instructions, in characters.
 const MaxInstructions = 2000
-
-// jobLocks serializes the changes of a job within an instance: a fixed
-// set of mutexes, one picked by the job's id.
-type jobLocks [64]sync.Mutex
-
-func (l *jobLocks) lock(id string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	m := &l[h.Sum32()%uint32(len(l))]
-	m.Lock()
-	return m.Unlock
-}
 
 // approve serves POST /v1/jobs/{id}:approve.
 func (h *Handler) approve(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -223,7 +209,7 @@ func (h *Handler) revise(w http.ResponseWriter, r *http.Request, p auth.Principa
 	// Changes of one job are made one at a time in this instance: a retry
 	// that arrives while the first call runs waits and replays it, instead
 	// of contending with it (a change reads and writes every step).
-	unlock := h.steering.lock(job.ID)
+	unlock := h.steering.Lock(job.ID)
 	defer unlock()
 	ch.JobID = job.ID
 	job, _, created, err := h.opts.Steer.Revise(r.Context(), ch)
@@ -234,6 +220,7 @@ func (h *Handler) revise(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if !created {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
+	h.standing(w, job.Standing)
 	steps, err := h.reader.Steps(r.Context(), job.ID)
 	if err != nil {
 		httpx.Internal(w, r, err)
@@ -306,7 +293,7 @@ func (h *Handler) steerProblem(w http.ResponseWriter, r *http.Request, job *pipe
 	}
 	switch {
 	case errors.As(err, &ex):
-		tooMany(w, r, ex)
+		h.tooMany(w, r, ex)
 	case errors.Is(err, pipeline.ErrMismatch):
 		httpx.Error(w, r, http.StatusConflict, "idempotency_key_reused",
 			"This Idempotency-Key was used with a different change; use a new key for a new change.")

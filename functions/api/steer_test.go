@@ -13,24 +13,30 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/functions/assemble"
+	"contentfactory.dev/factory/functions/sources"
 	"contentfactory.dev/factory/functions/text"
 	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/ingest"
 	"contentfactory.dev/factory/shared/pipeline"
 )
 
 // run delivers every published step message to a runner with the offline
-// text generator (and the package's executor), as the workers would.
+// text generator (and the sources' and the package's executors), as the workers would.
 func (f *fixture) run() {
 	f.t.Helper()
 	textRunner := pipeline.NewRunner(f.ports, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2}, pipeline.RunnerConfig{Region: "local"})
 	pkgRunner := pipeline.NewRunner(f.ports, assemble.Executor{}, pipeline.RunnerConfig{Region: "local"})
+	srcRunner := pipeline.NewRunner(f.ports, sources.Executor{Reader: &ingest.Reader{Limits: content.DefaultSourceLimits}}, pipeline.RunnerConfig{Region: "local"})
 	for msgs := f.pub.Take(); len(msgs) > 0; msgs = f.pub.Take() {
 		for _, m := range msgs {
 			r := textRunner
-			if m.Step == content.FormatPackage {
+			switch m.Step {
+			case content.FormatPackage:
 				r = pkgRunner
+			case content.FormatSources:
+				r = srcRunner
 			}
 			require.NoError(f.t, r.Run(context.Background(), m))
 		}

@@ -53,12 +53,12 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 	}
 	var name string
 	switch res.MIMEType {
-	case "audio/wav":
-		name = "podcast.wav"
+	case "audio/flac":
+		name = "podcast.flac"
 	case "audio/mpeg":
 		name = "podcast.mp3"
 	default:
-		return out, ai.Permanentf("invalid_output", "the audio is %q, not audio/wav or audio/mpeg", res.MIMEType)
+		return out, ai.Permanentf("invalid_output", "the audio is %q, not audio/flac or audio/mpeg", res.MIMEType)
 	}
 	if len(res.Audio) == 0 || res.Duration <= 0 {
 		return out, ai.Permanentf("invalid_output", "the audio is empty")
@@ -96,8 +96,8 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 			extra = append(extra, pipeline.File{Name: ChaptersJSON, ContentType: chapters.ContentType, Data: js})
 		}
 		if err == nil && res.MIMEType == "audio/mpeg" {
-			// The chapter frames go before the first audio frame; WAV
-			// has no place players read chapters from.
+			// The chapter frames go before the first audio frame; FLAC
+			// players read no ID3 chapters.
 			audio = append(chapters.ID3(chs), res.Audio...)
 		}
 	}

@@ -124,7 +124,7 @@ func TestNoChaptersUnlessAsked(t *testing.T) {
 		_, err := m.Run(t.Context(), job.ID, f, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
 		require.NoError(t, err)
 	}
-	s, err = m.Run(t.Context(), job.ID, content.FormatAudio, audio.Executor{Synth: &voice{mime: "audio/wav"}})
+	s, err = m.Run(t.Context(), job.ID, content.FormatAudio, audio.Executor{Synth: &voice{mime: "audio/flac"}})
 	require.NoError(t, err)
 	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
 	for _, a := range s.Artifacts {

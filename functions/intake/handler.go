@@ -13,6 +13,8 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/telemetry"
 )
 
 // Message attributes a publisher may set.
@@ -114,6 +116,12 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 	if err == nil && !created {
 		logging.From(ctx).InfoContext(ctx, "request already has its job", "job_id", id)
 		return nil
+	}
+	if ex := (*ratelimit.Exceeded)(nil); errors.As(err, &ex) {
+		// Pub/Sub delivers it again, with backoff, until the owner's limits
+		// admit it or it is dead-lettered.
+		logging.From(ctx).WarnContext(ctx, "admission refused", "code", ex.Code, "limiter", "ledger")
+		telemetry.LimitRefused(ctx, ex.Code, "ledger")
 	}
 	if err != nil {
 		return fmt.Errorf("submit request %s: %w", requestID, err)

@@ -6,6 +6,7 @@ package notify
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
@@ -22,7 +23,11 @@ func build(_ context.Context, env *setup.Env) (*Handler, error) {
 	if secret == "" {
 		return New(env.Store, env.Rejects(), nil), nil
 	}
-	client, err := webhook.NewClient(webhook.NewGuard(nil), []byte(secret), webhook.Options{})
+	keys, err := webhook.ParseSecrets(secret)
+	if err != nil {
+		return nil, fmt.Errorf("FACTORY_WEBHOOK_SECRET: %w", err)
+	}
+	client, err := webhook.NewClient(webhook.NewGuard(nil), keys, webhook.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
+	"contentfactory.dev/factory/shared/telemetry"
 	"contentfactory.dev/factory/shared/webhook"
 )
 
@@ -109,13 +110,17 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 	switch {
 	case err == nil:
 		log.InfoContext(ctx, "job event delivered to the callback")
+		telemetry.WebhookDelivery(ctx, telemetry.WebhookDelivered)
 		return nil
 	case errors.As(err, &refused) && !refused.Temporary:
+		telemetry.WebhookDelivery(ctx, telemetry.WebhookRefused)
 		return h.record(ctx, msg, CodeRefused, refused.Error())
 	case errors.As(err, &status) && !status.Retryable():
+		telemetry.WebhookDelivery(ctx, telemetry.WebhookRejected)
 		return h.record(ctx, msg, CodeRejected, fmt.Sprintf("the receiver at %s answered %d", host, status.Status))
 	}
 	log.WarnContext(ctx, "callback delivery failed; Pub/Sub will retry", "error", err.Error())
+	telemetry.WebhookDelivery(ctx, telemetry.WebhookRetried)
 	return fmt.Errorf("deliver event %s to %s: %w", ev.ID, host, err)
 }
 

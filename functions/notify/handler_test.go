@@ -83,7 +83,7 @@ func newReceiver(t *testing.T) *receiver {
 
 func (r *receiver) client(t *testing.T) *webhook.Client {
 	t.Helper()
-	c, err := webhook.NewClient(webhook.NewGuard(resolver{}), secret, webhook.Options{TestRoute: &webhook.TestRoute{
+	c, err := webhook.NewClient(webhook.NewGuard(resolver{}), [][]byte{secret}, webhook.Options{TestRoute: &webhook.TestRoute{
 		Public:   public,
 		Loopback: netip.MustParseAddrPort(r.srv.Listener.Addr().String()),
 		RootCAs:  r.srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs,
@@ -142,7 +142,7 @@ func TestDeliversTheSignedEvent(t *testing.T) {
 	req, body := rcv.got[0], rcv.bodies[0]
 	assert.Equal(t, "/factory?token=s3cr3t", req.URL.RequestURI())
 	assert.Equal(t, ev.ID, req.Header.Get(webhook.HeaderID))
-	require.NoError(t, webhook.Verify(secret, req.Header.Get(webhook.HeaderSignature), body, time.Now(), 5*time.Minute))
+	require.NoError(t, webhook.Verify(secret, req.Header, body, time.Now(), 5*time.Minute))
 	var got pipeline.JobEvent
 	require.NoError(t, json.Unmarshal(body, &got))
 	assert.Equal(t, ev.ID, got.ID)

@@ -11,6 +11,7 @@ import (
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/sources"
+	"contentfactory.dev/factory/shared/store"
 )
 
 // Name is the function's entry point.
@@ -35,7 +36,7 @@ type Store interface {
 
 // Jobs acts on what was found.
 type Jobs interface {
-	Republish(ctx context.Context, s *pipeline.Step, stale time.Duration) (bool, error)
+	Republish(ctx context.Context, s *pipeline.Step, stale time.Duration) (pipeline.Republished, error)
 	Promote(ctx context.Context, s *pipeline.Step) (bool, error)
 	Expire(ctx context.Context, id string) (bool, error)
 	ExpireReview(ctx context.Context, id string) (bool, error)
@@ -50,6 +51,16 @@ type Blobs interface {
 	Delete(ctx context.Context, path string) error
 }
 
+// Leases lets one sweep run at a time, whichever region it runs in
+// (*store.Store is one).
+type Leases interface {
+	Acquire(ctx context.Context, name, holder string, ttl time.Duration) (store.Lease, bool, error)
+	Release(ctx context.Context, name, holder string) error
+}
+
+// LeaseName is the lease every region's sweep takes before it runs.
+const LeaseName = "sweep"
+
 // Options tune a sweep.
 type Options struct {
 	// Stale is how long a step may sit queued, or an ended job's event
@@ -57,37 +68,59 @@ type Options struct {
 	Stale time.Duration
 	// Limit bounds the items of each pass per run.
 	Limit int
+	// Holder names this sweep to the others (its region and instance).
+	Holder string
+	// LeaseTTL is how long a running sweep holds the lease: longer than a
+	// sweep may run (the function's timeout), so a sweep that died lets
+	// the next one in after it (default 6 minutes).
+	LeaseTTL time.Duration
 }
 
 // Handler sweeps: it publishes again the steps whose message was lost
 // (queued and never claimed) or whose worker died (lease expired with no
-// redelivery), ends jobs past their deadline, publishes job events a crash
-// left unpublished, and deletes jobs past retention, what late workers
-// wrote for erased jobs, and uploads past their time (the file, then its
-// record). Every pass is idempotent, so sweeps may overlap.
+// redelivery), into their job's home region (or, when that region left
+// them unclaimed, into its own: pipeline.Jobs.Republish), queues pending
+// steps a crash left unqueued, ends jobs past their deadline, publishes
+// job events a crash left unpublished, and deletes jobs past retention,
+// what late workers wrote for erased jobs, and uploads past their time
+// (the file, then its record). Every region runs one; a Firestore lease
+// lets one run at a time, and each covers every region's jobs. Every pass
+// is idempotent.
 type Handler struct {
-	store Store
-	jobs  Jobs
-	blobs Blobs
-	opts  Options
-	now   func() time.Time
+	store  Store
+	jobs   Jobs
+	blobs  Blobs
+	leases Leases
+	opts   Options
+	now    func() time.Time
 }
 
 // New returns the sweep handler.
-func New(st Store, jobs Jobs, blobs Blobs, opts Options) *Handler {
+func New(st Store, jobs Jobs, blobs Blobs, leases Leases, opts Options) *Handler {
 	if opts.Stale <= 0 {
 		opts.Stale = 10 * time.Minute
 	}
 	if opts.Limit <= 0 {
 		opts.Limit = 500
 	}
-	return &Handler{store: st, jobs: jobs, blobs: blobs, opts: opts, now: time.Now}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = 6 * time.Minute
+	}
+	if opts.Holder == "" {
+		opts.Holder = "sweep"
+	}
+	return &Handler{store: st, jobs: jobs, blobs: blobs, leases: leases, opts: opts, now: time.Now}
 }
 
 // Report counts what a sweep did.
 type Report struct {
+	// Holder is the sweep that ran, or Skipped says which one held the
+	// lease instead (nothing else was done).
+	Holder             string   `json:"holder,omitempty"`
+	Skipped            string   `json:"skipped,omitempty"`
 	RepublishedQueued  int      `json:"republished_queued"`
 	RepublishedExpired int      `json:"republished_expired_leases"`
+	Rehomed            int      `json:"rehomed"`
 	QueuedPending      int      `json:"queued_pending"`
 	EndedPastDeadline  int      `json:"ended_past_deadline"`
 	ExpiredReviews     int      `json:"expired_reviews"`
@@ -105,7 +138,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "POST to run a sweep.")
 		return
 	}
-	rep := h.Sweep(r.Context())
+	rep, err := h.Run(r.Context())
+	if err != nil {
+		httpx.Internal(w, r, err)
+		return
+	}
 	status := http.StatusOK
 	if len(rep.Errors) > 0 {
 		status = http.StatusInternalServerError
@@ -113,7 +150,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, status, rep)
 }
 
-// Sweep runs every pass once.
+// Run sweeps once if it can take the lease, and gives it up when done; it
+// reports whose sweep ran, or whose held the lease.
+func (h *Handler) Run(ctx context.Context) (Report, error) {
+	lease, held, err := h.leases.Acquire(ctx, LeaseName, h.opts.Holder, h.opts.LeaseTTL)
+	if err != nil {
+		return Report{}, err
+	}
+	if !held {
+		logging.From(ctx).InfoContext(ctx, "another sweep runs: skipped", "holder", lease.Holder, "until", lease.Until)
+		return Report{Skipped: fmt.Sprintf("%s holds the lease until %s", lease.Holder, lease.Until.Format(time.RFC3339))}, nil
+	}
+	// The sweep stops before its lease could run out under it.
+	sctx, cancel := context.WithDeadline(ctx, lease.Until)
+	defer cancel()
+	rep := h.Sweep(sctx)
+	rep.Holder = h.opts.Holder
+	if err := h.leases.Release(context.WithoutCancel(ctx), LeaseName, h.opts.Holder); err != nil {
+		logging.From(ctx).WarnContext(ctx, "give the sweep's lease up failed; the next sweep waits for it to run out", "error", err.Error())
+	}
+	return rep, nil
+}
+
+// Sweep runs every pass once (Run takes the lease first).
 func (h *Handler) Sweep(ctx context.Context) Report {
 	var rep Report
 	now := h.now().UTC()
@@ -123,10 +182,11 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 		fail("queued", err)
 	} else {
 		for _, s := range steps {
-			if done, err := h.jobs.Republish(ctx, s, h.opts.Stale); err != nil {
+			if res, err := h.jobs.Republish(ctx, s, h.opts.Stale); err != nil {
 				fail("queued", err)
-			} else if done {
+			} else if res.Done {
 				rep.RepublishedQueued++
+				rep.Rehomed += b2i(res.Rehomed)
 			}
 		}
 	}
@@ -134,10 +194,11 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 		fail("leases", err)
 	} else {
 		for _, s := range steps {
-			if done, err := h.jobs.Republish(ctx, s, h.opts.Stale); err != nil {
+			if res, err := h.jobs.Republish(ctx, s, h.opts.Stale); err != nil {
 				fail("leases", err)
-			} else if done {
+			} else if res.Done {
 				rep.RepublishedExpired++
+				rep.Rehomed += b2i(res.Rehomed)
 			}
 		}
 	}
@@ -232,9 +293,16 @@ func (h *Handler) Sweep(ctx context.Context) Report {
 	if len(rep.Errors) > 0 {
 		log.ErrorContext(ctx, "sweep finished with errors", "report", fmt.Sprintf("%+v", rep))
 	} else if rep.RepublishedQueued+rep.RepublishedExpired+rep.QueuedPending+rep.EndedPastDeadline+rep.ExpiredReviews+rep.EventsPublished+rep.Erased+rep.ErasuresCleaned+rep.UploadsExpired > 0 {
-		log.InfoContext(ctx, "sweep finished", "republished_queued", rep.RepublishedQueued, "republished_expired_leases", rep.RepublishedExpired, "queued_pending", rep.QueuedPending,
-			"ended_past_deadline", rep.EndedPastDeadline, "expired_reviews", rep.ExpiredReviews, "events_published", rep.EventsPublished, "erased", rep.Erased, "erasures_cleaned", rep.ErasuresCleaned,
-			"uploads_expired", rep.UploadsExpired)
+		log.InfoContext(ctx, "sweep finished", "republished_queued", rep.RepublishedQueued, "republished_expired_leases", rep.RepublishedExpired, "rehomed", rep.Rehomed,
+			"queued_pending", rep.QueuedPending, "ended_past_deadline", rep.EndedPastDeadline, "expired_reviews", rep.ExpiredReviews, "events_published", rep.EventsPublished,
+			"erased", rep.Erased, "erasures_cleaned", rep.ErasuresCleaned, "uploads_expired", rep.UploadsExpired)
 	}
 	return rep
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -50,7 +50,7 @@ func newFixture(t *testing.T, cfg pipeline.JobsConfig) *fixture {
 	cfg.Region = "local"
 	f.jobs = pipeline.NewJobs(ports, cfg)
 	f.runner = pipeline.NewRunner(ports, exec{}, pipeline.RunnerConfig{Lease: time.Minute})
-	f.sweep = sweep.New(f.store, f.jobs, f.bucket, sweep.Options{Stale: time.Millisecond})
+	f.sweep = sweep.New(f.store, f.jobs, f.bucket, f.store, sweep.Options{Stale: time.Millisecond, Holder: "local/test"})
 	return f
 }
 
@@ -216,6 +216,56 @@ func TestSweepOnlyAcceptsPost(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}
+
+func TestOneSweepAtATime(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, pipeline.JobsConfig{})
+	ctx := context.Background()
+	f.hold("east/1234", time.Minute) // another region's sweep is running
+	f.pub.Down.Store(true)
+	f.submit(content.FormatFAQs)
+	f.pub.Down.Store(false)
+	time.Sleep(5 * time.Millisecond)
+
+	rep := f.run()
+	assert.Contains(t, rep.Skipped, "east/1234 holds the lease until")
+	assert.Zero(t, rep.RepublishedQueued, "a skipped sweep does nothing")
+	assert.Empty(t, f.pub.Take())
+
+	require.NoError(t, f.store.Release(ctx, sweep.LeaseName, "east/1234"))
+	rep = f.run()
+	assert.Empty(t, rep.Skipped)
+	assert.Equal(t, "local/test", rep.Holder)
+	assert.Equal(t, 1, rep.RepublishedQueued)
+
+	// Done, it gave the lease up: the next region's sweep may run at once.
+	lease := f.hold("east/1234", time.Minute)
+	assert.Equal(t, int64(3), lease.Runs, "east, this sweep, east again")
+}
+
+func TestALeaseThatRanOutIsTakenOver(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, pipeline.JobsConfig{})
+	ctx := context.Background()
+	f.hold("west/dead", time.Millisecond) // a sweep that died holding the lease
+	time.Sleep(5 * time.Millisecond)
+
+	rep := f.run()
+	assert.Empty(t, rep.Skipped)
+	assert.Equal(t, "local/test", rep.Holder)
+	// Its late release changes nothing.
+	require.NoError(t, f.store.Release(ctx, sweep.LeaseName, "west/dead"))
+	f.hold("east/1", time.Minute) // the sweep that took over gave it up when done
+}
+
+// hold takes the sweep's lease for holder, and fails the test if it cannot.
+func (f *fixture) hold(holder string, ttl time.Duration) store.Lease {
+	f.t.Helper()
+	lease, held, err := f.store.Acquire(context.Background(), sweep.LeaseName, holder, ttl)
+	require.NoError(f.t, err)
+	require.True(f.t, held, "%s could not take the lease: %+v", holder, lease)
+	return lease
 }
 
 // An upload is deleted, file and record, once its time has run out; one

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,7 +86,16 @@ type Options struct {
 	// on the topic StorageEventsTopic (kept by a hold subscription), so a
 	// test can count writes.
 	StorageEvents bool
+	// Regions runs the factory as cells, as production does: every
+	// function in every region (FACTORY_REGION), each region with its own
+	// topics ("-<region>" suffix, FACTORY_TOPIC_SUFFIX) and its own sweep
+	// ticker, sharing the emulators and the bucket. Empty: one region,
+	// "local", whose topics have no suffix.
+	Regions []string
 }
+
+// LocalRegion is the region of a one-region stack.
+const LocalRegion = "local"
 
 // StorageEventsTopic carries fake-gcs-server's OBJECT_FINALIZE events.
 const StorageEventsTopic = "storage-events"
@@ -107,14 +117,19 @@ type Stack struct {
 	Vertex *vertextest.Server
 	TTS    *ttstest.Server
 
+	// APIURLs is the API of every region (APIURL is the first's).
+	APIURLs map[string]string
+
 	emulators []*Process
 	mu        sync.Mutex
-	functions map[string]*Process
+	functions map[string]*Process // by instance key (Instance)
 	ports     map[string]int
+	regionOf  map[string]string
+	halted    map[string]bool // instances stopped on purpose: not restarted
 	fnEnv     []string
 	stopping  bool
 	restarts  map[string]int
-	stopSweep context.CancelFunc
+	sweeps    map[string]context.CancelFunc // by region
 }
 
 // DevOwner owns the development key the stack makes.
@@ -125,7 +140,8 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	st := &Stack{Options: opts, functions: map[string]*Process{}, ports: map[string]int{}, restarts: map[string]int{}}
+	st := &Stack{Options: opts, functions: map[string]*Process{}, ports: map[string]int{}, regionOf: map[string]string{},
+		halted: map[string]bool{}, restarts: map[string]int{}, sweeps: map[string]context.CancelFunc{}, APIURLs: map[string]string{}}
 	s = st
 	defer func() {
 		if err != nil {
@@ -148,17 +164,36 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return nil, err
 	}
 	if s.SweepEvery > 0 {
-		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		s.stopSweep = cancel
-		go s.sweepLoop(sctx)
+		for _, r := range s.Regions {
+			sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+			s.sweeps[r] = cancel
+			go s.sweepLoop(sctx, r)
+		}
 	}
 	return s, nil
 }
 
-// sweepLoop calls the Sweep function every SweepEvery, as Cloud Scheduler
-// does in production.
-func (s *Stack) sweepLoop(ctx context.Context) {
-	url := fmt.Sprintf("http://127.0.0.1:%d/", s.ports["Sweep"])
+// Instance names a function's process in a region: its name in a
+// one-region stack, "name@region" in a stack of several.
+func (s *Stack) Instance(name, region string) string {
+	if len(s.Regions) == 1 {
+		return name
+	}
+	return name + "@" + region
+}
+
+// suffix is a region's topic suffix: none in a one-region stack.
+func (s *Stack) suffix(region string) string {
+	if len(s.Regions) == 1 {
+		return ""
+	}
+	return "-" + region
+}
+
+// sweepLoop calls a region's Sweep function every SweepEvery, as Cloud
+// Scheduler does in production.
+func (s *Stack) sweepLoop(ctx context.Context, region string) {
+	url := fmt.Sprintf("http://127.0.0.1:%d/", s.ports[s.Instance("Sweep", region)])
 	t := time.NewTicker(s.SweepEvery)
 	defer t.Stop()
 	for {
@@ -222,6 +257,9 @@ func (o *Options) defaults() error {
 	}
 	if o.SweepStale == 0 {
 		o.SweepStale = 30 * time.Second
+	}
+	if len(o.Regions) == 0 {
+		o.Regions = []string{LocalRegion}
 	}
 	return nil
 }
@@ -384,7 +422,6 @@ func (s *Stack) bootstrap(ctx context.Context) error {
 		"STORAGE_EMULATOR_HOST=" + s.StorageHost,
 		"FACTORY_BUCKET=" + s.Bucket,
 		"FACTORY_AI=" + s.AI,
-		"FACTORY_REGION=local",
 		"FACTORY_PUBLIC_URL=" + s.APIURL,
 		"FACTORY_SIGNING_KEY_FILE=" + keyFile,
 		"FACTORY_SIGNING_ACCOUNT=factory-dev@local.invalid",
@@ -397,36 +434,49 @@ func (s *Stack) bootstrap(ctx context.Context) error {
 	return nil
 }
 
-// startFunctions starts one process per function, each serving only its
-// function (FUNCTION_TARGET), like a Cloud Run functions instance.
+// startFunctions starts one process per function and region, each
+// serving only its function (FUNCTION_TARGET), like a Cloud Run functions
+// instance; the first region's API listens on APIPort.
 func (s *Stack) startFunctions(ctx context.Context) error {
-	for _, f := range queue.Functions {
-		port := s.APIPort
-		if f.Name != "API" {
-			var err error
-			if port, err = FreePort(); err != nil {
+	for i, r := range s.Regions {
+		for _, f := range queue.Functions {
+			key := s.Instance(f.Name, r)
+			port := s.APIPort
+			if f.Name != "API" || i > 0 {
+				var err error
+				if port, err = FreePort(); err != nil {
+					return err
+				}
+			}
+			s.ports[key], s.regionOf[key] = port, r
+			if f.Name == "API" {
+				s.APIURLs[r] = "http://127.0.0.1:" + strconv.Itoa(port)
+			}
+			if err := s.startFunction(ctx, key); err != nil {
 				return err
 			}
-		}
-		s.ports[f.Name] = port
-		if err := s.startFunction(ctx, f.Name); err != nil {
-			return err
 		}
 	}
 	return nil
 }
 
-func (s *Stack) startFunction(ctx context.Context, name string) error {
-	port := s.ports[name]
-	env := append(append([]string{}, s.fnEnv...), "FUNCTION_TARGET="+name, "PORT="+strconv.Itoa(port))
-	p, err := start(name, "127.0.0.1:"+strconv.Itoa(port), s.Logs(name), env, s.Binary, "serve")
+// startFunction starts a function instance (Instance) on its port.
+func (s *Stack) startFunction(ctx context.Context, key string) error {
+	port := s.ports[key]
+	name, region, _ := strings.Cut(key, "@")
+	if region == "" {
+		region = s.Regions[0]
+	}
+	env := append(append([]string{}, s.fnEnv...), "FUNCTION_TARGET="+name, "PORT="+strconv.Itoa(port),
+		"FACTORY_REGION="+region, "FACTORY_TOPIC_SUFFIX="+s.suffix(region))
+	p, err := start(key, "127.0.0.1:"+strconv.Itoa(port), s.Logs(key), env, s.Binary, "serve")
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	s.functions[name] = p
+	s.functions[key] = p
 	s.mu.Unlock()
-	go s.supervise(context.WithoutCancel(ctx), name, p)
+	go s.supervise(context.WithoutCancel(ctx), key, p)
 	return waitListening(ctx, p, 30*time.Second)
 }
 
@@ -435,7 +485,7 @@ func (s *Stack) startFunction(ctx context.Context, name string) error {
 func (s *Stack) supervise(ctx context.Context, name string, p *Process) {
 	<-p.done
 	s.mu.Lock()
-	replace := !s.stopping && s.functions[name] == p
+	replace := !s.stopping && !s.halted[name] && s.functions[name] == p
 	if replace {
 		s.restarts[name]++
 	}
@@ -496,15 +546,13 @@ func waitListening(ctx context.Context, p *Process, limit time.Duration) error {
 }
 
 // subscribe creates every topic, dead-letter topic (with a subscription
-// that keeps what lands there) and push subscription of the deployment.
+// that keeps what lands there) and push subscription of the deployment, in
+// every region.
 func (s *Stack) subscribe(ctx context.Context) error {
-	for _, t := range queue.Topics(nil) {
-		if err := s.CreateTopic(ctx, t); err != nil {
+	for _, r := range s.Regions {
+		if err := s.subscribeRegion(ctx, r); err != nil {
 			return err
 		}
-	}
-	if err := s.CreatePullSubscription(ctx, queue.HoldSubscription(queue.TopicEvents), queue.TopicEvents); err != nil {
-		return err
 	}
 	if s.StorageEvents {
 		if err := s.CreateTopic(ctx, StorageEventsTopic); err != nil {
@@ -514,8 +562,24 @@ func (s *Stack) subscribe(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, sub := range queue.Subscriptions(nil) {
-		endpoint := fmt.Sprintf("http://127.0.0.1:%d/projects/%s/topics/%s", s.ports[sub.Function], s.Project, sub.Topic)
+	return nil
+}
+
+// subscribeRegion makes a region's topics and subscriptions, pushing to
+// that region's functions.
+func (s *Stack) subscribeRegion(ctx context.Context, region string) error {
+	names := func(id string) string { return id + s.suffix(region) }
+	for _, t := range queue.Topics(names) {
+		if err := s.CreateTopic(ctx, t); err != nil {
+			return err
+		}
+	}
+	events := names(queue.TopicEvents)
+	if err := s.CreatePullSubscription(ctx, queue.HoldSubscription(events), events); err != nil {
+		return err
+	}
+	for _, sub := range queue.Subscriptions(names) {
+		endpoint := fmt.Sprintf("http://127.0.0.1:%d/projects/%s/topics/%s", s.ports[s.Instance(sub.Function, region)], s.Project, sub.Topic)
 		def := &pubsubpb.Subscription{
 			Name:               s.subName(sub.Name),
 			Topic:              s.topicName(sub.Topic),
@@ -536,18 +600,20 @@ func (s *Stack) subscribe(ctx context.Context) error {
 			}
 		}
 		defs := []*pubsubpb.Subscription{def}
-		if queue.IsStepTopic(sub.Topic) && s.PushShards > 1 {
-			// Each shard topic of a step kind is pushed to the function by
-			// a subscription of its own (the kind's own topic keeps its
-			// subscription too, for what is published there directly).
+		if id := strings.TrimSuffix(sub.Topic, s.suffix(region)); queue.IsStepTopic(id) && s.PushShards > 1 {
+			// Each shard topic of a step kind is pushed to the region's
+			// function by a subscription of its own (the kind's own topic
+			// keeps its subscription too, for what is published there
+			// directly). A shard is named as the publisher names it: the
+			// shard of the kind's topic id, in the region.
 			for i := range s.PushShards {
-				topic := queue.ShardTopic(sub.Topic, i)
+				topic := names(queue.ShardTopic(id, i))
 				if err := s.CreateTopic(ctx, topic); err != nil {
 					return err
 				}
 				d := proto.Clone(def).(*pubsubpb.Subscription)
 				d.Name, d.Topic = s.subName(topic+"-push"), s.topicName(topic)
-				d.PushConfig.PushEndpoint = fmt.Sprintf("http://127.0.0.1:%d/projects/%s/topics/%s", s.ports[sub.Function], s.Project, topic)
+				d.PushConfig.PushEndpoint = fmt.Sprintf("http://127.0.0.1:%d/projects/%s/topics/%s", s.ports[s.Instance(sub.Function, region)], s.Project, topic)
 				defs = append(defs, d)
 			}
 		}
@@ -562,7 +628,8 @@ func (s *Stack) subscribe(ctx context.Context) error {
 }
 
 // StepTopics maps every topic step messages are published on to the
-// function they are pushed to: the kinds' topics, or their shards.
+// function they are pushed to: the kinds' topics, or their shards (those
+// of a one-region stack, whose topics have no suffix).
 func (s *Stack) StepTopics() map[string]string {
 	out := map[string]string{}
 	for _, f := range queue.Functions {
@@ -611,14 +678,42 @@ func (s *Stack) Publish(ctx context.Context, topic string, data []byte, attrs ma
 	return pub.Publish(ctx, &pubsub.Message{Data: data, Attributes: attrs}).Get(ctx)
 }
 
-// Kill kills a function's process, as a crash would; the stack starts it
-// again on the same port.
+// Kill kills a function's process (an instance: Instance), as a crash
+// would; the stack starts it again on the same port.
 func (s *Stack) Kill(name string) {
 	s.mu.Lock()
 	p := s.functions[name]
 	s.mu.Unlock()
 	if p != nil {
 		p.Kill()
+	}
+}
+
+// Halt stops a region as an outage would: the named functions' processes
+// (every function when none is named), for good, and, with them, the
+// region's sweep ticker, as its Cloud Scheduler would stop too.
+func (s *Stack) Halt(region string, names ...string) {
+	if len(names) == 0 {
+		for _, f := range queue.Functions {
+			names = append(names, f.Name)
+		}
+	}
+	s.mu.Lock()
+	var procs []*Process
+	for _, n := range names {
+		key := s.Instance(n, region)
+		s.halted[key] = true
+		if p := s.functions[key]; p != nil {
+			procs = append(procs, p)
+		}
+	}
+	if stop := s.sweeps[region]; stop != nil {
+		stop()
+		delete(s.sweeps, region)
+	}
+	s.mu.Unlock()
+	for _, p := range procs {
+		p.Stop(5 * time.Second)
 	}
 }
 
@@ -634,6 +729,10 @@ type State struct {
 	StorageHost   string `json:"storage_host"`
 	LogDir        string `json:"log_dir"`
 	PID           int    `json:"pid"`
+	// Regions are the stack's regions; JobEventHolds, the subscriptions
+	// that keep every region's job events.
+	Regions       []string `json:"regions"`
+	JobEventHolds []string `json:"job_event_holds"`
 }
 
 // State describes the running stack.
@@ -642,7 +741,18 @@ func (s *Stack) State() State {
 		APIURL: s.APIURL, DevKey: s.DevKey, Project: s.Project, Bucket: s.Bucket,
 		FirestoreHost: s.FirestoreHost, PubSubHost: s.PubSubHost, StorageHost: s.StorageHost,
 		LogDir: filepath.Join(s.Dir, "logs"), PID: os.Getpid(),
+		Regions: s.Regions, JobEventHolds: s.JobEventHolds(),
 	}
+}
+
+// JobEventHolds names the pull subscriptions that keep every region's job
+// events (what `factory analytics` reads).
+func (s *Stack) JobEventHolds() []string {
+	out := make([]string, len(s.Regions))
+	for i, r := range s.Regions {
+		out[i] = queue.HoldSubscription(queue.TopicEvents + s.suffix(r))
+	}
+	return out
 }
 
 // WriteState writes the stack's state as JSON to path.
@@ -656,10 +766,10 @@ func (s *Stack) WriteState(path string) error {
 
 // Stop stops every function, the emulators and fake-gcs-server.
 func (s *Stack) Stop() {
-	if s.stopSweep != nil {
-		s.stopSweep()
-	}
 	s.mu.Lock()
+	for _, stop := range s.sweeps {
+		stop()
+	}
 	s.stopping = true
 	fns := make([]*Process, 0, len(s.functions))
 	for _, p := range s.functions {

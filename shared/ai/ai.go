@@ -150,7 +150,7 @@ type Cue struct {
 // SpeechResult is the narrated audio with its transcript.
 type SpeechResult struct {
 	Audio    []byte
-	MIMEType string // audio/wav or audio/mpeg
+	MIMEType string // audio/flac or audio/mpeg
 	Duration time.Duration
 	// Cues has one cue per spoken part in order: the intro, every turn,
 	// then the outro.

@@ -15,6 +15,7 @@ import (
 
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/webhook"
 )
 
 // Config is the configuration every function reads.
@@ -29,8 +30,9 @@ type Config struct {
 	// AI selects the backends: "offline" (deterministic, no network) or
 	// "vertex" (Gemini on Vertex AI and Cloud Text-to-Speech).
 	AI string `env:"FACTORY_AI, default=offline"`
-	// TopicSuffix is appended to every topic id (per-region topics in
-	// production, such as "-europe-west1").
+	// TopicSuffix is appended to every topic id of this region (per-region
+	// topics in production, such as "-europe-west1"; other regions' topics
+	// end in "-<region>", see RegionTopicName).
 	TopicSuffix string `env:"FACTORY_TOPIC_SUFFIX"`
 	// PublicURL is the API's base URL for links; empty: the request's host.
 	PublicURL string `env:"FACTORY_PUBLIC_URL"`
@@ -111,7 +113,9 @@ type Config struct {
 	// default is used, fine on a development machine only.
 	CanarySecret string `env:"FACTORY_CANARY_SECRET"`
 	// WebhookSecret signs the job events delivered to callback URLs (from
-	// Secret Manager in production); empty disables webhooks.
+	// Secret Manager in production): Standard Webhooks secrets
+	// ("whsec_<base64>" of a 24 to 64 byte key), space-separated, each of
+	// which signs every delivery; empty disables webhooks.
 	WebhookSecret string `env:"FACTORY_WEBHOOK_SECRET"`
 	// SigningKeyFile and SigningAccount sign download URLs with a key;
 	// unset on Google Cloud, where the service account signs through IAM.
@@ -209,8 +213,10 @@ func (c *Config) Validate() error {
 	if c.RatePerMinute > 0 && c.Burst < 1 {
 		errs = append(errs, errors.New("FACTORY_BURST must be at least 1 when FACTORY_RATE_PER_MINUTE is set"))
 	}
-	if c.WebhookSecret != "" && len(c.WebhookSecret) < 32 {
-		errs = append(errs, errors.New("FACTORY_WEBHOOK_SECRET must be at least 32 bytes"))
+	if c.WebhookSecret != "" {
+		if _, err := webhook.ParseSecrets(c.WebhookSecret); err != nil {
+			errs = append(errs, fmt.Errorf("FACTORY_WEBHOOK_SECRET holds whsec_<base64> secrets, space-separated: %w", err))
+		}
 	}
 	if (c.SweepAudience == "") != (len(c.SweepInvokers) == 0) {
 		errs = append(errs, errors.New("FACTORY_SWEEP_AUDIENCE and FACTORY_SWEEP_INVOKERS go together"))
@@ -237,5 +243,15 @@ func (c *Config) SourceLimits() content.SourceLimits {
 	return content.SourceLimits{MaxSources: c.MaxSources, MaxBytes: c.MaxSourceBytes, MaxChars: c.MaxSourceChars}
 }
 
-// TopicName maps a topic id to its deployed name.
+// TopicName maps a topic id to its deployed name in this region.
 func (c *Config) TopicName(id string) string { return id + c.TopicSuffix }
+
+// RegionTopicName maps a topic id to its deployed name in a region: this
+// region's own (FACTORY_TOPIC_SUFFIX), or another's, whose topics end in
+// "-<region>" (as Terraform names them, and the local stack's regions).
+func (c *Config) RegionTopicName(id, region string) string {
+	if region == "" || region == c.Region {
+		return c.TopicName(id)
+	}
+	return id + "-" + region
+}

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/rs/cors"
@@ -121,7 +122,7 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodDelete},
 		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", RequestIDHeader},
-		ExposedHeaders: []string{"Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+		ExposedHeaders: []string{"Location", "Retry-After", "RateLimit-Policy", "RateLimit",
 			RequestIDHeader, "Idempotent-Replayed"},
 		MaxAge: 600,
 	})
@@ -129,7 +130,10 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 }
 
 // Observe gives every request an id (kept from the caller when sane), a
-// logger carrying it and the caller's trace, and logs one line per request.
+// logger carrying it and the caller's trace, a server span named by the
+// route that served it (the http.ServeMux pattern, such as "GET
+// /v1/jobs/{id}": never the raw path, whose ids would make every span name
+// unique), and logs one line per request.
 func Observe(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -139,7 +143,7 @@ func Observe(log *slog.Logger) func(http.Handler) http.Handler {
 			}
 			w.Header().Set(RequestIDHeader, id)
 			ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-			ctx, span := telemetry.Tracer().Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
+			ctx, span := telemetry.Tracer().Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
 			defer span.End()
 			if !trace.SpanContextFromContext(ctx).IsValid() {
 				// No tracer is installed (tests): still start a trace here,
@@ -149,8 +153,21 @@ func Observe(log *slog.Logger) func(http.Handler) http.Handler {
 			}
 			ctx = logging.Into(ctx, log.With(slog.String("request_id", id)))
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-			next.ServeHTTP(sw, r.WithContext(ctx))
-			span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+			req := r.WithContext(ctx)
+			next.ServeHTTP(sw, req)
+			// The mux records the pattern it matched on the request it was
+			// given (the middleware between here and it pass it on).
+			name := r.Method
+			if route := req.Pattern; route != "" {
+				method, path, ok := strings.Cut(route, " ")
+				if !ok {
+					method, path = r.Method, route
+				}
+				name = method + " " + path
+				span.SetAttributes(attribute.String("http.route", path))
+			}
+			span.SetName(name)
+			span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.Int("http.response.status_code", sw.status))
 			if sw.status >= 500 {
 				span.SetStatus(codes.Error, http.StatusText(sw.status))
 			}
@@ -164,7 +181,8 @@ func Observe(log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// Recover turns a panic into a 500 problem and logs the stack.
+// Recover turns a panic into a 500 problem and reports it to Error
+// Reporting (logging.Panic) with the request it happened in.
 func Recover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -172,7 +190,8 @@ func Recover(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				logging.From(r.Context()).ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				logging.Panic(r.Context(), p, debug.Stack(),
+					slog.Group("context", slog.Group("httpRequest", slog.String("method", r.Method), slog.String("url", r.URL.Path))))
 				Error(w, r, http.StatusInternalServerError, "internal", "Something went wrong on our side.")
 			}
 		}()

@@ -5,6 +5,7 @@ package logging
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -96,6 +97,32 @@ func (h traceHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h traceHandler) WithGroup(name string) slog.Handler {
 	return traceHandler{Handler: h.Handler.WithGroup(name), project: h.project}
+}
+
+// ErrorEventType is the @type that makes Error Reporting read a log entry
+// as an error event, whatever its severity and message.
+const ErrorEventType = "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent"
+
+// Panic logs a recovered panic as Error Reporting reads one: an ERROR
+// entry typed as an error event, whose message is the panic value and the
+// goroutine's stack as Go prints them ("panic: …" then "goroutine N
+// [running]:" and its frames), with the service and revision it happened
+// in (Cloud Run's K_SERVICE and K_REVISION). attrs add context, such as the
+// request.
+func Panic(ctx context.Context, p any, stack []byte, attrs ...any) {
+	service := os.Getenv("K_SERVICE")
+	if service == "" {
+		service = os.Getenv("FUNCTION_TARGET")
+	}
+	if service == "" {
+		service = "content-factory"
+	}
+	sc := []any{slog.String("service", service)}
+	if v := os.Getenv("K_REVISION"); v != "" {
+		sc = append(sc, slog.String("version", v))
+	}
+	args := append([]any{slog.String("@type", ErrorEventType), slog.Group("serviceContext", sc...)}, attrs...)
+	From(ctx).ErrorContext(ctx, fmt.Sprintf("panic: %v\n\n%s", p, stack), args...)
 }
 
 type ctxKey struct{}

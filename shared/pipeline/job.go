@@ -7,6 +7,7 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/ratelimit"
 )
 
 // JobStatus is where a job is in its life.
@@ -122,6 +123,10 @@ type Job struct {
 	// They are recorded and shown, never acted on.
 	InjectionScore   float64  `firestore:"injection_score" json:"-"`
 	InjectionSignals []string `firestore:"injection_signals" json:"-"`
+	// Standing is the owner's standing against the limits as the
+	// admission of this job (or of its latest run) left it, when this
+	// value is the one that admission returned; never stored.
+	Standing *ratelimit.State `firestore:"-" json:"-"`
 }
 
 // Step is the record of one step of a job.
@@ -149,12 +154,20 @@ type Step struct {
 	PromptVersion string `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
 	// Sources is what the sources step read: counts, hashes and each
 	// source's input risk (never the text, which is in sources.json).
-	Sources    *content.SourcesSummary `firestore:"sources,omitempty" json:"sources,omitempty"`
-	Error      *StepError              `firestore:"error" json:"error,omitempty"`
-	QueuedAt   time.Time               `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
-	StartedAt  time.Time               `firestore:"started_at,omitempty" json:"started_at,omitzero"`
-	FinishedAt time.Time               `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
-	UpdatedAt  time.Time               `firestore:"updated_at" json:"updated_at"`
+	Sources  *content.SourcesSummary `firestore:"sources,omitempty" json:"sources,omitempty"`
+	Error    *StepError              `firestore:"error" json:"error,omitempty"`
+	QueuedAt time.Time               `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
+	// Republished counts the sweeps that published the step again since a
+	// worker last claimed it: a step its home region did not pick up after
+	// one is moved to another region (Jobs.Republish).
+	Republished int       `firestore:"republished,omitempty" json:"-"`
+	StartedAt   time.Time `firestore:"started_at,omitempty" json:"started_at,omitzero"`
+	FinishedAt  time.Time `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
+	UpdatedAt   time.Time `firestore:"updated_at" json:"updated_at"`
+	// Revision is the store's mark of the stored state the step was read
+	// at (Firestore's update time), for conditional writes; empty for a
+	// step not read from a store.
+	Revision string `firestore:"-" json:"-"`
 }
 
 // Ways a version of a step is made.

@@ -12,8 +12,10 @@ import (
 
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
+	"contentfactory.dev/factory/shared/keylock"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/ratelimit"
+	"contentfactory.dev/factory/shared/telemetry"
 )
 
 // Errors of job operations.
@@ -59,6 +61,12 @@ type Jobs struct {
 	cfg   JobsConfig
 	rules Rules
 	now   func() time.Time
+	// admitting serializes an owner's admissions within the process: each
+	// reads and writes the owner's ledger, and transactions that do so at
+	// once abort each other (under pessimistic concurrency, each holds the
+	// read lock the other needs to write), which costs far more than
+	// waiting in turn. Only admissions on other instances still contend.
+	admitting keylock.Locks
 }
 
 // NewJobs returns the job service.
@@ -141,6 +149,9 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 		steps = Plan(id, req.Formats, now)
 	}
 	var old *Job
+	if j.rules.Limits.Enabled() {
+		defer j.admitting.Lock(owner)()
+	}
 	err = transact(ctx, j.p.Store, "create job", id, func(ctx context.Context, tx Tx) error {
 		if j.rules.Limits.Enabled() {
 			// A job that exists is found before any limit is looked at.
@@ -255,6 +266,7 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
 	}
 	if ended != nil {
 		logging.From(ctx).InfoContext(ctx, "job cancelled", "job_id", id)
+		measureEnd(ctx, job)
 		announce(ctx, j.p.Store, j.p.Events, job, ended)
 	}
 	return job, nil
@@ -280,9 +292,7 @@ func (j *Jobs) Erase(ctx context.Context, id string) error {
 			for _, s := range steps {
 				list = append(list, s)
 			}
-			if err := j.rules.settle(tx, jb, TotalUsage(list).CostUSD-jb.RunCostUSD, j.now()); err != nil {
-				return err
-			}
+			j.rules.settle(tx, jb, TotalUsage(list).CostUSD-jb.RunCostUSD, j.now())
 		}
 		tx.EraseJob(jb, jb.Formats)
 		return nil
@@ -307,11 +317,12 @@ func JobPrefix(id string) string { return "jobs/" + id + "/" }
 // was delivered. It reports whether it ended the job.
 func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
 	var (
-		job   *Job
-		ended []*Step
+		job     *Job
+		ended   []*Step
+		expired []content.Format // the steps it failed
 	)
 	err := transact(ctx, j.p.Store, "expire job", id, func(ctx context.Context, tx Tx) error {
-		job, ended = nil, nil
+		job, ended, expired = nil, nil, nil
 		jb, err := tx.Job()
 		if err != nil {
 			return err
@@ -331,6 +342,7 @@ func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
 				continue
 			}
 			if !s.Status.Terminal() {
+				expired = append(expired, s.Name)
 				s.Status = StepFailed
 				s.Error = &StepError{Code: "deadline_exceeded", Message: "the job ran past its deadline"}
 				s.LeaseOwner, s.LeaseUntil = "", time.Time{}
@@ -352,6 +364,10 @@ func (j *Jobs) Expire(ctx context.Context, id string) (bool, error) {
 		return false, nil
 	}
 	logging.From(ctx).WarnContext(ctx, "job ran past its deadline and was ended", "job_id", id)
+	for _, s := range expired {
+		telemetry.StepEnded(ctx, string(s), string(StepFailed), "deadline_exceeded", 0)
+	}
+	measureEnd(ctx, job)
 	announce(ctx, j.p.Store, j.p.Events, job, ended)
 	return true, nil
 }
@@ -367,12 +383,26 @@ func (j *Jobs) Announce(ctx context.Context, id string) {
 // transaction: a step is published again at most once per stale period,
 // so a backlog is never multiplied by the sweeps that run while it
 // drains. A step that was claimed, ended or published again meanwhile is
-// left alone. It reports whether it published. A duplicate message is
+// left alone. It reports where it published. A duplicate message is
 // harmless: the claim decides.
-func (j *Jobs) Republish(ctx context.Context, s *Step, stale time.Duration) (bool, error) {
+//
+// The message goes to the topics of the job's home region, wherever the
+// sweep runs, so each region keeps its own jobs. A step its home region
+// left unclaimed for a stale period after one such publish is re-homed:
+// the job's home becomes this Jobs's region, and the step is published
+// here (a region that is down no longer holds its jobs).
+func (j *Jobs) Republish(ctx context.Context, s *Step, stale time.Duration) (Republished, error) {
 	var ready *Step
+	var out Republished
 	err := transact(ctx, j.p.Store, "republish step", s.JobID, func(ctx context.Context, tx Tx) error {
-		ready = nil
+		ready, out = nil, Republished{}
+		job, err := tx.Job()
+		if errors.Is(err, ErrNotFound) {
+			return nil // erased meanwhile
+		}
+		if err != nil {
+			return err
+		}
 		steps, err := tx.Steps(s.Name)
 		if err != nil {
 			return err
@@ -391,19 +421,38 @@ func (j *Jobs) Republish(ctx context.Context, s *Step, stale time.Duration) (boo
 		default:
 			return nil
 		}
+		out.Region = job.Region
+		if st.Republished > 0 && job.Region != j.cfg.Region {
+			job.Region, job.UpdatedAt = j.cfg.Region, now
+			tx.SaveJob(job)
+			out.Region, out.Rehomed = j.cfg.Region, true
+		}
+		st.Republished++
 		st.QueuedAt, st.UpdatedAt = now, now
 		tx.SaveStep(st)
 		ready = st
 		return nil
 	})
 	if err != nil || ready == nil {
-		return false, err
+		return Republished{}, err
 	}
-	msg := StepMessage{JobID: s.JobID, Step: ready.Name, Attempt: ready.Attempt, Region: j.cfg.Region}
+	if out.Rehomed {
+		logging.From(ctx).WarnContext(ctx, "step left unclaimed in its home region: the job moves here", "job_id", s.JobID, "step", ready.Name, "region", out.Region)
+	}
+	msg := StepMessage{JobID: s.JobID, Step: ready.Name, Version: ready.CurrentVersion(), Attempt: ready.Attempt, Region: out.Region}
 	if err := j.p.Publisher.PublishStep(ctx, ready.Kind, msg); err != nil {
-		return false, fmt.Errorf("publish step %s of job %s again: %w", ready.Name, s.JobID, err)
+		return Republished{}, fmt.Errorf("publish step %s of job %s again: %w", ready.Name, s.JobID, err)
 	}
-	return true, nil
+	out.Done = true
+	return out, nil
+}
+
+// Republished says what Republish did: whether it published, to which
+// region's topics, and whether it moved the job there.
+type Republished struct {
+	Done    bool
+	Region  string
+	Rehomed bool
 }
 
 // Promote queues and publishes a pending step that can run (every step it
@@ -415,7 +464,7 @@ func (j *Jobs) Promote(ctx context.Context, s *Step) (bool, error) {
 }
 
 // DeadLetter fails a step whose message Pub/Sub gave up delivering, so its
-// job still ends. A step that ended, or that a worker is running under a
+// job still ends (recorded as a step failed "dead_lettered"). A step that ended, or that a worker is running under a
 // live lease (its duplicate was what ran out of deliveries), is left
 // alone. Dead-lettering the same message twice changes nothing.
 func (j *Jobs) DeadLetter(ctx context.Context, msg StepMessage, deliveries int) (bool, error) {
@@ -437,6 +486,9 @@ func (j *Jobs) DeadLetter(ctx context.Context, msg StepMessage, deliveries int) 
 		})
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
+	}
+	if failed {
+		telemetry.StepEnded(ctx, string(name), string(StepFailed), "dead_lettered", 0)
 	}
 	return failed, err
 }

@@ -39,6 +39,13 @@ type Store interface {
 	// from what it reads each time. Writes are applied when fn returns nil
 	// and discarded otherwise.
 	Transact(ctx context.Context, jobID string, fn func(ctx context.Context, tx Tx) error) error
+	// QueueStep writes a step read with Steps, moved from pending to
+	// queued (its status, queued and updated times and versions), only if
+	// the stored step is still at the step's Revision. It reports whether
+	// it wrote: false when the step changed since it was read or is gone.
+	// It is one conditional write, not a transaction, so that the steps
+	// ending at once and promoting one step never wait on each other.
+	QueueStep(ctx context.Context, jobID string, s *Step) (bool, error)
 }
 
 // Tx reads and writes one job's documents, and ledgers, inside a
@@ -52,17 +59,40 @@ type Tx interface {
 	// Ledger reads an owner's standing against the limits; the zero
 	// State when there is none yet.
 	Ledger(owner string) (ratelimit.State, error)
+	// Settlements reads up to MaxFold of an owner's settlements that its
+	// ledger does not hold yet, oldest first.
+	Settlements(owner string) ([]Settlement, error)
 	// CreateJob writes a new job, its request and its steps. The commit
 	// fails with ErrExists when the job exists (a concurrent creation).
 	CreateJob(job *Job, req *content.Request, steps []*Step)
 	SaveJob(*Job)
 	SaveStep(*Step)
-	SaveLedger(owner string, st ratelimit.State)
+	// SaveLedger writes an owner's ledger and deletes the settlements
+	// it now holds (folded, by id).
+	SaveLedger(owner string, st ratelimit.State, folded []string)
+	// Settle records a settlement in a document of its own: jobs that
+	// end together write no document in common.
+	Settle(Settlement)
 	// EraseJob deletes the job, its request and the named steps, and
 	// remembers the erasure so that what a late worker writes can be
 	// deleted (the sweep's concern).
 	EraseJob(job *Job, steps []content.Format)
 }
+
+// Settlement is what one ended run of a job gives back to its owner's
+// limits. It stays apart from the owner's ledger until the owner's next
+// admission folds it in (or a read of the owner's usage adds it up), so
+// that the end of a job never writes the owner's ledger.
+type Settlement struct {
+	// ID is "{job id}:{run}".
+	ID    string
+	Owner string
+	ratelimit.Release
+}
+
+// MaxFold bounds the settlements one admission folds into a ledger (the
+// rest wait for the next): a transaction's writes stay bounded.
+const MaxFold = 100
 
 // Object describes a stored object.
 type Object struct {
@@ -100,11 +130,13 @@ type StepMessage struct {
 	// another version than the current one has nothing to do. 0: any.
 	Version int
 	Attempt int
-	// Region is the job's home region.
+	// Region is the job's home region: the message goes to that region's
+	// topic of its kind (empty: the publisher's own region).
 	Region string
 }
 
-// Publisher publishes step messages to the worker of their kind.
+// Publisher publishes step messages to the worker of their kind, in the
+// message's region.
 type Publisher interface {
 	PublishStep(ctx context.Context, kind content.Kind, msg StepMessage) error
 }

@@ -336,6 +336,7 @@ func (j *Jobs) ExpireReview(ctx context.Context, id string) (bool, error) {
 		return false, nil
 	}
 	logging.From(ctx).WarnContext(ctx, "job was not approved in time and expired", "job_id", id)
+	measureEnd(ctx, job)
 	announce(ctx, j.p.Store, j.p.Events, job, ended)
 	return true, nil
 }

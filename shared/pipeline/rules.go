@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"strconv"
 	"time"
 
 	"contentfactory.dev/factory/shared/content"
@@ -60,8 +61,13 @@ func (r Rules) now() time.Time {
 	return r.Now()
 }
 
-// admit admits a new job against its owner's limits, in the transaction
-// that creates it; a refusal is a *ratelimit.Exceeded.
+// admit admits a new job (or run) against its owner's limits, in the
+// transaction that creates it, after folding the owner's pending
+// settlements into its ledger; a refusal is a *ratelimit.Exceeded carrying
+// the standing that refused it (settlements folded). An admitted job
+// carries the standing it left (Job.Standing: the ledger as this
+// transaction writes it), so the caller can tell the owner where it stands
+// without reading the ledger again.
 func (r Rules) admit(tx Tx, job *Job, now time.Time) error {
 	if !r.Limits.Enabled() {
 		return nil
@@ -70,26 +76,40 @@ func (r Rules) admit(tx Tx, job *Job, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := r.Limits.Admit(&st, now, job.EstimateUSD); err != nil {
-		return err
-	}
-	tx.SaveLedger(job.Owner, st)
-	return nil
-}
-
-// settle releases a job's reservation and counts what it spent, in the
-// transaction that ends (or erases) it.
-func (r Rules) settle(tx Tx, job *Job, spentUSD float64, now time.Time) error {
-	if !r.Limits.Enabled() {
-		return nil
-	}
-	st, err := tx.Ledger(job.Owner)
+	pending, err := tx.Settlements(job.Owner)
 	if err != nil {
 		return err
 	}
-	r.Limits.Settle(&st, now, job.EstimateUSD, spentUSD)
-	tx.SaveLedger(job.Owner, st)
+	folded := Fold(&st, pending, now)
+	if err := r.Limits.Admit(&st, now, job.EstimateUSD); err != nil {
+		return err
+	}
+	tx.SaveLedger(job.Owner, st, folded)
+	job.Standing = &st
 	return nil
+}
+
+// Fold brings a ledger to now's day and applies settlements to it; it
+// returns their ids.
+func Fold(st *ratelimit.State, pending []Settlement, now time.Time) []string {
+	st.Today(now)
+	ids := make([]string, 0, len(pending))
+	for _, s := range pending {
+		st.Apply(s.Release)
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+// settle releases a job's reservation and counts what its run spent, in
+// the transaction that ends (or erases) it: a settlement of its own, which
+// the owner's next admission folds into the ledger.
+func (r Rules) settle(tx Tx, job *Job, spentUSD float64, now time.Time) {
+	if !r.Limits.Enabled() {
+		return
+	}
+	tx.Settle(Settlement{ID: job.ID + ":" + strconv.Itoa(job.Run), Owner: job.Owner,
+		Release: ratelimit.Release{EstimateUSD: job.EstimateUSD, SpentUSD: spentUSD, EndedAt: now}})
 }
 
 // end ends a job that has not ended with a status, given all its steps:
@@ -98,5 +118,6 @@ func (r Rules) settle(tx Tx, job *Job, spentUSD float64, now time.Time) error {
 func (r Rules) end(tx Tx, job *Job, status JobStatus, steps []*Step, now time.Time) error {
 	job.end(status, steps, now)
 	tx.SaveJob(job)
-	return r.settle(tx, job, job.Usage.CostUSD-job.RunCostUSD, now)
+	r.settle(tx, job, job.Usage.CostUSD-job.RunCostUSD, now)
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"contentfactory.dev/factory/shared/ai"
@@ -161,10 +162,13 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 			return r.end(ctx, msg.JobID, step, stored, time.Time{})
 		}
 		log.ErrorContext(ctx, "step is out of attempts", "attempt", step.Attempt)
-		_, err := r.finish(ctx, msg.JobID, runOf(step), result{
+		applied, err := r.finish(ctx, msg.JobID, runOf(step), result{
 			status: StepFailed,
 			err:    &StepError{Code: "attempts_exhausted", Message: fmt.Sprintf("gave up after %d attempts", step.Attempt)},
 		})
+		if applied {
+			telemetry.StepEnded(ctx, string(name), string(StepFailed), "attempts_exhausted", 0)
+		}
 		return err
 	}
 
@@ -180,7 +184,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	// step with no model call.
 	stored, err := r.storedResultOf(c.ctx, job.ID, run)
 	if err != nil {
-		return r.failed(ctx, job, step, nil, failure.Transient("storage_unavailable", err))
+		return r.failed(ctx, job, step, nil, failure.Transient("storage_unavailable", err), started)
 	}
 	if stored != nil {
 		log.InfoContext(ctx, "step resumed from the result a previous attempt stored", "stored_by_attempt", stored.Attempt)
@@ -200,7 +204,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 		return r.lostClaim(lost)
 	}
 	if err != nil {
-		return r.failed(ctx, job, step, out, err)
+		return r.failed(ctx, job, step, out, err, started)
 	}
 	if r.cfg.CrashAfterCall > 0 && rand.Float64() < r.cfg.CrashAfterCall {
 		log.ErrorContext(ctx, "chaos: crashing after the model call, before storing the result")
@@ -217,7 +221,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	if err != nil {
 		// Storage errors are transient: the step runs again and its
 		// already-written files are kept (write-once names).
-		return r.failed(ctx, job, step, out, failure.Transient("storage_unavailable", err))
+		return r.failed(ctx, job, step, out, failure.Transient("storage_unavailable", err), started)
 	}
 	log.InfoContext(ctx, "step result stored", "artifacts", len(arts))
 	c.release()
@@ -276,10 +280,13 @@ func (r *Runner) end(ctx context.Context, jobID string, step *Step, stored *stor
 		return err
 	case applied:
 		attrs := []any{"artifacts", len(stored.Artifacts), "stored_by_attempt", stored.Attempt}
+		var took time.Duration
 		if !started.IsZero() {
-			attrs = append(attrs, "duration_ms", r.now().Sub(started).Milliseconds())
+			took = r.now().Sub(started)
+			attrs = append(attrs, "duration_ms", took.Milliseconds())
 		}
 		log.InfoContext(ctx, "step succeeded", attrs...)
+		telemetry.StepEnded(ctx, string(step.Name), string(StepSucceeded), "", took)
 	default:
 		log.WarnContext(ctx, "step result dropped: a later attempt owns the step, or it ended without this run")
 	}
@@ -291,6 +298,7 @@ func (r *Runner) execute(ctx context.Context, job *Job, step *Step) (out *Output
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
+			logging.Panic(ctx, p, debug.Stack())
 			err = ai.Permanentf("internal", "step panicked: %v", p)
 		}
 	}()
@@ -307,10 +315,11 @@ func (r *Runner) execute(ctx context.Context, job *Job, step *Step) (out *Output
 	return out, err
 }
 
-// failed decides what a failed run means: a retryable failure puts the
-// step back in the queue and asks for redelivery (until attempts run out);
-// any other fails the step for good and is acknowledged.
-func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, err error) error {
+// failed decides what a failed run (started at started) means: a retryable
+// failure puts the step back in the queue and asks for redelivery (until
+// attempts run out); any other fails the step for good and is
+// acknowledged.
+func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, err error, started time.Time) error {
 	log := logging.From(ctx)
 	var calls []ai.Call
 	if out != nil {
@@ -340,6 +349,7 @@ func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, 
 		log.WarnContext(ctx, "end the failed step failed; it is tried again", "code", se.Code, "error", err.Error(), "end_error", ferr.Error())
 	case applied:
 		log.ErrorContext(ctx, "step failed", "code", se.Code, "error", err.Error())
+		telemetry.StepEnded(ctx, string(step.Name), string(StepFailed), se.Code, r.now().Sub(started))
 	default:
 		log.WarnContext(ctx, "step failure dropped: a later attempt owns the step, or it ended without this run", "code", se.Code, "error", err.Error())
 	}
@@ -407,6 +417,7 @@ func (r *Runner) claim(ctx context.Context, jobID string, name content.Format, v
 			verdict = verdictClaimed
 			s.Status = StepRunning
 			s.Attempt++
+			s.Republished = 0
 			s.LeaseOwner = r.cfg.Owner
 			s.LeaseUntil = now.Add(r.cfg.Lease)
 			if s.StartedAt.IsZero() {
@@ -574,6 +585,7 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 	}
 	if ended != nil {
 		logging.From(ctx).InfoContext(ctx, "job ended", "status", ended.Status, "cost_usd", ended.Usage.CostUSD)
+		measureEnd(ctx, ended)
 		announce(ctx, p.Store, p.Events, ended, endedSteps)
 	}
 	if paused != nil {
@@ -593,46 +605,70 @@ func endStep(ctx context.Context, p Ports, rules Rules, jobID string, name conte
 
 // promote queues a pending step of a job, and publishes it, when it can
 // run: every step it is made from has ended (and succeeded, but for the
-// package) and the job is not waiting for a review. It reads the step and
-// its requirements and writes only that step, only when it queues it: the
-// steps of a job ending at once contend on nothing else. It reports
-// whether it queued the step.
+// package) and the job is not waiting for a review. It reports whether it
+// queued the step.
+//
+// It decides from a plain (strongly consistent) read of the job and its
+// steps, and queues with one write conditional on the step being as read:
+// no transaction holds the requirements while the siblings still running
+// write them as they end, and the siblings that end at once and all see
+// the step ready do not lock it against each other (one write applies,
+// the others find it changed). Every end commits before its promote
+// reads, so the promote of whichever requirement ends last sees them all
+// ended. A change since the read (a regeneration, a cancellation, an
+// erasure) changes the step, so the write does not apply. The step goes
+// to the topics of the job's home region, whichever region queues it (the
+// sweep's Promote may run in another).
 func promote(ctx context.Context, p Ports, rules Rules, jobID string, name content.Format) (bool, error) {
-	var ready *Step
-	err := transact(ctx, p.Store, "queue step", jobID, func(ctx context.Context, tx Tx) error {
-		ready = nil
-		j, err := tx.Job()
-		if err != nil {
-			return err
-		}
-		if j.Status.Terminal() || j.Status == JobAwaitingReview {
-			return nil
-		}
-		steps, err := tx.Steps(append([]content.Format{name}, Requires(name, j.Formats)...)...)
-		if err != nil {
-			return err
-		}
-		s := steps[name]
-		if s == nil || !canRun(s, j.Formats, steps) {
-			return nil
-		}
-		now := rules.now()
-		s.Status, s.QueuedAt, s.UpdatedAt = StepQueued, now, now
-		if n := len(s.Versions); n > 0 && s.Versions[n-1].Version == s.CurrentVersion() {
-			s.Versions[n-1].Status = StepQueued
-		}
-		tx.SaveStep(s)
-		ready = s
-		return nil
-	})
-	if errors.Is(err, ErrNotFound) {
-		return false, nil // erased
-	}
-	if err != nil || ready == nil {
+	s, region, err := promotable(ctx, p.Store, rules.Region, jobID, name)
+	if err != nil || s == nil {
 		return false, err
 	}
-	publishReady(ctx, p.Publisher, jobID, rules.Region, []*Step{ready})
+	now := rules.now()
+	s.Status, s.QueuedAt, s.UpdatedAt = StepQueued, now, now
+	if n := len(s.Versions); n > 0 && s.Versions[n-1].Version == s.CurrentVersion() {
+		s.Versions[n-1].Status = StepQueued
+	}
+	queued, err := p.Store.QueueStep(ctx, jobID, s)
+	if err != nil {
+		return false, failure.Transient("store_unavailable", err)
+	}
+	if !queued {
+		return false, nil
+	}
+	publishReady(ctx, p.Publisher, jobID, region, []*Step{s})
 	return true, nil
+}
+
+// promotable reads a job and its steps, outside a transaction, and returns
+// the named step when it can run now (nil when it cannot, or the job is
+// gone).
+func promotable(ctx context.Context, st Store, region, jobID string, name content.Format) (*Step, string, error) {
+	j, err := st.Job(ctx, jobID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", failure.Transient("store_unavailable", err)
+	}
+	if j.Status.Terminal() || j.Status == JobAwaitingReview {
+		return nil, "", nil
+	}
+	if j.Region != "" {
+		region = j.Region
+	}
+	list, err := st.Steps(ctx, jobID)
+	if err != nil {
+		return nil, "", failure.Transient("store_unavailable", err)
+	}
+	steps := make(map[content.Format]*Step, len(list))
+	for _, s := range list {
+		steps[s.Name] = s
+	}
+	if s := steps[name]; s != nil && canRun(s, j.Formats, steps) {
+		return s, region, nil
+	}
+	return nil, "", nil
 }
 
 // publishReady publishes the steps that became ready. A step whose

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/ai"
@@ -22,7 +24,13 @@ import (
 	"contentfactory.dev/factory/shared/store"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// metrics is the in-memory exporter of the metrics the pipeline records.
+var metrics = sdkmetric.NewManualReader()
+
+func TestMain(m *testing.M) {
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics)))
+	testenv.Main(m)
+}
 
 // fakeExec writes one small file per step and counts its runs; fail, when
 // set, decides the error of a run; a run of attempt blockAttempt says so

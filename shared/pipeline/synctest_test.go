@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -138,26 +139,26 @@ func TestRepublishAtMostOncePerStalePeriod(t *testing.T) {
 		const stale = 15 * time.Second
 
 		time.Sleep(stale - time.Second)
-		done, err := jobs.Republish(context.Background(), step, stale)
+		res, err := jobs.Republish(context.Background(), step, stale)
 		require.NoError(t, err)
-		assert.False(t, done, "not before it is stale")
+		assert.False(t, res.Done, "not before it is stale")
 
 		time.Sleep(2 * time.Second)
 		for i := range 5 { // five sweeps in a row
-			done, err = jobs.Republish(context.Background(), step, stale)
+			res, err = jobs.Republish(context.Background(), step, stale)
 			require.NoError(t, err)
-			assert.Equal(t, i == 0, done, "sweep %d", i)
+			assert.Equal(t, i == 0, res.Done, "sweep %d", i)
 		}
 		assert.Len(t, pub.Take(), 1)
 
 		time.Sleep(stale)
-		done, err = jobs.Republish(context.Background(), step, stale)
+		res, err = jobs.Republish(context.Background(), step, stale)
 		require.NoError(t, err)
-		assert.False(t, done, "not at the end of the stale period")
+		assert.False(t, res.Done, "not at the end of the stale period")
 		time.Sleep(time.Nanosecond)
-		done, err = jobs.Republish(context.Background(), step, stale)
+		res, err = jobs.Republish(context.Background(), step, stale)
 		require.NoError(t, err)
-		assert.True(t, done, "once more past a stale period")
+		assert.True(t, res.Done, "once more past a stale period")
 	})
 }
 
@@ -179,33 +180,101 @@ func TestRepublishRequeuesADeadWorkersStep(t *testing.T) {
 			return nil
 		}))
 		jobs := pipeline.NewJobs(p, pipeline.JobsConfig{})
-		done, err := jobs.Republish(context.Background(), stepOf(t, st, job.ID), time.Minute)
+		res, err := jobs.Republish(context.Background(), stepOf(t, st, job.ID), time.Minute)
 		require.NoError(t, err)
-		assert.False(t, done, "the lease is live")
+		assert.False(t, res.Done, "the lease is live")
 
 		time.Sleep(time.Minute)
-		done, err = jobs.Republish(context.Background(), stepOf(t, st, job.ID), time.Minute)
+		res, err = jobs.Republish(context.Background(), stepOf(t, st, job.ID), time.Minute)
 		require.NoError(t, err)
-		assert.True(t, done)
+		assert.True(t, res.Done)
 		s := stepOf(t, st, job.ID)
 		assert.Equal(t, pipeline.StepQueued, s.Status)
 		assert.Empty(t, s.LeaseOwner)
 		assert.Equal(t, 1, s.Attempt, "the next claim makes attempt 2")
-		done, err = jobs.Republish(context.Background(), s, time.Minute)
+		res, err = jobs.Republish(context.Background(), s, time.Minute)
 		require.NoError(t, err)
-		assert.False(t, done, "published once")
+		assert.False(t, res.Done, "published once")
 		msgs := pub.Take()
 		require.Len(t, msgs, 1)
 		assert.Equal(t, content.FormatOutline, msgs[0].Step)
 	})
 }
 
+// stale is the sweep's stale period in the re-homing tests.
+const stale = time.Minute
+
+// sweptFromEast is a job west accepted whose publish was lost, after
+// east's sweep published its stuck step again, into west's topics.
+func sweptFromEast(t *testing.T) (pipeline.Ports, *pipelinetest.Store, *pipelinetest.Publisher, *pipeline.Job, *pipeline.Jobs) {
+	t.Helper()
+	p, st, pub := memPorts()
+	pub.Down.Store(true)
+	job := submit(t, p, pipeline.JobsConfig{Region: "west"})
+	pub.Down.Store(false)
+	east := pipeline.NewJobs(p, pipeline.JobsConfig{Region: "east"})
+	time.Sleep(stale + time.Second)
+	res, err := east.Republish(context.Background(), stepOf(t, st, job.ID), stale)
+	require.NoError(t, err)
+	require.Equal(t, pipeline.Republished{Done: true, Region: "west"}, res)
+	return p, st, pub, job, east
+}
+
+// A stuck step goes first to its job's home region, whichever region
+// sweeps; left unclaimed there for another stale period, the job moves to
+// the sweeping region. A claim in between keeps it home.
+func TestRepublishGoesHomeThenRehomes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, st, pub, job, east := sweptFromEast(t)
+		msgs := pub.Take()
+		require.Len(t, msgs, 1)
+		assert.Equal(t, "west", msgs[0].Region, "home first")
+
+		time.Sleep(stale + time.Second) // west did not take it
+		res, err := east.Republish(context.Background(), stepOf(t, st, job.ID), stale)
+		require.NoError(t, err)
+		assert.Equal(t, pipeline.Republished{Done: true, Region: "east", Rehomed: true}, res)
+		msgs = pub.Take()
+		require.Len(t, msgs, 1)
+		assert.Equal(t, "east", msgs[0].Region)
+		j, err := st.Job(context.Background(), job.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "east", j.Region, "the job lives in east now")
+	})
+}
+
+func TestAClaimKeepsAStepHome(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, st, pub, job, east := sweptFromEast(t)
+		// West claims it (attempt 1); the run fails transiently and puts the
+		// step back, and no redelivery comes.
+		runner := pipeline.NewRunner(p, unavailable{}, pipeline.RunnerConfig{Region: "west"})
+		require.Error(t, runner.Run(context.Background(), pub.Take()[0]))
+		s := stepOf(t, st, job.ID)
+		require.Equal(t, 1, s.Attempt)
+		require.Zero(t, s.Republished, "the claim starts the count again")
+
+		time.Sleep(stale + time.Second)
+		res, err := east.Republish(context.Background(), stepOf(t, st, job.ID), stale)
+		require.NoError(t, err)
+		assert.Equal(t, pipeline.Republished{Done: true, Region: "west"}, res, "a region that ran it stays its home")
+	})
+}
+
+// unavailable fails every run transiently.
+type unavailable struct{}
+
+func (unavailable) Execute(context.Context, *pipeline.Task) (*pipeline.Output, error) {
+	return nil, ai.Transient("unavailable", errors.New("the model is unavailable"))
+}
+
 // A crash after a step's end is committed, before the steps made from it
 // are queued, leaves them pending: Promote (the sweep) queues the ones
-// that can run, and only those.
+// that can run, and only those, into the job's home region, whichever
+// region's sweep finds them.
 func TestAPendingStepLeftByACrashIsQueued(t *testing.T) {
 	p, st, pub := memPorts()
-	job := submit(t, p, pipeline.JobsConfig{})
+	job := submit(t, p, pipeline.JobsConfig{Region: "west"})
 	pub.Take()
 	require.NoError(t, st.Transact(context.Background(), job.ID, func(_ context.Context, tx pipeline.Tx) error {
 		steps, err := tx.Steps(content.FormatOutline)
@@ -217,7 +286,7 @@ func TestAPendingStepLeftByACrashIsQueued(t *testing.T) {
 		tx.SaveStep(s)
 		return nil
 	}))
-	jobs := pipeline.NewJobs(p, pipeline.JobsConfig{})
+	jobs := pipeline.NewJobs(p, pipeline.JobsConfig{Region: "east"})
 	byName := map[content.Format]*pipeline.Step{}
 	all, err := st.Steps(context.Background(), job.ID)
 	require.NoError(t, err)
@@ -236,4 +305,5 @@ func TestAPendingStepLeftByACrashIsQueued(t *testing.T) {
 	msgs := pub.Take()
 	require.Len(t, msgs, 1)
 	assert.Equal(t, content.FormatFAQs, msgs[0].Step)
+	assert.Equal(t, "west", msgs[0].Region, "the job's home, not the sweeping region")
 }

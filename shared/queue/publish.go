@@ -17,8 +17,9 @@ import (
 // Publisher publishes messages, reusing one publisher per topic for the
 // life of the instance.
 type Publisher struct {
-	client *pubsub.Client
-	names  func(string) string
+	client   *pubsub.Client
+	names    func(string) string
+	inRegion func(id, region string) string
 	// shards spreads step messages over ShardTopic topics (local stack).
 	shards int
 
@@ -27,12 +28,16 @@ type Publisher struct {
 }
 
 // NewPublisher returns a publisher over a client. names maps a topic id to
-// its deployed name (nil: identity).
-func NewPublisher(client *pubsub.Client, names func(string) string) *Publisher {
+// its deployed name in this region (nil: identity); inRegion maps it to
+// its name in a region (nil: every region is this one).
+func NewPublisher(client *pubsub.Client, names func(string) string, inRegion func(id, region string) string) *Publisher {
 	if names == nil {
 		names = func(s string) string { return s }
 	}
-	return &Publisher{client: client, names: names, shards: 1, pubs: map[string]*pubsub.Publisher{}}
+	if inRegion == nil {
+		inRegion = func(id, _ string) string { return names(id) }
+	}
+	return &Publisher{client: client, names: names, inRegion: inRegion, shards: 1, pubs: map[string]*pubsub.Publisher{}}
 }
 
 // WithShards spreads step messages over n topics per kind (ShardTopic),
@@ -42,27 +47,32 @@ func (p *Publisher) WithShards(n int) *Publisher {
 	return p
 }
 
-func (p *Publisher) publisher(topic string) *pubsub.Publisher {
+func (p *Publisher) publisher(name string) *pubsub.Publisher {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pub, ok := p.pubs[topic]
+	pub, ok := p.pubs[name]
 	if !ok {
-		pub = p.client.Publisher(p.names(topic))
-		p.pubs[topic] = pub
+		pub = p.client.Publisher(name)
+		p.pubs[name] = pub
 	}
 	return pub
 }
 
-// Publish sends one message and waits until the service has it. The
-// context's trace is carried in the traceparent attribute.
+// Publish sends one message on a topic of this region and waits until the
+// service has it. The context's trace is carried in the traceparent
+// attribute.
 func (p *Publisher) Publish(ctx context.Context, topic string, data []byte, attrs map[string]string) (string, error) {
+	return p.publish(ctx, p.names(topic), data, attrs)
+}
+
+func (p *Publisher) publish(ctx context.Context, name string, data []byte, attrs map[string]string) (string, error) {
 	all := TraceCarrier(ctx)
 	for k, v := range attrs {
 		all[k] = v
 	}
-	id, err := p.publisher(topic).Publish(ctx, &pubsub.Message{Data: data, Attributes: all}).Get(ctx)
+	id, err := p.publisher(name).Publish(ctx, &pubsub.Message{Data: data, Attributes: all}).Get(ctx)
 	if err != nil {
-		return "", fmt.Errorf("publish to %s: %w", p.names(topic), err)
+		return "", fmt.Errorf("publish to %s: %w", name, err)
 	}
 	return id, nil
 }
@@ -70,7 +80,8 @@ func (p *Publisher) Publish(ctx context.Context, topic string, data []byte, attr
 var _ pipeline.Publisher = (*Publisher)(nil)
 
 // PublishStep implements pipeline.Publisher: it sends a step message to
-// the worker of its kind.
+// the worker of its kind in the message's region (this one when it names
+// none).
 func (p *Publisher) PublishStep(ctx context.Context, kind content.Kind, msg pipeline.StepMessage) error {
 	topic := TopicFor(kind)
 	if topic == "" {
@@ -81,8 +92,12 @@ func (p *Publisher) PublishStep(ctx context.Context, kind content.Kind, msg pipe
 		fmt.Fprintf(h, "%s/%s/%d", msg.JobID, msg.Step, msg.Version)
 		topic = ShardTopic(topic, int(h.Sum32()%uint32(p.shards)))
 	}
+	name := p.names(topic)
+	if msg.Region != "" {
+		name = p.inRegion(topic, msg.Region)
+	}
 	env := EnvelopeOf(msg)
-	_, err := p.Publish(ctx, topic, env.Encode(), map[string]string{"job_id": env.JobID, "step": env.Step})
+	_, err := p.publish(ctx, name, env.Encode(), map[string]string{"job_id": env.JobID, "step": env.Step})
 	return err
 }
 

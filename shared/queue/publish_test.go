@@ -7,9 +7,11 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/internal/testenv"
+	"contentfactory.dev/factory/shared/config"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
@@ -36,7 +38,7 @@ func TestPubSubPublisherConformance(t *testing.T) {
 			require.NoError(t, err)
 			subs[kind] = sub
 		}
-		pub := queue.NewPublisher(client, nil)
+		pub := queue.NewPublisher(client, nil, nil)
 		t.Cleanup(pub.Stop)
 		return pub, func(t *testing.T, kind content.Kind, n int) []pipeline.StepMessage {
 			return pull(t, client, subs[kind], n)
@@ -68,4 +70,40 @@ func pull(t *testing.T, client *pubsub.Client, sub string, n int) []pipeline.Ste
 		}
 	}
 	return out
+}
+
+// TestStepsGoToTheirRegionsTopic: a step message naming a region goes to
+// that region's topic of its kind; one naming this region, or none, to
+// this region's.
+func TestStepsGoToTheirRegionsTopic(t *testing.T) {
+	project := testenv.Project(t)
+	client := testenv.PubSub(t, project)
+	subs := map[string]string{}
+	for _, region := range []string{"west", "east"} {
+		topic := "projects/" + project + "/topics/" + queue.TopicText + "-" + region
+		_, err := client.TopicAdminClient.CreateTopic(t.Context(), &pubsubpb.Topic{Name: topic})
+		require.NoError(t, err)
+		subs[region] = "projects/" + project + "/subscriptions/text-" + region
+		_, err = client.SubscriptionAdminClient.CreateSubscription(t.Context(), &pubsubpb.Subscription{Name: subs[region], Topic: topic, AckDeadlineSeconds: 60})
+		require.NoError(t, err)
+	}
+	cfg := config.Config{Region: "west", TopicSuffix: "-west"}
+	pub := queue.NewPublisher(client, cfg.TopicName, cfg.RegionTopicName)
+	t.Cleanup(pub.Stop)
+
+	for _, m := range []pipeline.StepMessage{
+		{JobID: "jeast0001", Step: content.FormatOutline, Region: "east"},
+		{JobID: "jwest0001", Step: content.FormatOutline, Region: "west"},
+		{JobID: "jnone0001", Step: content.FormatOutline},
+	} {
+		require.NoError(t, pub.PublishStep(t.Context(), content.KindText, m))
+	}
+	east := pull(t, client, subs["east"], 1)
+	assert.Equal(t, "jeast0001", east[0].JobID)
+	assert.Equal(t, "east", east[0].Region)
+	var west []string
+	for _, m := range pull(t, client, subs["west"], 2) {
+		west = append(west, m.JobID)
+	}
+	assert.ElementsMatch(t, []string{"jwest0001", "jnone0001"}, west)
 }

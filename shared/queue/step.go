@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"go.opentelemetry.io/otel/attribute"
@@ -63,6 +64,9 @@ func (h StepHandler) HandleEvent(ctx context.Context, e cloudevents.Event) error
 	ctx, span := telemetry.Tracer().Start(ctx, "step "+env.Step, trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(attribute.String("job_id", env.JobID), attribute.String("step", env.Step), attribute.String("messaging.message.id", msg.ID)))
 	defer span.End()
+	if !msg.PublishTime.IsZero() {
+		telemetry.QueueAge(ctx, env.Step, time.Since(msg.PublishTime))
+	}
 	err = h.Runner.Run(ctx, env.Message())
 	if err != nil {
 		span.SetStatus(codes.Error, err.Error())

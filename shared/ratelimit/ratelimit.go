@@ -3,9 +3,11 @@
 // budget in estimated cost, reserved when a job is admitted and settled
 // with its real usage when it ends (the functions estimate a job from the
 // models configuration's price table, models.Config.Estimate, which also
-// prices the calls). The arithmetic here is pure; the store
-// applies it inside the transaction that creates or ends a job, so the
-// limits hold across every instance. Limiter adds a per-instance bucket in
+// prices the calls). The arithmetic here is pure. The pipeline applies it
+// inside the transaction that creates a job, so the limits hold across
+// every instance; a job's end records a Release of its own, which the
+// owner's next admission folds in, so that jobs ending together never
+// write one document. Limiter adds a per-instance bucket in
 // front, which sheds a flood before it costs a transaction.
 package ratelimit
 
@@ -52,6 +54,12 @@ type Exceeded struct {
 	Code       string
 	Detail     string
 	RetryAfter time.Duration
+	// Standing is the owner's standing that refused it (unchanged by the
+	// refusal); it is the zero State for a refusal made without reading it
+	// (an instance's own bucket).
+	Standing State
+	// Ledger reports whether Standing was read from the shared ledger.
+	Ledger bool
 }
 
 func (e *Exceeded) Error() string { return e.Code + ": " + e.Detail }
@@ -67,9 +75,34 @@ func (p Policy) refill(s *State, now time.Time) {
 		s.Tokens = math.Min(float64(p.Burst), s.Tokens+el*p.Rate)
 	}
 	s.Refilled = now
+	s.Today(now)
+}
+
+// Today starts a new budget day when now is past the state's: nothing is
+// spent yet and no job made. Reservations of jobs still running carry over.
+func (s *State) Today(now time.Time) {
 	if d := day(now); s.Day != d {
 		s.Day, s.Spent, s.Jobs = d, 0, 0
-		// Reservations of jobs still running carry over to the new day.
+	}
+}
+
+// Release is what an ended run of a job gives back to its owner's limits:
+// its running slot, its reservation, and what it really cost, spent on the
+// day it ended.
+type Release struct {
+	EstimateUSD float64   `firestore:"estimate_usd"`
+	SpentUSD    float64   `firestore:"spent_usd"`
+	EndedAt     time.Time `firestore:"ended_at"`
+}
+
+// Apply folds a release into the state (brought to its day first with
+// Today): the job stops counting as running and its reservation becomes
+// what it cost, counted against the budget only if it ended today.
+func (s *State) Apply(r Release) {
+	s.Running = max(0, s.Running-1)
+	s.Reserved = math.Max(0, s.Reserved-r.EstimateUSD)
+	if day(r.EndedAt) == s.Day {
+		s.Spent += r.SpentUSD
 	}
 }
 
@@ -81,16 +114,20 @@ func (p Policy) Admit(s *State, now time.Time, estimateUSD float64) error {
 	}
 	next := *s
 	p.refill(&next, now)
+	refuse := func(e *Exceeded) error {
+		e.Standing, e.Ledger = next, true
+		return e
+	}
 	switch {
 	case next.Tokens < 1:
 		wait := time.Duration((1 - next.Tokens) / p.Rate * float64(time.Second))
-		return &Exceeded{Code: "rate_limited", Detail: fmt.Sprintf("at most %d jobs at once and %.3g per second", p.Burst, p.Rate), RetryAfter: wait}
+		return refuse(&Exceeded{Code: "rate_limited", Detail: fmt.Sprintf("at most %d jobs at once and %.3g per second", p.Burst, p.Rate), RetryAfter: wait})
 	case p.MaxRunning > 0 && next.Running >= p.MaxRunning:
-		return &Exceeded{Code: "too_many_running", Detail: fmt.Sprintf("at most %d jobs may run at once; wait for one to end", p.MaxRunning), RetryAfter: 30 * time.Second}
+		return refuse(&Exceeded{Code: "too_many_running", Detail: fmt.Sprintf("at most %d jobs may run at once; wait for one to end", p.MaxRunning), RetryAfter: 30 * time.Second})
 	case p.DailyBudgetUSD > 0 && next.Spent+next.Reserved+estimateUSD > p.DailyBudgetUSD:
 		midnight := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
-		return &Exceeded{Code: "budget_exceeded", Detail: fmt.Sprintf("the daily budget of $%.2f is used up (spent $%.4f, reserved $%.4f, this job ~$%.4f)",
-			p.DailyBudgetUSD, next.Spent, next.Reserved, estimateUSD), RetryAfter: midnight.Sub(now)}
+		return refuse(&Exceeded{Code: "budget_exceeded", Detail: fmt.Sprintf("the daily budget of $%.2f is used up (spent $%.4f, reserved $%.4f, this job ~$%.4f)",
+			p.DailyBudgetUSD, next.Spent, next.Reserved, estimateUSD), RetryAfter: midnight.Sub(now)})
 	}
 	next.Tokens--
 	next.Running++
@@ -103,11 +140,9 @@ func (p Policy) Admit(s *State, now time.Time, estimateUSD float64) error {
 
 // Settle ends a job's hold on the owner's limits: it stops counting as
 // running and its reservation becomes what it really cost.
-func (p Policy) Settle(s *State, now time.Time, estimateUSD, actualUSD float64) {
+func (p Policy) Settle(s *State, now time.Time, r Release) {
 	p.refill(s, now)
-	s.Running = max(0, s.Running-1)
-	s.Reserved = math.Max(0, s.Reserved-estimateUSD)
-	s.Spent += actualUSD
+	s.Apply(r)
 	s.UpdatedAt = now
 }
 
@@ -211,17 +246,6 @@ func (l *Limiter) Allow(owner string, now time.Time) (bool, time.Duration) {
 		return false, d
 	}
 	return true, 0
-}
-
-// Peek reports the owner's tokens left in this instance and how long until
-// the bucket is full.
-func (l *Limiter) Peek(owner string, now time.Time) (remaining int, reset time.Duration) {
-	if l == nil || !l.policy.Enabled() {
-		return 0, 0
-	}
-	lim := l.bucket(owner, now)
-	t := math.Max(0, lim.TokensAt(now))
-	return int(math.Floor(t)), time.Duration((float64(l.policy.Burst) - t) / l.policy.Rate * float64(time.Second))
 }
 
 // Policy returns the limiter's policy (none for a nil limiter).

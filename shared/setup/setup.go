@@ -72,7 +72,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Env, error
 	}
 	e.Store = store.New(e.Firestore)
 	e.Bucket = blob.New(e.Storage, cfg.Bucket, signer)
-	e.Publisher = queue.NewPublisher(e.PubSub, cfg.TopicName).WithShards(cfg.PushShards)
+	e.Publisher = queue.NewPublisher(e.PubSub, cfg.TopicName, cfg.RegionTopicName).WithShards(cfg.PushShards)
 	return e, nil
 }
 

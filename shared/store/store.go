@@ -98,18 +98,61 @@ func readLimits(tx *firestore.Transaction, ref *firestore.DocumentRef) (ratelimi
 	return st, err
 }
 
-// Usage returns an owner's standing against the limits.
+// Usage returns an owner's standing against the limits: the ledger, with
+// the settlements it does not hold yet folded in.
 func (s *Store) Usage(ctx context.Context, owner string) (ratelimit.State, error) {
 	var st ratelimit.State
-	snap, err := s.fs.Collection(Limits).Doc(docID(owner)).Get(ctx)
-	if status.Code(err) == codes.NotFound {
-		return st, nil
-	}
-	if err != nil {
+	ref := s.fs.Collection(Limits).Doc(docID(owner))
+	snap, err := ref.Get(ctx)
+	switch {
+	case status.Code(err) == codes.NotFound:
+	case err != nil:
 		return st, fmt.Errorf("read usage of %s: %w", owner, err)
+	default:
+		if err := snap.DataTo(&st); err != nil {
+			return st, fmt.Errorf("decode usage of %s: %w", owner, err)
+		}
 	}
-	err = snap.DataTo(&st)
-	return st, err
+	pending, err := readSettlements(settlementsOf(ref).Documents(ctx), owner)
+	if err != nil {
+		return st, err
+	}
+	pipeline.Fold(&st, pending, s.now())
+	return st, nil
+}
+
+// Settlements is the subcollection, under an owner's limits document, of
+// the settlements its ledger does not hold yet.
+const Settlements = "settlements"
+
+// settlementDoc is a pipeline.Settlement as stored (its id is the
+// document's).
+type settlementDoc struct {
+	EstimateUSD float64   `firestore:"estimate_usd"`
+	SpentUSD    float64   `firestore:"spent_usd"`
+	EndedAt     time.Time `firestore:"ended_at"`
+}
+
+// settlementsOf queries an owner's settlements, oldest first.
+func settlementsOf(limits *firestore.DocumentRef) firestore.Query {
+	return limits.Collection(Settlements).OrderBy("ended_at", firestore.Asc).Limit(pipeline.MaxFold)
+}
+
+func readSettlements(it *firestore.DocumentIterator, owner string) ([]pipeline.Settlement, error) {
+	snaps, err := it.GetAll()
+	if err != nil {
+		return nil, fmt.Errorf("read the settlements of %s: %w", owner, mapErr(err))
+	}
+	out := make([]pipeline.Settlement, 0, len(snaps))
+	for _, snap := range snaps {
+		var d settlementDoc
+		if err := snap.DataTo(&d); err != nil {
+			return nil, fmt.Errorf("decode settlement %s: %w", snap.Ref.ID, err)
+		}
+		out = append(out, pipeline.Settlement{ID: snap.Ref.ID, Owner: owner,
+			Release: ratelimit.Release{EstimateUSD: d.EstimateUSD, SpentUSD: d.SpentUSD, EndedAt: d.EndedAt}})
+	}
+	return out, nil
 }
 
 // Job implements pipeline.Store.
@@ -136,7 +179,30 @@ func decodeStep(jobID string, snap *firestore.DocumentSnapshot) (*pipeline.Step,
 		return nil, fmt.Errorf("decode step %s of job %s: %w", snap.Ref.ID, jobID, err)
 	}
 	st.JobID = jobID
+	st.Revision = snap.UpdateTime.UTC().Format(time.RFC3339Nano)
 	return &st, nil
+}
+
+// QueueStep implements pipeline.Store: an update of the queued step's
+// fields with the update time it was read at as precondition.
+func (s *Store) QueueStep(ctx context.Context, jobID string, st *pipeline.Step) (bool, error) {
+	rev, err := time.Parse(time.RFC3339Nano, st.Revision)
+	if err != nil {
+		return false, fmt.Errorf("queue step %s of job %s: not read from the store (revision %q): %w", st.Name, jobID, st.Revision, err)
+	}
+	_, err = s.step(jobID, st.Name).Update(ctx, []firestore.Update{
+		{Path: "status", Value: st.Status},
+		{Path: "queued_at", Value: st.QueuedAt},
+		{Path: "updated_at", Value: st.UpdatedAt},
+		{Path: "versions", Value: st.Versions},
+	}, firestore.LastUpdateTime(rev))
+	switch status.Code(err) {
+	case codes.OK:
+		return true, nil
+	case codes.FailedPrecondition, codes.NotFound:
+		return false, nil // changed since it was read, or erased
+	}
+	return false, fmt.Errorf("queue step %s of job %s: %w", st.Name, jobID, mapErr(err))
 }
 
 // Steps implements pipeline.Store. Steps come in generation order.
@@ -288,8 +354,21 @@ func (t *tx) SaveJob(j *pipeline.Job) { t.put(write{t.s.job(j.ID), j, opSet}) }
 
 func (t *tx) SaveStep(st *pipeline.Step) { t.put(write{t.s.step(t.jobID, st.Name), st, opSet}) }
 
-func (t *tx) SaveLedger(owner string, st ratelimit.State) {
-	t.put(write{t.s.fs.Collection(Limits).Doc(docID(owner)), st, opSet})
+func (t *tx) Settlements(owner string) ([]pipeline.Settlement, error) {
+	return readSettlements(t.ftx.Documents(settlementsOf(t.s.fs.Collection(Limits).Doc(docID(owner)))), owner)
+}
+
+func (t *tx) SaveLedger(owner string, st ratelimit.State, folded []string) {
+	ref := t.s.fs.Collection(Limits).Doc(docID(owner))
+	t.put(write{ref, st, opSet})
+	for _, id := range folded {
+		t.put(write{ref.Collection(Settlements).Doc(id), nil, opDelete})
+	}
+}
+
+func (t *tx) Settle(st pipeline.Settlement) {
+	ref := t.s.fs.Collection(Limits).Doc(docID(st.Owner)).Collection(Settlements).Doc(st.ID)
+	t.put(write{ref, settlementDoc{EstimateUSD: st.EstimateUSD, SpentUSD: st.SpentUSD, EndedAt: st.EndedAt}, opSet})
 }
 
 func (t *tx) EraseJob(job *pipeline.Job, steps []content.Format) {

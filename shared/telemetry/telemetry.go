@@ -1,8 +1,10 @@
-// Package telemetry traces the factory with the OpenTelemetry API: one
-// trace per job, from the API (or the intake) through Pub/Sub to every
-// worker, with the model calls of each step recorded on its span and in a
-// log line. It needs only the API; package otlp installs the SDK that
-// exports the spans.
+// Package telemetry traces and measures the factory with the OpenTelemetry
+// API: one trace per job, from the API (or the intake) through Pub/Sub to
+// every worker, with the model calls of each step recorded on its span and
+// in a log line; and the factory's metrics (metrics.go), recorded where the
+// model calls, step outcomes, job ends, webhook deliveries and limit
+// refusals are logged. It needs only the API; package otlp installs the
+// SDK that exports spans and metrics.
 package telemetry
 
 import (
@@ -11,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"contentfactory.dev/factory/shared/ai"
@@ -23,9 +26,9 @@ const Name = "contentfactory.dev/factory"
 // Tracer is the factory's tracer.
 func Tracer() trace.Tracer { return otel.Tracer(Name) }
 
-// ModelCalls reports each model call twice, with the same fields: one
-// "model call" log line (what dashboards and cost alerts read) and one
-// event on the context's span.
+// ModelCalls reports each model call three ways, from the same fields: one
+// "model call" log line, one event on the context's span and the model
+// metrics (calls, tokens by kind, cost).
 func ModelCalls(ctx context.Context, calls []ai.Call) {
 	log := logging.From(ctx)
 	span := trace.SpanFromContext(ctx)
@@ -50,5 +53,13 @@ func ModelCalls(ctx context.Context, calls []ai.Call) {
 		if span.IsRecording() {
 			span.AddEvent("model call", trace.WithAttributes(fields...))
 		}
+		model := attribute.String("model", c.Model)
+		meters.modelCalls.Add(ctx, 1, metric.WithAttributes(attribute.String("backend", c.Backend), model))
+		for kind, n := range map[string]int64{"prompt": c.PromptTokens, "output": c.OutputTokens, "thinking": c.ThinkingTokens, "cached": c.CachedTokens} {
+			if n > 0 {
+				meters.modelTokens.Add(ctx, n, metric.WithAttributes(model, attribute.String("kind", kind)))
+			}
+		}
+		meters.modelCost.Add(ctx, c.CostUSD, metric.WithAttributes(model))
 	}
 }

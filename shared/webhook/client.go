@@ -58,7 +58,7 @@ type TestRoute struct {
 // Client delivers signed events to callback URLs.
 type Client struct {
 	*Dialer
-	secret  []byte
+	keys    [][]byte
 	timeout time.Duration
 	maxBody int64
 	now     func() time.Time
@@ -66,19 +66,27 @@ type Client struct {
 }
 
 // NewClient returns a client that checks every URL and every connection
-// with guard and signs with secret (at least MinSecretLen bytes).
-func NewClient(guard *Guard, secret []byte, o Options) (*Client, error) {
+// with guard and signs every delivery with each key (ParseSecrets; each
+// MinSecretLen to MaxSecretLen bytes).
+func NewClient(guard *Guard, keys [][]byte, o Options) (*Client, error) {
 	if guard == nil {
 		return nil, errors.New("webhook client: a guard is required")
 	}
-	if len(secret) < MinSecretLen {
-		return nil, fmt.Errorf("webhook client: the signing secret must be at least %d bytes", MinSecretLen)
+	if len(keys) == 0 {
+		return nil, errors.New("webhook client: a signing key is required")
+	}
+	own := make([][]byte, len(keys))
+	for i, k := range keys {
+		if err := checkKey(k); err != nil {
+			return nil, fmt.Errorf("webhook client: %w", err)
+		}
+		own[i] = bytes.Clone(k)
 	}
 	d, err := NewDialer(guard, o.TestRoute)
 	if err != nil {
 		return nil, fmt.Errorf("webhook client: %w", err)
 	}
-	c := &Client{Dialer: d, secret: bytes.Clone(secret), timeout: o.Timeout, maxBody: o.MaxResponseBytes, now: o.Now}
+	c := &Client{Dialer: d, keys: own, timeout: o.Timeout, maxBody: o.MaxResponseBytes, now: o.Now}
 	if c.timeout <= 0 || c.timeout > MaxTimeout {
 		c.timeout = MaxTimeout
 	}
@@ -121,8 +129,9 @@ func (e *StatusError) Retryable() bool {
 	return e.Status >= 500 || e.Status == http.StatusRequestTimeout || e.Status == http.StatusTooManyRequests
 }
 
-// Deliver POSTs body (a JSON document) to rawURL, signed, with id as its
-// Webhook-Id. It returns nil on a 2xx answer, an *Error (errors.Is
+// Deliver POSTs body (a JSON document) to rawURL, signed as Standard
+// Webhooks signs (webhook-id, webhook-timestamp, webhook-signature), with
+// id as its webhook-id. It returns nil on a 2xx answer, an *Error (errors.Is
 // ErrRefused) when the URL or the address connected to is refused, a
 // *StatusError for another answer, and any other error for a delivery that
 // did not complete (a timeout, a refused connection, a TLS failure).
@@ -139,8 +148,9 @@ func (c *Client) Deliver(ctx context.Context, rawURL, id string, body []byte) er
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set(HeaderID, id)
-	req.Header.Set(HeaderSignature, Sign(c.secret, c.now(), body))
+	for k, v := range Headers(c.keys, id, c.now(), body) {
+		req.Header[k] = v
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var refused *Error

@@ -21,6 +21,8 @@ import (
 
 var secret = []byte("0123456789abcdef0123456789abcdef-test")
 
+var keys = [][]byte{secret}
+
 // receiver is an httptest TLS server that records the deliveries it gets.
 type receiver struct {
 	srv *httptest.Server
@@ -70,7 +72,7 @@ func (r *receiver) route() *webhook.TestRoute {
 func newClient(t *testing.T, res *resolver, rcv *receiver, o webhook.Options) *webhook.Client {
 	t.Helper()
 	o.TestRoute = rcv.route()
-	c, err := webhook.NewClient(webhook.NewGuard(res), secret, o)
+	c, err := webhook.NewClient(webhook.NewGuard(res), keys, o)
 	require.NoError(t, err)
 	return c
 }
@@ -91,12 +93,13 @@ func TestDeliverSignsAndDelivers(t *testing.T) {
 	assert.Equal(t, "example.com", req.Host)
 	assert.Equal(t, "application/json", req.Header.Get("Content-Type"))
 	assert.Equal(t, "job1:succeeded", req.Header.Get(webhook.HeaderID))
+	assert.Equal(t, "1800000000", req.Header.Get(webhook.HeaderTimestamp))
 	assert.Equal(t, body, rcv.bodies[0])
 	sig := req.Header.Get(webhook.HeaderSignature)
-	assert.True(t, strings.HasPrefix(sig, "t=1800000000,v1="), sig)
-	require.NoError(t, webhook.Verify(secret, sig, rcv.bodies[0], now.Add(time.Minute), 5*time.Minute))
-	assert.ErrorIs(t, webhook.Verify([]byte("another secret, just as long as the first"), sig, rcv.bodies[0], now, 5*time.Minute), webhook.ErrSignature)
-	assert.ErrorIs(t, webhook.Verify(secret, sig, append(rcv.bodies[0], ' '), now, 5*time.Minute), webhook.ErrSignature)
+	assert.True(t, strings.HasPrefix(sig, "v1,"), sig)
+	require.NoError(t, webhook.Verify(secret, req.Header, rcv.bodies[0], now.Add(time.Minute), 5*time.Minute))
+	assert.ErrorIs(t, webhook.Verify([]byte("another secret, just as long as the first"), req.Header, rcv.bodies[0], now, 5*time.Minute), webhook.ErrSignature)
+	assert.ErrorIs(t, webhook.Verify(secret, req.Header, append(rcv.bodies[0], ' '), now, 5*time.Minute), webhook.ErrSignature)
 }
 
 func TestDeliverRefusesWhatIsNotPublic(t *testing.T) {
@@ -225,7 +228,7 @@ func TestTLSIsVerified(t *testing.T) {
 	rcv := newReceiver(t, nil)
 	route := rcv.route()
 	route.RootCAs = nil // the system roots do not trust httptest's certificate
-	c, err := webhook.NewClient(webhook.NewGuard(newResolver()), secret, webhook.Options{TestRoute: route})
+	c, err := webhook.NewClient(webhook.NewGuard(newResolver()), keys, webhook.Options{TestRoute: route})
 	require.NoError(t, err)
 	err = c.Deliver(context.Background(), "https://example.com/hook", "e1", []byte(`{}`))
 	require.Error(t, err)
@@ -236,18 +239,37 @@ func TestTLSIsVerified(t *testing.T) {
 func TestNewClientChecksItsSettings(t *testing.T) {
 	t.Parallel()
 	g := webhook.NewGuard(newResolver())
-	_, err := webhook.NewClient(g, []byte("short"), webhook.Options{})
+	_, err := webhook.NewClient(g, [][]byte{[]byte("short")}, webhook.Options{})
 	assert.Error(t, err)
-	_, err = webhook.NewClient(nil, secret, webhook.Options{})
+	_, err = webhook.NewClient(g, nil, webhook.Options{})
 	assert.Error(t, err)
-	_, err = webhook.NewClient(g, secret, webhook.Options{TestRoute: &webhook.TestRoute{
+	_, err = webhook.NewClient(nil, keys, webhook.Options{})
+	assert.Error(t, err)
+	_, err = webhook.NewClient(g, keys, webhook.Options{TestRoute: &webhook.TestRoute{
 		Public: publicIP, Loopback: netip.MustParseAddrPort("10.0.0.1:443"),
 	}})
 	assert.Error(t, err, "a test route cannot open a private address")
-	_, err = webhook.NewClient(g, secret, webhook.Options{TestRoute: &webhook.TestRoute{
+	_, err = webhook.NewClient(g, keys, webhook.Options{TestRoute: &webhook.TestRoute{
 		Public: netip.MustParseAddr("10.0.0.1"), Loopback: netip.MustParseAddrPort("127.0.0.1:4443"),
 	}})
 	assert.Error(t, err)
-	_, err = webhook.NewClient(g, secret, webhook.Options{})
+	_, err = webhook.NewClient(g, keys, webhook.Options{})
 	assert.NoError(t, err)
+}
+
+func TestEveryKeySignsWhileASecretIsRotated(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, nil)
+	now := time.Unix(1_800_000_000, 0)
+	old := []byte("the old secret, still thirty-two bytes long")
+	c, err := webhook.NewClient(webhook.NewGuard(newResolver()), [][]byte{secret, old}, webhook.Options{TestRoute: rcv.route(), Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	require.NoError(t, c.Deliver(context.Background(), "https://example.com/hook", "e1", []byte(`{"a":1}`)))
+
+	require.Equal(t, 1, rcv.count())
+	h := rcv.got[0].Header
+	assert.Len(t, strings.Fields(h.Get(webhook.HeaderSignature)), 2)
+	assert.NoError(t, webhook.Verify(secret, h, rcv.bodies[0], now, time.Minute), "a receiver with the new secret")
+	assert.NoError(t, webhook.Verify(old, h, rcv.bodies[0], now, time.Minute), "a receiver still on the old secret")
+	assert.ErrorIs(t, webhook.Verify([]byte("a third secret nobody signed with!!"), h, rcv.bodies[0], now, time.Minute), webhook.ErrSignature)
 }

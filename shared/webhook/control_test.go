@@ -22,7 +22,7 @@ func TestDialerRefusesNonPublicSockets(t *testing.T) {
 	defer allowed.Close()
 	defer other.Close()
 	route := &TestRoute{Public: netip.MustParseAddr("93.184.215.14"), Loopback: netip.MustParseAddrPort(allowed.Listener.Addr().String())}
-	c, err := NewClient(NewGuard(nil), make([]byte, MinSecretLen), Options{TestRoute: route})
+	c, err := NewClient(NewGuard(nil), [][]byte{make([]byte, MinSecretLen)}, Options{TestRoute: route})
 	require.NoError(t, err)
 
 	conn, err := c.dialer.DialContext(context.Background(), "tcp", other.Listener.Addr().String())
@@ -53,7 +53,7 @@ func TestProductionClientReachesNoLoopback(t *testing.T) {
 	t.Parallel()
 	srv := quietServer()
 	defer srv.Close()
-	c, err := NewClient(NewGuard(nil), make([]byte, MinSecretLen), Options{})
+	c, err := NewClient(NewGuard(nil), [][]byte{make([]byte, MinSecretLen)}, Options{})
 	require.NoError(t, err)
 	_, err = c.dialer.DialContext(context.Background(), "tcp", srv.Listener.Addr().String())
 	assert.ErrorIs(t, err, ErrRefused)

@@ -116,6 +116,7 @@ var envPolicies = map[string]envPolicy{
 	"FACTORY_TTS_INSECURE":     {never: "points the Text-to-Speech backend at a fake in tests"},
 	"LOG_LEVEL":                {},
 	"FACTORY_TRACES":           {},
+	"FACTORY_METRICS":          {},
 
 	// Set by Cloud Run functions on every instance.
 	"FUNCTION_TARGET": {never: "Cloud Run functions sets it to the entry point", platform: true},
@@ -623,30 +624,38 @@ func TestTerraformSweepAcceptsOnlyTheScheduler(t *testing.T) {
 	}
 	job := d.root.resource(t, "google_cloud_scheduler_job", "function")
 	var jobs []string
+	minutes := map[string]bool{}
 	for _, in := range d.e.instances(t, job) {
-		name := in.Key
-		jobs = append(jobs, name)
-		region := stringAttr(t, job.Body, "region", in)
-		assert.Equal(t, testRegions[0], region, "the scheduler calls %s in the first region", name)
+		name, region, _ := strings.Cut(in.Key, "/")
+		jobs = append(jobs, in.Key)
+		assert.Equal(t, region, stringAttr(t, job.Body, "region", in), "the scheduler job of %s runs in its region", in.Key)
+		schedule := stringAttr(t, job.Body, "schedule", in)
+		minute, _, _ := strings.Cut(schedule, "-")
+		assert.False(t, minutes[name+minute], "%s: two regions' sweeps start at the same minute (%s)", in.Key, schedule)
+		minutes[name+minute] = true
 		ht := block(job.Body, "http_target")
-		require.NotNil(t, ht, "%s has no http_target", name)
+		require.NotNil(t, ht, "%s has no http_target", in.Key)
 		uri, ok := refTo(t, ht.Attributes["uri"].Expr, in, "module")
-		assert.True(t, ok && uri.Name == "function" && uri.Key == name+"/"+region, "the scheduler job of %s calls %v", name, uri)
+		assert.True(t, ok && uri.Name == "function" && uri.Key == in.Key, "the scheduler job %s calls %v", in.Key, uri)
 		o := block(ht, "oidc_token")
-		require.NotNil(t, o, "the scheduler calls %s without an OIDC token", name)
+		require.NotNil(t, o, "the scheduler calls %s without an OIDC token", in.Key)
 		acct, ok := refTo(t, o.Attributes["service_account_email"].Expr, in, "google_service_account")
-		assert.True(t, ok && acct.Name == "scheduler" && acct.Key == name, "the scheduler calls %s as %v, not as its own account", name, acct)
-		assert.Equal(t, envs[name+"/"+region].env["FACTORY_SWEEP_AUDIENCE"].value, stringAttr(t, o, "audience", in),
-			"the scheduler's OIDC audience is not the FACTORY_SWEEP_AUDIENCE %s accepts", name)
+		assert.True(t, ok && acct.Name == "scheduler" && acct.Key == name, "the scheduler calls %s as %v, not as its own account", in.Key, acct)
+		assert.Equal(t, envs[in.Key].env["FACTORY_SWEEP_AUDIENCE"].value, stringAttr(t, o, "audience", in),
+			"the scheduler's OIDC audience is not the FACTORY_SWEEP_AUDIENCE %s accepts", in.Key)
+		env := envs[in.Key].env
+		service := str(functions.GetAttr(name).GetAttr("service_name"))
+		assert.Equal(t, fmt.Sprintf("https://%s-123456789.%s.run.app", service, region), env["FACTORY_SWEEP_AUDIENCE"].value,
+			"%s: FACTORY_SWEEP_AUDIENCE is not the service's deterministic URL", in.Key)
+		assert.Equal(t, accounts[name], env["FACTORY_SWEEP_INVOKERS"].value, "%s: FACTORY_SWEEP_INVOKERS is not the scheduler's account", in.Key)
+	}
+	var want []string
+	for _, name := range scheduled {
 		for _, r := range testRegions {
-			env := envs[name+"/"+r].env
-			service := str(functions.GetAttr(name).GetAttr("service_name"))
-			assert.Equal(t, fmt.Sprintf("https://%s-123456789.%s.run.app", service, r), env["FACTORY_SWEEP_AUDIENCE"].value,
-				"%s/%s: FACTORY_SWEEP_AUDIENCE is not the service's deterministic URL", name, r)
-			assert.Equal(t, accounts[name], env["FACTORY_SWEEP_INVOKERS"].value, "%s/%s: FACTORY_SWEEP_INVOKERS is not the scheduler's account", name, r)
+			want = append(want, name+"/"+r)
 		}
 	}
-	assert.ElementsMatch(t, scheduled, jobs, "scheduler jobs")
+	assert.ElementsMatch(t, want, jobs, "a scheduler job for every scheduled function in every region")
 
 	// Who may invoke each function: the load balancer's callers the API
 	// only, the scheduler the scheduled functions only, the push

@@ -154,7 +154,7 @@ func TestPolicyChecksCatchViolations(t *testing.T) {
 		},
 		{
 			name: "the scheduler sending an audience Sweep does not accept", file: "scheduler.tf",
-			mutate: replace(`audience = local.scheduler_audiences["${each.key}/${local.scheduler_region}"]`, `audience = "https://factory.example.com"`),
+			mutate: replace(`audience = local.scheduler_audiences[each.key]`, `audience = "https://factory.example.com"`),
 			test:   "TestTerraformSweepAcceptsOnlyTheScheduler", want: "OIDC audience is not the FACTORY_SWEEP_AUDIENCE",
 		},
 		{
@@ -192,6 +192,21 @@ func TestPolicyChecksCatchViolations(t *testing.T) {
 			name: "rejected messages kept forever", file: "firestore.tf",
 			mutate: replace(`rejected_messages = { unindexed = true }`, ``),
 			test:   "TestTerraformFirestoreTTL", want: "rejected_messages carries expire_at but has no TTL policy",
+		},
+		{
+			name: "every region's sweep at the same minute", file: "scheduler.tf",
+			mutate: replace(`minute = local.region_index[inst.region] % var.sweep_every_minutes`, `minute = 0`),
+			test:   "TestTerraformSweepAcceptsOnlyTheScheduler", want: "two regions' sweeps start at the same minute",
+		},
+		{
+			name: "a view reading a field the job event does not have", file: "analytics.tf",
+			mutate: replace(`JSON_VALUE(s, '$.prompt_version') AS prompt_version`, `JSON_VALUE(s, '$.prompt') AS prompt_version`),
+			test:   "TestAnalyticsReadTheJobEventsFields", want: "reads s.prompt, which the job event does not have",
+		},
+		{
+			name: "a chart of a metric the code does not record", file: "monitoring.tf",
+			mutate: replace(`rate(factory_queue_age_seconds_bucket[15m])`, `rate(factory_queue_wait_seconds_bucket[15m])`),
+			test:   "TestMonitoringQueriesTheMetricsTheCodeRecords", want: "queries factory_queue_wait_seconds",
 		},
 	}
 	for _, c := range cases {

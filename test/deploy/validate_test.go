@@ -285,24 +285,36 @@ func checkPlan(t *testing.T, js []byte) {
 		assert.NotContains(t, functions["API/"+regions[0]].env, "FACTORY_ID_TOKEN_AUDIENCE", "the API accepts ID tokens though id_token_audience is null")
 	}
 
-	// The scheduler calls Sweep in the first region with the audience and
-	// the account Sweep accepts.
-	var jobs int
+	// The scheduler calls Sweep in every region, with the audience and the
+	// account that region's Sweep accepts.
+	jobs := map[string]bool{}
+	uptime := map[string]bool{}
 	for _, r := range plan.PlannedValues.RootModule.Resources {
-		if r.Type != "google_cloud_scheduler_job" {
-			continue
+		switch r.Type {
+		case "google_cloud_scheduler_job":
+			key := r.Index.(string)
+			name, region, _ := strings.Cut(key, "/")
+			jobs[region] = true
+			assert.Equal(t, region, r.Values["region"], "the scheduler job %s", key)
+			oidc := r.Values["http_target"].([]any)[0].(map[string]any)["oidc_token"].([]any)[0].(map[string]any)
+			sweep := functions[key]
+			require.NotEmpty(t, oidc["audience"], "the scheduler calls %s with no audience", key)
+			assert.Equal(t, oidc["audience"], sweep.env["FACTORY_SWEEP_AUDIENCE"], "%s accepts another audience than the scheduler sends", key)
+			f := queue.Functions[slices.IndexFunc(queue.Functions, func(f queue.Function) bool { return f.Name == name })]
+			assert.Equal(t, "scheduler-"+f.Package+"@"+project+".iam.gserviceaccount.com", sweep.env["FACTORY_SWEEP_INVOKERS"], "%s's invokers", key)
+		case "google_monitoring_uptime_check_config":
+			region := r.Index.(string)
+			uptime[region] = true
+			check := r.Values["http_check"].([]any)[0].(map[string]any)
+			assert.Equal(t, map[string]any{"X-Factory-Region": region}, check["headers"], "the uptime check of %s is pinned to it", region)
+			assert.Equal(t, "/healthz", check["path"])
 		}
-		jobs++
-		name := r.Index.(string)
-		assert.Equal(t, regions[0], r.Values["region"], "the scheduler job of %s", name)
-		oidc := r.Values["http_target"].([]any)[0].(map[string]any)["oidc_token"].([]any)[0].(map[string]any)
-		sweep := functions[name+"/"+regions[0]]
-		require.NotEmpty(t, oidc["audience"], "the scheduler calls %s with no audience", name)
-		assert.Equal(t, oidc["audience"], sweep.env["FACTORY_SWEEP_AUDIENCE"], "%s accepts another audience than the scheduler sends", name)
-		f := queue.Functions[slices.IndexFunc(queue.Functions, func(f queue.Function) bool { return f.Name == name })]
-		assert.Equal(t, "scheduler-"+f.Package+"@"+project+".iam.gserviceaccount.com", sweep.env["FACTORY_SWEEP_INVOKERS"], "%s's invokers", name)
 	}
-	assert.Equal(t, 1, jobs, "scheduler jobs")
+	for _, r := range regions {
+		assert.True(t, jobs[r], "no scheduler job calls Sweep in %s", r)
+		assert.True(t, uptime[r], "no uptime check watches the API in %s", r)
+	}
+	assert.Len(t, jobs, len(regions), "scheduler jobs")
 }
 
 func initConfigWithBackend(t *testing.T, env []string, dir string) {

@@ -24,8 +24,9 @@ import (
 
 	"contentfactory.dev/factory/functions/intake"
 	"contentfactory.dev/factory/internal/devstack"
-	"contentfactory.dev/factory/shared/ai/offline/espeak"
+	"contentfactory.dev/factory/shared/ai/aitest"
 	"contentfactory.dev/factory/shared/ai/tts/mp3"
+	"contentfactory.dev/factory/shared/analytics"
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
@@ -98,10 +99,10 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	assert.Equal(t, "pubsub", mustJob(t, s, intakeID).Origin)
 	assert.Equal(t, []string{"outline", "faqs", "image", "package"}, stacktest.StepNames(jobs[intakeID]))
 
-	longAudio := checkArtifacts(t, s, longID)
-	shortAudio := checkArtifacts(t, s, shortID)
-	checkArtifacts(t, s, intakeID)
-	checkArtifacts(t, s, filesID)
+	longAudio := checkArtifacts(t, s, longID, true)
+	shortAudio := checkArtifacts(t, s, shortID, false)
+	checkArtifacts(t, s, intakeID, false)
+	checkArtifacts(t, s, filesID, false)
 	t.Run("a job from an uploaded PDF and a link", func(t *testing.T) { checkFromFiles(t, s, backend, jobs[filesID]) })
 	if backend == "offline" {
 		assert.Greater(t, longAudio.words, shortAudio.words, "the longer source makes a longer script")
@@ -219,7 +220,7 @@ type audioFacts struct {
 
 // checkArtifacts checks that every artifact of a job is stored with the
 // right content type and is valid, and returns facts about its audio.
-func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
+func checkArtifacts(t *testing.T, s *stacktest.Stack, id string, epubcheck bool) audioFacts {
 	t.Helper()
 	ctx := context.Background()
 	st := store.New(s.Stack.Firestore)
@@ -227,7 +228,7 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 	require.NoError(t, err)
 	steps, err := st.Steps(ctx, id)
 	require.NoError(t, err)
-	var outline *content.Outline
+	m := made{epubcheck: epubcheck}
 	var facts audioFacts
 	for _, step := range steps {
 		require.NotEmpty(t, step.Artifacts, step.Name)
@@ -241,11 +242,13 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 			switch {
 			case a.Name == pipeline.DocName(step.Name) && step.Kind == content.KindText:
 				assert.Equal(t, "application/json", a.ContentType)
-				doc, err := content.ValidateText(step.Name, data, content.Expect{Request: req, Outline: outline})
+				doc, err := content.ValidateText(step.Name, data, content.Expect{Request: req, Outline: m.outline})
 				require.NoError(t, err, "%s passes its validator", step.Name)
 				switch d := doc.(type) {
 				case *content.Outline:
-					outline = d
+					m.outline = d
+				case *content.Flashcards:
+					m.cards = d
 				case *content.PodcastScript:
 					facts.words = d.Words()
 				}
@@ -255,9 +258,9 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 				require.NoError(t, err, "the cover decodes")
 				b := img.Bounds()
 				assert.InDelta(t, 16.0/9, float64(b.Dx())/float64(b.Dy()), 0.02, "the requested aspect ratio")
-			case strings.HasSuffix(a.Name, ".wav"):
-				assert.Equal(t, "audio/wav", a.ContentType)
-				facts.duration, err = espeak.WAVDuration(data)
+			case strings.HasSuffix(a.Name, ".flac"):
+				assert.Equal(t, "audio/flac", a.ContentType)
+				facts.duration, err = aitest.AudioDuration(a.ContentType, data)
 				require.NoError(t, err, "the audio decodes")
 				assert.Greater(t, facts.duration, 5*time.Second)
 			case strings.HasSuffix(a.Name, ".mp3"):
@@ -280,12 +283,13 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string) audioFacts {
 				assert.Contains(t, page, "default-src 'none'")
 				assert.NotContains(t, strings.ToLower(page), "<script")
 			case a.Name == assemble.BundleMarkdown:
-				assert.True(t, strings.HasPrefix(string(data), "# "+outline.Title), "the bundle is titled")
+				assert.True(t, strings.HasPrefix(string(data), "# "+m.outline.Title), "the bundle is titled")
 				for _, f := range req.Formats {
 					if content.MustLookup(f).Kind == content.KindText {
 						assert.Contains(t, string(data), "## "+content.MustLookup(f).Title)
 					}
 				}
+			case checkExport(t, a.Name, data, m):
 			default:
 				assert.True(t, json.Valid(data), "%s is JSON", a.Name)
 			}
@@ -353,6 +357,41 @@ func TestCommandLineClient(t *testing.T) {
 	}
 	assert.Contains(t, run("status"), id, "the list shows the job")
 
+	// The analytics of the job events the stack kept, as BigQuery's views
+	// compute them.
+	var api client.Job
+	require.NoError(t, json.Unmarshal(doc, &api))
+	analyticsArgs := []string{"analytics", "--json", "--pubsub", s.Stack.PubSubHost, "--project", s.Stack.Project}
+	var rep analytics.Report
+	var report []byte
+	require.Eventually(t, func() bool { // the job's event is published just after it ends
+		report, err = cmd2(dir, analyticsArgs...)
+		require.NoError(t, err, string(report))
+		require.NoError(t, json.Unmarshal(report, &rep))
+		return rep.Jobs == 1
+	}, 30*time.Second, 500*time.Millisecond)
+	day := api.CreatedAt.UTC().Format(time.DateOnly)
+	require.Len(t, rep.CostByOwner, 1)
+	assert.Equal(t, devstack.DevOwner, rep.CostByOwner[0].Owner)
+	assert.Equal(t, day, rep.CostByOwner[0].Day)
+	assert.InDelta(t, api.Usage.CostUSD, rep.CostByOwner[0].CostUSD, 1e-9)
+	var formats []string
+	for _, r := range rep.SuccessByFormat {
+		formats = append(formats, r.Format)
+		assert.Equal(t, 1.0, r.Rate, r.Format)
+	}
+	assert.ElementsMatch(t, []string{"sources", "outline", "faqs", "flashcards", "package"}, formats)
+	require.Len(t, rep.JobTime, 1)
+	assert.InDelta(t, api.FinishedAt.Sub(api.CreatedAt).Seconds(), rep.JobTime[0].P95Seconds, 1e-3, "one job: its own time")
+	var prompted []string
+	for _, p := range rep.PromptVersions {
+		prompted = append(prompted, p.Step)
+	}
+	assert.Subset(t, prompted, []string{"faqs", "flashcards"}, "the text steps name their prompt versions")
+	again, err := cmd2(dir, analyticsArgs...)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(report), string(again), "reading the events does not consume them")
+
 	// A file is uploaded (a signed PUT) and read as a source.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "lecture.pdf"), glacierPDF(), 0o644))
 	out = run("submit", "--topic", "Glaciers", "--upload", "lecture.pdf", "--formats", "faqs", "--watch")
@@ -385,4 +424,11 @@ func TestCommandLineClient(t *testing.T) {
 	assert.Contains(t, keys("revoke", keyID), "revoked")
 	time.Sleep(2 * time.Second) // instances trust a looked-up key FACTORY_KEY_CACHE_TTL long
 	assert.Equal(t, http.StatusUnauthorized, status(plain), "a revoked key stops working")
+}
+
+// cmd2 runs the factory command in dir and returns its standard output.
+func cmd2(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command(stacktest.Binary(), args...)
+	cmd.Dir = dir
+	return cmd.Output()
 }

@@ -49,6 +49,7 @@ type options struct {
 	perClient   int
 	textLatency time.Duration
 	ttsLatency  time.Duration
+	keep        bool
 }
 
 func main() {
@@ -61,6 +62,7 @@ func main() {
 	flag.IntVar(&o.perClient, "per-client", 4, "submissions per client")
 	flag.DurationVar(&o.textLatency, "text-latency", time.Second, "the model fake's latency")
 	flag.DurationVar(&o.ttsLatency, "tts-latency", 200*time.Millisecond, "the speech fake's latency")
+	flag.BoolVar(&o.keep, "keep", false, "keep the stack's directory (every process's log) and print where it is")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -113,7 +115,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if o.keep {
+		defer fmt.Fprintln(os.Stderr, "perf: logs kept in", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	s, err := devstack.Start(ctx, devstack.Options{
 		Binary: o.binary, Project: "perf-" + strconv.FormatInt(time.Now().Unix(), 36), AI: "vertex", FakeAI: true,
 		Dir: dir, KeepRequests: 100, FirestoreHost: os.Getenv("FIRESTORE_EMULATOR_HOST"), PubSubHost: os.Getenv("PUBSUB_EMULATOR_HOST"),
@@ -148,8 +154,12 @@ func run(ctx context.Context, o options) error {
 
 	// 2. The submit path under 50 clients, beside a raw Firestore create
 	// and Pub/Sub publish on the same emulators.
+	loaded := make([]string, o.clients*o.perClient)
 	lat, err := load(o.clients, o.perClient, func(i int) error {
-		_, err := api.Submit(ctx, json.RawMessage(fmt.Sprintf(`{"topic":"Submit load %d","formats":["faqs"],"cache":false}`, i)), "")
+		j, err := api.Submit(ctx, json.RawMessage(fmt.Sprintf(`{"topic":"Submit load %d","formats":["faqs"],"cache":false}`, i)), "")
+		if err == nil {
+			loaded[i] = j.ID
+		}
 		return err
 	})
 	if err != nil {
@@ -163,6 +173,14 @@ func run(ctx context.Context, o options) error {
 	f.RawP50MS, f.RawP99MS = percentile(raw, 50), percentile(raw, 99)
 	f.SubmitP99OverRawP99 = f.SubmitP99MS / f.RawP99MS
 	say("submit p99 %.0f ms, raw p99 %.0f ms", f.SubmitP99MS, f.RawP99MS)
+
+	// The submitted jobs run to their end before the next figure, which
+	// would otherwise measure them too.
+	for _, id := range loaded {
+		if _, err := api.Wait(ctx, id, 250*time.Millisecond, nil); err != nil {
+			return fmt.Errorf("submit load: %w", err)
+		}
+	}
 
 	// 3. Many jobs at once, and a submission while they run.
 	f.ConcurrentJobs = o.concurrent

@@ -141,6 +141,9 @@ func TestInjectionCorpusThroughThePipeline(t *testing.T) {
 	}
 	for _, o := range all {
 		name := o.attack.ID + " (" + o.answer + ")"
+		if o.detail == nil {
+			continue // the job did not end: runPhase reported it
+		}
 		if o.detail.InputRisk.Score <= 0 {
 			unscored++
 			t.Errorf("%s: no injection score recorded: %+v", name, o.detail.InputRisk)

@@ -2,56 +2,28 @@ package aitest
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	gomp3 "github.com/hajimehoshi/go-mp3"
+	"github.com/mewkiz/flac"
 )
 
-// audioDuration decodes audio of a MIME type the backends answer and
-// returns how long it plays. It reads the files with code of its own (WAV)
-// or a third-party decoder (MP3), not the backends', so a backend cannot
-// pass by agreeing with itself.
-func audioDuration(mimeType string, data []byte) (time.Duration, error) {
+// AudioDuration decodes audio of a MIME type the backends answer and
+// returns how long it plays. It reads the files with third-party decoders
+// (MP3, and FLAC's decoder where the offline backend uses its encoder),
+// not the backends' own code, so a backend cannot pass by agreeing with
+// itself.
+func AudioDuration(mimeType string, data []byte) (time.Duration, error) {
 	switch mimeType {
-	case "audio/wav":
-		return wavDuration(data)
 	case "audio/mpeg":
 		return mp3Duration(data)
+	case "audio/flac":
+		return flacDuration(data)
 	}
-	return 0, fmt.Errorf("the suite decodes audio/wav and audio/mpeg, not %q", mimeType)
-}
-
-// wavDuration is the length of a RIFF/WAVE file of linear PCM: the size
-// of its data chunk over the byte rate of its fmt chunk.
-func wavDuration(b []byte) (time.Duration, error) {
-	le := binary.LittleEndian
-	if len(b) < 12 || !bytes.Equal(b[:4], []byte("RIFF")) || !bytes.Equal(b[8:12], []byte("WAVE")) {
-		return 0, errors.New("not a RIFF/WAVE file")
-	}
-	byteRate := uint32(0)
-	for rest := b[12:]; len(rest) >= 8; {
-		id, size := string(rest[:4]), le.Uint32(rest[4:8])
-		body := rest[8:]
-		if uint64(size) > uint64(len(body)) {
-			return 0, fmt.Errorf("chunk %q of %d bytes overruns the file", id, size)
-		}
-		switch {
-		case id == "fmt " && size >= 16:
-			if tag := le.Uint16(body[0:2]); tag != 1 {
-				return 0, fmt.Errorf("format %#x is not linear PCM", tag)
-			}
-			byteRate = le.Uint32(body[8:12])
-		case id == "data" && byteRate == 0:
-			return 0, errors.New("no fmt chunk with a byte rate before the data")
-		case id == "data":
-			return time.Duration(uint64(size) * uint64(time.Second) / uint64(byteRate)), nil
-		}
-		rest = body[min(len(body), int(size)+int(size&1)):]
-	}
-	return 0, errors.New("no data chunk")
+	return 0, fmt.Errorf("the suite decodes audio/mpeg and audio/flac, not %q", mimeType)
 }
 
 // mp3Duration decodes MPEG audio to PCM, 16-bit stereo, and returns its
@@ -67,4 +39,32 @@ func mp3Duration(data []byte) (time.Duration, error) {
 		return 0, errors.New("the mp3 holds no audio")
 	}
 	return time.Duration(frames) * time.Second / time.Duration(dec.SampleRate()), nil
+}
+
+// flacDuration decodes every frame of a FLAC stream (checking each
+// frame's CRC) and returns the length of the samples they hold, which must
+// agree with the count in the stream info.
+func flacDuration(data []byte) (time.Duration, error) {
+	s, err := flac.New(bytes.NewReader(data))
+	if err != nil {
+		return 0, fmt.Errorf("decode flac: %w", err)
+	}
+	var n uint64
+	for {
+		fr, err := s.ParseNext()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("decode flac: the frame after sample %d: %w", n, err)
+		}
+		n += uint64(fr.BlockSize)
+	}
+	switch {
+	case n == 0 || s.Info.SampleRate == 0:
+		return 0, errors.New("the flac holds no audio")
+	case s.Info.NSamples != 0 && s.Info.NSamples != n:
+		return 0, fmt.Errorf("the flac's stream info counts %d samples, its frames hold %d", s.Info.NSamples, n)
+	}
+	return time.Duration(n) * time.Second / time.Duration(s.Info.SampleRate), nil
 }

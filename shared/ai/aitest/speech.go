@@ -17,7 +17,7 @@ import (
 
 // SpeechTraits say what a speech backend answers, for SpeechConformance.
 type SpeechTraits struct {
-	// MIMEType is the type of the backend's audio: "audio/wav" or
+	// MIMEType is the type of the backend's audio: "audio/flac" or
 	// "audio/mpeg".
 	MIMEType string
 	// KeepsParts says the backend keeps what it synthesizes in the
@@ -105,7 +105,7 @@ func synthesize(t *testing.T, synth ai.Synthesizer, req ai.SpeechRequest) ai.Spe
 func checkAudio(t *testing.T, res ai.SpeechResult, mimeType string) {
 	t.Helper()
 	require.Equal(t, mimeType, res.MIMEType)
-	decoded, err := audioDuration(res.MIMEType, res.Audio)
+	decoded, err := AudioDuration(res.MIMEType, res.Audio)
 	require.NoError(t, err, "the %s audio does not decode", res.MIMEType)
 	assert.Positive(t, res.Duration)
 	assert.InDelta(t, res.Duration.Seconds(), decoded.Seconds(), 0.05+0.02*res.Duration.Seconds(),

@@ -140,7 +140,7 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 			}
 			j.Status = pipeline.JobRunning
 			tx.SaveJob(j)
-			tx.SaveLedger("owner-a", ratelimit.State{Running: 7})
+			tx.SaveLedger("owner-a", ratelimit.State{Running: 7}, nil)
 			return boom
 		})
 		assert.ErrorIs(t, err, boom)
@@ -210,7 +210,7 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 						return err
 					}
 					l.Jobs++
-					tx.SaveLedger("owner-a", l)
+					tx.SaveLedger("owner-a", l, nil)
 					return nil
 				})
 			}()
@@ -237,7 +237,7 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
 			l, err := tx.Ledger("owner-ledger")
 			assert.Zero(t, l, "a new owner's ledger is empty")
-			tx.SaveLedger("owner-ledger", want)
+			tx.SaveLedger("owner-ledger", want, nil)
 			return err
 		}))
 		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
@@ -247,6 +247,105 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 			assert.Zero(t, other)
 			return errors.Join(err, err2)
 		}))
+	})
+
+	t.Run("settlements wait apart until a ledger folds them", func(t *testing.T) {
+		st := open(t)
+		job, req, steps := newJob("owner-a", content.FormatFAQs)
+		create(t, st, job, req, steps)
+		ended := time.Now().UTC().Truncate(time.Microsecond)
+		settle := func(owner, id string, spent float64, at time.Time) {
+			require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+				tx.Settle(pipeline.Settlement{ID: id, Owner: owner, Release: ratelimit.Release{EstimateUSD: 1, SpentUSD: spent, EndedAt: at}})
+				return nil
+			}))
+		}
+		settle("owner-s", "j2:1", 0.2, ended.Add(time.Second))
+		settle("owner-s", "j1:1", 0.1, ended)
+		settle("owner-s", "j1:1", 0.1, ended) // the same run settled again is one settlement
+		settle("owner-t", "j3:1", 0.3, ended)
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			got, err := tx.Settlements("owner-s")
+			require.NoError(t, err)
+			require.Len(t, got, 2, "per owner, one per run")
+			assert.Equal(t, pipeline.Settlement{ID: "j1:1", Owner: "owner-s", Release: ratelimit.Release{EstimateUSD: 1, SpentUSD: 0.1, EndedAt: ended}}, got[0], "oldest first")
+			assert.Equal(t, "j2:1", got[1].ID)
+			tx.SaveLedger("owner-s", ratelimit.State{Jobs: 1}, []string{got[0].ID})
+			return nil
+		}))
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			got, err := tx.Settlements("owner-s")
+			require.NoError(t, err)
+			require.Len(t, got, 1, "what the ledger folded is gone")
+			assert.Equal(t, "j2:1", got[0].ID)
+			other, err := tx.Settlements("owner-t")
+			require.NoError(t, err)
+			assert.Len(t, other, 1, "another owner's stay")
+			return nil
+		}))
+	})
+
+	t.Run("a step queues only from the state it was read at", func(t *testing.T) {
+		st := open(t)
+		job, req, steps := newJob("owner-a", content.FormatFAQs, content.FormatFlashcards)
+		create(t, st, job, req, steps)
+		queue := func(s *pipeline.Step) *pipeline.Step {
+			q := *s
+			q.Status, q.QueuedAt, q.UpdatedAt = pipeline.StepQueued, s.UpdatedAt.Add(time.Second), s.UpdatedAt.Add(time.Second)
+			return &q
+		}
+		read := stepMap(t, st, job.ID)
+		faqs := read[content.FormatFAQs]
+		require.NotEmpty(t, faqs.Revision, "a step read from the store carries its revision")
+
+		var wg sync.WaitGroup
+		var wrote atomic.Int32
+		for range 5 { // promoters that all read the same state
+			wg.Go(func() {
+				ok, err := st.QueueStep(ctx, job.ID, queue(faqs))
+				assert.NoError(t, err)
+				if ok {
+					wrote.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		assert.EqualValues(t, 1, wrote.Load(), "one write applies; the others find the step changed")
+		after := stepMap(t, st, job.ID)[content.FormatFAQs]
+		assert.Equal(t, pipeline.StepQueued, after.Status)
+		assert.True(t, after.QueuedAt.Equal(faqs.UpdatedAt.Add(time.Second)))
+		assert.Equal(t, faqs.Attempt, after.Attempt, "fields other than the queueing are kept")
+		assert.NotEqual(t, faqs.Revision, after.Revision)
+
+		// A change made in a transaction after the read wins.
+		cards := read[content.FormatFlashcards]
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			got, err := tx.Steps(content.FormatFlashcards)
+			if err != nil {
+				return err
+			}
+			s := got[content.FormatFlashcards]
+			s.Status = pipeline.StepSkipped
+			tx.SaveStep(s)
+			return nil
+		}))
+		ok, err := st.QueueStep(ctx, job.ID, queue(cards))
+		require.NoError(t, err)
+		assert.False(t, ok)
+		assert.Equal(t, pipeline.StepSkipped, stepMap(t, st, job.ID)[content.FormatFlashcards].Status)
+
+		// An erased job's step is gone.
+		gone := stepMap(t, st, job.ID)[content.FormatFlashcards]
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			tx.EraseJob(job, job.Formats)
+			return nil
+		}))
+		ok, err = st.QueueStep(ctx, job.ID, queue(gone))
+		require.NoError(t, err)
+		assert.False(t, ok)
+		left, err := st.Steps(ctx, job.ID)
+		require.NoError(t, err)
+		assert.Empty(t, left, "nothing written back after the erasure")
 	})
 
 	t.Run("erasure removes the job", func(t *testing.T) {

@@ -5,6 +5,7 @@
 package pipelinetest
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -118,7 +120,12 @@ type Store struct {
 	reqs    map[string][]byte
 	steps   map[string]map[content.Format]*pipeline.Step
 	ledgers map[string]ratelimit.State
+	// settled holds every owner's settlements not folded yet, by id.
+	settled map[string]map[string]pipeline.Settlement
 	erased  map[string]bool
+	// revisions counts step writes: a stored step's Revision is the count
+	// at its last write.
+	revisions int64
 }
 
 var _ pipeline.Store = (*Store)(nil)
@@ -126,7 +133,7 @@ var _ pipeline.Store = (*Store)(nil)
 // NewStore returns an empty store.
 func NewStore() *Store {
 	return &Store{jobs: map[string]*pipeline.Job{}, reqs: map[string][]byte{}, steps: map[string]map[content.Format]*pipeline.Step{},
-		ledgers: map[string]ratelimit.State{}, erased: map[string]bool{}}
+		ledgers: map[string]ratelimit.State{}, settled: map[string]map[string]pipeline.Settlement{}, erased: map[string]bool{}}
 }
 
 // Cached implements pipeline.Results.
@@ -155,11 +162,28 @@ func (s *Store) Seed(job *pipeline.Job, req *content.Request, steps []*pipeline.
 	write{create: &creation{job: cloneJob(job), req: b, steps: steps}}.apply(s)
 }
 
-// Ledger returns an owner's standing as stored.
+// Ledger returns an owner's standing: the stored ledger with the
+// settlements it does not hold yet applied (as of the ledger's day).
 func (s *Store) Ledger(owner string) ratelimit.State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.ledgers[owner]
+	st := s.ledgers[owner]
+	for _, r := range s.settlements(owner, len(s.settled[owner])) {
+		st.Apply(r.Release)
+	}
+	return st
+}
+
+// settlements returns up to n of an owner's settlements, oldest first.
+func (s *Store) settlements(owner string, n int) []pipeline.Settlement {
+	out := make([]pipeline.Settlement, 0, len(s.settled[owner]))
+	for _, st := range s.settled[owner] {
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b pipeline.Settlement) int {
+		return cmp.Or(a.EndedAt.Compare(b.EndedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out[:min(n, len(out))]
 }
 
 // Erased reports whether a job was erased.
@@ -172,6 +196,7 @@ func (s *Store) Erased(id string) bool {
 func cloneJob(j *pipeline.Job) *pipeline.Job {
 	c := *j
 	c.Formats = slices.Clone(j.Formats)
+	c.Standing = nil // never stored, as in Firestore
 	return &c
 }
 
@@ -223,6 +248,31 @@ func (s *Store) Steps(_ context.Context, jobID string) ([]*pipeline.Step, error)
 	return out, nil
 }
 
+// putStep stores a copy of a step at a new revision.
+func (s *Store) putStep(jobID string, st *pipeline.Step) {
+	c := cloneStep(st)
+	s.revisions++
+	c.Revision = strconv.FormatInt(s.revisions, 10)
+	s.steps[jobID][st.Name] = c
+}
+
+// QueueStep implements pipeline.Store.
+func (s *Store) QueueStep(_ context.Context, jobID string, st *pipeline.Step) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st.Revision == "" {
+		return false, fmt.Errorf("queue step %s of job %s: not read from the store", st.Name, jobID)
+	}
+	cur, ok := s.steps[jobID][st.Name]
+	if !ok || cur.Revision != st.Revision {
+		return false, nil
+	}
+	next := cloneStep(cur)
+	next.Status, next.QueuedAt, next.UpdatedAt, next.Versions = st.Status, st.QueuedAt, st.UpdatedAt, slices.Clone(st.Versions)
+	s.putStep(jobID, next)
+	return true, nil
+}
+
 // Request implements pipeline.Store.
 func (s *Store) Request(_ context.Context, jobID string) (*content.Request, error) {
 	s.mu.Lock()
@@ -267,6 +317,8 @@ type write struct {
 	jobID  string
 	owner  string
 	ledger *ratelimit.State
+	folded []string
+	settle *pipeline.Settlement
 	erase  []content.Format
 }
 
@@ -283,16 +335,24 @@ func (w write) apply(s *Store) {
 		s.reqs[w.create.job.ID] = w.create.req
 		s.steps[w.create.job.ID] = map[content.Format]*pipeline.Step{}
 		for _, st := range w.create.steps {
-			s.steps[w.create.job.ID][st.Name] = cloneStep(st)
+			s.putStep(w.create.job.ID, st)
 		}
 	case w.job != nil:
 		s.jobs[w.job.ID] = cloneJob(w.job)
 	case w.step != nil:
 		if s.steps[w.jobID] != nil {
-			s.steps[w.jobID][w.step.Name] = cloneStep(w.step)
+			s.putStep(w.jobID, w.step)
 		}
 	case w.ledger != nil:
 		s.ledgers[w.owner] = *w.ledger
+		for _, id := range w.folded {
+			delete(s.settled[w.owner], id)
+		}
+	case w.settle != nil:
+		if s.settled[w.settle.Owner] == nil {
+			s.settled[w.settle.Owner] = map[string]pipeline.Settlement{}
+		}
+		s.settled[w.settle.Owner][w.settle.ID] = *w.settle
 	case w.erase != nil:
 		for _, f := range w.erase {
 			delete(s.steps[w.jobID], f)
@@ -324,6 +384,12 @@ func (t *tx) Steps(names ...content.Format) (map[content.Format]*pipeline.Step, 
 
 func (t *tx) Ledger(owner string) (ratelimit.State, error) { return t.s.ledgers[owner], nil }
 
+func (t *tx) Settlements(owner string) ([]pipeline.Settlement, error) {
+	return t.s.settlements(owner, pipeline.MaxFold), nil
+}
+
+func (t *tx) Settle(st pipeline.Settlement) { t.writes = append(t.writes, write{settle: &st}) }
+
 func (t *tx) CreateJob(job *pipeline.Job, req *content.Request, steps []*pipeline.Step) {
 	b, err := json.Marshal(req)
 	if err != nil {
@@ -342,8 +408,8 @@ func (t *tx) SaveStep(st *pipeline.Step) {
 	t.writes = append(t.writes, write{step: cloneStep(st), jobID: t.jobID})
 }
 
-func (t *tx) SaveLedger(owner string, st ratelimit.State) {
-	t.writes = append(t.writes, write{owner: owner, ledger: &st})
+func (t *tx) SaveLedger(owner string, st ratelimit.State, folded []string) {
+	t.writes = append(t.writes, write{owner: owner, ledger: &st, folded: slices.Clone(folded)})
 }
 
 func (t *tx) EraseJob(job *pipeline.Job, steps []content.Format) {

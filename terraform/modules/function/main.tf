@@ -32,9 +32,16 @@ resource "google_cloudfunctions2_function" "this" {
     min_instance_count               = var.min_instances
     max_instance_count               = var.max_instances
     ingress_settings                 = var.ingress_settings
-    all_traffic_on_latest_revision   = var.serve_latest_revision
-    service_account_email            = var.service_account_email
-    environment_variables            = var.environment
+    # Terraform never routes traffic: a new revision is deployed with
+    # none, and the deploy pipeline moves traffic to it by revision name
+    # after its smoke test (scripts/traffic). Cloud Run functions honours
+    # the service's traffic as it stands, so a service must never route
+    # "the latest revision": traffic save pins one that does before every
+    # apply (a first deployment makes it so). test/deploy checks this is
+    # false and that no pipeline step routes before the smoke test.
+    all_traffic_on_latest_revision = false
+    service_account_email          = var.service_account_email
+    environment_variables          = var.environment
 
     dynamic "secret_environment_variables" {
       for_each = var.secret_environment

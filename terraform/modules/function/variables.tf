@@ -89,11 +89,6 @@ variable "ingress_settings" {
   }
 }
 
-variable "serve_latest_revision" {
-  description = "Whether a new revision takes all traffic at once; false deploys it with no traffic (Cloud Build shifts traffic after the smoke test)."
-  type        = bool
-}
-
 variable "environment" {
   description = "Environment variables of the function."
   type        = map(string)

@@ -14,5 +14,5 @@ func TestSpeechConformance(t *testing.T) {
 	t.Parallel()
 	requireEspeak(t)
 	aitest.SpeechConformance(t, func(*testing.T) ai.Synthesizer { return espeak.Speech{} },
-		aitest.SpeechTraits{MIMEType: "audio/wav"})
+		aitest.SpeechTraits{MIMEType: "audio/flac"})
 }

@@ -330,7 +330,7 @@ func assemble(script *content.PodcastScript, lines []line, audio []wavAudio, voi
 		chars += utf8.RuneCountInString(l.text)
 	}
 	out := wavAudio{format: format, data: data}
-	wav, err := writeWAV(out)
+	encoded, err := writeFLAC(out)
 	if err != nil {
 		return ai.SpeechResult{}, ai.Permanent("speech_failed", fmt.Errorf("offline speech: %w", err))
 	}
@@ -339,8 +339,8 @@ func assemble(script *content.PodcastScript, lines []line, audio []wavAudio, voi
 		names[sp.Name] = voices[i].name
 	}
 	return ai.SpeechResult{
-		Audio:    wav,
-		MIMEType: "audio/wav",
+		Audio:    encoded,
+		MIMEType: "audio/flac",
 		Duration: out.duration(),
 		Cues:     cues,
 		Voices:   names,

@@ -56,9 +56,9 @@ func TestSpeechThreeSpeakers(t *testing.T) {
 	script := aitest.Script(6)
 	res := synthesize(t, script, "en-US")
 
-	assert.Equal(t, "audio/wav", res.MIMEType)
-	d, err := espeak.WAVDuration(res.Audio)
-	require.NoError(t, err, "the audio is a WAV file")
+	assert.Equal(t, "audio/flac", res.MIMEType)
+	d, err := aitest.AudioDuration(res.MIMEType, res.Audio)
+	require.NoError(t, err, "the audio is a FLAC file")
 	assert.Equal(t, res.Duration, d)
 	assert.Greater(t, d, 5*time.Second)
 
@@ -113,7 +113,7 @@ func TestSpeechOtherLanguage(t *testing.T) {
 	script := podcastScript(t, fx.Request)
 	res := synthesize(t, script, fx.Request.Language)
 	assert.Equal(t, map[string]string{"Jürgen": "de+m3", "Zoë": "de+f3"}, res.Voices)
-	d, err := espeak.WAVDuration(res.Audio)
+	d, err := aitest.AudioDuration(res.MIMEType, res.Audio)
 	require.NoError(t, err)
 	assert.Greater(t, d, 30*time.Second)
 }
@@ -128,10 +128,15 @@ func TestSpeechFiveMinuteScript(t *testing.T) {
 	start := time.Now()
 	res := synthesize(t, script, fx.Request.Language)
 	took := time.Since(start)
-	t.Logf("%d words (estimated %.1f min) synthesized in %v: %v of audio, %d bytes, %d cues",
-		script.Words(), script.EstimatedMinutes, took.Round(time.Millisecond), res.Duration.Round(time.Millisecond), len(res.Audio), len(res.Cues))
+	// espeak-ng speaks 16-bit mono at 22.05 kHz: 44,100 bytes a second
+	// as WAV.
+	const wavBytesPerSecond = 44100
+	ratio := float64(len(res.Audio)) / (res.Duration.Seconds() * wavBytesPerSecond)
+	t.Logf("%d words (estimated %.1f min) synthesized in %v: %v of audio, %d bytes (%.2f of the WAV), %d cues",
+		script.Words(), script.EstimatedMinutes, took.Round(time.Millisecond), res.Duration.Round(time.Millisecond), len(res.Audio), ratio, len(res.Cues))
 	assert.Greater(t, res.Duration, 3*time.Minute)
 	assert.Less(t, res.Duration, 8*time.Minute)
+	assert.Less(t, ratio, 0.75, "the FLAC is smaller than the WAV")
 }
 
 func TestSpeechUnavailable(t *testing.T) {

@@ -59,11 +59,9 @@ const (
 	riffHeaderSize  = 12
 	chunkHeaderSize = 8
 	fmtChunkMinSize = 16
-	wavHeaderSize   = riffHeaderSize + chunkHeaderSize + fmtChunkMinSize + chunkHeaderSize
 	formatPCM       = 1
 	formatExtensive = 0xFFFE
 	streamedSize    = 0xFFFFFFFF
-	maxChunkSize    = 0xFFFFFFFF - wavHeaderSize
 )
 
 // readWAV decodes a RIFF/WAVE file of linear PCM. It reads the format
@@ -140,45 +138,4 @@ func parseFormat(c []byte) (pcmFormat, error) {
 		return pcmFormat{}, fmt.Errorf("wav: block align %d does not match %d channels of %d bits", blockAlign, f.channels, f.bitsPerSample)
 	}
 	return f, nil
-}
-
-// writeWAV encodes PCM audio as a canonical 44-byte-header WAV file.
-func writeWAV(a wavAudio) ([]byte, error) {
-	f := a.format
-	if f.frameSize() == 0 || f.sampleRate == 0 {
-		return nil, errors.New("wav: no audio format")
-	}
-	if int64(len(a.data)) > maxChunkSize {
-		return nil, fmt.Errorf("wav: %d bytes of audio do not fit a WAV file", len(a.data))
-	}
-	pad := len(a.data) & 1
-	out := make([]byte, wavHeaderSize, wavHeaderSize+len(a.data)+pad)
-	le := binary.LittleEndian
-	copy(out[0:4], "RIFF")
-	le.PutUint32(out[4:8], uint32(wavHeaderSize-chunkHeaderSize+len(a.data)+pad))
-	copy(out[8:16], "WAVEfmt ")
-	le.PutUint32(out[16:20], fmtChunkMinSize)
-	le.PutUint16(out[20:22], formatPCM)
-	le.PutUint16(out[22:24], uint16(f.channels))
-	le.PutUint32(out[24:28], uint32(f.sampleRate))
-	le.PutUint32(out[28:32], uint32(f.sampleRate*f.frameSize()))
-	le.PutUint16(out[32:34], uint16(f.frameSize()))
-	le.PutUint16(out[34:36], uint16(f.bitsPerSample))
-	copy(out[36:40], "data")
-	le.PutUint32(out[40:44], uint32(len(a.data)))
-	out = append(out, a.data...)
-	if pad == 1 {
-		out = append(out, 0)
-	}
-	return out, nil
-}
-
-// WAVDuration decodes a WAV file of linear PCM and returns how long it
-// plays.
-func WAVDuration(data []byte) (time.Duration, error) {
-	a, err := readWAV(data)
-	if err != nil {
-		return 0, err
-	}
-	return a.duration(), nil
 }

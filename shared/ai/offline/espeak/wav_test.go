@@ -86,22 +86,6 @@ func TestReadWAVRejects(t *testing.T) {
 	}
 }
 
-func TestWriteReadRoundTrip(t *testing.T) {
-	t.Parallel()
-	stereo8 := pcmFormat{channels: 2, sampleRate: 8000, bitsPerSample: 8}
-	in := wavAudio{format: stereo8, data: stereo8.silence(8000)}
-	b, err := writeWAV(in)
-	require.NoError(t, err)
-	assert.Len(t, b, wavHeaderSize+16000)
-	out, err := readWAV(b)
-	require.NoError(t, err)
-	assert.Equal(t, in, out)
-	assert.Equal(t, byte(0x80), out.data[0], "8-bit silence is the midpoint")
-	d, err := WAVDuration(b)
-	require.NoError(t, err)
-	assert.Equal(t, time.Second, d)
-}
-
 func TestFormatTiming(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, 7718, mono16.framesIn(350*time.Millisecond), "rounded up")

@@ -61,7 +61,7 @@ const READERS = [
     const d = await json(a);
     return [h("h3", {}, d.title), h("ol", {}, d.questions.map((q) => h("li", {}, q.question, " ", h("span", { class: "muted" }, "— ", q.section))))];
   }],
-  ["podcast", "Podcast", ["podcast.wav|podcast.mp3", "transcript.vtt", "podcast_script.json"], podcast],
+  ["podcast", "Podcast", ["podcast.flac|podcast.mp3", "transcript.vtt", "podcast_script.json"], podcast],
   ["cover", "Cover", ["cover.png|cover.jpg", "cover.json"], async ([img, info]) => {
     const [url, d] = await Promise.all([signedURL(img.url), info ? json(info) : {}]);
     const alt = d.alt_text || "The job's cover image";
