@@ -371,6 +371,15 @@ func TestExportsDefaultToAllAndAreChecked(t *testing.T) {
 	assert.Equal(t, []content.Export{content.ExportMarkdown, content.ExportHTML, content.ExportPDF, content.ExportDOCX, content.ExportEPUB}, r.Exports,
 		"by default, every export the formats can make")
 
+	r, err = content.ParseRequest([]byte(`{"topic": "Tides", "formats": ["quiz"]}`))
+	require.NoError(t, err)
+	assert.Equal(t, []content.Export{content.ExportMarkdown, content.ExportHTML, content.ExportPDF, content.ExportDOCX, content.ExportEPUB,
+		content.ExportAnki, content.ExportCSV}, r.Exports, "a quiz alone makes a deck and a CSV")
+	_, err = content.ParseRequest([]byte(`{"topic": "Tides", "formats": ["timeline"], "exports": ["csv"]}`))
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "missing_format", ie.Errors[0].Code)
+	assert.Contains(t, ie.Errors[0].Message, "flashcards or quiz")
+
 	_, err = content.ParseRequest([]byte(`{"topic": "Tides", "exports": []}`))
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "exports", ie.Errors[0].Field)
