@@ -103,6 +103,16 @@ func TestQuizRules(t *testing.T) {
 			change: func(q *content.Quiz) { q.Questions[3].Answer = "The Moon's gravity" },
 			want:   []string{"/questions/3/answer: must be one of A, B, C, D"},
 		},
+		"five options": {
+			change: func(q *content.Quiz) {
+				q.Questions[3].Options = append(q.Questions[3].Options, content.QuizOption{Text: "A fifth answer", Reason: "One option too many."})
+			},
+			want: []string{"/questions/3/options: must have at most 4 items, has 5"},
+		},
+		"two correct answers": {
+			change: func(q *content.Quiz) { q.Questions[2].Answer = "A,C" },
+			want:   []string{"/questions/2/answer: must be one of A, B, C, D"},
+		},
 		"distractor without its reason": {
 			change: func(q *content.Quiz) { q.Questions[3].Options[1].Reason = "" },
 			want:   []string{"/questions/3/options/1/reason: must be at least 10 characters, is 0"},

@@ -55,6 +55,16 @@ func TestTimelineRules(t *testing.T) {
 			change: func(tl *content.Timeline) { tl.Events[3].Date.End = &content.DatePoint{Year: 1912} },
 			want:   []string{"/events/3/date/end: the range ends (1912) before it starts (1914)"},
 		},
+		"no year 0": {
+			change: func(tl *content.Timeline) { tl.Events[0].Date = content.EventDate{Year: 0} },
+			want:   []string{"/events/0/date/year: must be at least 1"},
+		},
+		"BCE range backwards": {
+			change: func(tl *content.Timeline) {
+				tl.Events[0].Date = content.EventDate{Year: 150, BCE: true, End: &content.DatePoint{Year: 160, BCE: true}}
+			},
+			want: []string{"/events/0/date/end: the range ends (160 BCE) before it starts (150 BCE)"},
+		},
 		"too few events": {
 			change: func(tl *content.Timeline) { tl.Events = tl.Events[:2] },
 			want:   []string{"/events: must have at least 3 items, has 2"},
@@ -79,6 +89,29 @@ func TestTimelineRules(t *testing.T) {
 			assert.ElementsMatch(t, c.want, violations(t, err))
 		})
 	}
+}
+
+// TestDatesAsTheSourcesGiveThem: a year alone, a month, a day, a year
+// before the Common Era, a range within it and one across the eras are
+// all kept exactly as precise as they were given.
+func TestDatesAsTheSourcesGiveThem(t *testing.T) {
+	tl := content.Timeline{Title: "Tides and the Moon", Events: []content.TimelineEvent{
+		{Date: content.EventDate{Year: 500, BCE: true, End: &content.DatePoint{Year: 300, BCE: true}}, Title: "City grows", Description: "The city grows for two centuries.", Citations: []string{}},
+		{Date: content.EventDate{Year: 44, BCE: true, Month: 3, Day: 15}, Title: "Ides of March", Description: "Caesar is killed in Rome.", Citations: []string{}},
+		{Date: content.EventDate{Year: 27, BCE: true, End: &content.DatePoint{Year: 14}}, Title: "Augustus rules", Description: "The first emperor's reign.", Citations: []string{}},
+		{Date: content.EventDate{Year: 1687}, Title: "Principia", Description: "Newton explains the tides.", Citations: []string{}},
+		{Date: content.EventDate{Year: 1687, Month: 7}, Title: "Principia in July", Description: "The book appears that month.", Citations: []string{}},
+	}}
+	raw := mustJSON(t, tl)
+	doc, err := content.ValidateText(content.FormatTimeline, raw, content.Expect{})
+	require.NoError(t, err)
+	assert.Equal(t, &tl, doc, "nothing added or lost")
+	assert.NotContains(t, string(raw), `"month":0`, "a date given as a year has no month")
+	var got []string
+	for _, e := range doc.(*content.Timeline).Events {
+		got = append(got, e.Date.String())
+	}
+	assert.Equal(t, []string{"500 BCE–300 BCE", "15 March 44 BCE", "27 BCE–14", "1687", "July 1687"}, got)
 }
 
 func TestEventDateString(t *testing.T) {
