@@ -32,7 +32,7 @@ bench: build ## Run the benchmarks (timings are reported, never asserted)
 	FACTORY_BIN=$(BIN) $(BIN) emulators -- go test -run '^$$' -bench . -benchtime 5x ./...
 
 perf: build ## Measure the local stack beside baselines (job vs critical path, submit vs raw, cold start, memory); prints a table, writes .build/perf/latest.json
-	FACTORY_BIN=$(BIN) $(BIN) emulators -- go run ./test/perf
+	FACTORY_BIN=$(BIN) $(BIN) emulators -- go run ./test/perf $(PERF_FLAGS)
 
 chaos: build ## Soak the whole local stack under injected faults (CHAOS_JOBS=200; make test runs 30)
 	FACTORY_BIN=$(BIN) CHAOS_JOBS=$${CHAOS_JOBS:-200} $(BIN) emulators -- go test -count=1 -timeout 60m -v -run TestChaosSoak ./test/chaos/

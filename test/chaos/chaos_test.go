@@ -11,6 +11,7 @@ package chaos
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -25,6 +26,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/stretchr/testify/require"
@@ -198,6 +200,14 @@ func waitAll(t *testing.T, s *stacktest.Stack, ids []string, w *watch, st *steer
 			break
 		}
 		if quiet := time.Since(w.lastMove()); quiet > stallLimit {
+			// Before calling the system stuck, ask the store itself when
+			// a step last changed: the listener may only have fallen
+			// behind.
+			if at, err := lastStepChange(t.Context(), s); err == nil && time.Since(at) < stallLimit {
+				t.Logf("chaos: the steps listener saw nothing for %s, the store shows a step changed %s ago", quiet.Round(time.Second), time.Since(at).Round(time.Second))
+				w.touch(at)
+				continue
+			}
 			why = fmt.Sprintf("no step moved for %s", quiet.Round(time.Second))
 			break
 		}
@@ -434,15 +444,10 @@ func (w *watch) lastMove() time.Time {
 func watchJobs(ctx context.Context, t *testing.T, s *stacktest.Stack) *watch {
 	t.Helper()
 	w := &watch{statuses: map[string][]string{}, runs: map[string]int64{}, moved: time.Now()}
-	jobs := s.Stack.Firestore.Collection(store.Jobs).Snapshots(ctx)
-	go func() {
-		defer jobs.Stop()
-		for {
-			snap, err := jobs.Next()
-			if err != nil {
-				return
-			}
+	go listen(ctx, t, "jobs", s.Stack.Firestore.Collection(store.Jobs).Query,
+		func(snap *firestore.QuerySnapshot, _ bool) {
 			w.mu.Lock()
+			defer w.mu.Unlock()
 			for _, ch := range snap.Changes {
 				if run, err := ch.Doc.DataAt("run"); err == nil {
 					if n, ok := run.(int64); ok {
@@ -455,25 +460,63 @@ func watchJobs(ctx context.Context, t *testing.T, s *stacktest.Stack) *watch {
 					w.statuses[ch.Doc.Ref.ID] = append(list, s)
 				}
 			}
-			w.mu.Unlock()
-		}
-	}()
-	steps := s.Stack.Firestore.CollectionGroup(store.Steps).Snapshots(ctx)
-	go func() {
-		defer steps.Stop()
-		for {
-			snap, err := steps.Next()
-			if err != nil {
-				return
+		})
+	go listen(ctx, t, "steps", s.Stack.Firestore.CollectionGroup(store.Steps).Query,
+		func(snap *firestore.QuerySnapshot, first bool) {
+			// The first snapshot of a listener that listens again is the
+			// steps as they are, not a move.
+			if len(snap.Changes) > 0 && !first {
+				w.touch(time.Now())
 			}
-			if len(snap.Changes) > 0 {
-				w.mu.Lock()
-				w.moved = time.Now()
-				w.mu.Unlock()
-			}
-		}
-	}()
+		})
 	return w
+}
+
+// listen hands every snapshot of a listener to use until ctx ends, and
+// listens again, saying why, when the stream fails: the soak's view of
+// the jobs must not go quiet while they move.
+func listen(ctx context.Context, t *testing.T, name string, q firestore.Query, use func(*firestore.QuerySnapshot, bool)) {
+	for again := false; ; again = true {
+		it := q.Snapshots(ctx)
+		for first := again; ; first = false {
+			snap, err := it.Next()
+			if err != nil {
+				it.Stop()
+				if ctx.Err() != nil {
+					return
+				}
+				t.Logf("chaos: the %s listener failed (%v); listening again", name, err)
+				break
+			}
+			use(snap, first)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// touch records that a step moved at (if later than the last move seen).
+func (w *watch) touch(at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if at.After(w.moved) {
+		w.moved = at
+	}
+}
+
+// lastStepChange is when any step of any job last changed, as stored.
+func lastStepChange(ctx context.Context, s *stacktest.Stack) (time.Time, error) {
+	docs, err := s.Stack.Firestore.CollectionGroup(store.Steps).OrderBy("updated_at", firestore.Desc).Limit(1).Documents(ctx).GetAll()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("the latest step: %w", err)
+	}
+	if len(docs) == 0 {
+		return time.Time{}, errors.New("no step is stored")
+	}
+	return docs[0].UpdateTime, nil
 }
 
 var rank = map[string]int{"queued": 0, "running": 1, "awaiting_review": 1, "succeeded": 2, "partial": 2, "failed": 2, "cancelled": 2, "expired": 2}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/internal/devstack"
@@ -117,10 +118,14 @@ func JSON(t *testing.T, v any) []byte {
 	return b
 }
 
-// Submit posts a request and returns the job id.
+// Submit posts a request and returns the job id. It submits as an app
+// should, with an idempotency key of its own, so that the client sends
+// again a submission the API refused for a while (429 with Retry-After:
+// an owner's admissions queued too long in a busy instance) or whose
+// answer was lost, and one job is made either way.
 func (s *Stack) Submit(t *testing.T, req map[string]any) string {
 	t.Helper()
-	j, err := s.API.Submit(t.Context(), JSON(t, req), "")
+	j, err := s.API.Submit(t.Context(), JSON(t, req), uuid.NewString())
 	require.NoError(t, err)
 	return j.ID
 }

@@ -136,7 +136,7 @@ func TestSpeechFiveMinuteScript(t *testing.T) {
 		script.Words(), script.EstimatedMinutes, took.Round(time.Millisecond), res.Duration.Round(time.Millisecond), len(res.Audio), ratio, len(res.Cues))
 	assert.Greater(t, res.Duration, 3*time.Minute)
 	assert.Less(t, res.Duration, 8*time.Minute)
-	assert.Less(t, ratio, 0.75, "the FLAC is smaller than the WAV")
+	assert.Less(t, ratio, 0.65, "the FLAC is smaller than the WAV (libFLAC -5 makes 0.59 of it)")
 }
 
 func TestSpeechUnavailable(t *testing.T) {
