@@ -103,12 +103,22 @@ func newSession(t *testing.T, base, downloads string) *session {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-breakpad", true), // no crash handler process outliving the browser
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// Close the browser gracefully and wait for it to exit before the
+	// profile folder is removed (its cleanup runs after this one): a
+	// browser only killed may still be writing its profile then.
+	t.Cleanup(func() {
+		if err := chromedp.Cancel(ctx); err != nil {
+			t.Logf("close the browser: %v", err)
+		}
+		cancel()
+		cancelAlloc()
+	})
 	s := &session{t: t, ctx: ctx, base: base, shots: filepath.Join(root(), ".build", "screenshots")}
 	require.NoError(t, os.MkdirAll(s.shots, 0o755))
 	chromedp.ListenTarget(ctx, func(ev any) {
