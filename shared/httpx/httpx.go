@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"contentfactory.dev/factory/shared/client"
+	"contentfactory.dev/factory/shared/failure"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/telemetry"
 )
@@ -60,8 +61,20 @@ func Error(w http.ResponseWriter, r *http.Request, status int, code, detail stri
 }
 
 // Internal answers 500 without revealing the cause, and logs it.
+//
+// A failure that passes (the store contended beyond its retries, or
+// unavailable: failure.KindConflict or KindTransient) is a 503
+// unavailable with Retry-After instead, which clients retry.
 func Internal(w http.ResponseWriter, r *http.Request, err error) {
-	logging.From(r.Context()).ErrorContext(r.Context(), "request failed", "error", err.Error())
+	ctx := r.Context()
+	switch failure.KindOf(err) {
+	case failure.KindConflict, failure.KindTransient:
+		logging.From(ctx).WarnContext(ctx, "request failed for now", "error", err.Error())
+		w.Header().Set("Retry-After", "1")
+		Error(w, r, http.StatusServiceUnavailable, "unavailable", "The service is busy; retry after Retry-After.")
+		return
+	}
+	logging.From(ctx).ErrorContext(ctx, "request failed", "error", err.Error())
 	Error(w, r, http.StatusInternalServerError, "internal", "Something went wrong on our side. Retry later; if it persists, report the request_id.")
 }
 
