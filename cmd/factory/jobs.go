@@ -256,7 +256,7 @@ func draw(w io.Writer, j *client.Job) int {
 	for _, s := range j.Steps {
 		fill := map[client.StepStatus]int{
 			client.StepPending: 0, client.StepQueued: 2, client.StepRunning: width / 2,
-			client.StepSucceeded: width, client.StepFailed: width, client.StepSkipped: width,
+			client.StepSucceeded: width, client.StepFailed: width, client.StepSkipped: width, client.StepNotApplicable: width,
 		}[s.Status]
 		bar := strings.Repeat("█", fill) + strings.Repeat("·", width-fill)
 		note := string(s.Status)

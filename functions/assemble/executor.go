@@ -33,6 +33,7 @@ const (
 	BundleEPUB     = "bundle.epub"
 	FlashcardsAnki = "flashcards.apkg"
 	FlashcardsCSV  = "flashcards.csv"
+	QuizCSV        = "quiz.csv"
 )
 
 // Executor writes the package: a manifest of every step and its
@@ -99,6 +100,7 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 	}
 	bundle := export.Bundle{Topic: req.Topic, Title: req.Topic, Sources: set}
 	var cards *content.Flashcards
+	var quiz *content.Quiz
 	var cover *export.Image
 	m := Manifest{JobID: t.Job.ID, Title: req.Topic, Topic: req.Topic, Language: req.Language, CreatedAt: t.Job.CreatedAt}
 	for _, f := range t.Job.Formats {
@@ -131,12 +133,15 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 		if o, ok := doc.(*content.Outline); ok {
 			bundle.Title, m.Title = o.Title, o.Title
 		}
-		if fc, ok := doc.(*content.Flashcards); ok {
-			cards = fc
+		switch d := doc.(type) {
+		case *content.Flashcards:
+			cards = d
+		case *content.Quiz:
+			quiz = d
 		}
 		bundle.Docs = append(bundle.Docs, export.Doc{Format: f, Value: doc})
 	}
-	files, err := makeExports(ctx, req, t.Job, bundle, cover, cards)
+	files, err := makeExports(ctx, req, t.Job, bundle, cover, cards, quiz)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +203,8 @@ func readCover(ctx context.Context, t *pipeline.Task, s *pipeline.Step) (*export
 // makeExports renders the exports the request asks for, one file each,
 // from the latest version of every document. Each is made and dropped in
 // turn, so memory holds the documents, the files made and one renderer.
-func makeExports(ctx context.Context, req *content.Request, job *pipeline.Job, bundle export.Bundle, cover *export.Image, cards *content.Flashcards) ([]pipeline.File, error) {
+func makeExports(ctx context.Context, req *content.Request, job *pipeline.Job, bundle export.Bundle, cover *export.Image,
+	cards *content.Flashcards, quiz *content.Quiz) ([]pipeline.File, error) {
 	var files []pipeline.File
 	var doc *export.Document
 	document := func() *export.Document {
@@ -229,10 +235,15 @@ func makeExports(ctx context.Context, req *content.Request, job *pipeline.Job, b
 			return epub.Render(document(), "urn:contentfactory:job:"+job.ID, created)
 		}},
 	}
-	if cards != nil {
+	if cards != nil || quiz != nil {
 		makers = append(makers,
-			maker{content.ExportAnki, FlashcardsAnki, anki.ContentType, func() ([]byte, error) { return anki.Flashcards(ctx, cards, job.ID, created) }},
-			maker{content.ExportCSV, FlashcardsCSV, anki.CSVContentType, func() ([]byte, error) { return anki.CSV(cards) }})
+			maker{content.ExportAnki, FlashcardsAnki, anki.ContentType, func() ([]byte, error) { return anki.Flashcards(ctx, cards, quiz, job.ID, created) }})
+	}
+	if cards != nil {
+		makers = append(makers, maker{content.ExportCSV, FlashcardsCSV, anki.CSVContentType, func() ([]byte, error) { return anki.CSV(cards) }})
+	}
+	if quiz != nil {
+		makers = append(makers, maker{content.ExportCSV, QuizCSV, anki.CSVContentType, func() ([]byte, error) { return anki.QuizCSV(quiz) }})
 	}
 	for _, mk := range makers {
 		if !req.WantsExport(mk.export) {

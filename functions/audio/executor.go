@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
@@ -23,7 +24,10 @@ const (
 )
 
 // Executor narrates the podcast script and stores the audio, its
-// WebVTT transcript and a description.
+// WebVTT transcript and a description (audio.json: the file, its voices,
+// the style, the requested target_minutes and the bounds the narration
+// must land within, and the measured_minutes of the audio; a narration
+// outside its bounds is logged).
 type Executor struct {
 	Synth ai.Synthesizer
 }
@@ -59,9 +63,17 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 	if len(res.Audio) == 0 || res.Duration <= 0 {
 		return out, ai.Permanentf("invalid_output", "the audio is empty")
 	}
+	length := req.Podcast.Length()
+	measured := math.Round(res.Duration.Minutes()*100) / 100
+	if !length.Contains(res.Duration.Minutes()) {
+		logging.From(ctx).WarnContext(ctx, "the narration is not as long as asked",
+			"measured_minutes", measured, "min_minutes", length.Min, "max_minutes", length.Max)
+	}
 	info, _ := json.MarshalIndent(map[string]any{
 		"file": name, "mime_type": res.MIMEType, "duration_seconds": res.Duration.Seconds(),
 		"voices": res.Voices, "turns": len(res.Cues),
+		"style": req.Podcast.StyleOrDefault(), "target_minutes": req.Podcast.TargetMinutes,
+		"min_minutes": length.Min, "max_minutes": length.Max, "measured_minutes": measured,
 	}, "", "  ")
 	audio := res.Audio
 	var extra []pipeline.File

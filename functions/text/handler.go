@@ -25,7 +25,7 @@ func New(ctx context.Context, env *setup.Env) (queue.StepHandler, error) {
 	if err != nil {
 		return queue.StepHandler{}, fmt.Errorf("FACTORY_QUALITY_THRESHOLDS: %w", err)
 	}
-	return env.StepHandler(Name, Executor{Gen: gen, Checker: CheckerFor(gen), MaxRepairs: env.Config.MaxRepairs, Thresholds: th, Canary: env.Canary(ctx)})
+	return env.StepHandler(Name, Executor{Gen: gen, Checker: CheckerFor(gen), MaxRepairs: env.Config.MaxRepairs, Thresholds: th, Canary: env.Canary(ctx), Pacer: env.Pacer()})
 }
 
 // CheckerFor returns the grounding check that goes with a text backend:

@@ -22,7 +22,9 @@ import (
 // MaxRepairs times in all. A document still short of that is delivered
 // with what is wrong recorded: its unsupported items flagged, warnings
 // for the step. An answer that fails validation after the last repair
-// fails the step "invalid_output" unless an earlier one passed it.
+// fails the step "invalid_output" unless an earlier one passed it. A
+// format that does not apply to the job (ai.TextRequest.Applicable) is
+// not asked for: Write returns that failure.NotApplicable at once.
 type Writer struct {
 	Gen ai.TextGenerator
 	// Checker judges the cited claims; nil: they are not checked.
@@ -43,6 +45,10 @@ type Draft struct {
 	Outline          *content.Outline
 	Sources          *content.SourceSet
 	Instructions     string
+	// Pace is how fast the voices of the job's podcast speak: a podcast
+	// script is sized by it and held to it. Nil: content.DefaultPace for
+	// the generator, and the script's length is not checked.
+	Pace *content.Pace
 	// Parts keeps each model answer (and each check's verdicts) as it
 	// comes, so that a retried run pays only for what is missing; nil:
 	// nothing is kept.
@@ -76,10 +82,13 @@ type deterministic interface {
 // Write writes a document.
 func (w Writer) Write(ctx context.Context, d Draft) (Written, error) {
 	f := d.Format
-	exp := content.Expect{Request: d.Request, Outline: d.Outline, Passages: content.PassagesOf(d.Sources)}
+	exp := content.Expect{Request: d.Request, Outline: d.Outline, Passages: content.PassagesOf(d.Sources), Pace: d.Pace}
 	canary := w.Canary.For(d.JobID)
 	treq := ai.TextRequest{JobID: d.JobID, Version: d.Version, Attempt: d.Attempt, Instructions: d.Instructions,
-		Format: f, Request: d.Request, Outline: d.Outline, Sources: d.Sources, Canary: canary}
+		Format: f, Request: d.Request, Outline: d.Outline, Sources: d.Sources, Canary: canary, Pace: d.Pace}
+	if err := treq.Applicable(); err != nil {
+		return Written{}, err
+	}
 	j := journal{parts: d.Parts, version: d.Version, canary: canary}
 	fixed := false
 	if g, ok := w.Gen.(deterministic); ok && g.Deterministic() {

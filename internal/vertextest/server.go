@@ -14,7 +14,9 @@
 //
 // A text answer is a JSON document generated from the request's
 // generationConfig.responseJsonSchema (see Generate), varied by the seed
-// and the request; an image model (an ID containing "image") answers a
+// and the request, and following what the prompt asks where a schema
+// cannot say it (a podcast script's length, a timeline's order: see
+// Answer); an image model (an ID containing "image") answers a
 // real PNG and a sentence of alt text. Answers carry realistic
 // usageMetadata. The fake enforces what Vertex enforces and the backends
 // could get wrong: a JSON schema needs responseMimeType application/json,
@@ -498,7 +500,7 @@ func (s *Server) generate(w *recorder, r *http.Request, req Request, project, lo
 			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Invalid responseJsonSchema: "+err.Error(), 0)
 			return
 		}
-		doc, err := Generate(&sch, rng)
+		doc, err := Answer(&sch, g.Text(), rng)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Unsupported responseJsonSchema: "+err.Error(), 0)
 			return

@@ -37,9 +37,9 @@ func schemaOf(t *testing.T, f content.Format, exp content.Expect) *vertextest.Sc
 	return &s
 }
 
-// TestGeneratedDocumentsPassTheValidator generates every format for many
+// TestGeneratedDocumentsPassTheValidator answers every format for many
 // seeds against its pinned schema: the fake's answers must pass the same
-// validator the pipeline runs, repeated-value rules included.
+// validator the pipeline runs, repeated-value and order rules included.
 func TestGeneratedDocumentsPassTheValidator(t *testing.T) {
 	t.Parallel()
 	for speakers := 2; speakers <= 4; speakers++ {
@@ -53,7 +53,7 @@ func TestGeneratedDocumentsPassTheValidator(t *testing.T) {
 			require.NoError(t, err, "seed %d: %s", seed, raw)
 			exp.Outline = doc.(*content.Outline)
 			for _, f := range content.TextFormats()[1:] {
-				raw, err := vertextest.Generate(schemaOf(t, f, exp), rng)
+				raw, err := vertextest.Answer(schemaOf(t, f, exp), "", rng)
 				require.NoError(t, err)
 				_, err = content.ValidateText(f, raw, exp)
 				require.NoError(t, err, "%s seed %d speakers %d: %s", f, seed, speakers, raw)
@@ -237,4 +237,32 @@ func TestProbabilityFaultsAreSeeded(t *testing.T) {
 	assert.Equal(t, a, b, "the same seed injects the same faults")
 	assert.Contains(t, a, 500)
 	assert.Contains(t, a, 200)
+}
+
+// TestAnswerIsAsLongAsThePromptAsks: a podcast script answers the length
+// in words its prompt says is right, whatever the schema allows, and
+// without the prompt's words it is left as generated.
+func TestAnswerIsAsLongAsThePromptAsks(t *testing.T) {
+	t.Parallel()
+	req := request(t, 3)
+	exp := content.Expect{Request: req}
+	raw, err := vertextest.Generate(schemaOf(t, content.FormatOutline, exp), rand.New(rand.NewPCG(4, 1)))
+	require.NoError(t, err)
+	doc, err := content.ValidateText(content.FormatOutline, raw, exp)
+	require.NoError(t, err)
+	exp.Outline = doc.(*content.Outline)
+	words := func(raw []byte) int {
+		var s content.PodcastScript
+		require.NoError(t, json.Unmarshal(raw, &s))
+		n := len(strings.Fields(s.Intro)) + len(strings.Fields(s.Outro))
+		for _, turn := range s.Turns {
+			n += len(strings.Fields(turn.Text))
+		}
+		return n
+	}
+	for _, want := range []int{220, 800, 2400} {
+		raw, err := vertextest.Answer(schemaOf(t, content.FormatPodcastScript, exp), fmt.Sprintf("Write between 1 and 9999 words (about %d is right).", want), rand.New(rand.NewPCG(uint64(want), 1)))
+		require.NoError(t, err)
+		assert.InDelta(t, want, words(raw), float64(want)/20, "asked for %d words", want)
+	}
 }

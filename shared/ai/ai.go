@@ -42,6 +42,15 @@ type TextRequest struct {
 	// Round is the attempt at the document within one run of its step: 0,
 	// then one more per repair.
 	Round int
+	// Pace is how fast the voices that will narrate the job's podcast
+	// speak: a podcast script is sized by it. Nil: content.DefaultPace.
+	Pace *content.Pace
+}
+
+// Pacer says how fast the voices that narrate a podcast in a language
+// speak (content.Pace), so its script can be sized before it is written.
+type Pacer interface {
+	Pace(language string, speakers int) content.Pace
 }
 
 // SourceSet is the job's sources a backend reads: Sources, or, for a
@@ -52,6 +61,20 @@ func (r TextRequest) SourceSet() *content.SourceSet {
 		return r.Sources
 	}
 	return content.TextSources(r.Request)
+}
+
+// Applicable returns failure.NotApplicable with the reason when the
+// format asked for does not apply to the job: a timeline of sources that
+// hold too few dates (content.TimelineApplicable). Backends and the text
+// step answer it before any model call; nil: it applies.
+func (r TextRequest) Applicable() error {
+	if r.Format != content.FormatTimeline {
+		return nil
+	}
+	if ok, why := content.TimelineApplicable(r.SourceSet()); !ok {
+		return failure.NotApplicable(why)
+	}
+	return nil
 }
 
 // Repair is a failed answer and what was found wrong with it: the

@@ -67,25 +67,36 @@ func New(baseURL, credential string, hc *http.Client) *Client {
 // key makes every try the same submission. Without a key nothing is
 // retried, since a lost answer may hide a job that was made.
 func (c *Client) Submit(ctx context.Context, request json.RawMessage, idempotencyKey string) (*JobSummary, error) {
+	var j JobSummary
+	if err := c.keyed(ctx, http.MethodPost, "/v1/jobs", idempotencyKey, request, &j); err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// keyed makes a call that changes something, with its idempotency key
+// (none when empty). With a key, a call that fails for a reason that may
+// pass is sent again by the client's Retry policy, waiting with backoff
+// and at least what Retry-After asked; without one it is sent once.
+func (c *Client) keyed(ctx context.Context, method, path, idempotencyKey string, body []byte, out any) error {
 	var h http.Header
 	if idempotencyKey != "" {
 		h = http.Header{IdempotencyKeyHeader: {idempotencyKey}}
 	}
 	for try := 1; ; try++ {
-		var j JobSummary
-		_, err := c.call(ctx, http.MethodPost, "/v1/jobs", h, request, &j)
+		_, err := c.call(ctx, method, path, h, body, out)
 		if err == nil {
-			return &j, nil
+			return nil
 		}
 		if idempotencyKey == "" || try >= c.retry.Attempts || ctx.Err() != nil || !retryable(err) {
-			return nil, err
+			return err
 		}
 		d := wait(try, err)
 		if d > c.retry.MaxWait {
-			return nil, err // a wait this long (a budget until midnight) is the caller's to decide
+			return err // a wait this long (a budget until midnight) is the caller's to decide
 		}
 		if err := sleep(ctx, d); err != nil {
-			return nil, err
+			return err
 		}
 	}
 }

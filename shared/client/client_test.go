@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -247,4 +248,43 @@ func TestJobFindsItsStep(t *testing.T) {
 	assert.Equal(t, client.StepFailed, s.Status)
 	_, ok = j.Step("audio")
 	assert.False(t, ok)
+}
+
+func TestKeyedChangesAreSentAgainWhenTheyMayPass(t *testing.T) {
+	t.Parallel()
+	for name, change := range map[string]func(c *client.Client, key string) error{
+		"regenerate": func(c *client.Client, key string) error {
+			_, err := c.Regenerate(context.Background(), "job-1", "faqs", "More questions.", key)
+			return err
+		},
+		"put document": func(c *client.Client, key string) error {
+			_, err := c.PutDocument(context.Background(), "job-1", "faqs", json.RawMessage(`{"faqs":[]}`), key)
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			var keys sync.Map
+			c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				keys.Store(r.Header.Get("Idempotency-Key"), true)
+				if calls.Add(1)%2 == 1 { // every first try: busy
+					w.Header().Set("Retry-After", "0")
+					answer(w, http.StatusServiceUnavailable, "application/problem+json", `{"status":503,"code":"unavailable","detail":"busy"}`)
+					return
+				}
+				answer(w, http.StatusAccepted, "application/json", `{"id":"job-1","status":"running"}`)
+			}).WithRetry(client.Retry{Attempts: 3, MaxWait: time.Second})
+
+			require.NoError(t, change(c, "key-1"), "with a key, the 503 is retried")
+			assert.Equal(t, int32(2), calls.Load())
+			_, seen := keys.Load("key-1")
+			assert.True(t, seen)
+
+			var e *client.Error
+			require.ErrorAs(t, change(c, ""), &e, "without a key, the change is sent once")
+			assert.Equal(t, http.StatusServiceUnavailable, e.Status)
+			assert.Equal(t, int32(3), calls.Load())
+		})
+	}
 }

@@ -42,19 +42,23 @@ func (s JobStatus) Terminal() bool {
 type StepStatus string
 
 // Step states: pending (waiting for the steps it is made from) → queued →
-// running → succeeded | failed | skipped.
+// running → succeeded | failed | skipped | not_applicable. A step ends
+// not_applicable when what it makes does not apply to the job (a timeline
+// of sources that hold no dates): it made nothing, its error (code
+// "not_applicable") says why, and the job still succeeds.
 const (
-	StepPending   StepStatus = "pending"
-	StepQueued    StepStatus = "queued"
-	StepRunning   StepStatus = "running"
-	StepSucceeded StepStatus = "succeeded"
-	StepFailed    StepStatus = "failed"
-	StepSkipped   StepStatus = "skipped"
+	StepPending       StepStatus = "pending"
+	StepQueued        StepStatus = "queued"
+	StepRunning       StepStatus = "running"
+	StepSucceeded     StepStatus = "succeeded"
+	StepFailed        StepStatus = "failed"
+	StepSkipped       StepStatus = "skipped"
+	StepNotApplicable StepStatus = "not_applicable"
 )
 
 // Terminal reports whether the step has ended.
 func (s StepStatus) Terminal() bool {
-	return s == StepSucceeded || s == StepFailed || s == StepSkipped
+	return s == StepSucceeded || s == StepFailed || s == StepSkipped || s == StepNotApplicable
 }
 
 // Links are the URLs of a job.
@@ -113,7 +117,8 @@ type Step struct {
 	Kind    content.Kind   `json:"kind"`
 	Status  StepStatus     `json:"status"`
 	Attempt int            `json:"attempt"`
-	// Error says why the step failed or was last retried.
+	// Error says why the step failed, was last retried or, for a step
+	// that ended not_applicable, why it did not apply.
 	Error      *StepError `json:"error,omitempty"`
 	StartedAt  time.Time  `json:"started_at,omitzero"`
 	FinishedAt time.Time  `json:"finished_at,omitzero"`

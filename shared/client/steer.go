@@ -22,14 +22,14 @@ func (c *Client) Approve(ctx context.Context, id string) (*JobSummary, error) {
 // Regenerate makes a new version of one step of an ended job, steered by
 // instructions (may be empty), and makes again every step made from it;
 // the job runs again. idempotencyKey, when not empty, makes the call safe
-// to repeat.
+// to repeat, and the client repeats it as it does a submission.
 func (c *Client) Regenerate(ctx context.Context, id string, step content.Format, instructions, idempotencyKey string) (*Job, error) {
 	var body []byte
 	if instructions != "" {
 		body, _ = json.Marshal(map[string]string{"instructions": instructions})
 	}
 	var j Job
-	if _, err := c.call(ctx, http.MethodPost, jobPath(id)+"/steps/"+url.PathEscape(string(step))+":regenerate", keyHeader(idempotencyKey), body, &j); err != nil {
+	if err := c.keyed(ctx, http.MethodPost, jobPath(id)+"/steps/"+url.PathEscape(string(step))+":regenerate", idempotencyKey, body, &j); err != nil {
 		return nil, err
 	}
 	return &j, nil
@@ -52,17 +52,11 @@ func (c *Client) Document(ctx context.Context, id string, f content.Format, vers
 // PutDocument replaces a job's document with a whole new one (checked as
 // a generated one is): a new version, and every step made from it is made
 // again. A job awaiting review takes a new outline and keeps waiting.
+// idempotencyKey works as Regenerate's.
 func (c *Client) PutDocument(ctx context.Context, id string, f content.Format, doc json.RawMessage, idempotencyKey string) (*Job, error) {
 	var j Job
-	if _, err := c.call(ctx, http.MethodPut, jobPath(id)+"/documents/"+url.PathEscape(string(f)), keyHeader(idempotencyKey), doc, &j); err != nil {
+	if err := c.keyed(ctx, http.MethodPut, jobPath(id)+"/documents/"+url.PathEscape(string(f)), idempotencyKey, doc, &j); err != nil {
 		return nil, err
 	}
 	return &j, nil
-}
-
-func keyHeader(key string) http.Header {
-	if key == "" {
-		return nil
-	}
-	return http.Header{IdempotencyKeyHeader: {key}}
 }

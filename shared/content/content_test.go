@@ -189,11 +189,14 @@ func TestParseRequestDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Photosynthesis", r.Topic, "trimmed, bidi override dropped")
 	assert.Equal(t, content.Closure(content.DefaultFormats()), r.Formats)
-	assert.Len(t, r.Formats, 11, "all eleven steps")
+	assert.Len(t, r.Formats, 13, "all thirteen steps")
+	assert.Contains(t, r.Formats, content.FormatQuiz, "the quiz is a default format")
+	assert.Contains(t, r.Formats, content.FormatTimeline, "so is the timeline (not_applicable when the sources hold no dates)")
 	assert.Equal(t, "en-US", r.Language)
 	assert.Equal(t, "intermediate", r.Level)
 	assert.Equal(t, content.DefaultSpeakers, r.Podcast.Speakers)
 	assert.Equal(t, 5, r.Podcast.TargetMinutes)
+	assert.Equal(t, content.StyleDeepDive, r.Podcast.Style)
 	assert.Equal(t, "16:9", r.Image.AspectRatio)
 }
 
@@ -367,6 +370,15 @@ func TestExportsDefaultToAllAndAreChecked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []content.Export{content.ExportMarkdown, content.ExportHTML, content.ExportPDF, content.ExportDOCX, content.ExportEPUB}, r.Exports,
 		"by default, every export the formats can make")
+
+	r, err = content.ParseRequest([]byte(`{"topic": "Tides", "formats": ["quiz"]}`))
+	require.NoError(t, err)
+	assert.Equal(t, []content.Export{content.ExportMarkdown, content.ExportHTML, content.ExportPDF, content.ExportDOCX, content.ExportEPUB,
+		content.ExportAnki, content.ExportCSV}, r.Exports, "a quiz alone makes a deck and a CSV")
+	_, err = content.ParseRequest([]byte(`{"topic": "Tides", "formats": ["timeline"], "exports": ["csv"]}`))
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "missing_format", ie.Errors[0].Code)
+	assert.Contains(t, ie.Errors[0].Message, "flashcards or quiz")
 
 	_, err = content.ParseRequest([]byte(`{"topic": "Tides", "exports": []}`))
 	require.ErrorAs(t, err, &ie)

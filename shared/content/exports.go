@@ -18,21 +18,23 @@ const (
 	ExportPDF      Export = "pdf"      // bundle.pdf
 	ExportDOCX     Export = "docx"     // bundle.docx
 	ExportEPUB     Export = "epub"     // bundle.epub (EPUB 3)
-	ExportAnki     Export = "anki"     // flashcards.apkg
-	ExportCSV      Export = "csv"      // flashcards.csv
+	ExportAnki     Export = "anki"     // flashcards.apkg: the flashcards and the quiz
+	ExportCSV      Export = "csv"      // flashcards.csv and quiz.csv
 	ExportChapters Export = "chapters" // chapters.json, and chapter frames in podcast.mp3
 )
 
 type exportSource struct {
 	export Export
-	from   Format
+	// from are the formats the export is made from, any of them (none:
+	// the bundles, which take every text format there is).
+	from []Format
 }
 
-// exportSources says which format an export is made from; the bundles
-// take every text format there is.
+// exportSources says which formats an export is made from.
 var exportSources = []exportSource{
-	{ExportMarkdown, ""}, {ExportHTML, ""}, {ExportPDF, ""}, {ExportDOCX, ""}, {ExportEPUB, ""},
-	{ExportAnki, FormatFlashcards}, {ExportCSV, FormatFlashcards}, {ExportChapters, FormatAudio},
+	{ExportMarkdown, nil}, {ExportHTML, nil}, {ExportPDF, nil}, {ExportDOCX, nil}, {ExportEPUB, nil},
+	{ExportAnki, []Format{FormatFlashcards, FormatQuiz}}, {ExportCSV, []Format{FormatFlashcards, FormatQuiz}},
+	{ExportChapters, []Format{FormatAudio}},
 }
 
 // Exports returns every export in a stable order.
@@ -44,14 +46,20 @@ func Exports() []Export {
 	return out
 }
 
-// Source is the format an export needs ("" for the bundles, which need
-// only some text format), and whether the export is known.
-func (e Export) Source() (Format, bool) {
+// Sources are the formats an export is made from, any one of them
+// enough (none for the bundles, which need only some text format), and
+// whether the export is known.
+func (e Export) Sources() ([]Format, bool) {
 	i := slices.IndexFunc(exportSources, func(s exportSource) bool { return s.export == e })
 	if i < 0 {
-		return "", false
+		return nil, false
 	}
 	return exportSources[i].from, true
+}
+
+// madeFrom reports whether formats hold one an export is made from.
+func (s exportSource) madeFrom(formats []Format) bool {
+	return len(s.from) == 0 || slices.ContainsFunc(s.from, func(f Format) bool { return slices.Contains(formats, f) })
 }
 
 // DefaultExports is what a request without exports gets: every export
@@ -59,7 +67,7 @@ func (e Export) Source() (Format, bool) {
 func DefaultExports(formats []Format) []Export {
 	var out []Export
 	for _, s := range exportSources {
-		if s.from == "" || slices.Contains(formats, s.from) {
+		if s.madeFrom(formats) {
 			out = append(out, s.export)
 		}
 	}
@@ -91,17 +99,26 @@ func (r *Request) validateExports(add func(field, code, format string, args ...a
 	seen := map[Export]bool{}
 	for i, e := range r.Exports {
 		field := fmt.Sprintf("exports[%d]", i)
-		from, ok := e.Source()
+		from, ok := e.Sources()
 		switch {
 		case !ok:
 			add(field, "unknown_export", "unknown export %q; exports are %s", e, exportList())
 		case seen[e]:
 			add(field, "duplicate", "export %q is listed twice", e)
-		case from != "" && !slices.Contains(made, from):
-			add(field, "missing_format", "export %q is made from the %s format, which the request does not ask for", e, from)
+		case !(exportSource{e, from}).madeFrom(made):
+			add(field, "missing_format", "export %q is made from the %s format, which the request does not ask for", e, alternatives(from))
 		}
 		seen[e] = true
 	}
+}
+
+// alternatives names formats as alternatives: "flashcards or quiz".
+func alternatives(fs []Format) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = string(f)
+	}
+	return strings.Join(names, " or ")
 }
 
 func exportList() string {

@@ -9,7 +9,7 @@ import (
 // the same name.
 type Format string
 
-// The twelve formats: the sources a job reads, eight text formats, the
+// The fourteen formats: the sources a job reads, ten text formats, the
 // cover image, the podcast audio and the package that bundles the rest.
 const (
 	// FormatSources is the job's sources read and split into numbered
@@ -23,6 +23,8 @@ const (
 	FormatFAQs            Format = "faqs"
 	FormatFlashcards      Format = "flashcards"
 	FormatReadingGuide    Format = "reading_guide"
+	FormatQuiz            Format = "quiz"
+	FormatTimeline        Format = "timeline"
 	FormatImage           Format = "image"
 	FormatAudio           Format = "audio"
 	FormatPackage         Format = "package"
@@ -81,6 +83,8 @@ var specs = []Spec{
 	{FormatFAQs, KindText, "FAQs", outlineOnly, reflect.TypeFor[FAQs](), false},
 	{FormatFlashcards, KindText, "Flashcards", outlineOnly, reflect.TypeFor[Flashcards](), false},
 	{FormatReadingGuide, KindText, "Reading guide", outlineOnly, reflect.TypeFor[ReadingGuide](), false},
+	{FormatQuiz, KindText, "Quiz", outlineOnly, reflect.TypeFor[Quiz](), false},
+	{FormatTimeline, KindText, "Timeline", outlineOnly, reflect.TypeFor[Timeline](), false},
 	{FormatImage, KindImage, "Cover image", outlineOnly, nil, false},
 	{FormatAudio, KindAudio, "Podcast audio", []Format{FormatPodcastScript}, nil, false},
 	{FormatPackage, KindAssemble, "Package", nil, nil, false},
@@ -95,7 +99,7 @@ func Formats() []Format {
 	return out
 }
 
-// TextFormats returns the eight text formats in generation order.
+// TextFormats returns the ten text formats in generation order.
 func TextFormats() []Format {
 	var out []Format
 	for _, s := range specs {
@@ -164,12 +168,12 @@ func Closure(requested []Format) []Format {
 // what the request and the outline already decide pinned as enums: the
 // outline's title on derived formats, the requested level, the requested
 // speakers and length of the podcast, the outline's section titles in the
-// reading guide. Citations follow the job's passages (Expect.Passages):
-// required on every item that carries them, limited to the job's ids when
-// there are at most MaxPinnedPassages, and left out when the job has no
-// sources; what the pipeline sets (the grounding verdicts) is left out. A
-// model held to this schema cannot get those wrong; the validator checks
-// them anyway.
+// reading guide, its learning objectives in the quiz. Citations follow
+// the job's passages (Expect.Passages): required on every item that
+// carries them, limited to the job's ids when there are at most
+// MaxPinnedPassages, and left out when the job has no sources; what the
+// pipeline sets (the grounding verdicts) is left out. A model held to
+// this schema cannot get those wrong; the validator checks them anyway.
 func (s Spec) SchemaFor(exp Expect) *Schema {
 	base := s.Schema()
 	if base == nil {
@@ -204,6 +208,11 @@ func (s Spec) SchemaFor(exp Expect) *Schema {
 	case FormatReadingGuide:
 		if exp.Outline != nil {
 			p.Properties["questions"].Items.Properties["section"].pin(exp.Outline.SectionTitles()...)
+		}
+	case FormatQuiz:
+		q := p.Properties["questions"].Items
+		if exp.Outline != nil {
+			q.Properties["objective"].pin(exp.Outline.LearningObjectives...)
 		}
 	}
 	p.forModel(exp.Passages)

@@ -76,6 +76,8 @@ func (r *Request) Cached() bool { return r.Cache == nil || *r.Cache }
 
 // PodcastOptions shape the podcast script and audio.
 type PodcastOptions struct {
+	// Style is one of PodcastStyles (DefaultPodcastStyle when left out).
+	Style         string    `json:"style,omitempty" firestore:"style,omitempty"`
 	Speakers      []Speaker `json:"speakers,omitempty" firestore:"speakers"`
 	TargetMinutes int       `json:"target_minutes,omitempty" firestore:"target_minutes"`
 }
@@ -190,6 +192,7 @@ func (r *Request) hasReplacement() bool {
 		texts = append(texts, r.Image.Style, r.Image.AspectRatio)
 	}
 	if r.Podcast != nil {
+		texts = append(texts, r.Podcast.Style)
 		for _, sp := range r.Podcast.Speakers {
 			texts = append(texts, sp.Name, sp.Role)
 		}
@@ -258,6 +261,7 @@ func (r *Request) Normalize() {
 		r.Sources[i].normalize()
 	}
 	if r.Podcast != nil {
+		r.Podcast.Style = strings.ToLower(CleanLine(r.Podcast.Style))
 		for i := range r.Podcast.Speakers {
 			r.Podcast.Speakers[i].Name = CleanLine(r.Podcast.Speakers[i].Name)
 			r.Podcast.Speakers[i].Role = CleanLine(r.Podcast.Speakers[i].Role)
@@ -369,6 +373,9 @@ func (r *Request) Validate() error {
 	}
 	r.validateExports(add)
 	if p := r.Podcast; p != nil {
+		if p.Style != "" && !validPodcastStyle(p.Style) {
+			add("podcast.style", "invalid_value", "must be one of %s", strings.Join(PodcastStyles, ", "))
+		}
 		if p.Speakers != nil && (len(p.Speakers) < MinSpeakers || len(p.Speakers) > MaxSpeakers) {
 			add("podcast.speakers", "invalid_count", "must have %d to %d speakers, has %d", MinSpeakers, MaxSpeakers, len(p.Speakers))
 		}
@@ -480,8 +487,15 @@ func (r *Request) ApplyDefaults() {
 	if len(r.Podcast.Speakers) == 0 {
 		r.Podcast.Speakers = slices.Clone(DefaultSpeakers)
 	}
+	if r.Podcast.Style == "" {
+		r.Podcast.Style = DefaultPodcastStyle
+	}
 	if r.Podcast.TargetMinutes == 0 {
 		r.Podcast.TargetMinutes = DefaultMinutes
+	}
+	if r.Podcast.Style == StyleBrief {
+		// A brief is one to two minutes, whatever length was asked.
+		r.Podcast.TargetMinutes = min(r.Podcast.TargetMinutes, BriefMaxMinutes)
 	}
 	if r.Image == nil {
 		r.Image = &ImageOptions{}

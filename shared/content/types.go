@@ -2,7 +2,8 @@ package content
 
 import "strings"
 
-// The eight text formats. Each struct is the one definition of its format:
+// The text formats (the quiz and the timeline are in their own files).
+// Each struct is the one definition of its format:
 // SchemaFor derives from its tags the JSON Schema a model is given and the
 // validator every output passes, and its Check method adds the rules a
 // schema cannot express.

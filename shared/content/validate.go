@@ -16,6 +16,10 @@ type Expect struct {
 	// Passages are the ids the document may cite (PassagesOf the job's
 	// sources); nil: citations are not checked.
 	Passages PassageSet
+	// Pace, when set, is how fast the job's voices speak: a podcast
+	// script must then be as long as its request asks (generated scripts
+	// are held to it; a script edited by hand is spoken as written).
+	Pace *Pace
 }
 
 // checker is implemented by documents with rules a schema cannot express.
@@ -124,6 +128,9 @@ func (p *PodcastScript) check(exp Expect) Violations {
 		if want.TargetMinutes != 0 && p.TargetMinutes != want.TargetMinutes {
 			vs = append(vs, Violation{Path: "/target_minutes", Message: fmt.Sprintf("must be %d", want.TargetMinutes)})
 		}
+	}
+	if exp.Pace != nil {
+		vs = append(vs, p.checkLength(exp.Request, *exp.Pace)...)
 	}
 	spoke := map[string]bool{}
 	for i, t := range p.Turns {

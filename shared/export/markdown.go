@@ -279,7 +279,37 @@ func renderDoc(w *mdWriter, v any) {
 			w.line(fmt.Sprintf("%d. %s *(%s)*", i+1, oneLine(q.Question), oneLine(q.Section)))
 		}
 		w.line("")
+	case *content.Quiz:
+		renderQuiz(w, d)
+	case *content.Timeline:
+		for _, e := range d.Events {
+			w.line(fmt.Sprintf("- **%s**: **%s**. %s%s", e.Date, oneLine(e.Title), oneLine(e.Description), w.refs(e.Cited)))
+		}
+		w.line("")
 	}
+}
+
+// renderQuiz writes the questions with their lettered options, then the
+// answers with their explanations, so that a reader can try first.
+func renderQuiz(w *mdWriter, q *content.Quiz) {
+	for i, x := range q.Questions {
+		w.line(fmt.Sprintf("**%d. %s** *(%s)*", i+1, oneLine(x.Question), x.Difficulty))
+		w.line("")
+		for j, o := range x.Options {
+			w.line(fmt.Sprintf("- %s. %s", content.AnswerLetters[j], oneLine(o.Text)))
+		}
+		w.line("")
+	}
+	w.line("### Answers")
+	w.line("")
+	for i, x := range q.Questions {
+		answer := x.Answer
+		if o, k := x.Correct(); k >= 0 {
+			answer += ". " + oneLine(o.Text)
+		}
+		w.line(fmt.Sprintf("%d. **%s**: %s *(Checks: %s)*%s", i+1, answer, oneLine(x.Explanation), oneLine(x.Objective), w.refs(x.Cited)))
+	}
+	w.line("")
 }
 
 func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }

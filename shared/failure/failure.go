@@ -126,3 +126,24 @@ func As(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// NotApplicableError is work that does not apply to what it was given,
+// such as a timeline of sources that hold no dates: not a failure, so the
+// step that meets it ends "not_applicable" with the reason, and its job
+// does not count it against its outcome.
+type NotApplicableError struct {
+	// Reason says why, for the people reading the step.
+	Reason string
+}
+
+func (e *NotApplicableError) Error() string { return "not applicable: " + e.Reason }
+
+// NotApplicable returns the error of work that does not apply, and why.
+func NotApplicable(reason string) error { return &NotApplicableError{Reason: reason} }
+
+// AsNotApplicable returns the *NotApplicableError in err's chain, if any.
+func AsNotApplicable(err error) (*NotApplicableError, bool) {
+	var e *NotApplicableError
+	ok := errors.As(err, &e)
+	return e, ok
+}

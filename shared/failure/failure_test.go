@@ -45,3 +45,14 @@ func TestErrorKeepsItsCodeAndCause(t *testing.T) {
 	assert.Equal(t, "generate: unavailable: 503 from upstream", err.Error())
 	assert.Equal(t, "transient", failure.KindOf(err).String())
 }
+
+func TestNotApplicable(t *testing.T) {
+	err := fmt.Errorf("timeline: %w", failure.NotApplicable("the sources hold no dates"))
+	e, ok := failure.AsNotApplicable(err)
+	assert.True(t, ok)
+	assert.Equal(t, "the sources hold no dates", e.Reason)
+	assert.Equal(t, "timeline: not applicable: the sources hold no dates", err.Error())
+	assert.Equal(t, failure.KindUnknown, failure.KindOf(err), "neither transient nor permanent: not a failure")
+	_, ok = failure.AsNotApplicable(failure.Permanentf("invalid_output", "bad"))
+	assert.False(t, ok)
+}

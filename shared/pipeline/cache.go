@@ -22,7 +22,7 @@ type Results interface {
 // same request (same owner, cache key, within the cache's time): every
 // content step's artifacts are copied (so erasing either job leaves the
 // other whole) and the step succeeds at once, with no model call and no
-// cost; the package is made again for the new job. It returns nil when no
+// cost (a step that did not apply ends not_applicable again); the package is made again for the new job. It returns nil when no
 // earlier job answers.
 func (j *Jobs) fromCache(ctx context.Context, job *Job, now time.Time) ([]*Step, error) {
 	if j.p.Results == nil || job.CacheKey == "" || j.cfg.CacheTTL <= 0 {
@@ -53,8 +53,16 @@ func (j *Jobs) fromCache(ctx context.Context, job *Job, now time.Time) ([]*Step,
 			continue
 		}
 		o := byName[s.Name]
-		if o == nil || o.Status != StepSucceeded {
+		if o == nil || !o.Status.Fine() {
 			return nil, nil // not a whole answer after all
+		}
+		if o.Status == StepNotApplicable {
+			// It did not apply to the same request then, nor does it now.
+			s.Status, s.Error = StepNotApplicable, o.Error
+			s.QueuedAt, s.StartedAt, s.FinishedAt = now, now, now
+			s.Versions = []StepVersion{{Version: 1, Made: MadeCached, Status: StepNotApplicable, Artifacts: []Artifact{}, Error: o.Error,
+				CreatedAt: now, FinishedAt: now}}
+			continue
 		}
 		arts := make([]Artifact, 0, len(o.Artifacts))
 		for _, a := range o.Artifacts {

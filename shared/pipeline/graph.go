@@ -105,7 +105,8 @@ func canRun(s *Step, formats []content.Format, steps map[content.Format]*Step) b
 
 // skipDownstream records that step f did not succeed: every content step
 // made from it, directly or not, that has not ended is skipped
-// "dependency_failed" (the package is not: it bundles what exists). steps
+// "dependency_failed" (the package is not: it bundles what exists), or,
+// when f did not apply to the job, ends not_applicable too. steps
 // must hold f and everything downstream of it. It returns the steps it
 // skipped. A step that succeeded changes no other step: the steps made
 // from it are queued by promote, after its end is committed, so that
@@ -121,8 +122,12 @@ func skipDownstream(f content.Format, formats []content.Format, steps map[conten
 			continue
 		}
 		dep.Status = StepSkipped
-		dep.FinishedAt, dep.UpdatedAt = now, now
 		dep.Error = &StepError{Code: "dependency_failed", Message: "step " + string(f) + " did not succeed"}
+		if steps[f].Status == StepNotApplicable {
+			dep.Status = StepNotApplicable
+			dep.Error = &StepError{Code: CodeNotApplicable, Message: "it is made from step " + string(f) + ", which does not apply to this job"}
+		}
+		dep.FinishedAt, dep.UpdatedAt = now, now
 		dep.record(now)
 		skipped = append(skipped, dep)
 	}

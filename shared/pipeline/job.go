@@ -46,20 +46,29 @@ type StepStatus string
 
 // Step states: pending (waiting for the steps it is made from) → queued
 // (its message is published) → running (claimed under a lease) →
-// succeeded | failed | skipped.
+// succeeded | failed | skipped | not_applicable. A step ends
+// not_applicable when what it makes does not apply to the job (a
+// timeline of sources without dates): it made nothing, its error says
+// why (code "not_applicable"), and the job's outcome does not count it
+// as a failure.
 const (
-	StepPending   StepStatus = "pending"
-	StepQueued    StepStatus = "queued"
-	StepRunning   StepStatus = "running"
-	StepSucceeded StepStatus = "succeeded"
-	StepFailed    StepStatus = "failed"
-	StepSkipped   StepStatus = "skipped"
+	StepPending       StepStatus = "pending"
+	StepQueued        StepStatus = "queued"
+	StepRunning       StepStatus = "running"
+	StepSucceeded     StepStatus = "succeeded"
+	StepFailed        StepStatus = "failed"
+	StepSkipped       StepStatus = "skipped"
+	StepNotApplicable StepStatus = "not_applicable"
 )
 
 // Terminal reports whether the step has ended.
 func (s StepStatus) Terminal() bool {
-	return s == StepSucceeded || s == StepFailed || s == StepSkipped
+	return s == StepSucceeded || s == StepFailed || s == StepSkipped || s == StepNotApplicable
 }
+
+// Fine reports whether the step ended as it should: it succeeded, or
+// what it makes does not apply to its job.
+func (s StepStatus) Fine() bool { return s == StepSucceeded || s == StepNotApplicable }
 
 // Job is the record of one job. The full request, with its source text,
 // is kept apart (Store.Request) so that the documents every transaction
@@ -294,14 +303,15 @@ func Progress(steps []*Step) float64 {
 }
 
 // Outcome is the status a job ends with, given its ended steps: succeeded
-// when every step succeeded, failed when no content step succeeded,
-// partial otherwise.
+// when every step succeeded or did not apply, failed when no content step
+// succeeded, partial otherwise.
 func Outcome(steps []*Step) JobStatus {
 	delivered, all := 0, true
 	for _, s := range steps {
-		if s.Status != StepSucceeded {
+		switch {
+		case !s.Status.Fine():
 			all = false
-		} else if s.Name != content.FormatPackage {
+		case s.Status == StepSucceeded && s.Name != content.FormatPackage:
 			delivered++
 		}
 	}

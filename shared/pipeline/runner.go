@@ -332,6 +332,9 @@ func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, 
 	if out != nil {
 		calls = out.Calls
 	}
+	if na, ok := failure.AsNotApplicable(err); ok {
+		return r.notApplicable(ctx, job, step, calls, na.Reason)
+	}
 	se := &StepError{Code: "internal", Message: err.Error()}
 	if e, ok := ai.AsError(err); ok {
 		se.Code, se.Retryable = e.Code, e.Retryable
@@ -358,6 +361,26 @@ func (r *Runner) failed(ctx context.Context, job *Job, step *Step, out *Output, 
 		log.WarnContext(ctx, "step failure dropped: a later attempt owns the step, or it ended without this run", "code", se.Code, "error", err.Error())
 	}
 	return ferr
+}
+
+// CodeNotApplicable is the error code of a step that ended
+// not_applicable; its message is the reason.
+const CodeNotApplicable = "not_applicable"
+
+// notApplicable ends a step whose work does not apply to its job: it made
+// nothing, and says why. A finish that fails is tried again by the next
+// delivery, which finds the same.
+func (r *Runner) notApplicable(ctx context.Context, job *Job, step *Step, calls []ai.Call, reason string) error {
+	log := logging.From(ctx)
+	se := &StepError{Code: CodeNotApplicable, Message: reason}
+	applied, err := r.finish(ctx, job.ID, runOf(step), result{status: StepNotApplicable, err: se, calls: calls})
+	switch {
+	case err != nil:
+		log.WarnContext(ctx, "end the step that does not apply failed; it is tried again", "reason", reason, "end_error", err.Error())
+	case applied:
+		log.InfoContext(ctx, "step does not apply to this job", "reason", reason)
+	}
+	return err
 }
 
 // claim takes the step for this delivery, under a lease, if it can run. A

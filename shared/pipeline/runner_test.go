@@ -18,6 +18,7 @@ import (
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/failure"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
 	"contentfactory.dev/factory/shared/store"
@@ -345,6 +346,41 @@ func TestFailedOutlineFailsTheJob(t *testing.T) {
 	j := h.job(job.ID)
 	assert.Equal(t, pipeline.JobFailed, j.Status)
 	assert.Equal(t, 1.0, j.Progress)
+}
+
+func TestAStepThatDoesNotApplyLeavesTheJobSucceeded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, pipeline.RunnerConfig{})
+	h.exec.fail = func(step content.Format, _ int) error {
+		if step == content.FormatTimeline {
+			return fmt.Errorf("timeline: %w", failure.NotApplicable("the sources hold no dates"))
+		}
+		return nil
+	}
+	job := h.submit(content.FormatTimeline, content.FormatFAQs)
+	h.drain()
+	steps := h.steps(job.ID)
+	tl := steps[content.FormatTimeline]
+	assert.Equal(t, pipeline.StepNotApplicable, tl.Status)
+	require.NotNil(t, tl.Error)
+	assert.Equal(t, pipeline.StepError{Code: "not_applicable", Message: "the sources hold no dates"}, *tl.Error)
+	assert.Empty(t, tl.Artifacts)
+	assert.Equal(t, int64(1), tl.Usage.Calls, "what it paid for is kept")
+	require.Len(t, tl.Versions, 1)
+	assert.Equal(t, pipeline.StepNotApplicable, tl.Versions[0].Status)
+	assert.Equal(t, pipeline.StepSucceeded, steps[content.FormatFAQs].Status)
+	j := h.job(job.ID)
+	assert.Equal(t, pipeline.JobSucceeded, j.Status)
+	assert.Equal(t, 1.0, j.Progress)
+	evs := h.events.List()
+	require.Len(t, evs, 1)
+	assert.Equal(t, pipeline.EventCompleted, evs[0].Type)
+	assert.Equal(t, pipeline.StepNotApplicable, evs[0].Steps[content.FormatTimeline], "the event's summary says so")
+
+	// A redelivery finds it ended and does nothing.
+	runs := h.exec.runs.Load()
+	require.NoError(t, h.runner.Run(context.Background(), pipeline.StepMessage{JobID: job.ID, Step: content.FormatTimeline}))
+	assert.Equal(t, runs, h.exec.runs.Load())
 }
 
 func TestMessagesForUnknownJobsAreDropped(t *testing.T) {

@@ -127,6 +127,25 @@ func structure(f content.Format, doc any, outline *content.Outline, set *content
 			qs = append(qs, q.Question)
 		}
 		c.templates("/questions/%d/question", qs)
+	case *content.Quiz:
+		var qs []string
+		for i, q := range d.Questions {
+			p := fmt.Sprintf("/questions/%d", i)
+			c.items++
+			c.question(p+"/question", q.Question)
+			c.standsAlone(p+"/explanation", q.Explanation)
+			c.long(p+"/explanation", q.Explanation, maxExplanationWords)
+			c.cut(p+"/explanation", q.Explanation)
+			qs = append(qs, q.Question)
+		}
+		c.templates("/questions/%d/question", qs)
+	case *content.Timeline:
+		for i, e := range d.Events {
+			p := fmt.Sprintf("/events/%d", i)
+			c.items++
+			c.long(p+"/description", e.Description, maxTakeawayWords)
+			c.cut(p+"/description", e.Description)
+		}
 	}
 	s := content.StructureQuality{Items: c.items, Score: 1}
 	// An item is flagged once however many findings it has.

@@ -59,6 +59,22 @@ func (e *Env) Synthesizer(ctx context.Context) (ai.Synthesizer, error) {
 	return nil, fmt.Errorf("FACTORY_AI=%s: no speech backend", e.Config.AI)
 }
 
+// Pacer returns how fast the speech backend FACTORY_AI selects speaks,
+// so the text step can size podcast scripts for it without building the
+// speech client: espeak-ng's calibrated voices offline, the configured
+// Cloud TTS voices with vertex (the embedded defaults when the models
+// file cannot be read: the speech step reports that).
+func (e *Env) Pacer() ai.Pacer {
+	if e.Config.AI == "offline" {
+		return espeak.Speech{Binary: e.Config.Espeak}
+	}
+	cfg, err := e.models()
+	if err != nil {
+		cfg = models.Defaults()
+	}
+	return cfg
+}
+
 // Estimator returns what admission expects a request to cost: the
 // estimate of the AI configuration (models.Config.Estimate), from the same
 // price table the backends price their calls with. Offline calls cost

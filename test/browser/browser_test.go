@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,6 +32,7 @@ import (
 
 	"contentfactory.dev/factory/internal/devstack"
 	"contentfactory.dev/factory/shared/client"
+	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/test/e2e/stacktest"
 )
 
@@ -103,12 +103,22 @@ func newSession(t *testing.T, base, downloads string) *session {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-breakpad", true), // no crash handler process outliving the browser
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// Close the browser gracefully and wait for it to exit before the
+	// profile folder is removed (its cleanup runs after this one): a
+	// browser only killed may still be writing its profile then.
+	t.Cleanup(func() {
+		if err := chromedp.Cancel(ctx); err != nil {
+			t.Logf("close the browser: %v", err)
+		}
+		cancel()
+		cancelAlloc()
+	})
 	s := &session{t: t, ctx: ctx, base: base, shots: filepath.Join(root(), ".build", "screenshots")}
 	require.NoError(t, os.MkdirAll(s.shots, 0o755))
 	chromedp.ListenTarget(ctx, func(ev any) {
@@ -288,7 +298,7 @@ func TestWebAppInARealBrowser(t *testing.T) {
 	job, err := stack.API.Get(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, "Ocean tides", job.Topic)
-	assert.Len(t, job.Steps, 12, "the pasted source is read, then every format is made")
+	assert.Len(t, job.Steps, len(content.Formats()), "the pasted source is read, then every format is made")
 
 	// Live progress: the steps move on the page as the job runs, without
 	// a reload, until the job ends.
@@ -309,16 +319,25 @@ func TestWebAppInARealBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, client.JobSucceeded, ended.Status, stacktest.Describe(ended))
 	assert.Equal(t, "succeeded", s.text(".job-status .badge"))
-	var shown []string
+	var shown, want []string
 	s.eval(`[...document.querySelectorAll(".step .badge")].map((b) => b.textContent)`, &shown)
-	assert.Equal(t, slices.Repeat([]string{"succeeded"}, len(ended.Steps)), shown, "every step is shown as it ended")
+	for _, st := range ended.Steps {
+		want = append(want, string(st.Status))
+		if st.Name == content.FormatTimeline {
+			assert.Equal(t, client.StepNotApplicable, st.Status, "the source holds no dates: no timeline")
+		} else {
+			assert.Equal(t, client.StepSucceeded, st.Status, string(st.Name))
+		}
+	}
+	assert.Equal(t, want, shown, "every step is shown as it ended")
 	axeSeen += s.axeCheck("job")
 	s.shoot("04-job-ended", "")
 
 	// Every format opens.
 	var tabs []string
 	s.eval(`[...document.querySelectorAll('[role="tab"]')].map((t) => t.id)`, &tabs)
-	assert.Equal(t, []string{"tab-outline", "tab-study_guide", "tab-one_pager", "tab-detailed_reading", "tab-faqs", "tab-flashcards", "tab-reading_guide", "tab-podcast", "tab-cover"}, tabs)
+	assert.Equal(t, []string{"tab-outline", "tab-study_guide", "tab-one_pager", "tab-detailed_reading", "tab-faqs", "tab-flashcards", "tab-reading_guide", "tab-quiz", "tab-podcast", "tab-cover"}, tabs,
+		"a tab for every document made (no timeline: it did not apply)")
 	for _, tab := range tabs {
 		panel := "#panel-" + strings.TrimPrefix(tab, "tab-")
 		s.within(30*time.Second, "open "+tab,
@@ -348,6 +367,16 @@ func TestWebAppInARealBrowser(t *testing.T) {
 	assert.True(t, backShown, "the answer shows")
 	axeSeen += s.axeCheck("flashcards")
 	s.shoot("06-flashcards", "#tab-flashcards")
+
+	// A quiz question's answer opens.
+	s.run("open a quiz answer", chromedp.Click("#tab-quiz", chromedp.ByID), chromedp.Click("#panel-quiz details.answer summary", chromedp.ByQuery))
+	var options int
+	s.eval(`document.querySelectorAll("#panel-quiz .question:first-child .options li").length`, &options)
+	assert.Equal(t, 4, options, "four options")
+	s.eval(`document.querySelector("#panel-quiz details.answer").open`, &open)
+	assert.True(t, open, "the answer shows")
+	axeSeen += s.axeCheck("quiz")
+	s.shoot("06b-quiz", "#tab-quiz")
 
 	// The podcast plays from its signed URL; the transcript follows it.
 	s.run("open the podcast", chromedp.Click("#tab-podcast", chromedp.ByID), chromedp.WaitVisible("#podcast-audio", chromedp.ByID))

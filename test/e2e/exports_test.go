@@ -22,6 +22,7 @@ import (
 type made struct {
 	outline *content.Outline
 	cards   *content.Flashcards
+	quiz    *content.Quiz
 	// epubcheck: check the EPUB with epubcheck (a few seconds of Java
 	// each, so for one job of a run).
 	epubcheck bool
@@ -56,14 +57,28 @@ func checkExport(t *testing.T, name string, data []byte, m made) bool {
 		require.NoError(t, err, "an Anki package is a zip")
 		db := keep(t, "collection.anki2", exporttest.ZipFile(t, z, "collection.anki2"))
 		notes := strings.TrimSpace(exporttest.Run(t, "sqlite3", db, "SELECT count(*) FROM notes"))
-		require.NotNil(t, m.cards, "a deck only when flashcards are made")
-		assert.Equal(t, strconv.Itoa(len(m.cards.Cards)), notes, "one note per card")
+		require.True(t, m.cards != nil || m.quiz != nil, "a deck only when flashcards or a quiz are made")
+		want := 0
+		if m.cards != nil {
+			want += len(m.cards.Cards)
+		}
+		if m.quiz != nil {
+			want += len(m.quiz.Questions)
+		}
+		assert.Equal(t, strconv.Itoa(want), notes, "one note per card and per quiz question")
 	case assemble.FlashcardsCSV:
 		require.NotNil(t, m.cards, "a CSV only when flashcards are made")
 		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\uFEFF")))).ReadAll()
 		require.NoError(t, err)
 		require.Len(t, recs, len(m.cards.Cards)+1, "a header, then one row per card")
 		assert.Equal(t, m.cards.Cards[0].Front, recs[1][0])
+	case assemble.QuizCSV:
+		require.NotNil(t, m.quiz, "a quiz CSV only when a quiz is made")
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\uFEFF")))).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, recs, len(m.quiz.Questions)+1, "a header, then one row per question")
+		assert.Equal(t, m.quiz.Questions[0].Question, recs[1][0])
+		assert.Equal(t, m.quiz.Questions[0].Answer, recs[1][5])
 	default:
 		return false
 	}

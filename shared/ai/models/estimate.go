@@ -44,6 +44,8 @@ var estOutputTokens = map[content.Format]int64{
 	content.FormatFAQs:            2000,
 	content.FormatFlashcards:      2000,
 	content.FormatReadingGuide:    1000,
+	content.FormatQuiz:            3000,
+	content.FormatTimeline:        2000,
 }
 
 // Estimate is what a request is expected to cost, in US dollars, before

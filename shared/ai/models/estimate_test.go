@@ -74,8 +74,9 @@ func TestEstimateOfADefaultRequest(t *testing.T) {
 	r.ApplyDefaults()
 	require.Len(t, r.Formats, len(content.TextFormats())+3, "every text format, the cover, the audio and the package")
 	// The hard-coded admission prices this estimate replaced came to
-	// $0.27 for such a request (8 × $0.01 + $0.04 + 5 × $0.03).
-	assert.InDelta(t, 0.27, c.Estimate(r), 0.05)
+	// $0.27 for such a request of eight text formats (8 × $0.01 + $0.04 +
+	// 5 × $0.03); the quiz and the timeline add about $0.01 each.
+	assert.InDelta(t, 0.29, c.Estimate(r), 0.05)
 }
 
 func TestEstimateFollowsTheConfiguration(t *testing.T) {

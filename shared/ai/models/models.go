@@ -169,13 +169,18 @@ type TTS struct {
 	// Voices lists the voices of a locale, in the order speakers get them.
 	Voices map[string][]string `json:"voices"`
 	// Locales maps a bare language ("de") to the locale to speak it in.
-	Locales           map[string]string `json:"locales"`
-	SampleRateHertz   int32             `json:"sample_rate_hertz"`
-	SpeakingRate      float64           `json:"speaking_rate"`
-	MaxRequestBytes   int               `json:"max_request_bytes"`
-	Concurrency       int               `json:"concurrency"`
-	RequestsPerMinute int               `json:"requests_per_minute"`
-	Timeout           Duration          `json:"timeout"`
+	Locales         map[string]string `json:"locales"`
+	SampleRateHertz int32             `json:"sample_rate_hertz"`
+	SpeakingRate    float64           `json:"speaking_rate"`
+	// WordsPerMinute is how many words a minute voices speak at speaking
+	// rate 1, keyed by voice name ("en-US-Chirp3-HD-Kore"), by voice model
+	// ("Chirp3-HD", for every voice of it) or "default". Podcast scripts
+	// are sized by it: calibrate a voice by timing its audio of a script.
+	WordsPerMinute    map[string]float64 `json:"words_per_minute"`
+	MaxRequestBytes   int                `json:"max_request_bytes"`
+	Concurrency       int                `json:"concurrency"`
+	RequestsPerMinute int                `json:"requests_per_minute"`
+	Timeout           Duration           `json:"timeout"`
 }
 
 // Retry is the in-process retry policy of every model call.
@@ -371,6 +376,14 @@ func (c *Config) Validate() error {
 	if t.Timeout <= 0 {
 		bad("tts.timeout must be positive")
 	}
+	if t.WordsPerMinute["default"] == 0 {
+		bad("tts.words_per_minute.default must be set: the words a minute of a voice with no figure of its own")
+	}
+	for k, v := range t.WordsPerMinute {
+		if v < 60 || v > 400 {
+			bad("tts.words_per_minute.%s must be between 60 and 400", k)
+		}
+	}
 	if len(distinct(t.VoiceNames)) < content.MaxSpeakers {
 		bad("tts.voice_names needs at least %d distinct names", content.MaxSpeakers)
 	}
@@ -418,6 +431,45 @@ func (t TTS) VoicesFor(language string) (locale string, voices []string) {
 		voices = append(voices, locale+"-"+t.VoiceModel+"-"+n)
 	}
 	return locale, voices
+}
+
+// Pace is how fast the voices that narrate a podcast of that many
+// speakers in a language talk: the words per minute of each speaker's
+// voice (its own figure, its model's, or the default) at the configured
+// speaking rate. Cloud TTS parts are joined with no silence between them.
+func (c *Config) Pace(language string, speakers int) content.Pace {
+	_, voices := c.TTS.VoicesFor(language)
+	rate := c.TTS.SpeakingRate
+	if rate == 0 {
+		rate = 1
+	}
+	p := content.Pace{}
+	for i := range max(speakers, 1) {
+		wpm := c.TTS.WordsPerMinute["default"]
+		if len(voices) > 0 {
+			v := voices[i%len(voices)]
+			if w, ok := c.TTS.WordsPerMinute[v]; ok {
+				wpm = w
+			} else if w, ok := c.TTS.WordsPerMinute[voiceModel(v)]; ok {
+				wpm = w
+			}
+		}
+		if wpm == 0 {
+			wpm = content.DefaultWordsPerMinute
+		}
+		p.WordsPerMinute = append(p.WordsPerMinute, wpm*rate)
+	}
+	return p
+}
+
+// voiceModel is the model part of a voice name: "Chirp3-HD" of
+// "en-US-Chirp3-HD-Kore".
+func voiceModel(voice string) string {
+	parts := strings.Split(voice, "-")
+	if len(parts) < 4 {
+		return ""
+	}
+	return strings.Join(parts[2:len(parts)-1], "-")
 }
 
 // Models returns every model ID the configuration uses: the text models

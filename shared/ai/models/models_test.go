@@ -103,6 +103,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	c.Text.Steps["cover"] = models.Step{}
 	c.TTS.MaxRequestBytes = 6000
 	c.TTS.Voices["fr-FR"] = []string{"fr-FR-Chirp3-HD-Kore", "fr-FR-Chirp3-HD-Kore"}
+	c.TTS.WordsPerMinute = map[string]float64{"Chirp3-HD": 20}
 	err := c.Validate()
 	require.Error(t, err)
 	for _, want := range []string{
@@ -112,6 +113,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"text.steps.cover: not a text format",
 		"tts.max_request_bytes must be between 200 and 5000",
 		"tts.voices.fr-FR needs at least 4 distinct voices",
+		"tts.words_per_minute.default must be set",
+		"tts.words_per_minute.Chirp3-HD must be between 60 and 400",
 	} {
 		assert.ErrorContains(t, err, want)
 	}
@@ -129,6 +132,19 @@ func TestVoicesFor(t *testing.T) {
 	loc, vs = c.TTS.VoicesFor("pt-PT")
 	assert.Equal(t, "pt-PT", loc)
 	assert.Len(t, vs, 4)
+}
+
+func TestPace(t *testing.T) {
+	t.Parallel()
+	c := models.Defaults()
+	assert.Equal(t, []float64{155, 155}, c.Pace("en-US", 2).WordsPerMinute, "the default figure for every voice")
+	c.TTS.WordsPerMinute = map[string]float64{"default": 150, "Chirp3-HD": 160, "en-US-Chirp3-HD-Charon": 140}
+	c.TTS.SpeakingRate = 1.25
+	p := c.Pace("en-US", 3)
+	assert.Equal(t, []float64{200, 175, 200}, p.WordsPerMinute, "a voice's own figure before its model's, at the speaking rate")
+	assert.Zero(t, p.PerLine, "Cloud TTS parts are joined without a pause")
+	c.TTS.WordsPerMinute = map[string]float64{"default": 150}
+	assert.Equal(t, []float64{187.5}, c.Pace("ja", 0).WordsPerMinute, "one speaker at least")
 }
 
 func TestCost(t *testing.T) {

@@ -36,6 +36,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"text/template"
 
@@ -60,18 +61,17 @@ var Versions = struct {
 	Image:   "image.v2",
 	Formats: map[content.Format]string{
 		content.FormatOutline:         "outline.v1",
-		content.FormatPodcastScript:   "podcast_script.v1",
+		content.FormatPodcastScript:   "podcast_script.v2",
 		content.FormatStudyGuide:      "study_guide.v1",
 		content.FormatOnePager:        "one_pager.v1",
 		content.FormatDetailedReading: "detailed_reading.v1",
 		content.FormatFAQs:            "faqs.v1",
 		content.FormatFlashcards:      "flashcards.v1",
 		content.FormatReadingGuide:    "reading_guide.v1",
+		content.FormatQuiz:            "quiz.v1",
+		content.FormatTimeline:        "timeline.v1",
 	},
 }
-
-// WordsPerMinute is the speaking rate scripts are sized by.
-const WordsPerMinute = 150
 
 // Limits on what a repair prompt repeats.
 const (
@@ -99,6 +99,9 @@ type Text struct {
 	// Instructions are the caller's words for a regeneration (untrusted:
 	// fenced as data); empty: none.
 	Instructions string
+	// Pace is how fast the voices that will narrate a podcast speak: its
+	// script is sized by it. Nil: content.DefaultPace.
+	Pace *content.Pace
 }
 
 // Prompt is a rendered prompt.
@@ -130,6 +133,7 @@ type requestData struct {
 	Language      string            `json:"language,omitempty"`
 	Speakers      []content.Speaker `json:"speakers,omitempty"`
 	TargetMinutes int               `json:"target_minutes,omitempty"`
+	Style         string            `json:"style,omitempty"`
 }
 
 type textData struct {
@@ -145,7 +149,12 @@ type textData struct {
 	Level        string
 	Speakers     int
 	Minutes      int
-	Words        int
+	// A podcast's style, the words a minute of its voices, the words
+	// its script should have and may have, and the minutes it must last.
+	Style, StyleName           string
+	WordsPerMinute             int
+	Words, WordsLow, WordsHigh int
+	LengthMinutes              string
 }
 
 type repairData struct {
@@ -187,9 +196,9 @@ func RenderText(in Text) (Prompt, error) {
 	rd := requestData{Topic: req.Topic, Audience: req.Audience, Level: req.Level, Language: req.Language}
 	d := textData{Language: req.Language, Level: req.Level, SourceCached: in.SourceCached, Canary: in.Canary}
 	if in.Format == content.FormatPodcastScript && req.Podcast != nil {
-		rd.Speakers, rd.TargetMinutes = req.Podcast.Speakers, req.Podcast.TargetMinutes
+		rd.Speakers, rd.TargetMinutes, rd.Style = req.Podcast.Speakers, req.Podcast.TargetMinutes, req.Podcast.StyleOrDefault()
 		d.Speakers, d.Minutes = len(req.Podcast.Speakers), req.Podcast.TargetMinutes
-		d.Words = d.Minutes * WordsPerMinute
+		sizeScript(&d, req.Podcast, in.Pace)
 	}
 	reqJSON, err := json.MarshalIndent(rd, "", "  ")
 	if err != nil {
@@ -269,6 +278,26 @@ func RenderText(in Text) (Prompt, error) {
 		}
 	}
 	return p, nil
+}
+
+// sizeScript states a podcast's style and the words its script needs:
+// the length the request asks for (content.PodcastOptions.Length) at the
+// pace of its voices, within the window the validator accepts.
+func sizeScript(d *textData, p *content.PodcastOptions, pace *content.Pace) {
+	pc := content.DefaultPace
+	if pace != nil {
+		pc = *pace
+	}
+	l := p.Length()
+	lo, hi := l.ScriptWindow()
+	d.Style = p.StyleOrDefault()
+	d.StyleName = strings.ReplaceAll(d.Style, "_", " ")
+	d.WordsPerMinute = int(math.Round(pc.Mean(d.Speakers)))
+	d.Words, d.WordsLow, d.WordsHigh = pc.Words(l.Target, d.Speakers), pc.Words(lo, d.Speakers), pc.Words(hi, d.Speakers)
+	d.LengthMinutes = fmt.Sprintf("about %g", l.Target)
+	if d.Style == content.StyleBrief {
+		d.LengthMinutes = fmt.Sprintf("%d to %d", content.BriefMinMinutes, content.BriefMaxMinutes)
+	}
 }
 
 // previousAnswer returns the text of a failed answer worth repeating, and

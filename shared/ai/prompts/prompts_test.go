@@ -105,10 +105,68 @@ func TestPodcastPromptSizesTheScript(t *testing.T) {
 	p, err := RenderText(Text{Format: content.FormatPodcastScript, Request: request(t, ""), Outline: outline})
 	require.NoError(t, err)
 	assert.Contains(t, p.User, "the 3 speakers")
-	assert.Contains(t, p.User, "about 1800 spoken words")
+	assert.Contains(t, p.User, "Write between 1620 and 1980 spoken words in total, intro, turns and outro together (about 1800 is right)")
 	assert.Contains(t, p.User, "target_minutes: exactly 12")
 	assert.Contains(t, p.User, "There are no sources")
 	assert.Contains(t, p.User, `"name": "Cy"`)
+
+	// Faster voices need more words for the same minutes.
+	pace := content.Pace{WordsPerMinute: []float64{170, 190, 180}}
+	p, err = RenderText(Text{Format: content.FormatPodcastScript, Request: request(t, ""), Outline: outline, Pace: &pace})
+	require.NoError(t, err)
+	assert.Contains(t, p.User, "say about 180 words a minute. Write between 1944 and 2376 spoken words")
+}
+
+func TestPodcastPromptHasTheStylesGuidance(t *testing.T) {
+	t.Parallel()
+	render := func(style string, speakers int) string {
+		t.Helper()
+		r := request(t, "")
+		r.Podcast.Style = style
+		r.Podcast.Speakers = r.Podcast.Speakers[:speakers]
+		p, err := RenderText(Text{Format: content.FormatPodcastScript, Request: r, Outline: outline})
+		require.NoError(t, err)
+		assert.Contains(t, p.User, `"style": "`+style+`"`)
+		return p.User
+	}
+	deep := render(content.StyleDeepDive, 3)
+	assert.Contains(t, deep, "in the deep dive style")
+	assert.Contains(t, deep, "The style: a deep dive.")
+
+	brief := render(content.StyleBrief, 3)
+	assert.Contains(t, brief, "The style: a brief. The essentials of the material in one to two minutes")
+	assert.Contains(t, brief, "the episode must last 1 to 2 minutes when spoken")
+	assert.Contains(t, brief, "Write between 203 and 248 spoken words", "sized for 1.5 minutes whatever the target")
+	assert.NotContains(t, brief, "The style: a deep dive.")
+
+	critique := render(content.StyleCritique, 3)
+	for _, want := range []string{"the assumptions it rests on", "where it is weakest", "the counterarguments"} {
+		assert.Contains(t, critique, want)
+	}
+
+	moderated := render(content.StyleDebate, 3)
+	assert.Contains(t, moderated, "The first speaker moderates")
+	assert.Contains(t, moderated, "The second speaker argues for the case the material makes, the third argues against it.")
+	assert.NotContains(t, moderated, "the fourth")
+	twoSided := render(content.StyleDebate, 2)
+	assert.Contains(t, twoSided, "Nobody moderates: the first speaker argues for the case the material makes")
+	assert.NotContains(t, twoSided, "The first speaker moderates")
+}
+
+func TestQuizAndTimelinePromptsStateTheirRules(t *testing.T) {
+	t.Parallel()
+	quiz, err := RenderText(Text{Format: content.FormatQuiz, Request: request(t, "Plants turn light into sugar."), Outline: outline, Sources: lecture()})
+	require.NoError(t, err)
+	for _, want := range []string{"exactly four options", "Exactly one is correct", "plausible distractors, each wrong for a reason",
+		`Never write "all of the above"`, "no letter may be the answer of more than half", "the learning objective of the outline", "citations: the ids of the passages"} {
+		assert.Contains(t, quiz.User, want)
+	}
+	timeline, err := RenderText(Text{Format: content.FormatTimeline, Request: request(t, "Plants turn light into sugar."), Outline: outline, Sources: lecture()})
+	require.NoError(t, err)
+	for _, want := range []string{"chronological order, earliest first", "exactly as precise as the sources say it", "bce true", "with end when it lasted",
+		"Cite only passages that hold the date"} {
+		assert.Contains(t, timeline.User, want)
+	}
 }
 
 func TestUntrustedTextCannotLeaveItsBlock(t *testing.T) {

@@ -110,6 +110,13 @@ func New(ctx context.Context, cfg *models.Config, opts Options) (*Synth, error) 
 // Close closes the client.
 func (s *Synth) Close() error { return s.closer() }
 
+var _ ai.Pacer = (*Synth)(nil)
+
+// Pace is how fast the configured voices speak (models.Config.Pace).
+func (s *Synth) Pace(language string, speakers int) content.Pace {
+	return s.cfg.Pace(language, speakers)
+}
+
 // line is one spoken turn of the script.
 type line struct {
 	speaker string

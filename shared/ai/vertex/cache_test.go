@@ -1,6 +1,7 @@
 package vertex_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -18,10 +19,11 @@ import (
 )
 
 // bigRequest is a fixture whose source text is large enough to be cached
-// (more than text.cache_min_tokens at four characters a token).
+// (more than text.cache_min_tokens at four characters a token), and dated,
+// so that every format applies to it.
 func bigRequest(t *testing.T) *content.Request {
 	t.Helper()
-	fx := aitest.FixtureNamed(t, "photosynthesis")
+	fx := aitest.FixtureNamed(t, "timekeeping")
 	req := fx.Request
 	var b strings.Builder
 	for i := 0; b.Len() < 40_000; i++ {
@@ -111,7 +113,7 @@ func TestRacingStepsShareOneCache(t *testing.T) {
 			req := bigRequest(t)
 			outline := fixtureOutline(t, newClient(t, newServer(t, vertextest.Options{}), nil, nil), "", req)
 			var wg sync.WaitGroup
-			errs := make(chan error, 16)
+			errs := make(chan error, 2*len(content.TextFormats()))
 			for range 2 {
 				for _, f := range content.TextFormats()[1:] {
 					wg.Go(func() {
@@ -166,7 +168,9 @@ func TestACacheGoneMissingFallsBackToTheInlineSource(t *testing.T) {
 	bodies := srv.Bodies("")
 	last := bodies[len(bodies)-1]
 	assert.Empty(t, last.CachedContent)
-	assert.Contains(t, last.Text(), content.TextSources(req).Passages[0].Text[:200], "the passages went inline")
+	first, err := json.Marshal(content.TextSources(req).Passages[0].Text[:200])
+	require.NoError(t, err)
+	assert.Contains(t, last.Text(), strings.Trim(string(first), `"`), "the passages went inline")
 	_, ok, _ := index.Get(t.Context(), "job-gone")
 	assert.False(t, ok, "the stale entry was forgotten")
 }

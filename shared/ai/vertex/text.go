@@ -26,6 +26,9 @@ func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 	if req.Request == nil {
 		return ai.TextResult{}, ai.Permanentf(CodeInvalidRequest, "generate %s: no request", req.Format)
 	}
+	if err := req.Applicable(); err != nil {
+		return ai.TextResult{}, err
+	}
 	step := c.cfg.Text.For(req.Format)
 	setting := c.cfg.Text.ModelSetting(req.Format)
 	req.Sources = req.SourceSet()
@@ -94,7 +97,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 	cacheName, cacheVersion string) (*genai.GenerateContentResponse, []ai.Call, string, error) {
 	p, err := prompts.RenderText(prompts.Text{
 		Format: req.Format, Request: req.Request, Outline: req.Outline, Sources: req.Sources,
-		SourceCached: cacheName != "", Repair: req.Repair, Canary: req.Canary, Instructions: req.Instructions,
+		SourceCached: cacheName != "", Repair: req.Repair, Canary: req.Canary, Instructions: req.Instructions, Pace: req.Pace,
 	})
 	if err != nil {
 		if errors.Is(err, prompts.ErrUnsupported) {

@@ -4,10 +4,9 @@
 // with modernc.org/sqlite, a pure-Go SQLite, so the function builds
 // without cgo.
 //
-// A deck holds notes of one or more note types; Basic is the flashcards'
-// (Front, Back, one card each). Another kind of note (a quiz question
-// with its choices, say) is another NoteType with its own fields and
-// templates, in the same deck or its own.
+// A deck holds notes of one or more note types: Basic is the flashcards'
+// (Front, Back, one card each), Quiz the quiz's (a question, its four
+// options, the answer and why, one card each).
 package anki
 
 import (

@@ -3,6 +3,7 @@ package epub_test
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestABookInManyScriptsWithNotesPassesEpubcheck(t *testing.T) {
 }
 
 func chapterFile(i int) string {
-	return "OEBPS/chapter-0" + string(rune('1'+i)) + ".xhtml"
+	return fmt.Sprintf("OEBPS/chapter-%02d.xhtml", i+1)
 }
 
 func read(t *testing.T, z *zip.Reader, name string) string {

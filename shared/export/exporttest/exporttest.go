@@ -25,12 +25,12 @@ import (
 	"contentfactory.dev/factory/shared/export"
 )
 
-// Full is every text format of the photosynthesis fixture, made by the
-// offline backend (its items citing the fixture's passages), with its
-// offline cover.
+// Full is every text format of the timekeeping fixture (dated, so that
+// its timeline applies), made by the offline backend (its items citing
+// the fixture's passages), with its offline cover.
 func Full(t testing.TB) (export.Bundle, *export.Image) {
 	t.Helper()
-	req := aitest.FixtureNamed(t, "photosynthesis").Request
+	req := aitest.FixtureNamed(t, "timekeeping").Request
 	o := aitest.Outline(t, extract.Text{}, req)
 	b := export.Bundle{Title: o.Title, Topic: req.Topic, Sources: content.TextSources(&req)}
 	for _, f := range content.TextFormats() {

@@ -78,9 +78,21 @@ func TestTheWholeBundleOpensWithEveryTitleAndEmbeddedFonts(t *testing.T) {
 	assert.Contains(t, pages[2], "3 / "+strconv.Itoa(st.Pages))
 	// The flashcards table: every card's front.
 	for _, d := range b.Docs {
-		if fc, ok := d.Value.(*content.Flashcards); ok {
-			for _, c := range fc.Cards {
+		switch v := d.Value.(type) {
+		case *content.Flashcards:
+			for _, c := range v.Cards {
 				assert.Contains(t, flat, strings.Join(strings.Fields(c.Front), " ")[:min(20, len(c.Front))])
+			}
+		case *content.Quiz: // every question and its options
+			for _, q := range v.Questions {
+				assert.Contains(t, flat, strings.Join(strings.Fields(q.Question), " ")[:min(20, len(q.Question))])
+				for i, o := range q.Options {
+					assert.Contains(t, flat, content.AnswerLetters[i]+". "+strings.Join(strings.Fields(o.Text), " ")[:min(12, len(o.Text))])
+				}
+			}
+		case *content.Timeline: // every event's date
+			for _, e := range v.Events {
+				assert.Contains(t, flat, e.Date.String())
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +43,10 @@ type Speech struct {
 	Concurrency int
 }
 
-var _ ai.Synthesizer = Speech{}
+var (
+	_ ai.Synthesizer = Speech{}
+	_ ai.Pacer       = Speech{}
+)
 
 // espeakVoice is how one speaker sounds.
 type espeakVoice struct {
@@ -56,7 +60,23 @@ var (
 	voiceVariants = []string{"m3", "f3", "m1", "f4"}
 	voicePitches  = []int{40, 62, 28, 72}
 	voiceSpeeds   = []int{165, 172, 156, 178}
+	// voiceWordsPerMinute is how many words a minute each voice really
+	// speaks, calibrated on English podcast scripts of the offline text
+	// backend (every style, four fixtures, some 11,000 words): the words
+	// of each voice's lines over the time of their cues, the silence
+	// between lines apart (espeak-ng's -s is its own measure, not words
+	// of such text). TestPodcastDurations holds the audio to them.
+	voiceWordsPerMinute = []float64{157, 176, 149, 166}
 )
+
+// Pace is how fast the voices of a script of that many speakers talk:
+// each speaker's calibrated words per minute, and the silence between two
+// lines. The figures are English ones; other languages are spoken at the
+// same settings, and their words take more or less time.
+func (Speech) Pace(_ string, speakers int) content.Pace {
+	n := min(max(speakers, 1), len(voiceWordsPerMinute))
+	return content.Pace{WordsPerMinute: slices.Clone(voiceWordsPerMinute[:n]), PerLine: turnGap}
+}
 
 // line is one spoken piece of the script.
 type line struct {

@@ -3,6 +3,7 @@ package espeak_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -191,4 +192,40 @@ func TestSpeechFailingBinary(t *testing.T) {
 	assert.Equal(t, "speech_failed", e.Code)
 	assert.False(t, e.Retryable)
 	assert.Contains(t, err.Error(), "voice does not exist")
+}
+
+// TestPodcastDurations narrates the offline backend's podcast of every
+// style at 1, 5 and 15 target minutes, its script sized at the voices'
+// pace (Speech.Pace), and requires the measured audio within the bounds
+// of its request (content.Length) and close to the pace's estimate,
+// which keeps the calibrated words per minute honest. It logs the table
+// of target and measured minutes.
+func TestPodcastDurations(t *testing.T) {
+	requireEspeak(t)
+	fx := aitest.FixtureNamed(t, "photosynthesis")
+	var table strings.Builder
+	table.WriteString("style        target  bounds      script  measured\n")
+	for _, style := range content.PodcastStyles {
+		for _, minutes := range []int{1, 5, 15} {
+			req := fx.Request
+			p := *req.Podcast
+			p.Style, p.TargetMinutes = style, minutes
+			req.Podcast = &p
+			req.ApplyDefaults()
+			pace := espeak.Speech{}.Pace(req.Language, len(p.Speakers))
+			o := aitest.Outline(t, extract.Text{}, req)
+			res, err := extract.Text{}.GenerateText(context.Background(), ai.TextRequest{
+				Format: content.FormatPodcastScript, Request: &req, Outline: o, Pace: &pace})
+			require.NoError(t, err)
+			var script content.PodcastScript
+			require.NoError(t, json.Unmarshal(res.JSON, &script))
+			audio := synthesize(t, &script, req.Language)
+			got := audio.Duration.Minutes()
+			l := req.Podcast.Length()
+			fmt.Fprintf(&table, "%-12s %6d  %4.2f–%5.2f  %6.2f  %8.2f\n", style, minutes, l.Min, l.Max, pace.Minutes(&script), got)
+			assert.True(t, l.Contains(got), "%s, %d minutes: %.2f measured minutes, want %.2f–%.2f", style, minutes, got, l.Min, l.Max)
+			assert.InEpsilon(t, pace.Minutes(&script), got, content.AudioTolerance-content.ScriptTolerance, "%s, %d minutes: the pace's estimate is off the audio", style, minutes)
+		}
+	}
+	t.Log("\n" + table.String())
 }

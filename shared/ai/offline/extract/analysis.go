@@ -21,7 +21,13 @@ const (
 // definitions. It is rebuilt for every document from the same request, so
 // all formats of a job agree with each other.
 type analysis struct {
-	req        *content.Request
+	req *content.Request
+	// set is the job's sources (nil: none), which items cite; norms are
+	// its passages' texts as cite compares them.
+	set   *content.SourceSet
+	norms []string
+	// pace is how fast the podcast's voices speak.
+	pace       content.Pace
 	title      string
 	sents      []sentence
 	defs       []definition
@@ -63,6 +69,8 @@ func (s section) templated() bool { return len(s.sents) == 0 }
 func analyze(req *content.Request, set *content.SourceSet) *analysis {
 	a := &analysis{
 		req:        req,
+		set:        set,
+		pace:       content.DefaultPace,
 		title:      truncate(capitalize(req.Topic), 200),
 		lowerForms: map[string]bool{},
 		upperForms: map[string]bool{},

@@ -57,7 +57,9 @@ func wordLine(s string) string {
 // format's struct) to the passages its sentences were taken from: the
 // passage that holds a sentence word for word, else the one that holds
 // most of its content words when that is at least citeMinRecall of them.
-// A sentence the extractor wrote itself (a template) cites nothing.
+// A sentence the extractor wrote itself (a template) cites nothing; an
+// item none of whose sentences is found keeps the citations its generator
+// gave it (a quiz question cites the passages its question was made from).
 func (c *citer) cite(doc any) {
 	if len(c.ids) == 0 {
 		return
@@ -71,7 +73,9 @@ func (c *citer) cite(doc any) {
 				}
 			}
 		}
-		it.Cited.Citations = ids
+		if len(ids) > 0 || len(it.Cited.Citations) == 0 {
+			it.Cited.Citations = ids
+		}
 	}
 }
 

@@ -9,34 +9,56 @@ import (
 	"contentfactory.dev/factory/shared/content"
 )
 
-// wordsPerMinute is the speaking rate scripts are timed at.
-const wordsPerMinute = 150
-
-// podcast writes a conversation that walks through the outline: the first
-// speaker hosts and asks, the others take turns explaining with the
-// source's sentences. It aims at 150 words per requested minute and stops
-// early rather than repeat itself when the material runs out.
+// podcast writes a conversation about the outline in the requested
+// style (podcast_styles.go), sized to the requested length at the pace of
+// the voices that will speak it: it converses until the estimated spoken
+// time reaches the target, recaps the material when the source runs out
+// before that, and trims what overshoots. The script's estimated minutes
+// are those of the pace.
 func (a *analysis) podcast(o *content.Outline) content.PodcastScript {
-	p := &podcastWriter{a: a, o: o, speakers: a.speakers(), used: uniqueSet{}, asked: uniqueSet{}, connectors: slices.Clone(connectors)}
+	p := &podcastWriter{a: a, o: o, speakers: a.speakers(), used: uniqueSet{}, asked: uniqueSet{}, connectors: slices.Clone(connectors),
+		pace: a.pace, style: a.req.Podcast.StyleOrDefault()}
 	p.spoke = make([]bool, len(p.speakers))
 	p.castGuests()
-	target := a.targetMinutes()
-	p.budget = target * wordsPerMinute
-	intro, outro := p.intro(), p.outro()
-	p.words = wordCount(intro) + wordCount(outro)
-	p.converse()
-	p.leftovers()
+	length := a.length()
+	p.budget = length.Target * 60
+	lo, hi := length.ScriptWindow()
+	p.low, p.high = lo*60, hi*60
+	p.intro, p.outro = p.opening(), p.closing()
+	p.sec = p.lineSeconds(0, p.intro) + p.lineSeconds(0, p.outro)
+	switch p.style {
+	case content.StyleBrief:
+		p.brief()
+	case content.StyleCritique:
+		p.critique()
+	case content.StyleDebate:
+		p.debate()
+	default:
+		p.converse()
+		p.leftovers()
+	}
+	p.fill()
 	p.finish()
+	p.trim()
 	script := content.PodcastScript{
 		Title:         o.Title,
 		Speakers:      p.speakers,
-		Intro:         intro,
+		Intro:         p.intro,
 		Turns:         p.turns,
-		Outro:         outro,
-		TargetMinutes: target,
+		Outro:         p.outro,
+		TargetMinutes: a.targetMinutes(),
 	}
-	script.EstimatedMinutes = min(60, math.Round(float64(script.Words())/wordsPerMinute*100)/100)
+	script.EstimatedMinutes = min(60, math.Round(p.pace.Minutes(&script)*100)/100)
 	return script
+}
+
+// length is the length the request asks for (content.PodcastOptions.Length).
+func (a *analysis) length() content.Length {
+	opts := content.PodcastOptions{TargetMinutes: a.targetMinutes()}
+	if a.req.Podcast != nil {
+		opts.Style = a.req.Podcast.Style
+	}
+	return opts.Length()
 }
 
 // speakers are the requested speakers, or the defaults.
@@ -59,17 +81,23 @@ func (a *analysis) targetMinutes() int {
 type podcastWriter struct {
 	a          *analysis
 	o          *content.Outline
+	style      string
 	speakers   []content.Speaker
 	explainers []int // guests who explain
 	askers     []int // guests whose role is to ask
-	budget     int
-	words      int
-	turns      []content.Turn
-	used       uniqueSet // lines already spoken
-	asked      uniqueSet // terms already asked about
-	spoke      []bool
-	connectors []string
-	takeaways  int
+	pace       content.Pace
+	// budget is the spoken time aimed at, low and high the bounds the
+	// script must end within, sec the time written so far (intro and
+	// outro included), all in seconds.
+	budget, low, high float64
+	sec               float64
+	intro, outro      string
+	turns             []content.Turn
+	used              uniqueSet // lines already spoken
+	asked             uniqueSet // terms already asked about
+	spoke             []bool
+	connectors        []string
+	takeaways         int
 }
 
 // connectors open a turn that adds to another speaker's; each is used
@@ -121,7 +149,7 @@ func (p *podcastWriter) castGuests() {
 	}
 }
 
-func (p *podcastWriter) intro() string {
+func (p *podcastWriter) deepDiveIntro() string {
 	host := p.speakers[0]
 	var guests []string
 	for _, s := range p.speakers[1:] {
@@ -135,7 +163,7 @@ func (p *podcastWriter) intro() string {
 		p.a.titlePhrase(p.o.Title), host.Name, roleWith("your", host.Role), verb, joinList(guests), p.a.audiencePhrase()), 2000)
 }
 
-func (p *podcastWriter) outro() string {
+func (p *podcastWriter) deepDiveOutro() string {
 	var guests []string
 	for _, s := range p.speakers[1:] {
 		guests = append(guests, s.Name)
@@ -166,15 +194,35 @@ func (p *podcastWriter) say(speaker int, text string) {
 		p.turns[n-1].Text += " " + text
 	} else {
 		p.turns = append(p.turns, content.Turn{Speaker: name, Text: text})
+		p.sec += p.pace.PerLine.Seconds()
 	}
-	p.words += wordCount(text)
+	p.sec += p.wordSeconds(speaker, wordCount(text))
 	p.spoke[speaker] = true
 }
 
-// done reports whether the script is long enough and complete: the word
+// wordSeconds is how long a speaker takes to say n words.
+func (p *podcastWriter) wordSeconds(speaker, n int) float64 {
+	return float64(n) * 60 / p.pace.Rate(speaker)
+}
+
+// lineSeconds is how long a line of its own takes to say.
+func (p *podcastWriter) lineSeconds(speaker int, text string) float64 {
+	if wordCount(text) == 0 {
+		return 0
+	}
+	return p.wordSeconds(speaker, wordCount(text)) + p.pace.PerLine.Seconds()
+}
+
+// room is how many words a speaker can still say before the budget is
+// spent (at least one sentence is always said).
+func (p *podcastWriter) room(speaker int) int {
+	return int((p.budget - p.sec) / p.wordSeconds(speaker, 1))
+}
+
+// done reports whether the script is long enough and complete: the time
 // budget is spent, every speaker has spoken and there are four turns.
 func (p *podcastWriter) done() bool {
-	return p.words >= p.budget && p.complete()
+	return p.sec >= p.budget && p.complete()
 }
 
 func (p *podcastWriter) complete() bool {
@@ -207,7 +255,7 @@ func (p *podcastWriter) converse() {
 		expert := p.explainers[si%len(p.explainers)]
 		p.say(0, p.hostQuestion(si, sec.Title, p.speakers[expert].Name))
 		var taken []string
-		taken, lines = takeWords(lines, 60)
+		taken, lines = takeWords(lines, p.limit(expert, 60))
 		p.say(expert, strings.Join(taken, " "))
 		p.discuss(si, sec.Title, lines, expert)
 	}
@@ -226,7 +274,7 @@ func (p *podcastWriter) discuss(si int, title string, lines []string, expert int
 			lines = lines[1:]
 			continue
 		}
-		taken, rest := takeWords(lines, 50)
+		taken, rest := takeWords(lines, p.limit(expert, 50))
 		lines = rest
 		text := strings.Join(taken, " ")
 		if t, ok := p.newTerm(taken, title); ok {
@@ -294,9 +342,10 @@ func (p *podcastWriter) leftovers() {
 	}
 	for k := 0; len(rest) > 0 && !p.done(); k++ {
 		var taken []string
-		taken, rest = takeWords(rest, 60)
+		e := p.explainers[k%len(p.explainers)]
+		taken, rest = takeWords(rest, p.limit(e, 60))
 		p.fresh(taken)
-		p.say(p.explainers[k%len(p.explainers)], strings.Join(taken, " "))
+		p.say(e, strings.Join(taken, " "))
 	}
 }
 

@@ -14,7 +14,8 @@ import (
 )
 
 // Names recorded with every document: the model in its usage and the
-// prompt version in its result.
+// prompt version in its result. offline-v2: podcast styles and spoken
+// length, the quiz and the timeline, citations.
 const (
 	Model         = "extractive-v1"
 	PromptVersion = "offline-v2"
@@ -33,16 +34,19 @@ var _ ai.TextGenerator = Text{}
 func (Text) Deterministic() bool { return true }
 
 // generators build each text format's document; every derived format
-// receives the job's outline.
-var generators = map[content.Format]func(a *analysis, o *content.Outline) any{
-	content.FormatOutline:         func(a *analysis, _ *content.Outline) any { return ptr(a.outline()) },
-	content.FormatPodcastScript:   func(a *analysis, o *content.Outline) any { return ptr(a.podcast(o)) },
-	content.FormatStudyGuide:      func(a *analysis, o *content.Outline) any { return ptr(a.studyGuide(o)) },
-	content.FormatOnePager:        func(a *analysis, o *content.Outline) any { return ptr(a.onePager(o)) },
-	content.FormatDetailedReading: func(a *analysis, o *content.Outline) any { return ptr(a.detailedReading(o)) },
-	content.FormatFAQs:            func(a *analysis, o *content.Outline) any { return ptr(a.faqs(o)) },
-	content.FormatFlashcards:      func(a *analysis, o *content.Outline) any { return ptr(a.flashcards(o)) },
-	content.FormatReadingGuide:    func(a *analysis, o *content.Outline) any { return ptr(a.readingGuide(o)) },
+// receives the job's outline. A format that does not apply to the job
+// (a timeline of sources without dates) returns a failure.NotApplicable.
+var generators = map[content.Format]func(a *analysis, o *content.Outline) (any, error){
+	content.FormatOutline:         func(a *analysis, _ *content.Outline) (any, error) { return ptr(a.outline()), nil },
+	content.FormatPodcastScript:   func(a *analysis, o *content.Outline) (any, error) { return ptr(a.podcast(o)), nil },
+	content.FormatStudyGuide:      func(a *analysis, o *content.Outline) (any, error) { return ptr(a.studyGuide(o)), nil },
+	content.FormatOnePager:        func(a *analysis, o *content.Outline) (any, error) { return ptr(a.onePager(o)), nil },
+	content.FormatDetailedReading: func(a *analysis, o *content.Outline) (any, error) { return ptr(a.detailedReading(o)), nil },
+	content.FormatFAQs:            func(a *analysis, o *content.Outline) (any, error) { return ptr(a.faqs(o)), nil },
+	content.FormatFlashcards:      func(a *analysis, o *content.Outline) (any, error) { return ptr(a.flashcards(o)), nil },
+	content.FormatReadingGuide:    func(a *analysis, o *content.Outline) (any, error) { return ptr(a.readingGuide(o)), nil },
+	content.FormatQuiz:            func(a *analysis, o *content.Outline) (any, error) { return ptr(a.quiz(o)), nil },
+	content.FormatTimeline:        func(a *analysis, o *content.Outline) (any, error) { t, err := a.timeline(o); return &t, err },
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -50,8 +54,10 @@ func ptr[T any](v T) *T { return &v }
 // GenerateText returns the JSON document of one text format, every item
 // citing the passages its sentences were taken from. The same request
 // always yields the same bytes. A Repair is ignored: the output
-// would not change. Every document is checked against the content
-// contract before it is returned.
+// would not change. A podcast script is sized for the request's Pace
+// (content.DefaultPace without one). Every document is checked against
+// the content contract, its length at that pace and its citations
+// included, before it is returned.
 func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
@@ -64,15 +70,24 @@ func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult
 	if req.Request == nil {
 		return ai.TextResult{}, ai.Permanentf("invalid_request", "offline text %s: the request is missing", req.Format)
 	}
-	exp := content.Expect{Request: req.Request, Passages: content.PassagesOf(req.SourceSet())}
+	set := req.SourceSet()
+	pace := content.DefaultPace
+	if req.Pace != nil {
+		pace = *req.Pace
+	}
+	exp := content.Expect{Request: req.Request, Passages: content.PassagesOf(set), Pace: &pace}
 	if req.Format != content.FormatOutline {
 		if req.Outline == nil {
 			return ai.TextResult{}, ai.Permanentf("missing_outline", "offline text %s: the outline it derives from is missing", req.Format)
 		}
 		exp.Outline = req.Outline
 	}
-	set := req.SourceSet()
-	doc := gen(analyze(req.Request, set), req.Outline)
+	a := analyze(req.Request, set)
+	a.pace = pace
+	doc, err := gen(a, req.Outline)
+	if err != nil {
+		return ai.TextResult{}, fmt.Errorf("offline text %s: %w", req.Format, err)
+	}
 	newCiter(set, req.Request.Language).cite(doc)
 	raw, err := encode(doc)
 	if err != nil {

@@ -163,15 +163,22 @@ func TestPodcastTargetsLength(t *testing.T) {
 	requireNoRepeats(t, s)
 }
 
-func TestPodcastStopsWhenMaterialRunsOut(t *testing.T) {
+func TestPodcastFillsItsLengthWhenMaterialRunsOut(t *testing.T) {
 	t.Parallel()
 	req := aitest.FixtureNamed(t, "short-source").Request
 	req.Podcast.TargetMinutes = 30
 	s := decode[content.PodcastScript](t, generate(t, req, content.FormatPodcastScript))
 	assert.Equal(t, 30, s.TargetMinutes)
-	assert.Less(t, s.Words(), 600, "two sentences of source cannot fill 30 minutes without padding")
-	assert.GreaterOrEqual(t, len(s.Turns), 4)
-	requireNoRepeats(t, s)
+	lo, hi := req.Podcast.Length().ScriptWindow()
+	assert.GreaterOrEqual(t, s.EstimatedMinutes, lo, "two sentences of source are recapped until the podcast is as long as asked")
+	assert.LessOrEqual(t, s.EstimatedMinutes, hi)
+	recaps := 0
+	for _, turn := range s.Turns {
+		if strings.Contains(turn.Text, "recap") || strings.Contains(turn.Text, "once more") || strings.Contains(turn.Text, "sum it up") {
+			recaps++
+		}
+	}
+	assert.Positive(t, recaps, "what is said again is said as a recap")
 }
 
 func TestPodcastCastsSpeakers(t *testing.T) {
@@ -227,6 +234,9 @@ func TestDerivedFormatsAcceptForeignOutline(t *testing.T) {
 	}
 	for _, f := range content.TextFormats()[1:] {
 		res, err := extract.Text{}.GenerateText(context.Background(), ai.TextRequest{Format: f, Request: &req, Outline: foreign})
+		if aitest.NotApplicable(f, err) {
+			continue
+		}
 		require.NoError(t, err, f)
 		_, err = content.ValidateText(f, res.JSON, content.Expect{Request: &req, Outline: foreign})
 		require.NoError(t, err, f)

@@ -8,6 +8,8 @@ export const FORMATS = [
   ["faqs", "FAQs"],
   ["flashcards", "Flashcards"],
   ["reading_guide", "Reading guide"],
+  ["quiz", "Quiz"],
+  ["timeline", "Timeline"],
   ["image", "Cover image"],
   ["audio", "Podcast audio"],
   ["package", "Package (bundles)"],

@@ -7,7 +7,7 @@ import { readers } from "./readers.js";
 import { page, problemBox } from "./ui.js";
 
 const ENDED = ["succeeded", "partial", "failed", "cancelled", "expired"];
-const STEP_ENDED = ["succeeded", "failed", "skipped"];
+const STEP_ENDED = ["succeeded", "failed", "skipped", "not_applicable"];
 
 export function jobView(id) {
   const ctl = new AbortController();

@@ -61,6 +61,23 @@ const READERS = [
     const d = await json(a);
     return [h("h3", {}, d.title), h("ol", {}, d.questions.map((q) => h("li", {}, q.question, " ", h("span", { class: "muted" }, "— ", q.section))))];
   }],
+  ["quiz", "Quiz", ["quiz.json"], async ([a]) => {
+    const d = await json(a);
+    return [h("h3", {}, d.title), h("p", { class: "help" }, "Choose your answer, then open “Show the answer” to check it."),
+      h("ol", { class: "quiz" }, d.questions.map((q) => h("li", { class: "question" },
+        h("p", {}, h("strong", {}, q.question), " ", h("span", { class: "muted" }, "(", q.difficulty, ")")),
+        h("ol", { type: "A", class: "options" }, q.options.map((o) => h("li", {}, o.text))),
+        h("details", { class: "answer" }, h("summary", {}, "Show the answer"),
+          h("p", {}, h("strong", {}, q.answer, ". ", (q.options["ABCD".indexOf(q.answer)] || {}).text || "")),
+          h("p", {}, q.explanation),
+          h("p", { class: "muted" }, "Checks: ", q.objective))))),
+    ];
+  }],
+  ["timeline", "Timeline", ["timeline.json"], async ([a]) => {
+    const d = await json(a);
+    return [h("h3", {}, d.title), h("ol", { class: "timeline" }, d.events.map((e) => h("li", {},
+      h("strong", { class: "date" }, eventDate(e.date)), " ", h("strong", {}, e.title), h("p", {}, e.description))))];
+  }],
   ["podcast", "Podcast", ["podcast.flac|podcast.mp3", "transcript.vtt", "podcast_script.json"], podcast],
   ["cover", "Cover", ["cover.png|cover.jpg", "cover.json"], async ([img, info]) => {
     const [url, d] = await Promise.all([signedURL(img.url), info ? json(info) : {}]);
@@ -68,6 +85,23 @@ const READERS = [
     return [h("figure", { class: "cover" }, h("img", { src: url, alt, width: d.width, height: d.height }), h("figcaption", {}, alt))];
   }],
 ];
+
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+// datePoint writes a date as the bundles do: "1914", "July 1914",
+// "28 July 1914", "44 BCE".
+function datePoint(p) {
+  const parts = [];
+  if (p.day && p.month) parts.push(String(p.day));
+  if (p.month) parts.push(MONTHS[p.month - 1]);
+  parts.push(String(p.year) + (p.bce ? " BCE" : ""));
+  return parts.join(" ");
+}
+
+/** eventDate writes a timeline event's date, a range with an en dash. */
+export function eventDate(d) {
+  return d.end ? datePoint(d) + "–" + datePoint(d.end) : datePoint(d);
+}
 
 function flashcard(c, n, total) {
   // The visible text is the accessible name: "Card 3 of 20, hard.

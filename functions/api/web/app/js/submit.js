@@ -6,6 +6,13 @@ import { page, problemBox } from "./ui.js";
 
 const ALWAYS = new Set(["package"]); // made for every job: shown checked, not sent
 const RATIOS = ["16:9", "1:1", "3:2", "2:3", "4:3", "3:4", "9:16", "21:9"];
+// The podcast's styles (components.schemas.PodcastOptions.style).
+const PODCAST_STYLES = [
+  ["deep_dive", "Deep dive: the sections explained in depth"],
+  ["brief", "Brief: the essentials in 1 to 2 minutes"],
+  ["critique", "Critique: assumptions, weaknesses, counterarguments"],
+  ["debate", "Debate: for and against"],
+];
 
 function field(id, labelText, control, help) {
   control.id = id;
@@ -54,6 +61,7 @@ export function submitView() {
   removeSpeaker.addEventListener("click", () => { speakers.lastChild.remove(); syncSpeakerButtons(); });
   syncSpeakerButtons();
   const minutes = h("input", { type: "number", min: 1, max: 30, value: 5, inputmode: "numeric" });
+  const podcastStyle = h("select", {}, PODCAST_STYLES.map(([value, text]) => h("option", { value, selected: value === "deep_dive" }, text)));
   const style = h("input", { type: "text", maxlength: 200, placeholder: "for example: watercolour, minimal", autocomplete: "off" });
   const ratio = h("select", {}, RATIOS.map((r) => h("option", { value: r }, r)));
   const callback = h("input", { type: "url", placeholder: "https://…", autocomplete: "off" });
@@ -71,7 +79,9 @@ export function submitView() {
       field("language", "Language", language, "A BCP 47 tag, such as en-US or fr-FR.")),
     h("fieldset", {}, h("legend", {}, "Podcast"),
       speakers, h("div", { class: "actions" }, addSpeaker, removeSpeaker),
-      field("target_minutes", "Length in minutes", minutes, "1 to 30.")),
+      h("div", { class: "row" },
+        field("podcast_style", "Style", podcastStyle, "A brief lasts 1 to 2 minutes whatever the length says."),
+        field("target_minutes", "Length in minutes", minutes, "1 to 30."))),
     h("fieldset", {}, h("legend", {}, "Cover image"),
       h("div", { class: "row" }, field("image_style", "Style", style), field("aspect_ratio", "Aspect ratio", ratio))),
     field("callback_url", "Callback URL (optional)", callback, "An https address called with a signed event when the job ends."),
@@ -94,6 +104,7 @@ export function submitView() {
     req.podcast = {
       speakers: [...speakers.children].map((li) => ({ name: li.querySelector(".speaker-name").value, role: li.querySelector(".speaker-role").value })),
       target_minutes: Number(minutes.value),
+      style: podcastStyle.value,
     };
     req.image = { aspect_ratio: ratio.value };
     if (style.value.trim()) req.image.style = style.value;
@@ -119,7 +130,7 @@ function markFields(form, err) {
   const errs = (err.problem && err.problem.errors) || [];
   let first = null;
   for (const fe of errs) {
-    const name = fe.field.replace(/\[\d+\].*$/, "").replace(/^podcast\.speakers.*/, "").replace(/^podcast\./, "").replace(/^image\.style$/, "image_style").replace(/^image\./, "");
+    const name = fe.field.replace(/\[\d+\].*$/, "").replace(/^podcast\.speakers.*/, "").replace(/^podcast\.style$/, "podcast_style").replace(/^podcast\./, "").replace(/^image\.style$/, "image_style").replace(/^image\./, "");
     const wrap = form.querySelector(`[data-field="${CSS.escape(name)}"]`) || (fe.field.startsWith("formats") ? form.querySelector(".formats") : null);
     if (!wrap) continue;
     const control = wrap.querySelector("input, select, textarea");
