@@ -23,6 +23,7 @@ import (
 	"contentfactory.dev/factory/functions/text"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/failure"
 	"contentfactory.dev/factory/shared/quality"
 )
 
@@ -86,6 +87,10 @@ type Doc struct {
 	Warnings []string         `json:"warnings,omitempty"`
 	// Error is why it could not be written.
 	Error string `json:"error,omitempty"`
+	// NotApplicable is why the format does not apply to the case (a
+	// timeline of sources without enough dates): not made, and not a
+	// failure.
+	NotApplicable string `json:"not_applicable,omitempty"`
 	// PromptVersion is what wrote it.
 	PromptVersion string `json:"prompt_version,omitempty"`
 }
@@ -95,6 +100,8 @@ type Summary struct {
 	Format content.Format `json:"format"`
 	Docs   int            `json:"docs"`
 	Failed int            `json:"failed"`
+	// NotApplicable counts the cases the format does not apply to.
+	NotApplicable int `json:"not_applicable,omitempty"`
 	// Score is the mean score and ScoreSD its standard deviation.
 	Score   float64 `json:"score"`
 	ScoreSD float64 `json:"score_sd"`
@@ -170,6 +177,10 @@ func runCase(ctx context.Context, w text.Writer, c Case, formats []content.Forma
 		}
 		d.Format = f
 		res, err := w.Write(ctx, d)
+		if na, ok := failure.AsNotApplicable(err); ok {
+			out = append(out, Doc{Case: c.Name, Format: f, NotApplicable: na.Reason})
+			continue
+		}
 		if err != nil {
 			fail(f, err)
 			continue
@@ -210,6 +221,10 @@ func summarize(formats []content.Format, docs []Doc) []Summary {
 		var read, cov, rep, across, form, cited, support []float64
 		for _, d := range docs {
 			if d.Format != f {
+				continue
+			}
+			if d.NotApplicable != "" {
+				s.NotApplicable++
 				continue
 			}
 			if d.Quality == nil {

@@ -15,8 +15,9 @@ import (
 const topFindings = 3
 
 // WriteTable prints the report as a table, a row per format and a row of
-// every document: the mean score ± its spread, the means of the parts,
-// the documents under their threshold and the commonest findings.
+// every document: the mean score ± its spread (and how many failed or did
+// not apply), the means of the parts, the documents under their threshold
+// and the commonest findings.
 func (r Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "%d cases on the %s backend\n", r.Cases, r.Backend)
@@ -25,6 +26,9 @@ func (r Report) WriteTable(w io.Writer) error {
 		docs := fmt.Sprint(s.Docs)
 		if s.Failed > 0 {
 			docs += fmt.Sprintf(" (%d failed)", s.Failed)
+		}
+		if s.NotApplicable > 0 {
+			docs += fmt.Sprintf(" (%d n/a)", s.NotApplicable)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.3f ± %.3f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\n", s.Format, docs, s.Score, s.ScoreSD,
 			s.Readability, s.Coverage, s.Repetition, s.Across, s.Structure, s.Cited, s.Support, s.Below, top(s.Findings))
