@@ -2,6 +2,7 @@ package extract
 
 import (
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -240,18 +241,39 @@ func (p *podcastWriter) fresh(lines []string) []string {
 	return out
 }
 
+// sectionLines is an outline section and its lines not spoken yet.
+type sectionLines struct {
+	index   int
+	section content.OutlineSection
+	lines   []string
+}
+
+// sections yields the outline's sections in order with their fresh lines
+// (marked spoken as each is yielded), skipping a section with none, until
+// the script is done: every style walks the outline so.
+func (p *podcastWriter) sections() iter.Seq[sectionLines] {
+	return func(yield func(sectionLines) bool) {
+		for si, sec := range p.o.Sections {
+			if p.done() {
+				return
+			}
+			lines := p.fresh(p.a.spokenLines(sec))
+			if len(lines) == 0 {
+				continue
+			}
+			if !yield(sectionLines{si, sec, lines}) {
+				return
+			}
+		}
+	}
+}
+
 // converse walks through the outline's sections in order: the host opens
 // each, an explainer answers, and the discussion goes on until the
 // section's lines are spoken.
 func (p *podcastWriter) converse() {
-	for si, sec := range p.o.Sections {
-		if p.done() {
-			return
-		}
-		lines := p.fresh(p.a.spokenLines(sec))
-		if len(lines) == 0 {
-			continue
-		}
+	for s := range p.sections() {
+		si, sec, lines := s.index, s.section, s.lines
 		expert := p.explainers[si%len(p.explainers)]
 		p.say(0, p.hostQuestion(si, sec.Title, p.speakers[expert].Name))
 		var taken []string

@@ -213,14 +213,8 @@ func (p *podcastWriter) critique() {
 	critic := p.explainers[0]
 	defender := p.otherExplainer(critic)
 	k := 0
-	for si, sec := range p.o.Sections {
-		if p.done() {
-			return
-		}
-		lines := p.fresh(p.a.spokenLines(sec))
-		if len(lines) == 0 {
-			continue
-		}
+	for s := range p.sections() {
+		si, sec, lines := s.index, s.section, s.lines
 		p.say(0, strings.NewReplacer("{t}", p.a.natural(strings.TrimRight(sec.Title, "?.:!")), "{c}", p.speakers[critic].Name).Replace(critiqueQuestions[si%len(critiqueQuestions)]))
 		for _, l := range lines {
 			if p.done() {
@@ -273,14 +267,8 @@ var (
 func (p *podcastWriter) debate() {
 	forSide, against := p.sides()
 	k := 0
-	for si, sec := range p.o.Sections {
-		if p.done() {
-			return
-		}
-		lines := p.fresh(p.a.spokenLines(sec))
-		if len(lines) == 0 {
-			continue
-		}
+	for s := range p.sections() {
+		si, sec, lines := s.index, s.section, s.lines
 		f, a := forSide[si%len(forSide)], against[si%len(against)]
 		title := p.a.natural(strings.TrimRight(sec.Title, "?.:!"))
 		opener := strings.NewReplacer("{t}", title, "{f}", p.speakers[f].Name).Replace(debateOpeners[si%len(debateOpeners)])
