@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genai"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/llm"
 	"contentfactory.dev/factory/shared/ai/prompts"
 	"contentfactory.dev/factory/shared/content"
 )
@@ -71,7 +72,7 @@ func (c *Client) CheckClaims(ctx context.Context, req ai.CheckRequest) (ai.Check
 		return res, ai.Transient(CodeUnavailable, errors.New("the check answered no candidate"))
 	}
 	var ans checkAnswer
-	if err := json.Unmarshal([]byte(stripFences(candidateText(resp.Candidates[0]))), &ans); err != nil {
+	if err := json.Unmarshal([]byte(llm.StripFences(candidateText(resp.Candidates[0]))), &ans); err != nil {
 		return res, ai.Transient(CodeInvalidCheck, fmt.Errorf("the check's answer is not its JSON: %w", err))
 	}
 	if res.Verdicts, err = verdicts(req, ans); err != nil {
