@@ -191,3 +191,31 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// PlainSchema returns a decoded JSON Schema without the keywords only
+// Gemini reads (propertyOrdering), at every depth, for the backends that
+// take standard JSON Schema.
+func PlainSchema(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k == "propertyOrdering" {
+			continue
+		}
+		out[k] = plainValue(v)
+	}
+	return out
+}
+
+func plainValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		return PlainSchema(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = plainValue(x)
+		}
+		return out
+	}
+	return v
+}
