@@ -102,6 +102,7 @@ func (g Generator) GenerateStep(ctx context.Context, req ai.TextRequest, step mo
 			"job", req.JobID, "format", req.Format, "max_output_tokens", call.MaxTokens)
 	}
 	res.JSON = []byte(StripFences(ans.Text))
+	res.Made = &ai.Made{Backend: ans.Call.Backend, Model: step.Model}
 	return res, nil
 }
 

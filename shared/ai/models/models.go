@@ -625,6 +625,33 @@ func (c *Config) TextModels() []TextModel {
 	return out
 }
 
+// ChainSetting names the settings that choose entry i of a format's
+// chain (Chain), for messages that tell an operator what to change.
+func (t Text) ChainSetting(f content.Format, i int) string {
+	if i == 0 {
+		return t.ModelSetting(f)
+	}
+	return "the models file entry " + t.setting(f, i) + ".model"
+}
+
+// CheckStep is the step a format's grounding check is made with: the
+// first Gemini model of its chain, else the default if it is Gemini; ok
+// is false when neither is (the check is then the offline support
+// score).
+func (t Text) CheckStep(f content.Format) (step Step, ok bool) {
+	for _, s := range t.Chain(f) {
+		if s.BackendName() == TextGemini {
+			return s, true
+		}
+	}
+	if t.Default.BackendName() == TextGemini {
+		d := t.Default
+		d.Fallback = nil
+		return d, true
+	}
+	return Step{}, false
+}
+
 // setting names the entry of the models file that chooses entry i of a
 // format's chain (0: its model).
 func (t Text) setting(f content.Format, i int) string {

@@ -46,7 +46,10 @@ func (c *Client) CheckClaims(ctx context.Context, req ai.CheckRequest) (ai.Check
 	if err != nil {
 		return ai.CheckResult{}, ai.Permanent(CodeInvalidRequest, err)
 	}
-	step := c.cfg.Text.For(req.Format)
+	step, ok := c.cfg.Text.CheckStep(req.Format)
+	if !ok {
+		return ai.CheckResult{}, ai.Permanentf(CodeInvalidRequest, "%s is written by no Gemini model, which the check needs", req.Format)
+	}
 	setting := c.cfg.Text.ModelSetting(req.Format)
 	cfg := &genai.GenerateContentConfig{
 		SystemInstruction:     genai.NewContentFromText(p.System, genai.RoleUser),

@@ -66,6 +66,7 @@ func (c *Client) GenerateStep(ctx context.Context, req ai.TextRequest, step mode
 		return res, err
 	}
 	res.PromptVersion = version
+	res.Made = &ai.Made{Backend: models.TextGemini, Model: step.Model}
 	if err := filtered(resp); err != nil {
 		return res, err
 	}
