@@ -1,0 +1,83 @@
+package text_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/functions/text"
+	"contentfactory.dev/factory/internal/gardentest"
+	"contentfactory.dev/factory/internal/testenv"
+	"contentfactory.dev/factory/internal/vertextest"
+	"contentfactory.dev/factory/shared/ai/claude"
+	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/retry"
+	"contentfactory.dev/factory/shared/ai/route"
+	"contentfactory.dev/factory/shared/ai/vertex"
+	"contentfactory.dev/factory/shared/blob"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
+	"contentfactory.dev/factory/shared/store"
+)
+
+// TestTheStepRecordsTheModelThatWroteItAndWhy runs the outline step of a
+// job whose Gemini model is retired, with Claude as its fallback, through
+// the Executor and the step runner against the Firestore emulator: the
+// step and its version record say Claude wrote the document and that
+// Gemini was retired.
+func TestTheStepRecordsTheModelThatWroteItAndWhy(t *testing.T) {
+	const gemini, claudeModel = "gemini-3.8-flash", "claude-sonnet-4-5@20250929"
+	vsrv := vertextest.NewServer(vertextest.Options{Seed: 2, Retired: []string{gemini}})
+	t.Cleanup(vsrv.Close)
+	csrv := gardentest.NewClaude(gardentest.Options{Seed: 2})
+	t.Cleanup(csrv.Close)
+	env := map[string]string{models.EnvVertexBaseURL: vsrv.URL, models.EnvClaudeBaseURL: csrv.URL}
+	cfg, err := models.Load(func(k string) string { return env[k] }, "test-project")
+	require.NoError(t, err)
+	cfg.Text.Default.Fallback = []models.Step{{Backend: models.TextClaude, Model: claudeModel}}
+	fast := &retry.Policy{Attempts: 2, Base: time.Millisecond, Cap: 5 * time.Millisecond}
+	vc, err := vertex.New(t.Context(), cfg, vertex.Options{Index: &vertex.MemoryIndex{}, Retry: fast})
+	require.NoError(t, err)
+	cc, err := claude.New(t.Context(), cfg, claude.Options{Retry: fast})
+	require.NoError(t, err)
+	gen := &route.Router{Config: cfg, Checker: vc, Backends: map[string]route.StepGenerator{models.TextGemini: vc, models.TextClaude: cc}}
+
+	project := testenv.Project(t)
+	fs := testenv.Firestore(t, project)
+	_, gcs := testenv.Storage(t, "artifacts")
+	st := store.New(fs)
+	ports := pipeline.Ports{Store: st, Blobs: blob.New(gcs, "artifacts", blob.Signer{}), Publisher: &pipelinetest.Publisher{}}
+	jobs := pipeline.NewJobs(ports, pipeline.JobsConfig{Region: "local", Retention: 24 * time.Hour, Deadline: time.Hour})
+	runner := pipeline.NewRunner(ports, text.Executor{Gen: gen, Checker: text.CheckerFor(gen), MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3})
+
+	req, err := content.ParseRequest([]byte(`{"topic":"Tides and the Moon","formats":["outline"]}`))
+	require.NoError(t, err)
+	job, err := jobs.Submit(t.Context(), "owner", req, "api")
+	require.NoError(t, err)
+	require.NoError(t, runner.Run(t.Context(), pipeline.StepMessage{JobID: job.ID, Step: content.FormatOutline, Attempt: 1}))
+
+	steps, err := st.Steps(t.Context(), job.ID)
+	require.NoError(t, err)
+	var outline *pipeline.Step
+	for _, s := range steps {
+		if s.Name == content.FormatOutline {
+			outline = s
+		}
+	}
+	require.NotNil(t, outline)
+	require.Equal(t, pipeline.StepSucceeded, outline.Status, "error: %+v", outline.Error)
+	require.NotNil(t, outline.Model)
+	assert.Equal(t, models.TextClaude, outline.Model.Backend)
+	assert.Equal(t, claudeModel, outline.Model.Model)
+	require.Len(t, outline.Model.Fallbacks, 1)
+	assert.Equal(t, gemini, outline.Model.Fallbacks[0].Model)
+	assert.Equal(t, "model_retired", outline.Model.Fallbacks[0].Code)
+	require.NotEmpty(t, outline.Versions)
+	assert.Equal(t, outline.Model, outline.Versions[len(outline.Versions)-1].Model, "the version record keeps it too")
+	require.NotEmpty(t, outline.Calls)
+	assert.Equal(t, claude.Backend, outline.Calls[0].Backend)
+	assert.Positive(t, outline.Usage.CostUSD)
+}
