@@ -9,18 +9,13 @@ import (
 
 	"contentfactory.dev/factory/functions/text"
 	"contentfactory.dev/factory/internal/gardentest"
-	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai/claude"
 	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/ai/route"
 	"contentfactory.dev/factory/shared/ai/vertex"
-	"contentfactory.dev/factory/shared/blob"
-	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
-	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
-	"contentfactory.dev/factory/shared/store"
 )
 
 // TestTheStepRecordsTheModelThatWroteItAndWhy runs the outline step of a
@@ -45,29 +40,7 @@ func TestTheStepRecordsTheModelThatWroteItAndWhy(t *testing.T) {
 	require.NoError(t, err)
 	gen := &route.Router{Config: cfg, Checker: vc, Backends: map[string]route.StepGenerator{models.TextGemini: vc, models.TextClaude: cc}}
 
-	project := testenv.Project(t)
-	fs := testenv.Firestore(t, project)
-	_, gcs := testenv.Storage(t, "artifacts")
-	st := store.New(fs)
-	ports := pipeline.Ports{Store: st, Blobs: blob.New(gcs, "artifacts", blob.Signer{}), Publisher: &pipelinetest.Publisher{}}
-	jobs := pipeline.NewJobs(ports, pipeline.JobsConfig{Region: "local", Retention: 24 * time.Hour, Deadline: time.Hour})
-	runner := pipeline.NewRunner(ports, text.Executor{Gen: gen, Checker: text.CheckerFor(gen), MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3})
-
-	req, err := content.ParseRequest([]byte(`{"topic":"Tides and the Moon","formats":["outline"]}`))
-	require.NoError(t, err)
-	job, err := jobs.Submit(t.Context(), "owner", req, "api")
-	require.NoError(t, err)
-	require.NoError(t, runner.Run(t.Context(), pipeline.StepMessage{JobID: job.ID, Step: content.FormatOutline, Attempt: 1}))
-
-	steps, err := st.Steps(t.Context(), job.ID)
-	require.NoError(t, err)
-	var outline *pipeline.Step
-	for _, s := range steps {
-		if s.Name == content.FormatOutline {
-			outline = s
-		}
-	}
-	require.NotNil(t, outline)
+	outline := runOutline(t, text.Executor{Gen: gen, Checker: text.CheckerFor(gen), MaxRepairs: 2})
 	require.Equal(t, pipeline.StepSucceeded, outline.Status, "error: %+v", outline.Error)
 	require.NotNil(t, outline.Model)
 	assert.Equal(t, models.TextClaude, outline.Model.Backend)

@@ -127,7 +127,7 @@ func (s *Server) claude(w http.ResponseWriter, r *http.Request, req *Request) {
 		return
 	}
 	fault, faulty := s.pick(req)
-	if faulty && failure(w, r, fault, req.Model, claudeError) {
+	if faulty && answerFault(w, r, fault, req.Model, claudeError) {
 		return
 	}
 	prompt := joinPrompt(body.SystemText(), body.UserText())

@@ -87,7 +87,7 @@ func (s *Server) openai(w http.ResponseWriter, r *http.Request, req *Request) {
 		schema = rf.JSONSchema.Schema
 	}
 	fault, faulty := s.pick(req)
-	if faulty && failure(w, r, fault, req.Model, openaiError) {
+	if faulty && answerFault(w, r, fault, req.Model, openaiError) {
 		return
 	}
 	prompt := body.Text("")

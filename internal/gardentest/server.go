@@ -184,8 +184,8 @@ func (s *Server) pick(req *Request) (vertextest.Fault, bool) {
 	return f, ok
 }
 
-// failure answers the HTTP faults; it reports whether it answered.
-func failure(w http.ResponseWriter, r *http.Request, f vertextest.Fault, model string, write func(w http.ResponseWriter, code int, kind, msg string)) bool {
+// answerFault answers the HTTP faults; it reports whether it answered.
+func answerFault(w http.ResponseWriter, r *http.Request, f vertextest.Fault, model string, write func(w http.ResponseWriter, code int, kind, msg string)) bool {
 	switch f.Kind {
 	case vertextest.RateLimit:
 		after := f.RetryAfter

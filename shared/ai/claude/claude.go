@@ -26,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 
@@ -39,7 +38,6 @@ import (
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/llm"
 	"contentfactory.dev/factory/shared/ai/models"
-	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/content"
 )
 
@@ -60,15 +58,7 @@ type Client struct {
 var _ ai.TextGenerator = (*Client)(nil)
 
 // Options are the seams of a Client.
-type Options struct {
-	// HTTPClient sends the requests (nil: the SDK's, authorized with
-	// Google credentials).
-	HTTPClient *http.Client
-	// Retry overrides the configured retry policy.
-	Retry *retry.Policy
-	// Logger receives retries; nil discards them.
-	Logger *slog.Logger
-}
+type Options = llm.Options
 
 // New builds a Client from the models configuration: the Vertex project,
 // claude.location (or vertex.location) and claude.base_url. Google
@@ -98,12 +88,8 @@ func New(ctx context.Context, cfg *models.Config, opts Options) (*Client, error)
 	if cfg.Claude.BaseURL != "" {
 		reqOpts = append(reqOpts, option.WithBaseURL(cfg.Claude.BaseURL))
 	}
-	policy := cfg.Retry.Policy()
-	if opts.Retry != nil {
-		policy = *opts.Retry
-	}
 	api := anthropic.NewClient(reqOpts...)
-	return &Client{Generator: llm.Generator{Backend: wire{api: &api}, Config: cfg, Retry: policy, Timeout: cfg.Vertex.Timeout.D(), Log: opts.Logger}}, nil
+	return &Client{Generator: llm.NewGenerator(cfg, wire{api: &api}, opts)}, nil
 }
 
 // wire sends calls through the Anthropic SDK.

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"contentfactory.dev/factory/internal/gardentest"
-	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/aitest"
 	"contentfactory.dev/factory/shared/ai/claude"
@@ -81,57 +80,11 @@ func TestRequestIsTheVertexMessagesShapeWithTheSharedPrompt(t *testing.T) {
 	assert.NotEmpty(t, res.PromptVersion)
 }
 
-func TestFailuresMapToStepCodes(t *testing.T) {
+func TestFailures(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		kind      vertextest.FaultKind
-		code      string
-		retryable bool
-		calls     int
-	}{
-		{vertextest.RateLimit, "rate_limited", true, 3},
-		{vertextest.Unavailable, "unavailable", true, 3},
-		{vertextest.ServerError, "unavailable", true, 3},
-		{vertextest.NotFound, "model_retired", false, 1},
-		{vertextest.PermissionDenied, "permission_denied", false, 1},
-		{vertextest.BadRequest, "invalid_request", false, 1},
-		{vertextest.SafetyFinish, "content_filtered", false, 1},
-	}
-	for _, tc := range cases {
-		t.Run(string(tc.kind), func(t *testing.T) {
-			t.Parallel()
-			c, srv := newClient(t, gardentest.Options{Faults: []vertextest.Fault{{Kind: tc.kind, RetryAfter: -1}}})
-			req := aitest.FixtureNamed(t, "photosynthesis").Request
-			_, err := c.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatOutline, Request: &req})
-			e, ok := failure.As(err)
-			require.True(t, ok, "%v", err)
-			assert.Equal(t, tc.code, e.Code)
-			assert.Equal(t, tc.retryable, e.Retryable)
-			assert.Len(t, srv.Requests(), tc.calls)
-			if tc.kind == vertextest.NotFound {
-				assert.Contains(t, e.Error(), "text.default.model", "names the setting to change")
-			}
-		})
-	}
-}
-
-func TestCutOffAnswerIsLeftToTheRepairThenFails(t *testing.T) {
-	t.Parallel()
-	c, srv := newClient(t, gardentest.Options{Faults: []vertextest.Fault{{Kind: vertextest.Truncated}}})
-	req := aitest.FixtureNamed(t, "photosynthesis").Request
-	res, err := c.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatOutline, Request: &req})
-	require.NoError(t, err, "a first cut-off answer goes to validation")
-	_, verr := content.ValidateText(content.FormatOutline, res.JSON, content.Expect{Request: &req})
-	require.Error(t, verr)
-
-	_, err = c.GenerateText(t.Context(), ai.TextRequest{Format: content.FormatOutline, Request: &req,
-		Repair: &ai.Repair{Previous: res.JSON, Problems: []string{verr.Error()}}})
-	e, ok := failure.As(err)
-	require.True(t, ok, "%v", err)
-	assert.Equal(t, "output_truncated", e.Code)
-	body, err := srv.Requests()[1].Claude()
-	require.NoError(t, err)
-	assert.EqualValues(t, 2*16384, body.MaxTokens, "the repair of a cut-off answer doubles the output limit")
+	gardentest.FailureSuite(t, 16384, func(t *testing.T, opts gardentest.Options) (ai.TextGenerator, *gardentest.Server) {
+		return newClient(t, opts)
+	})
 }
 
 func TestProbe(t *testing.T) {

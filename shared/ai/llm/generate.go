@@ -57,6 +57,28 @@ type Generator struct {
 	Log     *slog.Logger
 }
 
+// Options are the seams of a backend built on a Generator.
+type Options struct {
+	// HTTPClient sends the requests. Nil means Google credentials
+	// (application default credentials), except for a plaintext base URL,
+	// which gets none.
+	HTTPClient *http.Client
+	// Retry overrides the configured retry policy.
+	Retry *retry.Policy
+	// Logger receives retries; nil discards them.
+	Logger *slog.Logger
+}
+
+// NewGenerator is the Generator of a backend: the configured retry
+// policy (or opts.Retry) and vertex.timeout for each call.
+func NewGenerator(cfg *models.Config, b Backend, opts Options) Generator {
+	policy := cfg.Retry.Policy()
+	if opts.Retry != nil {
+		policy = *opts.Retry
+	}
+	return Generator{Backend: b, Config: cfg, Retry: policy, Timeout: cfg.Vertex.Timeout.D(), Log: opts.Logger}
+}
+
 // GenerateText implements ai.TextGenerator with the format's configured
 // step, whatever backend it names: the Generator sends it to its own.
 func (g Generator) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult, error) {

@@ -26,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 
@@ -39,7 +38,6 @@ import (
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/llm"
 	"contentfactory.dev/factory/shared/ai/models"
-	"contentfactory.dev/factory/shared/ai/retry"
 )
 
 // Backend is the name recorded in ai.Call.Backend.
@@ -53,16 +51,7 @@ type Client struct {
 var _ ai.TextGenerator = (*Client)(nil)
 
 // Options are the seams of a Client.
-type Options struct {
-	// HTTPClient sends the requests. Nil means Google credentials
-	// (application default credentials), except for a plaintext
-	// openai.base_url, which gets none.
-	HTTPClient *http.Client
-	// Retry overrides the configured retry policy.
-	Retry *retry.Policy
-	// Logger receives retries; nil discards them.
-	Logger *slog.Logger
-}
+type Options = llm.Options
 
 // BaseURL is the OpenAI-compatible endpoint of a project and location:
 // on host (a base URL such as a local fake's) when given, else on the
@@ -111,11 +100,7 @@ func New(ctx context.Context, cfg *models.Config, opts Options) (*Client, error)
 		option.WithAPIKey("google-credentials"),
 		option.WithMaxRetries(0),
 		option.WithRequestTimeout(cfg.Vertex.Timeout.D()))
-	policy := cfg.Retry.Policy()
-	if opts.Retry != nil {
-		policy = *opts.Retry
-	}
-	return &Client{Generator: llm.Generator{Backend: wire{api: &api}, Config: cfg, Retry: policy, Timeout: cfg.Vertex.Timeout.D(), Log: opts.Logger}}, nil
+	return &Client{Generator: llm.NewGenerator(cfg, wire{api: &api}, opts)}, nil
 }
 
 // wire sends calls through the OpenAI SDK.
