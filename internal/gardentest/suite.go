@@ -3,6 +3,7 @@ package gardentest
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -10,6 +11,8 @@ import (
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/aitest"
+	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/failure"
 )
@@ -78,4 +81,29 @@ func FailureSuite(t *testing.T, maxTokens int, newGen func(t *testing.T, opts Op
 		}
 		assert.Equal(t, []int{maxTokens, 2 * maxTokens}, limits, "the repair of a cut-off answer doubles the output limit")
 	})
+}
+
+// FastRetry is a retry policy of three attempts with millisecond waits,
+// for backends under test (FailureSuite counts on three attempts).
+var FastRetry = retry.Policy{Attempts: 3, Base: time.Millisecond, Cap: 5 * time.Millisecond}
+
+// Config is the default models configuration with srv as the base URL of
+// backend (models.TextClaude or models.TextOpenAI) and model, on that
+// backend, as text.default; the Vertex project is "test-project".
+func Config(t *testing.T, srv *Server, backend, model string) *models.Config {
+	t.Helper()
+	key := models.EnvClaudeBaseURL
+	if backend == models.TextOpenAI {
+		key = models.EnvOpenAIBaseURL
+	}
+	cfg, err := models.Load(func(k string) string {
+		if k == key {
+			return srv.URL
+		}
+		return ""
+	}, "test-project")
+	require.NoError(t, err)
+	cfg.Text.Default.Backend, cfg.Text.Default.Model = backend, model
+	require.NoError(t, cfg.Validate())
+	return cfg
 }

@@ -2,7 +2,6 @@ package claude_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,28 +11,17 @@ import (
 	"contentfactory.dev/factory/shared/ai/aitest"
 	"contentfactory.dev/factory/shared/ai/claude"
 	"contentfactory.dev/factory/shared/ai/models"
-	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/failure"
 )
 
 const model = "claude-sonnet-4-5@20250929"
 
-var fastRetry = retry.Policy{Attempts: 3, Base: time.Millisecond, Cap: 5 * time.Millisecond}
-
 func newClient(t *testing.T, opts gardentest.Options) (*claude.Client, *gardentest.Server) {
 	t.Helper()
 	srv := gardentest.NewClaude(opts)
 	t.Cleanup(srv.Close)
-	cfg, err := models.Load(func(k string) string {
-		if k == models.EnvClaudeBaseURL {
-			return srv.URL
-		}
-		return ""
-	}, "test-project")
-	require.NoError(t, err)
-	cfg.Text.Default.Backend, cfg.Text.Default.Model = models.TextClaude, model
-	c, err := claude.New(t.Context(), cfg, claude.Options{Retry: &fastRetry})
+	c, err := claude.New(t.Context(), gardentest.Config(t, srv, models.TextClaude, model), claude.Options{Retry: &gardentest.FastRetry})
 	require.NoError(t, err)
 	return c, srv
 }

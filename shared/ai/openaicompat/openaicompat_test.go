@@ -2,7 +2,6 @@ package openaicompat_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,27 +11,16 @@ import (
 	"contentfactory.dev/factory/shared/ai/aitest"
 	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/ai/openaicompat"
-	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/content"
 )
 
 const model = "meta/llama-4-maverick-17b-128e-instruct-maas"
 
-var fastRetry = retry.Policy{Attempts: 3, Base: time.Millisecond, Cap: 5 * time.Millisecond}
-
 func newClient(t *testing.T, opts gardentest.Options) (*openaicompat.Client, *gardentest.Server) {
 	t.Helper()
 	srv := gardentest.NewOpenAI(opts)
 	t.Cleanup(srv.Close)
-	cfg, err := models.Load(func(k string) string {
-		if k == models.EnvOpenAIBaseURL {
-			return srv.URL
-		}
-		return ""
-	}, "test-project")
-	require.NoError(t, err)
-	cfg.Text.Default.Backend, cfg.Text.Default.Model = models.TextOpenAI, model
-	c, err := openaicompat.New(t.Context(), cfg, openaicompat.Options{Retry: &fastRetry})
+	c, err := openaicompat.New(t.Context(), gardentest.Config(t, srv, models.TextOpenAI, model), openaicompat.Options{Retry: &gardentest.FastRetry})
 	require.NoError(t, err)
 	return c, srv
 }
