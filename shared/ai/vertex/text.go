@@ -98,6 +98,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 	p, err := prompts.RenderText(prompts.Text{
 		Format: req.Format, Request: req.Request, Outline: req.Outline, Sources: req.Sources,
 		SourceCached: cacheName != "", Repair: req.Repair, Canary: req.Canary, Instructions: req.Instructions, Pace: req.Pace,
+		Template: c.prompts.For(req.Format),
 	})
 	if err != nil {
 		if errors.Is(err, prompts.ErrUnsupported) {
