@@ -212,3 +212,28 @@ func TestOnVertexTheModelChecksTheClaims(t *testing.T) {
 	}
 	assert.Equal(t, g.Unsupported > 0, slices.Contains(codes, pipeline.WarnUnsupportedClaims))
 }
+
+// TestTheFakeAnswersAPromptAlikeInEveryRun: the Vertex fake draws its
+// answer from its seed and the prompt without the prompt's random fence
+// token, so a test of what the checks make of an answer sees the same
+// answer in every run (an answer that happened to cite nothing once
+// left nothing to check).
+func TestTheFakeAnswersAPromptAlikeInEveryRun(t *testing.T) {
+	t.Parallel()
+	c, srv := vertexClient(t, vertextest.Options{Seed: 3})
+	d := draft(t)
+	var answers []string
+	for range 3 {
+		res, err := c.GenerateText(t.Context(), ai.TextRequest{JobID: d.JobID, Version: 1, Attempt: 1, Format: d.Format, Request: d.Request, Sources: d.Sources})
+		require.NoError(t, err)
+		answers = append(answers, string(res.JSON))
+	}
+	bodies := srv.Bodies("")
+	require.Len(t, bodies, 3)
+	assert.NotEqual(t, bodies[0].Text(), bodies[1].Text(), "each prompt is fenced with a token of its own")
+	assert.Equal(t, answers[0], answers[1])
+	assert.Equal(t, answers[0], answers[2])
+	var doc content.OnePager
+	require.NoError(t, json.Unmarshal([]byte(answers[0]), &doc))
+	assert.NotEmpty(t, content.Citations(&doc), "the answer the checks are tested on cites passages")
+}
