@@ -121,7 +121,7 @@ func TestAStoredResultIsNotPaidForAgain(t *testing.T) {
 		Labels map[string]string `json:"labels"`
 	}
 	require.NoError(t, json.Unmarshal(srv.Requests()[0].Body, &body))
-	assert.Equal(t, map[string]string{"app": "content-factory", "job": job.ID, "step": "outline", "version": "1", "attempt": "1"}, body.Labels,
+	assert.Equal(t, map[string]string{"app": "content-factory", "job": job.ID, "step": "outline", "version": "1", "attempt": "1", "round": "0"}, body.Labels,
 		"the call is labelled with what made it, for billing reports")
 	first := outlineStep(t, st, job.ID)
 	require.Equal(t, pipeline.StepSucceeded, first.Status)
