@@ -20,7 +20,11 @@ const topFindings = 3
 // and the commonest findings.
 func (r Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%d cases on the %s backend\n", r.Cases, r.Backend)
+	fmt.Fprintf(tw, "%d cases on the %s backend", r.Cases, r.Backend)
+	if r.Prompts != "" {
+		fmt.Fprintf(tw, ", prompts %s", r.Prompts)
+	}
+	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "FORMAT\tDOCS\tSCORE\tREAD\tCOVER\tREPEAT\tACROSS\tFORM\tCITED\tSUPPORT\tBELOW\tFINDINGS")
 	for _, s := range append(r.Formats, r.all()) {
 		docs := fmt.Sprint(s.Docs)

@@ -55,6 +55,8 @@ type Generator struct {
 	Retry   retry.Policy
 	Timeout time.Duration
 	Log     *slog.Logger
+	// Prompts selects templates other than the ones in use (Options).
+	Prompts prompts.Selection
 }
 
 // Options are the seams of a backend built on a Generator.
@@ -67,6 +69,10 @@ type Options struct {
 	Retry *retry.Policy
 	// Logger receives retries; nil discards them.
 	Logger *slog.Logger
+	// Prompts selects the template of a format to render instead of the
+	// one in use (an evaluation comparing prompt versions); nil: the ones
+	// in use.
+	Prompts prompts.Selection
 }
 
 // NewGenerator is the Generator of a backend: the configured retry
@@ -76,7 +82,7 @@ func NewGenerator(cfg *models.Config, b Backend, opts Options) Generator {
 	if opts.Retry != nil {
 		policy = *opts.Retry
 	}
-	return Generator{Backend: b, Config: cfg, Retry: policy, Timeout: cfg.Vertex.Timeout.D(), Log: opts.Logger}
+	return Generator{Backend: b, Config: cfg, Retry: policy, Timeout: cfg.Vertex.Timeout.D(), Log: opts.Logger, Prompts: opts.Prompts}
 }
 
 // GenerateText implements ai.TextGenerator with the format's configured
@@ -92,7 +98,7 @@ func (g Generator) GenerateStep(ctx context.Context, req ai.TextRequest, step mo
 	if err != nil {
 		return ai.TextResult{}, err
 	}
-	p, err := Render(req, false)
+	p, err := Render(req, false, g.Prompts.For(req.Format))
 	if err != nil {
 		return ai.TextResult{}, err
 	}

@@ -57,11 +57,14 @@ func Prepare(req *ai.TextRequest) (*content.Schema, error) {
 }
 
 // Render renders a text request's prompt (prompts.RenderText); cached says
-// the sources are in a context cache rather than in the prompt.
-func Render(req ai.TextRequest, cached bool) (prompts.Prompt, error) {
+// the sources are in a context cache rather than in the prompt, template
+// names the format's template to render instead of the one in use ("":
+// the one in use).
+func Render(req ai.TextRequest, cached bool, template string) (prompts.Prompt, error) {
 	p, err := prompts.RenderText(prompts.Text{
 		Format: req.Format, Request: req.Request, Outline: req.Outline, Sources: req.Sources,
 		SourceCached: cached, Repair: req.Repair, Canary: req.Canary, Instructions: req.Instructions, Pace: req.Pace,
+		Template: template,
 	})
 	if err != nil {
 		if errors.Is(err, prompts.ErrUnsupported) {

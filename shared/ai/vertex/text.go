@@ -92,7 +92,7 @@ func (c *Client) GenerateStep(ctx context.Context, req ai.TextRequest, step mode
 // named cache) and calls the model with retries.
 func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step models.Step, setting string, schema *content.Schema,
 	cacheName, cacheVersion string) (*genai.GenerateContentResponse, []ai.Call, string, error) {
-	p, err := llm.Render(req, cacheName != "")
+	p, err := llm.Render(req, cacheName != "", c.prompts.For(req.Format))
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -108,7 +108,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 		Temperature:           step.Temperature,
 		ThinkingConfig:        thinking(step.ThinkingLevel, step.ThinkingBudget),
 		AutomaticContinuation: genai.Ptr(false),
-		Labels:                labels(req.JobID, string(req.Format), req.Version, req.Attempt),
+		Labels:                withRound(labels(req.JobID, string(req.Format), req.Version, req.Attempt), req.Round),
 	}
 	if cacheName != "" {
 		cfg.CachedContent = cacheName
@@ -177,6 +177,15 @@ func labels(jobID, step string, version, attempt int) map[string]string {
 	if attempt > 0 {
 		l["attempt"] = strconv.Itoa(attempt)
 	}
+	return l
+}
+
+// withRound labels a text or check call with the round of the document
+// within its step's run (0: the first answer, then one per repair): with
+// the job, step, version and attempt it names the one call a round pays
+// for, which a retried run reads back from the step's parts instead.
+func withRound(l map[string]string, round int) map[string]string {
+	l["round"] = strconv.Itoa(round)
 	return l
 }
 
