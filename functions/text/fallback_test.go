@@ -10,12 +10,16 @@ import (
 	"contentfactory.dev/factory/functions/text"
 	"contentfactory.dev/factory/internal/gardentest"
 	"contentfactory.dev/factory/internal/vertextest"
+	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/claude"
 	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/openaicompat"
 	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/ai/route"
 	"contentfactory.dev/factory/shared/ai/vertex"
+	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/quality"
 )
 
 // TestTheStepRecordsTheModelThatWroteItAndWhy runs the outline step of a
@@ -53,4 +57,51 @@ func TestTheStepRecordsTheModelThatWroteItAndWhy(t *testing.T) {
 	require.NotEmpty(t, outline.Calls)
 	assert.Equal(t, claude.Backend, outline.Calls[0].Backend)
 	assert.Positive(t, outline.Usage.CostUSD)
+}
+
+// TestTheRepairLoopServesEveryBackend writes a one-pager through the
+// Writer with Claude and with an open model, each against its fake
+// answering malformed JSON once: the answer goes back with the
+// validator's findings through the shared repair prompt, and a later
+// answer is the document, made by the step's model.
+func TestTheRepairLoopServesEveryBackend(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		backend, model string
+		start          func(gardentest.Options) *gardentest.Server
+		gen            func(t *testing.T, cfg *models.Config) ai.TextGenerator
+	}{
+		{models.TextClaude, "claude-sonnet-4-5@20250929", gardentest.NewClaude, func(t *testing.T, cfg *models.Config) ai.TextGenerator {
+			c, err := claude.New(t.Context(), cfg, claude.Options{Retry: &gardentest.FastRetry})
+			require.NoError(t, err)
+			return c
+		}},
+		{models.TextOpenAI, "meta/llama-4-maverick-17b-128e-instruct-maas", gardentest.NewOpenAI, func(t *testing.T, cfg *models.Config) ai.TextGenerator {
+			c, err := openaicompat.New(t.Context(), cfg, openaicompat.Options{Retry: &gardentest.FastRetry})
+			require.NoError(t, err)
+			return c
+		}},
+	} {
+		t.Run(tc.backend, func(t *testing.T) {
+			t.Parallel()
+			srv := tc.start(gardentest.Options{Seed: 4, Faults: []vertextest.Fault{{Kind: vertextest.Malformed, Times: 1}}})
+			t.Cleanup(srv.Close)
+			gen := tc.gen(t, gardentest.Config(t, srv, tc.backend, tc.model))
+			w, err := text.Writer{Gen: gen, Checker: quality.Lexical{}, MaxRepairs: 2, Canary: guard.NewCanary("test-secret")}.Write(t.Context(), draft(t))
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, w.Rounds, 2, "the malformed answer and its repair (and any repair of what the grounding check found)")
+			require.NotNil(t, w.Made)
+			assert.Equal(t, ai.Made{Backend: tc.backend, Model: tc.model}, *w.Made)
+			require.Len(t, w.Calls, w.Rounds, "one billed call per answer")
+			for _, c := range w.Calls {
+				assert.Equal(t, tc.backend, c.Backend)
+				assert.Positive(t, c.CostUSD)
+			}
+			rs := srv.Requests()
+			require.Len(t, rs, w.Rounds)
+			assert.NotContains(t, string(rs[0].Body), "failed validation")
+			assert.Contains(t, string(rs[1].Body), "failed validation", "the repair prompt carries the findings")
+			assert.Contains(t, string(rs[1].Body), "Sure! Here is the document you asked for", "and the previous answer")
+		})
+	}
 }
