@@ -77,3 +77,19 @@ func TestBadBackendsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestJSONInTheEnvironmentIsMergedLikeTheFile(t *testing.T) {
+	t.Parallel()
+	c, err := models.Load(env(map[string]string{
+		models.EnvJSON:      `{"text": {"default": {"fallback": [{"backend": "claude", "model": "claude-sonnet-4-5@20250929"}]}}}`,
+		models.EnvTextModel: "gemini-3.7-flash",
+	}), "proj")
+	require.NoError(t, err)
+	chain := c.Text.Chain(content.FormatFAQs)
+	require.Len(t, chain, 2)
+	assert.Equal(t, "gemini-3.7-flash", chain[0].Model, "the single-setting variables come last")
+	assert.Equal(t, "claude-sonnet-4-5@20250929", chain[1].Model)
+
+	_, err = models.Load(env(map[string]string{models.EnvJSON: `{"text": {"defualt": {}}}`}), "proj")
+	require.ErrorContains(t, err, models.EnvJSON, "a typo names the variable")
+}

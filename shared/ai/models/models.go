@@ -33,6 +33,7 @@ var defaultsJSON []byte
 // Environment variables that override single settings.
 const (
 	EnvFile           = "FACTORY_MODELS"
+	EnvJSON           = "FACTORY_MODELS_JSON"
 	EnvTextModel      = "FACTORY_TEXT_MODEL"
 	EnvImageModel     = "FACTORY_IMAGE_MODEL"
 	EnvVertexProject  = "FACTORY_VERTEX_PROJECT"
@@ -336,7 +337,8 @@ func FromEnv(fallbackProject string) (*Config, error) {
 }
 
 // Load builds the configuration: defaults, then the file named by
-// FACTORY_MODELS, then the single-setting variables, and validates it.
+// FACTORY_MODELS, then the JSON in FACTORY_MODELS_JSON (merged the same
+// way), then the single-setting variables, and validates it.
 func Load(getenv func(string) string, fallbackProject string) (*Config, error) {
 	c := Defaults()
 	if path := getenv(EnvFile); path != "" {
@@ -346,6 +348,11 @@ func Load(getenv func(string) string, fallbackProject string) (*Config, error) {
 		}
 		if err := decodeStrict(raw, c); err != nil {
 			return nil, fmt.Errorf("%s=%s: %w", EnvFile, path, err)
+		}
+	}
+	if raw := strings.TrimSpace(getenv(EnvJSON)); raw != "" {
+		if err := decodeStrict([]byte(raw), c); err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvJSON, err)
 		}
 	}
 	set := func(dst *string, name string) {
