@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/models"
@@ -72,7 +73,7 @@ func (r *Router) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 		}
 		e, ok := ai.AsError(err)
 		if !ok || !slices.Contains(Triggers, e.Code) || i == len(chain)-1 {
-			return res, err
+			return res, tried(err, fallbacks)
 		}
 		next := chain[i+1]
 		fallbacks = append(fallbacks, ai.Fallback{Backend: step.BackendName(), Model: step.Model, Code: e.Code, Message: e.Error()})
@@ -80,6 +81,21 @@ func (r *Router) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 			"model", step.Model, "code", e.Code, "error", e.Error(), "next_backend", next.BackendName(), "next_model", next.Model)
 	}
 	return ai.TextResult{}, fmt.Errorf("route %s: empty model chain", req.Format)
+}
+
+// tried adds to the failure of the last model tried the models that
+// failed before it, so that the step's error tells the whole chain.
+func tried(err error, fallbacks []ai.Fallback) error {
+	e, ok := ai.AsError(err)
+	if !ok || len(fallbacks) == 0 {
+		return err
+	}
+	var before []string
+	for _, f := range fallbacks {
+		before = append(before, fmt.Sprintf("%s %s (%s)", f.Backend, f.Model, f.Code))
+	}
+	return &ai.Error{Code: e.Code, Retryable: e.Retryable, RetryAfter: e.RetryAfter,
+		Err: fmt.Errorf("%w; tried before it: %s", e.Err, strings.Join(before, ", "))}
 }
 
 func (r *Router) generate(ctx context.Context, req ai.TextRequest, step models.Step, setting string) (ai.TextResult, error) {

@@ -170,6 +170,7 @@ func TestLastModelsFailureIsTheSteps(t *testing.T) {
 	assert.Equal(t, "model_retired", e.Code)
 	assert.Contains(t, e.Error(), openModel)
 	assert.Contains(t, e.Error(), "text.default.fallback[1].model", "names the setting of the model that failed last")
+	assert.Contains(t, e.Error(), "tried before it: gemini "+gemini+" (model_retired), claude "+claudeID+" (model_retired)")
 }
 
 func TestNotApplicableIsNoFallback(t *testing.T) {
