@@ -37,7 +37,8 @@ var Triggers = []string{"model_retired", "unavailable", "content_filtered"}
 
 // Router implements ai.TextGenerator over the backends, and
 // ai.ClaimChecker with Checker for the formats a Gemini model writes
-// (models.Text.CheckStep) and the offline support score for the others.
+// (models.Text.CheckStep) and the offline support score for the others,
+// or when the check's model fails with a trigger.
 type Router struct {
 	Config *models.Config
 	// Backends by name: models.TextGemini, models.TextClaude,
@@ -106,12 +107,25 @@ func (r *Router) generate(ctx context.Context, req ai.TextRequest, step models.S
 	return gen.GenerateStep(ctx, req, step, setting)
 }
 
-// CheckClaims implements ai.ClaimChecker.
+// CheckClaims implements ai.ClaimChecker: the Gemini check, falling back
+// to the offline support score when the check's model fails with a
+// trigger (retired, unavailable after its retries, filtered), as a
+// document's model falls back along its chain; the calls of the failed
+// check are kept.
 func (r *Router) CheckClaims(ctx context.Context, req ai.CheckRequest) (ai.CheckResult, error) {
-	if _, ok := r.Config.Text.CheckStep(req.Format); ok && r.Checker != nil {
-		return r.Checker.CheckClaims(ctx, req)
+	if _, ok := r.Config.Text.CheckStep(req.Format); !ok || r.Checker == nil {
+		return quality.Lexical{}.CheckClaims(ctx, req)
 	}
-	return quality.Lexical{}.CheckClaims(ctx, req)
+	res, err := r.Checker.CheckClaims(ctx, req)
+	e, ok := ai.AsError(err)
+	if err == nil || !ok || !slices.Contains(Triggers, e.Code) {
+		return res, err
+	}
+	r.log().WarnContext(ctx, "grounding check failed; falling back to the offline support score", "job", req.JobID,
+		"format", req.Format, "code", e.Code, "error", e.Error())
+	off, err := quality.Lexical{}.CheckClaims(ctx, req)
+	off.Calls = append(res.Calls, off.Calls...)
+	return off, err
 }
 
 func (r *Router) log() *slog.Logger {

@@ -202,3 +202,19 @@ func TestGroundingCheckUsesGeminiOrTheOfflineScore(t *testing.T) {
 	assert.NotContains(t, res.Checker, "gemini", "no Gemini model writes the format: the offline score checks it")
 	assert.Empty(t, res.Calls)
 }
+
+func TestGroundingCheckFallsBackToTheOfflineScore(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, vertextest.Options{Seed: 1, Retired: []string{gemini}}, gardentest.Options{})
+	claims := []content.Claim{{ID: "c1", Text: "Plants make sugar from light.", Citations: []string{"p1"}}}
+	req := aitest.FixtureNamed(t, "photosynthesis").Request
+	res, err := s.router.CheckClaims(t.Context(), ai.CheckRequest{Format: content.FormatFAQs, Claims: claims, Sources: content.TextSources(&req)})
+	require.NoError(t, err, "a retired check model is no reason to fail the step")
+	assert.NotContains(t, res.Checker, "gemini")
+	require.Len(t, res.Verdicts, 1)
+	assert.Equal(t, 1, s.gemini.Count("generate"), "the Gemini check was asked once")
+
+	s = newStack(t, vertextest.Options{Seed: 1, Faults: []vertextest.Fault{{Kind: vertextest.PermissionDenied}}}, gardentest.Options{})
+	_, err = s.router.CheckClaims(t.Context(), ai.CheckRequest{Format: content.FormatFAQs, Claims: claims, Sources: content.TextSources(&req)})
+	require.Error(t, err, "what is no trigger for a document's fallback is none for the check's")
+}
