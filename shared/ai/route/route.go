@@ -73,7 +73,9 @@ func (r *Router) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 			return res, nil
 		}
 		e, ok := ai.AsError(err)
-		if !ok || !slices.Contains(Triggers, e.Code) || i == len(chain)-1 {
+		if !ok || !slices.Contains(Triggers, e.Code) || i == len(chain)-1 || ctx.Err() != nil {
+			// A step that ran out of time or was stopped does not fall
+			// back: the next model would fail the same way.
 			return res, tried(err, fallbacks)
 		}
 		next := chain[i+1]

@@ -1,6 +1,7 @@
 package route_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -217,4 +218,17 @@ func TestGroundingCheckFallsBackToTheOfflineScore(t *testing.T) {
 	s = newStack(t, vertextest.Options{Seed: 1, Faults: []vertextest.Fault{{Kind: vertextest.PermissionDenied}}}, gardentest.Options{})
 	_, err = s.router.CheckClaims(t.Context(), ai.CheckRequest{Format: content.FormatFAQs, Claims: claims, Sources: content.TextSources(&req)})
 	require.Error(t, err, "what is no trigger for a document's fallback is none for the check's")
+}
+
+func TestAStoppedStepDoesNotFallBack(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, vertextest.Options{Seed: 1}, gardentest.Options{})
+	req := aitest.FixtureNamed(t, "photosynthesis").Request
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := s.router.GenerateText(ctx, ai.TextRequest{Format: content.FormatOutline, Request: &req})
+	e, ok := failure.As(err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, "unavailable", e.Code, "a stopped call is unavailable, a trigger")
+	assert.NotContains(t, e.Error(), "tried before it", "a stopped step falls back to no other model")
 }
