@@ -177,7 +177,9 @@ func (d *DetailedReading) check(exp Expect) Violations {
 }
 
 func (f *FAQs) check(exp Expect) Violations {
-	return append(titleAgrees(f.Title, exp), unique(f.FAQs, "/faqs", "question", func(q FAQ) string { return q.Question })...)
+	get := func(q FAQ) string { return q.Question }
+	vs := append(titleAgrees(f.Title, exp), unique(f.FAQs, "/faqs", "question", get)...)
+	return append(vs, questionForms(f.FAQs, "/faqs", "question", exp, get)...)
 }
 
 func (f *Flashcards) check(exp Expect) Violations {
@@ -185,7 +187,9 @@ func (f *Flashcards) check(exp Expect) Violations {
 }
 
 func (g *ReadingGuide) check(exp Expect) Violations {
-	vs := append(titleAgrees(g.Title, exp), unique(g.Questions, "/questions", "question", func(q ReadingQuestion) string { return q.Question })...)
+	get := func(q ReadingQuestion) string { return q.Question }
+	vs := append(titleAgrees(g.Title, exp), unique(g.Questions, "/questions", "question", get)...)
+	vs = append(vs, questionForms(g.Questions, "/questions", "question", exp, get)...)
 	if exp.Outline == nil {
 		return vs
 	}

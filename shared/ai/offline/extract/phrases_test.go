@@ -1,0 +1,157 @@
+package extract_test
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"contentfactory.dev/factory/shared/ai/aitest"
+	"contentfactory.dev/factory/shared/ai/offline/extract"
+	"contentfactory.dev/factory/shared/content"
+)
+
+// EnglishFragments are the pieces of the English table that would show in
+// a document: each phrase cut at its fmt verbs and placeholders, keeping
+// the pieces with a word of four letters or more.
+func englishFragments() []string {
+	cut := regexp.MustCompile(`%(\[\d+\])?[sd]|\{[a-z]\}|%[TAL]|\\n|\*\*`)
+	word := regexp.MustCompile(`\pL{4,}`)
+	var out []string
+	for _, p := range extract.EnglishPhrases() {
+		for _, f := range cut.Split(p, -1) {
+			if f = strings.TrimSpace(f); word.MatchString(f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+func TestEnglishFragmentsAreFound(t *testing.T) {
+	frags := englishFragments()
+	assert.Contains(t, frags, "What is meant by", "a question frame is cut at its verb")
+	assert.Contains(t, frags, ", what should listeners know first?")
+	assert.Greater(t, len(frags), 200)
+}
+
+// TestDocumentsInTheRequestsLanguage writes every text format of a
+// Spanish and a Japanese request and finds none of the English table's
+// phrases in them.
+func TestDocumentsInTheRequestsLanguage(t *testing.T) {
+	t.Parallel()
+	frags := englishFragments()
+	for _, name := range []string{"fotosintesis-es", "kougousei-ja"} {
+		fx := aitest.FixtureNamed(t, name)
+		for _, style := range content.PodcastStyles {
+			req := fx.Request
+			req.Podcast = &content.PodcastOptions{Style: style, Speakers: fx.Request.Podcast.Speakers, TargetMinutes: fx.Request.Podcast.TargetMinutes}
+			if style != content.DefaultPodcastStyle {
+				checkNoEnglish(t, fx.Request.Language, name+"/"+style, frags, generate(t, req, content.FormatPodcastScript).JSON)
+			}
+		}
+		// Without a source the material is written from the templates.
+		bare := fx.Request
+		bare.SourceText, bare.Sources = "", nil
+		for _, req := range []content.Request{fx.Request, bare} {
+			for _, f := range content.TextFormats() {
+				res := generate(t, req, f)
+				if res.JSON == nil {
+					continue
+				}
+				checkNoEnglish(t, req.Language, name+"/"+string(f), frags, res.JSON)
+				_, err := content.ValidateText(f, res.JSON, content.Expect{Request: &req, Outline: outlineOf(t, req)})
+				require.NoError(t, err, "%s %s", name, f)
+			}
+		}
+	}
+	// French, German and Portuguese requests without a source are written
+	// from the templates and the phrases alone.
+	for _, tag := range []string{"fr-FR", "de-DE", "pt-BR"} {
+		req := aitest.FixtureNamed(t, "fotosintesis-es").Request
+		req.Language, req.Audience, req.SourceText, req.Sources = tag, content.DefaultAudience, "", nil
+		req.Podcast = &content.PodcastOptions{Speakers: content.DefaultSpeakers, TargetMinutes: 2}
+		for _, f := range content.TextFormats() {
+			if res := generate(t, req, f); res.JSON != nil {
+				checkNoEnglish(t, tag, tag+"/"+string(f), frags, res.JSON)
+			}
+		}
+	}
+}
+
+// checkNoEnglish fails when a document holds a fragment of the English
+// table, unless the language's own table writes it too ("expert" is
+// French as well).
+func checkNoEnglish(t *testing.T, lang, what string, frags []string, doc []byte) {
+	t.Helper()
+	base, _, _ := strings.Cut(lang, "-")
+	own := strings.Join(extract.Translations(base), "\n")
+	require.NotEmpty(t, own, "a table for %s", lang)
+	var v any
+	require.NoError(t, json.Unmarshal(doc, &v))
+	var texts []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			texts = append(texts, x)
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for k, e := range x {
+				if k != "level" && k != "difficulty" { // values of the schema, not phrases
+					walk(e)
+				}
+			}
+		}
+	}
+	walk(v)
+	all := strings.Join(texts, "\n")
+	for _, f := range frags {
+		if strings.Contains(own, f) {
+			continue
+		}
+		assert.NotContains(t, all, f, "%s holds an English phrase of the backend", what)
+	}
+	for _, w := range []string{" the ", " of the ", " you ", " and the ", " is a "} {
+		assert.NotContains(t, all, w, "%s holds English words", what)
+	}
+}
+
+// TestTablesKeepTheirVerbs checks that every translation keeps its
+// English phrase's fmt verbs and placeholders.
+func TestTablesKeepTheirVerbs(t *testing.T) {
+	verbs := regexp.MustCompile(`%(\[(\d+)\])?([sdTAL])|\{[a-z]\}`)
+	count := func(s string) map[string]int {
+		out := map[string]int{}
+		for _, m := range verbs.FindAllStringSubmatch(s, -1) {
+			if m[3] != "" {
+				out["%"+m[3]]++
+			} else {
+				out[m[0]]++
+			}
+		}
+		return out
+	}
+	en := extract.EnglishPhrases()
+	for _, lang := range extract.Languages()[1:] {
+		tr := extract.Translations(lang)
+		require.Len(t, tr, len(en), lang)
+		for i, p := range en {
+			assert.Equal(t, count(p), count(tr[i]), "%s: %q is %q", lang, p, tr[i])
+			if strings.HasSuffix(p, "?") {
+				last := []rune(tr[i])[len([]rune(tr[i]))-1]
+				assert.True(t, last == '?' || last == '？', "%s: %q is a question: %q", lang, p, tr[i])
+			}
+			if p[0] == ' ' && lang != "ja" && !unicode.IsSpace([]rune(tr[i])[0]) {
+				t.Errorf("%s: %q is a sentence added to another, %q must start with a space too", lang, p, tr[i])
+			}
+		}
+	}
+}
