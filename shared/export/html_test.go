@@ -143,7 +143,7 @@ func TestHTMLOfHostileOutputIsInert(t *testing.T) {
 	assert.Contains(t, body, "<strong>long waves</strong>")
 	assert.Regexp(t, `<a href="https://oceanservice\.noaa\.gov/education/tutorial_tides/" rel="nofollow noreferrer">the NOAA primer</a>`, body)
 	assert.Contains(t, body, "<table>")
-	assert.Contains(t, body, "<td>Spring tide</td>")
+	assert.Contains(t, body, `<td dir="auto">Spring tide</td>`)
 	assert.Contains(t, body, "The end.")
 }
 
@@ -175,5 +175,30 @@ func TestHTMLOfAnEmptyBundle(t *testing.T) {
 	t.Parallel()
 	doc := string(HTML(Bundle{Title: "Empty"}))
 	assert.Contains(t, doc, "<title>Empty</title>")
-	assert.Contains(t, doc, `<h1 id="empty">Empty</h1>`)
+	assert.Contains(t, doc, `<h1 id="empty" dir="auto">Empty</h1>`)
+}
+
+func TestHTMLCarriesTheLanguageAndItsDirection(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ lang, html string }{
+		{"ar-EG", `<html lang="ar-EG" dir="rtl">`},
+		{"he", `<html lang="he" dir="rtl">`},
+		{"fa-IR", `<html lang="fa-IR" dir="rtl">`},
+		{"ja-JP", `<html lang="ja-JP" dir="ltr">`},
+		{"es-ES", `<html lang="es-ES" dir="ltr">`},
+		{"", `<html dir="ltr">`},
+		{`x" onload="y`, `<html dir="ltr">`},
+	} {
+		doc := string(HTML(Bundle{Title: "البناء الضوئي", Language: c.lang, Docs: []Doc{{Format: content.FormatOnePager,
+			Value: &content.OnePager{Title: "البناء الضوئي", ExecutiveSummary: "البناء الضوئي عملية تصنع بها النباتات غذاءها.",
+				KeyTakeaways: content.Takeaways("DNA is a molecule."), MainContent: "نص"}}}}))
+		assert.Contains(t, doc, c.html, c.lang)
+	}
+	doc := string(HTML(Bundle{Title: "البناء الضوئي", Language: "ar", Docs: []Doc{{Format: content.FormatOnePager,
+		Value: &content.OnePager{Title: "البناء الضوئي", ExecutiveSummary: "البناء الضوئي عملية تصنع بها النباتات غذاءها.",
+			KeyTakeaways: content.Takeaways("DNA is a molecule."), MainContent: "نص"}}}}))
+	assert.Contains(t, doc, `<p dir="auto">البناء الضوئي عملية`, "each block takes its own direction")
+	assert.Contains(t, doc, `<li dir="auto">DNA is a molecule.</li>`, "a Latin line in an Arabic page reads left to right")
+	assert.Contains(t, doc, "border-inline-start", "the page's rules follow the direction")
+	assert.NotContains(t, doc, "text-align:left")
 }

@@ -26,6 +26,9 @@ type Doc struct {
 type Bundle struct {
 	Title string
 	Topic string
+	// Language is the request's BCP 47 tag: the HTML page's language and,
+	// for Arabic, Hebrew, Persian or Urdu, its right-to-left direction.
+	Language string
 	Docs  []Doc
 	// Sources are the job's sources and passages (nil: none). Every
 	// citation of a passage becomes a numbered link to its text.

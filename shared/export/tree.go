@@ -334,3 +334,22 @@ func RightToLeft(s string) bool {
 	}
 	return false
 }
+
+// rightToLeftLanguages are the base languages written right to left.
+var rightToLeftLanguages = map[string]bool{"ar": true, "he": true, "iw": true, "fa": true, "ur": true, "ps": true,
+	"sd": true, "yi": true, "dv": true, "ug": true, "ckb": true, "syr": true}
+
+// RightToLeftLanguage reports a BCP 47 tag of a language written right to
+// left (Arabic, Hebrew, Persian, Urdu, …).
+func RightToLeftLanguage(tag string) bool {
+	base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+	return rightToLeftLanguages[base]
+}
+
+// Direction is the HTML dir of a document in a language: "rtl" or "ltr".
+func Direction(tag string) string {
+	if RightToLeftLanguage(tag) {
+		return "rtl"
+	}
+	return "ltr"
+}

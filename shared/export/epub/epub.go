@@ -94,7 +94,7 @@ const container = `<?xml version="1.0" encoding="UTF-8"?>
 
 func page(lang, title, body string) string {
 	dir := ""
-	if export.RightToLeft(title) {
+	if export.RightToLeftLanguage(lang) || export.RightToLeft(title) {
 		dir = ` dir="rtl"`
 	}
 	return `<?xml version="1.0" encoding="UTF-8"?>
@@ -121,7 +121,7 @@ func pkg(doc *export.Document, id, lang string, created time.Time) string {
 		fmt.Fprintf(&spine, `<itemref idref="chapter-%02d"/>`+"\n", i+1)
 	}
 	dir := ""
-	if export.RightToLeft(doc.Title) {
+	if export.RightToLeftLanguage(lang) || export.RightToLeft(doc.Title) {
 		dir = ` page-progression-direction="rtl"`
 	}
 	subject := ""

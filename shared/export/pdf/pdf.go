@@ -439,7 +439,7 @@ func (r *renderer) paraDir(in []export.Inline) int {
 	if d := direction(export.PlainText(in)); d != 0 {
 		return d
 	}
-	if l := strings.ToLower(r.doc.Language); strings.HasPrefix(l, "ar") || strings.HasPrefix(l, "he") || strings.HasPrefix(l, "fa") || strings.HasPrefix(l, "ur") {
+	if export.RightToLeftLanguage(r.doc.Language) {
 		return -1
 	}
 	return 1
