@@ -29,7 +29,7 @@ type Bundle struct {
 	// Language is the request's BCP 47 tag: the HTML page's language and,
 	// for Arabic, Hebrew, Persian or Urdu, its right-to-left direction.
 	Language string
-	Docs  []Doc
+	Docs     []Doc
 	// Sources are the job's sources and passages (nil: none). Every
 	// citation of a passage becomes a numbered link to its text.
 	Sources *content.SourceSet
