@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"fmt"
 	"html"
 	"regexp"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
 )
@@ -73,10 +75,31 @@ func HTML(b Bundle) []byte {
 	return out.Bytes()
 }
 
+// headingIDs gives the headings the ids the bundle's contents link to
+// (anchor), made unique in the document by a number: goldmark's own ids
+// keep only ASCII letters, and every Japanese heading would be "heading".
+type headingIDs map[string]int
+
+func (h headingIDs) Generate(value []byte, _ ast.NodeKind) []byte {
+	id := anchor(string(value))
+	if id == "" {
+		id = "section"
+	}
+	if n := h[id]; n > 0 {
+		h[id]++
+		id = fmt.Sprintf("%s-%d", id, n)
+	}
+	h[id]++
+	return []byte(id)
+}
+
+func (h headingIDs) Put(value []byte) { h[string(value)]++ }
+
 // markdownHTML converts Markdown to an HTML fragment.
 func markdownHTML(md []byte) []byte {
 	var buf bytes.Buffer
-	if err := markdownRenderer.Convert(md, &buf); err != nil {
+	ctx := parser.NewContext(parser.WithIDs(headingIDs{}))
+	if err := markdownRenderer.Convert(md, &buf, parser.WithContext(ctx)); err != nil {
 		// Converting to a buffer does not fail; should it, the text is
 		// still shown, escaped.
 		return []byte("<pre>" + html.EscapeString(string(md)) + "</pre>")

@@ -127,7 +127,7 @@ func NewDocument(b Bundle, language string, cover *Image) *Document {
 	for n := root.FirstChild(); n != nil; n = n.NextSibling() {
 		if h, ok := n.(*ast.Heading); ok && h.Level <= 2 {
 			title := PlainText(tb.inlines(h))
-			if h.Level == 2 && next < len(b.Docs) && title == content.MustLookup(b.Docs[next].Format).Title {
+			if h.Level == 2 && next < len(b.Docs) && title == FormatTitle(b.Language, b.Docs[next].Format) {
 				doc.Sections = append(doc.Sections, Section{Format: b.Docs[next].Format, Title: title})
 				cur = &doc.Sections[len(doc.Sections)-1]
 				next++

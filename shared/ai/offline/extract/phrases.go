@@ -2,6 +2,7 @@ package extract
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -58,14 +59,7 @@ func Languages() []string {
 func EnglishPhrases() []string { return slices.Clone(english) }
 
 // phrasesFor is the table of a BCP 47 tag's base language (nil: English).
-func phrasesFor(tag string) phrases {
-	t, err := language.Parse(tag)
-	if err != nil {
-		return nil
-	}
-	base, _ := t.Base()
-	return tables[base.String()]
-}
+func phrasesFor(tag string) phrases { return tables[baseOf(tag)] }
 
 // tr is a phrase in the request's language.
 func (a *analysis) tr(en string) string {
@@ -127,3 +121,39 @@ func questionMark(s string) bool {
 // Translations is a language's table, in the order of EnglishPhrases (nil
 // for a language without one).
 func Translations(lang string) []string { return slices.Clone(translations[lang]) }
+
+// phraseCut splits a phrase at its fmt verbs, placeholders and Markdown
+// marks, into the fragments a document would show.
+var phraseCut = regexp.MustCompile(`%(\[\d+\])?[sd]|\{[a-z]\}|%[TAL]|\n|\*\*`)
+
+// longWord is a word of four letters or more.
+var longWord = regexp.MustCompile(`\pL{4,}`)
+
+// EnglishIn returns the fragments of the English table (each phrase cut at
+// its verbs and placeholders, the fragments with a word of four letters or
+// more) that text holds, leaving out those the table of lang (a BCP 47
+// tag) writes too ("expert" is French as well). A document the backend
+// wrote in a language it has a table for holds none.
+func EnglishIn(lang, text string) []string {
+	own := strings.Join(translations[baseOf(lang)], "\n")
+	var out []string
+	for _, p := range english {
+		for _, f := range phraseCut.Split(p, -1) {
+			f = strings.TrimSpace(f)
+			if longWord.MatchString(f) && !strings.Contains(own, f) && strings.Contains(text, f) && !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// baseOf is a BCP 47 tag's base language ("" for an invalid tag).
+func baseOf(tag string) string {
+	t, err := language.Parse(tag)
+	if err != nil {
+		return ""
+	}
+	b, _ := t.Base()
+	return b.String()
+}
