@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"contentfactory.dev/factory/shared/prose"
 )
 
 // Expect is what a text document must agree with besides its own schema:
@@ -159,9 +161,9 @@ func (p *PodcastScript) SpeakerIndex(name string) int {
 
 // Words counts the spoken words of the script.
 func (p *PodcastScript) Words() int {
-	n := len(strings.Fields(p.Intro)) + len(strings.Fields(p.Outro))
+	n := prose.SpokenWords(p.Intro) + prose.SpokenWords(p.Outro)
 	for _, t := range p.Turns {
-		n += len(strings.Fields(t.Text))
+		n += prose.SpokenWords(t.Text)
 	}
 	return n
 }

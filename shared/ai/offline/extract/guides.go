@@ -245,7 +245,7 @@ func (a *analysis) mainContent(o *content.Outline, used map[int]bool) string {
 			for _, i := range best {
 				used[i] = true
 			}
-			text = strings.Join(a.texts(best), " ")
+			text = joinSentences(a.texts(best))
 		}
 		if !b.add(fmt.Sprintf("### %s\n\n%s\n\n", s.Title, truncate(text, per))) {
 			break

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"contentfactory.dev/factory/shared/prose"
 )
 
 // ellipsis marks text that was shortened to fit a schema limit.
@@ -109,8 +111,9 @@ func asSentence(s string) string {
 	return s
 }
 
-// wordCount counts white-space separated words.
-func wordCount(s string) int { return len(strings.Fields(s)) }
+// wordCount counts the words of s as speech takes time over them (in
+// Japanese and Chinese, runs of one script).
+func wordCount(s string) int { return prose.SpokenWords(s) }
 
 // normKey is the comparison key the content validator uses for
 // uniqueness: lower case, white space collapsed.
@@ -144,7 +147,7 @@ func (a *analysis) fresh(said uniqueSet, text string) string {
 			keep = append(keep, sent)
 		}
 	}
-	return strings.Join(keep, " ")
+	return joinSentences(keep)
 }
 
 // builder assembles Markdown or prose up to a character limit, dropping

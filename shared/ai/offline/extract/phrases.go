@@ -157,3 +157,25 @@ func baseOf(tag string) string {
 	b, _ := t.Base()
 	return b.String()
 }
+
+// joinSentences joins sentences with sentenceGap.
+func joinSentences(sents []string) string {
+	var b strings.Builder
+	for i, s := range sents {
+		if i > 0 {
+			b.WriteString(sentenceGap(sents[i-1]))
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// sentenceGap is what follows a sentence before the next: a space, or
+// nothing after an ideographic stop ("。", "！", "？"), as Japanese and
+// Chinese do not space their sentences.
+func sentenceGap(prev string) string {
+	if r, _ := utf8.DecodeLastRuneInString(prev); strings.ContainsRune("。！？", r) {
+		return ""
+	}
+	return " "
+}

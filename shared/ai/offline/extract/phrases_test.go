@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,4 +131,24 @@ func TestTablesKeepTheirVerbs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAJapaneseScriptIsSizedInSpokenWords sizes a two-minute Japanese
+// podcast by its spoken words (runs of one script, as it has no spaces):
+// a few hundred characters, not a sentence counted as one word, and its
+// sentences are not spaced.
+func TestAJapaneseScriptIsSizedInSpokenWords(t *testing.T) {
+	t.Parallel()
+	req := aitest.FixtureNamed(t, "kougousei-ja").Request
+	require.Equal(t, 2, req.Podcast.TargetMinutes)
+	s := decode[content.PodcastScript](t, generate(t, req, content.FormatPodcastScript))
+	chars := utf8.RuneCountInString(s.Intro + s.Outro)
+	for _, turn := range s.Turns {
+		chars += utf8.RuneCountInString(turn.Text)
+		assert.NotContains(t, turn.Text, "。 ", "Japanese sentences are not spaced")
+	}
+	// Two minutes of Japanese speech are some 500–800 characters.
+	assert.Greater(t, chars, 400)
+	assert.Less(t, chars, 1200)
+	assert.InDelta(t, 2, content.DefaultPace.Minutes(s), 0.5)
 }

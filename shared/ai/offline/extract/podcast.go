@@ -211,7 +211,7 @@ func (p *podcastWriter) say(speaker int, text string) {
 	}
 	name := p.speakers[speaker].Name
 	if n := len(p.turns); n > 0 && p.turns[n-1].Speaker == name && runeLen(p.turns[n-1].Text)+runeLen(text) < 4000 {
-		p.turns[n-1].Text += " " + text
+		p.turns[n-1].Text = joinSentences([]string{p.turns[n-1].Text, text})
 	} else {
 		p.turns = append(p.turns, content.Turn{Speaker: name, Text: text})
 		p.sec += p.pace.PerLine.Seconds()
@@ -297,7 +297,7 @@ func (p *podcastWriter) converse() {
 		p.say(0, p.hostQuestion(si, sec.Title, p.speakers[expert].Name))
 		var taken []string
 		taken, lines = takeWords(lines, p.limit(expert, 60))
-		p.say(expert, strings.Join(taken, " "))
+		p.say(expert, joinSentences(taken))
 		p.discuss(si, sec.Title, lines, expert)
 	}
 }
@@ -317,7 +317,7 @@ func (p *podcastWriter) discuss(si int, title string, lines []string, expert int
 		}
 		taken, rest := takeWords(lines, p.limit(expert, 50))
 		lines = rest
-		text := strings.Join(taken, " ")
+		text := joinSentences(taken)
 		if t, ok := p.newTerm(taken, title); ok {
 			p.say(asker, strings.ReplaceAll(p.a.tr(termQuestions[p.asked.count()%len(termQuestions)]), "{t}", t))
 			p.say(expert, text)
@@ -386,7 +386,7 @@ func (p *podcastWriter) leftovers() {
 		e := p.explainers[k%len(p.explainers)]
 		taken, rest = takeWords(rest, p.limit(e, 60))
 		p.fresh(taken)
-		p.say(e, strings.Join(taken, " "))
+		p.say(e, joinSentences(taken))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/prose"
 )
 
 // The shapes of the podcast styles. A deep dive walks through the
@@ -127,7 +128,7 @@ func (p *podcastWriter) brief() {
 		}
 		var taken []string
 		taken, best = takeWords(best, p.limit(g, 45))
-		p.say(g, strings.Join(taken, " "))
+		p.say(g, joinSentences(taken))
 	}
 	if len(p.o.LearningObjectives) > 0 && !p.done() {
 		p.say(0, fmt.Sprintf(p.a.tr("So the one thing to take away: you should be able to %s."), strings.TrimSuffix(lowerFirst(p.o.LearningObjectives[0]), ".")))
@@ -155,12 +156,12 @@ func (p *podcastWriter) trimLast(n int) {
 	sents := splitSentences(last.Text, p.a.req.Language)
 	var kept []string
 	for _, s := range sents {
-		if len(kept) > 0 && wordCount(strings.Join(append(kept, s), " ")) > n {
+		if len(kept) > 0 && wordCount(joinSentences(append(kept, s))) > n {
 			break
 		}
 		kept = append(kept, s)
 	}
-	p.setTurn(len(p.turns)-1, strings.Join(kept, " "))
+	p.setTurn(len(p.turns)-1, joinSentences(kept))
 }
 
 // setTurn replaces the text of turn i and recounts the time.
@@ -278,7 +279,7 @@ func (p *podcastWriter) debate() {
 		for len(lines) > 0 && !p.done() {
 			var taken []string
 			taken, lines = takeWords(lines, p.limit(f, 45))
-			p.say(f, strings.ReplaceAll(p.a.tr(forFrames[k%len(forFrames)]), "{s}", strings.Join(taken, " ")))
+			p.say(f, strings.ReplaceAll(p.a.tr(forFrames[k%len(forFrames)]), "{s}", joinSentences(taken)))
 			if len(lines) == 0 || p.done() {
 				break
 			}
@@ -286,7 +287,7 @@ func (p *podcastWriter) debate() {
 				p.say(0, strings.ReplaceAll(p.a.tr(rebuttals[k%len(rebuttals)]), "{a}", p.speakers[a].Name))
 			}
 			taken, lines = takeWords(lines, p.limit(a, 45))
-			p.say(a, strings.ReplaceAll(p.a.tr(againstFrames[k%len(againstFrames)]), "{s}", strings.Join(taken, " ")))
+			p.say(a, strings.ReplaceAll(p.a.tr(againstFrames[k%len(againstFrames)]), "{s}", joinSentences(taken)))
 			k++
 		}
 	}
@@ -351,7 +352,7 @@ func (p *podcastWriter) fill() {
 			p.say(0, strings.NewReplacer("{t}", title, "{e}", p.speakers[e].Name).Replace(p.a.tr(recapQuestions[round%len(recapQuestions)])))
 			var taken []string
 			taken, _ = takeWords(lines, p.limit(e, 60))
-			p.say(e, strings.Join(taken, " "))
+			p.say(e, joinSentences(taken))
 		}
 	}
 }
@@ -360,7 +361,7 @@ func (p *podcastWriter) fill() {
 // boundary, when it is long.
 func (p *podcastWriter) cut(speaker int, line string) string {
 	if n := p.limit(speaker, 60); wordCount(line) > n && n >= 8 {
-		return truncate(line, runeLen(strings.Join(strings.Fields(line)[:n], " ")))
+		return truncate(line, runeLen(prose.SpokenHead(line, n)))
 	}
 	return line
 }
@@ -407,7 +408,7 @@ func (p *podcastWriter) trim() {
 		}
 		if longest >= 0 {
 			sents := splitSentences(p.turns[longest].Text, p.a.req.Language)
-			p.setTurn(longest, strings.Join(sents[:len(sents)-1], " "))
+			p.setTurn(longest, joinSentences(sents[:len(sents)-1]))
 			continue
 		}
 		if p.dropLast() {
@@ -424,7 +425,7 @@ func (p *podcastWriter) trim() {
 		if most-over < 5 {
 			return
 		}
-		p.setTurn(i, strings.Join(strings.Fields(p.turns[i].Text)[:most-over], " ")+ellipsis)
+		p.setTurn(i, strings.TrimSpace(prose.SpokenHead(p.turns[i].Text, most-over))+ellipsis)
 	}
 }
 

@@ -50,7 +50,7 @@ func (a *analysis) faqs(o *content.Outline) content.FAQs {
 		q := fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(a.tr(frame), a.sectionName(p[0])) }, s.Title)
 		answer := asSentence(s.Description)
 		if len(s.KeyPoints) > 0 && s.KeyPoints[0] != s.Description {
-			answer += " " + asSentence(s.KeyPoints[0])
+			answer = joinSentences([]string{answer, asSentence(s.KeyPoints[0])})
 		}
 		add(q, answer, s.Title)
 	}

@@ -70,7 +70,7 @@ func (a *analysis) readingContent(group []content.OutlineSection) string {
 		for _, p := range s.KeyPoints {
 			points = append(points, asSentence(p))
 		}
-		b.add(strings.Join(points, " ") + "\n\n")
+		b.add(joinSentences(points) + "\n\n")
 	}
 	if b.n < 60 {
 		b.add(a.tr("Read this part slowly and note any term you could not yet explain to someone else."))
@@ -88,7 +88,7 @@ func (a *analysis) paragraphText(idx []int) string {
 		case a.sents[i].para != a.sents[idx[k-1]].para:
 			b.WriteString("\n\n")
 		default:
-			b.WriteString(" ")
+			b.WriteString(sentenceGap(a.sents[idx[k-1]].text))
 		}
 		b.WriteString(a.sents[i].text)
 	}
