@@ -53,8 +53,8 @@ func TestSpokenWords(t *testing.T) {
 	}{
 		{"Tides follow the Moon.", 4},
 		{"  light-dependent   reactions, mostly. ", 3},
-		{"光合成は植物の仕組みです。", 6}, // 光合成|は|植物|の|仕組|みです
-		{"ATPとNADPHに蓄える。", 6},    // ATP|と|NADPH|に|蓄|える
+		{"光合成は植物の仕組みです。", 6},  // 光合成|は|植物|の|仕組|みです
+		{"ATPとNADPHに蓄える。", 6}, // ATP|と|NADPH|に|蓄|える
 		{"", 0},
 	} {
 		assert.Equal(t, c.n, prose.SpokenWords(c.text), c.text)
