@@ -9,7 +9,7 @@ BIN := $(CURDIR)/bin/factory
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-unit bench perf chaos fmt vet lint fuzz clean stage tf-validate
+.PHONY: help run build test test-unit bench eval perf chaos fmt vet lint fuzz clean stage tf-validate
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ test-unit: ## Run the tests that need no emulator
 
 bench: build ## Run the benchmarks (timings are reported, never asserted)
 	FACTORY_BIN=$(BIN) $(BIN) emulators -- go test -run '^$$' -bench . -benchtime 5x ./...
+
+eval: build ## Score the corpus in test/eval/corpus on the offline backend: a table per format; the report in .build/eval/latest.json
+	$(BIN) eval
 
 perf: build ## Measure the local stack beside baselines (job vs critical path, submit vs raw, cold start, memory); prints a table, writes .build/perf/latest.json
 	FACTORY_BIN=$(BIN) $(BIN) emulators -- go run ./test/perf $(PERF_FLAGS)

@@ -11,6 +11,7 @@
 //	factory analytics [--json]     the local stack's analytics (as the BigQuery views compute them)
 //	factory serve                  serve the function FUNCTION_TARGET on PORT
 //	factory emulators -- CMD ...   run CMD with Firestore and Pub/Sub emulators
+//	factory eval [--backend B]     score a corpus of requests per format (--baseline FILE compares)
 package main
 
 import (
@@ -41,6 +42,7 @@ var commands = []command{
 	{"serve", "serve the function named by FUNCTION_TARGET on PORT", runServe},
 	{"emulators", "run a command with the Firestore and Pub/Sub emulators", runEmulators},
 	{"models", "check that every configured model and voice is alive (models check)", runModels},
+	{"eval", "score a corpus of requests on a text backend, a table per format", runEval},
 	{"analytics", "success rate per format, cost per owner per day, p95 job time and prompt versions, from the local stack's job events", runAnalytics},
 }
 

@@ -123,6 +123,16 @@ var documents = map[string]reflect.Type{
 	"SourcesRead":    reflect.TypeFor[client.SourcesRead](),
 	"NewUpload":      reflect.TypeFor[client.NewUpload](),
 	"Upload":         reflect.TypeFor[client.Upload](),
+	"StepWarning":    reflect.TypeFor[client.StepWarning](),
+	// A text step's quality.
+	"Quality":            reflect.TypeFor[content.Quality](),
+	"ReadabilityQuality": reflect.TypeFor[content.ReadabilityQuality](),
+	"CoverageQuality":    reflect.TypeFor[content.CoverageQuality](),
+	"RepetitionQuality":  reflect.TypeFor[content.RepetitionQuality](),
+	"StructureQuality":   reflect.TypeFor[content.StructureQuality](),
+	"CitationQuality":    reflect.TypeFor[content.CitationQuality](),
+	"GroundingQuality":   reflect.TypeFor[content.GroundingQuality](),
+	"Finding":            reflect.TypeFor[content.Finding](),
 	// The body of the createJob callback (webhooks).
 	"JobEvent":   reflect.TypeFor[pipeline.JobEvent](),
 	"StepDetail": reflect.TypeFor[pipeline.StepDetail](),

@@ -85,6 +85,16 @@ func (h *Handler) stepView(base, jobID string, s *pipeline.Step) client.Step {
 		e := client.StepError(*s.Error)
 		v.Error = &e
 	}
+	if s.Quality != nil {
+		q := *s.Quality
+		if q.Findings == nil {
+			q.Findings = []content.Finding{} // written as [], as the API document says
+		}
+		v.Quality = &q
+	}
+	for _, w := range s.Warnings {
+		v.Warnings = append(v.Warnings, client.StepWarning(w))
+	}
 	v.Version, v.Versions = s.CurrentVersion(), h.versions(base, jobID, s)
 	return v
 }

@@ -65,6 +65,9 @@ type ManifestStep struct {
 	Status    pipeline.StepStatus `json:"status"`
 	Error     *pipeline.StepError `json:"error,omitempty"`
 	Artifacts []ManifestArtifact  `json:"artifacts"`
+	// Quality and Warnings are a text step's (see pipeline.Step).
+	Quality  *content.Quality       `json:"quality,omitempty"`
+	Warnings []pipeline.StepWarning `json:"warnings,omitempty"`
 }
 
 // ManifestArtifact is one file in the manifest.
@@ -91,7 +94,11 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 	if err != nil {
 		return nil, err
 	}
-	bundle := export.Bundle{Topic: req.Topic, Title: req.Topic}
+	set, err := t.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bundle := export.Bundle{Topic: req.Topic, Title: req.Topic, Sources: set}
 	var cards *content.Flashcards
 	var quiz *content.Quiz
 	var cover *export.Image
@@ -107,7 +114,7 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 				return nil, err
 			}
 		}
-		ms := ManifestStep{Name: s.Name, Status: s.Status, Error: s.Error, Artifacts: []ManifestArtifact{}}
+		ms := ManifestStep{Name: s.Name, Status: s.Status, Error: s.Error, Artifacts: []ManifestArtifact{}, Quality: s.Quality, Warnings: s.Warnings}
 		for _, a := range s.Artifacts {
 			ms.Artifacts = append(ms.Artifacts, ManifestArtifact{Name: a.Name, ContentType: a.ContentType, Size: a.Size, MD5: a.MD5})
 		}

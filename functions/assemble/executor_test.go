@@ -19,6 +19,7 @@ import (
 	"contentfactory.dev/factory/shared/ingest"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/pipeline/pipelinetest"
+	"contentfactory.dev/factory/shared/quality"
 )
 
 // readSources reads a job's text sources into passages, as ReadSources
@@ -47,7 +48,7 @@ func TestThePackageListsEveryStepAndBundlesTheText(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pipeline.StepSucceeded, s.Status, "the source text is read first")
 	for _, f := range []content.Format{content.FormatOutline, content.FormatFAQs, content.FormatFlashcards} {
-		s, err := m.Run(ctx, job.ID, f, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
+		s, err := m.Run(ctx, job.ID, f, text.Executor{Gen: &extract.Text{}, Checker: quality.Lexical{}, MaxRepairs: 2})
 		require.NoError(t, err)
 		require.Equal(t, pipeline.StepSucceeded, s.Status)
 	}
@@ -66,6 +67,13 @@ func TestThePackageListsEveryStepAndBundlesTheText(t *testing.T) {
 	for _, ms := range man.Steps {
 		steps[ms.Name] = ms.Status
 		assert.NotEmpty(t, ms.Artifacts, "%s lists its artifacts", ms.Name)
+		if ms.Name == content.FormatSources {
+			continue
+		}
+		if assert.NotNil(t, ms.Quality, "%s has its quality in the manifest", ms.Name) && assert.NotNil(t, ms.Quality.Grounding, ms.Name) {
+			assert.Equal(t, quality.LexicalChecker, ms.Quality.Grounding.Checker)
+			assert.Positive(t, ms.Quality.Grounding.Supported, "%s: its claims are checked against the passages they cite", ms.Name)
+		}
 	}
 	assert.Equal(t, map[content.Format]pipeline.StepStatus{
 		content.FormatSources: pipeline.StepSucceeded, content.FormatOutline: pipeline.StepSucceeded,
@@ -83,6 +91,7 @@ func TestThePackageListsEveryStepAndBundlesTheText(t *testing.T) {
 	md, err := m.Blobs.Read(ctx, pipeline.ArtifactPath(job.ID, content.FormatPackage, assemble.BundleMarkdown))
 	require.NoError(t, err)
 	assert.Contains(t, string(md), man.Title)
+	assert.Contains(t, string(md), "[^p1]: Source 1 (p1): Glaciers are rivers of ice.", "the bundle links citations to the passage text")
 	html, err := m.Blobs.Read(ctx, pipeline.ArtifactPath(job.ID, content.FormatPackage, assemble.BundleHTML))
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(strings.TrimSpace(string(html)), "<!DOCTYPE html>") || strings.Contains(string(html), "<html"), "an HTML page")

@@ -2,28 +2,32 @@ package text
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/pipeline"
+	"contentfactory.dev/factory/shared/quality"
 )
 
-// Executor writes a text format with a generator. Each answer is
-// validated (citations against the job's passages; a podcast script's
-// length at the pace of the voices that will speak it); a failing one is
-// sent back with the validator's findings, at most MaxRepairs times,
-// before the step fails "invalid_output". Every answer is first checked
-// for the job's canary, planted in the system instruction: an answer that
-// contains it fails the step "output_rejected" at once, and is neither
-// repaired nor stored. A timeline of sources that hold too few dates is
-// not asked for: the step ends not_applicable, at no cost.
+// Executor writes a text format with a generator (see Writer): each
+// answer is validated (citations against the job's passages; a podcast
+// script's length at the pace of the voices that will speak it), its
+// cited claims checked against their passages, its quality scored, and it
+// is sent back with what is wrong at most MaxRepairs times. Every answer
+// is first checked for the job's canary, planted in the system
+// instruction: an answer that contains it fails the step
+// "output_rejected" at once, and is neither repaired nor stored. The
+// answers and the checks' verdicts are kept as parts of the step as they
+// come, so a retried run pays only for what it is missing. A timeline of
+// sources that hold too few dates is not asked for: the step ends
+// not_applicable, at no cost.
 type Executor struct {
-	Gen        ai.TextGenerator
+	Gen ai.TextGenerator
+	// Checker judges the grounding of cited claims; nil: not checked.
+	Checker    ai.ClaimChecker
 	MaxRepairs int
+	Thresholds quality.Thresholds
 	// Canary derives each job's canary; the zero value uses the local
 	// default secret.
 	Canary guard.Canary
@@ -49,39 +53,18 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 	if err != nil {
 		return nil, err
 	}
+	w := Writer{Gen: e.Gen, Checker: e.Checker, MaxRepairs: e.MaxRepairs, Thresholds: e.Thresholds, Canary: e.Canary}
 	pace := e.pace(req)
-	canary := e.Canary.For(t.Job.ID)
-	treq := ai.TextRequest{JobID: t.Job.ID, Version: t.Step.CurrentVersion(), Attempt: t.Step.Attempt, Instructions: t.Instructions(),
-		Format: f, Request: req, Outline: outline, Sources: set, Canary: canary, Pace: &pace}
-	if err := treq.Applicable(); err != nil {
-		return &pipeline.Output{}, err
+	res, err := w.Write(ctx, Draft{JobID: t.Job.ID, Version: t.Step.CurrentVersion(), Attempt: t.Step.Attempt, Format: f,
+		Request: req, Outline: outline, Sources: set, Instructions: t.Instructions(), Parts: t.Parts(), Pace: &pace})
+	out := &pipeline.Output{Calls: res.Calls, PromptVersion: res.PromptVersion}
+	if err != nil {
+		return out, err
 	}
-	exp := content.Expect{Request: req, Outline: outline, Sources: treq.SourceSet(), Pace: &pace}
-	out := &pipeline.Output{}
-	for repair := 0; ; repair++ {
-		res, err := e.Gen.GenerateText(ctx, treq)
-		out.Calls = append(out.Calls, res.Calls...)
-		if err != nil {
-			return out, err
-		}
-		out.PromptVersion = res.PromptVersion
-		if guard.Leaked(res.JSON, canary) {
-			return out, guard.Reject(ctx, "answer")
-		}
-		doc, verr := content.ValidateText(f, res.JSON, exp)
-		if verr == nil {
-			data, err := json.MarshalIndent(doc, "", "  ")
-			if err != nil {
-				return out, ai.Permanent("internal", err)
-			}
-			out.Files = []pipeline.File{{Name: pipeline.DocName(f), ContentType: "application/json", Data: data}}
-			return out, nil
-		}
-		if repair >= e.MaxRepairs {
-			return out, ai.Permanent("invalid_output", fmt.Errorf("%s failed validation after %d repairs: %w", f, repair, verr))
-		}
-		treq.Repair = &ai.Repair{Previous: res.JSON, Problems: problems(verr)}
-	}
+	q := res.Quality
+	out.Quality, out.Warnings = &q, res.Warnings
+	out.Files = []pipeline.File{{Name: pipeline.DocName(f), ContentType: "application/json", Data: res.JSON}}
+	return out, nil
 }
 
 // pace is how fast the voices of the job's podcast speak.
@@ -90,16 +73,4 @@ func (e Executor) pace(req *content.Request) content.Pace {
 		return content.DefaultPace
 	}
 	return e.Pacer.Pace(req.Language, len(req.Podcast.Speakers))
-}
-
-func problems(err error) []string {
-	var vs content.Violations
-	if !errors.As(err, &vs) {
-		return []string{err.Error()}
-	}
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = v.String()
-	}
-	return out
 }

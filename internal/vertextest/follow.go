@@ -62,7 +62,8 @@ func wordsAsked(prompt string) int {
 const wordsPerTurn = 40
 
 // sizeScript rewrites the intro, the turns and the outro to total words,
-// the turns taken by the declared speakers in order.
+// the turns taken by the declared speakers in order, each citing what a
+// generated turn cited.
 func sizeScript(m map[string]any, words int, rng *rand.Rand) {
 	var names []string
 	sp, _ := m["speakers"].([]any)
@@ -89,11 +90,23 @@ func sizeScript(m map[string]any, words int, rng *rand.Rand) {
 	m["intro"], m["outro"] = line(edge), line(edge)
 	left := max(words-2*edge, 4*5)
 	n := max(4, len(names), (left+wordsPerTurn/2)/wordsPerTurn)
+	// The new turns cite what the generated ones cited, in turn.
+	var cites []any
+	old, _ := m["turns"].([]any)
+	for _, t := range old {
+		if o, ok := t.(map[string]any); ok && o["citations"] != nil {
+			cites = append(cites, o["citations"])
+		}
+	}
 	turns := make([]any, 0, n)
 	for i := range n {
 		size := left / (n - i)
 		left -= size
-		turns = append(turns, map[string]any{"speaker": names[i%len(names)], "text": line(max(size, 3))})
+		turn := map[string]any{"speaker": names[i%len(names)], "text": line(max(size, 3))}
+		if len(cites) > 0 {
+			turn["citations"] = cites[i%len(cites)]
+		}
+		turns = append(turns, turn)
 	}
 	m["turns"] = turns
 }

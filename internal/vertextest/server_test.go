@@ -46,7 +46,7 @@ func TestGeneratedDocumentsPassTheValidator(t *testing.T) {
 		req := request(t, speakers)
 		for seed := range uint64(40) {
 			rng := rand.New(rand.NewPCG(seed, 1))
-			exp := content.Expect{Request: req}
+			exp := content.Expect{Request: req, Passages: content.PassagesOf(nil)} // as the backend asks for a job without sources
 			raw, err := vertextest.Generate(schemaOf(t, content.FormatOutline, exp), rng)
 			require.NoError(t, err)
 			doc, err := content.ValidateText(content.FormatOutline, raw, exp)
@@ -91,7 +91,7 @@ func TestStreamingAnswersServerSentEvents(t *testing.T) {
 	srv := vertextest.NewServer(vertextest.Options{Seed: 4})
 	defer srv.Close()
 	c := client(t, srv)
-	exp := content.Expect{Request: request(t, 2)}
+	exp := content.Expect{Request: request(t, 2), Passages: content.PassagesOf(nil)}
 	cfg := &genai.GenerateContentConfig{ResponseMIMEType: "application/json", ResponseJsonSchema: content.MustLookup(content.FormatOutline).SchemaFor(exp)}
 	var b strings.Builder
 	chunks := 0
@@ -245,7 +245,7 @@ func TestProbabilityFaultsAreSeeded(t *testing.T) {
 func TestAnswerIsAsLongAsThePromptAsks(t *testing.T) {
 	t.Parallel()
 	req := request(t, 3)
-	exp := content.Expect{Request: req}
+	exp := content.Expect{Request: req, Passages: content.PassagesOf(nil)} // as the backend asks for a job without sources
 	raw, err := vertextest.Generate(schemaOf(t, content.FormatOutline, exp), rand.New(rand.NewPCG(4, 1)))
 	require.NoError(t, err)
 	doc, err := content.ValidateText(content.FormatOutline, raw, exp)

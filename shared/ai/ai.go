@@ -39,6 +39,9 @@ type TextRequest struct {
 	// answer that contains it has repeated the instructions and is
 	// rejected. Empty: none is planted.
 	Canary string
+	// Round is the attempt at the document within one run of its step: 0,
+	// then one more per repair.
+	Round int
 	// Pace is how fast the voices that will narrate the job's podcast
 	// speak: a podcast script is sized by it. Nil: content.DefaultPace.
 	Pace *content.Pace
@@ -74,10 +77,13 @@ func (r TextRequest) Applicable() error {
 	return nil
 }
 
-// Repair is a failed answer and the validator's findings.
+// Repair is a failed answer and what was found wrong with it: the
+// validator's violations, or (Checked) what the grounding check and the
+// quality scorer found in a valid answer.
 type Repair struct {
 	Previous []byte
 	Problems []string
+	Checked  bool
 }
 
 // TextResult is a generated document.
@@ -91,6 +97,41 @@ type TextResult struct {
 // TextGenerator writes text documents.
 type TextGenerator interface {
 	GenerateText(ctx context.Context, req TextRequest) (TextResult, error)
+}
+
+// CheckRequest asks for the grounding check of a document's claims: is
+// each claim supported by the passages its item cites?
+type CheckRequest struct {
+	JobID string
+	// Version and Attempt label the call like the document's own (see
+	// TextRequest); Round is the round of the document being checked (0,
+	// then one more per repair).
+	Version, Attempt, Round int
+	Format                  content.Format
+	// Language is the documents' BCP 47 tag.
+	Language string
+	// Claims are the cited claims to judge (content.Claim.Citations name
+	// their passages, which are in Sources).
+	Claims  []content.Claim
+	Sources *content.SourceSet
+	// Canary is planted in the check's instruction like a text step's.
+	Canary string
+}
+
+// CheckResult is a verdict for every claim, in the order asked.
+type CheckResult struct {
+	Verdicts []content.Verdict
+	Calls    []Call
+	// Checker names what judged: a model, or the offline support score.
+	Checker string
+	// PromptVersion names the check's prompt template, when a model
+	// judged.
+	PromptVersion string
+}
+
+// ClaimChecker judges whether claims are supported by their passages.
+type ClaimChecker interface {
+	CheckClaims(ctx context.Context, req CheckRequest) (CheckResult, error)
 }
 
 // ImageRequest asks for a cover image.
@@ -235,6 +276,10 @@ func Permanent(code string, err error) error { return failure.Permanent(code, er
 func Permanentf(code, format string, args ...any) error {
 	return failure.Permanentf(code, format, args...)
 }
+
+// CodeInvalidCheck is the code of a grounding check whose answer judged
+// nothing usable (not its JSON, or verdicts of claims it was not given).
+const CodeInvalidCheck = "invalid_check"
 
 // AsError returns the *Error in err's chain, if any.
 func AsError(err error) (*Error, bool) { return failure.As(err) }

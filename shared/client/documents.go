@@ -131,6 +131,18 @@ type Step struct {
 	Versions []StepVersion `json:"versions"`
 	// Read counts what the sources step read (sources.json holds it).
 	Read *SourcesRead `json:"read,omitempty"`
+	// Quality is a text step's document as the quality scorer and the
+	// grounding check found it; Warnings what the step delivered despite.
+	Quality  *content.Quality `json:"quality,omitempty"`
+	Warnings []StepWarning    `json:"warnings,omitempty"`
+}
+
+// StepWarning is something a step that succeeded wants known; Code is
+// stable: quality_below_threshold, unsupported_claims, ungrounded,
+// grounding_unchecked.
+type StepWarning struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // StepVersion is one version of a step: what made it ("generated",

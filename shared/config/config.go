@@ -14,6 +14,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/quality"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/webhook"
 )
@@ -70,6 +71,10 @@ type Config struct {
 	MaxAttempts int `env:"FACTORY_MAX_ATTEMPTS, default=5"`
 	// MaxRepairs bounds how often an invalid model answer is sent back.
 	MaxRepairs int `env:"FACTORY_MAX_REPAIRS, default=2"`
+	// QualityThresholds are the quality scores under which a text
+	// document is sent back and then flagged: "0.6", or per format
+	// "default=0.6,flashcards=0.7" (quality.ParseThresholds); empty: 0.6.
+	QualityThresholds string `env:"FACTORY_QUALITY_THRESHOLDS"`
 	// StepTimeout bounds one run of a step (default: the function's timeout
 	// less a margin); the step's lease is it plus LeaseMargin.
 	StepTimeout time.Duration `env:"FACTORY_STEP_TIMEOUT"`
@@ -206,6 +211,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRepairs < 0 || c.MaxRepairs > 5 {
 		errs = append(errs, errors.New("FACTORY_MAX_REPAIRS must be between 0 and 5"))
+	}
+	if _, err := quality.ParseThresholds(c.QualityThresholds); err != nil {
+		errs = append(errs, fmt.Errorf("FACTORY_QUALITY_THRESHOLDS: %w", err))
 	}
 	if c.RatePerMinute < 0 || c.Burst < 0 || c.MaxRunning < 0 || c.DailyBudgetUSD < 0 {
 		errs = append(errs, errors.New("FACTORY_RATE_PER_MINUTE, FACTORY_BURST, FACTORY_MAX_RUNNING and FACTORY_DAILY_BUDGET_USD must not be negative"))

@@ -164,13 +164,16 @@ func Closure(requested []Format) []Format {
 	return out
 }
 
-// SchemaFor returns the format's schema with what the request and the
-// outline already decide pinned as enums: the outline's title on derived
-// formats, the requested level, the requested speakers and length of the
-// podcast, the outline's section titles in the reading guide, its learning
-// objectives in the quiz, and the job's passage ids in citations (none
-// when the job has no passages). A model held to this schema cannot get
-// those wrong; the validator checks them anyway.
+// SchemaFor returns the format's schema as a model answers to it, with
+// what the request and the outline already decide pinned as enums: the
+// outline's title on derived formats, the requested level, the requested
+// speakers and length of the podcast, the outline's section titles in the
+// reading guide, its learning objectives in the quiz. Citations follow
+// the job's passages (Expect.Passages): required on every item that
+// carries them, limited to the job's ids when there are at most
+// MaxPinnedPassages, and left out when the job has no sources; what the
+// pipeline sets (the grounding verdicts) is left out. A model held to
+// this schema cannot get those wrong; the validator checks them anyway.
 func (s Spec) SchemaFor(exp Expect) *Schema {
 	base := s.Schema()
 	if base == nil {
@@ -211,27 +214,39 @@ func (s Spec) SchemaFor(exp Expect) *Schema {
 		if exp.Outline != nil {
 			q.Properties["objective"].pin(exp.Outline.LearningObjectives...)
 		}
-		pinCitations(q.Properties["citations"], exp.Sources)
-	case FormatTimeline:
-		pinCitations(p.Properties["events"].Items.Properties["citations"], exp.Sources)
 	}
+	p.forModel(exp.Passages)
 	return p
 }
 
-// maxPinnedPassages bounds the passage ids a schema lists; a job with
-// more keeps the pattern only (the validator checks the ids either way).
-const maxPinnedPassages = 500
+// MaxPinnedPassages is the most passage ids a model's schema lists as the
+// only ones it may cite; a job with more is held to the id pattern, and
+// the validator rejects ids it does not have.
+const MaxPinnedPassages = 300
 
-// pinCitations restricts citations to the job's passage ids: none when it
-// has no passages.
-func pinCitations(s *Schema, set *SourceSet) {
-	ids := passageIDs(set)
-	if len(ids) == 0 {
-		zero := 0
-		s.MaxItems = &zero
+// forModel leaves out what the pipeline sets and pins lists of passage
+// ids to the job's (see Spec.SchemaFor).
+func (s *Schema) forModel(passages PassageSet) {
+	if s == nil {
 		return
 	}
-	if len(ids) <= maxPinnedPassages {
-		s.Items.pin(ids...)
+	for _, k := range slices.Clone(s.PropertyOrdering) {
+		p := s.Properties[k]
+		if p.modelOmit || (p.citations && passages != nil && len(passages) == 0) {
+			delete(s.Properties, k)
+			s.PropertyOrdering = slices.DeleteFunc(s.PropertyOrdering, func(n string) bool { return n == k })
+			s.Required = slices.DeleteFunc(s.Required, func(n string) bool { return n == k })
+			continue
+		}
+		if p.citations && len(passages) > 0 {
+			if !slices.Contains(s.Required, k) {
+				s.Required = append(s.Required, k)
+			}
+			if len(passages) <= MaxPinnedPassages {
+				p.Items.Enum = passages.IDs()
+			}
+		}
+		p.forModel(passages)
 	}
+	s.Items.forModel(passages)
 }

@@ -19,10 +19,10 @@ type QuizQuestion struct {
 	Question    string       `json:"question" len:"10-500" pattern:"\\?$" desc:"The question, ending with a question mark."`
 	Options     []QuizOption `json:"options" items:"4-4" desc:"The four options in the order shown (A, B, C, D): the correct answer and three plausible distractors."`
 	Answer      string       `json:"answer" enum:"A|B|C|D" desc:"The letter of the one correct option."`
-	Explanation string       `json:"explanation" len:"20-2000" desc:"Why the answer is right, in a few sentences."`
+	Explanation string       `json:"explanation" len:"20-2000" claim:"" desc:"Why the answer is right, in a few sentences."`
 	Difficulty  string       `json:"difficulty" enum:"easy|medium|hard" desc:"How hard the question is."`
 	Objective   string       `json:"objective" len:"5-300" desc:"The learning objective of the outline the question checks, exactly as the outline words it."`
-	Citations   []string     `json:"citations" items:"0-8" pattern:"^p[1-9][0-9]*$" desc:"The ids of the passages (p1, p2, ...) the question and its answer are taken from; empty when there are no sources."`
+	Cited
 }
 
 // QuizOption is one option of a question.
@@ -68,7 +68,6 @@ func (q *Quiz) check(exp Expect) Violations {
 			vs = append(vs, Violation{Path: path + "/answer", Message: fmt.Sprintf("%q names none of the %d options; exactly one must be correct", x.Answer, len(x.Options))})
 		}
 		vs = append(vs, objectiveAgrees(x.Objective, path+"/objective", exp)...)
-		vs = append(vs, checkCitations(x.Citations, path+"/citations", exp)...)
 	}
 	return append(vs, q.checkPositions()...)
 }
@@ -108,35 +107,4 @@ func objectiveAgrees(objective, path string, exp Expect) Violations {
 		}
 	}
 	return Violations{{Path: path, Message: fmt.Sprintf("%q is not a learning objective of the outline", objective)}}
-}
-
-// checkCitations requires cited passage ids to be distinct and, when the
-// job's passages are known, to be among them.
-func checkCitations(ids []string, path string, exp Expect) Violations {
-	vs := unique(ids, path, "citation", func(s string) string { return s })
-	if exp.Sources == nil {
-		return vs
-	}
-	known := make(map[string]bool, len(exp.Sources.Passages))
-	for _, p := range exp.Sources.Passages {
-		known[p.ID] = true
-	}
-	for i, id := range ids {
-		if !known[id] {
-			vs = append(vs, Violation{Path: fmt.Sprintf("%s/%d", path, i), Message: fmt.Sprintf("%q is not a passage of the job's sources", id)})
-		}
-	}
-	return vs
-}
-
-// passageIDs returns the ids of a set's passages (nil for none).
-func passageIDs(set *SourceSet) []string {
-	if set == nil {
-		return nil
-	}
-	out := make([]string, len(set.Passages))
-	for i, p := range set.Passages {
-		out[i] = p.ID
-	}
-	return out
 }

@@ -29,7 +29,6 @@ func quiz() content.Quiz {
 			Explanation: "The Moon's gravity is stronger on the side of the Earth facing it.",
 			Difficulty:  "easy",
 			Objective:   o.LearningObjectives[i%len(o.LearningObjectives)],
-			Citations:   []string{},
 		})
 	}
 	return q
@@ -88,8 +87,8 @@ func TestQuizRules(t *testing.T) {
 		},
 		"citation of no passage": {
 			change: func(q *content.Quiz) { q.Questions[0].Citations = []string{"p2", "p9", "p2"} },
-			exp:    content.Expect{Sources: set},
-			want:   []string{"/questions/0/citations/2: repeats an earlier citation", `/questions/0/citations/1: "p9" is not a passage of the job's sources`},
+			exp:    content.Expect{Passages: content.PassagesOf(set)},
+			want:   []string{"/questions/0/citations/2: cites p2 twice", `/questions/0/citations/1: "p9" is not a passage of the job's sources`},
 		},
 		"citation not an id": {
 			change: func(q *content.Quiz) { q.Questions[0].Citations = []string{"source 1"} },
@@ -142,13 +141,14 @@ func TestQuizSchemaPinsObjectivesAndPassages(t *testing.T) {
 	o := outline()
 	spec := content.MustLookup(content.FormatQuiz)
 	set := &content.SourceSet{Passages: []content.Passage{{ID: "p1"}, {ID: "p2"}}}
-	q := spec.SchemaFor(content.Expect{Outline: &o, Sources: set}).Properties["questions"].Items
+	q := spec.SchemaFor(content.Expect{Outline: &o, Passages: content.PassagesOf(set)}).Properties["questions"].Items
 	assert.Equal(t, o.LearningObjectives, q.Properties["objective"].Enum)
 	assert.Equal(t, []string{"p1", "p2"}, q.Properties["citations"].Items.Enum)
 
-	none := spec.SchemaFor(content.Expect{Outline: &o}).Properties["questions"].Items.Properties["citations"]
-	require.NotNil(t, none.MaxItems)
-	assert.Equal(t, 0, *none.MaxItems, "nothing to cite without passages")
+	assert.Contains(t, q.Required, "citations", "a job with sources cites on every question")
+	none := spec.SchemaFor(content.Expect{Outline: &o, Passages: content.PassageSet{}}).Properties["questions"].Items
+	assert.NotContains(t, none.Properties, "citations", "nothing to cite without passages")
+	assert.NotContains(t, q.Properties, "grounding", "the verdict is the pipeline's, not the model's")
 	assert.Equal(t, []string{"A", "B", "C", "D"}, q.Properties["answer"].Enum)
 	assert.Nil(t, spec.Schema().Properties["questions"].Items.Properties["citations"].Items.Enum, "the base schema is not pinned")
 }

@@ -34,6 +34,11 @@ type Schema struct {
 	Maximum              *float64           `json:"maximum,omitempty"`
 
 	pattern *regexp.Regexp
+	// modelOmit leaves the property out of the schema a model answers to
+	// (tag model:"omit"): the pipeline sets it, a writer never does.
+	modelOmit bool
+	// citations marks a list of passage ids (tag cite:"ids").
+	citations bool
 }
 
 // Violation is one way a document fails its schema or its content rules.
@@ -72,6 +77,11 @@ var schemaCache sync.Map // reflect.Type → *Schema
 //	enum:"a|b|c"         allowed string values
 //	pattern:"\\?$"       regular expression a string must match
 //	range:"1-120"        inclusive bounds of a number
+//	model:"omit"         left out of the schema a model answers to
+//	cite:"ids"           a list of passage ids (pinned to the job's, see Spec.SchemaFor)
+//
+// An embedded struct without a json name (such as Cited) adds its fields
+// to the object, as encoding/json does.
 //
 // Objects never allow extra properties. SchemaFor panics on a tag it cannot
 // parse: the contract is fixed at compile time, and a test derives every
@@ -103,11 +113,22 @@ func structSchema(t reflect.Type) *Schema {
 		if name == "-" {
 			continue
 		}
+		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			inner := SchemaFor(f.Type)
+			for _, k := range inner.PropertyOrdering {
+				s.Properties[k] = inner.Properties[k].clone()
+				s.PropertyOrdering = append(s.PropertyOrdering, k)
+			}
+			s.Required = append(s.Required, inner.Required...)
+			continue
+		}
 		if name == "" {
 			name = f.Name
 		}
 		p := fieldSchema(f.Type, f.Tag)
 		p.Description = f.Tag.Get("desc")
+		p.modelOmit = f.Tag.Get("model") == "omit"
+		p.citations = f.Tag.Get("cite") == "ids"
 		s.Properties[name] = p
 		s.PropertyOrdering = append(s.PropertyOrdering, name)
 		if !strings.Contains(opts, "omitempty") {

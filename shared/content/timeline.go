@@ -18,8 +18,8 @@ type Timeline struct {
 type TimelineEvent struct {
 	Date        EventDate `json:"date" desc:"When it happened, exactly as precise as the sources say: a year, a month of a year, a day, or a range of those."`
 	Title       string    `json:"title" len:"3-200" desc:"What happened, in a few words."`
-	Description string    `json:"description" len:"10-1000" desc:"What happened and why it matters, in a sentence or two."`
-	Citations   []string  `json:"citations" items:"0-8" pattern:"^p[1-9][0-9]*$" desc:"The ids of the passages (p1, p2, ...) the event is taken from; empty when there are no sources."`
+	Description string    `json:"description" len:"10-1000" claim:"" desc:"What happened and why it matters, in a sentence or two."`
+	Cited
 }
 
 // EventDate is when an event happened: a year, a month of a year or a
@@ -143,7 +143,6 @@ func (t *Timeline) check(exp Expect) Violations {
 			vs = append(vs, Violation{Path: path + "/date", Message: fmt.Sprintf(
 				"%s comes before the previous event's %s; events must be in chronological order", e.Date.Start(), t.Events[i-1].Date.Start())})
 		}
-		vs = append(vs, checkCitations(e.Citations, path+"/citations", exp)...)
 	}
 	return vs
 }

@@ -11,10 +11,10 @@ import (
 
 func timeline() content.Timeline {
 	return content.Timeline{Title: outline().Title, Events: []content.TimelineEvent{
-		{Date: content.EventDate{Year: 150, BCE: true}, Title: "Seleucus links tides to the Moon", Description: "Seleucus of Seleucia ties the tides to the Moon's position.", Citations: []string{}},
-		{Date: content.EventDate{Year: 1687, Month: 7, Day: 5}, Title: "Principia published", Description: "Newton explains the tides by gravity.", Citations: []string{"p1"}},
-		{Date: content.EventDate{Year: 1687}, Title: "Same year, less precise", Description: "An event of that year whose month is not known.", Citations: []string{}},
-		{Date: content.EventDate{Year: 1914, End: &content.DatePoint{Year: 1918}}, Title: "Tide tables at war", Description: "Tide predictions plan landings.", Citations: []string{}},
+		{Date: content.EventDate{Year: 150, BCE: true}, Title: "Seleucus links tides to the Moon", Description: "Seleucus of Seleucia ties the tides to the Moon's position."},
+		{Date: content.EventDate{Year: 1687, Month: 7, Day: 5}, Title: "Principia published", Description: "Newton explains the tides by gravity.", Cited: content.Cited{Citations: []string{"p1"}}},
+		{Date: content.EventDate{Year: 1687}, Title: "Same year, less precise", Description: "An event of that year whose month is not known."},
+		{Date: content.EventDate{Year: 1914, End: &content.DatePoint{Year: 1918}}, Title: "Tide tables at war", Description: "Tide predictions plan landings."},
 	}}
 }
 
@@ -39,7 +39,7 @@ func TestTimelineRules(t *testing.T) {
 		"BCE counts down": {
 			change: func(tl *content.Timeline) {
 				tl.Events[0].Date = content.EventDate{Year: 44, BCE: true}
-				tl.Events = append([]content.TimelineEvent{{Date: content.EventDate{Year: 43, BCE: true}, Title: "Later BCE first", Description: "A year after the Ides of March.", Citations: []string{}}}, tl.Events...)
+				tl.Events = append([]content.TimelineEvent{{Date: content.EventDate{Year: 43, BCE: true}, Title: "Later BCE first", Description: "A year after the Ides of March."}}, tl.Events...)
 			},
 			want: []string{"/events/1/date: 44 BCE comes before the previous event's 43 BCE; events must be in chronological order"},
 		},
@@ -71,7 +71,7 @@ func TestTimelineRules(t *testing.T) {
 		},
 		"citation of no passage": {
 			change: func(tl *content.Timeline) { tl.Events[2].Citations = []string{"p4"} },
-			exp:    content.Expect{Sources: set},
+			exp:    content.Expect{Passages: content.PassagesOf(set)},
 			want:   []string{`/events/2/citations/0: "p4" is not a passage of the job's sources`},
 		},
 		"title of another outline": {
@@ -96,11 +96,11 @@ func TestTimelineRules(t *testing.T) {
 // all kept exactly as precise as they were given.
 func TestDatesAsTheSourcesGiveThem(t *testing.T) {
 	tl := content.Timeline{Title: "Tides and the Moon", Events: []content.TimelineEvent{
-		{Date: content.EventDate{Year: 500, BCE: true, End: &content.DatePoint{Year: 300, BCE: true}}, Title: "City grows", Description: "The city grows for two centuries.", Citations: []string{}},
-		{Date: content.EventDate{Year: 44, BCE: true, Month: 3, Day: 15}, Title: "Ides of March", Description: "Caesar is killed in Rome.", Citations: []string{}},
-		{Date: content.EventDate{Year: 27, BCE: true, End: &content.DatePoint{Year: 14}}, Title: "Augustus rules", Description: "The first emperor's reign.", Citations: []string{}},
-		{Date: content.EventDate{Year: 1687}, Title: "Principia", Description: "Newton explains the tides.", Citations: []string{}},
-		{Date: content.EventDate{Year: 1687, Month: 7}, Title: "Principia in July", Description: "The book appears that month.", Citations: []string{}},
+		{Date: content.EventDate{Year: 500, BCE: true, End: &content.DatePoint{Year: 300, BCE: true}}, Title: "City grows", Description: "The city grows for two centuries."},
+		{Date: content.EventDate{Year: 44, BCE: true, Month: 3, Day: 15}, Title: "Ides of March", Description: "Caesar is killed in Rome."},
+		{Date: content.EventDate{Year: 27, BCE: true, End: &content.DatePoint{Year: 14}}, Title: "Augustus rules", Description: "The first emperor's reign."},
+		{Date: content.EventDate{Year: 1687}, Title: "Principia", Description: "Newton explains the tides."},
+		{Date: content.EventDate{Year: 1687, Month: 7}, Title: "Principia in July", Description: "The book appears that month."},
 	}}
 	raw := mustJSON(t, tl)
 	doc, err := content.ValidateText(content.FormatTimeline, raw, content.Expect{})

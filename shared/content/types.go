@@ -1,5 +1,7 @@
 package content
 
+import "strings"
+
 // The text formats (the quiz and the timeline are in their own files).
 // Each struct is the one definition of its format:
 // SchemaFor derives from its tags the JSON Schema a model is given and the
@@ -19,9 +21,10 @@ type Outline struct {
 // OutlineSection is one section of an outline.
 type OutlineSection struct {
 	Title       string   `json:"title" len:"3-200" desc:"Section title, unique within the outline."`
-	Description string   `json:"description" len:"10-2000" desc:"What the section covers."`
-	KeyPoints   []string `json:"key_points" items:"1-10" len:"3-500" desc:"The points the section must make."`
+	Description string   `json:"description" len:"10-2000" claim:"" desc:"What the section covers."`
+	KeyPoints   []string `json:"key_points" items:"1-10" len:"3-500" claim:"" desc:"The points the section must make."`
 	Minutes     int      `json:"minutes" range:"1-120" desc:"Estimated study time in minutes."`
+	Cited
 }
 
 // PodcastScript is a multi-speaker conversation about the topic.
@@ -38,7 +41,8 @@ type PodcastScript struct {
 // Turn is one speaker's turn in a podcast script.
 type Turn struct {
 	Speaker string `json:"speaker" len:"1-60" desc:"Name of a declared speaker."`
-	Text    string `json:"text" len:"1-4000" desc:"What the speaker says, as plain spoken text."`
+	Text    string `json:"text" len:"1-4000" claim:"" desc:"What the speaker says, as plain spoken text."`
+	Cited
 }
 
 // StudyGuide helps a learner review the material.
@@ -54,15 +58,31 @@ type StudyGuide struct {
 // KeyConcept is a term and its explanation.
 type KeyConcept struct {
 	Term        string `json:"term" len:"1-120" desc:"The term."`
-	Explanation string `json:"explanation" len:"10-2000" desc:"What it means, in context."`
+	Explanation string `json:"explanation" len:"10-2000" claim:"" desc:"What it means, in context."`
+	Cited
 }
 
 // OnePager is a one-page summary.
 type OnePager struct {
-	Title            string   `json:"title" len:"3-200" desc:"The outline's title."`
-	ExecutiveSummary string   `json:"executive_summary" len:"20-2000" desc:"The whole topic in a paragraph."`
-	KeyTakeaways     []string `json:"key_takeaways" items:"3-7" len:"5-500" desc:"What to remember."`
-	MainContent      string   `json:"main_content" len:"50-8000" desc:"The body of the page, in Markdown."`
+	Title            string     `json:"title" len:"3-200" desc:"The outline's title."`
+	ExecutiveSummary string     `json:"executive_summary" len:"20-2000" desc:"The whole topic in a paragraph."`
+	KeyTakeaways     []Takeaway `json:"key_takeaways" items:"3-7" desc:"What to remember."`
+	MainContent      string     `json:"main_content" len:"50-8000" desc:"The body of the page, in Markdown."`
+}
+
+// Takeaways makes uncited takeaways of texts.
+func Takeaways(texts ...string) []Takeaway {
+	out := make([]Takeaway, len(texts))
+	for i, t := range texts {
+		out[i] = Takeaway{Text: t}
+	}
+	return out
+}
+
+// Takeaway is one thing to remember from a one-pager.
+type Takeaway struct {
+	Text string `json:"text" len:"5-500" claim:"" desc:"The takeaway, one or two sentences that stand on their own."`
+	Cited
 }
 
 // DetailedReading is a long-form reading.
@@ -76,8 +96,14 @@ type DetailedReading struct {
 
 // ReadingSection is one section of a detailed reading.
 type ReadingSection struct {
-	Title   string `json:"title" len:"3-200" desc:"Section title."`
-	Content string `json:"content" len:"50-20000" desc:"Section text, in Markdown."`
+	Title      string      `json:"title" len:"3-200" desc:"Section title."`
+	Paragraphs []Paragraph `json:"paragraphs" items:"1-40" desc:"The section's text, paragraph by paragraph."`
+}
+
+// Paragraph is one paragraph of a detailed reading's section.
+type Paragraph struct {
+	Text string `json:"text" len:"2-6000" claim:"" desc:"The paragraph, in Markdown."`
+	Cited
 }
 
 // FAQs are frequently asked questions with answers.
@@ -89,8 +115,9 @@ type FAQs struct {
 // FAQ is one question and its answer.
 type FAQ struct {
 	Question string `json:"question" len:"5-300" pattern:"\\?$" desc:"The question, ending with a question mark."`
-	Answer   string `json:"answer" len:"10-3000" desc:"The answer."`
+	Answer   string `json:"answer" len:"10-3000" claim:"" desc:"The answer, which stands on its own without the question."`
 	Category string `json:"category" len:"2-60" desc:"A short category label."`
+	Cited
 }
 
 // Flashcards is a deck of study cards.
@@ -101,9 +128,23 @@ type Flashcards struct {
 
 // Flashcard is one card.
 type Flashcard struct {
-	Front      string `json:"front" len:"2-300" desc:"Prompt side."`
-	Back       string `json:"back" len:"1-1000" desc:"Answer side."`
+	Front      string `json:"front" len:"2-300" desc:"Prompt side: a question, a term, or a sentence with a gap (_____) to fill."`
+	Back       string `json:"back" len:"1-1000" desc:"Answer side: what the front asks for, standing on its own."`
 	Difficulty string `json:"difficulty" enum:"easy|medium|hard" desc:"How hard the card is."`
+	Cited
+}
+
+// ClaimTexts is what a card states: a cloze front with its gap filled by
+// the back, else the back.
+func (c *Flashcard) ClaimTexts() []string {
+	if i := strings.Index(c.Front, "___"); i >= 0 {
+		j := i
+		for j < len(c.Front) && c.Front[j] == '_' {
+			j++
+		}
+		return []string{c.Front[:i] + strings.TrimSpace(c.Back) + c.Front[j:]}
+	}
+	return []string{c.Back}
 }
 
 // ReadingGuide is a set of questions to read the material with.

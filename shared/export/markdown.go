@@ -7,6 +7,7 @@ package export
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,17 +21,30 @@ type Doc struct {
 	Value  any
 }
 
-// Bundle is every text document of a job.
+// Bundle is every text document of a job, and the job's sources: what
+// the documents cite.
 type Bundle struct {
 	Title string
 	Topic string
 	Docs  []Doc
+	// Sources are the job's sources and passages (nil: none). Every
+	// citation of a passage becomes a numbered link to its text.
+	Sources *content.SourceSet
 }
 
 // Markdown renders the bundle as one Markdown document with a section per
-// format, in the order given.
+// format, in the order given. An item that cites passages is followed by
+// a footnote reference to each ([^p3]); the footnotes, numbered in the
+// order they are first cited, hold each cited passage's source and text,
+// so every citation is a numbered link to the passage it names. An item
+// the grounding check found unsupported says so.
 func Markdown(b Bundle) []byte {
-	var w mdWriter
+	w := mdWriter{passages: map[string]content.Passage{}}
+	if b.Sources != nil {
+		for _, p := range b.Sources.Passages {
+			w.passages[p.ID] = p
+		}
+	}
 	w.line("# " + oneLine(b.Title))
 	if b.Topic != "" && b.Topic != b.Title {
 		w.line("")
@@ -49,10 +63,73 @@ func Markdown(b Bundle) []byte {
 		w.line("")
 		renderDoc(&w, d.Value)
 	}
+	w.footnotes(b.Sources)
 	return []byte(w.String())
 }
 
-type mdWriter struct{ strings.Builder }
+type mdWriter struct {
+	strings.Builder
+	passages map[string]content.Passage
+	// cited are the passages cited so far, in order.
+	cited []string
+}
+
+// refs returns the footnote references of an item's citations (of the
+// job's passages only), and a mark when the check found it unsupported.
+func (w *mdWriter) refs(c content.Cited) string {
+	var b strings.Builder
+	if c.Grounding == content.Unsupported {
+		b.WriteString(" *(not supported by its sources)*")
+	}
+	for _, id := range c.Citations {
+		if _, ok := w.passages[id]; !ok {
+			continue
+		}
+		if !slices.Contains(w.cited, id) {
+			w.cited = append(w.cited, id)
+		}
+		b.WriteString("[^" + id + "]")
+	}
+	return b.String()
+}
+
+// footnotes writes the text of every cited passage as its footnote.
+func (w *mdWriter) footnotes(set *content.SourceSet) {
+	if len(w.cited) == 0 {
+		return
+	}
+	titles := map[string]string{}
+	for i, s := range set.Sources {
+		t := oneLine(s.Title)
+		switch {
+		case t == "" && s.URL != "":
+			t = s.URL
+		case t == "" && s.Filename != "":
+			t = s.Filename
+		case t == "":
+			t = fmt.Sprintf("Source %d", i+1)
+		}
+		titles[s.ID] = t
+	}
+	w.line("")
+	for _, id := range w.cited {
+		p := w.passages[id]
+		where := titles[p.Source]
+		if p.Page > 0 {
+			where += fmt.Sprintf(", p. %d", p.Page)
+		}
+		if h := oneLine(p.Heading); h != "" {
+			where += ", " + h
+		}
+		w.line(fmt.Sprintf("[^%s]: %s (%s): %s", id, escapeInline(where), id, escapeInline(oneLine(p.Text))))
+		w.line("")
+	}
+}
+
+// escapeInline keeps a source's text from being read as Markdown marks.
+func escapeInline(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", `\<`, "|", `\|`).Replace(s)
+}
 
 func (w *mdWriter) line(s string) { w.WriteString(s); w.WriteByte('\n') }
 
@@ -125,7 +202,7 @@ func renderDoc(w *mdWriter, v any) {
 		for i, s := range d.Sections {
 			w.line(fmt.Sprintf("### %d. %s (%d min)", i+1, oneLine(s.Title), s.Minutes))
 			w.line("")
-			w.para(s.Description)
+			w.para(s.Description + w.refs(s.Cited))
 			w.bullets(s.KeyPoints)
 		}
 	case *content.PodcastScript:
@@ -138,7 +215,7 @@ func renderDoc(w *mdWriter, v any) {
 		host := d.Speakers[0].Name
 		w.para(fmt.Sprintf("**%s:** %s", oneLine(host), oneLine(d.Intro)))
 		for _, t := range d.Turns {
-			w.para(fmt.Sprintf("**%s:** %s", oneLine(t.Speaker), oneLine(t.Text)))
+			w.para(fmt.Sprintf("**%s:** %s%s", oneLine(t.Speaker), oneLine(t.Text), w.refs(t.Cited)))
 		}
 		w.para(fmt.Sprintf("**%s:** %s", oneLine(host), oneLine(d.Outro)))
 	case *content.StudyGuide:
@@ -146,7 +223,7 @@ func renderDoc(w *mdWriter, v any) {
 		w.line("### Key concepts")
 		w.line("")
 		for _, k := range d.KeyConcepts {
-			w.line(fmt.Sprintf("- **%s**: %s", oneLine(k.Term), oneLine(k.Explanation)))
+			w.line(fmt.Sprintf("- **%s**: %s%s", oneLine(k.Term), oneLine(k.Explanation), w.refs(k.Cited)))
 		}
 		w.line("")
 		w.markdown(d.DetailedContent)
@@ -162,14 +239,19 @@ func renderDoc(w *mdWriter, v any) {
 		w.para(d.ExecutiveSummary)
 		w.line("### Key takeaways")
 		w.line("")
-		w.bullets(d.KeyTakeaways)
+		for _, k := range d.KeyTakeaways {
+			w.line("- " + oneLine(k.Text) + w.refs(k.Cited))
+		}
+		w.line("")
 		w.markdown(d.MainContent)
 	case *content.DetailedReading:
 		w.para(d.Introduction)
 		for _, s := range d.Sections {
 			w.line("### " + oneLine(s.Title))
 			w.line("")
-			w.markdown(s.Content)
+			for _, p := range s.Paragraphs {
+				w.markdown(strings.TrimSpace(p.Text) + w.refs(p.Cited))
+			}
 		}
 		w.line("### Conclusion")
 		w.line("")
@@ -183,13 +265,13 @@ func renderDoc(w *mdWriter, v any) {
 		for _, q := range d.FAQs {
 			w.line(fmt.Sprintf("**%s** *(%s)*", oneLine(q.Question), oneLine(q.Category)))
 			w.line("")
-			w.para(q.Answer)
+			w.para(strings.TrimSpace(q.Answer) + w.refs(q.Cited))
 		}
 	case *content.Flashcards:
 		w.line("| # | Front | Back | Difficulty |")
 		w.line("|---|---|---|---|")
 		for i, c := range d.Cards {
-			w.line(fmt.Sprintf("| %d | %s | %s | %s |", i+1, cell(c.Front), cell(c.Back), c.Difficulty))
+			w.line(fmt.Sprintf("| %d | %s | %s | %s |", i+1, cell(c.Front), cell(c.Back)+w.refs(c.Cited), c.Difficulty))
 		}
 		w.line("")
 	case *content.ReadingGuide:
@@ -201,7 +283,7 @@ func renderDoc(w *mdWriter, v any) {
 		renderQuiz(w, d)
 	case *content.Timeline:
 		for _, e := range d.Events {
-			w.line(fmt.Sprintf("- **%s**: **%s**. %s%s", e.Date, oneLine(e.Title), oneLine(e.Description), passages(e.Citations)))
+			w.line(fmt.Sprintf("- **%s**: **%s**. %s%s", e.Date, oneLine(e.Title), oneLine(e.Description), w.refs(e.Cited)))
 		}
 		w.line("")
 	}
@@ -225,22 +307,9 @@ func renderQuiz(w *mdWriter, q *content.Quiz) {
 		if o, k := x.Correct(); k >= 0 {
 			answer += ". " + oneLine(o.Text)
 		}
-		w.line(fmt.Sprintf("%d. **%s**: %s *(Checks: %s)*%s", i+1, answer, oneLine(x.Explanation), oneLine(x.Objective), passages(x.Citations)))
+		w.line(fmt.Sprintf("%d. **%s**: %s *(Checks: %s)*%s", i+1, answer, oneLine(x.Explanation), oneLine(x.Objective), w.refs(x.Cited)))
 	}
 	w.line("")
-}
-
-// passages names the passages a quiz question or timeline event cites
-// ("" for none).
-func passages(ids []string) string {
-	if len(ids) == 0 {
-		return ""
-	}
-	word := "Passage"
-	if len(ids) > 1 {
-		word = "Passages"
-	}
-	return fmt.Sprintf(" *(%s %s)*", word, strings.Join(ids, ", "))
 }
 
 func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }

@@ -9,6 +9,7 @@ import (
 	"github.com/yuin/goldmark/extension"
 	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 
 	"contentfactory.dev/factory/shared/content"
 )
@@ -260,7 +261,11 @@ func (tb *treeBuilder) inlines(n ast.Node) []Inline {
 		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
 			switch c := c.(type) {
 			case *ast.Text:
-				add(string(c.Value(tb.src)), style)
+				v := c.Value(tb.src)
+				if !c.IsRaw() { // as the HTML renderer reads it: "\*" is "*", "&amp;" "&"
+					v = util.ResolveEntityNames(util.ResolveNumericReferences(util.UnescapePunctuations(v)))
+				}
+				add(string(v), style)
 				if c.SoftLineBreak() || c.HardLineBreak() {
 					add(" ", style)
 				}

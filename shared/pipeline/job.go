@@ -154,9 +154,14 @@ type Step struct {
 	PromptVersion string `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
 	// Sources is what the sources step read: counts, hashes and each
 	// source's input risk (never the text, which is in sources.json).
-	Sources  *content.SourcesSummary `firestore:"sources,omitempty" json:"sources,omitempty"`
-	Error    *StepError              `firestore:"error" json:"error,omitempty"`
-	QueuedAt time.Time               `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
+	Sources *content.SourcesSummary `firestore:"sources,omitempty" json:"sources,omitempty"`
+	// Quality is what the quality scorer and the grounding check found in
+	// a text step's document; Warnings what the step delivered despite
+	// (a document below its threshold, claims its sources do not support).
+	Quality  *content.Quality `firestore:"quality,omitempty" json:"quality,omitempty"`
+	Warnings []StepWarning    `firestore:"warnings" json:"warnings,omitempty"`
+	Error    *StepError       `firestore:"error" json:"error,omitempty"`
+	QueuedAt time.Time        `firestore:"queued_at,omitempty" json:"queued_at,omitzero"`
 	// Republished counts the sweeps that published the step again since a
 	// worker last claimed it: a step its home region did not pick up after
 	// one is moved to another region (Jobs.Republish).
@@ -233,6 +238,33 @@ type Artifact struct {
 	Generation  int64  `firestore:"generation" json:"-"`
 	MD5         string `firestore:"md5,omitempty" json:"md5,omitempty"`
 }
+
+// StepWarning is something a step that succeeded wants known: its code
+// is stable (WarnQualityBelowThreshold, WarnUnsupportedClaims,
+// WarnUngrounded, WarnUnchecked).
+type StepWarning struct {
+	Code    string `firestore:"code" json:"code"`
+	Message string `firestore:"message" json:"message"`
+}
+
+// Warning codes.
+const (
+	// WarnQualityBelowThreshold: the document's quality score stayed under
+	// its format's threshold after its repairs; it is delivered with its
+	// findings.
+	WarnQualityBelowThreshold = "quality_below_threshold"
+	// WarnUnsupportedClaims: claims the grounding check found unsupported
+	// by their passages after the repairs; their items are flagged
+	// "unsupported" in the document.
+	WarnUnsupportedClaims = "unsupported_claims"
+	// WarnUngrounded: the job has no sources, so nothing the document
+	// says is grounded in one (and it cites nothing).
+	WarnUngrounded = "ungrounded"
+	// WarnUnchecked: the grounding check answered nothing usable (twice),
+	// so the document's citations were not checked and none of its claims
+	// is marked supported.
+	WarnUnchecked = "grounding_unchecked"
+)
 
 // StepError says why a step failed or was retried.
 type StepError struct {

@@ -28,6 +28,9 @@ type storedResult struct {
 	PromptVersion string           `json:"prompt_version,omitempty"`
 	// Sources is the sources step's summary of what it read.
 	Sources *content.SourcesSummary `json:"sources,omitempty"`
+	// Quality and Warnings are a text step's.
+	Quality  *content.Quality `json:"quality,omitempty"`
+	Warnings []StepWarning    `json:"warnings,omitempty"`
 }
 
 // storedArtifact is an Artifact as the record keeps it, path included.

@@ -37,8 +37,11 @@ type Change struct {
 	Instructions string
 	// InjectionScore is what the input screen found in the instructions.
 	InjectionScore float64
-	// Artifacts are an edit's stored document.
+	// Artifacts are an edit's stored document; Quality and Warnings what
+	// the checks of an edit found in it.
 	Artifacts []Artifact
+	Quality   *content.Quality
+	Warnings  []StepWarning
 	// Key is the caller's Idempotency-Key (optional) and Fingerprint a
 	// hash of what it asked: a repeated change finds its version.
 	Key, Fingerprint string
@@ -124,9 +127,11 @@ func (j *Jobs) Revise(ctx context.Context, ch Change) (*Job, *Step, bool, error)
 		switch ch.Made {
 		case MadeEdited:
 			t.Status, t.Artifacts, t.PromptVersion, t.FinishedAt = StepSucceeded, ch.Artifacts, "", now
+			t.Quality, t.Warnings = ch.Quality, ch.Warnings
 			v.Status, v.Artifacts, v.FinishedAt = StepSucceeded, ch.Artifacts, now
 		case MadeRegenerated:
 			t.Status, t.Artifacts, t.QueuedAt, t.FinishedAt = StepQueued, []Artifact{}, now, time.Time{}
+			t.Quality, t.Warnings = nil, nil
 			v.Status = StepQueued
 			pending[t.Name] = true
 			ready = append(ready, t)
@@ -156,7 +161,7 @@ func (j *Jobs) Revise(ctx context.Context, ch Change) (*Job, *Step, bool, error)
 			}
 			d.Version, d.Attempt, d.Error = d.CurrentVersion()+1, 0, nil
 			d.Versions = append(d.Versions, StepVersion{Version: d.Version, Made: MadeRerun, Status: StepPending, Artifacts: []Artifact{}, CreatedAt: now})
-			d.Status, d.Artifacts = StepPending, []Artifact{}
+			d.Status, d.Artifacts, d.Quality, d.Warnings = StepPending, []Artifact{}, nil, nil
 			d.LeaseOwner, d.LeaseUntil = "", time.Time{}
 			d.StartedAt, d.FinishedAt, d.UpdatedAt = time.Time{}, time.Time{}, now
 			tx.SaveStep(d)

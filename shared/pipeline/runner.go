@@ -38,6 +38,10 @@ type Output struct {
 	// Sources is what the sources step read: kept on its step record
 	// (counts, hashes and input risk; the text is in its artifact).
 	Sources *content.SourcesSummary
+	// Quality is what the scorer found in a text step's document;
+	// Warnings what the step delivers despite.
+	Quality  *content.Quality
+	Warnings []StepWarning
 }
 
 // RunnerConfig tunes the step runner.
@@ -215,7 +219,8 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	// resume from it.
 	arts, err := r.persist(ctx, job.ID, run, out.Files)
 	if err == nil {
-		stored = &storedResult{Attempt: step.Attempt, Artifacts: storedArtifacts(arts), Calls: out.Calls, PromptVersion: out.PromptVersion, Sources: out.Sources}
+		stored = &storedResult{Attempt: step.Attempt, Artifacts: storedArtifacts(arts), Calls: out.Calls, PromptVersion: out.PromptVersion,
+			Sources: out.Sources, Quality: out.Quality, Warnings: out.Warnings}
 		err = r.recordResult(ctx, job.ID, run, *stored)
 	}
 	if err != nil {
@@ -267,6 +272,8 @@ func (r *Runner) end(ctx context.Context, jobID string, step *Step, stored *stor
 		calls:         stored.Calls,
 		promptVersion: stored.PromptVersion,
 		sources:       stored.Sources,
+		quality:       stored.Quality,
+		warnings:      stored.Warnings,
 	})
 	switch {
 	case err != nil:
@@ -474,6 +481,8 @@ type result struct {
 	calls         []ai.Call
 	promptVersion string
 	sources       *content.SourcesSummary
+	quality       *content.Quality
+	warnings      []StepWarning
 	err           *StepError
 }
 
@@ -492,6 +501,7 @@ func (r *Runner) finish(ctx context.Context, jobID string, run stepRun, res resu
 			s.Error = res.err
 			s.PromptVersion = res.promptVersion
 			s.Sources = res.sources
+			s.Quality, s.Warnings = res.quality, res.warnings
 			v := s.current(now)
 			for _, c := range res.calls {
 				v.Usage.Add(c)

@@ -115,6 +115,20 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 	checkArtifacts(t, s, intakeID, false)
 	checkArtifacts(t, s, filesID, false)
 	t.Run("a job from an uploaded PDF and a link", func(t *testing.T) { checkFromFiles(t, s, backend, jobs[filesID]) })
+	t.Run("a job without sources says its documents are ungrounded", func(t *testing.T) {
+		for _, f := range []content.Format{content.FormatOutline, content.FormatFAQs} {
+			st, ok := jobs[intakeID].Step(f)
+			require.True(t, ok, f)
+			if assert.NotNil(t, st.Quality, "%s is scored", f) {
+				assert.Nil(t, st.Quality.Grounding, "%s: nothing to check its claims against", f)
+			}
+			codes := []string{}
+			for _, w := range st.Warnings {
+				codes = append(codes, w.Code)
+			}
+			assert.Contains(t, codes, pipeline.WarnUngrounded, f)
+		}
+	})
 	if backend == "offline" {
 		assert.Greater(t, longAudio.words, shortAudio.words, "the longer source makes a longer script")
 	}
@@ -137,7 +151,19 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 
 	t.Run("every model call is logged with its usage", func(t *testing.T) {
 		calls := s.Logged(t, "GenerateText", func(l map[string]any) bool { return l["job_id"] == longID && l["message"] == "model call" })
-		assert.Len(t, calls, len(content.TextFormats())-1, "one per text format but the timeline, which did not apply and called no model")
+		var paid int64
+		for _, f := range content.TextFormats() {
+			st, ok := jobs[longID].Step(f)
+			require.True(t, ok, f)
+			if f == content.FormatTimeline {
+				assert.Equal(t, client.StepNotApplicable, st.Status, "the long job's sources hold too few dates")
+				assert.Zero(t, st.Usage.Calls, "a timeline that did not apply called no model")
+				continue
+			}
+			assert.Positive(t, st.Usage.Calls, "%s made its document with a call", f)
+			paid += st.Usage.Calls
+		}
+		assert.Len(t, calls, int(paid), "every call a text step paid for (its documents, repairs and grounding checks) is logged")
 		for _, c := range calls {
 			assert.Equal(t, backend, c["backend"])
 			assert.NotEmpty(t, c["model"])
@@ -158,17 +184,28 @@ func wholePipeline(t *testing.T, backend string, opts devstack.Options) {
 			j := s.Wait(t, id, 2*time.Minute)
 			require.Equal(t, client.JobSucceeded, j.Status, stacktest.Describe(j))
 			kinds := map[string]int{}
-			generates := 0
+			written := map[string]int{}
 			for _, r := range s.Stack.Vertex.Requests()[before:] {
 				kinds[r.Kind]++
-				if g, err := r.Generate(); err == nil && r.Kind == "generate" {
-					generates++
-					assert.NotEmpty(t, g.CachedContent, "every text call uses the cache")
+				g, err := r.Generate()
+				if err != nil || r.Kind != "generate" {
+					continue
+				}
+				var body struct {
+					Labels map[string]string `json:"labels"`
+				}
+				require.NoError(t, json.Unmarshal(r.Body, &body))
+				if step := body.Labels["step"]; !strings.HasSuffix(step, "-check") {
+					written[step]++
+					assert.NotEmpty(t, g.CachedContent, "every call writing a document uses the cache")
 				}
 			}
 			assert.Equal(t, 1, kinds["cache.create"], "one cache per job")
 			assert.Equal(t, 1, kinds["cache.delete"], "deleted when the job ended")
-			assert.Equal(t, 4, generates, "outline and three formats")
+			for _, f := range []string{"outline", "faqs", "flashcards", "study_guide"} {
+				assert.Positive(t, written[f], "%s was written", f)
+			}
+			assert.Len(t, written, 4, "outline and three formats")
 		})
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/functions/assemble"
 	"contentfactory.dev/factory/internal/testdocs"
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
@@ -139,6 +140,7 @@ func checkFromFiles(t *testing.T, s *stacktest.Stack, backend string, j *client.
 		assert.Contains(t, outline, "firn", "the outline is made from the PDF's passages")
 		assert.Contains(t, outline, "moraine", "and from the page's")
 	}
+	checkGrounded(t, s, j, set.Passages)
 	have := map[string]bool{}
 	for _, a := range j.Artifacts {
 		have[a.Name] = true
@@ -147,4 +149,79 @@ func checkFromFiles(t *testing.T, s *stacktest.Stack, backend string, j *client.
 		"detailed_reading.json", "faqs.json", "flashcards.json", "reading_guide.json", "cover.png", "manifest.json", "bundle.md", "bundle.html"} {
 		assert.True(t, have[name], "artifact %s", name)
 	}
+}
+
+// checkGrounded checks the text documents of a job made from sources, on
+// either backend: every citation of every document names a passage of
+// sources.json and each document cites at least one; every text step has
+// its quality in the job detail (a score, its threshold, and the
+// grounding check's verdicts on its cited claims) and in the manifest.
+func checkGrounded(t *testing.T, s *stacktest.Stack, j *client.Job, passages []content.Passage) {
+	t.Helper()
+	ids := map[string]bool{}
+	for _, p := range passages {
+		ids[p.ID] = true
+	}
+	var man assemble.Manifest
+	require.NoError(t, json.Unmarshal(s.Artifact(t, j.ID, assemble.ManifestName), &man))
+	inManifest := map[content.Format]*content.Quality{}
+	for _, ms := range man.Steps {
+		inManifest[ms.Name] = ms.Quality
+	}
+	for _, f := range content.TextFormats() {
+		st, ok := j.Step(f)
+		require.True(t, ok, "step %s", f)
+		if st.Status == client.StepNotApplicable {
+			assert.Equal(t, content.FormatTimeline, f, "only a timeline can fail to apply")
+			continue // nothing made, nothing to cite
+		}
+		var doc any
+		require.NoError(t, json.Unmarshal(s.Artifact(t, j.ID, string(f)+".json"), &doc))
+		cited := citationsIn(doc)
+		for _, id := range cited {
+			assert.True(t, ids[id], "%s cites %q, which is not a passage of sources.json", f, id)
+		}
+
+		q := st.Quality
+		if !assert.NotNil(t, q, "%s has no quality in the job detail", f) {
+			continue
+		}
+		assert.True(t, q.Score > 0 && q.Score <= 1, "%s: score %v", f, q.Score)
+		assert.Positive(t, q.Threshold, f)
+		if q.Citations == nil || q.Citations.Claims == 0 {
+			continue // a format without items that state facts (the reading guide's questions)
+		}
+		assert.NotEmpty(t, cited, "%s is written from sources and cites none", f)
+		if assert.NotNil(t, q.Grounding, "%s: its cited claims are checked", f) {
+			assert.Positive(t, q.Grounding.Checked, f)
+			assert.Equal(t, q.Grounding.Checked, q.Grounding.Supported+q.Grounding.Partial+q.Grounding.Unsupported, f)
+		}
+		if assert.NotNil(t, inManifest[f], "%s has no quality in the manifest", f) {
+			assert.InDelta(t, q.Score, inManifest[f].Score, 1e-9, "%s: the manifest has the step's quality", f)
+		}
+	}
+}
+
+// citationsIn collects the values of every "citations" array in a
+// decoded JSON document.
+func citationsIn(v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if list, ok := x.([]any); ok && k == "citations" {
+				for _, id := range list {
+					s, _ := id.(string)
+					out = append(out, s)
+				}
+				continue
+			}
+			out = append(out, citationsIn(x)...)
+		}
+	case []any:
+		for _, x := range v {
+			out = append(out, citationsIn(x)...)
+		}
+	}
+	return out
 }

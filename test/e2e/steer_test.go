@@ -76,8 +76,10 @@ func TestSteering(t *testing.T) {
 		st, _ := j.Step(content.FormatOutline)
 		assert.Equal(t, 2, st.Version)
 		assert.Equal(t, calls, generateCalls(s, id, "outline"), "the edited outline was not generated again")
-		faqs := generateCalls(s, id, "faqs")
-		assert.Equal(t, 1, faqs, "the FAQs were made once, after the approval")
+		faqs, _ := j.Step(content.FormatFAQs)
+		assert.Equal(t, 1, faqs.Version, "the FAQs were made once, after the approval")
+		assert.Equal(t, int(faqs.Usage.Calls), generateCalls(s, id, "faqs")+generateCalls(s, id, "faqs-check"),
+			"every call for the FAQs (the document, its repairs, its grounding checks) is theirs")
 	})
 
 	t.Run("regenerate a derived format", func(t *testing.T) {
@@ -85,6 +87,7 @@ func TestSteering(t *testing.T) {
 		j := s.Wait(t, id, 2*time.Minute)
 		require.Equal(t, client.JobSucceeded, j.Status, stacktest.Describe(j))
 		before := generateCalls(s, id, "")
+		faqsBefore := generateCalls(s, id, "faqs") + generateCalls(s, id, "faqs-check")
 
 		_, err := s.API.Regenerate(ctx, id, content.FormatFlashcards, "Harder cards, please.", "regen-flashcards")
 		require.NoError(t, err)
@@ -95,11 +98,12 @@ func TestSteering(t *testing.T) {
 		j = s.Wait(t, id, 2*time.Minute)
 		require.Equal(t, client.JobSucceeded, j.Status, stacktest.Describe(j))
 		assert.Equal(t, 2, j.Run)
-		assert.Equal(t, before+1, generateCalls(s, id, ""), "one model call: the flashcards")
 		st, _ = j.Step(content.FormatFlashcards)
 		require.Len(t, st.Versions, 2)
 		assert.Equal(t, "Harder cards, please.", st.Versions[1].Instructions)
 		assert.Positive(t, st.Versions[1].Usage.Calls)
+		assert.Equal(t, before+int(st.Versions[1].Usage.Calls), generateCalls(s, id, ""), "the calls of the flashcards' new version, no other")
+		assert.Equal(t, faqsBefore, generateCalls(s, id, "faqs")+generateCalls(s, id, "faqs-check"), "the FAQs were not made again")
 		faqs, _ := j.Step(content.FormatFAQs)
 		assert.Equal(t, 1, faqs.Version)
 

@@ -22,14 +22,16 @@ import (
 // TextConformance checks a text backend against the content contract. For
 // every fixture it generates the outline, then every derived format from
 // that outline, and requires each document to pass content.ValidateText
-// with the request, the fixture's passages (citations must name them)
-// and, for derived formats, the outline; a podcast script must be as long
-// as its request asks at Pace. A timeline of sources that hold too few
-// dates must instead fail with failure.NotApplicable, and a timeline made
-// must be of at least three events. It also requires usage to be reported
-// and an unknown format to fail with a permanent "unsupported_format"
-// error. Subtests are named fixture/format. newGen is called once per
-// fixture.
+// with the request (and, for derived formats, the outline) and the
+// fixture's passages: every citation names a passage of the job, none
+// twice in one item, and a document written from sources cites at least
+// one passage (one written without cites none); a podcast script must be
+// as long as its request asks at Pace. A timeline of sources that hold
+// too few dates must instead fail with failure.NotApplicable, and a
+// timeline made must be of at least three events. It also requires usage
+// to be reported and an unknown format to fail with a permanent
+// "unsupported_format" error. Subtests are named fixture/format. newGen
+// is called once per fixture.
 func TextConformance(t *testing.T, newGen func(t *testing.T) ai.TextGenerator) {
 	for _, fx := range Fixtures(t) {
 		t.Run(fx.Name, func(t *testing.T) {
@@ -81,13 +83,23 @@ func checkResult[T any](t *testing.T, res ai.TextResult, req content.Request, f 
 	require.NotEmpty(t, res.JSON, "%s: empty document", f)
 	checkCalls(t, res.Calls)
 	require.NotEmpty(t, res.PromptVersion, "%s: no prompt version", f)
+	passages := content.PassagesOf(content.TextSources(&req))
 	pace := Pace
-	exp := content.Expect{Request: &req, Sources: content.TextSources(&req), Pace: &pace}
+	exp := content.Expect{Request: &req, Passages: passages, Pace: &pace}
 	if f != content.FormatOutline {
 		exp.Outline = outline
 	}
 	doc, err := content.Decode[T](f, res.JSON, exp)
 	require.NoError(t, err, "%s breaks the content contract; document:\n%s", f, res.JSON)
+	cited := content.Citations(doc)
+	for _, id := range cited {
+		require.True(t, passages[id], "%s cites %s, which is not a passage of the job", f, id)
+	}
+	if len(passages) == 0 {
+		require.Empty(t, cited, "%s cites passages of a job without sources", f)
+	} else if len(content.CitedItems(doc)) > 0 {
+		require.NotEmpty(t, cited, "%s is written from %d passages and cites none; document:\n%s", f, len(passages), res.JSON)
+	}
 	return doc
 }
 

@@ -2,7 +2,7 @@
 // and image backends (embedded files under templates/) and renders them
 // with untrusted input fenced as data.
 //
-// Every text step gets the same system instruction (system.v3), which
+// Every text step gets the same system instruction (system.v4), which
 // declares what a data block is and carries the job's canary, and a
 // format template (outline.v1, …) that states the task. The request's
 // settings, the outline and the job's sources are never spliced into
@@ -21,6 +21,10 @@
 // prompts is confidential (OWASP LLM07), and an answer that repeats the
 // instructions is caught by the canary and discarded.
 //
+// The grounding check (RenderCheck, check.v1) has a system instruction of
+// its own: a fact checker's, with the same data-block rules and canary;
+// its user turn fences the cited passages and the claims to judge.
+//
 // A template file is never changed once released: a new wording is a new
 // file (outline.v2.tmpl) and a new entry in the versions table, and the
 // version is recorded with every output (TextResult.PromptVersion).
@@ -33,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -45,25 +50,27 @@ var files embed.FS
 
 // Versions are the template versions in use.
 var Versions = struct {
-	System, Repair, Steer, Cache, Image string
-	Formats                             map[content.Format]string
+	System, Repair, Recheck, Steer, Cache, Image, Check string
+	Formats                                             map[content.Format]string
 }{
-	System: "system.v3",
-	Repair: "repair.v1",
-	Steer:  "steer.v1",
-	Cache:  "cache.v2",
-	Image:  "image.v2",
+	System:  "system.v4",
+	Check:   "check.v1",
+	Repair:  "repair.v1",
+	Recheck: "recheck.v1",
+	Steer:   "steer.v1",
+	Cache:   "cache.v2",
+	Image:   "image.v2",
 	Formats: map[content.Format]string{
-		content.FormatOutline:         "outline.v1",
-		content.FormatPodcastScript:   "podcast_script.v2",
-		content.FormatStudyGuide:      "study_guide.v1",
-		content.FormatOnePager:        "one_pager.v1",
-		content.FormatDetailedReading: "detailed_reading.v1",
-		content.FormatFAQs:            "faqs.v1",
-		content.FormatFlashcards:      "flashcards.v1",
-		content.FormatReadingGuide:    "reading_guide.v1",
-		content.FormatQuiz:            "quiz.v1",
-		content.FormatTimeline:        "timeline.v1",
+		content.FormatOutline:         "outline.v2",
+		content.FormatPodcastScript:   "podcast_script.v3",
+		content.FormatStudyGuide:      "study_guide.v2",
+		content.FormatOnePager:        "one_pager.v2",
+		content.FormatDetailedReading: "detailed_reading.v2",
+		content.FormatFAQs:            "faqs.v2",
+		content.FormatFlashcards:      "flashcards.v2",
+		content.FormatReadingGuide:    "reading_guide.v2",
+		content.FormatQuiz:            "quiz.v2",
+		content.FormatTimeline:        "timeline.v2",
 	},
 }
 
@@ -96,6 +103,9 @@ type Text struct {
 	// Pace is how fast the voices that will narrate a podcast speak: its
 	// script is sized by it. Nil: content.DefaultPace.
 	Pace *content.Pace
+	// Template names the format's template to render, such as
+	// "faqs.v1" (see Released); empty: the one in use (Versions).
+	Template string
 }
 
 // Prompt is a rendered prompt.
@@ -116,7 +126,7 @@ type Prompt struct {
 type Cache struct {
 	System  string
 	Source  string // the user turn with the fenced sources and passages
-	Version string // "cache.v2/system.v3"
+	Version string // "cache.v2/system.v4"
 	Token   string
 }
 
@@ -183,6 +193,12 @@ func RenderText(in Text) (Prompt, error) {
 	if !ok {
 		return Prompt{}, fmt.Errorf("%w: %q", ErrUnsupported, in.Format)
 	}
+	if in.Template != "" {
+		if !slices.Contains(Released(in.Format), in.Template) {
+			return Prompt{}, fmt.Errorf("render prompt: %q is not a released template of %s (%s)", in.Template, in.Format, strings.Join(Released(in.Format), ", "))
+		}
+		name = in.Template
+	}
 	if in.Request == nil {
 		return Prompt{}, errors.New("render prompt: no request")
 	}
@@ -233,7 +249,11 @@ func RenderText(in Text) (Prompt, error) {
 		names = append(names, Versions.Steer)
 	}
 	if rep != nil {
-		names = append(names, Versions.Repair)
+		if in.Repair.Checked {
+			names = append(names, Versions.Recheck) // a valid answer the checks sent back
+		} else {
+			names = append(names, Versions.Repair)
+		}
 		if !rep.Truncated {
 			rep.Previous = fence.Block("previous-answer", previous)
 		}
@@ -359,6 +379,75 @@ func RenderCache(set *content.SourceSet, canary string) (Cache, error) {
 
 // sourceLine and passageLine are what the prompts show of a source and a
 // passage, one JSON object a line.
+// checkData is what the grounding check's prompt is made from.
+type checkData struct {
+	Token, Canary, Language string
+	Passages, Claims        string
+}
+
+// claimLine is what the check's prompt shows of a claim.
+type claimLine struct {
+	ID        string   `json:"id"`
+	Text      string   `json:"text"`
+	Citations []string `json:"citations"`
+}
+
+// RenderCheck renders the grounding check of claims: a system
+// instruction of its own (with the job's canary) and a user turn holding,
+// fenced as data, the passages the claims cite and the claims. language
+// is the claims' BCP 47 tag.
+func RenderCheck(claims []content.Claim, set *content.SourceSet, language, canary string) (Prompt, error) {
+	if len(claims) == 0 {
+		return Prompt{}, errors.New("render check: no claims")
+	}
+	cited := map[string]bool{}
+	var cl strings.Builder
+	for _, c := range claims {
+		for _, id := range c.Citations {
+			cited[id] = true
+		}
+		line, err := json.Marshal(claimLine{ID: c.ID, Text: c.Text, Citations: c.Citations})
+		if err != nil {
+			return Prompt{}, fmt.Errorf("render check: claim %s: %w", c.ID, err)
+		}
+		cl.Write(line)
+		cl.WriteByte('\n')
+	}
+	only := &content.SourceSet{}
+	if set != nil {
+		only.Sources = set.Sources
+		for _, p := range set.Passages {
+			if cited[p.ID] {
+				only.Passages = append(only.Passages, p)
+			}
+		}
+	}
+	_, passages := sourceLines(only)
+	if passages == "" {
+		return Prompt{}, errors.New("render check: the claims cite no passage of the job")
+	}
+	claimText := strings.TrimSuffix(cl.String(), "\n")
+	fence, err := NewFence(passages, claimText)
+	if err != nil {
+		return Prompt{}, err
+	}
+	t, err := parse(Versions.Check)
+	if err != nil {
+		return Prompt{}, err
+	}
+	d := checkData{Token: fence.Token(), Canary: canary, Language: language,
+		Passages: fence.Block("passages", passages), Claims: fence.Block("claims", claimText)}
+	sys, err := execute(t, "check-system", d)
+	if err != nil {
+		return Prompt{}, err
+	}
+	user, err := execute(t, "check", d)
+	if err != nil {
+		return Prompt{}, err
+	}
+	return Prompt{System: sys, User: user, Version: Versions.Check, Token: fence.Token()}, nil
+}
+
 type sourceLine struct {
 	ID       string `json:"id"`
 	Kind     string `json:"kind"`

@@ -32,7 +32,8 @@ func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 	step := c.cfg.Text.For(req.Format)
 	setting := c.cfg.Text.ModelSetting(req.Format)
 	req.Sources = req.SourceSet()
-	schema := spec.SchemaFor(content.Expect{Request: req.Request, Outline: req.Outline, Sources: req.Sources})
+	schema := spec.SchemaFor(content.Expect{Request: req.Request, Outline: req.Outline, Passages: content.PassagesOf(req.Sources)})
+
 	var res ai.TextResult
 	cacheName, cacheVersion := "", ""
 	if c.wantsCache(req.JobID, req.Sources) {
@@ -97,6 +98,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 	p, err := prompts.RenderText(prompts.Text{
 		Format: req.Format, Request: req.Request, Outline: req.Outline, Sources: req.Sources,
 		SourceCached: cacheName != "", Repair: req.Repair, Canary: req.Canary, Instructions: req.Instructions, Pace: req.Pace,
+		Template: c.prompts.For(req.Format),
 	})
 	if err != nil {
 		if errors.Is(err, prompts.ErrUnsupported) {
@@ -116,28 +118,36 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 		Temperature:           step.Temperature,
 		ThinkingConfig:        thinking(step.ThinkingLevel, step.ThinkingBudget),
 		AutomaticContinuation: genai.Ptr(false),
-		Labels:                labels(req.JobID, string(req.Format), req.Version, req.Attempt),
+		Labels:                withRound(labels(req.JobID, string(req.Format), req.Version, req.Attempt), req.Round),
 	}
 	if cacheName != "" {
 		cfg.CachedContent = cacheName
 	} else {
 		cfg.SystemInstruction = genai.NewContentFromText(p.System, genai.RoleUser)
 	}
-	contents := []*genai.Content{genai.NewContentFromText(p.User, genai.RoleUser)}
+	resp, calls, err := c.call(ctx, "model call failed", req.JobID, req.Format, step.Model, setting, p.User, cfg)
+	return resp, calls, version, err
+}
+
+// call sends one user turn to a text model with retries, pricing every
+// answer it gets; what failed is logged with what.
+func (c *Client) call(ctx context.Context, what, jobID string, format content.Format, model, setting, user string,
+	cfg *genai.GenerateContentConfig) (*genai.GenerateContentResponse, []ai.Call, error) {
+	contents := []*genai.Content{genai.NewContentFromText(user, genai.RoleUser)}
 	var calls []ai.Call
 	resp, err := retry.Value(ctx, c.retry, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
 		start := time.Now()
-		resp, err := attempt(ctx, c.cfg.Vertex.Timeout.D(), setting, step.Model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
-			return c.genai.Models.GenerateContent(ctx, step.Model, contents, cfg)
+		resp, err := attempt(ctx, c.cfg.Vertex.Timeout.D(), setting, model, func(ctx context.Context) (*genai.GenerateContentResponse, error) {
+			return c.genai.Models.GenerateContent(ctx, model, contents, cfg)
 		})
 		if err != nil {
-			c.log.InfoContext(ctx, "model call failed", "job", req.JobID, "format", req.Format, "model", step.Model, "error", err.Error())
+			c.log.InfoContext(ctx, what, "job", jobID, "format", format, "model", model, "error", err.Error())
 			return nil, err
 		}
-		calls = append(calls, c.cfg.Priced(c.usage(step.Model, resp, time.Since(start))))
+		calls = append(calls, c.cfg.Priced(c.usage(model, resp, time.Since(start))))
 		return resp, nil
 	})
-	return resp, calls, version, err
+	return resp, calls, err
 }
 
 // outputLimit is the step's output limit, doubled (up to the configured
@@ -190,6 +200,15 @@ func labels(jobID, step string, version, attempt int) map[string]string {
 	if attempt > 0 {
 		l["attempt"] = strconv.Itoa(attempt)
 	}
+	return l
+}
+
+// withRound labels a text or check call with the round of the document
+// within its step's run (0: the first answer, then one per repair): with
+// the job, step, version and attempt it names the one call a round pays
+// for, which a retried run reads back from the step's parts instead.
+func withRound(l map[string]string, round int) map[string]string {
+	l["round"] = strconv.Itoa(round)
 	return l
 }
 

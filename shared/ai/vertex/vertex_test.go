@@ -87,7 +87,7 @@ func TestEveryFormatSendsSchemaSystemInstructionAndFencedSource(t *testing.T) {
 	var outline *content.Outline
 	for _, f := range content.TextFormats() {
 		t.Run(string(f), func(t *testing.T) {
-			exp := content.Expect{Request: &req, Sources: content.TextSources(&req)}
+			exp := content.Expect{Request: &req, Passages: content.PassagesOf(content.TextSources(&req))}
 			if f != content.FormatOutline {
 				require.NotNil(t, outline)
 				exp.Outline = outline
@@ -109,7 +109,7 @@ func TestEveryFormatSendsSchemaSystemInstructionAndFencedSource(t *testing.T) {
 			if o, ok := doc.(*content.Outline); ok {
 				outline = o
 			}
-			assert.Equal(t, prompts.Versions.Formats[f]+"/system.v3", res.PromptVersion)
+			assert.Equal(t, prompts.Versions.Formats[f]+"/"+prompts.Versions.System, res.PromptVersion)
 			require.Len(t, res.Calls, 1)
 			call := res.Calls[0]
 			assert.Equal(t, "vertex", call.Backend)

@@ -26,13 +26,13 @@ import (
 )
 
 // Full is every text format of the timekeeping fixture (dated, so that
-// its timeline applies), made by the offline backend, with its offline
-// cover.
+// its timeline applies), made by the offline backend (its items citing
+// the fixture's passages), with its offline cover.
 func Full(t testing.TB) (export.Bundle, *export.Image) {
 	t.Helper()
 	req := aitest.FixtureNamed(t, "timekeeping").Request
 	o := aitest.Outline(t, extract.Text{}, req)
-	b := export.Bundle{Title: o.Title, Topic: req.Topic}
+	b := export.Bundle{Title: o.Title, Topic: req.Topic, Sources: content.TextSources(&req)}
 	for _, f := range content.TextFormats() {
 		res := aitest.Document(t, extract.Text{}, req, f)
 		doc, err := content.ValidateText(f, res.JSON, content.Expect{})
@@ -68,7 +68,7 @@ func ManyScripts() export.Bundle {
 		{Format: content.FormatOnePager, Value: &content.OnePager{
 			Title:            title,
 			ExecutiveSummary: Scripts["Japanese"] + " " + Scripts["Chinese"],
-			KeyTakeaways:     []string{Scripts["Arabic"], Scripts["Hebrew"] + " (1789)", Scripts["Greek"], Scripts["Russian"], Scripts["Korean"]},
+			KeyTakeaways:     content.Takeaways(Scripts["Arabic"], Scripts["Hebrew"]+" (1789)", Scripts["Greek"], Scripts["Russian"], Scripts["Korean"]),
 			MainContent:      "## 葉緑体\n\n" + Scripts["Japanese"] + "\n\n## " + Scripts["Arabic"] + "\n\n" + Scripts["Arabic"] + "، وهي مهمة جدا للحياة على الأرض.",
 		}},
 		{Format: content.FormatFlashcards, Value: &content.Flashcards{Title: title, Cards: cards}},

@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/prose"
 )
 
 // Section counts an outline must have.
@@ -77,11 +78,11 @@ func analyze(req *content.Request, set *content.SourceSet) *analysis {
 		idf:        map[string]float64{},
 	}
 	for i, t := range tokenize(req.Topic) {
-		lower := strings.ToLower(t.text)
-		if contentWord(lower, t.text) {
+		lower := strings.ToLower(t.Text)
+		if contentWord(lower, t.Text) {
 			a.topicWords[lower] = true
 		}
-		if i > 0 && lower != t.text {
+		if i > 0 && lower != t.Text {
 			a.upperForms[lower] = true
 		}
 	}
@@ -126,15 +127,15 @@ func hasLetter(s string) bool { return strings.IndexFunc(s, unicode.IsLetter) >=
 func (a *analysis) newSentence(text string, para int, first bool) sentence {
 	s := sentence{text: text, para: para, first: first}
 	for i, t := range tokenize(text) {
-		lower := strings.ToLower(t.text)
+		lower := strings.ToLower(t.Text)
 		switch {
 		case i == 0:
-		case lower == t.text:
+		case lower == t.Text:
 			a.lowerForms[lower] = true
 		default:
 			a.upperForms[lower] = true
 		}
-		if contentWord(lower, t.text) {
+		if contentWord(lower, t.Text) {
 			s.words = append(s.words, lower)
 		}
 	}
@@ -327,6 +328,18 @@ func (a *analysis) top(from []int, k int, keep func(int) bool) []int {
 	best = best[:min(k, len(best))]
 	slices.Sort(best)
 	return best
+}
+
+// standalone returns sentence i as a text that stands on its own: one
+// that opens by pointing back ("This pledge is known as …", "It …") comes
+// with the sentence before it in its paragraph, so that an answer, a
+// takeaway or an explanation made of it says what it points to.
+func (a *analysis) standalone(i int) string {
+	s := a.sents[i]
+	if _, leans := prose.LeansBack(s.text); leans && i > 0 && !s.first && a.sents[i-1].para == s.para {
+		return a.sents[i-1].text + " " + s.text
+	}
+	return s.text
 }
 
 // texts returns the sentences' texts.

@@ -5,9 +5,6 @@ import (
 	"strings"
 )
 
-// maxCitations bounds the passages one item cites.
-const maxCitations = 8
-
 // cite returns the ids of the passages the texts were taken from, in
 // passage order: the passage that holds each text (compared without case
 // or extra space), or, for a text the extractor reworded (Markdown

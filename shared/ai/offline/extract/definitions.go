@@ -157,8 +157,8 @@ func validTerm(term string) bool {
 	}
 	content := false
 	for _, t := range tokenize(term) {
-		lower := strings.ToLower(t.text)
-		if contentWord(lower, t.text) {
+		lower := strings.ToLower(t.Text)
+		if contentWord(lower, t.Text) {
 			content = true
 		}
 	}

@@ -11,44 +11,6 @@ import (
 	"contentfactory.dev/factory/shared/content"
 )
 
-func TestSplitSentences(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		lang string
-		text string
-		want []string
-	}{
-		{"plain", "en", "Plants are green. They need light! Do they need water? Yes.",
-			[]string{"Plants are green.", "They need light!", "Do they need water?", "Yes."}},
-		{"e.g. before a lower-case word", "en", "Plants use accessory pigments, e.g. carotenoids, to absorb light. Leaves look green.",
-			[]string{"Plants use accessory pigments, e.g. carotenoids, to absorb light.", "Leaves look green."}},
-		{"e.g. before a capital", "en", "Some fuels, e.g. Coal, are fossil. Others are not.",
-			[]string{"Some fuels, e.g. Coal, are fossil.", "Others are not."}},
-		{"decimals", "en", "The value is 3.5 units. The next one is 0.25.",
-			[]string{"The value is 3.5 units.", "The next one is 0.25."}},
-		{"titles", "en", "Dr. Smith met Prof. Jones. They talked.", []string{"Dr. Smith met Prof. Jones.", "They talked."}},
-		{"initials", "en", "The U.S. Army and J. R. Tolkien met. Nobody noticed.",
-			[]string{"The U.S. Army and J. R. Tolkien met.", "Nobody noticed."}},
-		{"closing quote", "en", `He said "stop." Then he left.`, []string{`He said "stop."`, "Then he left."}},
-		{"ellipsis", "en", "It went on… Then it stopped.", []string{"It went on…", "Then it stopped."}},
-		{"no final stop", "en", "A sentence. And a fragment", []string{"A sentence.", "And a fragment"}},
-		{"line breaks", "en", "One line\nwraps here. Next.", []string{"One line wraps here.", "Next."}},
-		{"german ordinal", "de", "Am 14. Juli stürmten Bürger die Bastille. Danach kam es zur Revolution.",
-			[]string{"Am 14. Juli stürmten Bürger die Bastille.", "Danach kam es zur Revolution."}},
-		{"german z. B.", "de", "Philosophen, z. B. Rousseau und Montesquieu, wirkten mit. Das war wichtig.",
-			[]string{"Philosophen, z. B. Rousseau und Montesquieu, wirkten mit.", "Das war wichtig."}},
-		{"english number before capital", "en", "The answer is 42. The question is unknown.",
-			[]string{"The answer is 42.", "The question is unknown."}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			assert.Equal(t, tt.want, splitSentences(tt.text, tt.lang))
-		})
-	}
-}
-
 func TestFindDefinitions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

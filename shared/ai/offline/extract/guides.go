@@ -9,11 +9,18 @@ import (
 
 // studyGuide explains the key concepts and walks through every section.
 func (a *analysis) studyGuide(o *content.Outline) content.StudyGuide {
+	concepts := a.keyConcepts(o)
+	explained := uniqueSet{}
+	for _, k := range concepts {
+		for _, s := range splitSentences(k.Explanation, a.req.Language) {
+			explained.add(s)
+		}
+	}
 	return content.StudyGuide{
 		Title:           o.Title,
 		Overview:        a.guideOverview(o),
-		KeyConcepts:     a.keyConcepts(o),
-		DetailedContent: a.detailedContent(o),
+		KeyConcepts:     concepts,
+		DetailedContent: a.detailedContent(o, explained),
 		Summary:         a.summary(o),
 		FurtherReading:  a.furtherReading(o),
 	}
@@ -46,10 +53,10 @@ func (a *analysis) keyConcepts(o *content.Outline) []content.KeyConcept {
 		}
 	}
 	for _, d := range a.defs {
-		add(a.natural(d.term), a.sents[d.sent].text)
+		add(a.natural(d.term), a.standalone(d.sent))
 	}
 	for _, ts := range a.explained() {
-		add(ts.term.display, a.sents[ts.sent].text)
+		add(ts.term.display, a.standalone(ts.sent))
 	}
 	if len(out) >= 5 {
 		return out
@@ -57,7 +64,11 @@ func (a *analysis) keyConcepts(o *content.Outline) []content.KeyConcept {
 	for _, s := range o.Sections {
 		add(s.Title, s.Description)
 	}
-	add(a.req.Topic, o.Overview)
+	if a.hasSource() {
+		add(a.req.Topic, a.central(2000)) // what the sources say, not what the material is
+	} else {
+		add(a.req.Topic, o.Overview)
+	}
 	add("Learning objectives", "By the end you should be able to: "+strings.Join(lowerAll(o.LearningObjectives), "; ")+".")
 	add("Study plan", fmt.Sprintf("Work through the %d sections in order, about %d minutes in all, then test yourself with the review questions.",
 		len(o.Sections), totalMinutes(o)))
@@ -80,25 +91,42 @@ func totalMinutes(o *content.Outline) int {
 	return n
 }
 
-// detailedContent is the material section by section, in Markdown.
-func (a *analysis) detailedContent(o *content.Outline) string {
+// detailedContent is the material section by section, in Markdown,
+// without the sentences the key concepts quoted (explained).
+func (a *analysis) detailedContent(o *content.Outline, explained uniqueSet) string {
 	b := builder{limit: 30000}
 	perSection := max(400, 29000/len(o.Sections))
 	for _, s := range o.Sections {
 		var part strings.Builder
 		fmt.Fprintf(&part, "## %s\n\n", s.Title)
-		m := a.material(s)
-		if len(m) == 0 || a.sents[m[0]].text != s.Description {
+		var m []int
+		for _, i := range a.material(s) {
+			if !explained.has(a.sents[i].text) {
+				m = append(m, i)
+			}
+		}
+		if (len(m) == 0 || a.sents[m[0]].text != s.Description) && !explained.has(s.Description) {
 			part.WriteString(asSentence(s.Description) + "\n\n")
 		}
+		text := ""
 		if len(m) > 0 {
-			part.WriteString(truncate(a.paragraphText(m), perSection) + "\n\n")
+			text = truncate(a.paragraphText(m), perSection)
+			part.WriteString(text + "\n\n")
 		}
-		part.WriteString("**Key points**\n\n")
+		// The key points the text above already makes are not said twice.
+		var points []string
 		for _, p := range s.KeyPoints {
-			fmt.Fprintf(&part, "- %s\n", p)
+			if !strings.Contains(text, strings.TrimSpace(p)) && !explained.has(p) {
+				points = append(points, p)
+			}
 		}
-		part.WriteString("\n")
+		if len(points) > 0 {
+			part.WriteString("**Key points**\n\n")
+			for _, p := range points {
+				fmt.Fprintf(&part, "- %s\n", p)
+			}
+			part.WriteString("\n")
+		}
 		if !b.add(part.String()) {
 			break
 		}
@@ -113,8 +141,10 @@ func (a *analysis) detailedContent(o *content.Outline) string {
 func (a *analysis) summary(o *content.Outline) string {
 	b := builder{limit: 4000}
 	b.add(fmt.Sprintf("In short, %s comes down to %d connected ideas: %s.", a.titlePhrase(o.Title), len(o.Sections), joinList(quotedTitles(o))))
-	for _, text := range a.texts(a.top(a.all(), 2, nil)) {
-		b.add(" " + text)
+	// The guide has quoted the sources already; the summary says what the
+	// reader should now be able to do.
+	if n := len(o.LearningObjectives); n > 0 {
+		b.add(fmt.Sprintf(" You should now be able to %s.", strings.Join(lowerAll(o.LearningObjectives[:min(3, n)]), "; ")))
 	}
 	return truncate(b.String(), 4000)
 }
@@ -133,23 +163,38 @@ func (a *analysis) furtherReading(o *content.Outline) []string {
 	return out
 }
 
-// onePager sums the material up on one page.
+// onePager sums the material up on one page. Each source sentence is
+// used once on it while there are enough: the takeaways take the best of
+// each section, the summary the most central ones left, the body what is
+// left after that.
 func (a *analysis) onePager(o *content.Outline) content.OnePager {
+	used := map[int]bool{}
+	takeaways := a.takeaways(o, used)
 	return content.OnePager{
 		Title:            o.Title,
-		ExecutiveSummary: a.executiveSummary(o),
-		KeyTakeaways:     a.takeaways(o),
-		MainContent:      a.mainContent(o),
+		ExecutiveSummary: a.executiveSummary(o, used),
+		KeyTakeaways:     content.Takeaways(takeaways...),
+		MainContent:      a.mainContent(o, used),
 	}
 }
 
-func (a *analysis) executiveSummary(o *content.Outline) string {
+// unused keeps the sentences not used yet.
+func unused(used map[int]bool) func(int) bool { return func(i int) bool { return !used[i] } }
+
+func (a *analysis) executiveSummary(o *content.Outline, used map[int]bool) string {
 	b := builder{limit: 2000}
 	if !a.hasSource() {
 		b.add(truncate(o.Overview, 2000))
 		return b.String()
 	}
-	for _, text := range a.texts(a.top(a.all(), 3, nil)) {
+	best := a.top(a.all(), 3, unused(used))
+	if len(best) == 0 {
+		best = a.top(a.all(), 3, nil) // a short source: the takeaways took it all
+	}
+	for _, i := range best {
+		used[i] = true
+	}
+	for _, text := range a.texts(best) {
 		if !b.add(text + " ") {
 			break
 		}
@@ -161,7 +206,7 @@ func (a *analysis) executiveSummary(o *content.Outline) string {
 }
 
 // takeaways are the best key point of each section, three to seven.
-func (a *analysis) takeaways(o *content.Outline) []string {
+func (a *analysis) takeaways(o *content.Outline, used map[int]bool) []string {
 	var out []string
 	seen := uniqueSet{}
 	add := func(s string) {
@@ -170,9 +215,10 @@ func (a *analysis) takeaways(o *content.Outline) []string {
 		}
 	}
 	for _, s := range o.Sections {
-		if best := a.top(a.material(s), 1, nil); len(best) > 0 {
-			add(a.sents[best[0]].text)
-		} else if len(s.KeyPoints) > 0 {
+		if best := a.top(a.material(s), 1, unused(used)); len(best) > 0 {
+			used[best[0]] = true
+			add(a.standalone(best[0]))
+		} else if len(s.KeyPoints) > 0 && len(a.material(s)) == 0 {
 			add(s.KeyPoints[0])
 		}
 	}
@@ -185,13 +231,20 @@ func (a *analysis) takeaways(o *content.Outline) []string {
 	return out
 }
 
-func (a *analysis) mainContent(o *content.Outline) string {
+func (a *analysis) mainContent(o *content.Outline, used map[int]bool) string {
 	b := builder{limit: 8000}
 	b.add(fmt.Sprintf("**%s**: for %s, %s level.\n\n", o.Title, a.audiencePhrase(), a.level()))
 	per := max(200, 7000/len(o.Sections))
 	for _, s := range o.Sections {
 		text := asSentence(s.Description)
-		if best := a.top(a.material(s), 2, nil); len(best) > 0 {
+		if m := a.material(s); len(m) > 0 {
+			best := a.top(m, 2, unused(used))
+			if len(best) == 0 {
+				continue // the summary and the takeaways said it all
+			}
+			for _, i := range best {
+				used[i] = true
+			}
 			text = strings.Join(a.texts(best), " ")
 		}
 		if !b.add(fmt.Sprintf("### %s\n\n%s\n\n", s.Title, truncate(text, per))) {

@@ -137,6 +137,18 @@ func (u uniqueSet) count() int { return len(u) }
 // has reports whether s was used.
 func (u uniqueSet) has(s string) bool { return u[normKey(s)] }
 
+// fresh returns the sentences of text not said before in the document
+// (said records them), joined; "" when every one was.
+func (a *analysis) fresh(said uniqueSet, text string) string {
+	var keep []string
+	for _, sent := range splitSentences(text, a.req.Language) {
+		if wordCount(sent) < 5 || said.add(sent) {
+			keep = append(keep, sent)
+		}
+	}
+	return strings.Join(keep, " ")
+}
+
 // builder assembles Markdown or prose up to a character limit, dropping
 // whole pieces that would not fit.
 type builder struct {

@@ -64,7 +64,7 @@ func (a *analysis) quiz(o *content.Outline) content.Quiz {
 		q.Questions = append(q.Questions, content.QuizQuestion{
 			Question: m.question, Options: opts, Answer: content.AnswerLetters[pos],
 			Explanation: truncate(m.explanation, 2000), Difficulty: m.difficulty,
-			Objective: a.objectiveFor(o, m.about, i), Citations: a.cite(m.from...),
+			Objective: a.objectiveFor(o, m.about, i), Cited: content.Cited{Citations: a.cite(m.from...)},
 		})
 	}
 	return q
@@ -167,7 +167,7 @@ func (a *analysis) clozeMCQs() []mcq {
 					Reason: fmt.Sprintf("The sentence is about %s; %s is another idea of the material, which does not fit here.", a.natural(t.display), a.natural(o.display))})
 			}
 			q := fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf("Which term completes the sentence “%s”?", p[0]) }, gap)
-			if m, ok := newMCQ(q, content.QuizOption{Text: t.display, Reason: "That is the sentence as the material writes it."},
+			if m, ok := newMCQ(q, content.QuizOption{Text: t.display, Reason: fmt.Sprintf("The material writes %s in this sentence.", a.natural(t.display))},
 				wrong, "The material says: "+sent, "hard", sent, sent); ok {
 				out = append(out, m)
 			}
@@ -202,9 +202,9 @@ func (a *analysis) coverageMCQs(o *content.Outline) []mcq {
 	for i, s := range o.Sections {
 		var wrong []content.QuizOption
 		for k, p := range others(parts, i, len(parts)) {
-			reason := "That section covers something else: " + asSentence(p.desc)
+			reason := fmt.Sprintf("The description is of %s; %s covers this: %s", s.Title, p.title, asSentence(p.desc))
 			if (i+k+1)%len(parts) >= inOutline || p.desc == "" {
-				reason = fmt.Sprintf("The material has no section called %s.", p.title)
+				reason = fmt.Sprintf("The material has no section called %s; the description is of %s.", p.title, s.Title)
 			}
 			wrong = append(wrong, content.QuizOption{Text: p.title, Reason: reason})
 		}
@@ -242,10 +242,10 @@ func (a *analysis) objectiveMCQs(o *content.Outline) []mcq {
 	for i, obj := range o.LearningObjectives[:min(len(o.LearningObjectives), len(objectiveQuestions))] {
 		var wrong []content.QuizOption
 		for k := 0; k < len(foreign) && len(wrong) < 3; k++ {
-			wrong = append(wrong, content.QuizOption{Text: foreign[(i+k)%len(foreign)], Reason: "A reasonable goal, but not one this material sets itself."})
+			wrong = append(wrong, content.QuizOption{Text: foreign[(i+k)%len(foreign)], Reason: fmt.Sprintf("A reasonable goal, but the material aims for “%s”, not “%s”.", strings.TrimSuffix(obj, "."), strings.TrimSuffix(foreign[(i+k)%len(foreign)], "."))})
 		}
 		q := fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf(objectiveQuestions[i], p[0]) }, title)
-		if m, ok := newMCQ(q, content.QuizOption{Text: obj, Reason: "The outline lists it among its learning objectives."}, wrong,
+		if m, ok := newMCQ(q, content.QuizOption{Text: obj, Reason: fmt.Sprintf("The outline lists “%s” among its learning objectives.", strings.TrimSuffix(obj, "."))}, wrong,
 			fmt.Sprintf("The material sets %d learning objectives, among them: %s.", len(o.LearningObjectives), strings.TrimSuffix(obj, ".")), "easy", obj); ok {
 			out = append(out, m)
 		}
@@ -272,7 +272,7 @@ func (a *analysis) aboutMCQs(o *content.Outline) []mcq {
 	var wrong []content.QuizOption
 	for _, aud := range otherAudiences {
 		if normKey(aud) != normKey(o.Audience) && normKey(aud) != normKey("a "+o.Audience) {
-			wrong = append(wrong, content.QuizOption{Text: aud, Reason: fmt.Sprintf("The material is written for %s.", a.audiencePhrase())})
+			wrong = append(wrong, content.QuizOption{Text: aud, Reason: fmt.Sprintf("The material is written for %s, not for %s.", a.audiencePhrase(), lowerFirst(aud))})
 		}
 	}
 	var out []mcq
@@ -284,7 +284,7 @@ func (a *analysis) aboutMCQs(o *content.Outline) []mcq {
 	var lv []content.QuizOption
 	for _, l := range []string{"beginner", "intermediate", "advanced", "expert"} {
 		if l != o.Level {
-			lv = append(lv, content.QuizOption{Text: capitalize(l), Reason: fmt.Sprintf("The material is written at the %s level.", o.Level)})
+			lv = append(lv, content.QuizOption{Text: capitalize(l), Reason: fmt.Sprintf("The material is written at the %s level, not the %s level.", o.Level, l)})
 		}
 	}
 	if m, ok := newMCQ(fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf("At what level is %s written?", p[0]) }, title),
@@ -300,7 +300,7 @@ func (a *analysis) aboutMCQs(o *content.Outline) []mcq {
 func (a *analysis) objectiveFor(o *content.Outline, about string, i int) string {
 	words := map[string]bool{}
 	for _, t := range tokenize(about) {
-		if lower := strings.ToLower(t.text); contentWord(lower, t.text) {
+		if lower := strings.ToLower(t.Text); contentWord(lower, t.Text) {
 			words[lower] = true
 		}
 	}
@@ -308,7 +308,7 @@ func (a *analysis) objectiveFor(o *content.Outline, about string, i int) string 
 	for k, obj := range o.LearningObjectives {
 		n := 0
 		for _, t := range tokenize(obj) {
-			if words[strings.ToLower(t.text)] {
+			if words[strings.ToLower(t.Text)] {
 				n++
 			}
 		}

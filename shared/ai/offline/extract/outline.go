@@ -22,8 +22,8 @@ func (a *analysis) outline() content.Outline {
 	return o
 }
 
-// overview says what the material is and for whom, then gives the source's
-// three most central sentences.
+// overview says what the material is, for whom, and what its sections
+// take up; the sections themselves quote the sources.
 func (a *analysis) overview() string {
 	b := builder{limit: 4000}
 	b.add(fmt.Sprintf("This %s-level material on %s is written for %s.", a.level(), a.topicPhrase(), a.audiencePhrase()))
@@ -32,8 +32,23 @@ func (a *analysis) overview() string {
 			"its context and its applications to common misconceptions and a closing review.")
 		return b.String()
 	}
-	for _, text := range a.texts(a.top(a.all(), 3, nil)) {
-		if !b.add(" " + text) {
+	var titles []string
+	for _, s := range a.sections {
+		titles = append(titles, sectionName(s.title))
+	}
+	b.add(fmt.Sprintf(" It takes up %s, in that order.", joinList(titles)))
+	return b.String()
+}
+
+// central is the source's three most central sentences, as many as fit
+// in limit bytes.
+func (a *analysis) central(limit int) string {
+	b := builder{limit: limit}
+	for i, text := range a.texts(a.top(a.all(), 3, nil)) {
+		if i > 0 {
+			text = " " + text
+		}
+		if !b.add(text) {
 			break
 		}
 	}

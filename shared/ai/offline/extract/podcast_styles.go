@@ -293,12 +293,13 @@ func (p *podcastWriter) debate() {
 }
 
 // recapQuestions open a recap of a section in a deep dive or a brief; {t}
-// is the section, {e} the speaker asked.
+// is the section, {e} the speaker asked. Each is one sentence naming the
+// section, so no two recaps ask in the same words.
 var recapQuestions = []string{
-	"Let's recap {t}. {e}, what should listeners remember?",
-	"Before we move on, back to {t}. {e}, can you sum it up?",
+	"{e}, what should listeners remember about {t}?",
+	"Before we move on, {e}, can you sum up {t} for us?",
 	"{e}, if you had to explain {t} to a friend, what would you say?",
-	"Let's go over {t} once more. {e}, what's the key idea?",
+	"{e}, what's the key idea of {t}, said once more?",
 	"A quick review of {t}: {e}, what stands out on a second look?",
 }
 
@@ -307,14 +308,18 @@ var recapQuestions = []string{
 // first, then the talking points again as recaps (a short source cannot
 // fill a long podcast without repeating itself).
 func (p *podcastWriter) fill() {
-	points := p.talkingPoints()
+	points, own := p.talkingPoints()
 	for round := 0; p.sec < p.budget && round < 400 && len(points) > 0; round++ {
 		sec := p.o.Sections[round%len(p.o.Sections)]
 		lines := p.fresh(p.a.spokenLines(sec))
 		if len(lines) == 0 {
-			lines = []string{points[round%len(points)]}
-			if len(points) > 1 {
-				lines = append(lines, points[(round+1)%len(points)])
+			i, j := round%len(points), (round+1)%len(points)
+			lines = []string{points[i]}
+			// A learning objective is the outline's words, not the
+			// source's: it is said on its own, so that a turn citing the
+			// source does not also claim it.
+			if len(points) > 1 && i < own && j < own {
+				lines = append(lines, points[j])
 			}
 		}
 		title := p.a.natural(strings.TrimRight(sec.Title, "?.:!"))
@@ -363,8 +368,9 @@ func (p *podcastWriter) cut(speaker int, line string) string {
 
 // talkingPoints are what the speakers can say about the material, best
 // first: the source's sentences by rank, then what the outline says of
-// each section and what a learner should be able to do.
-func (p *podcastWriter) talkingPoints() []string {
+// each section and, from index own on, what a learner should be able to
+// do.
+func (p *podcastWriter) talkingPoints() (points []string, own int) {
 	var out []string
 	seen := uniqueSet{}
 	add := func(s string) {
@@ -381,10 +387,11 @@ func (p *podcastWriter) talkingPoints() []string {
 			add(asSentence(k))
 		}
 	}
+	own = len(out)
 	for _, o := range p.o.LearningObjectives {
 		add(fmt.Sprintf("By the end, you should be able to %s.", strings.TrimSuffix(lowerFirst(o), ".")))
 	}
-	return out
+	return out, own
 }
 
 // trim brings a script that overshoots back within its bounds: it drops

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/prose"
 )
 
 // Limits of the question formats.
@@ -17,36 +18,62 @@ const (
 	questionLen  = 300
 )
 
-// faqs answers what a learner would ask: what each defined term is, what
-// each section covers, and how to study the material.
+// faqs answers what a learner would ask: what each defined and key term
+// is, what the sections cover, and how to study the material. The
+// questions about sections rotate their wording, and those about the
+// material itself only fill a short list.
 func (a *analysis) faqs(o *content.Outline) content.FAQs {
 	var out []content.FAQ
-	seen := uniqueSet{}
+	seen, said := uniqueSet{}, uniqueSet{}
 	add := func(q, answer, category string) {
-		answer, category = truncate(answer, 3000), truncate(category, 60)
+		if seen.has(q) {
+			return
+		}
+		// An answer says only what no earlier answer said.
+		answer, category = truncate(a.fresh(said, answer), 3000), truncate(category, 60)
 		if len(out) < maxFAQs && runeLen(answer) >= 10 && runeLen(category) >= 2 && seen.add(q) {
 			out = append(out, content.FAQ{Question: q, Answer: answer, Category: category})
 		}
 	}
 	for _, d := range a.defs[:min(5, len(a.defs))] {
-		add(a.whatIs(d), a.sents[d.sent].text, "Definitions")
+		add(a.whatIs(d), a.standalone(d.sent), "Definitions")
 	}
-	for _, s := range o.Sections[:min(6, len(o.Sections))] {
-		q := fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf("What does %s cover?", sectionName(p[0])) }, s.Title)
+	for _, ts := range a.explained() {
+		if len(out) >= 8 {
+			break
+		}
+		add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf("What is meant by %s?", p[0]) }, ts.term.display),
+			a.standalone(ts.sent), "Key terms")
+	}
+	for i, s := range o.Sections[:min(6, len(o.Sections))] {
+		frame := sectionFrames[i%len(sectionFrames)]
+		q := fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(frame, sectionName(p[0])) }, s.Title)
 		answer := asSentence(s.Description)
 		if len(s.KeyPoints) > 0 && s.KeyPoints[0] != s.Description {
 			answer += " " + asSentence(s.KeyPoints[0])
 		}
 		add(q, answer, s.Title)
 	}
-	add("Who is this material for?", fmt.Sprintf("It is written for %s at the %s level.", a.audiencePhrase(), a.level()), "About this material")
-	add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf("How long does it take to work through %s?", p[0]) }, a.titlePhrase(o.Title)),
-		fmt.Sprintf("About %d minutes of study, spread over %d sections.", totalMinutes(o), len(o.Sections)), "Studying")
 	add("Where should I start?", fmt.Sprintf("Start with %s: %s", sectionName(o.Sections[0].Title), asSentence(lowerFirst(o.Sections[0].Description))), "Studying")
 	add("How can I check that I have understood the material?",
 		"Try to do each learning objective without notes: "+strings.Join(lowerAll(o.LearningObjectives), "; ")+".", "Studying")
+	if len(out) < minFAQs {
+		add("Who is this material for?", fmt.Sprintf("The material is written for %s at the %s level.", a.audiencePhrase(), a.level()), "About this material")
+		add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf("How long does it take to work through %s?", p[0]) }, a.titlePhrase(o.Title)),
+			fmt.Sprintf("About %d minutes of study, spread over %d sections.", totalMinutes(o), len(o.Sections)), "Studying")
+	}
 	return content.FAQs{Title: o.Title, FAQs: out}
 }
+
+// Fewest items of the question formats (their schemas' minimums).
+const (
+	minFAQs  = 5
+	minCards = 10
+)
+
+// sectionFrames are the wordings of a question about a section, taken in
+// turn so that no one wording repeats down a list.
+var sectionFrames = []string{"What does %s cover?", "What is %s about?", "What does %s explain?"}
 
 // whatIs asks for a defined term: "What is chlorophyll?"
 func (a *analysis) whatIs(d definition) string {
@@ -61,28 +88,28 @@ func (a *analysis) whatIs(d definition) string {
 	return fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf("What %s %s?", verb, p[0]) }, t)
 }
 
-// flashcards quiz definitions, key terms, gaps in key sentences and the
-// structure of the material.
+// flashcards quiz definitions, key terms and gaps in key sentences; cards
+// about the sections and the material itself only fill a short deck.
 func (a *analysis) flashcards(o *content.Outline) content.Flashcards {
 	d := &deck{seen: uniqueSet{}, backs: uniqueSet{}}
 	for _, def := range a.defs[:min(8, len(a.defs))] {
-		d.add(a.whatIs(def), a.sents[def.sent].text, "easy")
+		d.add(a.whatIs(def), a.standalone(def.sent), "easy")
 		if def.alias != "" {
 			d.add(fmt.Sprintf("What is another name for %s?", a.natural(def.term)), def.alias, "medium")
 		}
 	}
 	a.termCards(d)
 	a.clozeCards(d)
-	for _, s := range o.Sections {
-		d.add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf("What does %s cover?", sectionName(p[0])) }, s.Title),
-			s.Description, "medium")
-	}
-	for _, s := range o.Sections {
-		if len(s.KeyPoints) > 0 {
-			d.add(truncate(fmt.Sprintf("Name a key point of %s.", sectionName(s.Title)), questionLen), s.KeyPoints[0], "medium")
+	for i, s := range o.Sections {
+		if len(d.cards) >= minCards {
+			break
 		}
+		frame := sectionFrames[i%len(sectionFrames)]
+		d.add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(frame, sectionName(p[0])) }, s.Title), s.Description, "medium")
 	}
-	a.structureCards(d, o)
+	if len(d.cards) < minCards {
+		a.structureCards(d, o)
+	}
 	return content.Flashcards{Title: o.Title, Cards: d.cards}
 }
 
@@ -95,6 +122,9 @@ type deck struct {
 
 func (d *deck) add(front, back, difficulty string) {
 	front, back = truncate(front, 300), truncate(back, 1000)
+	if d.backs.has(back) {
+		return // one answer, one card
+	}
 	if len(d.cards) < maxCards && runeLen(front) >= 2 && runeLen(back) >= 1 && d.seen.add(front) {
 		d.cards = append(d.cards, content.Flashcard{Front: front, Back: back, Difficulty: difficulty})
 		d.backs.add(back)
@@ -103,8 +133,8 @@ func (d *deck) add(front, back, difficulty string) {
 
 // termCards show a key term and ask for the sentence that explains it.
 func (a *analysis) termCards(d *deck) {
-	for _, ts := range a.explained()[:min(6, len(a.explained()))] {
-		d.add(capitalize(ts.term.display), a.sents[ts.sent].text, "medium")
+	for _, ts := range a.explained()[:min(8, len(a.explained()))] {
+		d.add(capitalize(ts.term.display), a.standalone(ts.sent), "medium")
 	}
 }
 
@@ -112,8 +142,9 @@ func (a *analysis) termCards(d *deck) {
 // sentences no other card shows.
 func (a *analysis) clozeCards(d *deck) {
 	n := 0
+	gapped := map[int]bool{} // one gap per sentence: two would quiz the same line
 	for _, t := range a.terms {
-		if n == 5 {
+		if n == 8 {
 			return
 		}
 		sents := a.ranked(t.sents, nil)
@@ -121,7 +152,11 @@ func (a *analysis) clozeCards(d *deck) {
 			return boolInt(d.backs.has(a.sents[x].text)) - boolInt(d.backs.has(a.sents[y].text))
 		})
 		for _, i := range sents {
-			if gap, ok := blankOut(a.sents[i].text, t.key); ok && runeLen(gap) <= 280 {
+			if gapped[i] {
+				continue
+			}
+			if gap, ok := blankOut(a.standalone(i), t.key); ok && runeLen(gap) <= 280 {
+				gapped[i] = true
 				d.add("Fill in the gap: "+gap, t.display, "hard")
 				n++
 				break
@@ -145,13 +180,21 @@ func blankOut(text, key string) (string, bool) {
 	for i := 0; i+len(want) <= len(toks); i++ {
 		match := true
 		for j, w := range want {
-			if strings.ToLower(toks[i+j].text) != w {
+			if strings.ToLower(toks[i+j].Text) != w {
 				match = false
 				break
 			}
 		}
 		if match {
-			return text[:toks[i].start] + "_____" + text[toks[i+len(want)-1].end:], true
+			// A term the rest of the sentence writes again (or in another
+			// form) would give the answer away.
+			rest := text[:toks[i].Start] + " " + text[toks[i+len(want)-1].End:]
+			for _, w := range want {
+				if slices.Contains(prose.ContentStems(rest), prose.Stem(w)) {
+					return "", false
+				}
+			}
+			return text[:toks[i].Start] + "_____" + text[toks[i+len(want)-1].End:], true
 		}
 	}
 	return "", false
@@ -166,6 +209,9 @@ func (a *analysis) structureCards(d *deck, o *content.Outline) {
 	d.add(fmt.Sprintf("Which section closes %s?", title), o.Sections[len(o.Sections)-1].Title, "easy")
 	d.add(fmt.Sprintf("How many sections does %s have?", title), strconv.Itoa(len(o.Sections)), "easy")
 	for i, obj := range o.LearningObjectives {
+		if len(d.cards) >= minCards {
+			return
+		}
 		d.add(fmt.Sprintf("What is learning objective %d of %s?", i+1, title), obj, "medium")
 	}
 }
@@ -190,31 +236,40 @@ func (a *analysis) readingGuide(o *content.Outline) content.ReadingGuide {
 	return content.ReadingGuide{Title: o.Title, Questions: out}
 }
 
+// The wordings of the reading questions, each list taken in turn down the
+// sections so that no wording repeats for every section.
+var (
+	mainFrames = []string{"What is the main idea of %s?", "What is %s mostly about?",
+		"Which sentence of %s carries its main point?", "How would you sum up %s in one sentence?"}
+	detailFrames = []string{"Which details or examples in %s support its main point?", "What evidence does %s give for what it says?",
+		"Which example in %s makes its point clearest?"}
+	bridgeFrames = []string{"How does %s prepare the ground for %s?", "What does %s set up that %s builds on?",
+		"How does %s lead into %s?"}
+	explainFrames = []string{"How would you explain %s to a classmate in two sentences?", "Which idea of %s could you teach someone else, and how?",
+		"What in %s would you explain with an example of your own?", "What in %s would you ask your teacher about?"}
+)
+
 // sectionQuestions are four questions about section i, most important
 // first.
 func (a *analysis) sectionQuestions(o *content.Outline, i int) []string {
 	s := o.Sections[i]
-	one := func(format string) string {
+	one := func(frames []string) string {
+		format := frames[i%len(frames)]
 		return fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(format, sectionName(p[0])) }, s.Title)
 	}
-	second := one("Which details or examples in %s support its main point?")
+	second := one(detailFrames)
 	if defs := a.defsIn(a.material(s)); len(defs) > 0 {
 		term := a.natural(defs[0].term)
 		second = fitQuestion(questionLen, func(p ...string) string {
 			return fmt.Sprintf("How does %s define %s, and why does it matter?", sectionName(p[0]), p[1])
 		}, s.Title, term)
 	}
-	third := one("What questions does %s leave open?")
+	third := one([]string{"What questions does %s leave open?"})
 	if i+1 < len(o.Sections) {
-		next := o.Sections[i+1].Title
+		next, format := o.Sections[i+1].Title, bridgeFrames[i%len(bridgeFrames)]
 		third = fitQuestion(questionLen, func(p ...string) string {
-			return fmt.Sprintf("How does %s prepare the ground for %s?", sectionName(p[0]), sectionName(p[1]))
+			return fmt.Sprintf(format, sectionName(p[0]), sectionName(p[1]))
 		}, s.Title, next)
 	}
-	return []string{
-		one("What is the main idea of %s?"),
-		second,
-		third,
-		one("How would you explain %s to a classmate in two sentences?"),
-	}
+	return []string{one(mainFrames), second, third, one(explainFrames)}
 }

@@ -26,7 +26,7 @@ func (a *analysis) detailedReading(o *content.Outline) content.DetailedReading {
 		for n := 2; !seen.add(title); n++ {
 			title = fmt.Sprintf("%s (%d)", truncate(readingTitle(group), 190), n)
 		}
-		r.Sections = append(r.Sections, content.ReadingSection{Title: title, Content: a.readingContent(group)})
+		r.Sections = append(r.Sections, content.ReadingSection{Title: title, Paragraphs: paragraphItems(a.readingContent(group))})
 	}
 	return r
 }
@@ -98,11 +98,6 @@ func (a *analysis) paragraphText(idx []int) string {
 func (a *analysis) readingIntro(o *content.Outline) string {
 	b := builder{limit: 4000}
 	b.add(fmt.Sprintf("This reading explores %s for %s.", a.topicPhrase(), a.audiencePhrase()))
-	if a.hasSource() {
-		for _, text := range a.texts(a.top(a.all(), 2, nil)) {
-			b.add(" " + text)
-		}
-	}
 	b.add(fmt.Sprintf(" It proceeds in %d parts: %s.", len(o.Sections), joinList(quotedTitles(o))))
 	return truncate(b.String(), 4000)
 }
@@ -123,4 +118,15 @@ func (a *analysis) references(o *content.Outline) []string {
 		return []string{}
 	}
 	return []string{truncate(fmt.Sprintf("Source text supplied with the request on %s (%d sentences).", o.Title, len(a.sents)), 500)}
+}
+
+// paragraphItems splits Markdown text into its paragraphs.
+func paragraphItems(text string) []content.Paragraph {
+	var out []content.Paragraph
+	for _, p := range strings.Split(text, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, content.Paragraph{Text: p})
+		}
+	}
+	return out
 }

@@ -299,8 +299,11 @@ func (a *analysis) termTitle(sents []int, used uniqueSet) string {
 		if spec(t) < 0.4*spec(*first) {
 			break
 		}
-		if !sharesWord(first.key, t.key) && (t.count >= 2 || t.def >= 0) {
-			return capitalize(first.display) + " and " + t.display
+		// Two terms make a title only as a phrase the sources write
+		// ("supply and demand"); otherwise "Light and oxygen" names two
+		// keywords, not what the section teaches.
+		if pair := first.display + " and " + t.display; !sharesWord(first.key, t.key) && (t.count >= 2 || t.def >= 0) && a.writes(pair) {
+			return capitalize(pair)
 		}
 	}
 	if first == nil {
@@ -316,20 +319,32 @@ func (a *analysis) wordTitle(sents []int, used uniqueSet) string {
 	for _, i := range sents {
 		text := a.sents[i].text
 		for j, t := range tokenize(text) {
-			lower := strings.ToLower(t.text)
-			if !contentWord(lower, t.text) || a.topicWords[lower] || used.has(t.text) || strings.HasPrefix(text[t.end:], "-") {
+			lower := strings.ToLower(t.Text)
+			if !contentWord(lower, t.Text) || a.topicWords[lower] || used.has(t.Text) || strings.HasPrefix(text[t.End:], "-") {
 				continue
 			}
 			score := a.idf[lower] * float64(utf8.RuneCountInString(lower))
-			if j > 0 && lower != t.text {
+			if j > 0 && lower != t.Text {
 				score *= 2 // a name, or a German noun
 			}
-			if score > bestScore || (score == bestScore && t.text < best) {
-				best, bestScore = t.text, score
+			if score > bestScore || (score == bestScore && t.Text < best) {
+				best, bestScore = t.Text, score
 			}
 		}
 	}
 	return capitalize(best)
+}
+
+// writes reports whether a sentence of the sources holds a phrase, as
+// words, ignoring case.
+func (a *analysis) writes(phrase string) bool {
+	want := " " + wordLine(phrase) + " "
+	for _, s := range a.sents {
+		if strings.Contains(" "+wordLine(s.text)+" ", want) {
+			return true
+		}
+	}
+	return false
 }
 
 func sharesWord(x, y string) bool {
@@ -353,7 +368,7 @@ func (a *analysis) material(sec content.OutlineSection) []int {
 	want := map[string]bool{}
 	for _, text := range append([]string{sec.Title, sec.Description}, sec.KeyPoints...) {
 		for _, t := range tokenize(text) {
-			if lower := strings.ToLower(t.text); contentWord(lower, t.text) {
+			if lower := strings.ToLower(t.Text); contentWord(lower, t.Text) {
 				want[lower] = true
 			}
 		}

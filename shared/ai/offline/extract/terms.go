@@ -88,7 +88,7 @@ func (a *analysis) countNGrams(stats map[string]*termStats, sent int, text strin
 			if !contentRun(text, run) {
 				break
 			}
-			surface := text[run[0].start:run[n-1].end]
+			surface := text[run[0].Start:run[n-1].End]
 			key := strings.ToLower(surface)
 			st := stats[key]
 			if st == nil {
@@ -112,13 +112,13 @@ func (a *analysis) countNGrams(stats map[string]*termStats, sent int, text strin
 // contentRun reports a run of content words separated by single spaces.
 func contentRun(text string, run []token) bool {
 	for j, t := range run {
-		if !contentWord(strings.ToLower(t.text), t.text) {
+		if !contentWord(strings.ToLower(t.Text), t.Text) {
 			return false
 		}
-		if j > 0 && text[run[j-1].end:t.start] != " " {
+		if j > 0 && text[run[j-1].End:t.Start] != " " {
 			return false
 		}
-		if t.end < len(text) && text[t.end] == '-' {
+		if t.End < len(text) && text[t.End] == '-' {
 			return false // the first half of "Menschen- und Bürgerrechte"
 		}
 	}
@@ -127,7 +127,7 @@ func contentRun(text string, run []token) bool {
 
 func allCapitalized(run []token) bool {
 	for _, t := range run {
-		r, _ := utf8.DecodeRuneInString(t.text)
+		r, _ := utf8.DecodeRuneInString(t.Text)
 		if !unicode.IsUpper(r) {
 			return false
 		}
@@ -244,17 +244,17 @@ func (a *analysis) subjectSentence(t term) int {
 	for _, i := range t.sents {
 		toks := tokenize(a.sents[i].text)
 		if len(toks) > 0 {
-			switch strings.ToLower(toks[0].text) {
+			switch strings.ToLower(toks[0].Text) {
 			case "the", "a", "an", "der", "die", "das", "le", "la", "les":
 				toks = toks[1:]
 			}
 		}
-		if len(toks) <= len(want) || !copulas[strings.ToLower(toks[len(want)].text)] {
+		if len(toks) <= len(want) || !copulas[strings.ToLower(toks[len(want)].Text)] {
 			continue
 		}
 		match := true
 		for j, w := range want {
-			if strings.ToLower(toks[j].text) != w {
+			if strings.ToLower(toks[j].Text) != w {
 				match = false
 				break
 			}

@@ -28,24 +28,32 @@ type Text struct{}
 
 var _ ai.TextGenerator = Text{}
 
+// Deterministic reports that the same request always yields the same
+// document: a repair for anything but a validation failure would not
+// change it, so the text step does not ask for one.
+func (Text) Deterministic() bool { return true }
+
 // generators build each text format's document; every derived format
 // receives the job's outline. A format that does not apply to the job
 // (a timeline of sources without dates) returns a failure.NotApplicable.
 var generators = map[content.Format]func(a *analysis, o *content.Outline) (any, error){
-	content.FormatOutline:         func(a *analysis, _ *content.Outline) (any, error) { return a.outline(), nil },
-	content.FormatPodcastScript:   func(a *analysis, o *content.Outline) (any, error) { return a.podcast(o), nil },
-	content.FormatStudyGuide:      func(a *analysis, o *content.Outline) (any, error) { return a.studyGuide(o), nil },
-	content.FormatOnePager:        func(a *analysis, o *content.Outline) (any, error) { return a.onePager(o), nil },
-	content.FormatDetailedReading: func(a *analysis, o *content.Outline) (any, error) { return a.detailedReading(o), nil },
-	content.FormatFAQs:            func(a *analysis, o *content.Outline) (any, error) { return a.faqs(o), nil },
-	content.FormatFlashcards:      func(a *analysis, o *content.Outline) (any, error) { return a.flashcards(o), nil },
-	content.FormatReadingGuide:    func(a *analysis, o *content.Outline) (any, error) { return a.readingGuide(o), nil },
-	content.FormatQuiz:            func(a *analysis, o *content.Outline) (any, error) { return a.quiz(o), nil },
-	content.FormatTimeline:        func(a *analysis, o *content.Outline) (any, error) { return a.timeline(o) },
+	content.FormatOutline:         func(a *analysis, _ *content.Outline) (any, error) { return ptr(a.outline()), nil },
+	content.FormatPodcastScript:   func(a *analysis, o *content.Outline) (any, error) { return ptr(a.podcast(o)), nil },
+	content.FormatStudyGuide:      func(a *analysis, o *content.Outline) (any, error) { return ptr(a.studyGuide(o)), nil },
+	content.FormatOnePager:        func(a *analysis, o *content.Outline) (any, error) { return ptr(a.onePager(o)), nil },
+	content.FormatDetailedReading: func(a *analysis, o *content.Outline) (any, error) { return ptr(a.detailedReading(o)), nil },
+	content.FormatFAQs:            func(a *analysis, o *content.Outline) (any, error) { return ptr(a.faqs(o)), nil },
+	content.FormatFlashcards:      func(a *analysis, o *content.Outline) (any, error) { return ptr(a.flashcards(o)), nil },
+	content.FormatReadingGuide:    func(a *analysis, o *content.Outline) (any, error) { return ptr(a.readingGuide(o)), nil },
+	content.FormatQuiz:            func(a *analysis, o *content.Outline) (any, error) { return ptr(a.quiz(o)), nil },
+	content.FormatTimeline:        func(a *analysis, o *content.Outline) (any, error) { t, err := a.timeline(o); return &t, err },
 }
 
-// GenerateText returns the JSON document of one text format. The same
-// request always yields the same bytes. A Repair is ignored: the output
+func ptr[T any](v T) *T { return &v }
+
+// GenerateText returns the JSON document of one text format, every item
+// citing the passages its sentences were taken from. The same request
+// always yields the same bytes. A Repair is ignored: the output
 // would not change. A podcast script is sized for the request's Pace
 // (content.DefaultPace without one). Every document is checked against
 // the content contract, its length at that pace and its citations
@@ -67,7 +75,7 @@ func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult
 	if req.Pace != nil {
 		pace = *req.Pace
 	}
-	exp := content.Expect{Request: req.Request, Sources: set, Pace: &pace}
+	exp := content.Expect{Request: req.Request, Passages: content.PassagesOf(set), Pace: &pace}
 	if req.Format != content.FormatOutline {
 		if req.Outline == nil {
 			return ai.TextResult{}, ai.Permanentf("missing_outline", "offline text %s: the outline it derives from is missing", req.Format)
@@ -80,6 +88,7 @@ func (Text) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult
 	if err != nil {
 		return ai.TextResult{}, fmt.Errorf("offline text %s: %w", req.Format, err)
 	}
+	newCiter(set, req.Request.Language).cite(doc)
 	raw, err := encode(doc)
 	if err != nil {
 		return ai.TextResult{}, ai.Permanent("encode_failed", fmt.Errorf("offline text %s: %w", req.Format, err))

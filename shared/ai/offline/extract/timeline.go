@@ -37,7 +37,7 @@ func (a *analysis) timeline(o *content.Outline) (content.Timeline, error) {
 					continue
 				}
 				events = append(events, content.TimelineEvent{Date: m.Date, Title: title,
-					Description: truncate(sent, 1000), Citations: []string{p.ID}})
+					Description: truncate(sent, 1000), Cited: content.Cited{Citations: []string{p.ID}}})
 				break // one event a sentence: its first date
 			}
 		}

@@ -33,12 +33,12 @@ const READERS = [
   ["one_pager", "One-pager", ["one_pager.json"], async ([a]) => {
     const d = await json(a);
     return [h("h3", {}, d.title), h("p", { class: "lead" }, d.executive_summary),
-      h("h4", {}, "Key takeaways"), list(d.key_takeaways), ...paragraphs(d.main_content, 4)];
+      h("h4", {}, "Key takeaways"), list(d.key_takeaways.map((k) => k.text)), ...paragraphs(d.main_content, 4)];
   }],
   ["detailed_reading", "Detailed reading", ["detailed_reading.json"], async ([a]) => {
     const d = await json(a);
     return [h("h3", {}, d.title), ...paragraphs(d.introduction),
-      d.sections.map((s) => [h("h4", {}, s.title), ...paragraphs(s.content, 5)]),
+      d.sections.map((s) => [h("h4", {}, s.title), ...s.paragraphs.flatMap((p) => paragraphs(p.text, 5))]),
       h("h4", {}, "Conclusion"), ...paragraphs(d.conclusion),
       d.references.length ? [h("h4", {}, "References"), list(d.references)] : null];
   }],
