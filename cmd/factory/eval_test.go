@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,7 +16,9 @@ import (
 	"contentfactory.dev/factory/internal/eval"
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai/aitest"
+	"contentfactory.dev/factory/shared/ai/prompts"
 	"contentfactory.dev/factory/shared/ai/vertex"
+	"contentfactory.dev/factory/shared/content"
 )
 
 // smallCorpus copies two requests of the shipped corpus to a folder.
@@ -93,4 +96,65 @@ func TestEvalOnTheVertexFake(t *testing.T) {
 		assert.Equal(t, g.Unsupported > 0, slices.Contains(d.Warnings, "unsupported_claims"), "%s/%s: flagged exactly when a claim is unsupported", d.Case, d.Format)
 	}
 	assert.Equal(t, 8, vx.Count("generate"), "an outline and the FAQs per case and a check of each, no repair")
+}
+
+// TestEvalComparesTwoPromptSelections runs an A/B on the Vertex fake: the
+// FAQs written with the template in use and with the previous one, each
+// recorded per document, and their difference reported case by case.
+func TestEvalComparesTwoPromptSelections(t *testing.T) {
+	t.Parallel()
+	vx := vertextest.NewServer(vertextest.Options{Seed: 7})
+	defer vx.Close()
+	env := map[string]string{"GOOGLE_CLOUD_PROJECT": "test-project", "FACTORY_VERTEX_BASE_URL": vx.URL}
+	var out bytes.Buffer
+	report := filepath.Join(t.TempDir(), "ab.json")
+	require.NoError(t, evalCommand(t.Context(), &out, func(k string) string { return env[k] },
+		[]string{"--corpus", smallCorpus(t), "--backend", "vertex", "--formats", "outline,faqs", "--max-repairs", "0",
+			"--out", report, "--compare", "faqs.v1"}))
+	cur := prompts.Versions.Formats[content.FormatFAQs]
+	require.NotEqual(t, "faqs.v1", cur)
+	assert.Contains(t, out.String(), "2 cases on the vertex backend, prompts current")
+	assert.Contains(t, out.String(), "2 cases on the vertex backend, prompts faqs.v1")
+	assert.Contains(t, out.String(), "A/B: prompts faqs.v1 (before) against current (after)")
+	assert.Regexp(t, `(?m)^faqs +2 +[01]\.[0-9]{3} +[01]\.[0-9]{3} +[+-][01]\.[0-9]{3} ± [01]\.[0-9]{3} +[0-2] +[0-2]$`, out.String())
+
+	b, err := eval.Read(report)
+	require.NoError(t, err)
+	a, err := eval.Read(strings.TrimSuffix(report, ".json") + "-compare.json")
+	require.NoError(t, err)
+	assert.Equal(t, "current", b.Prompts)
+	assert.Equal(t, "faqs.v1", a.Prompts)
+	for _, r := range []struct {
+		rep  eval.Report
+		faqs string
+	}{{b, cur}, {a, "faqs.v1"}} {
+		for _, d := range r.rep.Docs {
+			require.NotNil(t, d.Quality, "%s/%s: %s", d.Case, d.Format, d.Error)
+			want := prompts.Versions.Formats[content.FormatOutline]
+			if d.Format == content.FormatFAQs {
+				want = r.faqs
+			}
+			assert.True(t, strings.HasPrefix(d.PromptVersion, want+"/"), "%s/%s written by %s, want %s", d.Case, d.Format, d.PromptVersion, want)
+		}
+	}
+	// The model was asked with each template's own words.
+	var v1, v2 int
+	for _, g := range vx.Bodies("") {
+		raw, err := json.Marshal(g)
+		require.NoError(t, err)
+		switch {
+		case strings.Contains(string(raw), "never \\\"This…\\\" or \\\"It…\\\""):
+			v2++
+		case strings.Contains(string(raw), "write the questions a learner would ask"):
+			v1++
+		}
+	}
+	assert.Equal(t, 2, v1, "one FAQs call per case with faqs.v1")
+	assert.Equal(t, 2, v2, "one FAQs call per case with "+cur)
+
+	var sink bytes.Buffer
+	assert.ErrorContains(t, evalCommand(t.Context(), &sink, func(string) string { return "" },
+		[]string{"--corpus", smallCorpus(t), "--compare", "previous"}), "only the vertex backend")
+	assert.ErrorContains(t, evalCommand(t.Context(), &sink, func(k string) string { return env[k] },
+		[]string{"--corpus", smallCorpus(t), "--backend", "vertex", "--compare", "faqs.v9"}), "not released")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/setup"
@@ -35,6 +36,9 @@ func streamFor() time.Duration {
 }
 
 func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
+	// The injection screen's rules compile beside the rest of the start,
+	// not in the way of the instance's first answer.
+	go guard.Warm()
 	cfg := env.Config
 	tokens, err := env.IDTokens(ctx, cfg.IDTokenAudience)
 	if err != nil {

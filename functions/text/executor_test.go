@@ -78,7 +78,7 @@ func TestRepairLoopThroughTheTextExecutor(t *testing.T) {
 	require.NotNil(t, outline)
 	require.Equal(t, pipeline.StepSucceeded, outline.Status, "error: %+v", outline.Error)
 	require.Len(t, outline.Calls, 2, "the malformed answer and its repair are both recorded")
-	assert.Equal(t, "outline.v1/system.v4/repair.v1", outline.PromptVersion)
+	assert.Equal(t, "outline.v2/system.v5/repair.v1", outline.PromptVersion)
 	assert.Equal(t, int64(2), outline.Usage.Calls)
 	require.NotNil(t, outline.Quality, "the step keeps its document's quality")
 	assert.Positive(t, outline.Quality.Score)
@@ -121,7 +121,7 @@ func TestAStoredResultIsNotPaidForAgain(t *testing.T) {
 		Labels map[string]string `json:"labels"`
 	}
 	require.NoError(t, json.Unmarshal(srv.Requests()[0].Body, &body))
-	assert.Equal(t, map[string]string{"app": "content-factory", "job": job.ID, "step": "outline", "version": "1", "attempt": "1"}, body.Labels,
+	assert.Equal(t, map[string]string{"app": "content-factory", "job": job.ID, "step": "outline", "version": "1", "attempt": "1", "round": "0"}, body.Labels,
 		"the call is labelled with what made it, for billing reports")
 	first := outlineStep(t, st, job.ID)
 	require.Equal(t, pipeline.StepSucceeded, first.Status)

@@ -70,6 +70,9 @@ type Written struct {
 	PromptVersion string
 	// Rounds counts the answers the document took (1: no repair).
 	Rounds int
+	// Unchecked is why the grounding check judged nothing (empty: it did,
+	// or there was nothing to check).
+	Unchecked string
 }
 
 // deterministic is implemented by a generator that answers a repair with
@@ -89,7 +92,7 @@ func (w Writer) Write(ctx context.Context, d Draft) (Written, error) {
 	if err := treq.Applicable(); err != nil {
 		return Written{}, err
 	}
-	j := journal{parts: d.Parts, version: d.Version, canary: canary}
+	j := journal{parts: d.Parts, version: d.Version, attempt: d.Attempt, canary: canary}
 	fixed := false
 	if g, ok := w.Gen.(deterministic); ok && g.Deterministic() {
 		fixed = true
@@ -137,6 +140,10 @@ func (w Writer) Write(ctx context.Context, d Draft) (Written, error) {
 	}
 	best.Calls, best.Rounds, best.PromptVersion = out.Calls, out.Rounds, out.PromptVersion
 	best.Warnings = warnings(best.Quality)
+	if best.Unchecked != "" {
+		best.Warnings = append(best.Warnings, pipeline.StepWarning{Code: pipeline.WarnUnchecked,
+			Message: fmt.Sprintf("the grounding check answered nothing usable (%s): the document's citations are not checked, and none of its claims is marked supported", best.Unchecked)})
+	}
 	if len(exp.Passages) == 0 {
 		best.Warnings = append(best.Warnings, pipeline.StepWarning{Code: pipeline.WarnUngrounded,
 			Message: "the job has no sources: the document is written from general knowledge, and nothing in it is checked against a source"})
@@ -165,16 +172,28 @@ func (w Writer) judge(ctx context.Context, j journal, d Draft, round int, doc an
 		}
 	}
 	if d.Sources != nil && len(cited) > 0 && w.Checker != nil {
-		res, calls, err := j.check(ctx, round, func() (ai.CheckResult, error) {
-			return w.Checker.CheckClaims(ctx, ai.CheckRequest{JobID: d.JobID, Version: d.Version, Attempt: d.Attempt, Round: round,
-				Format: d.Format, Language: lang, Claims: cited, Sources: d.Sources, Canary: w.Canary.For(d.JobID)})
-		})
-		out.Calls = calls
-		if err != nil {
-			return out, err
+		var res ai.CheckResult
+		var err error
+		for try := 0; try < checkTries; try++ {
+			var calls []ai.Call
+			res, calls, err = j.check(ctx, round, func() (ai.CheckResult, error) {
+				return w.Checker.CheckClaims(ctx, ai.CheckRequest{JobID: d.JobID, Version: d.Version, Attempt: d.Attempt, Round: round,
+					Format: d.Format, Language: lang, Claims: cited, Sources: d.Sources, Canary: w.Canary.For(d.JobID)})
+			})
+			out.Calls = append(out.Calls, calls...)
+			if !invalidCheck(err) {
+				break
+			}
 		}
-		out.Verdicts, out.Checker = res.Verdicts, res.Checker
-		flag(doc, cited, res.Verdicts)
+		switch {
+		case invalidCheck(err):
+			out.Unchecked = err.Error()
+		case err != nil:
+			return out, err
+		default:
+			out.Verdicts, out.Checker = res.Verdicts, res.Checker
+			flag(doc, cited, res.Verdicts)
+		}
 	}
 	var others []any
 	if d.Outline != nil && d.Format != content.FormatOutline {
@@ -183,6 +202,18 @@ func (w Writer) judge(ctx context.Context, j journal, d Draft, round int, doc an
 	out.Quality = quality.Score(quality.Input{Format: d.Format, Doc: doc, Request: d.Request, Outline: d.Outline, Sources: d.Sources,
 		Claims: out.Claims, Verdicts: out.Verdicts, Checker: out.Checker, Others: others, Threshold: w.Thresholds.For(d.Format)})
 	return out, nil
+}
+
+// checkTries is how many times a check that answers nothing usable is
+// asked before the document is delivered unchecked (WarnUnchecked).
+const checkTries = 2
+
+// invalidCheck says the checker answered, but judged nothing usable: asked
+// again it may do better, and failing the step for it would lose a valid
+// document, so it is delivered unchecked and said so.
+func invalidCheck(err error) bool {
+	e, ok := ai.AsError(err)
+	return ok && e.Code == ai.CodeInvalidCheck
 }
 
 // flag records on every checked item the worst verdict of its claims.
@@ -268,6 +299,8 @@ func problems(err error) []string {
 type journal struct {
 	parts   ai.PartStore
 	version int
+	// attempt is the run's, recorded with what it keeps.
+	attempt int
 	// canary is the job's: an answer holding it is never kept.
 	canary string
 }
@@ -275,12 +308,16 @@ type journal struct {
 type keptAnswer struct {
 	JSON          json.RawMessage `json:"json"`
 	PromptVersion string          `json:"prompt_version"`
+	// Attempt is the run that paid for it.
+	Attempt int `json:"attempt,omitempty"`
 }
 
 type keptCheck struct {
 	Verdicts      []content.Verdict `json:"verdicts"`
 	Checker       string            `json:"checker"`
 	PromptVersion string            `json:"prompt_version,omitempty"`
+	// Attempt is the run that paid for it.
+	Attempt int `json:"attempt,omitempty"`
 }
 
 func (j journal) key(kind string, round int) string {
@@ -303,7 +340,7 @@ func (j journal) answer(ctx context.Context, round int, call func() (ai.TextResu
 		// leaked the canary is rejected and must be stored nowhere.
 		return res, res.Calls, nil
 	}
-	return res, res.Calls, j.put(ctx, j.key("answer", round), keptAnswer{JSON: res.JSON, PromptVersion: res.PromptVersion})
+	return res, res.Calls, j.put(ctx, j.key("answer", round), keptAnswer{JSON: res.JSON, PromptVersion: res.PromptVersion, Attempt: j.attempt})
 }
 
 // check returns the kept verdicts of a round, or asks for and keeps them.
@@ -317,7 +354,7 @@ func (j journal) check(ctx context.Context, round int, call func() (ai.CheckResu
 		// A check that made no call (the offline one) is not worth keeping.
 		return res, res.Calls, err
 	}
-	return res, res.Calls, j.put(ctx, j.key("check", round), keptCheck{Verdicts: res.Verdicts, Checker: res.Checker, PromptVersion: res.PromptVersion})
+	return res, res.Calls, j.put(ctx, j.key("check", round), keptCheck{Verdicts: res.Verdicts, Checker: res.Checker, PromptVersion: res.PromptVersion, Attempt: j.attempt})
 }
 
 func (j journal) get(ctx context.Context, key string, v any) (bool, error) {

@@ -212,3 +212,60 @@ func TestOnVertexTheModelChecksTheClaims(t *testing.T) {
 	}
 	assert.Equal(t, g.Unsupported > 0, slices.Contains(codes, pipeline.WarnUnsupportedClaims))
 }
+
+// TestTheFakeAnswersAPromptAlikeInEveryRun: the Vertex fake draws its
+// answer from its seed and the prompt without the prompt's random fence
+// token, so a test of what the checks make of an answer sees the same
+// answer in every run (an answer that happened to cite nothing once
+// left nothing to check).
+func TestTheFakeAnswersAPromptAlikeInEveryRun(t *testing.T) {
+	t.Parallel()
+	c, srv := vertexClient(t, vertextest.Options{Seed: 3})
+	d := draft(t)
+	var answers []string
+	for range 3 {
+		res, err := c.GenerateText(t.Context(), ai.TextRequest{JobID: d.JobID, Version: 1, Attempt: 1, Format: d.Format, Request: d.Request, Sources: d.Sources})
+		require.NoError(t, err)
+		answers = append(answers, string(res.JSON))
+	}
+	bodies := srv.Bodies("")
+	require.Len(t, bodies, 3)
+	assert.NotEqual(t, bodies[0].Text(), bodies[1].Text(), "each prompt is fenced with a token of its own")
+	assert.Equal(t, answers[0], answers[1])
+	assert.Equal(t, answers[0], answers[2])
+	var doc content.OnePager
+	require.NoError(t, json.Unmarshal([]byte(answers[0]), &doc))
+	assert.NotEmpty(t, content.Citations(&doc), "the answer the checks are tested on cites passages")
+}
+
+// TestACheckThatJudgesNothingLeavesTheDocumentUnchecked: a model that
+// answers the grounding check with something else (here every answer is
+// the same valid one-pager, as a compromised model's would be) is asked
+// once more, then the valid document is delivered with its claims
+// unchecked and a grounding_unchecked warning, not failed and not marked
+// supported.
+func TestACheckThatJudgesNothingLeavesTheDocumentUnchecked(t *testing.T) {
+	t.Parallel()
+	c, srv := vertexClient(t, vertextest.Options{Seed: 3})
+	d := draft(t)
+	offline, err := extract.Text{}.GenerateText(t.Context(), ai.TextRequest{Format: d.Format, Request: d.Request, Outline: d.Outline, Sources: d.Sources})
+	require.NoError(t, err)
+	srv.SetCompromised(string(offline.JSON))
+
+	got, err := text.Writer{Gen: c, Checker: text.CheckerFor(c), MaxRepairs: 1}.Write(t.Context(), d)
+	require.NoError(t, err, "a valid document is not lost to a check that judged nothing")
+	assert.Equal(t, 3, srv.Count("generate"), "the document and two checks")
+	assert.Len(t, got.Calls, 3, "every call is the step's")
+	require.NotEmpty(t, content.Citations(got.Doc), "the document cites passages, so its claims were sent to the check")
+	assert.Nil(t, got.Quality.Grounding, "no verdicts, so no support rate")
+	assert.Empty(t, got.Verdicts)
+	for _, k := range takeaways(t, got) {
+		assert.Empty(t, k.Grounding, "no claim is marked supported: %s", k.Text)
+	}
+	var codes []string
+	for _, w := range got.Warnings {
+		codes = append(codes, w.Code)
+	}
+	assert.Contains(t, codes, pipeline.WarnUnchecked)
+	assert.NotContains(t, codes, pipeline.WarnUnsupportedClaims)
+}

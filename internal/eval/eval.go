@@ -75,6 +75,9 @@ type Config struct {
 	Thresholds quality.Thresholds
 	// Formats are the text formats to write; empty: every one.
 	Formats []content.Format
+	// Prompts names the prompt templates the backend renders, for the
+	// report ("current", or a list such as "faqs.v1,quiz.v1").
+	Prompts string
 }
 
 // Doc is one document's result.
@@ -116,6 +119,9 @@ type Summary struct {
 	// rate, over the documents with sources.
 	Cited   float64 `json:"cited"`
 	Support float64 `json:"support"`
+	// Judged counts the documents with a support rate (some of their
+	// claims were checked): Support is their mean.
+	Judged int `json:"judged"`
 	// Below counts the documents under their threshold.
 	Below int `json:"below"`
 	// Findings counts the findings by code.
@@ -124,7 +130,9 @@ type Summary struct {
 
 // Report is a corpus run.
 type Report struct {
-	Backend string    `json:"backend"`
+	Backend string `json:"backend"`
+	// Prompts names the prompt templates of the run (see Config).
+	Prompts string    `json:"prompts,omitempty"`
 	Cases   int       `json:"cases"`
 	Formats []Summary `json:"formats"`
 	Docs    []Doc     `json:"documents"`
@@ -141,7 +149,7 @@ func Run(ctx context.Context, cfg Config, cases []Case) (Report, error) {
 		checker = text.CheckerFor(cfg.Gen)
 	}
 	w := text.Writer{Gen: cfg.Gen, Checker: checker, MaxRepairs: cfg.MaxRepairs, Thresholds: cfg.Thresholds}
-	rep := Report{Backend: cfg.Backend, Cases: len(cases)}
+	rep := Report{Backend: cfg.Backend, Prompts: cfg.Prompts, Cases: len(cases)}
 	for _, c := range cases {
 		if err := ctx.Err(); err != nil {
 			return rep, fmt.Errorf("eval: %w", err)
@@ -255,6 +263,7 @@ func summarize(formats []content.Format, docs []Doc) []Summary {
 		s.Structure, _ = meanSD(form)
 		s.Cited, _ = meanSD(cited)
 		s.Support, _ = meanSD(support)
+		s.Judged = len(support)
 		out = append(out, s)
 	}
 	return out

@@ -277,6 +277,9 @@ var (
 	cachePath = regexp.MustCompile(`^/(v1|v1beta1)/(projects/([^/]+)/locations/([^/]+))/cachedContents(?:/([^/]+))?$`)
 )
 
+// fenceToken is a data block's fence token (prompts.Fence) in a prompt.
+var fenceToken = regexp.MustCompile(`\b[0-9a-f]{32}\b`)
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
 	if err != nil {
@@ -455,8 +458,11 @@ func (s *Server) generate(w *recorder, r *http.Request, req Request, project, lo
 		cachedTokens = c.Usage.TotalTokenCount
 	}
 
+	// The answer is drawn from the seed and the request, without the
+	// prompt's fence token, which is random per request: the same prompt
+	// gets the same answer in every run.
 	h := fnv.New64a()
-	h.Write(req.Body)
+	h.Write(fenceToken.ReplaceAll(req.Body, []byte("token")))
 	h.Write([]byte(req.Model))
 	rng := rand.New(rand.NewPCG(uint64(s.opts.Seed), h.Sum64()))
 

@@ -277,5 +277,9 @@ func Permanentf(code, format string, args ...any) error {
 	return failure.Permanentf(code, format, args...)
 }
 
+// CodeInvalidCheck is the code of a grounding check whose answer judged
+// nothing usable (not its JSON, or verdicts of claims it was not given).
+const CodeInvalidCheck = "invalid_check"
+
 // AsError returns the *Error in err's chain, if any.
 func AsError(err error) (*Error, bool) { return failure.As(err) }

@@ -141,7 +141,8 @@ type Step struct {
 }
 
 // StepWarning is something a step that succeeded wants known; Code is
-// stable: quality_below_threshold, unsupported_claims, ungrounded.
+// stable: quality_below_threshold, unsupported_claims, ungrounded,
+// grounding_unchecked.
 type StepWarning struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`

@@ -243,7 +243,7 @@ type Artifact struct {
 
 // StepWarning is something a step that succeeded wants known: its code
 // is stable (WarnQualityBelowThreshold, WarnUnsupportedClaims,
-// WarnUngrounded).
+// WarnUngrounded, WarnUnchecked).
 type StepWarning struct {
 	Code    string `firestore:"code" json:"code"`
 	Message string `firestore:"message" json:"message"`
@@ -262,6 +262,10 @@ const (
 	// WarnUngrounded: the job has no sources, so nothing the document
 	// says is grounded in one (and it cites nothing).
 	WarnUngrounded = "ungrounded"
+	// WarnUnchecked: the grounding check answered nothing usable (twice),
+	// so the document's citations were not checked and none of its claims
+	// is marked supported.
+	WarnUnchecked = "grounding_unchecked"
 )
 
 // StepError says why a step failed or was retried.

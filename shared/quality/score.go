@@ -67,8 +67,12 @@ func Score(in Input) content.Quality {
 	weights := []float64{Weights.Readability, Weights.Coverage, Weights.Repetition, Weights.Structure}
 	if in.Sources != nil {
 		q.Citations, q.Grounding = grounding(in, &f)
-		parts = append(parts, q.Citations.Coverage, q.Grounding.SupportRate)
-		weights = append(weights, Weights.Citations, Weights.Grounding)
+		parts = append(parts, q.Citations.Coverage)
+		weights = append(weights, Weights.Citations)
+		if q.Grounding != nil {
+			parts = append(parts, q.Grounding.SupportRate)
+			weights = append(weights, Weights.Grounding)
+		}
 	}
 	total, sum := 0.0, 0.0
 	for i, p := range parts {
@@ -404,9 +408,10 @@ func grounding(in Input, f *findings) (*content.CitationQuality, *content.Ground
 	if c.Claims > 0 {
 		c.Coverage = round(float64(c.Cited) / float64(c.Claims))
 	}
-	if g.Checked > 0 {
-		g.SupportRate = round((float64(g.Supported) + 0.5*float64(g.Partial)) / float64(g.Checked))
+	if g.Checked == 0 {
+		return c, nil // nothing judged: no support rate to claim
 	}
+	g.SupportRate = round((float64(g.Supported) + 0.5*float64(g.Partial)) / float64(g.Checked))
 	return c, g
 }
 

@@ -14,11 +14,12 @@ type field struct {
 }
 
 // labels are fields that name or tag rather than say something: they take
-// no part in reading grades or repetition.
+// no part in reading grades or repetition (a quiz question's objective is
+// the outline's, copied as the outline words it).
 var labels = map[string]bool{
 	"title": true, "term": true, "category": true, "section": true, "speaker": true, "name": true, "role": true,
 	"audience": true, "level": true, "difficulty": true, "citations": true, "grounding": true, "further_reading": true,
-	"references": true, "front": true, "question": true,
+	"references": true, "front": true, "question": true, "objective": true,
 }
 
 // fields returns every text field of a decoded document, in order, with

@@ -682,10 +682,20 @@ func readAttempts(t *testing.T, s *stacktest.Stack) *attempts {
 	return a
 }
 
-// answered returns, per step, the attempts the model fake answered with
+// call names what a billable answer paid for: a step's version, and for
+// a text step the round of its document (0, then one per repair) and
+// whether it was the document or its grounding check; an image step's
+// calls have no round (-1).
+type call struct {
+	stepKey
+	check bool
+	round int
+}
+
+// answered returns, per call, the attempts the model fake answered with
 // status 200 (a billable answer), from the labels every call carries.
-func answered(s *stacktest.Stack) map[stepKey]map[int]int {
-	out := map[stepKey]map[int]int{}
+func answered(s *stacktest.Stack) map[call]map[int]int {
+	out := map[call]map[int]int{}
 	for _, r := range s.Stack.Vertex.Requests() {
 		if (r.Kind != "generate" && r.Kind != "stream") || r.Status != 200 {
 			continue
@@ -697,75 +707,87 @@ func answered(s *stacktest.Stack) map[stepKey]map[int]int {
 			continue
 		}
 		ver, _ := strconv.Atoi(body.Labels["version"])
-		k := stepKey{body.Labels["job"], body.Labels["step"], max(ver, 1)}
-		n, _ := strconv.Atoi(body.Labels["attempt"])
-		if out[k] == nil {
-			out[k] = map[int]int{}
+		step, check := strings.CutSuffix(body.Labels["step"], "-check")
+		c := call{stepKey: stepKey{body.Labels["job"], step, max(ver, 1)}, check: check, round: -1}
+		if r, ok := body.Labels["round"]; ok {
+			c.round, _ = strconv.Atoi(r)
 		}
-		out[k][n]++
+		n, _ := strconv.Atoi(body.Labels["attempt"])
+		if out[c] == nil {
+			out[c] = map[int]int{}
+		}
+		out[c][n]++
 	}
 	return out
 }
 
 // billing is what the billing check found.
 type billing struct {
-	steps, answers, crashedAfterAnswer, resumed int
+	steps, needed, answers, crashedAfterAnswer, resumed int
 }
 
-// checkBilling: every step that calls the model paid for exactly one
-// answer, plus one for each attempt that died between its answer and
-// storing it. The attempt that stored the step's result is read from its
-// result record; every other answered attempt must have died (it logged
-// no outcome after its calls), and no attempt paid twice.
+// checkBilling: every answer a step needs was paid for exactly once, plus
+// once for each attempt that died between the answer and keeping it. A
+// text step keeps each round's answer and check verdicts as parts, which
+// name the attempt that paid; an image step's answer is kept in its
+// result record. Every other attempt that paid for the same answer must
+// have died (it logged no outcome after its calls), and no attempt paid
+// twice for one.
 func checkBilling(t *testing.T, s *stacktest.Stack, ids []string, a *attempts, v *violations) billing {
 	var b billing
 	paid := answered(s)
+	byStep := map[stepKey][]call{}
+	for c := range paid {
+		byStep[c.stepKey] = append(byStep[c.stepKey], c)
+	}
 	for _, id := range ids {
 		j := s.Get(t, id)
 		for _, st := range j.Steps {
 			for _, sv := range st.Versions {
 				k := stepKey{id, string(st.Name), sv.Version}
-				byAttempt := paid[k]
-				if len(byAttempt) == 0 {
+				if len(byStep[k]) == 0 {
 					continue // no model call (audio, package, an edit) or never answered
 				}
 				b.steps++
-				raw, err := s.Stack.Storage.GetObject(s.Stack.Bucket, pipeline.VersionPath(id, st.Name, sv.Version, pipeline.ResultRecord))
-				if err != nil {
-					v.add("step %s v%d of job %s: no result record: %v", st.Name, sv.Version, id, err)
-					continue
-				}
-				var rec struct {
-					Attempt int `json:"attempt"`
-				}
-				if err := json.Unmarshal(raw.Content, &rec); err != nil {
-					v.add("step %s of job %s: result record: %v", st.Name, id, err)
-					continue
-				}
-				total, crashed := 0, 0
-				for n, answers := range byAttempt {
-					total += answers
-					if answers > 1 {
-						v.add("step %s of job %s: attempt %d paid for %d answers", st.Name, id, n, answers)
-					}
-					if n == rec.Attempt {
+				for _, c := range byStep[k] {
+					keeper, ok := keptBy(s, c, v)
+					if !ok {
 						continue
 					}
-					al := a.by[attemptKey{k, n}]
-					if al != nil && al.ended {
-						v.add("step %s of job %s: attempt %d paid for an answer and lived on, but attempt %d's result was kept", st.Name, id, n, rec.Attempt)
-						continue
+					what := fmt.Sprintf("step %s v%d of job %s", st.Name, sv.Version, id)
+					if c.round >= 0 {
+						kind := "answer"
+						if c.check {
+							kind = "check"
+						}
+						what += fmt.Sprintf(", %s of round %d", kind, c.round)
 					}
-					crashed++
+					total, crashed := 0, 0
+					for n, answers := range paid[c] {
+						total += answers
+						if answers > 1 {
+							v.add("%s: attempt %d paid for %d answers", what, n, answers)
+						}
+						if n == keeper {
+							continue
+						}
+						al := a.by[attemptKey{k, n}]
+						if al != nil && al.ended {
+							v.add("%s: attempt %d paid for an answer and lived on, but attempt %d's was kept", what, n, keeper)
+							continue
+						}
+						crashed++
+					}
+					if _, ok := paid[c][keeper]; !ok {
+						v.add("%s: attempt %d kept an answer it did not pay for", what, keeper)
+					}
+					if total != 1+crashed {
+						v.add("%s: %d billable model calls, expected 1 + %d crashes between answer and keeping it", what, total, crashed)
+					}
+					b.needed++
+					b.answers += total
+					b.crashedAfterAnswer += crashed
 				}
-				if _, ok := byAttempt[rec.Attempt]; !ok {
-					v.add("step %s of job %s: attempt %d stored a result it did not pay for", st.Name, id, rec.Attempt)
-				}
-				if total != 1+crashed {
-					v.add("step %s of job %s: %d billable model calls, expected 1 + %d crashes between answer and store", st.Name, id, total, crashed)
-				}
-				b.answers += total
-				b.crashedAfterAnswer += crashed
 			}
 		}
 	}
@@ -775,6 +797,32 @@ func checkBilling(t *testing.T, s *stacktest.Stack, ids []string, a *attempts, v
 		}
 	}
 	return b
+}
+
+// keptBy returns the attempt whose answer a call's step kept: the one
+// named in the round's part (text steps) or in the result record.
+func keptBy(s *stacktest.Stack, c call, v *violations) (int, bool) {
+	path := pipeline.VersionPath(c.job, content.Format(c.step), c.version, pipeline.ResultRecord)
+	if c.round >= 0 {
+		kind := "answer"
+		if c.check {
+			kind = "check"
+		}
+		path = pipeline.ArtifactPath(c.job, content.Format(c.step), fmt.Sprintf("parts/v%d/%s-%d.json", c.version, kind, c.round))
+	}
+	raw, err := s.Stack.Storage.GetObject(s.Stack.Bucket, path)
+	if err != nil {
+		v.add("step %s v%d of job %s: %s was paid for but not kept: %v", c.step, c.version, c.job, path, err)
+		return 0, false
+	}
+	var rec struct {
+		Attempt int `json:"attempt"`
+	}
+	if err := json.Unmarshal(raw.Content, &rec); err != nil || rec.Attempt == 0 {
+		v.add("step %s v%d of job %s: %s names no attempt (%v)", c.step, c.version, c.job, path, err)
+		return 0, false
+	}
+	return rec.Attempt, true
 }
 
 // fired counts each injected fault.
@@ -849,7 +897,7 @@ func report(t *testing.T, ended map[string]*client.Job, f fired, b billing, a *a
 	fmt.Fprintf(w, "duplicate messages\t%d\t\n", f.duplicates)
 	fmt.Fprintf(w, "workers killed\t%d\t\n", f.kills)
 	fmt.Fprintf(w, "crashes after a model call\t%d\t(injected)\n", f.crashes)
-	fmt.Fprintf(w, "billable model answers\t%d\tfor %d steps: 1 each + %d attempts that died between answer and store\n", b.answers, b.steps, b.crashedAfterAnswer)
+	fmt.Fprintf(w, "billable model answers\t%d\tfor %d answers (documents, repairs, checks) of %d steps: 1 each + %d attempts that died between answer and store\n", b.answers, b.needed, b.steps, b.crashedAfterAnswer)
 	fmt.Fprintf(w, "steps resumed from a stored result\t%d\t\n", b.resumed)
 	fmt.Fprintf(w, "transactions retried or timed out\t%d\t\n", a.contended)
 	fmt.Fprintf(w, "lease renewals failed / claims lost\t%d / %d\t\n", a.renewFailed, a.claimsLost)

@@ -2,7 +2,7 @@
 // and image backends (embedded files under templates/) and renders them
 // with untrusted input fenced as data.
 //
-// Every text step gets the same system instruction (system.v4), which
+// Every text step gets the same system instruction (system.v5), which
 // declares what a data block is and carries the job's canary, and a
 // format template (outline.v1, …) that states the task. The request's
 // settings, the outline and the job's sources are never spliced into
@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -52,7 +53,7 @@ var Versions = struct {
 	System, Repair, Recheck, Steer, Cache, Image, Check string
 	Formats                                             map[content.Format]string
 }{
-	System:  "system.v4",
+	System:  "system.v5",
 	Check:   "check.v1",
 	Repair:  "repair.v1",
 	Recheck: "recheck.v1",
@@ -60,16 +61,16 @@ var Versions = struct {
 	Cache:   "cache.v2",
 	Image:   "image.v2",
 	Formats: map[content.Format]string{
-		content.FormatOutline:         "outline.v1",
-		content.FormatPodcastScript:   "podcast_script.v2",
-		content.FormatStudyGuide:      "study_guide.v1",
-		content.FormatOnePager:        "one_pager.v1",
-		content.FormatDetailedReading: "detailed_reading.v1",
-		content.FormatFAQs:            "faqs.v1",
-		content.FormatFlashcards:      "flashcards.v1",
-		content.FormatReadingGuide:    "reading_guide.v1",
-		content.FormatQuiz:            "quiz.v1",
-		content.FormatTimeline:        "timeline.v1",
+		content.FormatOutline:         "outline.v2",
+		content.FormatPodcastScript:   "podcast_script.v3",
+		content.FormatStudyGuide:      "study_guide.v2",
+		content.FormatOnePager:        "one_pager.v2",
+		content.FormatDetailedReading: "detailed_reading.v2",
+		content.FormatFAQs:            "faqs.v2",
+		content.FormatFlashcards:      "flashcards.v2",
+		content.FormatReadingGuide:    "reading_guide.v2",
+		content.FormatQuiz:            "quiz.v2",
+		content.FormatTimeline:        "timeline.v2",
 	},
 }
 
@@ -102,6 +103,9 @@ type Text struct {
 	// Pace is how fast the voices that will narrate a podcast speak: its
 	// script is sized by it. Nil: content.DefaultPace.
 	Pace *content.Pace
+	// Template names the format's template to render, such as
+	// "faqs.v1" (see Released); empty: the one in use (Versions).
+	Template string
 }
 
 // Prompt is a rendered prompt.
@@ -122,7 +126,7 @@ type Prompt struct {
 type Cache struct {
 	System  string
 	Source  string // the user turn with the fenced sources and passages
-	Version string // "cache.v2/system.v4"
+	Version string // "cache.v2/system.v5"
 	Token   string
 }
 
@@ -188,6 +192,12 @@ func RenderText(in Text) (Prompt, error) {
 	name, ok := Versions.Formats[in.Format]
 	if !ok {
 		return Prompt{}, fmt.Errorf("%w: %q", ErrUnsupported, in.Format)
+	}
+	if in.Template != "" {
+		if !slices.Contains(Released(in.Format), in.Template) {
+			return Prompt{}, fmt.Errorf("render prompt: %q is not a released template of %s (%s)", in.Template, in.Format, strings.Join(Released(in.Format), ", "))
+		}
+		name = in.Template
 	}
 	if in.Request == nil {
 		return Prompt{}, errors.New("render prompt: no request")

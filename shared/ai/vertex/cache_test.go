@@ -14,6 +14,7 @@ import (
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/aitest"
+	"contentfactory.dev/factory/shared/ai/prompts"
 	"contentfactory.dev/factory/shared/ai/vertex"
 	"contentfactory.dev/factory/shared/content"
 )
@@ -46,7 +47,7 @@ func TestContextCacheIsCreatedOncePerJobAndReusedByEveryStep(t *testing.T) {
 	require.NoError(t, err)
 	outline, err := content.Decode[content.Outline](content.FormatOutline, res.JSON, content.Expect{Request: req})
 	require.NoError(t, err)
-	assert.Equal(t, "outline.v1/system.v4/cache.v2", res.PromptVersion)
+	assert.Equal(t, prompts.Versions.Formats[content.FormatOutline]+"/"+prompts.Versions.System+"/cache.v2", res.PromptVersion)
 	require.Len(t, res.Calls, 2, "the cache creation and the generation")
 	assert.Positive(t, res.Calls[0].PromptTokens, "the cached tokens were billed once")
 

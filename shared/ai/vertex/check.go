@@ -20,7 +20,7 @@ const CheckerName = "gemini-check"
 
 // CodeInvalidCheck is the code of a check answer that does not judge
 // every claim once.
-const CodeInvalidCheck = "invalid_check"
+const CodeInvalidCheck = ai.CodeInvalidCheck
 
 var _ ai.ClaimChecker = (*Client)(nil)
 
@@ -56,7 +56,7 @@ func (c *Client) CheckClaims(ctx context.Context, req ai.CheckRequest) (ai.Check
 		Temperature:           genai.Ptr[float32](0),
 		ThinkingConfig:        thinking(step.ThinkingLevel, step.ThinkingBudget),
 		AutomaticContinuation: genai.Ptr(false),
-		Labels:                labels(req.JobID, string(req.Format)+"-check", req.Version, req.Attempt),
+		Labels:                withRound(labels(req.JobID, string(req.Format)+"-check", req.Version, req.Attempt), req.Round),
 	}
 	res := ai.CheckResult{Checker: CheckerName + ":" + step.Model, PromptVersion: p.Version}
 	resp, calls, err := c.call(ctx, "check call failed", req.JobID, req.Format, step.Model, setting, p.User, cfg)

@@ -98,6 +98,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 	p, err := prompts.RenderText(prompts.Text{
 		Format: req.Format, Request: req.Request, Outline: req.Outline, Sources: req.Sources,
 		SourceCached: cacheName != "", Repair: req.Repair, Canary: req.Canary, Instructions: req.Instructions, Pace: req.Pace,
+		Template: c.prompts.For(req.Format),
 	})
 	if err != nil {
 		if errors.Is(err, prompts.ErrUnsupported) {
@@ -117,7 +118,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 		Temperature:           step.Temperature,
 		ThinkingConfig:        thinking(step.ThinkingLevel, step.ThinkingBudget),
 		AutomaticContinuation: genai.Ptr(false),
-		Labels:                labels(req.JobID, string(req.Format), req.Version, req.Attempt),
+		Labels:                withRound(labels(req.JobID, string(req.Format), req.Version, req.Attempt), req.Round),
 	}
 	if cacheName != "" {
 		cfg.CachedContent = cacheName
@@ -199,6 +200,15 @@ func labels(jobID, step string, version, attempt int) map[string]string {
 	if attempt > 0 {
 		l["attempt"] = strconv.Itoa(attempt)
 	}
+	return l
+}
+
+// withRound labels a text or check call with the round of the document
+// within its step's run (0: the first answer, then one per repair): with
+// the job, step, version and attempt it names the one call a round pays
+// for, which a retried run reads back from the step's parts instead.
+func withRound(l map[string]string, round int) map[string]string {
+	l["round"] = strconv.Itoa(round)
 	return l
 }
 

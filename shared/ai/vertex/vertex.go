@@ -49,6 +49,7 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/prompts"
 	"contentfactory.dev/factory/shared/ai/retry"
 )
 
@@ -61,6 +62,8 @@ type Client struct {
 	index CacheIndex
 	retry retry.Policy
 	log   *slog.Logger
+	// prompts is Options.Prompts.
+	prompts prompts.Selection
 }
 
 var (
@@ -81,6 +84,10 @@ type Options struct {
 	Retry *retry.Policy
 	// Logger receives retries and cache decisions; nil discards them.
 	Logger *slog.Logger
+	// Prompts selects the template of a format to render instead of the
+	// one in use (an evaluation comparing prompt versions); nil: the ones
+	// in use.
+	Prompts prompts.Selection
 }
 
 // New builds a Client from the models configuration.
@@ -109,7 +116,7 @@ func New(ctx context.Context, cfg *models.Config, opts Options) (*Client, error)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{genai: g, cfg: cfg, index: opts.Index, log: log}
+	c := &Client{genai: g, cfg: cfg, index: opts.Index, log: log, prompts: opts.Prompts}
 	if c.index == nil {
 		c.index = ListIndex{Caches: g.Caches}
 	}

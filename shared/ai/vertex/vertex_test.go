@@ -109,7 +109,7 @@ func TestEveryFormatSendsSchemaSystemInstructionAndFencedSource(t *testing.T) {
 			if o, ok := doc.(*content.Outline); ok {
 				outline = o
 			}
-			assert.Equal(t, prompts.Versions.Formats[f]+"/system.v4", res.PromptVersion)
+			assert.Equal(t, prompts.Versions.Formats[f]+"/"+prompts.Versions.System, res.PromptVersion)
 			require.Len(t, res.Calls, 1)
 			call := res.Calls[0]
 			assert.Equal(t, "vertex", call.Backend)

@@ -169,7 +169,7 @@ func (a *analysis) clozeMCQs() []mcq {
 			q := fitQuestion(quizQuestionLen, func(p ...string) string {
 				return fmt.Sprintf(a.tr("Which term completes the sentence “%s”?"), p[0])
 			}, gap)
-			if m, ok := newMCQ(q, content.QuizOption{Text: t.display, Reason: a.tr("That is the sentence as the material writes it.")},
+			if m, ok := newMCQ(q, content.QuizOption{Text: t.display, Reason: fmt.Sprintf(a.tr("The material writes %s in this sentence."), a.natural(t.display))},
 				wrong, a.tr("The material says: ")+sent, "hard", sent, sent); ok {
 				out = append(out, m)
 			}
@@ -204,9 +204,9 @@ func (a *analysis) coverageMCQs(o *content.Outline) []mcq {
 	for i, s := range o.Sections {
 		var wrong []content.QuizOption
 		for k, p := range others(parts, i, len(parts)) {
-			reason := a.tr("That section covers something else: ") + asSentence(p.desc)
+			reason := fmt.Sprintf(a.tr("The description is of %s; %s covers this: %s"), s.Title, p.title, asSentence(p.desc))
 			if (i+k+1)%len(parts) >= inOutline || p.desc == "" {
-				reason = fmt.Sprintf(a.tr("The material has no section called %s."), p.title)
+				reason = fmt.Sprintf(a.tr("The material has no section called %s; the description is of %s."), p.title, s.Title)
 			}
 			wrong = append(wrong, content.QuizOption{Text: p.title, Reason: reason})
 		}
@@ -246,10 +246,10 @@ func (a *analysis) objectiveMCQs(o *content.Outline) []mcq {
 	for i, obj := range o.LearningObjectives[:min(len(o.LearningObjectives), len(objectiveQuestions))] {
 		var wrong []content.QuizOption
 		for k := 0; k < len(foreign) && len(wrong) < 3; k++ {
-			wrong = append(wrong, content.QuizOption{Text: foreign[(i+k)%len(foreign)], Reason: a.tr("A reasonable goal, but not one this material sets itself.")})
+			wrong = append(wrong, content.QuizOption{Text: foreign[(i+k)%len(foreign)], Reason: fmt.Sprintf(a.tr("A reasonable goal, but the material aims for “%s”, not “%s”."), strings.TrimSuffix(obj, "."), strings.TrimSuffix(foreign[(i+k)%len(foreign)], "."))})
 		}
 		q := fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf(a.tr(objectiveQuestions[i]), p[0]) }, title)
-		if m, ok := newMCQ(q, content.QuizOption{Text: obj, Reason: a.tr("The outline lists it among its learning objectives.")}, wrong,
+		if m, ok := newMCQ(q, content.QuizOption{Text: obj, Reason: fmt.Sprintf(a.tr("The outline lists “%s” among its learning objectives."), strings.TrimSuffix(obj, "."))}, wrong,
 			fmt.Sprintf(a.tr("The material sets %d learning objectives, among them: %s."), len(o.LearningObjectives), strings.TrimSuffix(obj, ".")), "easy", obj); ok {
 			out = append(out, m)
 		}
@@ -276,7 +276,7 @@ func (a *analysis) aboutMCQs(o *content.Outline) []mcq {
 	var wrong []content.QuizOption
 	for _, aud := range a.trs(otherAudiences) {
 		if normKey(aud) != normKey(o.Audience) && normKey(aud) != normKey(a.audiencePhrase()) {
-			wrong = append(wrong, content.QuizOption{Text: aud, Reason: fmt.Sprintf(a.tr("The material is written for %s."), a.audiencePhrase())})
+			wrong = append(wrong, content.QuizOption{Text: aud, Reason: fmt.Sprintf(a.tr("The material is written for %s, not for %s."), a.audiencePhrase(), lowerFirst(aud))})
 		}
 	}
 	var out []mcq
@@ -288,7 +288,7 @@ func (a *analysis) aboutMCQs(o *content.Outline) []mcq {
 	var lv []content.QuizOption
 	for _, l := range []string{"beginner", "intermediate", "advanced", "expert"} {
 		if l != o.Level {
-			lv = append(lv, content.QuizOption{Text: capitalize(a.tr(l)), Reason: fmt.Sprintf(a.tr("The material is written at the %s level."), a.tr(o.Level))})
+			lv = append(lv, content.QuizOption{Text: capitalize(a.tr(l)), Reason: fmt.Sprintf(a.tr("The material is written at the %s level, not the %s level."), a.tr(o.Level), a.tr(l))})
 		}
 	}
 	if m, ok := newMCQ(fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf(a.tr("At what level is %s written?"), p[0]) }, title),

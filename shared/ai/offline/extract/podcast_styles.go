@@ -294,12 +294,13 @@ func (p *podcastWriter) debate() {
 }
 
 // recapQuestions open a recap of a section in a deep dive or a brief; {t}
-// is the section, {e} the speaker asked.
+// is the section, {e} the speaker asked. Each is one sentence naming the
+// section, so no two recaps ask in the same words.
 var recapQuestions = []string{
-	"Let's recap {t}. {e}, what should listeners remember?",
-	"Before we move on, back to {t}. {e}, can you sum it up?",
+	"{e}, what should listeners remember about {t}?",
+	"Before we move on, {e}, can you sum up {t} for us?",
 	"{e}, if you had to explain {t} to a friend, what would you say?",
-	"Let's go over {t} once more. {e}, what's the key idea?",
+	"{e}, what's the key idea of {t}, said once more?",
 	"A quick review of {t}: {e}, what stands out on a second look?",
 }
 
