@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,7 +71,7 @@ type Options struct {
 	// Voices refuses a request for podcast audio in a language no voice
 	// speaks (nil: every language is taken, as espeak-ng offline speaks a
 	// language it has no voice for in American English).
-	Voices Voices
+	Voices content.Voices
 	// Steer regenerates and edits steps and approves reviews, and
 	// Documents reads and stores job documents (nil: not served).
 	Steer     Steerer
@@ -106,13 +105,6 @@ type Options struct {
 	// https://storage.googleapis.com): the web app's pages may fetch,
 	// show and play from it.
 	StorageOrigin string
-}
-
-// Voices are the speech backend's voices.
-type Voices interface {
-	// Speaks reports whether a language has a distinct voice for each of
-	// that many speakers, and the locale it is spoken in.
-	Speaks(language string, speakers int) (locale string, ok bool)
 }
 
 // CallbackChecker refuses callback URLs that lead into private networks.
@@ -280,32 +272,14 @@ func (h *Handler) checkRequest(w http.ResponseWriter, r *http.Request, p auth.Pr
 			return false
 		}
 	}
-	if fe, ok := h.voiceless(req); ok {
-		fields = append(fields, fe)
+	if h.opts.Voices != nil {
+		refused(content.CheckVoices(h.opts.Voices, req))
 	}
 	if len(fields) > 0 {
 		requestProblem(w, r, &content.InvalidError{Errors: fields})
 		return false
 	}
 	return true
-}
-
-// voiceless is the field error of a request for podcast audio in a
-// language no voice speaks.
-func (h *Handler) voiceless(req *content.Request) (content.FieldError, bool) {
-	if h.opts.Voices == nil || !slices.Contains(req.Formats, content.FormatAudio) {
-		return content.FieldError{}, false
-	}
-	speakers := len(content.DefaultSpeakers)
-	if req.Podcast != nil && len(req.Podcast.Speakers) > 0 {
-		speakers = len(req.Podcast.Speakers)
-	}
-	if _, ok := h.opts.Voices.Speaks(req.Language, speakers); ok {
-		return content.FieldError{}, false
-	}
-	return content.FieldError{Field: "language", Code: "no_voice", Message: fmt.Sprintf(
-		"no voice speaks %s to %d speakers, so its podcast audio cannot be made: choose another language, or leave %q out of formats",
-		req.Language, speakers, content.FormatAudio)}, true
 }
 
 // create makes the job of a request, or finds the one a retry with the

@@ -2,6 +2,7 @@ package content
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -70,4 +71,30 @@ func questionForms[T any](items []T, path, field string, exp Expect, get func(T)
 		}
 	}
 	return vs
+}
+
+// Voices are the voices of a speech backend.
+type Voices interface {
+	// Speaks reports whether a language has a distinct voice for each of
+	// that many speakers, and the locale it is spoken in.
+	Speaks(language string, speakers int) (locale string, ok bool)
+}
+
+// CheckVoices refuses a request for podcast audio in a language the
+// voices do not speak (to all its speakers): an *InvalidError whose field
+// error is language / no_voice. A request without audio passes.
+func CheckVoices(v Voices, r *Request) error {
+	if !slices.Contains(r.Formats, FormatAudio) {
+		return nil
+	}
+	speakers := len(DefaultSpeakers)
+	if r.Podcast != nil && len(r.Podcast.Speakers) > 0 {
+		speakers = len(r.Podcast.Speakers)
+	}
+	if _, ok := v.Speaks(r.Language, speakers); ok {
+		return nil
+	}
+	return &InvalidError{Errors: []FieldError{{Field: "language", Code: "no_voice", Message: fmt.Sprintf(
+		"no voice speaks %s to %d speakers, so its podcast audio cannot be made: choose another language, or leave %q out of formats",
+		r.Language, speakers, FormatAudio)}}}
 }
