@@ -49,7 +49,7 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 		return nil, err
 	}
 	jobs := env.Jobs()
-	return New(jobs, env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), Options{
+	opts := Options{
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		PublicURL:      cfg.PublicURL,
 		URLTTL:         cfg.URLTTL,
@@ -70,5 +70,9 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 		MaxStreams:      cfg.MaxStreams,
 		IDTokenAudience: cfg.IDTokenAudience,
 		StorageOrigin:   env.Bucket.Origin(),
-	}), nil
+	}
+	if voices, ok := env.Voices(); ok {
+		opts.Voices = voices
+	}
+	return New(jobs, env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), opts), nil
 }
