@@ -14,6 +14,7 @@ import (
 	"contentfactory.dev/factory/internal/gardentest"
 	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/internal/vertextest"
+	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/ai/models/liveness"
 )
 
@@ -57,7 +58,10 @@ func TestModelsCheckAgainstTheFakes(t *testing.T) {
 	require.Error(t, modelsCommand(t.Context(), &out, getenv, []string{"check", "--json"}))
 	var rs []liveness.Result
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rs))
-	assert.Len(t, rs, 2+1+4, "two text models, the image model, four voices")
+	locales := models.Defaults().TTS.AllLocales()
+	assert.Len(t, rs, 2+1+4*len(locales), "two text models, the image model, four voices of every locale")
+	assert.Contains(t, lines["ja-JP-Chirp3-HD-Puck"], " ok ", "the voices of every configured language are checked")
+	assert.Contains(t, lines["es-ES-Chirp3-HD-Kore"], "tts.locales es ")
 
 	// Without the retired model every check passes.
 	require.NoError(t, os.WriteFile(file, []byte(`{}`), 0o600))

@@ -10,6 +10,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"contentfactory.dev/factory/shared/auth"
+	"contentfactory.dev/factory/shared/guard"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/setup"
@@ -35,6 +36,9 @@ func streamFor() time.Duration {
 }
 
 func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
+	// The injection screen's rules compile beside the rest of the start,
+	// not in the way of the instance's first answer.
+	go guard.Warm()
 	cfg := env.Config
 	tokens, err := env.IDTokens(ctx, cfg.IDTokenAudience)
 	if err != nil {
@@ -45,7 +49,7 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 		return nil, err
 	}
 	jobs := env.Jobs()
-	return New(jobs, env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), Options{
+	opts := Options{
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		PublicURL:      cfg.PublicURL,
 		URLTTL:         cfg.URLTTL,
@@ -66,5 +70,9 @@ func build(ctx context.Context, env *setup.Env) (http.Handler, error) {
 		MaxStreams:      cfg.MaxStreams,
 		IDTokenAudience: cfg.IDTokenAudience,
 		StorageOrigin:   env.Bucket.Origin(),
-	}), nil
+	}
+	if voices, ok := env.Voices(); ok {
+		opts.Voices = voices
+	}
+	return New(jobs, env.Store, env.Bucket, auth.NewAuthenticator(env.Store, tokens).WithCacheTTL(cfg.KeyCacheTTL), opts), nil
 }

@@ -68,6 +68,10 @@ type Options struct {
 	Usage Usage
 	// Callbacks checks where a request's callback URL leads (nil: no check).
 	Callbacks CallbackChecker
+	// Voices refuses a request for podcast audio in a language no voice
+	// speaks (nil: every language is taken, as espeak-ng offline speaks a
+	// language it has no voice for in American English).
+	Voices content.Voices
 	// Steer regenerates and edits steps and approves reviews, and
 	// Documents reads and stores job documents (nil: not served).
 	Steer     Steerer
@@ -267,6 +271,9 @@ func (h *Handler) checkRequest(w http.ResponseWriter, r *http.Request, p auth.Pr
 			httpx.Error(w, r, http.StatusServiceUnavailable, "unavailable", "The request's sources cannot be checked right now (an upload or a link's host); retry later.")
 			return false
 		}
+	}
+	if h.opts.Voices != nil {
+		refused(content.CheckVoices(h.opts.Voices, req))
 	}
 	if len(fields) > 0 {
 		requestProblem(w, r, &content.InvalidError{Errors: fields})

@@ -26,6 +26,7 @@ import (
 	"contentfactory.dev/factory/functions/api"
 	"contentfactory.dev/factory/internal/openapitest"
 	"contentfactory.dev/factory/internal/testenv"
+	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/auth"
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/client"
@@ -714,4 +715,35 @@ func TestCORSAllowsOnlyTheListedOrigins(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, "https://app.example.com", resp.Header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "Location")
+}
+
+// TestALanguageWithoutVoicesIsRefusedForAudio submits requests in
+// languages the configured Cloud TTS voices speak and do not: podcast
+// audio in a language no voice speaks is refused at submission with a
+// field error, the same request without audio is taken.
+func TestALanguageWithoutVoicesIsRefusedForAudio(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, opts := f.options(ratelimit.Policy{}, nil)
+	opts.Voices = models.Defaults().TTS
+	f.serve(opts)
+
+	r := f.post("alice", `{"topic": "Tides", "language": "he-IL"}`)
+	assertProblem(t, r, http.StatusUnprocessableEntity, "invalid_request")
+	errs := r.json(t)["errors"].([]any)
+	require.Len(t, errs, 1)
+	fe := errs[0].(map[string]any)
+	assert.Equal(t, "language", fe["field"])
+	assert.Equal(t, "no_voice", fe["code"])
+	assert.Contains(t, fe["message"], "he-IL")
+	assert.Contains(t, fe["message"], `leave "audio" out of formats`)
+	assert.Zero(t, f.jobCount(), "no job was created")
+
+	for _, body := range []string{
+		`{"topic": "Tides", "language": "he-IL", "formats": ["outline", "faqs"]}`,
+		`{"topic": "Tides", "language": "ja-JP", "formats": ["podcast_script", "audio"]}`,
+		`{"topic": "Tides", "language": "es-MX"}`,
+	} {
+		assert.Equal(t, http.StatusAccepted, f.post("alice", body).status, body)
+	}
 }

@@ -17,7 +17,7 @@ import (
 
 func (h *Handler) summary(base string, j *pipeline.Job) client.JobSummary {
 	return client.JobSummary{
-		ID: j.ID, Status: client.JobStatus(j.Status), Topic: j.Topic, Formats: j.Formats,
+		ID: j.ID, Status: client.JobStatus(j.Status), Topic: j.Topic, Language: j.Language, Formats: j.Formats,
 		CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt,
 		Links: client.Links{Self: base + jobPath(j.ID)},
 	}

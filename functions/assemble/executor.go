@@ -101,7 +101,7 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 	if err != nil {
 		return nil, err
 	}
-	bundle := export.Bundle{Topic: req.Topic, Title: req.Topic, Sources: set}
+	bundle := export.Bundle{Topic: req.Topic, Title: req.Topic, Language: req.Language, Sources: set}
 	var cards *content.Flashcards
 	var quiz *content.Quiz
 	var cover *export.Image

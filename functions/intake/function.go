@@ -24,5 +24,9 @@ func build(_ context.Context, env *setup.Env) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(env.Jobs(), env.Rejects(), webhook.NewGuard(nil), checker), nil
+	h := New(env.Jobs(), env.Rejects(), webhook.NewGuard(nil), checker)
+	if voices, ok := env.Voices(); ok {
+		h.WithVoices(voices)
+	}
+	return h, nil
 }

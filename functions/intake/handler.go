@@ -57,6 +57,14 @@ type Handler struct {
 	rejects   Recorder
 	callbacks CallbackChecker
 	sources   SourceChecker
+	voices    content.Voices
+}
+
+// WithVoices makes the handler refuse a request for podcast audio in a
+// language the voices do not speak, as the API does.
+func (h *Handler) WithVoices(v content.Voices) *Handler {
+	h.voices = v
+	return h
 }
 
 // New returns the intake handler; callbacks and sources may be nil (no
@@ -131,7 +139,7 @@ func (h *Handler) HandleEvent(ctx context.Context, e cloudevents.Event) error {
 }
 
 // check checks what a request names outside itself, as the API does: the
-// callback URL and the sources. Refused fields are one
+// callback URL, the sources and the voices of its language. Refused fields are one
 // *content.InvalidError; any other error means "not now".
 func (h *Handler) check(ctx context.Context, owner string, req *content.Request) error {
 	var fields []content.FieldError
@@ -150,6 +158,12 @@ func (h *Handler) check(ctx context.Context, owner string, req *content.Request)
 			if !errors.As(err, &ie) {
 				return fmt.Errorf("check the sources: %w", err)
 			}
+			fields = append(fields, ie.Errors...)
+		}
+	}
+	if h.voices != nil {
+		var ie *content.InvalidError
+		if errors.As(content.CheckVoices(h.voices, req), &ie) {
 			fields = append(fields, ie.Errors...)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/content"
 	fnsetup "contentfactory.dev/factory/shared/setup"
 	"contentfactory.dev/factory/shared/sources"
@@ -169,4 +170,27 @@ func TestIntakeRecordsWhatItRejects(t *testing.T) {
 	rej, err = st.Rejection(ctx, "junk")
 	require.NoError(t, err)
 	assert.Equal(t, "malformed_message", rej.Code)
+}
+
+// The intake refuses audio in a language no voice speaks, as the API
+// does, and takes the same request without audio.
+func TestIntakeRefusesAudioInALanguageWithoutVoices(t *testing.T) {
+	t.Parallel()
+	h, st, _ := setup(t)
+	h.WithVoices(models.Defaults().TTS)
+	ctx := context.Background()
+	body, _ := json.Marshal(map[string]any{"topic": "Coral reefs", "language": "he-IL"})
+	require.NoError(t, h.HandleEvent(ctx, event(t, "v1", body, nil)))
+	rej, err := st.Rejection(ctx, "v1")
+	require.NoError(t, err)
+	assert.Equal(t, "invalid_request", rej.Code)
+	require.Len(t, rej.Errors, 1)
+	assert.Equal(t, "language", rej.Errors[0].Field)
+	assert.Equal(t, "no_voice", rej.Errors[0].Code)
+
+	body, _ = json.Marshal(map[string]any{"topic": "Coral reefs", "language": "he-IL", "formats": []string{"faqs"}})
+	require.NoError(t, h.HandleEvent(ctx, event(t, "v2", body, map[string]string{"request_id": "hebrew-faqs"})))
+	job, err := st.Job(ctx, intake.JobID(intake.DefaultOwner, "hebrew-faqs"))
+	require.NoError(t, err)
+	assert.Equal(t, "he-IL", job.Language)
 }

@@ -85,7 +85,7 @@ func TestRepairLoopThroughTheTextExecutor(t *testing.T) {
 	outline := runOutline(t, text.Executor{Gen: c, MaxRepairs: 2})
 	require.Equal(t, pipeline.StepSucceeded, outline.Status, "error: %+v", outline.Error)
 	require.Len(t, outline.Calls, 2, "the malformed answer and its repair are both recorded")
-	assert.Equal(t, "outline.v2/system.v4/repair.v1", outline.PromptVersion)
+	assert.Equal(t, "outline.v2/system.v5/repair.v1", outline.PromptVersion)
 	assert.Equal(t, int64(2), outline.Usage.Calls)
 	require.NotNil(t, outline.Quality, "the step keeps its document's quality")
 	assert.Positive(t, outline.Quality.Score)

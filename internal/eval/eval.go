@@ -119,6 +119,9 @@ type Summary struct {
 	// rate, over the documents with sources.
 	Cited   float64 `json:"cited"`
 	Support float64 `json:"support"`
+	// Judged counts the documents with a support rate (some of their
+	// claims were checked): Support is their mean.
+	Judged int `json:"judged"`
 	// Below counts the documents under their threshold.
 	Below int `json:"below"`
 	// Findings counts the findings by code.
@@ -260,6 +263,7 @@ func summarize(formats []content.Format, docs []Doc) []Summary {
 		s.Structure, _ = meanSD(form)
 		s.Cited, _ = meanSD(cited)
 		s.Support, _ = meanSD(support)
+		s.Judged = len(support)
 		out = append(out, s)
 	}
 	return out

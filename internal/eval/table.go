@@ -34,8 +34,12 @@ func (r Report) WriteTable(w io.Writer) error {
 		if s.NotApplicable > 0 {
 			docs += fmt.Sprintf(" (%d n/a)", s.NotApplicable)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.3f ± %.3f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\n", s.Format, docs, s.Score, s.ScoreSD,
-			s.Readability, s.Coverage, s.Repetition, s.Across, s.Structure, s.Cited, s.Support, s.Below, top(s.Findings))
+		support := "—" // no claim of these documents was checked
+		if s.Judged > 0 {
+			support = fmt.Sprintf("%.2f", s.Support)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.3f ± %.3f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%d\t%s\n", s.Format, docs, s.Score, s.ScoreSD,
+			s.Readability, s.Coverage, s.Repetition, s.Across, s.Structure, s.Cited, support, s.Below, top(s.Findings))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write the table: %w", err)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Answer is the fake model's answer to a prompt with a response schema:
@@ -21,14 +22,20 @@ func Answer(s *Schema, prompt string, rng *rand.Rand) ([]byte, error) {
 
 // follow makes a generated document do what the prompt asks of it where
 // the schema cannot say it, as a model would: a podcast script as many
-// words long as the prompt says is right ("about N is right"), and a
+// words long as the prompt says is right ("about N is right"), a
 // timeline's events in chronological order, on dates that exist, each
-// citing a passage when the schema lists passages. Other documents are
-// returned as they are.
+// citing a passage when the schema lists passages, and, for a request in
+// Spanish, questions opened with "¿". Other documents are returned as
+// they are.
 func follow(doc []byte, sch *Schema, prompt string, rng *rand.Rand) []byte {
 	var m map[string]any
 	if json.Unmarshal(doc, &m) != nil {
 		return doc
+	}
+	changed := false
+	if l := requestLanguage.FindStringSubmatch(prompt); l != nil && strings.EqualFold(l[1], "es") {
+		openQuestions(m)
+		changed = true
 	}
 	switch {
 	case m["turns"] != nil && m["speakers"] != nil:
@@ -37,7 +44,7 @@ func follow(doc []byte, sch *Schema, prompt string, rng *rand.Rand) []byte {
 		}
 	case m["events"] != nil:
 		dateEvents(m, sch, rng)
-	default:
+	case !changed:
 		return doc
 	}
 	out, err := json.Marshal(m)
@@ -45,6 +52,29 @@ func follow(doc []byte, sch *Schema, prompt string, rng *rand.Rand) []byte {
 		return doc
 	}
 	return out
+}
+
+// requestLanguage finds the base language in the prompt's request block.
+var requestLanguage = regexp.MustCompile(`"language":\s*"([A-Za-z]{2,3})\b`)
+
+// openQuestions opens every "question" value of a document with "¿" (in
+// place of its first letter, so that it keeps its length).
+func openQuestions(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if q, ok := e.(string); ok && k == "question" && !strings.HasPrefix(q, "¿") {
+				_, n := utf8.DecodeRuneInString(q)
+				x[k] = "¿" + q[n:]
+				continue
+			}
+			openQuestions(e)
+		}
+	case []any:
+		for _, e := range x {
+			openQuestions(e)
+		}
+	}
 }
 
 var wordsRight = regexp.MustCompile(`about (\d+) is right`)

@@ -185,7 +185,7 @@ func (g *generator) str(s *Schema, index int, used map[string]bool) string {
 		hi = *s.MaxLength
 	}
 	hi = max(hi, lo)
-	question := strings.HasSuffix(s.Pattern, `?$`)
+	question := strings.HasSuffix(s.Pattern, `?$`) || strings.HasSuffix(s.Pattern, `?？؟]$`) // a question mark of any script
 	var out string
 	for try := 0; ; try++ {
 		out = g.text(lo, hi, question)

@@ -69,9 +69,12 @@ type Links struct {
 // JobSummary is a job as a list shows it and as a submission, a
 // cancellation answers.
 type JobSummary struct {
-	ID         string           `json:"id"`
-	Status     JobStatus        `json:"status"`
-	Topic      string           `json:"topic"`
+	ID     string    `json:"id"`
+	Status JobStatus `json:"status"`
+	Topic  string    `json:"topic"`
+	// Language is the request's BCP 47 tag, the language of the job's
+	// documents (absent in jobs older than it).
+	Language   string           `json:"language,omitempty"`
 	Formats    []content.Format `json:"formats"`
 	CreatedAt  time.Time        `json:"created_at"`
 	FinishedAt time.Time        `json:"finished_at,omitzero"`

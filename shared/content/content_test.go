@@ -38,7 +38,7 @@ func TestSchemaCarriesTheTagConstraints(t *testing.T) {
 	assert.Equal(t, 5, *faqs.MinItems)
 	assert.Equal(t, 15, *faqs.MaxItems)
 	q := faqs.Items.Properties["question"]
-	assert.Equal(t, `\?$`, q.Pattern)
+	assert.Equal(t, `[?？؟]$`, q.Pattern)
 	assert.Equal(t, 5, *q.MinLength)
 	assert.Contains(t, q.Description, "question mark")
 

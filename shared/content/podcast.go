@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"contentfactory.dev/factory/shared/prose"
 )
 
 // Podcast styles: the shape of the conversation.
@@ -132,12 +134,13 @@ func (p Pace) Mean(n int) float64 {
 }
 
 // Minutes estimates how long a script takes to speak: each line's words
-// at its speaker's pace, plus PerLine for every line (the intro and the
+// (prose.SpokenWords: in Japanese and Chinese, runs of one script) at its
+// speaker's pace, plus PerLine for every line (the intro and the
 // outro spoken by the first speaker).
 func (p Pace) Minutes(s *PodcastScript) float64 {
 	sec := 0.0
 	line := func(speaker int, text string) {
-		if w := len(strings.Fields(text)); w > 0 {
+		if w := prose.SpokenWords(text); w > 0 {
 			sec += float64(w)/p.Rate(max(speaker, 0))*60 + p.PerLine.Seconds()
 		}
 	}

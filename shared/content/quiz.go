@@ -16,7 +16,7 @@ type Quiz struct {
 
 // QuizQuestion is one multiple-choice question.
 type QuizQuestion struct {
-	Question    string       `json:"question" len:"10-500" pattern:"\\?$" desc:"The question, ending with a question mark."`
+	Question    string       `json:"question" len:"10-500" pattern:"[?？؟]$" desc:"The question, ending with a question mark."`
 	Options     []QuizOption `json:"options" items:"4-4" desc:"The four options in the order shown (A, B, C, D): the correct answer and three plausible distractors."`
 	Answer      string       `json:"answer" enum:"A|B|C|D" desc:"The letter of the one correct option."`
 	Explanation string       `json:"explanation" len:"20-2000" claim:"" desc:"Why the answer is right, in a few sentences."`
@@ -54,7 +54,9 @@ var catchAll = regexp.MustCompile(`(?i)\b(all|none|both|neither)\s+of\s+(the\s+)
 func CatchAll(option string) bool { return catchAll.MatchString(option) }
 
 func (q *Quiz) check(exp Expect) Violations {
-	vs := append(titleAgrees(q.Title, exp), unique(q.Questions, "/questions", "question", func(x QuizQuestion) string { return x.Question })...)
+	get := func(x QuizQuestion) string { return x.Question }
+	vs := append(titleAgrees(q.Title, exp), unique(q.Questions, "/questions", "question", get)...)
+	vs = append(vs, questionForms(q.Questions, "/questions", "question", exp, get)...)
 	for i, x := range q.Questions {
 		path := fmt.Sprintf("/questions/%d", i)
 		vs = append(vs, unique(x.Options, path+"/options", "option", func(o QuizOption) string { return o.Text })...)

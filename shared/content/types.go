@@ -114,7 +114,7 @@ type FAQs struct {
 
 // FAQ is one question and its answer.
 type FAQ struct {
-	Question string `json:"question" len:"5-300" pattern:"\\?$" desc:"The question, ending with a question mark."`
+	Question string `json:"question" len:"5-300" pattern:"[?？؟]$" desc:"The question, ending with a question mark."`
 	Answer   string `json:"answer" len:"10-3000" claim:"" desc:"The answer, which stands on its own without the question."`
 	Category string `json:"category" len:"2-60" desc:"A short category label."`
 	Cited
@@ -155,6 +155,6 @@ type ReadingGuide struct {
 
 // ReadingQuestion is a question tied to one outline section.
 type ReadingQuestion struct {
-	Question string `json:"question" len:"5-300" pattern:"\\?$" desc:"The question, ending with a question mark."`
+	Question string `json:"question" len:"5-300" pattern:"[?？؟]$" desc:"The question, ending with a question mark."`
 	Section  string `json:"section" len:"3-200" desc:"Title of the outline section it refers to, exactly as in the outline."`
 }

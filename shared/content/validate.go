@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"contentfactory.dev/factory/shared/prose"
 )
 
 // Expect is what a text document must agree with besides its own schema:
@@ -159,9 +161,9 @@ func (p *PodcastScript) SpeakerIndex(name string) int {
 
 // Words counts the spoken words of the script.
 func (p *PodcastScript) Words() int {
-	n := len(strings.Fields(p.Intro)) + len(strings.Fields(p.Outro))
+	n := prose.SpokenWords(p.Intro) + prose.SpokenWords(p.Outro)
 	for _, t := range p.Turns {
-		n += len(strings.Fields(t.Text))
+		n += prose.SpokenWords(t.Text)
 	}
 	return n
 }
@@ -177,7 +179,9 @@ func (d *DetailedReading) check(exp Expect) Violations {
 }
 
 func (f *FAQs) check(exp Expect) Violations {
-	return append(titleAgrees(f.Title, exp), unique(f.FAQs, "/faqs", "question", func(q FAQ) string { return q.Question })...)
+	get := func(q FAQ) string { return q.Question }
+	vs := append(titleAgrees(f.Title, exp), unique(f.FAQs, "/faqs", "question", get)...)
+	return append(vs, questionForms(f.FAQs, "/faqs", "question", exp, get)...)
 }
 
 func (f *Flashcards) check(exp Expect) Violations {
@@ -185,7 +189,9 @@ func (f *Flashcards) check(exp Expect) Violations {
 }
 
 func (g *ReadingGuide) check(exp Expect) Violations {
-	vs := append(titleAgrees(g.Title, exp), unique(g.Questions, "/questions", "question", func(q ReadingQuestion) string { return q.Question })...)
+	get := func(q ReadingQuestion) string { return q.Question }
+	vs := append(titleAgrees(g.Title, exp), unique(g.Questions, "/questions", "question", get)...)
+	vs = append(vs, questionForms(g.Questions, "/questions", "question", exp, get)...)
 	if exp.Outline == nil {
 		return vs
 	}

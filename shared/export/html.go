@@ -2,12 +2,16 @@ package export
 
 import (
 	"bytes"
+	"fmt"
 	"html"
 	"regexp"
 	"sync"
 
+	"golang.org/x/text/language"
+
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
 )
@@ -51,10 +55,15 @@ var sanitizer = sync.OnceValue(func() *bluemonday.Policy {
 // a Content-Security-Policy and a small inline stylesheet. Serve it with
 // Content-Type text/html; charset=utf-8 and as an attachment.
 func HTML(b Bundle) []byte {
-	body := sanitize(markdownHTML(Markdown(b)))
+	body := autoDirection(sanitize(markdownHTML(Markdown(b))))
 	var out bytes.Buffer
 	out.Grow(len(body) + len(pageStyle) + 512)
-	out.WriteString("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n")
+	out.WriteString("<!DOCTYPE html>\n<html")
+	if tag, err := language.Parse(b.Language); err == nil {
+		// A parsed tag is letters, digits and hyphens: written as is.
+		out.WriteString(" lang=\"" + tag.String() + "\"")
+	}
+	out.WriteString(" dir=\"" + Direction(b.Language) + "\">\n<head>\n<meta charset=\"utf-8\">\n")
 	// The policy is a constant with no double quote: written as is.
 	out.WriteString("<meta http-equiv=\"Content-Security-Policy\" content=\"" + HTMLContentSecurityPolicy + "\">\n")
 	out.WriteString("<meta name=\"referrer\" content=\"no-referrer\">\n")
@@ -66,15 +75,48 @@ func HTML(b Bundle) []byte {
 	return out.Bytes()
 }
 
+// headingIDs gives the headings the ids the bundle's contents link to
+// (anchor), made unique in the document by a number: goldmark's own ids
+// keep only ASCII letters, and every Japanese heading would be "heading".
+type headingIDs map[string]int
+
+func (h headingIDs) Generate(value []byte, _ ast.NodeKind) []byte {
+	id := anchor(string(value))
+	if id == "" {
+		id = "section"
+	}
+	if n := h[id]; n > 0 {
+		h[id]++
+		id = fmt.Sprintf("%s-%d", id, n)
+	}
+	h[id]++
+	return []byte(id)
+}
+
+func (h headingIDs) Put(value []byte) { h[string(value)]++ }
+
 // markdownHTML converts Markdown to an HTML fragment.
 func markdownHTML(md []byte) []byte {
 	var buf bytes.Buffer
-	if err := markdownRenderer.Convert(md, &buf); err != nil {
+	ctx := parser.NewContext(parser.WithIDs(headingIDs{}))
+	if err := markdownRenderer.Convert(md, &buf, parser.WithContext(ctx)); err != nil {
 		// Converting to a buffer does not fail; should it, the text is
 		// still shown, escaped.
 		return []byte("<pre>" + html.EscapeString(string(md)) + "</pre>")
 	}
 	return buf.Bytes()
+}
+
+// textBlock is the start tag of a block of text, as the sanitizer writes
+// it: without attributes, or a heading with its id.
+var textBlock = regexp.MustCompile(`<(p|li|h[1-6]|td|th|blockquote|dt|dd)((?: id="[^"]*")?)>`)
+
+// autoDirection lets every block of text take its own direction from its
+// first strong letter (dir="auto"): an Arabic paragraph in an English page
+// reads right to left, an English one in an Arabic page left to right.
+// It runs on the sanitizer's output, whose tags it knows.
+func autoDirection(fragment []byte) []byte {
+	return textBlock.ReplaceAll(fragment, []byte(`<$1$2 dir="auto">`))
 }
 
 // sanitize keeps only the HTML the policy allows.
@@ -87,10 +129,10 @@ h1,h2,h3{line-height:1.25;margin:1.6em 0 .6em}
 h1{font-size:2rem}h2{font-size:1.5rem;border-bottom:1px solid #d0d7de;padding-bottom:.3em}h3{font-size:1.2rem}
 a{color:#0969da}
 table{border-collapse:collapse;width:100%;margin:1em 0}
-th,td{border:1px solid #d0d7de;padding:.4em .6em;text-align:left;vertical-align:top}
+th,td{border:1px solid #d0d7de;padding:.4em .6em;text-align:start;vertical-align:top}
 th{background:#f6f8fa}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;background:#f6f8fa}
 pre{padding:1em;overflow:auto}
-blockquote{margin:0;padding:0 1em;color:#59636e;border-left:.25em solid #d0d7de}
+blockquote{margin:0;padding:0 1em;color:#59636e;border-inline-start:.25em solid #d0d7de}
 @media print{main{max-width:none;padding:0}a{color:inherit}}
 `

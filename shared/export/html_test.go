@@ -143,7 +143,7 @@ func TestHTMLOfHostileOutputIsInert(t *testing.T) {
 	assert.Contains(t, body, "<strong>long waves</strong>")
 	assert.Regexp(t, `<a href="https://oceanservice\.noaa\.gov/education/tutorial_tides/" rel="nofollow noreferrer">the NOAA primer</a>`, body)
 	assert.Contains(t, body, "<table>")
-	assert.Contains(t, body, "<td>Spring tide</td>")
+	assert.Contains(t, body, `<td dir="auto">Spring tide</td>`)
 	assert.Contains(t, body, "The end.")
 }
 
@@ -175,5 +175,59 @@ func TestHTMLOfAnEmptyBundle(t *testing.T) {
 	t.Parallel()
 	doc := string(HTML(Bundle{Title: "Empty"}))
 	assert.Contains(t, doc, "<title>Empty</title>")
-	assert.Contains(t, doc, `<h1 id="empty">Empty</h1>`)
+	assert.Contains(t, doc, `<h1 id="empty" dir="auto">Empty</h1>`)
+}
+
+func TestHTMLCarriesTheLanguageAndItsDirection(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ lang, html string }{
+		{"ar-EG", `<html lang="ar-EG" dir="rtl">`},
+		{"he", `<html lang="he" dir="rtl">`},
+		{"fa-IR", `<html lang="fa-IR" dir="rtl">`},
+		{"ja-JP", `<html lang="ja-JP" dir="ltr">`},
+		{"es-ES", `<html lang="es-ES" dir="ltr">`},
+		{"", `<html dir="ltr">`},
+		{`x" onload="y`, `<html dir="ltr">`},
+	} {
+		doc := string(HTML(Bundle{Title: "البناء الضوئي", Language: c.lang, Docs: []Doc{{Format: content.FormatOnePager,
+			Value: &content.OnePager{Title: "البناء الضوئي", ExecutiveSummary: "البناء الضوئي عملية تصنع بها النباتات غذاءها.",
+				KeyTakeaways: content.Takeaways("DNA is a molecule."), MainContent: "نص"}}}}))
+		assert.Contains(t, doc, c.html, c.lang)
+	}
+	doc := string(HTML(Bundle{Title: "البناء الضوئي", Language: "ar", Docs: []Doc{{Format: content.FormatOnePager,
+		Value: &content.OnePager{Title: "البناء الضوئي", ExecutiveSummary: "البناء الضوئي عملية تصنع بها النباتات غذاءها.",
+			KeyTakeaways: content.Takeaways("DNA is a molecule."), MainContent: "نص"}}}}))
+	assert.Contains(t, doc, `<p dir="auto">البناء الضوئي عملية`, "each block takes its own direction")
+	assert.Contains(t, doc, `<li dir="auto">DNA is a molecule.</li>`, "a Latin line in an Arabic page reads left to right")
+	assert.Contains(t, doc, "border-inline-start", "the page's rules follow the direction")
+	assert.NotContains(t, doc, "text-align:left")
+}
+
+// TestBundleLabelsAndLinksInTheLanguage renders a Japanese and a Spanish
+// bundle: the exports' own labels are the language's, and every link of
+// the contents leads to a heading of the page, whatever its script.
+func TestBundleLabelsAndLinksInTheLanguage(t *testing.T) {
+	t.Parallel()
+	docs := []Doc{
+		{Format: content.FormatOnePager, Value: &content.OnePager{Title: "光合成", ExecutiveSummary: "光合成は植物の仕組みです。",
+			KeyTakeaways: content.Takeaways("葉緑体で起こる。"), MainContent: "本文"}},
+		{Format: content.FormatFAQs, Value: &content.FAQs{Title: "光合成", FAQs: []content.FAQ{{Question: "光合成とは何ですか？", Answer: "光のエネルギーを使う仕組みです。", Category: "定義"}}}},
+	}
+	page := string(HTML(Bundle{Title: "光合成", Topic: "植物", Language: "ja-JP", Docs: docs}))
+	for _, want := range []string{">目次</h2>", ">一枚まとめ</h2>", ">よくある質問</h2>", ">要点</h3>", "テーマ：植物"} {
+		assert.Contains(t, page, want)
+	}
+	links := regexp.MustCompile(`href="#([^"]+)"`).FindAllStringSubmatch(page, -1)
+	require.Len(t, links, 2, "one link per format")
+	for _, l := range links {
+		id, err := url.PathUnescape(l[1]) // a browser finds the element whose id is the decoded fragment
+		require.NoError(t, err)
+		assert.Contains(t, page, `id="`+id+`"`, "the contents' link to %s leads to its heading", id)
+	}
+	md := string(Markdown(Bundle{Title: "La luz", Language: "es-ES", Docs: []Doc{{Format: content.FormatFlashcards,
+		Value: &content.Flashcards{Title: "La luz", Cards: []content.Flashcard{{Front: "¿Qué es un fotón?", Back: "Una partícula de luz.", Difficulty: "easy"}}}}}}))
+	assert.Contains(t, md, "| # | Anverso | Reverso | Dificultad |")
+	assert.Contains(t, md, "| fácil |")
+	assert.Contains(t, md, "## Índice")
+	assert.NotContains(t, md, "Contents")
 }

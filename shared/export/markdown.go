@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/content"
@@ -26,7 +27,10 @@ type Doc struct {
 type Bundle struct {
 	Title string
 	Topic string
-	Docs  []Doc
+	// Language is the request's BCP 47 tag: the HTML page's language and,
+	// for Arabic, Hebrew, Persian or Urdu, its right-to-left direction.
+	Language string
+	Docs     []Doc
 	// Sources are the job's sources and passages (nil: none). Every
 	// citation of a passage becomes a numbered link to its text.
 	Sources *content.SourceSet
@@ -39,7 +43,7 @@ type Bundle struct {
 // so every citation is a numbered link to the passage it names. An item
 // the grounding check found unsupported says so.
 func Markdown(b Bundle) []byte {
-	w := mdWriter{passages: map[string]content.Passage{}}
+	w := mdWriter{passages: map[string]content.Passage{}, lang: b.Language}
 	if b.Sources != nil {
 		for _, p := range b.Sources.Passages {
 			w.passages[p.ID] = p
@@ -48,18 +52,18 @@ func Markdown(b Bundle) []byte {
 	w.line("# " + oneLine(b.Title))
 	if b.Topic != "" && b.Topic != b.Title {
 		w.line("")
-		w.line("*Topic: " + oneLine(b.Topic) + "*")
+		w.line("*" + fmt.Sprintf(w.label("Topic: %s"), oneLine(b.Topic)) + "*")
 	}
 	w.line("")
-	w.line("## Contents")
+	w.line("## " + w.label("Contents"))
 	w.line("")
 	for _, d := range b.Docs {
-		title := content.MustLookup(d.Format).Title
+		title := FormatTitle(b.Language, d.Format)
 		w.line(fmt.Sprintf("- [%s](#%s)", title, anchor(title)))
 	}
 	for _, d := range b.Docs {
 		w.line("")
-		w.line("## " + content.MustLookup(d.Format).Title)
+		w.line("## " + FormatTitle(b.Language, d.Format))
 		w.line("")
 		renderDoc(&w, d.Value)
 	}
@@ -69,6 +73,8 @@ func Markdown(b Bundle) []byte {
 
 type mdWriter struct {
 	strings.Builder
+	// lang is the bundle's language, its labels' (Label).
+	lang     string
 	passages map[string]content.Passage
 	// cited are the passages cited so far, in order.
 	cited []string
@@ -79,7 +85,7 @@ type mdWriter struct {
 func (w *mdWriter) refs(c content.Cited) string {
 	var b strings.Builder
 	if c.Grounding == content.Unsupported {
-		b.WriteString(" *(not supported by its sources)*")
+		b.WriteString(" *" + w.label("(not supported by its sources)") + "*")
 	}
 	for _, id := range c.Citations {
 		if _, ok := w.passages[id]; !ok {
@@ -107,7 +113,7 @@ func (w *mdWriter) footnotes(set *content.SourceSet) {
 		case t == "" && s.Filename != "":
 			t = s.Filename
 		case t == "":
-			t = fmt.Sprintf("Source %d", i+1)
+			t = fmt.Sprintf(w.label("Source %d"), i+1)
 		}
 		titles[s.ID] = t
 	}
@@ -116,7 +122,7 @@ func (w *mdWriter) footnotes(set *content.SourceSet) {
 		p := w.passages[id]
 		where := titles[p.Source]
 		if p.Page > 0 {
-			where += fmt.Sprintf(", p. %d", p.Page)
+			where += ", " + fmt.Sprintf(w.label("p. %d"), p.Page)
 		}
 		if h := oneLine(p.Heading); h != "" {
 			where += ", " + h
@@ -132,6 +138,9 @@ func escapeInline(s string) string {
 }
 
 func (w *mdWriter) line(s string) { w.WriteString(s); w.WriteByte('\n') }
+
+// label is an export's own word in the bundle's language.
+func (w *mdWriter) label(en string) string { return Label(w.lang, en) }
 
 func (w *mdWriter) para(s string) {
 	w.line(strings.TrimSpace(s))
@@ -177,13 +186,16 @@ func (w *mdWriter) bullets(items []string) {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// anchor is the id of a heading in the HTML bundle (headingIDs), which
+// the contents link to: its letters and digits in lower case, in any
+// script, with hyphens for spaces.
 func anchor(title string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(title) {
 		switch {
 		case r == ' ':
 			b.WriteByte('-')
-		case r == '-' || r == '_' || ('a' <= r && r <= 'z') || ('0' <= r && r <= '9'):
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(r)
 		}
 	}
@@ -194,13 +206,13 @@ func renderDoc(w *mdWriter, v any) {
 	switch d := v.(type) {
 	case *content.Outline:
 		w.para(d.Overview)
-		w.line(fmt.Sprintf("*Audience: %s · Level: %s*", oneLine(d.Audience), d.Level))
+		w.line("*" + fmt.Sprintf(w.label("Audience: %s · Level: %s"), oneLine(d.Audience), w.label(d.Level)) + "*")
 		w.line("")
-		w.line("### Learning objectives")
+		w.line("### " + w.label("Learning objectives"))
 		w.line("")
 		w.bullets(d.LearningObjectives)
 		for i, s := range d.Sections {
-			w.line(fmt.Sprintf("### %d. %s (%d min)", i+1, oneLine(s.Title), s.Minutes))
+			w.line(fmt.Sprintf("### %d. %s (%s)", i+1, oneLine(s.Title), fmt.Sprintf(w.label("%d min"), s.Minutes)))
 			w.line("")
 			w.para(s.Description + w.refs(s.Cited))
 			w.bullets(s.KeyPoints)
@@ -210,7 +222,7 @@ func renderDoc(w *mdWriter, v any) {
 		for i, s := range d.Speakers {
 			names[i] = fmt.Sprintf("%s (%s)", oneLine(s.Name), oneLine(s.Role))
 		}
-		w.line(fmt.Sprintf("*%s · about %.0f minutes*", strings.Join(names, ", "), d.EstimatedMinutes))
+		w.line(fmt.Sprintf("*%s · %s*", strings.Join(names, ", "), fmt.Sprintf(w.label("about %.0f minutes"), d.EstimatedMinutes)))
 		w.line("")
 		host := d.Speakers[0].Name
 		w.para(fmt.Sprintf("**%s:** %s", oneLine(host), oneLine(d.Intro)))
@@ -220,24 +232,24 @@ func renderDoc(w *mdWriter, v any) {
 		w.para(fmt.Sprintf("**%s:** %s", oneLine(host), oneLine(d.Outro)))
 	case *content.StudyGuide:
 		w.para(d.Overview)
-		w.line("### Key concepts")
+		w.line("### " + w.label("Key concepts"))
 		w.line("")
 		for _, k := range d.KeyConcepts {
 			w.line(fmt.Sprintf("- **%s**: %s%s", oneLine(k.Term), oneLine(k.Explanation), w.refs(k.Cited)))
 		}
 		w.line("")
 		w.markdown(d.DetailedContent)
-		w.line("### Summary")
+		w.line("### " + w.label("Summary"))
 		w.line("")
 		w.para(d.Summary)
 		if len(d.FurtherReading) > 0 {
-			w.line("### Further reading")
+			w.line("### " + w.label("Further reading"))
 			w.line("")
 			w.bullets(d.FurtherReading)
 		}
 	case *content.OnePager:
 		w.para(d.ExecutiveSummary)
-		w.line("### Key takeaways")
+		w.line("### " + w.label("Key takeaways"))
 		w.line("")
 		for _, k := range d.KeyTakeaways {
 			w.line("- " + oneLine(k.Text) + w.refs(k.Cited))
@@ -253,11 +265,11 @@ func renderDoc(w *mdWriter, v any) {
 				w.markdown(strings.TrimSpace(p.Text) + w.refs(p.Cited))
 			}
 		}
-		w.line("### Conclusion")
+		w.line("### " + w.label("Conclusion"))
 		w.line("")
 		w.para(d.Conclusion)
 		if len(d.References) > 0 {
-			w.line("### References")
+			w.line("### " + w.label("References"))
 			w.line("")
 			w.bullets(d.References)
 		}
@@ -268,10 +280,10 @@ func renderDoc(w *mdWriter, v any) {
 			w.para(strings.TrimSpace(q.Answer) + w.refs(q.Cited))
 		}
 	case *content.Flashcards:
-		w.line("| # | Front | Back | Difficulty |")
+		w.line(fmt.Sprintf("| # | %s | %s | %s |", w.label("Front"), w.label("Back"), w.label("Difficulty")))
 		w.line("|---|---|---|---|")
 		for i, c := range d.Cards {
-			w.line(fmt.Sprintf("| %d | %s | %s | %s |", i+1, cell(c.Front), cell(c.Back)+w.refs(c.Cited), c.Difficulty))
+			w.line(fmt.Sprintf("| %d | %s | %s | %s |", i+1, cell(c.Front), cell(c.Back)+w.refs(c.Cited), w.label(c.Difficulty)))
 		}
 		w.line("")
 	case *content.ReadingGuide:
@@ -293,21 +305,21 @@ func renderDoc(w *mdWriter, v any) {
 // answers with their explanations, so that a reader can try first.
 func renderQuiz(w *mdWriter, q *content.Quiz) {
 	for i, x := range q.Questions {
-		w.line(fmt.Sprintf("**%d. %s** *(%s)*", i+1, oneLine(x.Question), x.Difficulty))
+		w.line(fmt.Sprintf("**%d. %s** *(%s)*", i+1, oneLine(x.Question), w.label(x.Difficulty)))
 		w.line("")
 		for j, o := range x.Options {
 			w.line(fmt.Sprintf("- %s. %s", content.AnswerLetters[j], oneLine(o.Text)))
 		}
 		w.line("")
 	}
-	w.line("### Answers")
+	w.line("### " + w.label("Answers"))
 	w.line("")
 	for i, x := range q.Questions {
 		answer := x.Answer
 		if o, k := x.Correct(); k >= 0 {
 			answer += ". " + oneLine(o.Text)
 		}
-		w.line(fmt.Sprintf("%d. **%s**: %s *(Checks: %s)*%s", i+1, answer, oneLine(x.Explanation), oneLine(x.Objective), w.refs(x.Cited)))
+		w.line(fmt.Sprintf("%d. **%s**: %s *(%s)*%s", i+1, answer, oneLine(x.Explanation), fmt.Sprintf(w.label("Checks: %s"), oneLine(x.Objective)), w.refs(x.Cited)))
 	}
 	w.line("")
 }

@@ -58,7 +58,7 @@ func TestTheQuizAndTheTimelineAreInEveryBundle(t *testing.T) {
 	page := string(HTML(b))
 	assertInert(t, page[strings.Index(page, "<body>")+len("<body>"):])
 	assert.Contains(t, page, "<strong>1. What does an escapement do?</strong>")
-	assert.Contains(t, page, "<li>B. It strikes the hours</li>")
+	assert.Contains(t, page, `<li dir="auto">B. It strikes the hours</li>`)
 	assert.Contains(t, page, "<strong>13 October 1967</strong>")
 
 	doc := NewDocument(b, "en-US", nil)

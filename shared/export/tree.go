@@ -127,7 +127,7 @@ func NewDocument(b Bundle, language string, cover *Image) *Document {
 	for n := root.FirstChild(); n != nil; n = n.NextSibling() {
 		if h, ok := n.(*ast.Heading); ok && h.Level <= 2 {
 			title := PlainText(tb.inlines(h))
-			if h.Level == 2 && next < len(b.Docs) && title == content.MustLookup(b.Docs[next].Format).Title {
+			if h.Level == 2 && next < len(b.Docs) && title == FormatTitle(b.Language, b.Docs[next].Format) {
 				doc.Sections = append(doc.Sections, Section{Format: b.Docs[next].Format, Title: title})
 				cur = &doc.Sections[len(doc.Sections)-1]
 				next++
@@ -333,4 +333,23 @@ func RightToLeft(s string) bool {
 		}
 	}
 	return false
+}
+
+// rightToLeftLanguages are the base languages written right to left.
+var rightToLeftLanguages = map[string]bool{"ar": true, "he": true, "iw": true, "fa": true, "ur": true, "ps": true,
+	"sd": true, "yi": true, "dv": true, "ug": true, "ckb": true, "syr": true}
+
+// RightToLeftLanguage reports a BCP 47 tag of a language written right to
+// left (Arabic, Hebrew, Persian, Urdu, …).
+func RightToLeftLanguage(tag string) bool {
+	base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+	return rightToLeftLanguages[base]
+}
+
+// Direction is the HTML dir of a document in a language: "rtl" or "ltr".
+func Direction(tag string) string {
+	if RightToLeftLanguage(tag) {
+		return "rtl"
+	}
+	return "ltr"
 }

@@ -281,7 +281,7 @@ func (d Detector) scan(text string, depth int) map[string]float64 {
 		}
 	}
 	if sq := squeezed(lat); sq != "" {
-		for s, w := range matchSet(compactRules, sq, "", false) {
+		for s, w := range matchSet(compactRules(), sq, "", false) {
 			if _, ok := base[s]; !ok {
 				add(out, s, w)
 				add(out, SigObfuscated, signalWeight[SigObfuscated])
@@ -320,7 +320,7 @@ func (d Detector) scan(text string, depth int) map[string]float64 {
 // matchRules runs the rules on a lower-cased view, and the cased ones on
 // the view as written (if given); englishOnly keeps to the English rules.
 func matchRules(lower, cased string, englishOnly bool) map[string]float64 {
-	return matchSet(rules, lower, cased, englishOnly)
+	return matchSet(rules(), lower, cased, englishOnly)
 }
 
 func matchSet(set []rule, lower, cased string, englishOnly bool) map[string]float64 {

@@ -103,7 +103,7 @@ func TestScreenLeavesDefaultsOut(t *testing.T) {
 // Every rule must have anchors, so no rule scans a whole long text.
 func TestEveryRuleHasAnchors(t *testing.T) {
 	t.Parallel()
-	for _, set := range [][]rule{rules, compactRules} {
+	for _, set := range [][]rule{rules(), compactRules()} {
 		for _, r := range set {
 			require.NotEmpty(t, r.anchors, "%s", r.re)
 			for _, a := range r.anchors {
@@ -129,7 +129,7 @@ func TestAnchoredSearchAgreesWithFullScan(t *testing.T) {
 	}
 	for _, text := range texts {
 		v := strings.ToLower(text)
-		for _, r := range rules {
+		for _, r := range rules() {
 			if r.cased {
 				continue
 			}

@@ -74,11 +74,13 @@ func (s StepStatus) Fine() bool { return s == StepSucceeded || s == StepNotAppli
 // is kept apart (Store.Request) so that the documents every transaction
 // reads stay small.
 type Job struct {
-	ID      string           `firestore:"-" json:"id"`
-	Owner   string           `firestore:"owner" json:"-"`
-	Topic   string           `firestore:"topic" json:"topic"`
-	Formats []content.Format `firestore:"formats" json:"formats"`
-	Status  JobStatus        `firestore:"status" json:"status"`
+	ID    string `firestore:"-" json:"id"`
+	Owner string `firestore:"owner" json:"-"`
+	Topic string `firestore:"topic" json:"topic"`
+	// Language is the request's BCP 47 tag ("" in jobs older than it).
+	Language string           `firestore:"language,omitempty" json:"language,omitempty"`
+	Formats  []content.Format `firestore:"formats" json:"formats"`
+	Status   JobStatus        `firestore:"status" json:"status"`
 	// Origin says how the job came in: "api" or "pubsub".
 	Origin      string  `firestore:"origin" json:"origin"`
 	Region      string  `firestore:"region" json:"region"`

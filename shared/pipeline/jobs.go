@@ -120,6 +120,7 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 		ID:          id,
 		Owner:       owner,
 		Topic:       req.Topic,
+		Language:    req.Language,
 		Formats:     req.Formats,
 		Status:      JobQueued,
 		Origin:      origin,

@@ -72,3 +72,63 @@ func Numbers(text string) []string {
 	}
 	return out
 }
+
+// SpokenWords counts the words of text as speech takes time over them:
+// its words between white space, and in Chinese and Japanese, written
+// without spaces, each run of one script (Tokenize: "光合成", "は").
+// For text with spaces between its words it is len(strings.Fields(text)).
+func SpokenWords(text string) int { return len(spokenEnds(text)) }
+
+// SpokenHead is the start of text up to the end of its n-th spoken word
+// (SpokenWords), all of it when it has no more.
+func SpokenHead(text string, n int) string {
+	ends := spokenEnds(text)
+	switch {
+	case n <= 0:
+		return ""
+	case n >= len(ends):
+		return text
+	}
+	return text[:ends[n-1]]
+}
+
+// spokenEnds are the byte offsets where the spoken words of text end.
+func spokenEnds(text string) []int {
+	var out []int
+	start := -1
+	flush := func(end int) {
+		field := text[start:end]
+		wide := false
+		toks := Tokenize(field)
+		for _, t := range toks {
+			if Wide(t.Text) {
+				wide = true
+				break
+			}
+		}
+		if !wide {
+			out = append(out, end)
+			return
+		}
+		for i, t := range toks {
+			if i == len(toks)-1 {
+				out = append(out, end) // the field's closing punctuation goes with its last word
+				break
+			}
+			out = append(out, start+t.End)
+		}
+	}
+	for i, r := range text {
+		switch {
+		case unicode.IsSpace(r) && start >= 0:
+			flush(i)
+			start = -1
+		case !unicode.IsSpace(r) && start < 0:
+			start = i
+		}
+	}
+	if start >= 0 {
+		flush(len(text))
+	}
+	return out
+}

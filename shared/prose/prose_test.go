@@ -45,3 +45,22 @@ func TestSentences(t *testing.T) {
 		})
 	}
 }
+
+func TestSpokenWords(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		n    int
+	}{
+		{"Tides follow the Moon.", 4},
+		{"  light-dependent   reactions, mostly. ", 3},
+		{"光合成は植物の仕組みです。", 6},  // 光合成|は|植物|の|仕組|みです
+		{"ATPとNADPHに蓄える。", 6}, // ATP|と|NADPH|に|蓄|える
+		{"", 0},
+	} {
+		assert.Equal(t, c.n, prose.SpokenWords(c.text), c.text)
+	}
+	assert.Equal(t, "光合成は", prose.SpokenHead("光合成は植物の仕組みです。", 2))
+	assert.Equal(t, "光合成は植物の仕組みです。", prose.SpokenHead("光合成は植物の仕組みです。", 6), "the last word keeps the stop")
+	assert.Equal(t, "Tides follow", prose.SpokenHead("Tides follow the Moon.", 2))
+	assert.Equal(t, "Tides follow the Moon.", prose.SpokenHead("Tides follow the Moon.", 9))
+}

@@ -18,7 +18,7 @@ const closers = `"'”’»)]`
 // Sentences splits one paragraph of prose into sentences. A sentence
 // ends at ".", "!", "?" or "…" (with any closing quotes or brackets) that is
 // followed by white space and then by something that can start a
-// sentence. Decimals ("3.5") and abbreviations ("e.g.", "Dr.", "z. B.")
+// sentence, or at "。", "！" or "？", which need no space after them. Decimals ("3.5") and abbreviations ("e.g.", "Dr.", "z. B.")
 // do not end sentences. With German text, a one- or two-digit number
 // followed by a period is read as an ordinal ("am 14. Juli").
 func Sentences(text, lang string) []string {
@@ -34,7 +34,7 @@ func Sentences(text, lang string) []string {
 		for end < len(runes) && (isTerminal(runes[end]) || strings.ContainsRune(closers, runes[end])) {
 			end++
 		}
-		if end < len(runes) && !unicode.IsSpace(runes[end]) {
+		if end < len(runes) && !unicode.IsSpace(runes[end]) && !isWideStop(runes[i]) {
 			i = end - 1
 			continue
 		}
@@ -55,6 +55,10 @@ func Sentences(text, lang string) []string {
 }
 
 func isTerminal(r rune) bool { return strings.ContainsRune(".!?…。！？", r) }
+
+// isWideStop reports the ideographic stops of Chinese and Japanese, which
+// end a sentence with no space after them.
+func isWideStop(r rune) bool { return strings.ContainsRune("。！？", r) }
 
 // endsSentence decides whether the punctuation at runes[dot] (its run
 // ending before end, then a space) closes the sentence begun at start.

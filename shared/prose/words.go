@@ -13,15 +13,27 @@ type Token struct {
 }
 
 // Tokenize returns the words of s: letters and digits, with inner hyphens
-// and apostrophes kept ("light-dependent", "plant's").
+// and apostrophes kept ("light-dependent", "plant's"). Chinese and
+// Japanese, written without spaces, are cut where the script changes: a
+// run of Han characters, of Katakana or of Hiragana is one word
+// ("光合成", "エネルギー", "は").
 func Tokenize(s string) []Token {
 	var out []Token
 	start := -1
+	prev := 0
 	for i, r := range s {
 		inWord := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 		if !inWord && start >= 0 && isJoiner(r) && i+utf8.RuneLen(r) < len(s) {
 			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
 			inWord = unicode.IsLetter(next) || unicode.IsDigit(next)
+		}
+		sc := wideScript(r)
+		if inWord && start >= 0 && sc != prev && (sc != 0 || prev != 0) && !(r == 'ー' && prev == katakana) {
+			out = append(out, Token{Text: s[start:i], Start: start, End: i})
+			start = -1
+		}
+		if r != 'ー' || prev != katakana {
+			prev = sc
 		}
 		switch {
 		case inWord && start < 0:
@@ -37,11 +49,40 @@ func Tokenize(s string) []Token {
 	return out
 }
 
+// The scripts written without spaces between words.
+const (
+	han = 1 + iota
+	hiragana
+	katakana
+)
+
+// wideScript is the script of a character of Chinese or Japanese, 0 for
+// any other.
+func wideScript(r rune) int {
+	switch {
+	case unicode.Is(unicode.Han, r):
+		return han
+	case unicode.Is(unicode.Hiragana, r):
+		return hiragana
+	case unicode.Is(unicode.Katakana, r):
+		return katakana
+	}
+	return 0
+}
+
+// Wide reports a word of Chinese or Japanese.
+func Wide(word string) bool {
+	r, _ := utf8.DecodeRuneInString(word)
+	return wideScript(r) != 0
+}
+
 func isJoiner(r rune) bool { return r == '-' || r == '\'' || r == '’' || r == '‐' }
 
 // ContentWord reports a lower-cased word worth counting as a term: not a
 // stop word, not a bare number, at least three letters (or an acronym of
-// two, which the caller passes upper case).
+// two, which the caller passes upper case); in Chinese and Japanese a run
+// of two or more Han or Katakana characters (Hiragana are particles and
+// endings).
 func ContentWord(lower, surface string) bool {
 	if StopWords[lower] {
 		return false
@@ -54,6 +95,13 @@ func ContentWord(lower, surface string) bool {
 	}
 	if letters == 0 {
 		return false
+	}
+	r, _ := utf8.DecodeRuneInString(lower)
+	switch wideScript(r) {
+	case hiragana:
+		return false // particles and endings
+	case han, katakana:
+		return utf8.RuneCountInString(lower) >= 2
 	}
 	if utf8.RuneCountInString(lower) >= 3 {
 		return true

@@ -78,6 +78,22 @@ func (e *Env) Pacer() ai.Pacer {
 	return cfg
 }
 
+// Voices returns the voices of the speech backend FACTORY_AI selects when
+// it can tell the languages they speak: the configured Cloud TTS voices
+// with vertex (the embedded defaults when the models file cannot be read:
+// the speech step reports that). Offline, espeak-ng speaks a language it
+// has no voice for in American English, and ok is false.
+func (e *Env) Voices() (voices models.TTS, ok bool) {
+	if e.Config.AI != "vertex" {
+		return models.TTS{}, false
+	}
+	cfg, err := e.models()
+	if err != nil {
+		cfg = models.Defaults()
+	}
+	return cfg.TTS, true
+}
+
 // Estimator returns what admission expects a request to cost: the
 // estimate of the AI configuration (models.Config.Estimate), from the same
 // price table the backends price their calls with. Offline calls cost

@@ -97,17 +97,25 @@ func TestThePipelineIsFreeOfAdaptersAndSDKs(t *testing.T) {
 
 // TestTheClientIsLight: the Go client of the API links the request
 // contract and nothing else of the project (no pipeline, store or AI
-// backend), and no cloud SDK, so that any program can use it.
+// backend), and no cloud SDK, so that any program can use it. The
+// contract counts a podcast's words with shared/prose's rules, which link
+// nothing but the standard library.
 func TestTheClientIsLight(t *testing.T) {
 	t.Parallel()
 	var heavy []string
 	for _, p := range deps(t, module+"shared/client") {
 		switch {
-		case p == module+"shared/client", p == module+"shared/content":
+		case p == module+"shared/client", p == module+"shared/content", p == module+"shared/prose":
 		case strings.HasPrefix(p, module),
 			strings.HasPrefix(p, "cloud.google.com/"), strings.HasPrefix(p, "google.golang.org/"), strings.HasPrefix(p, "github.com/"):
 			heavy = append(heavy, p)
 		}
 	}
 	assert.Empty(t, heavy, "shared/client links more than the request contract")
+	for _, p := range deps(t, module+"shared/prose") {
+		if p != module+"shared/prose" && (strings.HasPrefix(p, module) || strings.Contains(strings.Split(p, "/")[0], ".")) {
+			heavy = append(heavy, p)
+		}
+	}
+	assert.Empty(t, heavy, "shared/prose links only the standard library")
 }

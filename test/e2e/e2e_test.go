@@ -29,6 +29,7 @@ import (
 	"contentfactory.dev/factory/shared/analytics"
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/export"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/store"
@@ -344,7 +345,7 @@ func checkArtifacts(t *testing.T, s *stacktest.Stack, id string, epubcheck bool)
 				assert.True(t, strings.HasPrefix(string(data), "# "+m.outline.Title), "the bundle is titled")
 				for _, f := range req.Formats {
 					if content.MustLookup(f).Kind == content.KindText && succeeded[f] {
-						assert.Contains(t, string(data), "## "+content.MustLookup(f).Title)
+						assert.Contains(t, string(data), "## "+export.FormatTitle(req.Language, f))
 					}
 				}
 			case checkExport(t, a.Name, data, m):

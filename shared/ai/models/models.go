@@ -252,7 +252,10 @@ type TTS struct {
 	VoiceNames []string `json:"voice_names"`
 	// Voices lists the voices of a locale, in the order speakers get them.
 	Voices map[string][]string `json:"voices"`
-	// Locales maps a bare language ("de") to the locale to speak it in.
+	// Locales maps a language ("de") or a regional tag ("en-gb"), lower
+	// case, to the locale to speak it in; a regional tag it does not list
+	// is spoken in its language's locale ("es-MX" in "es-ES"), and a
+	// language it does not list has no voice.
 	Locales         map[string]string `json:"locales"`
 	SampleRateHertz int32             `json:"sample_rate_hertz"`
 	SpeakingRate    float64           `json:"speaking_rate"`
@@ -529,18 +532,33 @@ func distinct(vs []string) []string {
 	return out
 }
 
-// VoicesFor returns the voices of a language, one per speaker in order:
-// the Voices table's entry for the locale, otherwise voices made from
-// VoiceNames. A bare language ("de") is first mapped through Locales.
-func (t TTS) VoicesFor(language string) (locale string, voices []string) {
-	locale = language
-	if vs, ok := t.Voices[locale]; ok {
-		return locale, distinct(vs)
+// Locale is the locale a language is spoken in and whether any voice
+// speaks it: the tag itself when the Voices table lists it, else the
+// Locales entry of the full tag ("en-gb") or, failing that, of its base
+// language ("de", and "es-MX" is spoken in the locale of "es"). A
+// language neither table names has no voice.
+func (t TTS) Locale(language string) (locale string, ok bool) {
+	if _, ok := t.Voices[language]; ok {
+		return language, true
 	}
-	if !strings.Contains(locale, "-") {
-		if l, ok := t.Locales[strings.ToLower(locale)]; ok {
-			locale = l
-		}
+	lower := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(language), "_", "-"))
+	if l, ok := t.Locales[lower]; ok {
+		return l, true
+	}
+	base, _, _ := strings.Cut(lower, "-")
+	if l, ok := t.Locales[base]; ok {
+		return l, true
+	}
+	return language, false
+}
+
+// VoicesFor returns the voices of a language, one per speaker in order:
+// the Voices table's entry for its locale (Locale), otherwise voices made
+// from VoiceNames. A language no voice speaks has none.
+func (t TTS) VoicesFor(language string) (locale string, voices []string) {
+	locale, ok := t.Locale(language)
+	if !ok {
+		return locale, nil
 	}
 	if vs, ok := t.Voices[locale]; ok {
 		return locale, distinct(vs)
@@ -549,6 +567,27 @@ func (t TTS) VoicesFor(language string) (locale string, voices []string) {
 		voices = append(voices, locale+"-"+t.VoiceModel+"-"+n)
 	}
 	return locale, voices
+}
+
+// Speaks reports whether a language has a distinct voice for each of
+// that many speakers, and the locale it is spoken in.
+func (t TTS) Speaks(language string, speakers int) (locale string, ok bool) {
+	locale, voices := t.VoicesFor(language)
+	return locale, len(voices) > 0 && len(voices) >= speakers
+}
+
+// AllLocales lists every locale with voices: the Voices table's and the
+// Locales table's, sorted.
+func (t TTS) AllLocales() []string {
+	var out []string
+	for l := range t.Voices {
+		out = append(out, l)
+	}
+	for _, l := range t.Locales {
+		out = append(out, l)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Pace is how fast the voices that narrate a podcast of that many

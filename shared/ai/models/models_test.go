@@ -1,8 +1,11 @@
 package models_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,9 +132,47 @@ func TestVoicesFor(t *testing.T) {
 	loc, vs = c.TTS.VoicesFor("ja")
 	assert.Equal(t, "ja-JP", loc)
 	assert.Equal(t, "ja-JP-Chirp3-HD-Kore", vs[0])
-	loc, vs = c.TTS.VoicesFor("pt-PT")
-	assert.Equal(t, "pt-PT", loc)
-	assert.Len(t, vs, 4)
+	for lang, want := range map[string]string{
+		"pt-PT": "pt-BR", // a region without voices: its language's locale
+		"es-MX": "es-ES",
+		"es-US": "es-US", // a region with voices of its own
+		"en-GB": "en-GB",
+		"zh-TW": "cmn-CN",
+		"ar-EG": "ar-XA",
+	} {
+		loc, vs = c.TTS.VoicesFor(lang)
+		assert.Equal(t, want, loc, lang)
+		assert.Len(t, vs, 4, lang)
+	}
+	for _, lang := range []string{"he", "he-IL", "sw-KE", "xx"} {
+		loc, vs = c.TTS.VoicesFor(lang)
+		assert.Empty(t, vs, "%s has no voice", lang)
+		_, ok := c.TTS.Speaks(lang, 2)
+		assert.False(t, ok, lang)
+	}
+}
+
+// TestEveryConfiguredLanguageHasDistinctVoices picks the voices of every
+// language the defaults configure: four distinct Chirp 3 HD voices of
+// its locale, one per speaker.
+func TestEveryConfiguredLanguageHasDistinctVoices(t *testing.T) {
+	t.Parallel()
+	c := models.Defaults()
+	langs := slices.Collect(maps.Keys(c.TTS.Locales))
+	langs = append(langs, slices.Collect(maps.Keys(c.TTS.Voices))...)
+	require.Greater(t, len(langs), 30)
+	for _, lang := range langs {
+		loc, vs := c.TTS.VoicesFor(lang)
+		assert.Len(t, vs, content.MaxSpeakers, lang)
+		assert.Len(t, slices.Compact(slices.Sorted(slices.Values(vs))), len(vs), "%s: one distinct voice per speaker", lang)
+		for _, v := range vs {
+			assert.True(t, strings.HasPrefix(v, loc+"-Chirp3-HD-"), "%s: %s is a Chirp 3 HD voice of %s", lang, v, loc)
+		}
+		got, ok := c.TTS.Speaks(lang, content.MaxSpeakers)
+		assert.True(t, ok, lang)
+		assert.Equal(t, loc, got)
+		assert.Contains(t, c.TTS.AllLocales(), loc)
+	}
 }
 
 func TestPace(t *testing.T) {

@@ -2,7 +2,7 @@
 // and image backends (embedded files under templates/) and renders them
 // with untrusted input fenced as data.
 //
-// Every text step gets the same system instruction (system.v4), which
+// Every text step gets the same system instruction (system.v5), which
 // declares what a data block is and carries the job's canary, and a
 // format template (outline.v1, …) that states the task. The request's
 // settings, the outline and the job's sources are never spliced into
@@ -53,7 +53,7 @@ var Versions = struct {
 	System, Repair, Recheck, Steer, Cache, Image, Check string
 	Formats                                             map[content.Format]string
 }{
-	System:  "system.v4",
+	System:  "system.v5",
 	Check:   "check.v1",
 	Repair:  "repair.v1",
 	Recheck: "recheck.v1",
@@ -126,7 +126,7 @@ type Prompt struct {
 type Cache struct {
 	System  string
 	Source  string // the user turn with the fenced sources and passages
-	Version string // "cache.v2/system.v4"
+	Version string // "cache.v2/system.v5"
 	Token   string
 }
 

@@ -142,6 +142,10 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 		lang = content.DefaultLanguage
 	}
 	locale, voices := s.cfg.TTS.VoicesFor(lang)
+	if len(voices) == 0 {
+		return ai.SpeechResult{}, ai.Permanentf("invalid_request",
+			"no voice speaks %s: add its language to the models file entry tts.locales", lang)
+	}
 	if len(voices) < len(sc.Speakers) {
 		return ai.SpeechResult{}, ai.Permanentf("invalid_request",
 			"%d speakers but only %d distinct voices for %s: add voices to the models file entry tts.voices.%s", len(sc.Speakers), len(voices), locale, locale)

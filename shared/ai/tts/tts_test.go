@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -292,11 +294,53 @@ func TestOtherLanguagesGetTheirLocalesVoices(t *testing.T) {
 	t.Parallel()
 	srv := newFake(t, ttstest.Options{})
 	s := newSynth(t, srv, nil, nil)
-	for lang, want := range map[string]string{"de-DE": "de-DE-Chirp3-HD-Kore", "de": "de-DE-Chirp3-HD-Kore", "fr-CA": "fr-CA-Chirp3-HD-Kore"} {
+	for lang, want := range map[string]string{"de-DE": "de-DE-Chirp3-HD-Kore", "de": "de-DE-Chirp3-HD-Kore", "fr-CA": "fr-CA-Chirp3-HD-Kore", "es-MX": "es-ES-Chirp3-HD-Kore"} {
 		res, err := s.Synthesize(t.Context(), ai.SpeechRequest{Script: shortScript(), Language: lang})
 		require.NoError(t, err, lang)
 		assert.Equal(t, want, res.Voices["Ada"], lang)
 	}
+}
+
+// TestEveryConfiguredLanguageIsSpoken synthesizes a four-speaker script in
+// every language of the default configuration: each speaker gets a
+// distinct voice of the language's locale, and every request to the
+// service names that locale.
+func TestEveryConfiguredLanguageIsSpoken(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, ttstest.Options{})
+	cfg := fakeConfig(t, srv)
+	s := newSynth(t, srv, cfg, nil)
+	script := shortScript()
+	script.Speakers = append(script.Speakers, content.Speaker{Name: "Cy", Role: "guest"}, content.Speaker{Name: "Di", Role: "guest"})
+	script.Turns = append(script.Turns, content.Turn{Speaker: "Cy", Text: "And the wind?"}, content.Turn{Speaker: "Di", Text: "A little."})
+	langs := slices.Collect(maps.Keys(cfg.TTS.Locales))
+	slices.Sort(langs)
+	for _, lang := range langs {
+		locale, _ := cfg.TTS.Locale(lang)
+		before := len(srv.Requests())
+		res, err := s.Synthesize(t.Context(), ai.SpeechRequest{Script: script, Language: lang})
+		require.NoError(t, err, lang)
+		voices := slices.Collect(maps.Values(res.Voices))
+		assert.Len(t, slices.Compact(slices.Sorted(slices.Values(voices))), 4, "%s: four distinct voices", lang)
+		for _, v := range voices {
+			assert.True(t, strings.HasPrefix(v, locale+"-"), "%s: %s speaks %s", lang, v, locale)
+		}
+		for _, r := range srv.Requests()[before:] {
+			assert.Equal(t, locale, r.Language, lang)
+		}
+	}
+}
+
+func TestALanguageWithoutVoicesIsRefused(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, ttstest.Options{})
+	s := newSynth(t, srv, nil, nil)
+	_, err := s.Synthesize(t.Context(), ai.SpeechRequest{Script: shortScript(), Language: "he-IL"})
+	e, ok := ai.AsError(err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, "invalid_request", e.Code)
+	assert.False(t, e.Retryable)
+	assert.Empty(t, srv.Requests(), "nothing is asked of the service")
 }
 
 func TestProbe(t *testing.T) {

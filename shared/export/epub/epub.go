@@ -94,7 +94,7 @@ const container = `<?xml version="1.0" encoding="UTF-8"?>
 
 func page(lang, title, body string) string {
 	dir := ""
-	if export.RightToLeft(title) {
+	if export.RightToLeftLanguage(lang) || export.RightToLeft(title) {
 		dir = ` dir="rtl"`
 	}
 	return `<?xml version="1.0" encoding="UTF-8"?>
@@ -121,7 +121,7 @@ func pkg(doc *export.Document, id, lang string, created time.Time) string {
 		fmt.Fprintf(&spine, `<itemref idref="chapter-%02d"/>`+"\n", i+1)
 	}
 	dir := ""
-	if export.RightToLeft(doc.Title) {
+	if export.RightToLeftLanguage(lang) || export.RightToLeft(doc.Title) {
 		dir = ` page-progression-direction="rtl"`
 	}
 	subject := ""
@@ -149,7 +149,8 @@ func pkg(doc *export.Document, id, lang string, created time.Time) string {
 
 func nav(doc *export.Document, lang string) string {
 	var b strings.Builder
-	b.WriteString(`<nav epub:type="toc" id="toc"><h1>Contents</h1><ol>`)
+	contents := esc(export.Label(lang, "Contents"))
+	b.WriteString(`<nav epub:type="toc" id="toc"><h1>` + contents + `</h1><ol>`)
 	for i, s := range doc.Sections {
 		fmt.Fprintf(&b, `<li><a href="%s">%s</a></li>`, strings.TrimPrefix(chapterName(i), "OEBPS/"), esc(s.Title))
 	}
@@ -159,7 +160,7 @@ func nav(doc *export.Document, lang string) string {
 		if doc.Cover != nil {
 			b.WriteString(`<li><a epub:type="cover" href="cover.xhtml">Cover</a></li>`)
 		}
-		b.WriteString(`<li><a epub:type="toc" href="#toc">Contents</a></li>`)
+		b.WriteString(`<li><a epub:type="toc" href="#toc">` + contents + `</a></li>`)
 		if len(doc.Sections) > 0 {
 			fmt.Fprintf(&b, `<li><a epub:type="bodymatter" href="%s">%s</a></li>`, strings.TrimPrefix(chapterName(0), "OEBPS/"), esc(doc.Sections[0].Title))
 		}

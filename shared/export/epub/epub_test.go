@@ -64,6 +64,9 @@ func TestABookInManyScriptsWithNotesPassesEpubcheck(t *testing.T) {
 	ch := read(t, z, chapterFile(0))
 	assert.Contains(t, ch, `<aside epub:type="footnote" id="note-1">`)
 	assert.Contains(t, ch, `<li dir="rtl">البناء`)
+	assert.Contains(t, ch, `lang="ar"`)
+	assert.Contains(t, ch, `<body dir="rtl">`, "an Arabic book's pages read right to left")
+	assert.Contains(t, read(t, z, "OEBPS/package.opf"), `page-progression-direction="rtl"`)
 	assert.Contains(t, ch, `<ul><li>a<ul><li>b<ul><li>c</li></ul></li></ul></li><li>d</li></ul>`)
 	for name, words := range exporttest.Scripts {
 		assert.Contains(t, string(ch)+read(t, z, chapterFile(1)), strings.Fields(words)[0], name)

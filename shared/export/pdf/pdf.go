@@ -278,7 +278,7 @@ func (r *renderer) coverImage(c *export.Image) error {
 // contentsPage lists the sections with their pages, each a link.
 func (r *renderer) contentsPage() {
 	r.newPage()
-	r.heading("Contents", 1)
+	r.heading(export.Label(r.doc.Language, "Contents"), 1)
 	for i, s := range r.doc.Sections {
 		st := style{size: 12, color: ink}
 		h := 12 * ptMM * 2
@@ -439,7 +439,7 @@ func (r *renderer) paraDir(in []export.Inline) int {
 	if d := direction(export.PlainText(in)); d != 0 {
 		return d
 	}
-	if l := strings.ToLower(r.doc.Language); strings.HasPrefix(l, "ar") || strings.HasPrefix(l, "he") || strings.HasPrefix(l, "fa") || strings.HasPrefix(l, "ur") {
+	if export.RightToLeftLanguage(r.doc.Language) {
 		return -1
 	}
 	return 1

@@ -75,8 +75,10 @@ type prober interface {
 }
 
 // Check makes one tiny call per configured text model (every step's and
-// fallback's, each through its own backend), the image model
-// and every voice of the voices table, and reports each: ok, retired (the
+// fallback's, each through its own backend), the image model and every
+// voice of every locale the voices and locales tables name (a locale of
+// the locales table speaks with the voices tts.voice_names makes), and
+// reports each: ok, retired (the
 // service does not know it) or unreachable (any other failure, described
 // in Detail).
 func Check(ctx context.Context, cfg *models.Config) []Result {
@@ -138,14 +140,14 @@ func CheckWith(ctx context.Context, cfg *models.Config, opts Options) []Result {
 	if serr == nil {
 		defer synth.Close()
 	}
-	locales := make([]string, 0, len(cfg.TTS.Voices))
-	for l := range cfg.TTS.Voices {
-		locales = append(locales, l)
-	}
-	slices.Sort(locales)
-	for _, l := range locales {
-		for _, v := range cfg.TTS.Voices[l] {
-			probes = append(probes, &probe{Result: Result{Kind: "voice", Backend: models.BackendTTS, Name: v, Used: "tts.voices." + l},
+	for _, l := range cfg.TTS.AllLocales() {
+		used := "tts.voices." + l
+		if _, ok := cfg.TTS.Voices[l]; !ok {
+			used = "tts.locales " + strings.Join(languagesOf(cfg.TTS, l), ", ") + " with tts.voice_names"
+		}
+		_, voices := cfg.TTS.VoicesFor(l)
+		for _, v := range voices {
+			probes = append(probes, &probe{Result: Result{Kind: "voice", Backend: models.BackendTTS, Name: v, Used: used},
 				run: func(ctx context.Context) error {
 					if serr != nil {
 						return serr
@@ -201,4 +203,16 @@ func priceNote(cfg *models.Config, r Result) string {
 		return fmt.Sprintf("no price: add prices.%s to the models file (its cost is recorded as 0)", key)
 	}
 	return ""
+}
+
+// languagesOf lists the keys of the locales table that name a locale.
+func languagesOf(t models.TTS, locale string) []string {
+	var out []string
+	for lang, l := range t.Locales {
+		if l == locale {
+			out = append(out, lang)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -35,8 +35,11 @@ func TestCheck(t *testing.T) {
 	defer vx.Close()
 	sp := ttstest.NewServer(ttstest.Options{UnknownVoices: []string{"en-US-Chirp3-HD-Puck"}})
 	defer sp.Close()
-	rs := liveness.Check(t.Context(), config(t, vx.URL, sp.Addr))
-	require.Len(t, rs, 6)
+	cfg := config(t, vx.URL, sp.Addr)
+	rs := liveness.Check(t.Context(), cfg)
+	locales := cfg.TTS.AllLocales()
+	require.Len(t, rs, 2+4*len(locales), "two models and four voices of every locale")
+	require.Greater(t, len(locales), 30)
 	got := byName(rs)
 	assert.Equal(t, liveness.OK, got["gemini-3.8-flash"].Status)
 	assert.Equal(t, "text", got["gemini-3.8-flash"].Kind)
@@ -46,7 +49,17 @@ func TestCheck(t *testing.T) {
 	assert.Equal(t, liveness.Retired, got["en-US-Chirp3-HD-Puck"].Status)
 	assert.False(t, liveness.AllOK(rs))
 	assert.Equal(t, 2, vx.Count("generate"), "one tiny call per model")
-	assert.Len(t, sp.Requests(), 4, "one tiny call per voice")
+	assert.Len(t, sp.Requests(), 4*len(locales), "one tiny call per voice")
+	for _, lang := range []string{"ja", "es", "de", "ar"} {
+		locale, voices := cfg.TTS.VoicesFor(lang)
+		for _, v := range voices {
+			if assert.Contains(t, got, v, "%s's voices are checked", lang) {
+				assert.Equal(t, liveness.OK, got[v].Status)
+				assert.Contains(t, got[v].Used, "tts.locales", "%s (%s) is spoken with voices the locales table makes", lang, locale)
+			}
+		}
+	}
+	assert.Equal(t, "tts.voices.en-US", got["en-US-Chirp3-HD-Kore"].Used)
 }
 
 func TestUnreachableServicesAndMissingPrices(t *testing.T) {

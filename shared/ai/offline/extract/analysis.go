@@ -22,6 +22,8 @@ const (
 // all formats of a job agree with each other.
 type analysis struct {
 	req *content.Request
+	// phrases are the request's language's (nil: English).
+	phrases phrases
 	// set is the job's sources (nil: none), which items cite; norms are
 	// its passages' texts as cite compares them.
 	set   *content.SourceSet
@@ -69,6 +71,7 @@ func (s section) templated() bool { return len(s.sents) == 0 }
 func analyze(req *content.Request, set *content.SourceSet) *analysis {
 	a := &analysis{
 		req:        req,
+		phrases:    phrasesFor(req.Language),
 		set:        set,
 		pace:       content.DefaultPace,
 		title:      truncate(capitalize(req.Topic), 200),
@@ -219,7 +222,7 @@ func (a *analysis) sentenceScore(i int, weight float64, defines bool) float64 {
 	case words > 60:
 		score -= 0.3
 	}
-	if strings.HasSuffix(s.text, "?") {
+	if questionMark(s.text) {
 		score -= 0.4
 	}
 	return score
@@ -234,13 +237,17 @@ func distinct(words []string) []string {
 // natural writes a phrase the way it appears inside a sentence. Its first
 // word loses its capital when the text writes it in lower case, or only
 // ever capitalizes it at the start of a sentence or in a heading; a word
-// capitalized inside sentences is a name and keeps it. Only English text is
-// changed: other languages capitalize differently.
+// capitalized inside sentences is a name and keeps it. In other languages,
+// which capitalize differently, only a leading function word ("La
+// fotosíntesis") loses its capital.
 func (a *analysis) natural(phrase string) string {
+	first, _, _ := strings.Cut(phrase, " ")
 	if !a.english() {
+		if stopWords[strings.ToLower(first)] {
+			return lowerFirst(phrase) // an article: "la fotosíntesis"
+		}
 		return phrase
 	}
-	first, _, _ := strings.Cut(phrase, " ")
 	key := strings.ToLower(first)
 	switch {
 	case a.lowerForms[key], stopWords[key]:
@@ -271,7 +278,7 @@ func (a *analysis) english() bool {
 // ("The history of …") loses its capital.
 func (a *analysis) topicPhrase() string {
 	first, _, _ := strings.Cut(a.req.Topic, " ")
-	if a.hasSource() || (a.english() && stopWords[strings.ToLower(first)]) {
+	if a.hasSource() || stopWords[strings.ToLower(first)] {
 		return a.natural(a.req.Topic)
 	}
 	return a.req.Topic
@@ -383,8 +390,8 @@ func (a *analysis) audiencePhrase() string {
 
 // audience is the requested audience when it fits the outline's limits.
 func (a *analysis) audience() string {
-	if n := runeLen(a.req.Audience); n >= 2 && n <= 200 {
+	if n := runeLen(a.req.Audience); n >= 2 && n <= 200 && a.req.Audience != content.DefaultAudience {
 		return a.req.Audience
 	}
-	return content.DefaultAudience
+	return a.tr(content.DefaultAudience)
 }

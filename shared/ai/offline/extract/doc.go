@@ -12,8 +12,14 @@
 // material is completed from templates about the topic. The same request
 // always yields the same bytes.
 //
-// Language: the template phrases the backend writes (questions, section
-// openers, the podcast's host lines) are English whatever the request's
-// language; sentences extracted from the source stay in the source's
-// language. Definitions are recognised in English, German and French.
+// Language: the phrases the backend writes itself (headings, question
+// templates, section openers, the podcast's host lines, connectives,
+// labels) come from the table of the request's language: English,
+// Spanish, French, German, Portuguese or Japanese (phrases*.go, one table
+// per language, all in the order of the English one); a request in any
+// other language gets the English phrases. Sentences extracted from the
+// source stay in the source's language. Japanese and Chinese sources are
+// read without spaces between words: "。", "！" and "？" end sentences and
+// words are cut where the script changes (shared/prose). Definitions are
+// recognised in English, German and French.
 package extract

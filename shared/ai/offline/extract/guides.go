@@ -28,15 +28,15 @@ func (a *analysis) studyGuide(o *content.Outline) content.StudyGuide {
 
 func (a *analysis) guideOverview(o *content.Outline) string {
 	b := builder{limit: 4000}
-	b.add(fmt.Sprintf("This study guide covers %s for %s at the %s level.", a.topicPhrase(), a.audiencePhrase(), a.level()))
-	b.add(fmt.Sprintf(" It follows the %d sections of the outline: %s.", len(o.Sections), joinList(quotedTitles(o))))
+	b.add(fmt.Sprintf(a.tr("This study guide covers %s for %s at the %s level."), a.topicPhrase(), a.audiencePhrase(), a.levelPhrase()))
+	b.add(fmt.Sprintf(a.tr(" It follows the %d sections of the outline: %s."), len(o.Sections), a.joinList(a.quotedTitles(o))))
 	return truncate(b.String(), 4000)
 }
 
-func quotedTitles(o *content.Outline) []string {
+func (a *analysis) quotedTitles(o *content.Outline) []string {
 	out := make([]string, len(o.Sections))
 	for i, s := range o.Sections {
-		out[i] = sectionName(s.Title)
+		out[i] = a.sectionName(s.Title)
 	}
 	return out
 }
@@ -69,8 +69,8 @@ func (a *analysis) keyConcepts(o *content.Outline) []content.KeyConcept {
 	} else {
 		add(a.req.Topic, o.Overview)
 	}
-	add("Learning objectives", "By the end you should be able to: "+strings.Join(lowerAll(o.LearningObjectives), "; ")+".")
-	add("Study plan", fmt.Sprintf("Work through the %d sections in order, about %d minutes in all, then test yourself with the review questions.",
+	add(a.tr("Learning objectives"), fmt.Sprintf(a.tr("By the end you should be able to: %s."), strings.Join(lowerAll(o.LearningObjectives), a.tr("; "))))
+	add(a.tr("Study plan"), fmt.Sprintf(a.tr("Work through the %d sections in order, about %d minutes in all, then test yourself with the review questions."),
 		len(o.Sections), totalMinutes(o)))
 	return out
 }
@@ -121,7 +121,7 @@ func (a *analysis) detailedContent(o *content.Outline, explained uniqueSet) stri
 			}
 		}
 		if len(points) > 0 {
-			part.WriteString("**Key points**\n\n")
+			part.WriteString(a.tr("**Key points**\n\n"))
 			for _, p := range points {
 				fmt.Fprintf(&part, "- %s\n", p)
 			}
@@ -132,7 +132,7 @@ func (a *analysis) detailedContent(o *content.Outline, explained uniqueSet) stri
 		}
 	}
 	if b.n < 100 {
-		b.add(fmt.Sprintf("Review each section of %s in turn and explain its key points in your own words.", o.Title))
+		b.add(fmt.Sprintf(a.tr("Review each section of %s in turn and explain its key points in your own words."), o.Title))
 	}
 	return b.String()
 }
@@ -140,11 +140,11 @@ func (a *analysis) detailedContent(o *content.Outline, explained uniqueSet) stri
 // summary closes the guide with the source's two central sentences.
 func (a *analysis) summary(o *content.Outline) string {
 	b := builder{limit: 4000}
-	b.add(fmt.Sprintf("In short, %s comes down to %d connected ideas: %s.", a.titlePhrase(o.Title), len(o.Sections), joinList(quotedTitles(o))))
+	b.add(fmt.Sprintf(a.tr("In short, %s comes down to %d connected ideas: %s."), a.titlePhrase(o.Title), len(o.Sections), a.joinList(a.quotedTitles(o))))
 	// The guide has quoted the sources already; the summary says what the
 	// reader should now be able to do.
 	if n := len(o.LearningObjectives); n > 0 {
-		b.add(fmt.Sprintf(" You should now be able to %s.", strings.Join(lowerAll(o.LearningObjectives[:min(3, n)]), "; ")))
+		b.add(fmt.Sprintf(a.tr(" You should now be able to %s."), strings.Join(lowerAll(o.LearningObjectives[:min(3, n)]), a.tr("; "))))
 	}
 	return truncate(b.String(), 4000)
 }
@@ -153,12 +153,12 @@ func (a *analysis) summary(o *content.Outline) string {
 func (a *analysis) furtherReading(o *content.Outline) []string {
 	out := []string{}
 	if a.hasSource() {
-		out = append(out, truncate("The source text supplied with this request, especially the parts on "+
-			joinList(quotedTitles(o)[:min(3, len(o.Sections))]), 500))
+		out = append(out, truncate(a.tr("The source text supplied with this request, especially the parts on ")+
+			a.joinList(a.quotedTitles(o)[:min(3, len(o.Sections))]), 500))
 	}
-	out = append(out, truncate("An introductory textbook chapter or encyclopedia article on "+a.topicPhrase(), 500))
+	out = append(out, truncate(a.tr("An introductory textbook chapter or encyclopedia article on ")+a.topicPhrase(), 500))
 	if len(a.terms) >= 2 {
-		out = append(out, truncate(fmt.Sprintf("Reference entries on %s and %s", a.terms[0].display, a.terms[1].display), 500))
+		out = append(out, truncate(fmt.Sprintf(a.tr("Reference entries on %s and %s"), a.terms[0].display, a.terms[1].display), 500))
 	}
 	return out
 }
@@ -233,7 +233,7 @@ func (a *analysis) takeaways(o *content.Outline, used map[int]bool) []string {
 
 func (a *analysis) mainContent(o *content.Outline, used map[int]bool) string {
 	b := builder{limit: 8000}
-	b.add(fmt.Sprintf("**%s**: for %s, %s level.\n\n", o.Title, a.audiencePhrase(), a.level()))
+	b.add(fmt.Sprintf(a.tr("**%s**: for %s, %s level.\n\n"), o.Title, a.audiencePhrase(), a.levelPhrase()))
 	per := max(200, 7000/len(o.Sections))
 	for _, s := range o.Sections {
 		text := asSentence(s.Description)
@@ -245,7 +245,7 @@ func (a *analysis) mainContent(o *content.Outline, used map[int]bool) string {
 			for _, i := range best {
 				used[i] = true
 			}
-			text = strings.Join(a.texts(best), " ")
+			text = joinSentences(a.texts(best))
 		}
 		if !b.add(fmt.Sprintf("### %s\n\n%s\n\n", s.Title, truncate(text, per))) {
 			break

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"contentfactory.dev/factory/shared/prose"
 )
 
 // ellipsis marks text that was shortened to fit a schema limit.
@@ -43,9 +45,13 @@ func truncate(s string, limit int) string {
 // The question always ends with its question mark.
 func fitQuestion(limit int, build func(parts ...string) string, parts ...string) string {
 	q := build(parts...)
+	mark := "?"
+	if r, _ := utf8.DecodeLastRuneInString(q); strings.ContainsRune("?？؟", r) {
+		mark = string(r)
+	}
 	for runeLen(q) > limit {
 		if len(parts) == 0 {
-			return truncate(strings.TrimSuffix(q, "?"), limit-1) + "?"
+			return truncate(strings.TrimSuffix(q, mark), limit-1) + mark
 		}
 		i := 0
 		for j, p := range parts {
@@ -55,7 +61,7 @@ func fitQuestion(limit int, build func(parts ...string) string, parts ...string)
 		}
 		target := utf8.RuneCountInString(parts[i]) - (runeLen(q) - limit)
 		if target < 4 {
-			return truncate(strings.TrimSuffix(q, "?"), limit-1) + "?"
+			return truncate(strings.TrimSuffix(q, mark), limit-1) + mark
 		}
 		parts[i] = truncate(parts[i], target)
 		q = build(parts...)
@@ -86,7 +92,8 @@ func lowerFirst(s string) string {
 	return string(unicode.ToLower(r)) + s[n:]
 }
 
-// asSentence makes s read as a sentence: capitalized, ending with a stop.
+// asSentence makes s read as a sentence: capitalized, ending with a stop
+// (an ideographic one after Chinese or Japanese).
 func asSentence(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -94,25 +101,19 @@ func asSentence(s string) string {
 	}
 	s = capitalize(s)
 	last, _ := utf8.DecodeLastRuneInString(s)
-	if !strings.ContainsRune(".!?…", last) {
+	switch {
+	case strings.ContainsRune(".!?…。！？؟", last):
+	case wide(s):
+		s += "。"
+	default:
 		s += "."
 	}
 	return s
 }
 
-// wordCount counts white-space separated words.
-func wordCount(s string) int { return len(strings.Fields(s)) }
-
-// joinList joins items as an English list: "a", "a and b", "a, b and c".
-func joinList(items []string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
-}
+// wordCount counts the words of s as speech takes time over them (in
+// Japanese and Chinese, runs of one script).
+func wordCount(s string) int { return prose.SpokenWords(s) }
 
 // normKey is the comparison key the content validator uses for
 // uniqueness: lower case, white space collapsed.
@@ -146,7 +147,7 @@ func (a *analysis) fresh(said uniqueSet, text string) string {
 			keep = append(keep, sent)
 		}
 	}
-	return strings.Join(keep, " ")
+	return joinSentences(keep)
 }
 
 // builder assembles Markdown or prose up to a character limit, dropping

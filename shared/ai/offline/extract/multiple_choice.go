@@ -89,7 +89,7 @@ func newMCQ(question string, right content.QuizOption, wrong []content.QuizOptio
 		}
 	}
 	n := runeLen(question)
-	if len(m.wrong) < 3 || n < 10 || n > quizQuestionLen || !strings.HasSuffix(question, "?") || runeLen(explanation) < 20 {
+	if len(m.wrong) < 3 || n < 10 || n > quizQuestionLen || !questionMark(question) || runeLen(explanation) < 20 {
 		return mcq{}, false
 	}
 	return m, true
@@ -126,11 +126,11 @@ func (a *analysis) definitionMCQs() []mcq {
 		var wrong []content.QuizOption
 		for _, o := range others(defs, i, 6) {
 			wrong = append(wrong, content.QuizOption{Text: capitalize(asSentence(o.body)),
-				Reason: fmt.Sprintf("That describes %s, not %s.", a.natural(o.term), term)})
+				Reason: fmt.Sprintf(a.tr("That describes %s, not %s."), a.natural(o.term), term)})
 		}
 		sent := a.sents[d.sent].text
-		if m, ok := newMCQ(a.whatIs(d), content.QuizOption{Text: capitalize(asSentence(d.body)), Reason: fmt.Sprintf("That is how the material defines %s.", term)},
-			wrong, "The material says: "+sent, "easy", sent, sent); ok {
+		if m, ok := newMCQ(a.whatIs(d), content.QuizOption{Text: capitalize(asSentence(d.body)), Reason: fmt.Sprintf(a.tr("That is how the material defines %s."), term)},
+			wrong, a.tr("The material says: ")+sent, "easy", sent, sent); ok {
 			out = append(out, m)
 		}
 	}
@@ -164,11 +164,13 @@ func (a *analysis) clozeMCQs() []mcq {
 					continue // it is in the sentence, or it is the same term
 				}
 				wrong = append(wrong, content.QuizOption{Text: o.display,
-					Reason: fmt.Sprintf("The sentence is about %s; %s is another idea of the material, which does not fit here.", a.natural(t.display), a.natural(o.display))})
+					Reason: fmt.Sprintf(a.tr("The sentence is about %s; %s is another idea of the material, which does not fit here."), a.natural(t.display), a.natural(o.display))})
 			}
-			q := fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf("Which term completes the sentence “%s”?", p[0]) }, gap)
-			if m, ok := newMCQ(q, content.QuizOption{Text: t.display, Reason: fmt.Sprintf("The material writes %s in this sentence.", a.natural(t.display))},
-				wrong, "The material says: "+sent, "hard", sent, sent); ok {
+			q := fitQuestion(quizQuestionLen, func(p ...string) string {
+				return fmt.Sprintf(a.tr("Which term completes the sentence “%s”?"), p[0])
+			}, gap)
+			if m, ok := newMCQ(q, content.QuizOption{Text: t.display, Reason: fmt.Sprintf(a.tr("The material writes %s in this sentence."), a.natural(t.display))},
+				wrong, a.tr("The material says: ")+sent, "hard", sent, sent); ok {
 				out = append(out, m)
 			}
 			break
@@ -202,16 +204,18 @@ func (a *analysis) coverageMCQs(o *content.Outline) []mcq {
 	for i, s := range o.Sections {
 		var wrong []content.QuizOption
 		for k, p := range others(parts, i, len(parts)) {
-			reason := fmt.Sprintf("The description is of %s; %s covers this: %s", s.Title, p.title, asSentence(p.desc))
+			reason := fmt.Sprintf(a.tr("The description is of %s; %s covers this: %s"), s.Title, p.title, asSentence(p.desc))
 			if (i+k+1)%len(parts) >= inOutline || p.desc == "" {
-				reason = fmt.Sprintf("The material has no section called %s; the description is of %s.", p.title, s.Title)
+				reason = fmt.Sprintf(a.tr("The material has no section called %s; the description is of %s."), p.title, s.Title)
 			}
 			wrong = append(wrong, content.QuizOption{Text: p.title, Reason: reason})
 		}
-		q := fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf("Which section of the material covers this: %s?", p[0]) },
+		q := fitQuestion(quizQuestionLen, func(p ...string) string {
+			return fmt.Sprintf(a.tr("Which section of the material covers this: %s?"), p[0])
+		},
 			strings.TrimRight(lowerFirst(s.Description), ".!?"))
 		material := a.texts(a.material(s))
-		if m, ok := newMCQ(q, content.QuizOption{Text: s.Title, Reason: fmt.Sprintf("That is what %s covers.", s.Title)}, wrong,
+		if m, ok := newMCQ(q, content.QuizOption{Text: s.Title, Reason: fmt.Sprintf(a.tr("That is what %s covers."), s.Title)}, wrong,
 			fmt.Sprintf("%s: %s", s.Title, asSentence(s.Description)), "medium", s.Title+" "+s.Description, material[:min(len(material), 2)]...); ok {
 			out = append(out, m)
 		}
@@ -238,15 +242,15 @@ func (a *analysis) objectiveMCQs(o *content.Outline) []mcq {
 		}
 	}
 	var out []mcq
-	title := sectionName(o.Title)
+	title := a.sectionName(o.Title)
 	for i, obj := range o.LearningObjectives[:min(len(o.LearningObjectives), len(objectiveQuestions))] {
 		var wrong []content.QuizOption
 		for k := 0; k < len(foreign) && len(wrong) < 3; k++ {
-			wrong = append(wrong, content.QuizOption{Text: foreign[(i+k)%len(foreign)], Reason: fmt.Sprintf("A reasonable goal, but the material aims for “%s”, not “%s”.", strings.TrimSuffix(obj, "."), strings.TrimSuffix(foreign[(i+k)%len(foreign)], "."))})
+			wrong = append(wrong, content.QuizOption{Text: foreign[(i+k)%len(foreign)], Reason: fmt.Sprintf(a.tr("A reasonable goal, but the material aims for “%s”, not “%s”."), strings.TrimSuffix(obj, "."), strings.TrimSuffix(foreign[(i+k)%len(foreign)], "."))})
 		}
-		q := fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf(objectiveQuestions[i], p[0]) }, title)
-		if m, ok := newMCQ(q, content.QuizOption{Text: obj, Reason: fmt.Sprintf("The outline lists “%s” among its learning objectives.", strings.TrimSuffix(obj, "."))}, wrong,
-			fmt.Sprintf("The material sets %d learning objectives, among them: %s.", len(o.LearningObjectives), strings.TrimSuffix(obj, ".")), "easy", obj); ok {
+		q := fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf(a.tr(objectiveQuestions[i]), p[0]) }, title)
+		if m, ok := newMCQ(q, content.QuizOption{Text: obj, Reason: fmt.Sprintf(a.tr("The outline lists “%s” among its learning objectives."), strings.TrimSuffix(obj, "."))}, wrong,
+			fmt.Sprintf(a.tr("The material sets %d learning objectives, among them: %s."), len(o.LearningObjectives), strings.TrimSuffix(obj, ".")), "easy", obj); ok {
 			out = append(out, m)
 		}
 	}
@@ -268,28 +272,28 @@ var otherAudiences = []string{"Young children", "Specialist researchers", "Polic
 
 // aboutMCQs ask who the material is for and at what level it is written.
 func (a *analysis) aboutMCQs(o *content.Outline) []mcq {
-	title := sectionName(o.Title)
+	title := a.sectionName(o.Title)
 	var wrong []content.QuizOption
-	for _, aud := range otherAudiences {
-		if normKey(aud) != normKey(o.Audience) && normKey(aud) != normKey("a "+o.Audience) {
-			wrong = append(wrong, content.QuizOption{Text: aud, Reason: fmt.Sprintf("The material is written for %s, not for %s.", a.audiencePhrase(), lowerFirst(aud))})
+	for _, aud := range a.trs(otherAudiences) {
+		if normKey(aud) != normKey(o.Audience) && normKey(aud) != normKey(a.audiencePhrase()) {
+			wrong = append(wrong, content.QuizOption{Text: aud, Reason: fmt.Sprintf(a.tr("The material is written for %s, not for %s."), a.audiencePhrase(), lowerFirst(aud))})
 		}
 	}
 	var out []mcq
-	if m, ok := newMCQ(fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf("Who is %s written for?", p[0]) }, title),
-		content.QuizOption{Text: capitalize(o.Audience), Reason: "The outline names this audience."}, wrong,
-		fmt.Sprintf("The outline says the material is for %s, at the %s level.", a.audiencePhrase(), o.Level), "easy", "audience"); ok {
+	if m, ok := newMCQ(fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf(a.tr("Who is %s written for?"), p[0]) }, title),
+		content.QuizOption{Text: capitalize(o.Audience), Reason: a.tr("The outline names this audience.")}, wrong,
+		fmt.Sprintf(a.tr("The outline says the material is for %s, at the %s level."), a.audiencePhrase(), a.tr(o.Level)), "easy", "audience"); ok {
 		out = append(out, m)
 	}
 	var lv []content.QuizOption
 	for _, l := range []string{"beginner", "intermediate", "advanced", "expert"} {
 		if l != o.Level {
-			lv = append(lv, content.QuizOption{Text: capitalize(l), Reason: fmt.Sprintf("The material is written at the %s level, not the %s level.", o.Level, l)})
+			lv = append(lv, content.QuizOption{Text: capitalize(a.tr(l)), Reason: fmt.Sprintf(a.tr("The material is written at the %s level, not the %s level."), a.tr(o.Level), a.tr(l))})
 		}
 	}
-	if m, ok := newMCQ(fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf("At what level is %s written?", p[0]) }, title),
-		content.QuizOption{Text: capitalize(o.Level), Reason: "The outline gives this level."}, lv,
-		fmt.Sprintf("The outline sets the %s level for %s.", o.Level, a.audiencePhrase()), "easy", "level"); ok {
+	if m, ok := newMCQ(fitQuestion(quizQuestionLen, func(p ...string) string { return fmt.Sprintf(a.tr("At what level is %s written?"), p[0]) }, title),
+		content.QuizOption{Text: capitalize(a.tr(o.Level)), Reason: a.tr("The outline gives this level.")}, lv,
+		fmt.Sprintf(a.tr("The outline sets the %s level for %s."), a.tr(o.Level), a.audiencePhrase()), "easy", "level"); ok {
 		out = append(out, m)
 	}
 	return out

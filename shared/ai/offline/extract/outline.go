@@ -26,17 +26,16 @@ func (a *analysis) outline() content.Outline {
 // take up; the sections themselves quote the sources.
 func (a *analysis) overview() string {
 	b := builder{limit: 4000}
-	b.add(fmt.Sprintf("This %s-level material on %s is written for %s.", a.level(), a.topicPhrase(), a.audiencePhrase()))
+	b.add(fmt.Sprintf(a.tr("This %s-level material on %s is written for %s."), a.levelPhrase(), a.topicPhrase(), a.audiencePhrase()))
 	if !a.hasSource() {
-		b.add(" It moves from the foundations and core vocabulary of the subject through how it works, " +
-			"its context and its applications to common misconceptions and a closing review.")
+		b.add(a.tr(" It moves from the foundations and core vocabulary of the subject through how it works, its context and its applications to common misconceptions and a closing review."))
 		return b.String()
 	}
 	var titles []string
 	for _, s := range a.sections {
-		titles = append(titles, sectionName(s.title))
+		titles = append(titles, a.sectionName(s.title))
 	}
-	b.add(fmt.Sprintf(" It takes up %s, in that order.", joinList(titles)))
+	b.add(fmt.Sprintf(a.tr(" It takes up %s, in that order."), a.joinList(titles)))
 	return b.String()
 }
 
@@ -75,9 +74,9 @@ func (a *analysis) objectives() []string {
 	}
 	for _, d := range a.defs[:min(3, len(a.defs))] {
 		if mentions(a.req.Topic, d.term) {
-			add(fmt.Sprintf("Define %s in your own words", a.termPhrase(d)))
+			add(fmt.Sprintf(a.tr("Define %s in your own words"), a.termPhrase(d)))
 		} else {
-			add(fmt.Sprintf("Define %s and explain its role in %s", a.termPhrase(d), a.topicPhrase()))
+			add(fmt.Sprintf(a.tr("Define %s and explain its role in %s"), a.termPhrase(d), a.topicPhrase()))
 		}
 	}
 	n := 0
@@ -85,19 +84,19 @@ func (a *analysis) objectives() []string {
 		if s.intro || n == 5 {
 			continue
 		}
-		verb := verbs[n%len(verbs)]
+		verb := a.tr(verbs[n%len(verbs)])
 		switch {
 		case s.objective != "":
 			add(s.objective)
 		case s.named:
-			add(fmt.Sprintf("%s %s", verb, a.natural(s.title)))
+			add(fmt.Sprintf(a.tr("%s %s"), verb, a.natural(s.title)))
 		default:
-			add(fmt.Sprintf("%s the key ideas of “%s”", verb, s.title))
+			add(fmt.Sprintf(a.tr("%s the key ideas of “%s”"), verb, s.title))
 		}
 		n++
 	}
-	add(fmt.Sprintf("Summarize how the parts of %s fit together", a.topicPhrase()))
-	add(fmt.Sprintf("Answer review questions on %s without notes", a.topicPhrase()))
+	add(fmt.Sprintf(a.tr("Summarize how the parts of %s fit together"), a.topicPhrase()))
+	add(fmt.Sprintf(a.tr("Answer review questions on %s without notes"), a.topicPhrase()))
 	return out
 }
 
@@ -171,12 +170,7 @@ func (a *analysis) coverage(sents []int) string {
 		names = append(names, t.display)
 	}
 	if len(names) == 0 {
-		return fmt.Sprintf("This section continues the material on %s.", a.topicPhrase())
+		return fmt.Sprintf(a.tr("This section continues the material on %s."), a.topicPhrase())
 	}
-	return "This section covers " + joinList(names) + "."
-}
-
-// sectionName is how templates mention a section inside a sentence.
-func sectionName(title string) string {
-	return "“" + strings.TrimSpace(title) + "”"
+	return fmt.Sprintf(a.tr("This section covers %s."), a.joinList(names))
 }

@@ -17,7 +17,7 @@ import (
 // before that, and trims what overshoots. The script's estimated minutes
 // are those of the pace.
 func (a *analysis) podcast(o *content.Outline) content.PodcastScript {
-	p := &podcastWriter{a: a, o: o, speakers: a.speakers(), used: uniqueSet{}, asked: uniqueSet{}, connectors: slices.Clone(connectors),
+	p := &podcastWriter{a: a, o: o, speakers: a.speakers(), used: uniqueSet{}, asked: uniqueSet{}, connectors: a.trs(connectors),
 		pace: a.pace, style: a.req.Podcast.StyleOrDefault()}
 	p.spoke = make([]bool, len(p.speakers))
 	p.castGuests()
@@ -62,12 +62,28 @@ func (a *analysis) length() content.Length {
 	return opts.Length()
 }
 
-// speakers are the requested speakers, or the defaults.
+// speakers are the requested speakers, or the defaults; the default
+// roles are written in the request's language.
 func (a *analysis) speakers() []content.Speaker {
+	out := slices.Clone(content.DefaultSpeakers)
 	if p := a.req.Podcast; p != nil && len(p.Speakers) >= content.MinSpeakers && len(p.Speakers) <= content.MaxSpeakers {
-		return slices.Clone(p.Speakers)
+		out = slices.Clone(p.Speakers)
 	}
-	return slices.Clone(content.DefaultSpeakers)
+	for i, sp := range out {
+		out[i].Role = a.defaultRole(sp.Role)
+	}
+	return out
+}
+
+// defaultRole is a default speaker's role in the request's language; any
+// other role as given.
+func (a *analysis) defaultRole(role string) string {
+	for _, sp := range content.DefaultSpeakers {
+		if role == sp.Role {
+			return a.tr(role)
+		}
+	}
+	return role
 }
 
 // targetMinutes is the requested length, or the default.
@@ -154,14 +170,13 @@ func (p *podcastWriter) deepDiveIntro() string {
 	host := p.speakers[0]
 	var guests []string
 	for _, s := range p.speakers[1:] {
-		guests = append(guests, s.Name+", "+roleWith("our", s.Role))
+		guests = append(guests, s.Name+p.a.tr(", ")+p.a.roleWith(false, s.Role))
 	}
-	verb := "is"
+	intro := p.a.tr("Welcome to our episode on %s. I'm %s, %s, and joining me today is %s. Today's conversation is for %s.")
 	if len(guests) > 1 {
-		verb = "are"
+		intro = p.a.tr("Welcome to our episode on %s. I'm %s, %s, and joining me today are %s. Today's conversation is for %s.")
 	}
-	return truncate(fmt.Sprintf("Welcome to our episode on %s. I'm %s, %s, and joining me today %s %s. Today's conversation is for %s.",
-		p.a.titlePhrase(p.o.Title), host.Name, roleWith("your", host.Role), verb, joinList(guests), p.a.audiencePhrase()), 2000)
+	return truncate(fmt.Sprintf(intro, p.a.titlePhrase(p.o.Title), host.Name, p.a.roleWith(true, host.Role), p.a.joinList(guests), p.a.audiencePhrase()), 2000)
 }
 
 func (p *podcastWriter) deepDiveOutro() string {
@@ -169,19 +184,23 @@ func (p *podcastWriter) deepDiveOutro() string {
 	for _, s := range p.speakers[1:] {
 		guests = append(guests, s.Name)
 	}
-	return truncate(fmt.Sprintf("That brings us to the end of our episode on %s. Thank you, %s, for joining me, "+
-		"and thank you all for listening. I'm %s, and until next time, keep learning.",
-		p.a.titlePhrase(p.o.Title), joinList(guests), p.speakers[0].Name), 2000)
+	return truncate(fmt.Sprintf(p.a.tr("That brings us to the end of our episode on %s. Thank you, %s, for joining me, and thank you all for listening. I'm %s, and until next time, keep learning."),
+		p.a.titlePhrase(p.o.Title), p.a.joinList(guests), p.speakers[0].Name), 2000)
 }
 
-// roleWith puts a possessive before a role unless it has a determiner.
-func roleWith(possessive, role string) string {
+// roleWith puts a possessive ("your host", "our guest") before a role
+// unless it has a determiner.
+func (a *analysis) roleWith(yours bool, role string) string {
 	first, _, _ := strings.Cut(strings.ToLower(role), " ")
 	switch first {
 	case "the", "a", "an", "our", "your", "my":
 		return role
 	}
-	return possessive + " " + role
+	role = a.defaultRole(role)
+	if yours {
+		return fmt.Sprintf(a.tr("your %s"), role)
+	}
+	return fmt.Sprintf(a.tr("our %s"), role)
 }
 
 // say adds a turn, or continues the last one when the same speaker
@@ -192,7 +211,7 @@ func (p *podcastWriter) say(speaker int, text string) {
 	}
 	name := p.speakers[speaker].Name
 	if n := len(p.turns); n > 0 && p.turns[n-1].Speaker == name && runeLen(p.turns[n-1].Text)+runeLen(text) < 4000 {
-		p.turns[n-1].Text += " " + text
+		p.turns[n-1].Text = joinSentences([]string{p.turns[n-1].Text, text})
 	} else {
 		p.turns = append(p.turns, content.Turn{Speaker: name, Text: text})
 		p.sec += p.pace.PerLine.Seconds()
@@ -278,7 +297,7 @@ func (p *podcastWriter) converse() {
 		p.say(0, p.hostQuestion(si, sec.Title, p.speakers[expert].Name))
 		var taken []string
 		taken, lines = takeWords(lines, p.limit(expert, 60))
-		p.say(expert, strings.Join(taken, " "))
+		p.say(expert, joinSentences(taken))
 		p.discuss(si, sec.Title, lines, expert)
 	}
 }
@@ -298,9 +317,9 @@ func (p *podcastWriter) discuss(si int, title string, lines []string, expert int
 		}
 		taken, rest := takeWords(lines, p.limit(expert, 50))
 		lines = rest
-		text := strings.Join(taken, " ")
+		text := joinSentences(taken)
 		if t, ok := p.newTerm(taken, title); ok {
-			p.say(asker, strings.ReplaceAll(termQuestions[p.asked.count()%len(termQuestions)], "{t}", t))
+			p.say(asker, strings.ReplaceAll(p.a.tr(termQuestions[p.asked.count()%len(termQuestions)]), "{t}", t))
 			p.say(expert, text)
 			continue
 		}
@@ -367,7 +386,7 @@ func (p *podcastWriter) leftovers() {
 		e := p.explainers[k%len(p.explainers)]
 		taken, rest = takeWords(rest, p.limit(e, 60))
 		p.fresh(taken)
-		p.say(e, strings.Join(taken, " "))
+		p.say(e, joinSentences(taken))
 	}
 }
 
@@ -391,26 +410,26 @@ func (p *podcastWriter) takeaway(guest int) {
 	var answer string
 	switch k := p.takeaways; {
 	case k < len(p.o.LearningObjectives):
-		answer = fmt.Sprintf("For me, the goal is that you can %s.", strings.TrimSuffix(lowerFirst(p.o.LearningObjectives[k]), "."))
+		answer = fmt.Sprintf(p.a.tr("For me, the goal is that you can %s."), strings.TrimSuffix(lowerFirst(p.o.LearningObjectives[k]), "."))
 	case k-len(p.o.LearningObjectives) < len(p.o.Sections):
 		sec := p.o.Sections[k-len(p.o.LearningObjectives)]
-		answer = fmt.Sprintf("I'd say: revisit %s and see how it fits into %s.", sectionName(sec.Title), p.a.topicPhrase())
+		answer = fmt.Sprintf(p.a.tr("I'd say: revisit %s and see how it fits into %s."), p.a.sectionName(sec.Title), p.a.topicPhrase())
 	default:
-		answer = fmt.Sprintf("Take the time to go through %s once more, section by section.", p.a.titlePhrase(p.o.Title))
+		answer = fmt.Sprintf(p.a.tr("Take the time to go through %s once more, section by section."), p.a.titlePhrase(p.o.Title))
 	}
 	p.takeaways++
-	p.say(0, fmt.Sprintf("%s, what's your main takeaway?", name))
+	p.say(0, fmt.Sprintf(p.a.tr("%s, what's your main takeaway?"), name))
 	p.say(guest, answer)
 }
 
 func (p *podcastWriter) hostQuestion(si int, title, expert string) string {
 	t := p.a.natural(strings.TrimRight(strings.TrimSpace(title), "?.:!"))
-	q := hostQuestions[si%len(hostQuestions)]
+	q := p.a.tr(hostQuestions[si%len(hostQuestions)])
 	switch {
-	case si == 0 && normKey(title) == "introduction":
-		q = "Let's start with some background. {e}, what should listeners know first?"
+	case si == 0 && (normKey(title) == "introduction" || normKey(title) == normKey(p.a.tr("Introduction"))):
+		q = p.a.tr("Let's start with some background. {e}, what should listeners know first?")
 	case si > 0 && si == len(p.o.Sections)-1:
-		q = "Finally, {t}. {e}, what should we take away?"
+		q = p.a.tr("Finally, {t}. {e}, what should we take away?")
 	}
 	return strings.NewReplacer("{t}", t, "{e}", expert).Replace(q)
 }
@@ -426,7 +445,7 @@ func (p *podcastWriter) definedBy(line string) (definition, bool) {
 }
 
 func (p *podcastWriter) defQuestion(d definition) string {
-	return "So what exactly " + strings.TrimPrefix(p.a.whatIs(d), "What ")
+	return p.a.askTerm(d, p.a.tr("So what exactly is %s?"), p.a.tr("So what exactly are %s?"))
 }
 
 // askable reports a term specific enough to ask about: a phrase, a

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/prose"
 )
 
 // The shapes of the podcast styles. A deep dive walks through the
@@ -23,19 +24,19 @@ func (p *podcastWriter) opening() string {
 	var s string
 	switch p.style {
 	case content.StyleBrief:
-		s = fmt.Sprintf("This is a brief on %s. I'm %s, with %s, and in a couple of minutes we'll give you the essentials.",
-			topic, host.Name, joinList(p.names(1)))
+		s = fmt.Sprintf(p.a.tr("This is a brief on %s. I'm %s, with %s, and in a couple of minutes we'll give you the essentials."),
+			topic, host.Name, p.a.joinList(p.names(1)))
 	case content.StyleCritique:
-		s = fmt.Sprintf("Welcome to our critique of %s. I'm %s, %s, and with %s we put the material to the test: what it claims, what it takes for granted, and where it could be wrong.",
-			topic, host.Name, roleWith("your", host.Role), joinList(p.names(1)))
+		s = fmt.Sprintf(p.a.tr("Welcome to our critique of %s. I'm %s, %s, and with %s we put the material to the test: what it claims, what it takes for granted, and where it could be wrong."),
+			topic, host.Name, p.a.roleWith(true, host.Role), p.a.joinList(p.names(1)))
 	case content.StyleDebate:
 		forSide, against := p.sides()
 		if p.moderated() {
-			s = fmt.Sprintf("Welcome to our debate on %s. I'm %s, and I'll moderate. Arguing for the case the material makes: %s. Arguing against it: %s.",
-				topic, host.Name, joinList(p.namesOf(forSide)), joinList(p.namesOf(against)))
+			s = fmt.Sprintf(p.a.tr("Welcome to our debate on %s. I'm %s, and I'll moderate. Arguing for the case the material makes: %s. Arguing against it: %s."),
+				topic, host.Name, p.a.joinList(p.namesOf(forSide)), p.a.joinList(p.namesOf(against)))
 		} else {
-			s = fmt.Sprintf("Welcome to our debate on %s. I'm %s, and I'll argue for the case the material makes; %s argues against it.",
-				topic, host.Name, joinList(p.namesOf(against)))
+			s = fmt.Sprintf(p.a.tr("Welcome to our debate on %s. I'm %s, and I'll argue for the case the material makes; %s argues against it."),
+				topic, host.Name, p.a.joinList(p.namesOf(against)))
 		}
 	default:
 		return p.deepDiveIntro()
@@ -49,13 +50,13 @@ func (p *podcastWriter) closing() string {
 	var s string
 	switch p.style {
 	case content.StyleBrief:
-		s = fmt.Sprintf("That's %s in brief. Thanks, %s. I'm %s; for the full picture, read the material.", topic, joinList(p.names(1)), p.speakers[0].Name)
+		s = fmt.Sprintf(p.a.tr("That's %s in brief. Thanks, %s. I'm %s; for the full picture, read the material."), topic, p.a.joinList(p.names(1)), p.speakers[0].Name)
 	case content.StyleCritique:
-		s = fmt.Sprintf("That ends our critique of %s. Thank you, %s. Read the material with these questions in mind, and judge for yourself. I'm %s.",
-			topic, joinList(p.names(1)), p.speakers[0].Name)
+		s = fmt.Sprintf(p.a.tr("That ends our critique of %s. Thank you, %s. Read the material with these questions in mind, and judge for yourself. I'm %s."),
+			topic, p.a.joinList(p.names(1)), p.speakers[0].Name)
 	case content.StyleDebate:
-		s = fmt.Sprintf("That ends our debate on %s. Thank you, %s. Weigh the arguments and make up your own mind. I'm %s.",
-			topic, joinList(p.names(1)), p.speakers[0].Name)
+		s = fmt.Sprintf(p.a.tr("That ends our debate on %s. Thank you, %s. Weigh the arguments and make up your own mind. I'm %s."),
+			topic, p.a.joinList(p.names(1)), p.speakers[0].Name)
 	default:
 		return p.deepDiveOutro()
 	}
@@ -113,24 +114,24 @@ func (p *podcastWriter) brief() {
 		}
 	}
 	if len(best) > 0 {
-		p.say(0, "In one sentence: "+best[0])
+		p.say(0, p.a.tr("In one sentence: ")+best[0])
 		best = best[1:]
 	} else {
-		p.say(0, "In one sentence: "+asSentence(p.o.Sections[0].Description))
+		p.say(0, p.a.tr("In one sentence: ")+asSentence(p.o.Sections[0].Description))
 	}
 	p.trimLast(p.limit(0, 60))
 	guests := p.guests()
 	for k := 0; len(best) > 0 && !p.done(); k++ {
 		g := guests[k%len(guests)]
 		if k > 0 {
-			p.say(0, briefPrompts[(k-1)%len(briefPrompts)])
+			p.say(0, p.a.tr(briefPrompts[(k-1)%len(briefPrompts)]))
 		}
 		var taken []string
 		taken, best = takeWords(best, p.limit(g, 45))
-		p.say(g, strings.Join(taken, " "))
+		p.say(g, joinSentences(taken))
 	}
 	if len(p.o.LearningObjectives) > 0 && !p.done() {
-		p.say(0, fmt.Sprintf("So the one thing to take away: you should be able to %s.", strings.TrimSuffix(lowerFirst(p.o.LearningObjectives[0]), ".")))
+		p.say(0, fmt.Sprintf(p.a.tr("So the one thing to take away: you should be able to %s."), strings.TrimSuffix(lowerFirst(p.o.LearningObjectives[0]), ".")))
 	}
 }
 
@@ -155,12 +156,12 @@ func (p *podcastWriter) trimLast(n int) {
 	sents := splitSentences(last.Text, p.a.req.Language)
 	var kept []string
 	for _, s := range sents {
-		if len(kept) > 0 && wordCount(strings.Join(append(kept, s), " ")) > n {
+		if len(kept) > 0 && wordCount(joinSentences(append(kept, s))) > n {
 			break
 		}
 		kept = append(kept, s)
 	}
-	p.setTurn(len(p.turns)-1, strings.Join(kept, " "))
+	p.setTurn(len(p.turns)-1, joinSentences(kept))
 }
 
 // setTurn replaces the text of turn i and recounts the time.
@@ -215,17 +216,17 @@ func (p *podcastWriter) critique() {
 	k := 0
 	for s := range p.sections() {
 		si, sec, lines := s.index, s.section, s.lines
-		p.say(0, strings.NewReplacer("{t}", p.a.natural(strings.TrimRight(sec.Title, "?.:!")), "{c}", p.speakers[critic].Name).Replace(critiqueQuestions[si%len(critiqueQuestions)]))
+		p.say(0, strings.NewReplacer("{t}", p.a.natural(strings.TrimRight(sec.Title, "?.:!")), "{c}", p.speakers[critic].Name).Replace(p.a.tr(critiqueQuestions[si%len(critiqueQuestions)])))
 		for _, l := range lines {
 			if p.done() {
 				return
 			}
 			if defender > 0 && k%3 == 2 {
-				p.say(defender, strings.ReplaceAll(defenceFrames[k%len(defenceFrames)], "{s}", l))
+				p.say(defender, strings.ReplaceAll(p.a.tr(defenceFrames[k%len(defenceFrames)]), "{s}", l))
 			} else {
-				p.say(critic, strings.ReplaceAll(critiqueFrames[k%len(critiqueFrames)], "{s}", l))
+				p.say(critic, strings.ReplaceAll(p.a.tr(critiqueFrames[k%len(critiqueFrames)]), "{s}", l))
 				if k%2 == 1 {
-					p.say(0, critiqueFollowUps[k%len(critiqueFollowUps)])
+					p.say(0, p.a.tr(critiqueFollowUps[k%len(critiqueFollowUps)]))
 				}
 			}
 			k++
@@ -271,22 +272,22 @@ func (p *podcastWriter) debate() {
 		si, sec, lines := s.index, s.section, s.lines
 		f, a := forSide[si%len(forSide)], against[si%len(against)]
 		title := p.a.natural(strings.TrimRight(sec.Title, "?.:!"))
-		opener := strings.NewReplacer("{t}", title, "{f}", p.speakers[f].Name).Replace(debateOpeners[si%len(debateOpeners)])
+		opener := strings.NewReplacer("{t}", title, "{f}", p.speakers[f].Name).Replace(p.a.tr(debateOpeners[si%len(debateOpeners)]))
 		if p.moderated() {
 			p.say(0, opener)
 		}
 		for len(lines) > 0 && !p.done() {
 			var taken []string
 			taken, lines = takeWords(lines, p.limit(f, 45))
-			p.say(f, strings.ReplaceAll(forFrames[k%len(forFrames)], "{s}", strings.Join(taken, " ")))
+			p.say(f, strings.ReplaceAll(p.a.tr(forFrames[k%len(forFrames)]), "{s}", joinSentences(taken)))
 			if len(lines) == 0 || p.done() {
 				break
 			}
 			if p.moderated() && k%2 == 1 {
-				p.say(0, strings.ReplaceAll(rebuttals[k%len(rebuttals)], "{a}", p.speakers[a].Name))
+				p.say(0, strings.ReplaceAll(p.a.tr(rebuttals[k%len(rebuttals)]), "{a}", p.speakers[a].Name))
 			}
 			taken, lines = takeWords(lines, p.limit(a, 45))
-			p.say(a, strings.ReplaceAll(againstFrames[k%len(againstFrames)], "{s}", strings.Join(taken, " ")))
+			p.say(a, strings.ReplaceAll(p.a.tr(againstFrames[k%len(againstFrames)]), "{s}", joinSentences(taken)))
 			k++
 		}
 	}
@@ -332,27 +333,27 @@ func (p *podcastWriter) fill() {
 				speakers = []int{a, f}
 			}
 			if p.moderated() {
-				p.say(0, fmt.Sprintf("Let's come back to %s. %s?", title, p.speakers[speakers[0]].Name))
+				p.say(0, fmt.Sprintf(p.a.tr("Let's come back to %s. %s?"), title, p.speakers[speakers[0]].Name))
 			}
 			for i, l := range lines {
 				frames := forFrames
 				if speakers[i%2] == a {
 					frames = againstFrames
 				}
-				p.say(speakers[i%2], strings.ReplaceAll(frames[(round+i)%len(frames)], "{s}", p.cut(speakers[i%2], l)))
+				p.say(speakers[i%2], strings.ReplaceAll(p.a.tr(frames[(round+i)%len(frames)]), "{s}", p.cut(speakers[i%2], l)))
 			}
 		case content.StyleCritique:
 			critic := p.explainers[0]
-			p.say(0, fmt.Sprintf("Let's press further on %s, %s.", title, p.speakers[critic].Name))
+			p.say(0, fmt.Sprintf(p.a.tr("Let's press further on %s, %s."), title, p.speakers[critic].Name))
 			for i, l := range lines {
-				p.say(critic, strings.ReplaceAll(critiqueFrames[(round+i)%len(critiqueFrames)], "{s}", p.cut(critic, l)))
+				p.say(critic, strings.ReplaceAll(p.a.tr(critiqueFrames[(round+i)%len(critiqueFrames)]), "{s}", p.cut(critic, l)))
 			}
 		default:
 			e := p.explainers[round%len(p.explainers)]
-			p.say(0, strings.NewReplacer("{t}", title, "{e}", p.speakers[e].Name).Replace(recapQuestions[round%len(recapQuestions)]))
+			p.say(0, strings.NewReplacer("{t}", title, "{e}", p.speakers[e].Name).Replace(p.a.tr(recapQuestions[round%len(recapQuestions)])))
 			var taken []string
 			taken, _ = takeWords(lines, p.limit(e, 60))
-			p.say(e, strings.Join(taken, " "))
+			p.say(e, joinSentences(taken))
 		}
 	}
 }
@@ -361,7 +362,7 @@ func (p *podcastWriter) fill() {
 // boundary, when it is long.
 func (p *podcastWriter) cut(speaker int, line string) string {
 	if n := p.limit(speaker, 60); wordCount(line) > n && n >= 8 {
-		return truncate(line, runeLen(strings.Join(strings.Fields(line)[:n], " ")))
+		return truncate(line, runeLen(prose.SpokenHead(line, n)))
 	}
 	return line
 }
@@ -389,7 +390,7 @@ func (p *podcastWriter) talkingPoints() (points []string, own int) {
 	}
 	own = len(out)
 	for _, o := range p.o.LearningObjectives {
-		add(fmt.Sprintf("By the end, you should be able to %s.", strings.TrimSuffix(lowerFirst(o), ".")))
+		add(fmt.Sprintf(p.a.tr("By the end, you should be able to %s."), strings.TrimSuffix(lowerFirst(o), ".")))
 	}
 	return out, own
 }
@@ -408,7 +409,7 @@ func (p *podcastWriter) trim() {
 		}
 		if longest >= 0 {
 			sents := splitSentences(p.turns[longest].Text, p.a.req.Language)
-			p.setTurn(longest, strings.Join(sents[:len(sents)-1], " "))
+			p.setTurn(longest, joinSentences(sents[:len(sents)-1]))
 			continue
 		}
 		if p.dropLast() {
@@ -425,7 +426,7 @@ func (p *podcastWriter) trim() {
 		if most-over < 5 {
 			return
 		}
-		p.setTurn(i, strings.Join(strings.Fields(p.turns[i].Text)[:most-over], " ")+ellipsis)
+		p.setTurn(i, strings.TrimSpace(prose.SpokenHead(p.turns[i].Text, most-over))+ellipsis)
 	}
 }
 

@@ -36,31 +36,31 @@ func (a *analysis) faqs(o *content.Outline) content.FAQs {
 		}
 	}
 	for _, d := range a.defs[:min(5, len(a.defs))] {
-		add(a.whatIs(d), a.standalone(d.sent), "Definitions")
+		add(a.whatIs(d), a.standalone(d.sent), a.tr("Definitions"))
 	}
 	for _, ts := range a.explained() {
 		if len(out) >= 8 {
 			break
 		}
-		add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf("What is meant by %s?", p[0]) }, ts.term.display),
-			a.standalone(ts.sent), "Key terms")
+		add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(a.tr("What is meant by %s?"), p[0]) }, ts.term.display),
+			a.standalone(ts.sent), a.tr("Key terms"))
 	}
 	for i, s := range o.Sections[:min(6, len(o.Sections))] {
 		frame := sectionFrames[i%len(sectionFrames)]
-		q := fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(frame, sectionName(p[0])) }, s.Title)
+		q := fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(a.tr(frame), a.sectionName(p[0])) }, s.Title)
 		answer := asSentence(s.Description)
 		if len(s.KeyPoints) > 0 && s.KeyPoints[0] != s.Description {
-			answer += " " + asSentence(s.KeyPoints[0])
+			answer = joinSentences([]string{answer, asSentence(s.KeyPoints[0])})
 		}
 		add(q, answer, s.Title)
 	}
-	add("Where should I start?", fmt.Sprintf("Start with %s: %s", sectionName(o.Sections[0].Title), asSentence(lowerFirst(o.Sections[0].Description))), "Studying")
-	add("How can I check that I have understood the material?",
-		"Try to do each learning objective without notes: "+strings.Join(lowerAll(o.LearningObjectives), "; ")+".", "Studying")
+	add(a.tr("Where should I start?"), fmt.Sprintf(a.tr("Start with %s: %s"), a.sectionName(o.Sections[0].Title), asSentence(lowerFirst(o.Sections[0].Description))), a.tr("Studying"))
+	add(a.tr("How can I check that I have understood the material?"),
+		fmt.Sprintf(a.tr("Try to do each learning objective without notes: %s."), strings.Join(lowerAll(o.LearningObjectives), a.tr("; "))), a.tr("Studying"))
 	if len(out) < minFAQs {
-		add("Who is this material for?", fmt.Sprintf("The material is written for %s at the %s level.", a.audiencePhrase(), a.level()), "About this material")
-		add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf("How long does it take to work through %s?", p[0]) }, a.titlePhrase(o.Title)),
-			fmt.Sprintf("About %d minutes of study, spread over %d sections.", totalMinutes(o), len(o.Sections)), "Studying")
+		add(a.tr("Who is this material for?"), fmt.Sprintf(a.tr("The material is written for %s at the %s level."), a.audiencePhrase(), a.levelPhrase()), a.tr("About this material"))
+		add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(a.tr("How long does it take to work through %s?"), p[0]) }, a.titlePhrase(o.Title)),
+			fmt.Sprintf(a.tr("About %d minutes of study, spread over %d sections."), totalMinutes(o), len(o.Sections)), a.tr("Studying"))
 	}
 	return content.FAQs{Title: o.Title, FAQs: out}
 }
@@ -77,15 +77,21 @@ var sectionFrames = []string{"What does %s cover?", "What is %s about?", "What d
 
 // whatIs asks for a defined term: "What is chlorophyll?"
 func (a *analysis) whatIs(d definition) string {
-	verb := "is"
+	return a.askTerm(d, a.tr("What is %s?"), a.tr("What are %s?"))
+}
+
+// askTerm asks a question about a defined term in the singular or the
+// plural frame.
+func (a *analysis) askTerm(d definition, singular, plural string) string {
+	frame := singular
 	if d.plural {
-		verb = "are"
+		frame = plural
 	}
 	t := a.termPhrase(d)
 	if a.english() && !d.plural && (d.art == "a" || d.art == "an") {
 		t = article(t) + " " + t
 	}
-	return fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf("What %s %s?", verb, p[0]) }, t)
+	return fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(frame, p[0]) }, t)
 }
 
 // flashcards quiz definitions, key terms and gaps in key sentences; cards
@@ -95,7 +101,7 @@ func (a *analysis) flashcards(o *content.Outline) content.Flashcards {
 	for _, def := range a.defs[:min(8, len(a.defs))] {
 		d.add(a.whatIs(def), a.standalone(def.sent), "easy")
 		if def.alias != "" {
-			d.add(fmt.Sprintf("What is another name for %s?", a.natural(def.term)), def.alias, "medium")
+			d.add(fmt.Sprintf(a.tr("What is another name for %s?"), a.natural(def.term)), def.alias, "medium")
 		}
 	}
 	a.termCards(d)
@@ -105,7 +111,7 @@ func (a *analysis) flashcards(o *content.Outline) content.Flashcards {
 			break
 		}
 		frame := sectionFrames[i%len(sectionFrames)]
-		d.add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(frame, sectionName(p[0])) }, s.Title), s.Description, "medium")
+		d.add(fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(a.tr(frame), a.sectionName(p[0])) }, s.Title), s.Description, "medium")
 	}
 	if len(d.cards) < minCards {
 		a.structureCards(d, o)
@@ -157,7 +163,7 @@ func (a *analysis) clozeCards(d *deck) {
 			}
 			if gap, ok := blankOut(a.standalone(i), t.key); ok && runeLen(gap) <= 280 {
 				gapped[i] = true
-				d.add("Fill in the gap: "+gap, t.display, "hard")
+				d.add(a.tr("Fill in the gap: ")+gap, t.display, "hard")
 				n++
 				break
 			}
@@ -203,16 +209,16 @@ func blankOut(text, key string) (string, bool) {
 // structureCards ask about the material itself, so that even a topic
 // without a source text yields a full deck.
 func (a *analysis) structureCards(d *deck, o *content.Outline) {
-	title := sectionName(o.Title)
-	d.add(fmt.Sprintf("Who is %s written for?", title), fmt.Sprintf("%s, at the %s level.", capitalize(a.audiencePhrase()), a.level()), "easy")
-	d.add(fmt.Sprintf("Which section opens %s?", title), o.Sections[0].Title, "easy")
-	d.add(fmt.Sprintf("Which section closes %s?", title), o.Sections[len(o.Sections)-1].Title, "easy")
-	d.add(fmt.Sprintf("How many sections does %s have?", title), strconv.Itoa(len(o.Sections)), "easy")
+	title := a.sectionName(o.Title)
+	d.add(fmt.Sprintf(a.tr("Who is %s written for?"), title), fmt.Sprintf(a.tr("%s, at the %s level."), capitalize(a.audiencePhrase()), a.levelPhrase()), "easy")
+	d.add(fmt.Sprintf(a.tr("Which section opens %s?"), title), o.Sections[0].Title, "easy")
+	d.add(fmt.Sprintf(a.tr("Which section closes %s?"), title), o.Sections[len(o.Sections)-1].Title, "easy")
+	d.add(fmt.Sprintf(a.tr("How many sections does %s have?"), title), strconv.Itoa(len(o.Sections)), "easy")
 	for i, obj := range o.LearningObjectives {
 		if len(d.cards) >= minCards {
 			return
 		}
-		d.add(fmt.Sprintf("What is learning objective %d of %s?", i+1, title), obj, "medium")
+		d.add(fmt.Sprintf(a.tr("What is learning objective %d of %s?"), i+1, title), obj, "medium")
 	}
 }
 
@@ -254,21 +260,21 @@ var (
 func (a *analysis) sectionQuestions(o *content.Outline, i int) []string {
 	s := o.Sections[i]
 	one := func(frames []string) string {
-		format := frames[i%len(frames)]
-		return fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(format, sectionName(p[0])) }, s.Title)
+		format := a.tr(frames[i%len(frames)])
+		return fitQuestion(questionLen, func(p ...string) string { return fmt.Sprintf(format, a.sectionName(p[0])) }, s.Title)
 	}
 	second := one(detailFrames)
 	if defs := a.defsIn(a.material(s)); len(defs) > 0 {
 		term := a.natural(defs[0].term)
 		second = fitQuestion(questionLen, func(p ...string) string {
-			return fmt.Sprintf("How does %s define %s, and why does it matter?", sectionName(p[0]), p[1])
+			return fmt.Sprintf(a.tr("How does %s define %s, and why does it matter?"), a.sectionName(p[0]), p[1])
 		}, s.Title, term)
 	}
 	third := one([]string{"What questions does %s leave open?"})
 	if i+1 < len(o.Sections) {
-		next, format := o.Sections[i+1].Title, bridgeFrames[i%len(bridgeFrames)]
+		next, format := o.Sections[i+1].Title, a.tr(bridgeFrames[i%len(bridgeFrames)])
 		third = fitQuestion(questionLen, func(p ...string) string {
-			return fmt.Sprintf(format, sectionName(p[0]), sectionName(p[1]))
+			return fmt.Sprintf(format, a.sectionName(p[0]), a.sectionName(p[1]))
 		}, s.Title, next)
 	}
 	return []string{one(mainFrames), second, third, one(explainFrames)}

@@ -22,9 +22,9 @@ func (a *analysis) detailedReading(o *content.Outline) content.DetailedReading {
 	}
 	seen := uniqueSet{}
 	for _, group := range groupSections(o.Sections, maxReadingSections) {
-		title := readingTitle(group)
+		title := a.readingTitle(group)
 		for n := 2; !seen.add(title); n++ {
-			title = fmt.Sprintf("%s (%d)", truncate(readingTitle(group), 190), n)
+			title = fmt.Sprintf("%s (%d)", truncate(a.readingTitle(group), 190), n)
 		}
 		r.Sections = append(r.Sections, content.ReadingSection{Title: title, Paragraphs: paragraphItems(a.readingContent(group))})
 	}
@@ -41,12 +41,12 @@ func groupSections(secs []content.OutlineSection, limit int) [][]content.Outline
 	return out
 }
 
-func readingTitle(group []content.OutlineSection) string {
+func (a *analysis) readingTitle(group []content.OutlineSection) string {
 	titles := make([]string, len(group))
 	for i, s := range group {
 		titles[i] = s.Title
 	}
-	return padTitle(truncate(joinList(titles), 200))
+	return a.padTitle(truncate(a.joinList(titles), 200))
 }
 
 // readingContent is a group's description, its source sentences in
@@ -70,10 +70,10 @@ func (a *analysis) readingContent(group []content.OutlineSection) string {
 		for _, p := range s.KeyPoints {
 			points = append(points, asSentence(p))
 		}
-		b.add(strings.Join(points, " ") + "\n\n")
+		b.add(joinSentences(points) + "\n\n")
 	}
 	if b.n < 60 {
-		b.add("Read this part slowly and note any term you could not yet explain to someone else.")
+		b.add(a.tr("Read this part slowly and note any term you could not yet explain to someone else."))
 	}
 	return b.String()
 }
@@ -88,7 +88,7 @@ func (a *analysis) paragraphText(idx []int) string {
 		case a.sents[i].para != a.sents[idx[k-1]].para:
 			b.WriteString("\n\n")
 		default:
-			b.WriteString(" ")
+			b.WriteString(sentenceGap(a.sents[idx[k-1]].text))
 		}
 		b.WriteString(a.sents[i].text)
 	}
@@ -97,16 +97,16 @@ func (a *analysis) paragraphText(idx []int) string {
 
 func (a *analysis) readingIntro(o *content.Outline) string {
 	b := builder{limit: 4000}
-	b.add(fmt.Sprintf("This reading explores %s for %s.", a.topicPhrase(), a.audiencePhrase()))
-	b.add(fmt.Sprintf(" It proceeds in %d parts: %s.", len(o.Sections), joinList(quotedTitles(o))))
+	b.add(fmt.Sprintf(a.tr("This reading explores %s for %s."), a.topicPhrase(), a.audiencePhrase()))
+	b.add(fmt.Sprintf(a.tr(" It proceeds in %d parts: %s."), len(o.Sections), a.joinList(a.quotedTitles(o))))
 	return truncate(b.String(), 4000)
 }
 
 func (a *analysis) conclusion(o *content.Outline) string {
 	b := builder{limit: 4000}
-	b.add(fmt.Sprintf("Taken together, these parts show what %s involves and how its ideas connect.", a.topicPhrase()))
+	b.add(fmt.Sprintf(a.tr("Taken together, these parts show what %s involves and how its ideas connect."), a.topicPhrase()))
 	if n := len(o.LearningObjectives); n > 0 {
-		b.add(fmt.Sprintf(" Having read them, you should be able to %s.", strings.Join(lowerAll(o.LearningObjectives[:min(3, n)]), "; ")))
+		b.add(fmt.Sprintf(a.tr(" Having read them, you should be able to %s."), strings.Join(lowerAll(o.LearningObjectives[:min(3, n)]), a.tr("; "))))
 	}
 	return truncate(b.String(), 4000)
 }
@@ -117,7 +117,7 @@ func (a *analysis) references(o *content.Outline) []string {
 	if !a.hasSource() {
 		return []string{}
 	}
-	return []string{truncate(fmt.Sprintf("Source text supplied with the request on %s (%d sentences).", o.Title, len(a.sents)), 500)}
+	return []string{truncate(fmt.Sprintf(a.tr("Source text supplied with the request on %s (%d sentences)."), o.Title, len(a.sents)), 500)}
 }
 
 // paragraphItems splits Markdown text into its paragraphs.

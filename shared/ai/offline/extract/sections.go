@@ -224,14 +224,14 @@ func (a *analysis) titleSections() {
 		switch {
 		case s.title != "":
 			continue
-		case s.intro && !used.has("Introduction"):
-			s.title = "Introduction"
+		case s.intro && !used.has(a.tr("Introduction")):
+			s.title = a.tr("Introduction")
 		default:
 			s.title = a.termTitle(s.sents, used)
 			s.named = s.title != ""
 		}
 		if s.title == "" {
-			s.title = fmt.Sprintf("Part %d", i+1)
+			s.title = fmt.Sprintf(a.tr("Part %d"), i+1)
 		}
 		used.add(s.title)
 	}
@@ -241,16 +241,16 @@ func (a *analysis) titleSections() {
 		for n := 2; !seen.add(title); n++ {
 			title = fmt.Sprintf("%s (%d)", truncate(a.sections[i].title, 190), n)
 		}
-		a.sections[i].title = padTitle(title)
+		a.sections[i].title = a.padTitle(title)
 	}
 }
 
 // padTitle lengthens a title shorter than the schema's three characters.
-func padTitle(title string) string {
+func (a *analysis) padTitle(title string) string {
 	if runeLen(title) >= 3 {
 		return title
 	}
-	return "Section " + title
+	return fmt.Sprintf(a.tr("Section %s"), title)
 }
 
 // termTitle names a stretch of text after the key terms most specific to
@@ -404,9 +404,9 @@ func (a *analysis) spokenLines(sec content.OutlineSection) []string {
 	if m := a.material(sec); len(m) > 0 {
 		return a.texts(m)
 	}
-	out := []string{"This part is about " + strings.TrimSuffix(lowerFirst(sec.Description), ".") + "."}
+	out := []string{fmt.Sprintf(a.tr("This part is about %s."), strings.TrimSuffix(lowerFirst(sec.Description), "."))}
 	if len(sec.KeyPoints) > 0 {
-		out = append(out, "Along the way we look at "+joinList(lowerAll(sec.KeyPoints))+".")
+		out = append(out, fmt.Sprintf(a.tr("Along the way we look at %s."), a.joinList(lowerAll(sec.KeyPoints))))
 	}
 	return out
 }

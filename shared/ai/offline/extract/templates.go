@@ -52,12 +52,12 @@ var sectionTemplates = []sectionTemplate{
 
 // templateSections fills the generic course in for the request.
 func (a *analysis) templateSections() []section {
-	r := strings.NewReplacer("%T", a.topicPhrase(), "%A", a.audiencePhrase(), "%L", a.level())
+	r := strings.NewReplacer("%T", a.topicPhrase(), "%A", a.audiencePhrase(), "%L", a.levelPhrase())
 	out := make([]section, len(sectionTemplates))
 	for i, t := range sectionTemplates {
-		out[i] = section{title: capitalize(truncate(r.Replace(t.title), 200)), desc: truncate(r.Replace(t.desc), 2000),
-			objective: truncate(r.Replace(t.objective), 300)}
-		for _, p := range t.points {
+		out[i] = section{title: capitalize(truncate(r.Replace(a.tr(t.title)), 200)), desc: truncate(r.Replace(a.tr(t.desc)), 2000),
+			objective: truncate(r.Replace(a.tr(t.objective)), 300)}
+		for _, p := range a.trs(t.points) {
 			out[i].points = append(out[i].points, truncate(r.Replace(p), 500))
 		}
 	}

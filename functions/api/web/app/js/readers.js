@@ -9,80 +9,105 @@ async function json(a) {
   return resp.json();
 }
 
-const list = (items, tag = "ul") => h(tag, {}, items.map((t) => h("li", {}, t)));
+// The documents' text is marked with the job's language and its own
+// direction (dir="auto": an Arabic or Hebrew line reads right to left, a
+// Latin term inside it keeps its order); the page's own labels stay
+// English. t makes an element of document text, l a list of it, p its
+// paragraphs.
+function texts(lang) {
+  const mark = { lang: lang || null, dir: "auto" };
+  const t = (tag, attrs, ...children) => h(tag, { ...attrs, ...mark }, ...children);
+  const l = (items, tag = "ul") => h(tag, {}, items.map((x) => t("li", {}, x)));
+  const p = (text, level) => paragraphs(text, level).map((el) => {
+    el.lang = mark.lang || "";
+    el.dir = "auto";
+    return el;
+  });
+  return { t, l, p };
+}
 
 const READERS = [
-  ["outline", "Outline", ["outline.json"], async ([a]) => {
+  ["outline", "Outline", ["outline.json"], async ([a], lang) => {
     const d = await json(a);
-    return [h("h3", {}, d.title), ...paragraphs(d.overview),
-      h("h4", {}, "Learning objectives"), list(d.learning_objectives),
+    const { t, l, p } = texts(lang);
+    return [t("h3", {}, d.title), ...p(d.overview),
+      h("h4", {}, "Learning objectives"), l(d.learning_objectives),
       h("h4", {}, "Sections"),
       h("ol", { class: "outline" }, d.sections.map((s) => h("li", {},
-        h("strong", {}, s.title), ` (${s.minutes} min)`, h("p", {}, s.description), list(s.key_points)))),
-      h("p", { class: "muted" }, `For ${d.audience}, ${d.level}.`)];
+        t("strong", {}, s.title), ` (${s.minutes} min)`, t("p", {}, s.description), l(s.key_points)))),
+      h("p", { class: "muted" }, "For ", t("span", {}, d.audience), `, ${d.level}.`)];
   }],
-  ["study_guide", "Study guide", ["study_guide.json"], async ([a]) => {
+  ["study_guide", "Study guide", ["study_guide.json"], async ([a], lang) => {
     const d = await json(a);
-    return [h("h3", {}, d.title), ...paragraphs(d.overview),
+    const { t, l, p } = texts(lang);
+    return [t("h3", {}, d.title), ...p(d.overview),
       h("h4", {}, "Key concepts"),
-      h("dl", { class: "concepts" }, d.key_concepts.flatMap((c) => [h("dt", {}, c.term), h("dd", {}, c.explanation)])),
-      h("h4", {}, "In detail"), ...paragraphs(d.detailed_content, 5),
-      h("h4", {}, "Summary"), ...paragraphs(d.summary),
-      d.further_reading.length ? [h("h4", {}, "Further reading"), list(d.further_reading)] : null];
+      h("dl", { class: "concepts" }, d.key_concepts.flatMap((c) => [t("dt", {}, c.term), t("dd", {}, c.explanation)])),
+      h("h4", {}, "In detail"), ...p(d.detailed_content, 5),
+      h("h4", {}, "Summary"), ...p(d.summary),
+      d.further_reading.length ? [h("h4", {}, "Further reading"), l(d.further_reading)] : null];
   }],
-  ["one_pager", "One-pager", ["one_pager.json"], async ([a]) => {
+  ["one_pager", "One-pager", ["one_pager.json"], async ([a], lang) => {
     const d = await json(a);
-    return [h("h3", {}, d.title), h("p", { class: "lead" }, d.executive_summary),
-      h("h4", {}, "Key takeaways"), list(d.key_takeaways.map((k) => k.text)), ...paragraphs(d.main_content, 4)];
+    const { t, l, p } = texts(lang);
+    return [t("h3", {}, d.title), t("p", { class: "lead" }, d.executive_summary),
+      h("h4", {}, "Key takeaways"), l(d.key_takeaways.map((k) => k.text)), ...p(d.main_content, 4)];
   }],
-  ["detailed_reading", "Detailed reading", ["detailed_reading.json"], async ([a]) => {
+  ["detailed_reading", "Detailed reading", ["detailed_reading.json"], async ([a], lang) => {
     const d = await json(a);
-    return [h("h3", {}, d.title), ...paragraphs(d.introduction),
-      d.sections.map((s) => [h("h4", {}, s.title), ...s.paragraphs.flatMap((p) => paragraphs(p.text, 5))]),
-      h("h4", {}, "Conclusion"), ...paragraphs(d.conclusion),
-      d.references.length ? [h("h4", {}, "References"), list(d.references)] : null];
+    const { t, l, p } = texts(lang);
+    return [t("h3", {}, d.title), ...p(d.introduction),
+      d.sections.map((s) => [t("h4", {}, s.title), ...s.paragraphs.flatMap((x) => p(x.text, 5))]),
+      h("h4", {}, "Conclusion"), ...p(d.conclusion),
+      d.references.length ? [h("h4", {}, "References"), l(d.references)] : null];
   }],
-  ["faqs", "FAQs", ["faqs.json"], async ([a]) => {
+  ["faqs", "FAQs", ["faqs.json"], async ([a], lang) => {
     const d = await json(a);
+    const { t, p } = texts(lang);
     const byCategory = new Map();
     for (const f of d.faqs) {
       if (!byCategory.has(f.category)) byCategory.set(f.category, []);
       byCategory.get(f.category).push(f);
     }
-    return [h("h3", {}, d.title), [...byCategory].map(([cat, faqs]) => [h("h4", {}, cat),
-      faqs.map((f) => h("details", { class: "faq" }, h("summary", {}, f.question), ...paragraphs(f.answer)))])];
+    return [t("h3", {}, d.title), [...byCategory].map(([cat, faqs]) => [t("h4", {}, cat),
+      faqs.map((f) => h("details", { class: "faq" }, t("summary", {}, f.question), ...p(f.answer)))])];
   }],
-  ["flashcards", "Flashcards", ["flashcards.json"], async ([a]) => {
+  ["flashcards", "Flashcards", ["flashcards.json"], async ([a], lang) => {
     const d = await json(a);
-    return [h("h3", {}, d.title), h("p", { class: "help" }, "Select a card (or press Enter or Space on it) to turn it over."),
-      h("ul", { class: "cards" }, d.cards.map((c, i) => h("li", {}, flashcard(c, i + 1, d.cards.length))))];
+    const { t } = texts(lang);
+    return [t("h3", {}, d.title), h("p", { class: "help" }, "Select a card (or press Enter or Space on it) to turn it over."),
+      h("ul", { class: "cards" }, d.cards.map((c, i) => h("li", {}, flashcard(c, i + 1, d.cards.length, t))))];
   }],
-  ["reading_guide", "Reading guide", ["reading_guide.json"], async ([a]) => {
+  ["reading_guide", "Reading guide", ["reading_guide.json"], async ([a], lang) => {
     const d = await json(a);
-    return [h("h3", {}, d.title), h("ol", {}, d.questions.map((q) => h("li", {}, q.question, " ", h("span", { class: "muted" }, "— ", q.section))))];
+    const { t } = texts(lang);
+    return [t("h3", {}, d.title), h("ol", {}, d.questions.map((q) => h("li", {}, t("span", {}, q.question), " ", h("span", { class: "muted" }, "— ", t("span", {}, q.section)))))];
   }],
-  ["quiz", "Quiz", ["quiz.json"], async ([a]) => {
+  ["quiz", "Quiz", ["quiz.json"], async ([a], lang) => {
     const d = await json(a);
-    return [h("h3", {}, d.title), h("p", { class: "help" }, "Choose your answer, then open “Show the answer” to check it."),
+    const { t } = texts(lang);
+    return [t("h3", {}, d.title), h("p", { class: "help" }, "Choose your answer, then open “Show the answer” to check it."),
       h("ol", { class: "quiz" }, d.questions.map((q) => h("li", { class: "question" },
-        h("p", {}, h("strong", {}, q.question), " ", h("span", { class: "muted" }, "(", q.difficulty, ")")),
-        h("ol", { type: "A", class: "options" }, q.options.map((o) => h("li", {}, o.text))),
+        h("p", {}, t("strong", {}, q.question), " ", h("span", { class: "muted" }, "(", q.difficulty, ")")),
+        h("ol", { type: "A", class: "options" }, q.options.map((o) => t("li", {}, o.text))),
         h("details", { class: "answer" }, h("summary", {}, "Show the answer"),
-          h("p", {}, h("strong", {}, q.answer, ". ", (q.options["ABCD".indexOf(q.answer)] || {}).text || "")),
-          h("p", {}, q.explanation),
-          h("p", { class: "muted" }, "Checks: ", q.objective))))),
+          h("p", {}, h("strong", {}, q.answer, ". ", t("span", {}, (q.options["ABCD".indexOf(q.answer)] || {}).text || ""))),
+          t("p", {}, q.explanation),
+          h("p", { class: "muted" }, "Checks: ", t("span", {}, q.objective)))))),
     ];
   }],
-  ["timeline", "Timeline", ["timeline.json"], async ([a]) => {
+  ["timeline", "Timeline", ["timeline.json"], async ([a], lang) => {
     const d = await json(a);
-    return [h("h3", {}, d.title), h("ol", { class: "timeline" }, d.events.map((e) => h("li", {},
-      h("strong", { class: "date" }, eventDate(e.date)), " ", h("strong", {}, e.title), h("p", {}, e.description))))];
+    const { t } = texts(lang);
+    return [t("h3", {}, d.title), h("ol", { class: "timeline" }, d.events.map((e) => h("li", {},
+      h("strong", { class: "date" }, eventDate(e.date)), " ", t("strong", {}, e.title), t("p", {}, e.description))))];
   }],
   ["podcast", "Podcast", ["podcast.flac|podcast.mp3", "transcript.vtt", "podcast_script.json"], podcast],
-  ["cover", "Cover", ["cover.png|cover.jpg", "cover.json"], async ([img, info]) => {
+  ["cover", "Cover", ["cover.png|cover.jpg", "cover.json"], async ([img, info], lang) => {
     const [url, d] = await Promise.all([signedURL(img.url), info ? json(info) : {}]);
     const alt = d.alt_text || "The job's cover image";
-    return [h("figure", { class: "cover" }, h("img", { src: url, alt, width: d.width, height: d.height }), h("figcaption", {}, alt))];
+    const { t } = texts(d.alt_text ? lang : "en");
+    return [h("figure", { class: "cover" }, h("img", { src: url, alt, width: d.width, height: d.height }), t("figcaption", {}, alt))];
   }],
 ];
 
@@ -103,11 +128,11 @@ export function eventDate(d) {
   return d.end ? datePoint(d) + "–" + datePoint(d.end) : datePoint(d);
 }
 
-function flashcard(c, n, total) {
+function flashcard(c, n, total, t) {
   // The visible text is the accessible name: "Card 3 of 20, hard.
   // Question … Answer …" with one face shown; aria-pressed tells which.
-  const front = h("span", { class: "face front" }, h("span", { class: "side" }, "Question"), c.front);
-  const back = h("span", { class: "face back" }, h("span", { class: "side" }, "Answer"), c.back);
+  const front = h("span", { class: "face front" }, h("span", { class: "side" }, "Question"), t("span", {}, c.front));
+  const back = h("span", { class: "face back" }, h("span", { class: "side" }, "Answer"), t("span", {}, c.back));
   const card = h("button", { type: "button", class: "flashcard difficulty-" + c.difficulty, "aria-pressed": "false" },
     h("span", { class: "card-meta" }, `Card ${n} of ${total}, ${c.difficulty}`), front, back);
   card.addEventListener("click", () => {
@@ -116,7 +141,8 @@ function flashcard(c, n, total) {
   return card;
 }
 
-async function podcast([audio, vtt, script]) {
+async function podcast([audio, vtt, script], lang) {
+  const { t } = texts(lang);
   const out = [];
   let player = null;
   if (audio) {
@@ -127,7 +153,7 @@ async function podcast([audio, vtt, script]) {
     const cues = parseVTT(await (await artifact(vtt.url)).text());
     const items = cues.map((c) => {
       const li = h("li", { class: "cue" }, h("button", { type: "button", class: "linkish cue-time", "aria-label": `Play from ${clock(c.start)}` }, clock(c.start)),
-        " ", h("strong", {}, c.speaker), ": ", c.text);
+        " ", t("strong", {}, c.speaker), ": ", t("span", {}, c.text));
       li.querySelector("button").addEventListener("click", () => { if (player) { player.currentTime = c.start; player.play(); } });
       return li;
     });
@@ -150,7 +176,7 @@ async function podcast([audio, vtt, script]) {
     }
   } else if (script) {
     const d = await json(script);
-    out.push(h("h3", {}, d.title), h("p", {}, d.intro), h("ol", { class: "transcript" }, d.turns.map((t) => h("li", {}, h("strong", {}, t.speaker), ": ", t.text))), h("p", {}, d.outro));
+    out.push(t("h3", {}, d.title), t("p", {}, d.intro), h("ol", { class: "transcript" }, d.turns.map((x) => h("li", {}, t("strong", {}, x.speaker), ": ", t("span", {}, x.text)))), t("p", {}, d.outro));
   }
   return out;
 }
@@ -196,7 +222,7 @@ export function readers(job) {
       loaded = true;
       panel.append(h("p", { class: "muted" }, "Loading…"));
       try {
-        const content = await show(arts);
+        const content = await show(arts, job.language);
         clear(panel).append(...[content].flat(Infinity).filter(Boolean));
       } catch (err) {
         loaded = false;
