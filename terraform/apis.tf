@@ -2,7 +2,7 @@
 # configuration never turns an API off.
 locals {
   services = toset([
-    "aiplatform.googleapis.com",           # Gemini text and image models
+    "aiplatform.googleapis.com",           # Gemini text and image models; Claude and open models (Model Garden)
     "artifactregistry.googleapis.com",     # function images
     "bigquery.googleapis.com",             # analytics of job events
     "billingbudgets.googleapis.com",       # the budget alert

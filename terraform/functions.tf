@@ -229,6 +229,7 @@ locals {
         FACTORY_KEY_CACHE_TTL = var.limits.key_cache_ttl
         FACTORY_REVIEW_TTL    = var.limits.review_ttl
         FACTORY_CACHE_TTL     = var.limits.cache_ttl
+        FACTORY_MODELS_JSON   = var.models.overrides
       } : k => v if v != null
     },
   )

@@ -15,7 +15,7 @@ locals {
 
   # Extra project roles, by function.
   function_extra_roles = {
-    GenerateText  = ["roles/aiplatform.user"] # Gemini
+    GenerateText  = ["roles/aiplatform.user"] # Gemini, Claude and open models on Vertex AI
     GenerateImage = ["roles/aiplatform.user"] # Gemini image models
   }
 

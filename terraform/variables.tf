@@ -104,6 +104,10 @@ variable "models" {
     text            = optional(string, "gemini-3.8-flash")
     image           = optional(string, "gemini-3.1-flash-image")
     vertex_location = optional(string, "global")
+    # JSON merged over the models configuration (docs/models.md), such as
+    # text backends and fallback chains:
+    # {"text": {"default": {"fallback": [{"backend": "claude", "model": "claude-sonnet-4-5@20250929"}]}}}
+    overrides = optional(string)
   })
   default = {}
 }

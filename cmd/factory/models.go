@@ -16,10 +16,13 @@ import (
 )
 
 // runModels is `factory models check`: one tiny call per configured text
-// model, the image model and every voice of the voices table, a table of
+// model (every step's and fallback's, through its backend: Gemini, Claude
+// on Vertex AI or the OpenAI-compatible endpoint), the image model and
+// every voice of the voices table, a table of
 // the results, and a non-zero exit when any is retired or unreachable.
 // The configuration is read as the functions read it (the models file in
-// FACTORY_MODELS, FACTORY_TEXT_MODEL, FACTORY_VERTEX_BASE_URL, …), with
+// FACTORY_MODELS, FACTORY_TEXT_MODEL, FACTORY_VERTEX_BASE_URL,
+// FACTORY_CLAUDE_BASE_URL, FACTORY_OPENAI_BASE_URL, …), with
 // Google credentials unless the endpoints are local fakes.
 func runModels(ctx context.Context, args []string) error {
 	return modelsCommand(ctx, os.Stdout, os.Getenv, args)
@@ -54,9 +57,9 @@ func modelsCommand(ctx context.Context, w io.Writer, getenv func(string) string,
 		}
 	} else {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tNAME\tUSED BY\tSTATUS\tLATENCY\tDETAIL")
+		fmt.Fprintln(tw, "KIND\tNAME\tBACKEND\tUSED BY\tSTATUS\tLATENCY\tDETAIL")
 		for _, r := range results {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Kind, r.Name, r.Used, r.Status, r.Latency.Round(time.Millisecond), r.Detail)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Kind, r.Name, r.Backend, r.Used, r.Status, r.Latency.Round(time.Millisecond), r.Detail)
 		}
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("write results: %w", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/internal/gardentest"
 	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai/models"
@@ -67,4 +68,44 @@ func TestModelsCheckAgainstTheFakes(t *testing.T) {
 	out.Reset()
 	require.NoError(t, modelsCommand(t.Context(), &out, getenv, []string{"check"}), out.String())
 	assert.NotContains(t, out.String(), "retired")
+}
+
+func TestModelsCheckCoversEveryTextBackend(t *testing.T) {
+	t.Parallel()
+	vx := vertextest.NewServer(vertextest.Options{})
+	defer vx.Close()
+	cl := gardentest.NewClaude(gardentest.Options{})
+	defer cl.Close()
+	oa := gardentest.NewOpenAI(gardentest.Options{Retired: []string{"meta/retired-maas"}})
+	defer oa.Close()
+	sp := ttstest.NewServer(ttstest.Options{})
+	defer sp.Close()
+	file := filepath.Join(t.TempDir(), "models.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"text":{
+		"default":{"fallback":[{"backend":"claude","model":"claude-sonnet-4-5@20250929"}]},
+		"steps":{"quiz":{"backend":"openai","model":"meta/retired-maas"}}}}`), 0o600))
+	env := map[string]string{
+		"GOOGLE_CLOUD_PROJECT":    "test-project",
+		"FACTORY_MODELS":          file,
+		"FACTORY_VERTEX_BASE_URL": vx.URL,
+		"FACTORY_CLAUDE_BASE_URL": cl.URL,
+		"FACTORY_OPENAI_BASE_URL": oa.URL,
+		"FACTORY_TTS_ENDPOINT":    sp.Addr,
+		"FACTORY_TTS_INSECURE":    "true",
+	}
+	var out bytes.Buffer
+	err := modelsCommand(t.Context(), &out, func(k string) string { return env[k] }, []string{"check"})
+	var code exitCode
+	require.ErrorAs(t, err, &code, "a retired model fails the check")
+	lines := map[string][]string{}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 4 {
+			lines[f[1]] = f
+		}
+	}
+	assert.Equal(t, []string{"text", "gemini-3.8-flash", "gemini"}, lines["gemini-3.8-flash"][:3])
+	assert.Equal(t, []string{"text", "claude-sonnet-4-5@20250929", "claude", "text.default.fallback[0]", "ok"}, lines["claude-sonnet-4-5@20250929"][:5])
+	assert.Equal(t, []string{"text", "meta/retired-maas", "openai", "text.steps.quiz", "retired"}, lines["meta/retired-maas"][:5])
+	assert.Len(t, cl.Requests(), 1)
+	assert.Len(t, oa.Requests(), 1)
 }

@@ -124,6 +124,8 @@ var documents = map[string]reflect.Type{
 	"NewUpload":      reflect.TypeFor[client.NewUpload](),
 	"Upload":         reflect.TypeFor[client.Upload](),
 	"StepWarning":    reflect.TypeFor[client.StepWarning](),
+	"StepModel":      reflect.TypeFor[client.StepModel](),
+	"StepFallback":   reflect.TypeFor[client.StepFallback](),
 	// A text step's quality.
 	"Quality":            reflect.TypeFor[content.Quality](),
 	"ReadabilityQuality": reflect.TypeFor[content.ReadabilityQuality](),

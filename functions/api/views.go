@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/client"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/pipeline"
@@ -80,6 +81,7 @@ func (h *Handler) stepView(base, jobID string, s *pipeline.Step) client.Step {
 	v := client.Step{
 		Name: s.Name, Kind: s.Kind, Status: client.StepStatus(s.Status), Attempt: s.Attempt,
 		StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, Usage: client.Usage(s.Usage), PromptVersion: s.PromptVersion,
+		Model: modelView(s.Model),
 	}
 	if s.Error != nil {
 		e := client.StepError(*s.Error)
@@ -99,6 +101,18 @@ func (h *Handler) stepView(base, jobID string, s *pipeline.Step) client.Step {
 	return v
 }
 
+// modelView is the model that wrote a document, as the API shows it.
+func modelView(m *ai.Made) *client.StepModel {
+	if m == nil {
+		return nil
+	}
+	v := &client.StepModel{Backend: m.Backend, Model: m.Model}
+	for _, f := range m.Fallbacks {
+		v.Fallbacks = append(v.Fallbacks, client.StepFallback(f))
+	}
+	return v
+}
+
 // versions lists a step's versions, with a link to each document of a
 // text step.
 func (h *Handler) versions(base, jobID string, s *pipeline.Step) []client.StepVersion {
@@ -107,7 +121,7 @@ func (h *Handler) versions(base, jobID string, s *pipeline.Step) []client.StepVe
 	for _, sv := range s.Versions {
 		v := client.StepVersion{
 			Version: sv.Version, Made: sv.Made, Instructions: sv.Instructions, Status: client.StepStatus(sv.Status),
-			PromptVersion: sv.PromptVersion, Usage: client.Usage(sv.Usage), CreatedAt: sv.CreatedAt, FinishedAt: sv.FinishedAt,
+			PromptVersion: sv.PromptVersion, Model: modelView(sv.Model), Usage: client.Usage(sv.Usage), CreatedAt: sv.CreatedAt, FinishedAt: sv.FinishedAt,
 		}
 		if sv.Version == s.CurrentVersion() {
 			v.Status = client.StepStatus(s.Status) // the step's own state is the freshest

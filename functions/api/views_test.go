@@ -44,7 +44,8 @@ func encode(t *testing.T, v any) []byte {
 }
 
 // richJob is a job whose documents show every field: one step succeeded
-// with artifacts, usage and a prompt version, one failed with an error,
+// with artifacts, usage, a prompt version and the model that wrote it
+// after a fallback, one failed with an error,
 // one still pending.
 func richJob() (*pipeline.Job, []*pipeline.Step) {
 	at := func(sec int) time.Time { return time.Date(2025, 3, 1, 9, 30, sec, 123000000, time.UTC) }
@@ -60,11 +61,14 @@ func richJob() (*pipeline.Job, []*pipeline.Step) {
 		{
 			Name: content.FormatOutline, Kind: content.KindText, Status: pipeline.StepSucceeded, Attempt: 1,
 			StartedAt: at(2), FinishedAt: at(9), PromptVersion: "outline@3",
+			Model: &ai.Made{Backend: "claude", Model: "claude-sonnet-4-5@20250929", Fallbacks: []ai.Fallback{
+				{Backend: "gemini", Model: "gemini-3.8-flash", Code: "model_retired", Message: "model gemini-3.8-flash was not found (retired?)"}}},
 			Usage:     ai.Usage{Calls: 2, PromptTokens: 1200, OutputTokens: 800, ThinkingTokens: 40, CachedTokens: 600, DurationMS: 4100, CostUSD: 0.0012345},
 			Artifacts: []pipeline.Artifact{{Name: "outline.json", Path: "jobs/job-1/outline/v2/outline.json", ContentType: "application/json", Size: 2048, MD5: "x"}},
 			Version:   2,
 			Versions: []pipeline.StepVersion{
 				{Version: 1, Made: pipeline.MadeGenerated, Status: pipeline.StepSucceeded, PromptVersion: "outline@3",
+					Model: &ai.Made{Backend: "gemini", Model: "gemini-3.8-flash"},
 					Usage: ai.Usage{Calls: 1, CostUSD: 0.001}, CreatedAt: at(0), FinishedAt: at(5)},
 				{Version: 2, Made: pipeline.MadeRegenerated, Instructions: "Shorter, please.", Status: pipeline.StepRunning,
 					Usage: ai.Usage{Calls: 1, CostUSD: 0.0002345}, CreatedAt: at(6), FinishedAt: at(9), Key: "never shown", Fingerprint: "never shown"},

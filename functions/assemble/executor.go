@@ -68,6 +68,9 @@ type ManifestStep struct {
 	// Quality and Warnings are a text step's (see pipeline.Step).
 	Quality  *content.Quality       `json:"quality,omitempty"`
 	Warnings []pipeline.StepWarning `json:"warnings,omitempty"`
+	// Model is the model that wrote a text step's document and why a
+	// fallback happened (see pipeline.Step); none offline.
+	Model *ai.Made `json:"model,omitempty"`
 }
 
 // ManifestArtifact is one file in the manifest.
@@ -114,7 +117,7 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 				return nil, err
 			}
 		}
-		ms := ManifestStep{Name: s.Name, Status: s.Status, Error: s.Error, Artifacts: []ManifestArtifact{}, Quality: s.Quality, Warnings: s.Warnings}
+		ms := ManifestStep{Name: s.Name, Status: s.Status, Error: s.Error, Artifacts: []ManifestArtifact{}, Quality: s.Quality, Warnings: s.Warnings, Model: s.Model}
 		for _, a := range s.Artifacts {
 			ms.Artifacts = append(ms.Artifacts, ManifestArtifact{Name: a.Name, ContentType: a.ContentType, Size: a.Size, MD5: a.MD5})
 		}

@@ -57,7 +57,7 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 	pace := e.pace(req)
 	res, err := w.Write(ctx, Draft{JobID: t.Job.ID, Version: t.Step.CurrentVersion(), Attempt: t.Step.Attempt, Format: f,
 		Request: req, Outline: outline, Sources: set, Instructions: t.Instructions(), Parts: t.Parts(), Pace: &pace})
-	out := &pipeline.Output{Calls: res.Calls, PromptVersion: res.PromptVersion}
+	out := &pipeline.Output{Calls: res.Calls, PromptVersion: res.PromptVersion, Model: res.Made}
 	if err != nil {
 		return out, err
 	}

@@ -45,6 +45,36 @@ func vertexClient(t *testing.T, opts vertextest.Options) (*vertex.Client, *verte
 	return c, srv
 }
 
+// runOutline submits a job for the outline of "Tides and the Moon" and
+// runs its outline step through exec with the step runner, against the
+// Firestore emulator and a fake Cloud Storage; it returns the step as
+// stored.
+func runOutline(t *testing.T, exec text.Executor) *pipeline.Step {
+	t.Helper()
+	project := testenv.Project(t)
+	fs := testenv.Firestore(t, project)
+	_, gcs := testenv.Storage(t, "artifacts")
+	st := store.New(fs)
+	ports := pipeline.Ports{Store: st, Blobs: blob.New(gcs, "artifacts", blob.Signer{}), Publisher: &pipelinetest.Publisher{}}
+	jobs := pipeline.NewJobs(ports, pipeline.JobsConfig{Region: "local", Retention: 24 * time.Hour, Deadline: time.Hour})
+	runner := pipeline.NewRunner(ports, exec, pipeline.RunnerConfig{MaxAttempts: 3})
+
+	req, err := content.ParseRequest([]byte(`{"topic":"Tides and the Moon","formats":["outline"]}`))
+	require.NoError(t, err)
+	job, err := jobs.Submit(t.Context(), "owner", req, "api")
+	require.NoError(t, err)
+	require.NoError(t, runner.Run(t.Context(), pipeline.StepMessage{JobID: job.ID, Step: content.FormatOutline, Attempt: 1}))
+	steps, err := st.Steps(t.Context(), job.ID)
+	require.NoError(t, err)
+	for _, s := range steps {
+		if s.Name == content.FormatOutline {
+			return s
+		}
+	}
+	require.FailNow(t, "the job has no outline step")
+	return nil
+}
+
 // TestRepairLoopThroughTheTextExecutor runs the outline step of a real job
 // through the Executor with the Vertex backend against a fake
 // that answers malformed JSON once: the executor sends the answer back
@@ -52,30 +82,7 @@ func vertexClient(t *testing.T, opts vertextest.Options) (*vertex.Client, *verte
 func TestRepairLoopThroughTheTextExecutor(t *testing.T) {
 	c, srv := vertexClient(t, vertextest.Options{Seed: 11, Faults: []vertextest.Fault{{Kind: vertextest.Malformed, Times: 1}}})
 
-	project := testenv.Project(t)
-	fs := testenv.Firestore(t, project)
-	_, gcs := testenv.Storage(t, "artifacts")
-	st := store.New(fs)
-	pub := &pipelinetest.Publisher{}
-	ports := pipeline.Ports{Store: st, Blobs: blob.New(gcs, "artifacts", blob.Signer{}), Publisher: pub}
-	jobs := pipeline.NewJobs(ports, pipeline.JobsConfig{Region: "local", Retention: 24 * time.Hour, Deadline: time.Hour})
-	runner := pipeline.NewRunner(ports, text.Executor{Gen: c, MaxRepairs: 2}, pipeline.RunnerConfig{MaxAttempts: 3})
-
-	req, err := content.ParseRequest([]byte(`{"topic":"Tides and the Moon","formats":["outline"]}`))
-	require.NoError(t, err)
-	job, err := jobs.Submit(t.Context(), "owner", req, "api")
-	require.NoError(t, err)
-	require.NoError(t, runner.Run(t.Context(), pipeline.StepMessage{JobID: job.ID, Step: content.FormatOutline, Attempt: 1}))
-
-	steps, err := st.Steps(t.Context(), job.ID)
-	require.NoError(t, err)
-	var outline *pipeline.Step
-	for _, s := range steps {
-		if s.Name == content.FormatOutline {
-			outline = s
-		}
-	}
-	require.NotNil(t, outline)
+	outline := runOutline(t, text.Executor{Gen: c, MaxRepairs: 2})
 	require.Equal(t, pipeline.StepSucceeded, outline.Status, "error: %+v", outline.Error)
 	require.Len(t, outline.Calls, 2, "the malformed answer and its repair are both recorded")
 	assert.Equal(t, "outline.v2/system.v5/repair.v1", outline.PromptVersion)

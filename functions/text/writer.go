@@ -68,6 +68,9 @@ type Written struct {
 	Warnings      []pipeline.StepWarning
 	Calls         []ai.Call
 	PromptVersion string
+	// Made is the model that wrote the document, and why the models
+	// before it in its chain did not.
+	Made *ai.Made
 	// Rounds counts the answers the document took (1: no repair).
 	Rounds int
 	// Unchecked is why the grounding check judged nothing (empty: it did,
@@ -107,7 +110,7 @@ func (w Writer) Write(ctx context.Context, d Draft) (Written, error) {
 		if err != nil {
 			return out, err
 		}
-		out.PromptVersion, out.Rounds = res.PromptVersion, round+1
+		out.PromptVersion, out.Made, out.Rounds = res.PromptVersion, res.Made, round+1
 		if guard.Leaked(res.JSON, canary) {
 			return out, guard.Reject(ctx, "answer")
 		}
@@ -128,7 +131,7 @@ func (w Writer) Write(ctx context.Context, d Draft) (Written, error) {
 		if err != nil {
 			return out, err
 		}
-		cand.PromptVersion = out.PromptVersion
+		cand.PromptVersion, cand.Made = out.PromptVersion, out.Made
 		if best == nil || better(cand, *best) {
 			best = &cand
 		}
@@ -138,6 +141,7 @@ func (w Writer) Write(ctx context.Context, d Draft) (Written, error) {
 		}
 		treq.Repair = &ai.Repair{Previous: res.JSON, Problems: issues, Checked: true}
 	}
+	// Made stays the candidate's: the model that wrote the kept document.
 	best.Calls, best.Rounds, best.PromptVersion = out.Calls, out.Rounds, out.PromptVersion
 	best.Warnings = warnings(best.Quality)
 	if best.Unchecked != "" {
@@ -308,6 +312,7 @@ type journal struct {
 type keptAnswer struct {
 	JSON          json.RawMessage `json:"json"`
 	PromptVersion string          `json:"prompt_version"`
+	Made          *ai.Made        `json:"made,omitempty"`
 	// Attempt is the run that paid for it.
 	Attempt int `json:"attempt,omitempty"`
 }
@@ -328,7 +333,7 @@ func (j journal) key(kind string, round int) string {
 func (j journal) answer(ctx context.Context, round int, call func() (ai.TextResult, error)) (ai.TextResult, []ai.Call, error) {
 	var kept keptAnswer
 	if ok, err := j.get(ctx, j.key("answer", round), &kept); err != nil || ok {
-		return ai.TextResult{JSON: kept.JSON, PromptVersion: kept.PromptVersion}, nil, err
+		return ai.TextResult{JSON: kept.JSON, PromptVersion: kept.PromptVersion, Made: kept.Made}, nil, err
 	}
 	res, err := call()
 	if err != nil {
@@ -340,7 +345,7 @@ func (j journal) answer(ctx context.Context, round int, call func() (ai.TextResu
 		// leaked the canary is rejected and must be stored nowhere.
 		return res, res.Calls, nil
 	}
-	return res, res.Calls, j.put(ctx, j.key("answer", round), keptAnswer{JSON: res.JSON, PromptVersion: res.PromptVersion, Attempt: j.attempt})
+	return res, res.Calls, j.put(ctx, j.key("answer", round), keptAnswer{JSON: res.JSON, PromptVersion: res.PromptVersion, Made: res.Made, Attempt: j.attempt})
 }
 
 // check returns the kept verdicts of a round, or asks for and keeps them.

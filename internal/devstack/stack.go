@@ -28,6 +28,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"contentfactory.dev/factory/internal/gardentest"
 	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/auth"
@@ -113,9 +114,13 @@ type Stack struct {
 	Firestore *firestore.Client
 	PubSub    *pubsub.Client
 	Storage   *fakestorage.Server
-	// Vertex and TTS are the fakes the functions talk to (with FakeAI).
+	// Vertex and TTS are the fakes the functions talk to (with FakeAI);
+	// Claude and OpenAI those of the Claude and OpenAI-compatible text
+	// backends, for a models file whose steps name them.
 	Vertex *vertextest.Server
 	TTS    *ttstest.Server
+	Claude *gardentest.Server
+	OpenAI *gardentest.Server
 
 	// APIURLs is the API of every region (APIURL is the first's).
 	APIURLs map[string]string
@@ -353,8 +358,9 @@ func (s *Stack) startServices(ctx context.Context) error {
 	return nil
 }
 
-// startFakes starts the Vertex AI and Text-to-Speech fakes and points the
-// functions at them.
+// startFakes starts the Vertex AI (Gemini, Claude, OpenAI-compatible) and
+// Text-to-Speech fakes and points the functions at them; the Claude and
+// OpenAI-compatible fakes take the Vertex fake's seed.
 func (s *Stack) startFakes() error {
 	vo, err := vertextest.OptionsFromEnv()
 	if err != nil {
@@ -366,11 +372,15 @@ func (s *Stack) startFakes() error {
 	}
 	vo.Keep, to.Keep = s.KeepRequests, s.KeepRequests
 	s.Vertex = vertextest.NewServer(vo)
+	s.Claude = gardentest.NewClaude(gardentest.Options{Seed: vo.Seed})
+	s.OpenAI = gardentest.NewOpenAI(gardentest.Options{Seed: vo.Seed})
 	if s.TTS, err = ttstest.Start(to); err != nil {
 		return fmt.Errorf("tts fake: %w", err)
 	}
 	s.Env = append(s.Env,
 		"FACTORY_VERTEX_BASE_URL="+s.Vertex.URL,
+		"FACTORY_CLAUDE_BASE_URL="+s.Claude.URL,
+		"FACTORY_OPENAI_BASE_URL="+s.OpenAI.URL,
 		"FACTORY_TTS_ENDPOINT="+s.TTS.Addr,
 		"FACTORY_TTS_INSECURE=true",
 	)
@@ -796,6 +806,11 @@ func (s *Stack) Stop() {
 	wg.Wait()
 	if s.Storage != nil {
 		s.Storage.Stop()
+	}
+	for _, f := range []*gardentest.Server{s.Claude, s.OpenAI} {
+		if f != nil {
+			f.Close()
+		}
 	}
 	if s.Vertex != nil {
 		s.Vertex.Close()

@@ -174,7 +174,7 @@ func ParseFaults(spec string) ([]Fault, error) {
 func FormatFaults(faults []Fault) (string, error) {
 	rules := make([]faultinject.Rule, len(faults))
 	for i, f := range faults {
-		r := faultinject.Rule{Kind: string(f.Kind), Odds: f.odds()}
+		r := faultinject.Rule{Kind: string(f.Kind), Odds: f.Odds()}
 		add := func(key, value string, set bool) {
 			if set {
 				r.Params = append(r.Params, faultinject.Param{Key: key, Value: value})
@@ -189,7 +189,7 @@ func FormatFaults(faults []Fault) (string, error) {
 	return faultinject.Format(rules)
 }
 
-// odds say how often the fault fires.
-func (f Fault) odds() faultinject.Odds {
+// Odds say how often the fault fires.
+func (f Fault) Odds() faultinject.Odds {
 	return faultinject.Odds{Times: f.Times, Probability: f.Probability}
 }

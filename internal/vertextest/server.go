@@ -204,7 +204,7 @@ func NewServer(opts Options) *Server {
 		opts.CacheMinTokens = 1024
 	}
 	s := &Server{
-		faults: faultinject.NewPicker(opts.Seed, 0x5eed, Fault.odds, opts.Faults),
+		faults: faultinject.NewPicker(opts.Seed, 0x5eed, Fault.Odds, opts.Faults),
 		opts:   opts,
 		caches: map[string]*cache{},
 		now:    time.Now,

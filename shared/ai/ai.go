@@ -92,6 +92,28 @@ type TextResult struct {
 	Calls []Call
 	// PromptVersion names the prompt template the document came from.
 	PromptVersion string
+	// Made says which model wrote the document and why the models before
+	// it in its format's fallback chain did not; nil for a backend that
+	// is no model (offline).
+	Made *Made
+}
+
+// Made says which model made a document and, when a fallback did, why
+// each model tried before it did not.
+type Made struct {
+	Backend   string     `json:"backend" firestore:"backend"`
+	Model     string     `json:"model" firestore:"model"`
+	Fallbacks []Fallback `json:"fallbacks,omitempty" firestore:"fallbacks,omitempty"`
+}
+
+// Fallback is a model of a fallback chain that failed, and how: its
+// failure's code (model_retired, unavailable or content_filtered) and
+// message.
+type Fallback struct {
+	Backend string `json:"backend" firestore:"backend"`
+	Model   string `json:"model" firestore:"model"`
+	Code    string `json:"code" firestore:"code"`
+	Message string `json:"message" firestore:"message"`
 }
 
 // TextGenerator writes text documents.

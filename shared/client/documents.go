@@ -128,6 +128,9 @@ type Step struct {
 	Usage      Usage      `json:"usage"`
 	// PromptVersion names the prompt template a text step used.
 	PromptVersion string `json:"prompt_version,omitempty"`
+	// Model is the model that wrote a text step's document and, when a
+	// fallback did, why the models before it did not.
+	Model *StepModel `json:"model,omitempty"`
 	// Version is the step's current version; Versions lists every one,
 	// the current last.
 	Version  int           `json:"version"`
@@ -138,6 +141,25 @@ type Step struct {
 	// grounding check found it; Warnings what the step delivered despite.
 	Quality  *content.Quality `json:"quality,omitempty"`
 	Warnings []StepWarning    `json:"warnings,omitempty"`
+}
+
+// StepModel is the model that wrote a document: its backend (gemini, claude
+// or openai) and model ID, and every model of the format's fallback chain
+// tried before it, with the code of its failure (model_retired,
+// unavailable or content_filtered).
+type StepModel struct {
+	Backend   string         `json:"backend"`
+	Model     string         `json:"model"`
+	Fallbacks []StepFallback `json:"fallbacks,omitempty"`
+}
+
+// StepFallback is a model that failed before the one that wrote a
+// document.
+type StepFallback struct {
+	Backend string `json:"backend"`
+	Model   string `json:"model"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // StepWarning is something a step that succeeded wants known; Code is
@@ -158,6 +180,7 @@ type StepVersion struct {
 	Instructions  string     `json:"instructions,omitempty"`
 	Status        StepStatus `json:"status"`
 	PromptVersion string     `json:"prompt_version,omitempty"`
+	Model         *StepModel `json:"model,omitempty"`
 	Usage         Usage      `json:"usage"`
 	Error         *StepError `json:"error,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`

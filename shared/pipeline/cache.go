@@ -72,11 +72,11 @@ func (j *Jobs) fromCache(ctx context.Context, job *Job, now time.Time) ([]*Step,
 			}
 			arts = append(arts, Artifact{Name: a.Name, Path: obj.Path, ContentType: obj.ContentType, Size: obj.Size, Generation: obj.Generation, MD5: obj.MD5})
 		}
-		s.Status, s.Artifacts, s.PromptVersion = StepSucceeded, arts, o.PromptVersion
+		s.Status, s.Artifacts, s.PromptVersion, s.Model = StepSucceeded, arts, o.PromptVersion, o.Model
 		s.Quality, s.Warnings = o.Quality, o.Warnings
 		s.QueuedAt, s.StartedAt, s.FinishedAt = now, now, now
 		s.Versions = []StepVersion{{Version: 1, Made: MadeCached, Status: StepSucceeded, PromptVersion: o.PromptVersion,
-			Artifacts: arts, CreatedAt: now, FinishedAt: now}}
+			Model: o.Model, Artifacts: arts, CreatedAt: now, FinishedAt: now}}
 	}
 	job.CachedFrom = src.ID
 	job.EstimateUSD = 0

@@ -154,6 +154,9 @@ type Step struct {
 	Calls      []ai.Call     `firestore:"calls" json:"-"`
 	// PromptVersion names the prompt template a text step used.
 	PromptVersion string `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
+	// Model is the model that wrote a text step's document and, when a
+	// fallback did, why the models before it did not.
+	Model *ai.Made `firestore:"model,omitempty" json:"model,omitempty"`
 	// Sources is what the sources step read: counts, hashes and each
 	// source's input risk (never the text, which is in sources.json).
 	Sources *content.SourcesSummary `firestore:"sources,omitempty" json:"sources,omitempty"`
@@ -196,11 +199,13 @@ type StepVersion struct {
 	Instructions  string     `firestore:"instructions,omitempty" json:"instructions,omitempty"`
 	Status        StepStatus `firestore:"status" json:"status"`
 	PromptVersion string     `firestore:"prompt_version,omitempty" json:"prompt_version,omitempty"`
-	Artifacts     []Artifact `firestore:"artifacts" json:"artifacts"`
-	Usage         ai.Usage   `firestore:"usage" json:"usage"`
-	Error         *StepError `firestore:"error,omitempty" json:"error,omitempty"`
-	CreatedAt     time.Time  `firestore:"created_at" json:"created_at"`
-	FinishedAt    time.Time  `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
+	// Model is the model that wrote the version's document (Step.Model).
+	Model      *ai.Made   `firestore:"model,omitempty" json:"model,omitempty"`
+	Artifacts  []Artifact `firestore:"artifacts" json:"artifacts"`
+	Usage      ai.Usage   `firestore:"usage" json:"usage"`
+	Error      *StepError `firestore:"error,omitempty" json:"error,omitempty"`
+	CreatedAt  time.Time  `firestore:"created_at" json:"created_at"`
+	FinishedAt time.Time  `firestore:"finished_at,omitempty" json:"finished_at,omitzero"`
 	// Key and Fingerprint are the Idempotency-Key of the call that asked
 	// for this version and a hash of what it asked, so that a repeated
 	// call finds this version instead of making another.
@@ -226,7 +231,7 @@ func (s *Step) current(now time.Time) *StepVersion {
 // record copies how the step's current version ended into its record.
 func (s *Step) record(now time.Time) {
 	v := s.current(now)
-	v.Status, v.Artifacts, v.Error, v.PromptVersion = s.Status, s.Artifacts, s.Error, s.PromptVersion
+	v.Status, v.Artifacts, v.Error, v.PromptVersion, v.Model = s.Status, s.Artifacts, s.Error, s.PromptVersion, s.Model
 	v.FinishedAt = now
 }
 

@@ -26,6 +26,8 @@ type storedResult struct {
 	Artifacts     []storedArtifact `json:"artifacts"`
 	Calls         []ai.Call        `json:"calls"`
 	PromptVersion string           `json:"prompt_version,omitempty"`
+	// Model is the model that wrote a text step's document.
+	Model *ai.Made `json:"model,omitempty"`
 	// Sources is the sources step's summary of what it read.
 	Sources *content.SourcesSummary `json:"sources,omitempty"`
 	// Quality and Warnings are a text step's.

@@ -126,7 +126,7 @@ func (j *Jobs) Revise(ctx context.Context, ch Change) (*Job, *Step, bool, error)
 		pending := map[content.Format]bool{}
 		switch ch.Made {
 		case MadeEdited:
-			t.Status, t.Artifacts, t.PromptVersion, t.FinishedAt = StepSucceeded, ch.Artifacts, "", now
+			t.Status, t.Artifacts, t.PromptVersion, t.Model, t.FinishedAt = StepSucceeded, ch.Artifacts, "", nil, now
 			t.Quality, t.Warnings = ch.Quality, ch.Warnings
 			v.Status, v.Artifacts, v.FinishedAt = StepSucceeded, ch.Artifacts, now
 		case MadeRegenerated:

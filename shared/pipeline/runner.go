@@ -35,6 +35,8 @@ type Output struct {
 	Files         []File
 	Calls         []ai.Call
 	PromptVersion string
+	// Model is the model that wrote a text step's document (ai.Made).
+	Model *ai.Made
 	// Sources is what the sources step read: kept on its step record
 	// (counts, hashes and input risk; the text is in its artifact).
 	Sources *content.SourcesSummary
@@ -219,7 +221,7 @@ func (r *Runner) Run(ctx context.Context, msg StepMessage) error {
 	// resume from it.
 	arts, err := r.persist(ctx, job.ID, run, out.Files)
 	if err == nil {
-		stored = &storedResult{Attempt: step.Attempt, Artifacts: storedArtifacts(arts), Calls: out.Calls, PromptVersion: out.PromptVersion,
+		stored = &storedResult{Attempt: step.Attempt, Artifacts: storedArtifacts(arts), Calls: out.Calls, PromptVersion: out.PromptVersion, Model: out.Model,
 			Sources: out.Sources, Quality: out.Quality, Warnings: out.Warnings}
 		err = r.recordResult(ctx, job.ID, run, *stored)
 	}
@@ -271,6 +273,7 @@ func (r *Runner) end(ctx context.Context, jobID string, step *Step, stored *stor
 		artifacts:     stored.artifacts(),
 		calls:         stored.Calls,
 		promptVersion: stored.PromptVersion,
+		model:         stored.Model,
 		sources:       stored.Sources,
 		quality:       stored.Quality,
 		warnings:      stored.Warnings,
@@ -480,6 +483,7 @@ type result struct {
 	artifacts     []Artifact
 	calls         []ai.Call
 	promptVersion string
+	model         *ai.Made
 	sources       *content.SourcesSummary
 	quality       *content.Quality
 	warnings      []StepWarning
@@ -499,7 +503,7 @@ func (r *Runner) finish(ctx context.Context, jobID string, run stepRun, res resu
 			s.Status = res.status
 			s.Artifacts = res.artifacts
 			s.Error = res.err
-			s.PromptVersion = res.promptVersion
+			s.PromptVersion, s.Model = res.promptVersion, res.model
 			s.Sources = res.sources
 			s.Quality, s.Warnings = res.quality, res.warnings
 			v := s.current(now)

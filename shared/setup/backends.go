@@ -8,11 +8,14 @@ import (
 	"fmt"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/claude"
 	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/ai/offline/cover"
 	"contentfactory.dev/factory/shared/ai/offline/espeak"
 	"contentfactory.dev/factory/shared/ai/offline/extract"
+	"contentfactory.dev/factory/shared/ai/openaicompat"
 	"contentfactory.dev/factory/shared/ai/prompts"
+	"contentfactory.dev/factory/shared/ai/route"
 	"contentfactory.dev/factory/shared/ai/tts"
 	"contentfactory.dev/factory/shared/ai/vertex"
 	"contentfactory.dev/factory/shared/content"
@@ -24,7 +27,7 @@ func (e *Env) TextGenerator(ctx context.Context) (ai.TextGenerator, error) {
 	case "offline":
 		return &extract.Text{}, nil
 	case "vertex":
-		return e.vertex(ctx)
+		return e.router(ctx)
 	}
 	return nil, fmt.Errorf("FACTORY_AI=%s: no text backend", e.Config.AI)
 }
@@ -135,6 +138,41 @@ func (e *Env) vertex(ctx context.Context) (*vertex.Client, error) {
 		return nil, fmt.Errorf("text and image backend: %w", err)
 	}
 	return c, nil
+}
+
+// router builds the text generator of the model backends: Gemini, and
+// Claude and the OpenAI-compatible endpoint when a step or a fallback of
+// the configuration names them; Gemini makes the grounding checks.
+func (e *Env) router(ctx context.Context) (*route.Router, error) {
+	cfg, err := e.models()
+	if err != nil {
+		return nil, err
+	}
+	vc, err := e.vertex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &route.Router{Config: cfg, Backends: map[string]route.StepGenerator{models.TextGemini: vc}, Checker: vc, Log: e.Log}
+	for _, m := range cfg.TextModels() {
+		if _, ok := r.Backends[m.Backend]; ok {
+			continue
+		}
+		switch m.Backend {
+		case models.TextClaude:
+			c, err := claude.New(ctx, cfg, claude.Options{Logger: e.Log})
+			if err != nil {
+				return nil, fmt.Errorf("text backend: %w", err)
+			}
+			r.Backends[m.Backend] = c
+		case models.TextOpenAI:
+			c, err := openaicompat.New(ctx, cfg, openaicompat.Options{Logger: e.Log})
+			if err != nil {
+				return nil, fmt.Errorf("text backend: %w", err)
+			}
+			r.Backends[m.Backend] = c
+		}
+	}
+	return r, nil
 }
 
 // CacheCleaner returns what deletes a job's model context cache: the

@@ -112,8 +112,11 @@ var envPolicies = map[string]envPolicy{
 	"FACTORY_IMAGE_MODEL":      {},
 	"FACTORY_VERTEX_PROJECT":   {},
 	"FACTORY_VERTEX_LOCATION":  {},
-	"FACTORY_MODELS":           {never: "a file of model settings; the deployment sets the few it changes one by one"},
+	"FACTORY_MODELS":           {never: "a file of model settings; the deployment sets the few it changes one by one, and the rest in FACTORY_MODELS_JSON"},
+	"FACTORY_MODELS_JSON":      {optional: modelOverrides},
 	"FACTORY_VERTEX_BASE_URL":  {never: "points the Vertex AI backend at a fake in tests"},
+	"FACTORY_CLAUDE_BASE_URL":  {never: "points the Claude backend at a fake in tests"},
+	"FACTORY_OPENAI_BASE_URL":  {never: "points the OpenAI-compatible backend at a fake in tests"},
 	"FACTORY_TTS_ENDPOINT":     {never: "points the Text-to-Speech backend at a fake in tests"},
 	"FACTORY_TTS_INSECURE":     {never: "points the Text-to-Speech backend at a fake in tests"},
 	"LOG_LEVEL":                {},
@@ -127,6 +130,10 @@ var envPolicies = map[string]envPolicy{
 	"PORT":            {never: "Cloud Run sets it, and reserves the name", platform: true},
 }
 
+// modelOverrides is a models configuration a deployment merges over the
+// defaults: Claude behind Gemini for every format.
+const modelOverrides = `{"text": {"default": {"fallback": [{"backend": "claude", "model": "claude-sonnet-4-5@20250929"}]}}}`
+
 // optionsDeployment sets every variable that turns on an optional
 // setting (envPolicy.optional gives the values it leads to).
 func optionsDeployment(t *testing.T) *deployment {
@@ -134,6 +141,7 @@ func optionsDeployment(t *testing.T) *deployment {
 	return newDeployment(t, "options", map[string]cty.Value{
 		"id_token_audience": cty.StringVal("https://factory.example.com"),
 		"cors_origins":      cty.ListVal([]cty.Value{cty.StringVal("https://factory.example.com"), cty.StringVal("https://app.example.com")}),
+		"models":            cty.ObjectVal(map[string]cty.Value{"overrides": cty.StringVal(modelOverrides)}),
 		"limits": cty.ObjectVal(map[string]cty.Value{
 			"job_deadline":  cty.StringVal("3h"),
 			"sweep_stale":   cty.StringVal("15m"),

@@ -33,6 +33,7 @@ var defaultsJSON []byte
 // Environment variables that override single settings.
 const (
 	EnvFile           = "FACTORY_MODELS"
+	EnvJSON           = "FACTORY_MODELS_JSON"
 	EnvTextModel      = "FACTORY_TEXT_MODEL"
 	EnvImageModel     = "FACTORY_IMAGE_MODEL"
 	EnvVertexProject  = "FACTORY_VERTEX_PROJECT"
@@ -40,7 +41,23 @@ const (
 	EnvVertexBaseURL  = "FACTORY_VERTEX_BASE_URL"
 	EnvTTSEndpoint    = "FACTORY_TTS_ENDPOINT"
 	EnvTTSInsecure    = "FACTORY_TTS_INSECURE"
+	EnvClaudeBaseURL  = "FACTORY_CLAUDE_BASE_URL"
+	EnvOpenAIBaseURL  = "FACTORY_OPENAI_BASE_URL"
 )
+
+// Text backends a step can name (Step.Backend).
+const (
+	// TextGemini is Gemini through google.golang.org/genai: the default.
+	TextGemini = "gemini"
+	// TextClaude is Claude on Vertex AI through the Anthropic SDK.
+	TextClaude = "claude"
+	// TextOpenAI is a model served by Vertex AI's OpenAI-compatible
+	// chat completions endpoint (open models), through the OpenAI SDK.
+	TextOpenAI = "openai"
+)
+
+// TextBackends lists the text backends, Gemini first.
+var TextBackends = []string{TextGemini, TextClaude, TextOpenAI}
 
 // TTSInputLimit is Cloud Text-to-Speech's limit on one request's input,
 // in UTF-8 bytes; it cannot be raised.
@@ -48,7 +65,12 @@ const TTSInputLimit = 5000
 
 // Config is the whole AI configuration.
 type Config struct {
-	Vertex Vertex           `json:"vertex"`
+	Vertex Vertex `json:"vertex"`
+	// Claude and OpenAI say where the Claude and the OpenAI-compatible
+	// text backends are reached; both are served by Vertex AI in the
+	// Vertex project.
+	Claude Endpoint         `json:"claude"`
+	OpenAI Endpoint         `json:"openai"`
 	Text   Text             `json:"text"`
 	Image  Image            `json:"image"`
 	TTS    TTS              `json:"tts"`
@@ -75,10 +97,36 @@ type Vertex struct {
 // a local fake; credentials are never sent there.
 func (v Vertex) Plaintext() bool { return strings.HasPrefix(v.BaseURL, "http://") }
 
+// Endpoint says where a text backend other than Gemini is reached.
+type Endpoint struct {
+	// Location is the Vertex AI location serving the models; empty means
+	// vertex.location.
+	Location string `json:"location"`
+	// BaseURL replaces the endpoint derived from the location: a proxy,
+	// or a local fake. An http:// URL is never sent credentials.
+	BaseURL string `json:"base_url"`
+}
+
+// Plaintext reports whether the endpoint is plain HTTP, such as a local
+// fake; credentials are never sent there.
+func (e Endpoint) Plaintext() bool { return strings.HasPrefix(e.BaseURL, "http://") }
+
+// LocationOr returns the endpoint's location, or fallback when it has
+// none.
+func (e Endpoint) LocationOr(fallback string) string {
+	if e.Location != "" {
+		return e.Location
+	}
+	return fallback
+}
+
 // Step is how one text step calls its model. Zero fields inherit the
 // text default.
 type Step struct {
-	Model string `json:"model,omitempty"`
+	// Backend is the text backend serving Model: gemini (empty means
+	// gemini), claude or openai.
+	Backend string `json:"backend,omitempty"`
+	Model   string `json:"model,omitempty"`
 	// ThinkingLevel is MINIMAL, LOW, MEDIUM or HIGH (Gemini 3 models).
 	ThinkingLevel string `json:"thinking_level,omitempty"`
 	// ThinkingBudget is a token budget for models that take one instead
@@ -88,6 +136,43 @@ type Step struct {
 	MaxOutputTokens int32 `json:"max_output_tokens,omitempty"`
 	// Temperature; nil keeps the model's default.
 	Temperature *float32 `json:"temperature,omitempty"`
+	// Fallback is tried in order when the model is retired, stays
+	// unavailable after its retries, or filters the content; each entry
+	// inherits what it leaves unset from the step (but not its fallback).
+	Fallback []Step `json:"fallback,omitempty"`
+}
+
+// BackendName is the step's backend: gemini when none is set.
+func (s Step) BackendName() string {
+	if s.Backend == "" {
+		return TextGemini
+	}
+	return s.Backend
+}
+
+// over returns s with what o sets; a set Backend or Model replaces both,
+// so an override naming only a model of another backend is not sent to
+// the inherited one.
+func (s Step) over(o Step) Step {
+	if o.Model != "" || o.Backend != "" {
+		s.Backend, s.Model = o.Backend, o.Model
+	}
+	if o.ThinkingLevel != "" {
+		s.ThinkingLevel = o.ThinkingLevel
+	}
+	if o.ThinkingBudget != nil {
+		s.ThinkingBudget = o.ThinkingBudget
+	}
+	if o.MaxOutputTokens != 0 {
+		s.MaxOutputTokens = o.MaxOutputTokens
+	}
+	if o.Temperature != nil {
+		s.Temperature = o.Temperature
+	}
+	if o.Fallback != nil {
+		s.Fallback = o.Fallback
+	}
+	return s
 }
 
 // Text configures the text steps.
@@ -109,26 +194,25 @@ type Text struct {
 // default.
 func (t Text) For(f content.Format) Step {
 	s := t.Default
-	o, ok := t.Steps[string(f)]
-	if !ok {
-		return s
-	}
-	if o.Model != "" {
-		s.Model = o.Model
-	}
-	if o.ThinkingLevel != "" {
-		s.ThinkingLevel = o.ThinkingLevel
-	}
-	if o.ThinkingBudget != nil {
-		s.ThinkingBudget = o.ThinkingBudget
-	}
-	if o.MaxOutputTokens != 0 {
-		s.MaxOutputTokens = o.MaxOutputTokens
-	}
-	if o.Temperature != nil {
-		s.Temperature = o.Temperature
+	if o, ok := t.Steps[string(f)]; ok {
+		s = s.over(o)
 	}
 	return s
+}
+
+// Chain returns the models a format is written with, in the order they
+// are tried: its step, then each of its fallbacks with what it leaves
+// unset taken from the step. No entry has a fallback of its own.
+func (t Text) Chain(f content.Format) []Step {
+	s := t.For(f)
+	fallbacks := s.Fallback
+	s.Fallback = nil
+	out := []Step{s}
+	for _, fb := range fallbacks {
+		fb.Fallback = nil
+		out = append(out, s.over(fb))
+	}
+	return out
 }
 
 // ModelSetting names the settings that choose the model of a format, for
@@ -256,7 +340,8 @@ func FromEnv(fallbackProject string) (*Config, error) {
 }
 
 // Load builds the configuration: defaults, then the file named by
-// FACTORY_MODELS, then the single-setting variables, and validates it.
+// FACTORY_MODELS, then the JSON in FACTORY_MODELS_JSON (merged the same
+// way), then the single-setting variables, and validates it.
 func Load(getenv func(string) string, fallbackProject string) (*Config, error) {
 	c := Defaults()
 	if path := getenv(EnvFile); path != "" {
@@ -266,6 +351,11 @@ func Load(getenv func(string) string, fallbackProject string) (*Config, error) {
 		}
 		if err := decodeStrict(raw, c); err != nil {
 			return nil, fmt.Errorf("%s=%s: %w", EnvFile, path, err)
+		}
+	}
+	if raw := strings.TrimSpace(getenv(EnvJSON)); raw != "" {
+		if err := decodeStrict([]byte(raw), c); err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvJSON, err)
 		}
 	}
 	set := func(dst *string, name string) {
@@ -278,6 +368,8 @@ func Load(getenv func(string) string, fallbackProject string) (*Config, error) {
 	set(&c.Vertex.Project, EnvVertexProject)
 	set(&c.Vertex.Location, EnvVertexLocation)
 	set(&c.Vertex.BaseURL, EnvVertexBaseURL)
+	set(&c.Claude.BaseURL, EnvClaudeBaseURL)
+	set(&c.OpenAI.BaseURL, EnvOpenAIBaseURL)
 	set(&c.TTS.Endpoint, EnvTTSEndpoint)
 	if v := getenv(EnvTTSInsecure); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -323,7 +415,26 @@ func (c *Config) Validate() error {
 	if c.Vertex.Timeout <= 0 {
 		bad("vertex.timeout must be positive")
 	}
-	checkStep := func(name string, s Step) {
+	for name, e := range map[string]Endpoint{"claude": c.Claude, "openai": c.OpenAI} {
+		if u := e.BaseURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			bad("%s.base_url %q must start with https:// or http://", name, u)
+		}
+	}
+	var checkStep func(name string, s Step)
+	checkStep = func(name string, s Step) {
+		if s.Backend != "" && !slices.Contains(TextBackends, s.Backend) {
+			bad("%s.backend %q must be one of %s", name, s.Backend, strings.Join(TextBackends, ", "))
+		}
+		for i, fb := range s.Fallback {
+			fname := fmt.Sprintf("%s.fallback[%d]", name, i)
+			if fb.Model == "" {
+				bad("%s.model is empty: a fallback names its model", fname)
+			}
+			if len(fb.Fallback) > 0 {
+				bad("%s.fallback: a fallback has no fallback of its own; list them all in %s.fallback", fname, name)
+			}
+			checkStep(fname, fb)
+		}
 		if s.ThinkingLevel != "" && !slices.Contains(thinkingLevels, s.ThinkingLevel) {
 			bad("%s.thinking_level %q must be one of %s", name, s.ThinkingLevel, strings.Join(thinkingLevels, ", "))
 		}
@@ -347,6 +458,13 @@ func (c *Config) Validate() error {
 			bad("text.steps.%s: not a text format", name)
 		}
 		checkStep("text.steps."+name, s)
+	}
+	for _, f := range content.TextFormats() {
+		for i, s := range c.Text.Chain(f) {
+			if s.Model == "" && (i > 0 || c.Text.Default.Model != "") {
+				bad("text.steps.%s names a backend but no model", f)
+			}
+		}
 	}
 	if c.Text.CacheMinTokens < 0 {
 		bad("text.cache_min_tokens must not be negative (0 turns caching off)")
@@ -512,13 +630,86 @@ func voiceModel(voice string) string {
 }
 
 // Models returns every model ID the configuration uses: the text models
-// (default first, then step overrides) and the image model.
+// (default first, then step overrides and fallbacks) and the image model.
 func (c *Config) Models() (text []string, image string) {
-	text = []string{c.Text.Default.Model}
-	for _, f := range content.TextFormats() {
-		if m := c.Text.For(f).Model; !slices.Contains(text, m) {
-			text = append(text, m)
-		}
+	for _, s := range c.TextModels() {
+		text = append(text, s.Model)
 	}
 	return text, c.Image.Model
+}
+
+// TextModel is a text model the configuration uses, with its backend and
+// the settings that name it.
+type TextModel struct {
+	Backend, Model string
+	// Used lists the settings naming it: "text.default",
+	// "text.steps.outline", "text.steps.quiz.fallback[0]", …
+	Used []string
+}
+
+// TextModels returns every text model of the configuration once, the
+// default first, each with the settings that use it.
+func (c *Config) TextModels() []TextModel {
+	var out []TextModel
+	add := func(s Step, where string) {
+		for i := range out {
+			if out[i].Model == s.Model && out[i].Backend == s.BackendName() {
+				if !slices.Contains(out[i].Used, where) {
+					out[i].Used = append(out[i].Used, where)
+				}
+				return
+			}
+		}
+		out = append(out, TextModel{Backend: s.BackendName(), Model: s.Model, Used: []string{where}})
+	}
+	for _, f := range content.TextFormats() {
+		for i, s := range c.Text.Chain(f) {
+			where := c.Text.setting(f, i)
+			add(s, where)
+		}
+	}
+	return out
+}
+
+// ChainSetting names the settings that choose entry i of a format's
+// chain (Chain), for messages that tell an operator what to change.
+func (t Text) ChainSetting(f content.Format, i int) string {
+	if i == 0 {
+		return t.ModelSetting(f)
+	}
+	return "the models file entry " + t.setting(f, i) + ".model"
+}
+
+// CheckStep is the step a format's grounding check is made with: the
+// first Gemini model of its chain, else the default if it is Gemini; ok
+// is false when neither is (the check is then the offline support
+// score).
+func (t Text) CheckStep(f content.Format) (step Step, ok bool) {
+	for _, s := range t.Chain(f) {
+		if s.BackendName() == TextGemini {
+			return s, true
+		}
+	}
+	if t.Default.BackendName() == TextGemini {
+		d := t.Default
+		d.Fallback = nil
+		return d, true
+	}
+	return Step{}, false
+}
+
+// setting names the entry of the models file that chooses entry i of a
+// format's chain (0: its model).
+func (t Text) setting(f content.Format, i int) string {
+	o, own := t.Steps[string(f)]
+	if i == 0 {
+		if own && (o.Model != "" || o.Backend != "") {
+			return "text.steps." + string(f)
+		}
+		return "text.default"
+	}
+	if own && o.Fallback != nil {
+		return fmt.Sprintf("text.steps.%s.fallback[%d]", f, i-1)
+	}
+	return fmt.Sprintf("text.default.fallback[%d]", i-1)
 }

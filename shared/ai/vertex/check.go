@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genai"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/llm"
 	"contentfactory.dev/factory/shared/ai/prompts"
 	"contentfactory.dev/factory/shared/content"
 )
@@ -45,7 +46,10 @@ func (c *Client) CheckClaims(ctx context.Context, req ai.CheckRequest) (ai.Check
 	if err != nil {
 		return ai.CheckResult{}, ai.Permanent(CodeInvalidRequest, err)
 	}
-	step := c.cfg.Text.For(req.Format)
+	step, ok := c.cfg.Text.CheckStep(req.Format)
+	if !ok {
+		return ai.CheckResult{}, ai.Permanentf(CodeInvalidRequest, "%s is written by no Gemini model, which the check needs", req.Format)
+	}
 	setting := c.cfg.Text.ModelSetting(req.Format)
 	cfg := &genai.GenerateContentConfig{
 		SystemInstruction:     genai.NewContentFromText(p.System, genai.RoleUser),
@@ -71,7 +75,7 @@ func (c *Client) CheckClaims(ctx context.Context, req ai.CheckRequest) (ai.Check
 		return res, ai.Transient(CodeUnavailable, errors.New("the check answered no candidate"))
 	}
 	var ans checkAnswer
-	if err := json.Unmarshal([]byte(stripFences(candidateText(resp.Candidates[0]))), &ans); err != nil {
+	if err := json.Unmarshal([]byte(llm.StripFences(candidateText(resp.Candidates[0]))), &ans); err != nil {
 		return res, ai.Transient(CodeInvalidCheck, fmt.Errorf("the check's answer is not its JSON: %w", err))
 	}
 	if res.Verdicts, err = verdicts(req, ans); err != nil {

@@ -1,30 +1,27 @@
 package vertex
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"time"
 
 	"google.golang.org/genai"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/llm"
 )
 
 // Error codes of the Vertex backend (ai.Error.Code).
 const (
-	CodeRateLimited      = "rate_limited"
-	CodeUnavailable      = "unavailable"
-	CodeTimeout          = "timeout"
-	CodeInvalidRequest   = "invalid_request"
-	CodePermissionDenied = "permission_denied"
-	CodeModelRetired     = "model_retired"
-	CodeContentFiltered  = "content_filtered"
-	CodeOutputTruncated  = "output_truncated"
-	CodeUnsupported      = "unsupported_format"
+	CodeRateLimited      = llm.CodeRateLimited
+	CodeUnavailable      = llm.CodeUnavailable
+	CodeTimeout          = llm.CodeTimeout
+	CodeInvalidRequest   = llm.CodeInvalidRequest
+	CodePermissionDenied = llm.CodePermissionDenied
+	CodeModelRetired     = llm.CodeModelRetired
+	CodeContentFiltered  = llm.CodeContentFiltered
+	CodeOutputTruncated  = llm.CodeOutputTruncated
+	CodeUnsupported      = llm.CodeUnsupported
 	CodeNoImage          = "no_image"
 )
 
@@ -34,39 +31,10 @@ const (
 func classify(err error, retryAfter time.Duration, model, setting string) error {
 	var api genai.APIError
 	if errors.As(err, &api) {
-		after := max(retryAfter, retryDelay(api.Details))
-		switch api.Code {
-		case 429:
-			return &ai.Error{Code: CodeRateLimited, Retryable: true, RetryAfter: after, Err: err}
-		case 500, 502, 503:
-			return &ai.Error{Code: CodeUnavailable, Retryable: true, RetryAfter: after, Err: err}
-		case 408, 504:
-			return &ai.Error{Code: CodeTimeout, Retryable: true, RetryAfter: after, Err: err}
-		case 401, 403:
-			return ai.Permanent(CodePermissionDenied, err)
-		case 404:
-			return ai.Permanent(CodeModelRetired, fmt.Errorf("model %s was not found (retired?): set %s: %w", model, setting, err))
-		case 400, 409, 411, 413, 422:
-			return ai.Permanent(CodeInvalidRequest, err)
-		}
-		if api.Code >= 500 {
-			return &ai.Error{Code: CodeUnavailable, Retryable: true, RetryAfter: after, Err: err}
-		}
-		return ai.Permanent(CodeInvalidRequest, err)
+		return llm.ClassifyStatus(api.Code, max(retryAfter, retryDelay(api.Details)), err, model, setting)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &ai.Error{Code: CodeTimeout, Retryable: true, Err: err}
-	}
-	if errors.Is(err, context.Canceled) {
-		return &ai.Error{Code: CodeUnavailable, Retryable: true, Err: err}
-	}
-	var ne net.Error
-	var ue *url.Error
-	if errors.As(err, &ne) || errors.As(err, &ue) {
-		if ne != nil && ne.Timeout() {
-			return &ai.Error{Code: CodeTimeout, Retryable: true, Err: err}
-		}
-		return &ai.Error{Code: CodeUnavailable, Retryable: true, Err: err}
+	if mapped, ok := llm.ClassifyTransport(err); ok {
+		return mapped
 	}
 	if strings.Contains(err.Error(), "error sending request") {
 		// genai wraps transport failures it does not type.

@@ -11,28 +11,26 @@ import (
 	"google.golang.org/genai"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/llm"
 	"contentfactory.dev/factory/shared/ai/models"
-	"contentfactory.dev/factory/shared/ai/prompts"
 	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/content"
 )
 
-// GenerateText implements ai.TextGenerator.
+// GenerateText implements ai.TextGenerator with the format's configured
+// model.
 func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextResult, error) {
-	spec, ok := content.Lookup(req.Format)
-	if !ok || spec.Kind != content.KindText {
-		return ai.TextResult{}, ai.Permanentf(CodeUnsupported, "%q is not a text format", req.Format)
-	}
-	if req.Request == nil {
-		return ai.TextResult{}, ai.Permanentf(CodeInvalidRequest, "generate %s: no request", req.Format)
-	}
-	if err := req.Applicable(); err != nil {
+	return c.GenerateStep(ctx, req, c.cfg.Text.For(req.Format), c.cfg.Text.ModelSetting(req.Format))
+}
+
+// GenerateStep writes a text document with the model and settings of
+// step; setting names the configuration entry that chose the model, for
+// the message of a retired model.
+func (c *Client) GenerateStep(ctx context.Context, req ai.TextRequest, step models.Step, setting string) (ai.TextResult, error) {
+	schema, err := llm.Prepare(&req)
+	if err != nil {
 		return ai.TextResult{}, err
 	}
-	step := c.cfg.Text.For(req.Format)
-	setting := c.cfg.Text.ModelSetting(req.Format)
-	req.Sources = req.SourceSet()
-	schema := spec.SchemaFor(content.Expect{Request: req.Request, Outline: req.Outline, Passages: content.PassagesOf(req.Sources)})
 
 	var res ai.TextResult
 	cacheName, cacheVersion := "", ""
@@ -68,6 +66,7 @@ func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 		return res, err
 	}
 	res.PromptVersion = version
+	res.Made = &ai.Made{Backend: models.TextGemini, Model: step.Model}
 	if err := filtered(resp); err != nil {
 		return res, err
 	}
@@ -77,17 +76,15 @@ func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 	cand := resp.Candidates[0]
 	text := candidateText(cand)
 	if cand.FinishReason == genai.FinishReasonMaxTokens {
-		if req.Repair != nil && prompts.Truncated(req.Repair.Previous) {
-			return res, ai.Permanentf(CodeOutputTruncated,
-				"%s was cut off at the output limit again after a repair with %d output tokens; raise text.steps.%s.max_output_tokens",
-				req.Format, outputLimit(c.cfg, step, req.Repair), req.Format)
+		if err := llm.CutOffAgain(c.cfg, step, req); err != nil {
+			return res, err
 		}
 		// Returned as it is: it fails validation, and the repair asks for
 		// a more concise document with a larger output limit.
 		c.log.InfoContext(ctx, "answer cut off at the output limit; leaving it to the repair loop",
 			"job", req.JobID, "format", req.Format, "max_output_tokens", step.MaxOutputTokens)
 	}
-	res.JSON = []byte(stripFences(text))
+	res.JSON = []byte(llm.StripFences(text))
 	return res, nil
 }
 
@@ -95,16 +92,9 @@ func (c *Client) GenerateText(ctx context.Context, req ai.TextRequest) (ai.TextR
 // named cache) and calls the model with retries.
 func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step models.Step, setting string, schema *content.Schema,
 	cacheName, cacheVersion string) (*genai.GenerateContentResponse, []ai.Call, string, error) {
-	p, err := prompts.RenderText(prompts.Text{
-		Format: req.Format, Request: req.Request, Outline: req.Outline, Sources: req.Sources,
-		SourceCached: cacheName != "", Repair: req.Repair, Canary: req.Canary, Instructions: req.Instructions, Pace: req.Pace,
-		Template: c.prompts.For(req.Format),
-	})
+	p, err := llm.Render(req, cacheName != "", c.prompts.For(req.Format))
 	if err != nil {
-		if errors.Is(err, prompts.ErrUnsupported) {
-			return nil, nil, "", ai.Permanent(CodeUnsupported, err)
-		}
-		return nil, nil, "", ai.Permanent(CodeInvalidRequest, err)
+		return nil, nil, "", err
 	}
 	version := p.Version
 	if cacheName != "" {
@@ -114,7 +104,7 @@ func (c *Client) generateText(ctx context.Context, req ai.TextRequest, step mode
 		ResponseMIMEType:      "application/json",
 		ResponseJsonSchema:    schema,
 		CandidateCount:        1,
-		MaxOutputTokens:       outputLimit(c.cfg, step, req.Repair),
+		MaxOutputTokens:       llm.OutputLimit(c.cfg, step, req.Repair),
 		Temperature:           step.Temperature,
 		ThinkingConfig:        thinking(step.ThinkingLevel, step.ThinkingBudget),
 		AutomaticContinuation: genai.Ptr(false),
@@ -148,19 +138,6 @@ func (c *Client) call(ctx context.Context, what, jobID string, format content.Fo
 		return resp, nil
 	})
 	return resp, calls, err
-}
-
-// outputLimit is the step's output limit, doubled (up to the configured
-// limit) for the repair of an answer that was cut off.
-func outputLimit(cfg *models.Config, step models.Step, rep *ai.Repair) int32 {
-	n := step.MaxOutputTokens
-	if rep != nil && prompts.Truncated(rep.Previous) {
-		n *= 2
-		if lim := cfg.Text.MaxOutputTokensLimit; lim > 0 {
-			n = min(n, lim)
-		}
-	}
-	return n
 }
 
 func thinking(level string, budget *int32) *genai.ThinkingConfig {
@@ -224,20 +201,6 @@ func candidateText(c *genai.Candidate) string {
 		}
 	}
 	return b.String()
-}
-
-// stripFences removes a Markdown code fence around a JSON answer, which
-// some models add even when asked for JSON.
-func stripFences(s string) string {
-	t := strings.TrimSpace(s)
-	if !strings.HasPrefix(t, "```") {
-		return t
-	}
-	t = strings.TrimPrefix(t, "```")
-	if i := strings.IndexByte(t, '\n'); i >= 0 && !strings.ContainsAny(t[:i], "{[") {
-		t = t[i+1:]
-	}
-	return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(t), "```"))
 }
 
 // usage records the tokens of one model call; the caller prices it

@@ -37,7 +37,6 @@ package vertex
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -48,6 +47,7 @@ import (
 	"google.golang.org/genai"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/llm"
 	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/ai/prompts"
 	"contentfactory.dev/factory/shared/ai/retry"
@@ -178,25 +178,10 @@ func (t *retryAfterTransport) RoundTrip(r *http.Request) (*http.Response, error)
 	resp, err := t.base.RoundTrip(r)
 	if err == nil && resp.StatusCode >= 400 {
 		if box, ok := r.Context().Value(retryAfterKey{}).(*retryAfterBox); ok {
-			box.d = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+			box.d = llm.RetryAfter(resp.Header, time.Now())
 		}
 	}
 	return resp, err
-}
-
-// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	var secs int
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // attempt runs one call to the service (a generation or a cache
@@ -205,17 +190,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 func attempt[T any](ctx context.Context, timeout time.Duration, setting string, model string,
 	call func(ctx context.Context) (T, error)) (T, error) {
 	box := &retryAfterBox{}
-	cctx, cancel := context.WithTimeout(context.WithValue(ctx, retryAfterKey{}, box), timeout)
-	defer cancel()
-	resp, err := call(cctx)
-	if err != nil {
-		if ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("%w (no answer within %s)", err, timeout)
-		}
-		var zero T
-		return zero, classify(err, box.d, model, setting)
-	}
-	return resp, nil
+	return llm.Attempt(context.WithValue(ctx, retryAfterKey{}, box), timeout, call, func(err error) error {
+		return classify(err, box.d, model, setting)
+	})
 }
 
 // Close releases nothing today; it exists so callers can treat every

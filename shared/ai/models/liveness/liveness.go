@@ -1,6 +1,8 @@
 // Package liveness checks that every model and voice the configuration
-// names is alive, with one tiny call each: models retire (a retired
-// Vertex model answers 404), and finding out at deploy time beats finding
+// names is alive, with one tiny call each, text models through the
+// backend that serves them (Gemini, Claude on Vertex AI, the
+// OpenAI-compatible endpoint): models retire (a retired Vertex model
+// answers 404), and finding out at deploy time beats finding
 // out from failed jobs. `factory models check` prints its results.
 package liveness
 
@@ -14,11 +16,12 @@ import (
 	"time"
 
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/claude"
 	"contentfactory.dev/factory/shared/ai/models"
+	"contentfactory.dev/factory/shared/ai/openaicompat"
 	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/ai/tts"
 	"contentfactory.dev/factory/shared/ai/vertex"
-	"contentfactory.dev/factory/shared/content"
 )
 
 // Status is the verdict on one model or voice.
@@ -35,6 +38,9 @@ const (
 type Result struct {
 	// Kind is "text", "image" or "voice".
 	Kind string `json:"kind"`
+	// Backend is what serves it: a text backend (gemini, claude, openai),
+	// gemini for the image model, tts for a voice.
+	Backend string `json:"backend"`
 	// Name is the model ID or voice name.
 	Name string `json:"name"`
 	// Used says which settings use it, such as "text.default,
@@ -57,16 +63,22 @@ func AllOK(rs []Result) bool {
 
 // Options are the seams of CheckWith.
 type Options struct {
-	// HTTPClient is given to the Vertex backend (nil: its default).
+	// HTTPClient is given to every model backend (nil: their defaults).
 	HTTPClient *http.Client
 	// Speaker replaces the Cloud TTS client.
 	Speaker tts.Speaker
 }
 
-// Check makes one tiny call per configured text model, the image model
-// and every voice of every locale the voices and locales tables name (a
-// locale of the locales table speaks with the voices tts.voice_names
-// makes), and reports each: ok, retired (the
+// prober makes the tiny call of the check to one model.
+type prober interface {
+	Probe(ctx context.Context, model, setting string) error
+}
+
+// Check makes one tiny call per configured text model (every step's and
+// fallback's, each through its own backend), the image model and every
+// voice of every locale the voices and locales tables name (a locale of
+// the locales table speaks with the voices tts.voice_names makes), and
+// reports each: ok, retired (the
 // service does not know it) or unreachable (any other failure, described
 // in Detail).
 func Check(ctx context.Context, cfg *models.Config) []Result {
@@ -83,36 +95,40 @@ func CheckWith(ctx context.Context, cfg *models.Config, opts Options) []Result {
 	one := retry.Policy{Attempts: 1}
 
 	vc, verr := vertex.New(ctx, cfg, vertex.Options{HTTPClient: opts.HTTPClient, Retry: &one, Index: &vertex.MemoryIndex{}})
-	used := map[string][]string{}
-	var order []string
-	for _, f := range content.TextFormats() {
-		m := cfg.Text.For(f).Model
-		where := "text.steps." + string(f)
-		if o, ok := cfg.Text.Steps[string(f)]; !ok || o.Model == "" {
-			where = "text.default"
-		}
-		if !slices.Contains(order, m) {
-			order = append(order, m)
-		}
-		if !slices.Contains(used[m], where) {
-			used[m] = append(used[m], where)
-		}
+	probers := map[string]func() (prober, error){
+		models.TextGemini: func() (prober, error) { return vc, verr },
+		models.TextClaude: func() (prober, error) {
+			return claude.New(ctx, cfg, claude.Options{HTTPClient: opts.HTTPClient, Retry: &one})
+		},
+		models.TextOpenAI: func() (prober, error) {
+			return openaicompat.New(ctx, cfg, openaicompat.Options{HTTPClient: opts.HTTPClient, Retry: &one})
+		},
 	}
-	for _, m := range order {
-		setting := models.EnvTextModel + " or the models file entry text.default.model"
-		if !slices.Contains(used[m], "text.default") {
-			setting = "the models file entries " + strings.Join(used[m], ", ")
+	built := map[string]prober{}
+	builtErr := map[string]error{}
+	for _, m := range cfg.TextModels() {
+		if _, ok := built[m.Backend]; !ok && builtErr[m.Backend] == nil {
+			if build, ok := probers[m.Backend]; ok {
+				built[m.Backend], builtErr[m.Backend] = build()
+			} else {
+				builtErr[m.Backend] = fmt.Errorf("no text backend %q", m.Backend)
+			}
 		}
-		probes = append(probes, &probe{Result: Result{Kind: "text", Name: m, Used: strings.Join(used[m], ", ")},
+		setting := models.EnvTextModel + " or the models file entry text.default.model"
+		if !slices.Contains(m.Used, "text.default") {
+			setting = "the models file entries " + strings.Join(m.Used, ", ")
+		}
+		p, err := built[m.Backend], builtErr[m.Backend]
+		probes = append(probes, &probe{Result: Result{Kind: "text", Backend: m.Backend, Name: m.Model, Used: strings.Join(m.Used, ", ")},
 			run: func(ctx context.Context) error {
-				if verr != nil {
-					return verr
+				if err != nil {
+					return err
 				}
-				return vc.Probe(ctx, m, setting)
+				return p.Probe(ctx, m.Model, setting)
 			}})
 	}
 	img := cfg.Image.Model
-	probes = append(probes, &probe{Result: Result{Kind: "image", Name: img, Used: "image.model"},
+	probes = append(probes, &probe{Result: Result{Kind: "image", Backend: models.TextGemini, Name: img, Used: "image.model"},
 		run: func(ctx context.Context) error {
 			if verr != nil {
 				return verr
@@ -131,7 +147,7 @@ func CheckWith(ctx context.Context, cfg *models.Config, opts Options) []Result {
 		}
 		_, voices := cfg.TTS.VoicesFor(l)
 		for _, v := range voices {
-			probes = append(probes, &probe{Result: Result{Kind: "voice", Name: v, Used: used},
+			probes = append(probes, &probe{Result: Result{Kind: "voice", Backend: models.BackendTTS, Name: v, Used: used},
 				run: func(ctx context.Context) error {
 					if serr != nil {
 						return serr

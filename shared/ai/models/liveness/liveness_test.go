@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"contentfactory.dev/factory/internal/gardentest"
 	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/internal/vertextest"
 	"contentfactory.dev/factory/shared/ai/models"
@@ -75,4 +76,40 @@ func TestUnreachableServicesAndMissingPrices(t *testing.T) {
 	assert.Equal(t, liveness.Unreachable, got["gemini-3.1-flash-image"].Status)
 	assert.Equal(t, liveness.OK, got["en-US-Chirp3-HD-Kore"].Status)
 	assert.Contains(t, got["en-US-Chirp3-HD-Kore"].Detail, "no price: add prices.tts:Chirp3-HD")
+}
+
+func TestCheckCoversEveryTextBackend(t *testing.T) {
+	t.Parallel()
+	const claudeModel, openModel = "claude-sonnet-4-5@20250929", "meta/llama-4-maverick-17b-128e-instruct-maas"
+	vx := vertextest.NewServer(vertextest.Options{})
+	defer vx.Close()
+	cl := gardentest.NewClaude(gardentest.Options{Retired: []string{"claude-retired"}})
+	defer cl.Close()
+	oa := gardentest.NewOpenAI(gardentest.Options{})
+	defer oa.Close()
+	sp := ttstest.NewServer(ttstest.Options{})
+	defer sp.Close()
+	cfg := config(t, vx.URL, sp.Addr)
+	cfg.Claude.BaseURL, cfg.OpenAI.BaseURL = cl.URL, oa.URL
+	cfg.Text.Default.Fallback = []models.Step{{Backend: models.TextClaude, Model: claudeModel}}
+	cfg.Text.Steps["quiz"] = models.Step{Backend: models.TextOpenAI, Model: openModel,
+		Fallback: []models.Step{{Backend: models.TextClaude, Model: "claude-retired"}}}
+	require.NoError(t, cfg.Validate())
+
+	rs := liveness.Check(t.Context(), cfg)
+	got := byName(rs)
+	assert.Equal(t, liveness.OK, got["gemini-3.8-flash"].Status)
+	assert.Equal(t, models.TextGemini, got["gemini-3.8-flash"].Backend)
+	assert.Equal(t, liveness.OK, got[claudeModel].Status, got[claudeModel].Detail)
+	assert.Equal(t, models.TextClaude, got[claudeModel].Backend)
+	assert.Contains(t, got[claudeModel].Used, "text.default.fallback[0]")
+	assert.Empty(t, got[claudeModel].Detail, "the model has a price")
+	assert.Equal(t, liveness.OK, got[openModel].Status, got[openModel].Detail)
+	assert.Equal(t, models.TextOpenAI, got[openModel].Backend)
+	assert.Equal(t, "text.steps.quiz", got[openModel].Used)
+	assert.Equal(t, liveness.Retired, got["claude-retired"].Status)
+	assert.Contains(t, got["claude-retired"].Detail, "text.steps.quiz.fallback[0]", "names the setting to change")
+	assert.False(t, liveness.AllOK(rs))
+	assert.Len(t, cl.Requests(), 2, "one tiny call per Claude model")
+	assert.Len(t, oa.Requests(), 1, "one tiny call per open model")
 }
