@@ -145,7 +145,7 @@ func TestVoicesFor(t *testing.T) {
 		assert.Len(t, vs, 4, lang)
 	}
 	for _, lang := range []string{"he", "he-IL", "sw-KE", "xx"} {
-		loc, vs = c.TTS.VoicesFor(lang)
+		_, vs = c.TTS.VoicesFor(lang)
 		assert.Empty(t, vs, "%s has no voice", lang)
 		_, ok := c.TTS.Speaks(lang, 2)
 		assert.False(t, ok, lang)
