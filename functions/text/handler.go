@@ -17,7 +17,7 @@ const Name = "GenerateText"
 // runner with this function's Executor, whose grounding check is the
 // text backend's (CheckerFor).
 func New(ctx context.Context, env *setup.Env) (queue.StepHandler, error) {
-	gen, err := env.TextGenerator(ctx)
+	gen, err := Generator(ctx, env)
 	if err != nil {
 		return queue.StepHandler{}, err
 	}

@@ -8,29 +8,15 @@ import (
 	"fmt"
 
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/ai/claude"
 	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/ai/offline/cover"
 	"contentfactory.dev/factory/shared/ai/offline/espeak"
 	"contentfactory.dev/factory/shared/ai/offline/extract"
-	"contentfactory.dev/factory/shared/ai/openaicompat"
 	"contentfactory.dev/factory/shared/ai/prompts"
-	"contentfactory.dev/factory/shared/ai/route"
 	"contentfactory.dev/factory/shared/ai/tts"
 	"contentfactory.dev/factory/shared/ai/vertex"
 	"contentfactory.dev/factory/shared/content"
 )
-
-// TextGenerator returns the text backend FACTORY_AI selects.
-func (e *Env) TextGenerator(ctx context.Context) (ai.TextGenerator, error) {
-	switch e.Config.AI {
-	case "offline":
-		return &extract.Text{}, nil
-	case "vertex":
-		return e.router(ctx)
-	}
-	return nil, fmt.Errorf("FACTORY_AI=%s: no text backend", e.Config.AI)
-}
 
 // ImageGenerator returns the image backend FACTORY_AI selects.
 func (e *Env) ImageGenerator(ctx context.Context) (ai.ImageGenerator, error) {
@@ -38,7 +24,7 @@ func (e *Env) ImageGenerator(ctx context.Context) (ai.ImageGenerator, error) {
 	case "offline":
 		return &cover.Image{}, nil
 	case "vertex":
-		return e.vertex(ctx)
+		return e.Vertex(ctx)
 	}
 	return nil, fmt.Errorf("FACTORY_AI=%s: no image backend", e.Config.AI)
 }
@@ -49,7 +35,7 @@ func (e *Env) Synthesizer(ctx context.Context) (ai.Synthesizer, error) {
 	case "offline":
 		return &espeak.Speech{Binary: e.Config.Espeak}, nil
 	case "vertex":
-		cfg, err := e.models()
+		cfg, err := e.Models()
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +57,7 @@ func (e *Env) Pacer() ai.Pacer {
 	if e.Config.AI == "offline" {
 		return espeak.Speech{Binary: e.Config.Espeak}
 	}
-	cfg, err := e.models()
+	cfg, err := e.Models()
 	if err != nil {
 		cfg = models.Defaults()
 	}
@@ -87,7 +73,7 @@ func (e *Env) Voices() (voices models.TTS, ok bool) {
 	if e.Config.AI != "vertex" {
 		return models.TTS{}, false
 	}
-	cfg, err := e.models()
+	cfg, err := e.Models()
 	if err != nil {
 		cfg = models.Defaults()
 	}
@@ -103,7 +89,7 @@ func (e *Env) Voices() (voices models.TTS, ok bool) {
 // admitting jobs must not depend on a models file only the AI steps read,
 // and those steps report it.
 func (e *Env) Estimator() func(*content.Request) float64 {
-	cfg, err := e.models()
+	cfg, err := e.Models()
 	if err != nil {
 		if e.Log != nil {
 			e.Log.Error("estimating job costs with the default model prices", "error", err.Error())
@@ -113,11 +99,11 @@ func (e *Env) Estimator() func(*content.Request) float64 {
 	return cfg.Estimate
 }
 
-// models reads the AI configuration: the embedded defaults, the file in
+// Models reads the AI configuration: the embedded defaults, the file in
 // FACTORY_MODELS and the FACTORY_TEXT_MODEL-style overrides, with the
 // function's project as the Vertex project unless FACTORY_VERTEX_PROJECT
 // names another.
-func (e *Env) models() (*models.Config, error) {
+func (e *Env) Models() (*models.Config, error) {
 	cfg, err := models.FromEnv(e.Config.Project)
 	if err != nil {
 		return nil, fmt.Errorf("AI configuration: %w", err)
@@ -125,11 +111,11 @@ func (e *Env) models() (*models.Config, error) {
 	return cfg, nil
 }
 
-// vertex builds the Gemini backend. A job's context cache is found by its
+// Vertex builds the Gemini backend. A job's context cache is found by its
 // display name (vertex.ListIndex) until the pipeline provides a shared
 // index.
-func (e *Env) vertex(ctx context.Context) (*vertex.Client, error) {
-	cfg, err := e.models()
+func (e *Env) Vertex(ctx context.Context) (*vertex.Client, error) {
+	cfg, err := e.Models()
 	if err != nil {
 		return nil, err
 	}
@@ -140,48 +126,13 @@ func (e *Env) vertex(ctx context.Context) (*vertex.Client, error) {
 	return c, nil
 }
 
-// router builds the text generator of the model backends: Gemini, and
-// Claude and the OpenAI-compatible endpoint when a step or a fallback of
-// the configuration names them; Gemini makes the grounding checks.
-func (e *Env) router(ctx context.Context) (*route.Router, error) {
-	cfg, err := e.models()
-	if err != nil {
-		return nil, err
-	}
-	vc, err := e.vertex(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r := &route.Router{Config: cfg, Backends: map[string]route.StepGenerator{models.TextGemini: vc}, Checker: vc, Log: e.Log}
-	for _, m := range cfg.TextModels() {
-		if _, ok := r.Backends[m.Backend]; ok {
-			continue
-		}
-		switch m.Backend {
-		case models.TextClaude:
-			c, err := claude.New(ctx, cfg, claude.Options{Logger: e.Log})
-			if err != nil {
-				return nil, fmt.Errorf("text backend: %w", err)
-			}
-			r.Backends[m.Backend] = c
-		case models.TextOpenAI:
-			c, err := openaicompat.New(ctx, cfg, openaicompat.Options{Logger: e.Log})
-			if err != nil {
-				return nil, fmt.Errorf("text backend: %w", err)
-			}
-			r.Backends[m.Backend] = c
-		}
-	}
-	return r, nil
-}
-
 // CacheCleaner returns what deletes a job's model context cache: the
 // Gemini backend with FACTORY_AI=vertex, nothing offline.
 func (e *Env) CacheCleaner(ctx context.Context) (CacheCleaner, error) {
 	if e.Config.AI != "vertex" {
 		return nil, nil
 	}
-	return e.vertex(ctx)
+	return e.Vertex(ctx)
 }
 
 // CacheCleaner deletes what a job cached with the model provider.
@@ -195,7 +146,7 @@ type CacheCleaner interface {
 // and voices, and the prompt and offline generator versions. A change to
 // any of them makes earlier results miss.
 func (e *Env) CacheKey() func(*content.Request) string {
-	cfg, err := e.models()
+	cfg, err := e.Models()
 	if err != nil {
 		cfg = models.Defaults()
 	}
