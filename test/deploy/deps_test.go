@@ -40,6 +40,30 @@ func devOnly(p string) string {
 	return ""
 }
 
+// TestOnlyTheTextFunctionLinksTheOtherModelClients: the Claude and
+// OpenAI-compatible clients are large (they doubled the binary of every
+// function that linked them) and only the function that writes text
+// uses them.
+func TestOnlyTheTextFunctionLinksTheOtherModelClients(t *testing.T) {
+	t.Parallel()
+	for _, f := range queue.Functions {
+		t.Run(f.Name, func(t *testing.T) {
+			t.Parallel()
+			var sdks []string
+			for _, p := range deps(t, module+"functions/"+f.Package) {
+				if strings.HasPrefix(p, "github.com/anthropics/") || strings.HasPrefix(p, "github.com/openai/") {
+					sdks = append(sdks, p)
+				}
+			}
+			if f.Package == "text" {
+				assert.NotEmpty(t, sdks, "the text function builds the Claude and OpenAI-compatible backends")
+				return
+			}
+			assert.Empty(t, sdks, "function %s links a model client it never uses", f.Name)
+		})
+	}
+}
+
 // TestDeployedFunctionsCarryNoDevelopmentCode: no deployed function links
 // the local stack, the fakes of Vertex AI or Text-to-Speech, test support
 // or test libraries.
