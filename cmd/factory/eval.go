@@ -12,7 +12,6 @@ import (
 
 	"contentfactory.dev/factory/internal/eval"
 	"contentfactory.dev/factory/shared/ai"
-	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/ai/offline/extract"
 	"contentfactory.dev/factory/shared/ai/prompts"
 	"contentfactory.dev/factory/shared/ai/vertex"
@@ -148,11 +147,7 @@ func evalBackend(ctx context.Context, name string, getenv func(string) string, s
 	case "offline":
 		return extract.Text{}, nil
 	case "vertex":
-		project := getenv("GOOGLE_CLOUD_PROJECT")
-		if project == "" {
-			project = getenv("GCLOUD_PROJECT")
-		}
-		cfg, err := models.Load(getenv, project)
+		cfg, err := loadModels(getenv)
 		if err != nil {
 			return nil, err
 		}

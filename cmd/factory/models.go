@@ -28,6 +28,17 @@ func runModels(ctx context.Context, args []string) error {
 	return modelsCommand(ctx, os.Stdout, os.Getenv, args)
 }
 
+// loadModels reads the AI configuration as the functions read it, with
+// the project of the environment (GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT)
+// as the Vertex project unless the configuration names another.
+func loadModels(getenv func(string) string) (*models.Config, error) {
+	project := getenv("GOOGLE_CLOUD_PROJECT")
+	if project == "" {
+		project = getenv("GCLOUD_PROJECT")
+	}
+	return models.Load(getenv, project)
+}
+
 func modelsCommand(ctx context.Context, w io.Writer, getenv func(string) string, args []string) error {
 	if len(args) == 0 || args[0] != "check" {
 		return errors.New("usage: factory models check [--json] [--timeout 2m]")
@@ -38,11 +49,7 @@ func modelsCommand(ctx context.Context, w io.Writer, getenv func(string) string,
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	project := getenv("GOOGLE_CLOUD_PROJECT")
-	if project == "" {
-		project = getenv("GCLOUD_PROJECT")
-	}
-	cfg, err := models.Load(getenv, project)
+	cfg, err := loadModels(getenv)
 	if err != nil {
 		return err
 	}
