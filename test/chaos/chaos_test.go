@@ -692,6 +692,15 @@ type call struct {
 	round int
 }
 
+// kind is what the call paid for, as the text step's parts name it:
+// "answer" (a document) or "check" (its grounding check).
+func (c call) kind() string {
+	if c.check {
+		return "check"
+	}
+	return "answer"
+}
+
 // answered returns, per call, the attempts the model fake answered with
 // status 200 (a billable answer), from the labels every call carries.
 func answered(s *stacktest.Stack) map[call]map[int]int {
@@ -756,11 +765,7 @@ func checkBilling(t *testing.T, s *stacktest.Stack, ids []string, a *attempts, v
 					}
 					what := fmt.Sprintf("step %s v%d of job %s", st.Name, sv.Version, id)
 					if c.round >= 0 {
-						kind := "answer"
-						if c.check {
-							kind = "check"
-						}
-						what += fmt.Sprintf(", %s of round %d", kind, c.round)
+						what += fmt.Sprintf(", %s of round %d", c.kind(), c.round)
 					}
 					total, crashed := 0, 0
 					for n, answers := range paid[c] {
@@ -804,11 +809,7 @@ func checkBilling(t *testing.T, s *stacktest.Stack, ids []string, a *attempts, v
 func keptBy(s *stacktest.Stack, c call, v *violations) (int, bool) {
 	path := pipeline.VersionPath(c.job, content.Format(c.step), c.version, pipeline.ResultRecord)
 	if c.round >= 0 {
-		kind := "answer"
-		if c.check {
-			kind = "check"
-		}
-		path = pipeline.ArtifactPath(c.job, content.Format(c.step), fmt.Sprintf("parts/v%d/%s-%d.json", c.version, kind, c.round))
+		path = pipeline.ArtifactPath(c.job, content.Format(c.step), fmt.Sprintf("parts/v%d/%s-%d.json", c.version, c.kind(), c.round))
 	}
 	raw, err := s.Stack.Storage.GetObject(s.Stack.Bucket, path)
 	if err != nil {
