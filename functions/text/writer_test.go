@@ -111,10 +111,7 @@ func TestAClaimStillUnsupportedIsFlagged(t *testing.T) {
 	require.NotNil(t, got.Quality.Grounding)
 	assert.Equal(t, 1, got.Quality.Grounding.Unsupported)
 	assert.Less(t, got.Quality.Grounding.SupportRate, 1.0)
-	codes := []string{}
-	for _, w := range got.Warnings {
-		codes = append(codes, w.Code)
-	}
+	codes := warningCodes(got)
 	assert.Contains(t, codes, pipeline.WarnUnsupportedClaims)
 	ks := takeaways(t, got)
 	assert.Equal(t, fabricated, ks[0].Text)
@@ -144,10 +141,7 @@ func TestModelAnswersAreCheckedAgainstTheirCitations(t *testing.T) {
 	}
 	require.NotNil(t, got.Quality.Grounding)
 	assert.Positive(t, got.Quality.Grounding.Unsupported)
-	codes := []string{}
-	for _, w := range got.Warnings {
-		codes = append(codes, w.Code)
-	}
+	codes := warningCodes(got)
 	assert.Contains(t, codes, pipeline.WarnUnsupportedClaims)
 	bodies := srv.Bodies("")
 	require.Len(t, bodies, 2)
@@ -206,10 +200,7 @@ func TestOnVertexTheModelChecksTheClaims(t *testing.T) {
 		}
 	}
 	assert.Equal(t, g.Unsupported > 0, flagged > 0, "an item with a claim the check found unsupported is flagged")
-	codes := []string{}
-	for _, w := range got.Warnings {
-		codes = append(codes, w.Code)
-	}
+	codes := warningCodes(got)
 	assert.Equal(t, g.Unsupported > 0, slices.Contains(codes, pipeline.WarnUnsupportedClaims))
 }
 
@@ -262,10 +253,16 @@ func TestACheckThatJudgesNothingLeavesTheDocumentUnchecked(t *testing.T) {
 	for _, k := range takeaways(t, got) {
 		assert.Empty(t, k.Grounding, "no claim is marked supported: %s", k.Text)
 	}
-	var codes []string
-	for _, w := range got.Warnings {
-		codes = append(codes, w.Code)
-	}
+	codes := warningCodes(got)
 	assert.Contains(t, codes, pipeline.WarnUnchecked)
 	assert.NotContains(t, codes, pipeline.WarnUnsupportedClaims)
+}
+
+// warningCodes lists the codes of a written document's warnings.
+func warningCodes(w text.Written) []string {
+	codes := []string{}
+	for _, warn := range w.Warnings {
+		codes = append(codes, warn.Code)
+	}
+	return codes
 }
