@@ -172,6 +172,18 @@ locals {
     })
   }
 
+  # The Go runtime's soft memory limit of each function (GOMEMLIMIT): 90%
+  # of its instance's memory, so the collector works harder as an instance
+  # fills up instead of the instance running out of memory; the rest is
+  # for what the runtime does not count (goroutine stacks aside, the
+  # binary's own pages and the espeak-ng child of the offline speech).
+  memory_units = { Mi = 1, Gi = 1024, M = 1e6 / 1048576, G = 1e9 / 1048576 }
+  gomemlimit = {
+    for name, f in local.functions : name => format("%dMiB", floor(0.9 *
+      tonumber(regex("^([0-9.]+)(Mi|Gi|M|G)$", f.memory)[0]) *
+    local.memory_units[regex("^([0-9.]+)(Mi|Gi|M|G)$", f.memory)[1]]))
+  }
+
   # One instance of every function in every region, keyed "Name/region".
   function_instances = {
     for pair in setproduct(keys(local.functions), var.regions) :
@@ -335,6 +347,7 @@ module "function" {
   environment = merge(local.function_env, {
     FACTORY_REGION       = each.value.region
     FACTORY_TOPIC_SUFFIX = "-${each.value.region}"
+    GOMEMLIMIT           = local.gomemlimit[each.value.name]
   }, local.function_extra_env[each.key])
   secret_environment = {
     for k, id in lookup(local.function_secrets, each.value.name, {}) : k => google_secret_manager_secret.secret[id].secret_id

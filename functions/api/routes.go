@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"contentfactory.dev/factory/shared/httpx"
 )
@@ -141,4 +142,4 @@ func action(path, allow string, verbs map[string]http.HandlerFunc) http.HandlerF
 var openAPI []byte
 
 // serveOpenAPI serves GET /v1/openapi.json, to anyone.
-var serveOpenAPI = newAsset("openapi.json", openAPI).serve
+var serveOpenAPI = lazyAsset(sync.OnceValue(func() asset { return newAsset("openapi.json", openAPI) })).serve

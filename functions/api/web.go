@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"fmt"
 	"html"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"contentfactory.dev/factory/shared/httpx"
@@ -55,35 +57,54 @@ func (h *Handler) serveWeb() {
 	app := h.pagePolicy(appPolicy)
 	docs := h.pagePolicy(docsPolicy)
 	files := assets("web/app")
-	index := files["index.html"]
-	index.data = bytes.ReplaceAll(index.data, []byte("{{ID_TOKEN_AUDIENCE}}"), []byte(html.EscapeString(h.opts.IDTokenAudience)))
-	index.etag = newAsset("index.html", index.data).etag
-	h.mux.Handle("GET /{$}", app(index.serve))
+	audience := []byte(html.EscapeString(h.opts.IDTokenAudience))
+	files["index.html"] = embedded("web/app/index.html", func(b []byte) []byte {
+		return bytes.ReplaceAll(b, []byte("{{ID_TOKEN_AUDIENCE}}"), audience)
+	})
+	h.mux.Handle("GET /{$}", app(files["index.html"].serve))
 	h.mux.Handle("GET /app/{file...}", app(fileServer(files)))
 	docFiles := assets("web/docs")
 	h.mux.Handle("GET /docs", docs(docFiles["index.html"].serve))
 	h.mux.Handle("GET /docs/{file...}", docs(fileServer(docFiles)))
 }
 
-// assets reads the embedded files under dir, by their path below it.
-func assets(dir string) map[string]asset {
-	out := map[string]asset{}
+// lazyAsset is an embedded file read and hashed on its first request,
+// not when the instance starts: the explorer's files alone are 1.9 MB,
+// and hashing them held up every cold start's first answer.
+type lazyAsset func() asset
+
+// embedded is the lazy asset of the embedded file at p, changed by edit
+// (if not nil) before it is hashed.
+func embedded(p string, edit func([]byte) []byte) lazyAsset {
+	return sync.OnceValue(func() asset {
+		b, err := webFiles.ReadFile(p)
+		if err != nil {
+			// Only paths listed from webFiles itself are ever read.
+			panic(fmt.Sprintf("embedded web file %s: %v", p, err))
+		}
+		if edit != nil {
+			b = edit(b)
+		}
+		return newAsset(path.Base(p), b)
+	})
+}
+
+func (l lazyAsset) serve(w http.ResponseWriter, r *http.Request) { l().serve(w, r) }
+
+// assets lists the embedded files under dir, by their path below it.
+func assets(dir string) map[string]lazyAsset {
+	out := map[string]lazyAsset{}
 	_ = fs.WalkDir(webFiles, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := webFiles.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		name := strings.TrimPrefix(p, dir+"/")
-		out[name] = newAsset(name, b)
+		out[strings.TrimPrefix(p, dir+"/")] = embedded(p, nil)
 		return nil
 	})
 	return out
 }
 
-func fileServer(files map[string]asset) http.HandlerFunc {
+func fileServer(files map[string]lazyAsset) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, ok := files[r.PathValue("file")]
 		if !ok {

@@ -41,6 +41,11 @@ type Options struct {
 	// Binary serves one function per process with `Binary serve`
 	// (default: this executable).
 	Binary string
+	// FunctionBinaries, by function name, run a function from a binary of
+	// its own (started without arguments), built as a deployed function's
+	// is: only its package linked (test/perf builds them). A function not
+	// named runs as `Binary serve`.
+	FunctionBinaries map[string]string
 	// APIPort is where the API listens (0: a free port).
 	APIPort int
 	// Project is the project id the emulators use (default demo-factory).
@@ -479,7 +484,11 @@ func (s *Stack) startFunction(ctx context.Context, key string) error {
 	}
 	env := append(append([]string{}, s.fnEnv...), "FUNCTION_TARGET="+name, "PORT="+strconv.Itoa(port),
 		"FACTORY_REGION="+region, "FACTORY_TOPIC_SUFFIX="+s.suffix(region))
-	p, err := start(key, "127.0.0.1:"+strconv.Itoa(port), s.Logs(key), env, s.Binary, "serve")
+	bin, args := s.Binary, []string{"serve"}
+	if b, ok := s.FunctionBinaries[name]; ok {
+		bin, args = b, nil
+	}
+	p, err := start(key, "127.0.0.1:"+strconv.Itoa(port), s.Logs(key), env, bin, args...)
 	if err != nil {
 		return err
 	}

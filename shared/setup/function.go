@@ -17,10 +17,12 @@ type EventHandler interface {
 	HandleEvent(ctx context.Context, e cloudevents.Event) error
 }
 
-// EventFunction returns a CloudEvent function whose handler is built from
-// the environment on first use (and rebuilt after a failed build).
-func EventFunction[H EventHandler](build func(context.Context, *Env) (H, error)) func(context.Context, cloudevents.Event) error {
+// EventFunction returns the CloudEvent function name, whose handler is
+// built from the environment at instance start (startEarly) or on first
+// use, and rebuilt after a failed build.
+func EventFunction[H EventHandler](name string, build func(context.Context, *Env) (H, error)) func(context.Context, cloudevents.Event) error {
 	lazy := lazyBuild(build)
+	startEarly(name, lazy)
 	return func(ctx context.Context, e cloudevents.Event) error {
 		b, err := lazy.Get(ctx)
 		if err != nil {
@@ -31,10 +33,13 @@ func EventFunction[H EventHandler](build func(context.Context, *Env) (H, error))
 	}
 }
 
-// HTTPFunction returns an HTTP function whose handler is built from the
-// environment on first use; until it is, requests get 503 problems.
-func HTTPFunction(build func(context.Context, *Env) (http.Handler, error)) http.HandlerFunc {
+// HTTPFunction returns the HTTP function name, whose handler is built
+// from the environment at instance start (startEarly) or on first use; a
+// failed build is tried again by the next request, which gets a 503
+// problem meanwhile.
+func HTTPFunction(name string, build func(context.Context, *Env) (http.Handler, error)) http.HandlerFunc {
 	lazy := lazyBuild(build)
+	startEarly(name, lazy)
 	unavailable := httpx.Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, http.StatusServiceUnavailable, "unavailable", "The service is starting or misconfigured; retry shortly.")
 	}))
@@ -58,6 +63,22 @@ func (e *Env) Telemetry(ctx context.Context) error {
 		name = "content-factory"
 	}
 	return otlp.Setup(ctx, name, e.Config.Project)
+}
+
+// startEarly starts building a function's handler in the background when
+// this process serves that function (FUNCTION_TARGET, as a Cloud Run
+// functions instance does): its clients are made while the framework
+// starts listening, not in the way of the first request, which waits for
+// the build only if it is still under way. A process that merely links
+// the function (the factory command links them all) builds nothing.
+func startEarly[H any](name string, lazy *Lazy[built[H]]) {
+	if os.Getenv("FUNCTION_TARGET") != name {
+		return
+	}
+	go func() {
+		// A failed build is logged by the request that tries it again.
+		_, _ = lazy.Get(context.Background())
+	}()
 }
 
 // lazyBuild builds a function's handler on first use: the environment,

@@ -52,6 +52,9 @@ type envPolicy struct {
 	never string
 	// forbidden: the name must not appear anywhere in terraform/.
 	forbidden bool
+	// runtime says why Terraform sets a variable the Go runtime reads, not
+	// the code.
+	runtime string
 	// platform: Cloud Run sets it itself (and reserves some such names);
 	// the code may read it or not, Terraform never sets it.
 	platform bool
@@ -124,6 +127,8 @@ var envPolicies = map[string]envPolicy{
 	"FACTORY_METRICS":          {},
 
 	// Set by Cloud Run functions on every instance.
+	"GOMEMLIMIT": {runtime: "the Go runtime's soft memory limit, 90% of the function's instance memory (local.gomemlimit), " +
+		"so the collector works harder as an instance fills up instead of the instance running out of memory"},
 	"FUNCTION_TARGET": {never: "Cloud Run functions sets it to the entry point", platform: true},
 	"K_SERVICE":       {never: "Cloud Run sets it to the service's name", platform: true},
 	"K_REVISION":      {never: "Cloud Run sets it to the revision's name", platform: true},
@@ -405,7 +410,7 @@ func TestTerraformSetsOnlyKnownEnvironment(t *testing.T) {
 	code := settingsInCode(t)
 	for name, p := range envPolicies {
 		_, ok := code[name]
-		assert.True(t, ok || p.platform, "envPolicies lists %s, which no deployed code reads any more: remove it (and from terraform/)", name)
+		assert.True(t, ok || p.platform || p.runtime != "", "envPolicies lists %s, which no deployed code reads any more: remove it (and from terraform/)", name)
 		assert.False(t, p.never != "" && (p.optional != "" || p.secret || len(p.only) > 0), "envPolicies: %s is never set, so it has nothing else", name)
 	}
 	for name, s := range code {
@@ -431,7 +436,7 @@ func TestTerraformSetsOnlyKnownEnvironment(t *testing.T) {
 		for key, fe := range c.envs {
 			for name, v := range fe.env {
 				p, ok := envPolicies[name]
-				if _, read := code[name]; !ok || (!read && !p.platform) {
+				if _, read := code[name]; !ok || (!read && !p.platform && p.runtime == "") {
 					assert.Fail(t, "unread environment variable", "%s: Terraform sets %s on %s, which no deployed code reads", c.name, name, key)
 					continue
 				}
@@ -721,4 +726,32 @@ func TestTerraformFunctionsReadOnlyTheirSecrets(t *testing.T) {
 	for k := range used {
 		assert.True(t, granted[k], "%s: the function reads a secret it may not access", k)
 	}
+}
+
+// TestEveryFunctionHasAGoMemoryLimitBelowItsMemory: GOMEMLIMIT is 90% of
+// the instance memory of each function, sizing overrides included, in
+// every unit Cloud Run accepts.
+func TestEveryFunctionHasAGoMemoryLimitBelowItsMemory(t *testing.T) {
+	mib := map[string]float64{"Mi": 1, "Gi": 1024, "M": 1e6 / (1 << 20), "G": 1e9 / (1 << 20)}
+	sized := newDeployment(t, "sizing", map[string]cty.Value{"function_overrides": cty.MapVal(map[string]cty.Value{
+		"API":             cty.ObjectVal(map[string]cty.Value{"memory": cty.StringVal("768Mi")}),
+		"GenerateText":    cty.ObjectVal(map[string]cty.Value{"memory": cty.StringVal("4G")}),
+		"SynthesizeAudio": cty.ObjectVal(map[string]cty.Value{"memory": cty.StringVal("4Gi")}),
+		"Sweep":           cty.ObjectVal(map[string]cty.Value{"memory": cty.StringVal("600M")}),
+	})})
+	seen := map[string]bool{}
+	for _, d := range []*deployment{defaultDeployment(t), sized} {
+		functions := d.e.local(t, "functions")
+		for key, fe := range environments(t, d) {
+			memory := str(functions.GetAttr(fe.name).GetAttr("memory"))
+			n, unit := strings.TrimRight(memory, "MGi"), strings.TrimLeft(memory, "0123456789.")
+			size, err := strconv.ParseFloat(n, 64)
+			require.NoError(t, err, "%s: memory %q", key, memory)
+			require.Contains(t, mib, unit, "%s: memory %q", key, memory)
+			limit := fe.env["GOMEMLIMIT"]
+			assert.Equal(t, fmt.Sprintf("%dMiB", int(0.9*size*mib[unit])), limit.value, "%s (memory %s)", key, memory)
+			seen[unit] = true
+		}
+	}
+	assert.Len(t, seen, len(mib), "every unit was tried")
 }

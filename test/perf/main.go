@@ -90,6 +90,7 @@ type figures struct {
 	ConcurrentJobs              int                `json:"concurrent_jobs"`
 	ConcurrentJobsPerSecond     float64            `json:"concurrent_jobs_per_second"`
 	ConcurrentJobWallP50S       float64            `json:"concurrent_job_wall_p50_s"`
+	OfflineJobAloneS            float64            `json:"offline_job_alone_s"`
 	ColdStartMS                 float64            `json:"cold_start_ms"`
 	HelloColdStartMS            float64            `json:"hello_cold_start_ms"`
 	ColdStartOverHello          float64            `json:"cold_start_over_hello"`
@@ -120,17 +121,33 @@ func run(ctx context.Context, o options) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	s, err := devstack.Start(ctx, devstack.Options{
-		Binary: o.binary, Project: "perf-" + strconv.FormatInt(time.Now().Unix(), 36), AI: "vertex", FakeAI: true,
-		Dir: dir, KeepRequests: 100, FirestoreHost: os.Getenv("FIRESTORE_EMULATOR_HOST"), PubSubHost: os.Getenv("PUBSUB_EMULATOR_HOST"),
-		Env: []string{"FACTORY_RATE_PER_MINUTE=0", "FACTORY_MAX_RUNNING=0", "FACTORY_DAILY_BUDGET_USD=0"},
-	})
-	if err != nil {
-		return fmt.Errorf("start the stack: %w", err)
-	}
-	defer s.Stop()
-	api := client.New(s.APIURL, s.DevKey, nil)
 	say := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "perf: "+format+"\n", args...) }
+	// Every function runs from a binary of its own, as deployed: only its
+	// package linked (the factory command links them all, and the model
+	// clients only the text function needs).
+	say("building a binary per function")
+	bins, err := buildFunctions(ctx, dir)
+	if err != nil {
+		return err
+	}
+	stack := func(ai string) (*devstack.Stack, error) {
+		s, err := devstack.Start(ctx, devstack.Options{
+			Binary: o.binary, FunctionBinaries: bins, Project: "perf-" + ai + "-" + strconv.FormatInt(time.Now().Unix(), 36), AI: ai, FakeAI: ai == "vertex",
+			Dir: filepath.Join(dir, ai), KeepRequests: 100, FirestoreHost: os.Getenv("FIRESTORE_EMULATOR_HOST"), PubSubHost: os.Getenv("PUBSUB_EMULATOR_HOST"),
+			Env: []string{"FACTORY_RATE_PER_MINUTE=0", "FACTORY_MAX_RUNNING=0", "FACTORY_DAILY_BUDGET_USD=0"},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start the stack (%s AI): %w", ai, err)
+		}
+		return s, nil
+	}
+	s, err := stack("vertex")
+	if err != nil {
+		return err
+	}
+	stopVertex := sync.OnceFunc(s.Stop)
+	defer stopVertex()
+	api := client.New(s.APIURL, s.DevKey, nil)
 
 	// 1. Single jobs, one after another: wall time beside the critical path
 	// of model time, from the model time each text step recorded (its
@@ -185,7 +202,31 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	// 3. Many jobs at once, and a submission while they run.
+	// The memory of every function after the loads of this stack.
+	peakRSS(s, f.FunctionRSSMiB)
+
+	// 3. Many jobs at once on the offline backend (no model latency: what
+	// the stack itself can carry), beside one such job alone, and a
+	// submission while they run.
+	stopVertex()
+	off, err := stack("offline")
+	if err != nil {
+		return err
+	}
+	defer off.Stop()
+	api = client.New(off.APIURL, off.DevKey, nil)
+	concurrentReq := func(name string, i int) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"topic":"%s %d","source_text":"Tides rise and fall twice a day as the Moon pulls the oceans. Spring tides are the highest, when the Sun and Moon align.","formats":["faqs","flashcards","image"],"cache":false}`, name, i))
+	}
+	var alone []float64
+	for i := range 3 {
+		j, err := runJob(ctx, api, string(concurrentReq("Alone", i)))
+		if err != nil {
+			return fmt.Errorf("offline job alone: %w", err)
+		}
+		alone = append(alone, j.FinishedAt.Sub(j.CreatedAt).Seconds())
+	}
+	f.OfflineJobAloneS = median(alone)
 	f.ConcurrentJobs = o.concurrent
 	start := time.Now()
 	ids := make([]string, o.concurrent)
@@ -196,7 +237,7 @@ func run(ctx context.Context, o options) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			j, err := api.Submit(ctx, json.RawMessage(fmt.Sprintf(`{"topic":"Concurrent job %d","source_text":"Tides rise and fall twice a day as the Moon pulls the oceans.","formats":["faqs","flashcards","image"],"cache":false}`, i)), "")
+			j, err := api.Submit(ctx, concurrentReq("Concurrent job", i), "")
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -221,33 +262,36 @@ func run(ctx context.Context, o options) error {
 	f.SubmitUnderLoadOverRawP50 = f.SubmitUnderLoadP50MS / f.RawP50MS
 	var jobWalls []float64
 	for _, id := range ids {
-		j, err := api.Wait(ctx, id, 250*time.Millisecond, nil)
+		j, err := api.Wait(ctx, id, 100*time.Millisecond, nil)
 		if err != nil {
 			return err
+		}
+		if j.Status != client.JobSucceeded {
+			return fmt.Errorf("concurrent job %s ended %s", j.ID, j.Status)
 		}
 		jobWalls = append(jobWalls, j.FinishedAt.Sub(j.CreatedAt).Seconds())
 	}
 	took := time.Since(start).Seconds()
 	f.ConcurrentJobsPerSecond = float64(o.concurrent) / took
 	f.ConcurrentJobWallP50S = median(jobWalls)
-	say("%d jobs at once: %.1f jobs/s, job p50 %.1fs", o.concurrent, f.ConcurrentJobsPerSecond, f.ConcurrentJobWallP50S)
+	say("%d jobs at once (offline AI): %.1f jobs/s, job p50 %.1fs; one alone %.2fs", o.concurrent, f.ConcurrentJobsPerSecond, f.ConcurrentJobWallP50S, f.OfflineJobAloneS)
 
-	// 4. Memory: every function's process, and this process (the stack and
-	// its fakes, as `factory dev` runs them) after all those jobs.
-	for name, pid := range s.Pids() {
-		mib := rssMiB(pid)
-		f.FunctionRSSMiB[name] = mib
+	// 4. Memory: the peak of every function's process over both stacks,
+	// and this process (the stacks and their fakes, as `factory dev` runs
+	// them) after all those jobs.
+	peakRSS(off, f.FunctionRSSMiB)
+	for _, mib := range f.FunctionRSSMiB {
 		f.MaxFunctionRSSMiB = max(f.MaxFunctionRSSMiB, mib)
 	}
 	runtime.GC()
 	f.DevRSSAfterLastJobMiB = rssMiB(os.Getpid())
-	f.JobsMeasuredForMemoryGrowth = o.jobs + o.clients*o.perClient + o.concurrent + 10
+	f.JobsMeasuredForMemoryGrowth = o.jobs + o.clients*o.perClient + 3 + o.concurrent + 10
 	if f.DevRSSAfterFirstJobMiB > 0 {
 		f.DevRSSGrowthRatio = f.DevRSSAfterLastJobMiB / f.DevRSSAfterFirstJobMiB
 	}
 
 	// 5. Cold start of a function beside a functions-framework hello world.
-	if f.ColdStartMS, err = coldStart(ctx, o.binary, []string{"serve"}, append(s.FunctionEnv(), "FUNCTION_TARGET=API")); err != nil {
+	if f.ColdStartMS, err = coldStart(ctx, bins["API"], nil, append(off.FunctionEnv(), "FUNCTION_TARGET=API")); err != nil {
 		return fmt.Errorf("cold start: %w", err)
 	}
 	hello, err := buildHello(dir)
@@ -416,6 +460,54 @@ func coldStart(ctx context.Context, bin string, args, env []string) (float64, er
 	return median(times), nil
 }
 
+// buildFunctions builds every function as a binary of its own under
+// dir/functions, each from a main package as the Cloud Functions buildpack
+// generates it (the function's package imported, the framework started on
+// PORT), and returns them by function name.
+func buildFunctions(ctx context.Context, dir string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, fn := range queue.Functions {
+		src := filepath.Join(dir, "functions", fn.Package, "main.go")
+		if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(src, []byte(fmt.Sprintf(functionMain, fn.Package)), 0o644); err != nil {
+			return nil, err
+		}
+		bin := filepath.Join(dir, "functions", fn.Package, fn.Package)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, src)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("build the function %s: %w", fn.Name, err)
+		}
+		out[fn.Name] = bin
+	}
+	return out, nil
+}
+
+// functionMain is the main package of one function's binary.
+const functionMain = `package main
+
+import (
+	"log"
+	"os"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+
+	_ "contentfactory.dev/factory/functions/%s"
+)
+
+func main() {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	if err := funcframework.StartHostPort("127.0.0.1", port); err != nil {
+		log.Fatal(err)
+	}
+}
+`
+
 // buildHello builds the functions-framework hello world of test/perf/hello.
 func buildHello(dir string) (string, error) {
 	out := filepath.Join(dir, "hello")
@@ -427,14 +519,26 @@ func buildHello(dir string) (string, error) {
 	return out, nil
 }
 
+// peakRSS keeps, by function, the largest peak resident memory of its
+// processes in s.
+func peakRSS(s *devstack.Stack, into map[string]float64) {
+	for key, pid := range s.Pids() {
+		name, _, _ := strings.Cut(key, "@")
+		into[name] = max(into[name], procMiB(pid, "VmHWM:"))
+	}
+}
+
 // rssMiB reads a process's resident memory from /proc.
-func rssMiB(pid int) float64 {
+func rssMiB(pid int) float64 { return procMiB(pid, "VmRSS:") }
+
+// procMiB reads a memory figure (VmRSS:, VmHWM:) of a process from /proc.
+func procMiB(pid int, field string) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
 			return kb / 1024
 		}
@@ -462,9 +566,9 @@ func printTable(f figures) {
 	fmt.Fprintf(w, "derived formats' start spread (median)\t%.2f s\t0 s: all at once\t\n", f.DerivedStartSpreadMedianS)
 	fmt.Fprintf(w, "POST /v1/jobs p99, %s\t%.0f ms\traw Firestore create + publish %.0f ms\t%.2f×\n", "50 clients", f.SubmitP99MS, f.RawP99MS, f.SubmitP99OverRawP99)
 	fmt.Fprintf(w, "submit p50 while %d jobs run\t%.0f ms\traw p50 %.0f ms\t%.2f×\n", f.ConcurrentJobs, f.SubmitUnderLoadP50MS, f.RawP50MS, f.SubmitUnderLoadOverRawP50)
-	fmt.Fprintf(w, "%d jobs started at once\t%.2f jobs/s\tjob p50 %.1f s\t\n", f.ConcurrentJobs, f.ConcurrentJobsPerSecond, f.ConcurrentJobWallP50S)
+	fmt.Fprintf(w, "%d jobs started at once (offline AI)\t%.2f jobs/s, job p50 %.1f s\tone job alone %.2f s\t\n", f.ConcurrentJobs, f.ConcurrentJobsPerSecond, f.ConcurrentJobWallP50S, f.OfflineJobAloneS)
 	fmt.Fprintf(w, "cold start to first 200 (API)\t%.1f ms\tfunctions-framework hello world %.1f ms\t%.2f×\n", f.ColdStartMS, f.HelloColdStartMS, f.ColdStartOverHello)
-	fmt.Fprintf(w, "largest function RSS after the runs\t%.0f MiB\t\t\n", f.MaxFunctionRSSMiB)
+	fmt.Fprintf(w, "largest function peak RSS (VmHWM)\t%.0f MiB\t\t\n", f.MaxFunctionRSSMiB)
 	fmt.Fprintf(w, "stack process RSS, first job → last\t%.0f → %.0f MiB\t%d jobs\t%.2f×\n", f.DevRSSAfterFirstJobMiB, f.DevRSSAfterLastJobMiB, f.JobsMeasuredForMemoryGrowth, f.DevRSSGrowthRatio)
 	w.Flush()
 	names := make([]string, 0, len(f.FunctionRSSMiB))
@@ -473,6 +577,6 @@ func printTable(f figures) {
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		fmt.Printf("  RSS %-16s %.0f MiB\n", n, f.FunctionRSSMiB[n])
+		fmt.Printf("  peak RSS %-16s %.0f MiB\n", n, f.FunctionRSSMiB[n])
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -29,7 +30,10 @@ var translations = map[string][]string{
 	"pt": portuguese,
 }
 
-var tables = func() map[string]phrases {
+// tables are the translations by base language, keyed by the English
+// phrase: built on first use, not when a process that links the backend
+// starts.
+var tables = sync.OnceValue(func() map[string]phrases {
 	out := map[string]phrases{}
 	for lang, t := range translations {
 		if len(t) != len(english) {
@@ -41,13 +45,13 @@ var tables = func() map[string]phrases {
 		}
 	}
 	return out
-}()
+})
 
 // Languages are the base languages the backend has its own phrases for,
 // English first; requests in other languages get the English phrases.
 func Languages() []string {
 	out := []string{"en"}
-	for l := range tables {
+	for l := range translations {
 		out = append(out, l)
 	}
 	slices.Sort(out[1:])
@@ -59,7 +63,7 @@ func Languages() []string {
 func EnglishPhrases() []string { return slices.Clone(english) }
 
 // phrasesFor is the table of a BCP 47 tag's base language (nil: English).
-func phrasesFor(tag string) phrases { return tables[baseOf(tag)] }
+func phrasesFor(tag string) phrases { return tables()[baseOf(tag)] }
 
 // tr is a phrase in the request's language.
 func (a *analysis) tr(en string) string {
