@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -91,6 +92,9 @@ type figures struct {
 	ConcurrentJobsPerSecond     float64            `json:"concurrent_jobs_per_second"`
 	ConcurrentJobWallP50S       float64            `json:"concurrent_job_wall_p50_s"`
 	OfflineJobAloneS            float64            `json:"offline_job_alone_s"`
+	// ConcurrentCPUSeconds is the CPU time each process spent while the
+	// concurrent jobs ran: where the machine's cores went.
+	ConcurrentCPUSeconds map[string]float64 `json:"concurrent_cpu_seconds"`
 	ColdStartMS                 float64            `json:"cold_start_ms"`
 	HelloColdStartMS            float64            `json:"hello_cold_start_ms"`
 	ColdStartOverHello          float64            `json:"cold_start_over_hello"`
@@ -228,6 +232,7 @@ func run(ctx context.Context, o options) error {
 	}
 	f.OfflineJobAloneS = median(alone)
 	f.ConcurrentJobs = o.concurrent
+	cpuBefore := cpuByProcess(off)
 	start := time.Now()
 	ids := make([]string, o.concurrent)
 	var wg sync.WaitGroup
@@ -272,6 +277,12 @@ func run(ctx context.Context, o options) error {
 		jobWalls = append(jobWalls, j.FinishedAt.Sub(j.CreatedAt).Seconds())
 	}
 	took := time.Since(start).Seconds()
+	f.ConcurrentCPUSeconds = map[string]float64{}
+	for name, after := range cpuByProcess(off) {
+		if d := after - cpuBefore[name]; d >= 0.005 {
+			f.ConcurrentCPUSeconds[name] = d
+		}
+	}
 	f.ConcurrentJobsPerSecond = float64(o.concurrent) / took
 	f.ConcurrentJobWallP50S = median(jobWalls)
 	say("%d jobs at once (offline AI): %.1f jobs/s, job p50 %.1fs; one alone %.2fs", o.concurrent, f.ConcurrentJobsPerSecond, f.ConcurrentJobWallP50S, f.OfflineJobAloneS)
@@ -528,6 +539,55 @@ func peakRSS(s *devstack.Stack, into map[string]float64) {
 	}
 }
 
+// cpuByProcess is the CPU time in seconds each process of the stack has
+// used so far: every function, the emulators (found by their command
+// line and port) and this process (the fakes and fake-gcs-server).
+func cpuByProcess(s *devstack.Stack) map[string]float64 {
+	out := map[string]float64{"perf process (fakes, fake-gcs-server)": cpuSeconds(os.Getpid())}
+	for key, pid := range s.Pids() {
+		out[key] = cpuSeconds(pid)
+	}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		for name, host := range map[string]string{"Firestore emulator": s.FirestoreHost, "Pub/Sub emulator": s.PubSubHost} {
+			_, port, _ := strings.Cut(host, ":")
+			if strings.Contains(string(cmdline), "java") && strings.Contains(string(cmdline), "--port="+port+"\x00") {
+				out[name] += cpuSeconds(pid)
+			}
+		}
+	}
+	return out
+}
+
+// cpuSeconds reads the user and system time of a process from /proc.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	if !ok {
+		return 0
+	}
+	fields := strings.Fields(rest)
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / clockTicks
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc's CPU times (100
+// on Linux for every architecture Go supports).
+const clockTicks = 100
+
 // rssMiB reads a process's resident memory from /proc.
 func rssMiB(pid int) float64 { return procMiB(pid, "VmRSS:") }
 
@@ -578,5 +638,14 @@ func printTable(f figures) {
 	slices.Sort(names)
 	for _, n := range names {
 		fmt.Printf("  peak RSS %-16s %.0f MiB\n", n, f.FunctionRSSMiB[n])
+	}
+	names = names[:0]
+	for n := range f.ConcurrentCPUSeconds {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(f.ConcurrentCPUSeconds[b], f.ConcurrentCPUSeconds[a]) })
+	fmt.Printf("CPU seconds while the %d jobs ran (%s):\n", f.ConcurrentJobs, f.Machine)
+	for _, n := range names {
+		fmt.Printf("  %-28s %.2f s\n", n, f.ConcurrentCPUSeconds[n])
 	}
 }

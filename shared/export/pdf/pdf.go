@@ -65,11 +65,12 @@ func Render(doc *export.Document, created time.Time) ([]byte, Stats, error) {
 	// The contents list page numbers that are known once the chapters are
 	// laid out: a first pass finds them (the contents take one page either
 	// way), the second prints them.
-	first := &renderer{faces: fs, doc: doc, created: created}
+	chosen := map[faceChoice]*face{}
+	first := &renderer{faces: fs, chosen: chosen, doc: doc, created: created, layoutOnly: true}
 	if _, err := first.render(); err != nil {
 		return nil, Stats{}, err
 	}
-	second := &renderer{faces: fs, doc: doc, created: created, contents: first.sectionPages}
+	second := &renderer{faces: fs, chosen: chosen, doc: doc, created: created, contents: first.sectionPages}
 	out, err := second.render()
 	if err != nil {
 		return nil, Stats{}, err
@@ -126,11 +127,19 @@ type note struct {
 }
 
 type renderer struct {
-	f        *fpdf.Fpdf
-	faces    map[string]*face
-	doc      *export.Document
-	created  time.Time
-	contents []int // the page of each section, from an earlier pass
+	f     *fpdf.Fpdf
+	faces map[string]*face
+	// chosen remembers the face that draws each rune in each weight:
+	// asking a font's character map costs an allocation every time.
+	chosen map[faceChoice]*face
+	// layoutOnly lays the pages out without writing the file (the first
+	// pass, which finds the pages of the sections): no compression, no
+	// font subsets.
+	layoutOnly bool
+	added      map[*face]bool // the faces embedded so far
+	doc        *export.Document
+	created    time.Time
+	contents   []int // the page of each section, from an earlier pass
 
 	y            float64
 	footH        float64 // the height the page's footnotes take
@@ -155,9 +164,10 @@ func (r *renderer) render() ([]byte, error) {
 	if r.doc.Language != "" {
 		f.SetLang(r.doc.Language)
 	}
-	for _, fc := range []*face{r.faces["sans"], r.faces["sansB"], r.faces["cjk"]} {
-		f.AddUTF8FontFromBytes(fc.family, fc.style, fc.data)
-	}
+	// Each face is embedded when a run first uses it (setFont): a document
+	// without Chinese, Japanese or Korean does not parse the 3.4 MB CJK
+	// font, the largest part of rendering a short bundle.
+	r.added = map[*face]bool{}
 	f.SetMargins(marginX, marginTop, marginX)
 	f.SetAutoPageBreak(false, marginBottom)
 	f.SetCellMargin(0)
@@ -174,6 +184,9 @@ func (r *renderer) render() ([]byte, error) {
 	}
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("render the PDF: %w", err)
+	}
+	if r.layoutOnly {
+		return nil, nil
 	}
 	var out bytes.Buffer
 	if err := f.Output(&out); err != nil {
@@ -251,23 +264,28 @@ func (r *renderer) cover() {
 // coverImage draws the cover, re-encoded as JPEG (PNG may be 16-bit or
 // interlaced, which the PDF writer does not take; JPEG is also smaller).
 func (r *renderer) coverImage(c *export.Image) error {
-	img, _, err := image.Decode(bytes.NewReader(c.Data))
+	// The first pass needs only the picture's size.
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(c.Data))
 	if err != nil {
 		return fmt.Errorf("decode the cover: %w", err)
 	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 88}); err != nil {
-		return fmt.Errorf("encode the cover: %w", err)
-	}
-	b := img.Bounds()
-	w, h := textW, textW*float64(b.Dy())/float64(b.Dx())
+	w, h := textW, textW*float64(cfg.Height)/float64(cfg.Width)
 	if h > maxCoverHeight {
 		w, h = w*maxCoverHeight/h, maxCoverHeight
 	}
-	opts := fpdf.ImageOptions{ImageType: "JPG"}
-	r.f.RegisterImageOptionsReader("cover", opts, &buf)
-	x := marginX + (textW-w)/2
-	r.f.ImageOptions("cover", x, r.y, w, h, false, opts, 0, "")
+	if !r.layoutOnly {
+		img, _, err := image.Decode(bytes.NewReader(c.Data))
+		if err != nil {
+			return fmt.Errorf("decode the cover: %w", err)
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 88}); err != nil {
+			return fmt.Errorf("encode the cover: %w", err)
+		}
+		opts := fpdf.ImageOptions{ImageType: "JPG"}
+		r.f.RegisterImageOptionsReader("cover", opts, &buf)
+		r.f.ImageOptions("cover", marginX+(textW-w)/2, r.y, w, h, false, opts, 0, "")
+	}
 	r.y += h + 3
 	if c.Alt != "" {
 		r.paragraph([]export.Inline{{Text: c.Alt}}, style{italic: true, size: 8.5, color: muted}, 0)
@@ -341,7 +359,7 @@ func (r *renderer) headingInlines(in []export.Inline, level int) {
 		before = 0
 	}
 	r.y += before
-	r.f.SetFont(r.faces["sansB"].family, "B", size) // the outline's text is encoded in the current font's way
+	r.setFont(r.faces["sansB"], size) // the outline's text is encoded in the current font's way
 	r.f.Bookmark(export.PlainText(in), level-1, r.y)
 	for _, l := range lines {
 		r.drawLine(l, marginX, textW, r.y, h, r.paraDir(in))
@@ -633,7 +651,7 @@ func (r *renderer) cut(w word, width float64) (head, tail word) {
 }
 
 func (r *renderer) measure(fc *face, st style, s string) float64 {
-	r.f.SetFont(fc.family, fc.style, st.size)
+	r.setFont(fc, st.size)
 	return r.f.GetStringWidth(s)
 }
 
@@ -730,12 +748,35 @@ func lastRune(w *word) rune {
 
 // faceFor picks the face that draws ch in the style.
 func (r *renderer) faceFor(ch rune, st style) *face {
+	key := faceChoice{ch, st.bold}
+	if fc, ok := r.chosen[key]; ok {
+		return fc
+	}
+	var found *face
 	for _, fc := range fallback(r.faces, st.bold) {
 		if fc.has(ch) {
-			return fc
+			found = fc
+			break
 		}
 	}
-	return nil
+	r.chosen[key] = found
+	return found
+}
+
+// setFont draws with a face from now on, embedding it first if no run
+// has used it yet.
+func (r *renderer) setFont(fc *face, size float64) {
+	if !r.added[fc] {
+		r.f.AddUTF8FontFromBytes(fc.family, fc.style, fc.data)
+		r.added[fc] = true
+	}
+	r.f.SetFont(fc.family, fc.style, size)
+}
+
+// faceChoice is a rune in a weight, whose face faceFor chose.
+type faceChoice struct {
+	ch   rune
+	bold bool
 }
 
 // drawLine draws a line at top in a box of width w: dir 1 from the left,
@@ -760,7 +801,7 @@ func (r *renderer) drawLine(l line, x, w, top, h float64, dir int) {
 			pos += space
 		}
 		for _, rn := range wd.runs {
-			r.f.SetFont(rn.face.family, rn.face.style, rn.st.size)
+			r.setFont(rn.face, rn.st.size)
 			r.f.SetTextColor(rn.st.color[0], rn.st.color[1], rn.st.color[2])
 			base := top + h/2 + rn.st.size*ptMM*0.35 - rn.rise
 			r.f.Text(pos, base, rn.text)
