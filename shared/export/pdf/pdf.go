@@ -65,12 +65,12 @@ func Render(doc *export.Document, created time.Time) ([]byte, Stats, error) {
 	// The contents list page numbers that are known once the chapters are
 	// laid out: a first pass finds them (the contents take one page either
 	// way), the second prints them.
-	chosen := map[faceChoice]*face{}
-	first := &renderer{faces: fs, chosen: chosen, doc: doc, created: created, layoutOnly: true}
+	chosen, widths := map[faceChoice]*face{}, map[widthKey]float64{}
+	first := &renderer{faces: fs, chosen: chosen, widths: widths, doc: doc, created: created, layoutOnly: true}
 	if _, err := first.render(); err != nil {
 		return nil, Stats{}, err
 	}
-	second := &renderer{faces: fs, chosen: chosen, doc: doc, created: created, contents: first.sectionPages}
+	second := &renderer{faces: fs, chosen: chosen, widths: widths, doc: doc, created: created, contents: first.sectionPages}
 	out, err := second.render()
 	if err != nil {
 		return nil, Stats{}, err
@@ -132,6 +132,8 @@ type renderer struct {
 	// chosen remembers the face that draws each rune in each weight:
 	// asking a font's character map costs an allocation every time.
 	chosen map[faceChoice]*face
+	// widths are the words measured so far, in both passes.
+	widths map[widthKey]float64
 	// layoutOnly lays the pages out without writing the file (the first
 	// pass, which finds the pages of the sections): no compression, no
 	// font subsets.
@@ -651,8 +653,23 @@ func (r *renderer) cut(w word, width float64) (head, tail word) {
 }
 
 func (r *renderer) measure(fc *face, st style, s string) float64 {
+	key := widthKey{fc, st.size, s}
+	if w, ok := r.widths[key]; ok {
+		return w
+	}
 	r.setFont(fc, st.size)
-	return r.f.GetStringWidth(s)
+	w := r.f.GetStringWidth(s)
+	r.widths[key] = w
+	return w
+}
+
+// widthKey is a string in a face at a size, whose width measure knows:
+// selecting the face to measure writes to the page, so each word is
+// measured once per document.
+type widthKey struct {
+	fc   *face
+	size float64
+	s    string
 }
 
 // words splits inlines into words of measured runs: shaped, each run in
