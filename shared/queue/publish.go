@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -79,6 +80,19 @@ func (p *Publisher) publish(ctx context.Context, name string, data []byte, attrs
 
 var _ pipeline.Publisher = (*Publisher)(nil)
 
+// shardOf is the shard of a step message among n: the job and version
+// pick where a job's steps start, and each step goes that many shards
+// further as it comes in the generation order (content.Formats), so the
+// steps a job publishes at once land on different shards, two at most on
+// one when a kind has more steps than shards. (A hash of each step could
+// put three of a job's derived formats on one shard, whose third then
+// waited for one of the others to end: a stall of a whole model call.)
+func shardOf(msg pipeline.StepMessage, n int) int {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s/%d", msg.JobID, msg.Version)
+	return int((h.Sum32() + uint32(max(slices.Index(content.Formats(), msg.Step), 0))) % uint32(n))
+}
+
 // PublishStep implements pipeline.Publisher: it sends a step message to
 // the worker of its kind in the message's region (this one when it names
 // none).
@@ -88,9 +102,7 @@ func (p *Publisher) PublishStep(ctx context.Context, kind content.Kind, msg pipe
 		return fmt.Errorf("publish step %s: no topic for kind %q", msg.Step, kind)
 	}
 	if p.shards > 1 {
-		h := fnv.New32a()
-		fmt.Fprintf(h, "%s/%s/%d", msg.JobID, msg.Step, msg.Version)
-		topic = ShardTopic(topic, int(h.Sum32()%uint32(p.shards)))
+		topic = ShardTopic(topic, shardOf(msg, p.shards))
 	}
 	name := p.names(topic)
 	if msg.Region != "" {
