@@ -2,11 +2,13 @@
 // a baseline measured in the same run on the same machine, and prints the
 // ratios: a job's wall time beside its critical path of model time (the
 // fakes answer after a fixed latency), the submit path beside a raw
-// Firestore write and Pub/Sub publish on the same emulators, a function's
-// cold start beside a functions-framework hello world, many jobs at once,
-// and the memory of every process. It writes the figures as JSON to
-// .build/perf/latest.json. Nothing here passes or fails: timings are
-// reported, never asserted (`make perf`).
+// Firestore write and Pub/Sub publish on the same emulators, many jobs at
+// once on the offline backend beside one alone (and where the CPU went),
+// a function's cold start beside a functions-framework hello world, and
+// the peak memory of every function. Every function runs from a binary of
+// its own, built as the Cloud Functions buildpack builds a deployed one.
+// It writes the figures as JSON to .build/perf/latest.json. Nothing here
+// passes or fails: timings are reported, never asserted (`make perf`).
 package main
 
 import (
