@@ -79,24 +79,24 @@ func main() {
 type figures struct {
 	Machine string `json:"machine"`
 
-	JobWallMedianS              float64            `json:"job_wall_median_s"`
-	CriticalPathS               float64            `json:"critical_path_s"`
-	JobWallOverCriticalPath     float64            `json:"job_wall_over_critical_path"`
-	DerivedStartSpreadMedianS   float64            `json:"derived_start_spread_median_s"`
-	SubmitP50MS                 float64            `json:"submit_p50_ms"`
-	SubmitP99MS                 float64            `json:"submit_p99_ms"`
-	RawP50MS                    float64            `json:"raw_p50_ms"`
-	RawP99MS                    float64            `json:"raw_p99_ms"`
-	SubmitP99OverRawP99         float64            `json:"submit_p99_over_raw_p99"`
-	SubmitUnderLoadP50MS        float64            `json:"submit_under_load_p50_ms"`
-	SubmitUnderLoadOverRawP50   float64            `json:"submit_under_load_over_raw_p50"`
-	ConcurrentJobs              int                `json:"concurrent_jobs"`
-	ConcurrentJobsPerSecond     float64            `json:"concurrent_jobs_per_second"`
-	ConcurrentJobWallP50S       float64            `json:"concurrent_job_wall_p50_s"`
-	OfflineJobAloneS            float64            `json:"offline_job_alone_s"`
+	JobWallMedianS            float64 `json:"job_wall_median_s"`
+	CriticalPathS             float64 `json:"critical_path_s"`
+	JobWallOverCriticalPath   float64 `json:"job_wall_over_critical_path"`
+	DerivedStartSpreadMedianS float64 `json:"derived_start_spread_median_s"`
+	SubmitP50MS               float64 `json:"submit_p50_ms"`
+	SubmitP99MS               float64 `json:"submit_p99_ms"`
+	RawP50MS                  float64 `json:"raw_p50_ms"`
+	RawP99MS                  float64 `json:"raw_p99_ms"`
+	SubmitP99OverRawP99       float64 `json:"submit_p99_over_raw_p99"`
+	SubmitUnderLoadP50MS      float64 `json:"submit_under_load_p50_ms"`
+	SubmitUnderLoadOverRawP50 float64 `json:"submit_under_load_over_raw_p50"`
+	ConcurrentJobs            int     `json:"concurrent_jobs"`
+	ConcurrentJobsPerSecond   float64 `json:"concurrent_jobs_per_second"`
+	ConcurrentJobWallP50S     float64 `json:"concurrent_job_wall_p50_s"`
+	OfflineJobAloneS          float64 `json:"offline_job_alone_s"`
 	// ConcurrentCPUSeconds is the CPU time each process spent while the
 	// concurrent jobs ran: where the machine's cores went.
-	ConcurrentCPUSeconds map[string]float64 `json:"concurrent_cpu_seconds"`
+	ConcurrentCPUSeconds        map[string]float64 `json:"concurrent_cpu_seconds"`
 	ColdStartMS                 float64            `json:"cold_start_ms"`
 	HelloColdStartMS            float64            `json:"hello_cold_start_ms"`
 	ColdStartOverHello          float64            `json:"cold_start_over_hello"`
