@@ -1,7 +1,7 @@
 package audio_test
 
 import (
-		"context"
+	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
