@@ -38,6 +38,10 @@ const (
 		"or run `make run` as root, or use FACTORY_AI=vertex"
 )
 
+// Encoding names how the podcast is encoded, for what decides a cached
+// result.
+const Encoding = "mp3 48 kbit/s mono, lame"
+
 // bitrate is the MP3 bitrate of the offline podcast in kbit/s: constant,
 // mono, at espeak-ng's 22.05 kHz (MPEG-2 Layer III), ample for its speech.
 const bitrate = 48

@@ -1,5 +1,6 @@
 // Package mp3 reads and writes the MPEG audio frame layer of MP3 files,
-// enough to stitch the answers of Cloud Text-to-Speech into one file and
+// enough to stitch the answers of Cloud Text-to-Speech (and the lines the
+// offline backend encodes) into one file and
 // to know exactly how long each piece is: frame headers of MPEG-1, MPEG-2
 // and MPEG-2.5 Layer III (bitrate and sample-rate tables, padding), ID3v1
 // and ID3v2 tags (dropped), and Xing/Info/VBRI frames (dropped: they
