@@ -93,9 +93,8 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 			logging.From(ctx).WarnContext(ctx, "the podcast's chapters were not made", "error", err.Error())
 		} else {
 			extra = append(extra, pipeline.File{Name: ChaptersJSON, ContentType: chapters.ContentType, Data: js})
-		}
-		if err == nil {
-			// The chapter frames go before the first audio frame.
+			// The chapter frames go before the first audio frame: the
+			// cues are timed before a byte of audio is written.
 			tag = chapters.ID3(chs)
 		}
 	}

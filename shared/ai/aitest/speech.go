@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,9 @@ type SpeechTraits struct {
 // (the intro, every turn, the outro), each starting after the one before
 // and ending within the audio; usage must be reported. A backend that
 // keeps parts must, run again with the same PartStore, synthesize nothing
-// new and answer the same audio. Without a script it must fail with a
+// new and answer the same audio; it must read its parts back when it
+// writes the audio (a lost part fails the writing), and make only a lost
+// part again. Without a script it must fail with a
 // permanent "invalid_request" error. newSynth is called once per subtest.
 func SpeechConformance(t *testing.T, newSynth func(t *testing.T) ai.Synthesizer, traits SpeechTraits) {
 	t.Run("narration", func(t *testing.T) {
@@ -67,6 +70,22 @@ func SpeechConformance(t *testing.T, newSynth func(t *testing.T) ai.Synthesizer,
 		assert.Equal(t, AudioBytes(t, first), AudioBytes(t, again), "the second run stitches the same audio")
 		assert.Equal(t, first.Duration, again.Duration)
 		assert.Equal(t, first.Cues, again.Cues)
+	})
+	t.Run("parts_are_read_back", func(t *testing.T) {
+		if !traits.KeepsParts {
+			t.Skip("the backend does not keep parts in the request's PartStore")
+		}
+		synth, parts := newSynth(t), &Parts{}
+		req := ai.SpeechRequest{JobID: "conformance", Script: Script(4), Language: "en-US", Parts: parts}
+		first := synthesize(t, synth, req)
+		whole := AudioBytes(t, first)
+		lost := parts.Forget()
+		err := first.Audio(context.Background(), io.Discard)
+		require.ErrorContains(t, err, lost, "a kept part is read back when the audio is written, not held")
+		again := synthesize(t, synth, req)
+		assert.Len(t, again.Calls, 1, "only the lost part is made again")
+		assert.Len(t, AudioBytes(t, again), len(whole))
+		assert.Equal(t, first.Duration, again.Duration)
 	})
 	t.Run("no_script", func(t *testing.T) {
 		_, err := newSynth(t).Synthesize(context.Background(), ai.SpeechRequest{JobID: "conformance", Language: "en-US"})
