@@ -156,6 +156,17 @@ func TestSpeechUnavailable(t *testing.T) {
 	}
 }
 
+func TestSpeechWithoutLame(t *testing.T) {
+	t.Parallel()
+	requireEspeak(t)
+	_, err := espeak.Speech{Lame: "/nonexistent/lame"}.Synthesize(context.Background(), ai.SpeechRequest{Script: aitest.Script(4), Language: "en-US"})
+	e, ok := ai.AsError(err)
+	require.True(t, ok, "want *ai.Error, got %v", err)
+	assert.Equal(t, "speech_unavailable", e.Code)
+	assert.False(t, e.Retryable)
+	assert.Contains(t, err.Error(), "sudo apt-get install lame")
+}
+
 func TestSpeechCancelled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
