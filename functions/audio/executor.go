@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 
 	"contentfactory.dev/factory/shared/ai"
@@ -14,8 +15,11 @@ import (
 	"contentfactory.dev/factory/shared/pipeline"
 )
 
-// Artifact names of the narration besides the audio itself.
+// Artifact names of the narration.
 const (
+	// Podcast is the narration: an MP3 whose ID3 tag holds the chapters
+	// when they are asked for.
+	Podcast       = "podcast.mp3"
 	AudioInfo     = "audio.json"
 	TranscriptVTT = "transcript.vtt"
 	// ChaptersJSON is the chapters export (Podcasting 2.0); the MP3
@@ -23,7 +27,8 @@ const (
 	ChaptersJSON = "chapters.json"
 )
 
-// Executor narrates the podcast script and stores the audio, its
+// Executor narrates the podcast script and stores the audio (streamed to
+// storage as the speech backend writes it, so it is never held whole), its
 // WebVTT transcript and a description (audio.json: the file, its voices,
 // the style, the requested target_minutes and the bounds the narration
 // must land within, and the measured_minutes of the audio; a narration
@@ -51,16 +56,10 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 	if err != nil {
 		return out, err
 	}
-	var name string
-	switch res.MIMEType {
-	case "audio/flac":
-		name = "podcast.flac"
-	case "audio/mpeg":
-		name = "podcast.mp3"
-	default:
-		return out, ai.Permanentf("invalid_output", "the audio is %q, not audio/flac or audio/mpeg", res.MIMEType)
+	if res.MIMEType != "audio/mpeg" {
+		return out, ai.Permanentf("invalid_output", "the audio is %q, not audio/mpeg", res.MIMEType)
 	}
-	if len(res.Audio) == 0 || res.Duration <= 0 {
+	if res.Audio == nil || res.Duration <= 0 {
 		return out, ai.Permanentf("invalid_output", "the audio is empty")
 	}
 	length := req.Podcast.Length()
@@ -70,12 +69,12 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 			"measured_minutes", measured, "min_minutes", length.Min, "max_minutes", length.Max)
 	}
 	info, _ := json.MarshalIndent(map[string]any{
-		"file": name, "mime_type": res.MIMEType, "duration_seconds": res.Duration.Seconds(),
+		"file": Podcast, "mime_type": res.MIMEType, "duration_seconds": res.Duration.Seconds(),
 		"voices": res.Voices, "turns": len(res.Cues),
 		"style": req.Podcast.StyleOrDefault(), "target_minutes": req.Podcast.TargetMinutes,
 		"min_minutes": length.Min, "max_minutes": length.Max, "measured_minutes": measured,
 	}, "", "  ")
-	audio := res.Audio
+	var tag []byte
 	var extra []pipeline.File
 	if req.WantsExport(content.ExportChapters) {
 		// The outline names the chapters; without it the chapters are the
@@ -94,15 +93,21 @@ func (e Executor) Execute(ctx context.Context, t *pipeline.Task) (*pipeline.Outp
 			logging.From(ctx).WarnContext(ctx, "the podcast's chapters were not made", "error", err.Error())
 		} else {
 			extra = append(extra, pipeline.File{Name: ChaptersJSON, ContentType: chapters.ContentType, Data: js})
-		}
-		if err == nil && res.MIMEType == "audio/mpeg" {
-			// The chapter frames go before the first audio frame; FLAC
-			// players read no ID3 chapters.
-			audio = append(chapters.ID3(chs), res.Audio...)
+			// The chapter frames go before the first audio frame: the
+			// cues are timed before a byte of audio is written.
+			tag = chapters.ID3(chs)
 		}
 	}
+	// The podcast is written to storage as it is read from the speech
+	// backend, after the tag: never held whole.
+	write := func(ctx context.Context, w io.Writer) error {
+		if _, err := w.Write(tag); err != nil {
+			return fmt.Errorf("write the chapters: %w", err)
+		}
+		return res.Audio(ctx, w)
+	}
 	out.Files = append([]pipeline.File{
-		{Name: name, ContentType: res.MIMEType, Data: audio},
+		{Name: Podcast, ContentType: res.MIMEType, Write: write},
 		{Name: TranscriptVTT, ContentType: "text/vtt; charset=utf-8", Data: export.WebVTT(res.Cues)},
 		{Name: AudioInfo, ContentType: "application/json", Data: info},
 	}, extra...)

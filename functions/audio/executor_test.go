@@ -3,7 +3,11 @@ package audio_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -43,15 +47,31 @@ func withScript(t *testing.T) (*pipelinetest.Memory, *pipeline.Job) {
 	return m, job
 }
 
-// voice answers fixed audio for every turn of the script it is given.
+// voice answers fixed audio for every turn of the script it is given;
+// its audio fails to write, after writing some, while failWrites > 0.
 type voice struct {
-	mime string
-	seen ai.SpeechRequest
+	mime       string
+	seen       ai.SpeechRequest
+	failWrites int
 }
+
+// errLostPart is the failure of a voice's audio.
+var errLostPart = errors.New("a part is gone")
 
 func (v *voice) Synthesize(_ context.Context, req ai.SpeechRequest) (ai.SpeechResult, error) {
 	v.seen = req
-	res := ai.SpeechResult{Audio: []byte("ID3 fake audio"), MIMEType: v.mime, Duration: 42 * time.Second, Voices: map[string]string{}}
+	write := func(_ context.Context, w io.Writer) error {
+		if _, err := io.WriteString(w, "ID3 fake"); err != nil {
+			return err
+		}
+		if v.failWrites > 0 {
+			v.failWrites--
+			return errLostPart
+		}
+		_, err := io.WriteString(w, " audio")
+		return err
+	}
+	res := ai.SpeechResult{Audio: write, MIMEType: v.mime, Duration: 42 * time.Second, Voices: map[string]string{}}
 	at := time.Duration(0)
 	host := req.Script.Speakers[0].Name
 	parts := append(append([]content.Turn{{Speaker: host, Text: req.Script.Intro}}, req.Script.Turns...), content.Turn{Speaker: host, Text: req.Script.Outro})
@@ -75,7 +95,7 @@ func TestTheNarrationIsStoredWithItsTranscript(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"podcast.mp3": "audio/mpeg", audio.TranscriptVTT: "text/vtt; charset=utf-8", audio.AudioInfo: "application/json",
 		audio.ChaptersJSON: "application/json+chapters"}, names)
-	mp3, err := m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, "podcast.mp3"))
+	mp3, err := m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, audio.Podcast))
 	require.NoError(t, err)
 	raw, err := m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, audio.ChaptersJSON))
 	require.NoError(t, err)
@@ -124,10 +144,39 @@ func TestNoChaptersUnlessAsked(t *testing.T) {
 		_, err := m.Run(t.Context(), job.ID, f, text.Executor{Gen: &extract.Text{}, MaxRepairs: 2})
 		require.NoError(t, err)
 	}
-	s, err = m.Run(t.Context(), job.ID, content.FormatAudio, audio.Executor{Synth: &voice{mime: "audio/flac"}})
+	s, err = m.Run(t.Context(), job.ID, content.FormatAudio, audio.Executor{Synth: &voice{mime: "audio/mpeg"}})
 	require.NoError(t, err)
 	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
 	for _, a := range s.Artifacts {
 		assert.NotEqual(t, audio.ChaptersJSON, a.Name)
 	}
+	mp3, err := m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, audio.Podcast))
+	require.NoError(t, err)
+	assert.Equal(t, []byte("ID3 fake audio"), mp3, "no chapter tag")
+}
+
+// A podcast whose writing fails part way stores nothing under its name
+// and retries the step; the retry stores the whole podcast, and the step
+// records its size and MD5.
+func TestAFailedPodcastWriteLeavesNoHalfPodcast(t *testing.T) {
+	m, job := withScript(t)
+	v := &voice{mime: "audio/mpeg", failWrites: 1}
+	s, err := m.Run(t.Context(), job.ID, content.FormatAudio, audio.Executor{Synth: v})
+	require.ErrorIs(t, err, errLostPart, "the delivery is retried")
+	assert.Equal(t, pipeline.StepQueued, s.Status)
+	assert.Equal(t, "storage_unavailable", s.Error.Code)
+	_, err = m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, audio.Podcast))
+	require.ErrorIs(t, err, pipeline.ErrNotFound, "no half podcast under the final name")
+
+	s, err = m.Run(t.Context(), job.ID, content.FormatAudio, audio.Executor{Synth: v})
+	require.NoError(t, err)
+	require.Equal(t, pipeline.StepSucceeded, s.Status, "%+v", s.Error)
+	mp3, err := m.Blobs.Read(t.Context(), pipeline.ArtifactPath(job.ID, content.FormatAudio, audio.Podcast))
+	require.NoError(t, err)
+	require.True(t, bytes.HasSuffix(mp3, []byte("ID3 fake audio")))
+	a, ok := pipeline.Find([]*pipeline.Step{s}, audio.Podcast)
+	require.True(t, ok)
+	sum := md5.Sum(mp3)
+	assert.Equal(t, int64(len(mp3)), a.Size)
+	assert.Equal(t, base64.StdEncoding.EncodeToString(sum[:]), a.MD5)
 }

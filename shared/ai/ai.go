@@ -8,6 +8,7 @@ package ai
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"contentfactory.dev/factory/shared/content"
@@ -212,8 +213,12 @@ type Cue struct {
 
 // SpeechResult is the narrated audio with its transcript.
 type SpeechResult struct {
-	Audio    []byte
-	MIMEType string // audio/flac or audio/mpeg
+	// Audio writes the narration to w, in order. It may be called more
+	// than once, after Synthesize returned. A backend given a PartStore
+	// reads each kept part back from it as it writes, so that the whole
+	// narration is never held in memory.
+	Audio    func(ctx context.Context, w io.Writer) error
+	MIMEType string // audio/mpeg
 	Duration time.Duration
 	// Cues has one cue per spoken part in order: the intro, every turn,
 	// then the outro.

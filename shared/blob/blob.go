@@ -98,6 +98,44 @@ func (b *Bucket) Create(ctx context.Context, p string, data []byte, contentType 
 	return Object{Path: p, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5), Created: true}, nil
 }
 
+// streamChunk is the size of each request of a streamed upload (a
+// multiple of 256 KiB, as resumable uploads require): what a streamed
+// write holds in memory, and what is sent again when one request fails.
+const streamChunk = 1 << 20
+
+// CreateFrom writes what write writes at path unless an object exists
+// there (looked up first, so an object that exists is not written again,
+// and a DoesNotExist precondition as Create), in a resumable upload of
+// streamChunk requests: at most one chunk is held in memory. The upload
+// is finalized only when write succeeds; when it fails the upload is
+// cancelled and nothing appears under path. It returns the stored object
+// either way, as Create.
+func (b *Bucket) CreateFrom(ctx context.Context, p, contentType string, write func(ctx context.Context, w io.Writer) error) (Object, error) {
+	if o, err := b.Stat(ctx, p); err == nil {
+		return o, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Object{}, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	obj := b.client.Bucket(b.name).Object(p).If(storage.Conditions{DoesNotExist: true})
+	w := obj.NewWriter(wctx)
+	w.ContentType = contentType
+	w.ContentDisposition = Attachment(path.Base(p))
+	w.CacheControl = "private, max-age=0"
+	w.ChunkSize = streamChunk
+	if err := write(ctx, w); err != nil {
+		cancel() // abandons the upload: no object is made
+		_ = w.Close()
+		return Object{}, fmt.Errorf("write gs://%s/%s: %w", b.name, p, err)
+	}
+	if err := w.Close(); err != nil {
+		return b.existing(ctx, p, err)
+	}
+	a := w.Attrs()
+	return Object{Path: p, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5), Created: true}, nil
+}
+
 // Copy copies the object at src to dst unless an object exists at dst (a
 // DoesNotExist precondition, as Create), server-side, and returns the
 // object stored at dst either way.

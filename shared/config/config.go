@@ -128,6 +128,8 @@ type Config struct {
 	SigningAccount string `env:"FACTORY_SIGNING_ACCOUNT"`
 	// Espeak is the espeak-ng binary of the offline speech backend.
 	Espeak string `env:"FACTORY_ESPEAK, default=espeak-ng"`
+	// Lame is the lame binary that encodes the offline podcast as MP3.
+	Lame string `env:"FACTORY_LAME, default=lame"`
 	// TestLinks is a test seam of the local stack (webhook.TestLinks):
 	// one host name resolves to a public address whose connections go to a
 	// local TLS server. Refused unless StorageEmulatorHost is set; never

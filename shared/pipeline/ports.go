@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"io"
 
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/failure"
@@ -111,6 +112,11 @@ type Blobs interface {
 	// Create stores data at path unless an object exists there already;
 	// either way it returns the object that is stored.
 	Create(ctx context.Context, path string, data []byte, contentType string) (Object, error)
+	// CreateFrom stores what write writes at path unless an object exists
+	// there already (then write is not called); either way it returns the
+	// object that is stored. The object appears whole or not at all: when
+	// write fails, nothing is stored and its error is returned.
+	CreateFrom(ctx context.Context, path, contentType string, write func(ctx context.Context, w io.Writer) error) (Object, error)
 	// Read returns an object's bytes; ErrNotFound when there is none.
 	Read(ctx context.Context, path string) ([]byte, error)
 	// Stat describes an object; ErrNotFound when there is none.

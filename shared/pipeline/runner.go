@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -23,11 +24,18 @@ type Executor interface {
 	Execute(ctx context.Context, t *Task) (*Output, error)
 }
 
-// File is one output file of a step.
+// File is one output file of a step: its content is Data, or, when
+// Write is set, what Write writes.
 type File struct {
 	Name        string
 	ContentType string
 	Data        []byte
+	// Write writes the file's content to w, so that a large file (a
+	// narration) goes to storage as it is written instead of being held
+	// whole. It runs after Execute returns, when the run's files are
+	// stored, and may run again when storing them is retried; its error
+	// stores nothing under the file's name.
+	Write func(ctx context.Context, w io.Writer) error
 }
 
 // Output is what a step produced and what producing it cost.
@@ -714,7 +722,14 @@ func addCalls(s *Step, calls []ai.Call) {
 func (r *Runner) persist(ctx context.Context, jobID string, run stepRun, files []File) ([]Artifact, error) {
 	arts := make([]Artifact, 0, len(files))
 	for _, f := range files {
-		obj, err := r.blobs.Create(ctx, VersionPath(jobID, run.name, run.version, f.Name), f.Data, f.ContentType)
+		path := VersionPath(jobID, run.name, run.version, f.Name)
+		var obj Object
+		var err error
+		if f.Write != nil {
+			obj, err = r.blobs.CreateFrom(ctx, path, f.ContentType, f.Write)
+		} else {
+			obj, err = r.blobs.Create(ctx, path, f.Data, f.ContentType)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -33,7 +33,7 @@ func (e *Env) ImageGenerator(ctx context.Context) (ai.ImageGenerator, error) {
 func (e *Env) Synthesizer(ctx context.Context) (ai.Synthesizer, error) {
 	switch e.Config.AI {
 	case "offline":
-		return &espeak.Speech{Binary: e.Config.Espeak}, nil
+		return &espeak.Speech{Binary: e.Config.Espeak, Lame: e.Config.Lame}, nil
 	case "vertex":
 		cfg, err := e.Models()
 		if err != nil {
@@ -55,7 +55,7 @@ func (e *Env) Synthesizer(ctx context.Context) (ai.Synthesizer, error) {
 // file cannot be read: the speech step reports that).
 func (e *Env) Pacer() ai.Pacer {
 	if e.Config.AI == "offline" {
-		return espeak.Speech{Binary: e.Config.Espeak}
+		return espeak.Speech{Binary: e.Config.Espeak, Lame: e.Config.Lame}
 	}
 	cfg, err := e.Models()
 	if err != nil {
@@ -157,7 +157,8 @@ func (e *Env) CacheKey() func(*content.Request) string {
 		TTS                    models.TTS
 		Prompts                any
 		Extract, Cover, Espeak string
-	}{e.Config.AI, cfg.Text, cfg.Image, cfg.TTS, prompts.Versions, extract.PromptVersion, cover.Model, espeak.Model})
+		Podcast                string
+	}{e.Config.AI, cfg.Text, cfg.Image, cfg.TTS, prompts.Versions, extract.PromptVersion, cover.Model, espeak.Model, espeak.Encoding})
 	return func(r *content.Request) string {
 		c := *r
 		c.CallbackURL, c.Cache = "", nil

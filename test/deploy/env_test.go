@@ -110,6 +110,7 @@ var envPolicies = map[string]envPolicy{
 	"FACTORY_SIGNING_KEY_FILE": {never: "on Google Cloud the API's service account signs download URLs through IAM, with no key"},
 	"FACTORY_SIGNING_ACCOUNT":  {never: "on Google Cloud the API's service account signs download URLs through IAM, with no key"},
 	"FACTORY_ESPEAK":           {never: "the path of the offline speech engine, which the functions' runtime image lacks"},
+	"FACTORY_LAME":             {never: "the path of the offline podcast's MP3 encoder, which the functions' runtime image lacks"},
 	"STORAGE_EMULATOR_HOST":    {never: "the local storage emulator"},
 	"FACTORY_TEXT_MODEL":       {},
 	"FACTORY_IMAGE_MODEL":      {},

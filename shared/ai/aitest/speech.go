@@ -1,8 +1,10 @@
 package aitest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -17,8 +19,7 @@ import (
 
 // SpeechTraits say what a speech backend answers, for SpeechConformance.
 type SpeechTraits struct {
-	// MIMEType is the type of the backend's audio: "audio/flac" or
-	// "audio/mpeg".
+	// MIMEType is the type of the backend's audio: "audio/mpeg".
 	MIMEType string
 	// KeepsParts says the backend keeps what it synthesizes in the
 	// request's PartStore and reuses it. A backend that does not skips
@@ -28,13 +29,15 @@ type SpeechTraits struct {
 
 // SpeechConformance checks a speech backend against the narration
 // contract. The audio must be of the MIME type the traits name and decode
-// as such (the suite reads WAV and MP3 itself) to the duration reported,
+// as such (read with a third-party MP3 decoder) to the duration reported,
 // which must grow with the script; every speaker must get a voice of its
 // own; the cues must follow the script in order, one per spoken part
 // (the intro, every turn, the outro), each starting after the one before
 // and ending within the audio; usage must be reported. A backend that
 // keeps parts must, run again with the same PartStore, synthesize nothing
-// new and answer the same audio. Without a script it must fail with a
+// new and answer the same audio; it must read its parts back when it
+// writes the audio (a lost part fails the writing), and make only a lost
+// part again. Without a script it must fail with a
 // permanent "invalid_request" error. newSynth is called once per subtest.
 func SpeechConformance(t *testing.T, newSynth func(t *testing.T) ai.Synthesizer, traits SpeechTraits) {
 	t.Run("narration", func(t *testing.T) {
@@ -64,9 +67,25 @@ func SpeechConformance(t *testing.T, newSynth func(t *testing.T) ai.Synthesizer,
 		again := synthesize(t, synth, req)
 		assert.Equal(t, kept, parts.Puts(), "the second run keeps no new part")
 		assert.Empty(t, again.Calls, "the second run synthesizes (and pays for) nothing")
-		assert.Equal(t, first.Audio, again.Audio, "the second run stitches the same audio")
+		assert.Equal(t, AudioBytes(t, first), AudioBytes(t, again), "the second run stitches the same audio")
 		assert.Equal(t, first.Duration, again.Duration)
 		assert.Equal(t, first.Cues, again.Cues)
+	})
+	t.Run("parts_are_read_back", func(t *testing.T) {
+		if !traits.KeepsParts {
+			t.Skip("the backend does not keep parts in the request's PartStore")
+		}
+		synth, parts := newSynth(t), &Parts{}
+		req := ai.SpeechRequest{JobID: "conformance", Script: Script(4), Language: "en-US", Parts: parts}
+		first := synthesize(t, synth, req)
+		whole := AudioBytes(t, first)
+		lost := parts.Forget()
+		err := first.Audio(context.Background(), io.Discard)
+		require.ErrorContains(t, err, lost, "a kept part is read back when the audio is written, not held")
+		again := synthesize(t, synth, req)
+		assert.Len(t, again.Calls, 1, "only the lost part is made again")
+		assert.Len(t, AudioBytes(t, again), len(whole))
+		assert.Equal(t, first.Duration, again.Duration)
 	})
 	t.Run("no_script", func(t *testing.T) {
 		_, err := newSynth(t).Synthesize(context.Background(), ai.SpeechRequest{JobID: "conformance", Language: "en-US"})
@@ -93,6 +112,15 @@ func Script(n int) *content.PodcastScript {
 	return s
 }
 
+// AudioBytes is the audio a result writes.
+func AudioBytes(t testing.TB, res ai.SpeechResult) []byte {
+	t.Helper()
+	require.NotNil(t, res.Audio, "the result has no audio")
+	var buf bytes.Buffer
+	require.NoError(t, res.Audio(context.Background(), &buf), "write the audio")
+	return buf.Bytes()
+}
+
 func synthesize(t *testing.T, synth ai.Synthesizer, req ai.SpeechRequest) ai.SpeechResult {
 	t.Helper()
 	res, err := synth.Synthesize(context.Background(), req)
@@ -105,7 +133,7 @@ func synthesize(t *testing.T, synth ai.Synthesizer, req ai.SpeechRequest) ai.Spe
 func checkAudio(t *testing.T, res ai.SpeechResult, mimeType string) {
 	t.Helper()
 	require.Equal(t, mimeType, res.MIMEType)
-	decoded, err := AudioDuration(res.MIMEType, res.Audio)
+	decoded, err := AudioDuration(res.MIMEType, AudioBytes(t, res))
 	require.NoError(t, err, "the %s audio does not decode", res.MIMEType)
 	assert.Positive(t, res.Duration)
 	assert.InDelta(t, res.Duration.Seconds(), decoded.Seconds(), 0.05+0.02*res.Duration.Seconds(),
@@ -151,9 +179,10 @@ func checkCues(t *testing.T, res ai.SpeechResult, script *content.PodcastScript)
 // Parts is an ai.PartStore in memory that counts what it is asked to
 // keep. The zero value is ready to use and safe for concurrent use.
 type Parts struct {
-	mu   sync.Mutex
-	m    map[string][]byte
-	puts int
+	mu    sync.Mutex
+	m     map[string][]byte
+	order []string
+	puts  int
 }
 
 var _ ai.PartStore = (*Parts)(nil)
@@ -176,9 +205,22 @@ func (p *Parts) Put(_ context.Context, key string, data []byte, contentType stri
 	if p.m == nil {
 		p.m = map[string][]byte{}
 	}
+	if _, ok := p.m[key]; !ok {
+		p.order = append(p.order, key)
+	}
 	p.m[key] = data
 	p.puts++
 	return nil
+}
+
+// Forget drops the part that was put second, as if it was lost, and
+// returns its key.
+func (p *Parts) Forget() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := p.order[1]
+	delete(p.m, key)
+	return key
 }
 
 // Len is the number of parts kept.

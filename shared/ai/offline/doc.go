@@ -7,7 +7,7 @@
 //     source text, or from templates when there is none;
 //   - cover draws a procedural PNG cover from a hash of the title;
 //   - espeak narrates a podcast script with the espeak-ng command and
-//     returns one WAV file.
+//     encodes it as one MP3 with the lame command.
 //
 // What they share is the backend name every offline call records.
 package offline

@@ -11,7 +11,9 @@
 // in process on ResourceExhausted, Unavailable and DeadlineExceeded, and
 // the MP3 answers are stitched in order into one MP3 by concatenating
 // their MPEG audio frames (package mp3), dropping ID3 tags and Xing/Info
-// frames. The transcript has one cue per turn, timed by the exact
+// frames. Every answer is kept in the request's PartStore as it arrives
+// and then held only by its length; the narration is written by reading
+// the parts back one at a time, so the whole is never in memory. The transcript has one cue per turn, timed by the exact
 // durations of the frames. One ai.Call with its characters and cost is
 // recorded per request.
 package tts
@@ -22,6 +24,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -174,7 +177,10 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 			first[keys[i]] = i
 		}
 	}
+	// A part kept in req.Parts is held only by its length: the narration
+	// reads it back when it is written.
 	audio := make([]*mp3.Audio, len(pieces))
+	kept := make([]bool, len(pieces))
 	calls := make([]ai.Call, len(pieces))
 	var mu sync.Mutex
 	var done []int
@@ -188,7 +194,7 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 			if req.Parts != nil {
 				if data, ok, err := req.Parts.Get(gctx, keys[i]); err == nil && ok {
 					if a, err := mp3.Parse(data); err == nil {
-						audio[i] = a // synthesized by an earlier run: not paid for again
+						audio[i], kept[i] = a.Bare(), true // synthesized by an earlier run: not paid for again
 						return nil
 					}
 				}
@@ -201,9 +207,10 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 			mu.Lock()
 			done = append(done, i)
 			mu.Unlock()
-			if req.Parts != nil {
-				// A part that could not be kept is synthesized again if the run is retried.
-				_ = req.Parts.Put(gctx, keys[i], a.Data, "audio/mpeg")
+			// A part that could not be kept is held in memory, and
+			// synthesized again if the run is retried.
+			if req.Parts != nil && req.Parts.Put(gctx, keys[i], a.Data, "audio/mpeg") == nil {
+				audio[i], kept[i] = a.Bare(), true
 			}
 			return nil
 		})
@@ -215,19 +222,27 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 		}
 		return res, err
 	}
-	for i := range pieces {
-		audio[i] = audio[first[keys[i]]]
-	}
 
 	var paid []ai.Call
 	for _, i := range done {
 		paid = append(paid, calls[i])
 	}
-	all, err := mp3.Concat(audio...)
-	if err != nil {
-		return ai.SpeechResult{Calls: paid}, ai.Permanent("invalid_output", fmt.Errorf("stitch the narration: %w", err))
+	all := &mp3.Sequence{}
+	for i := range pieces {
+		j := first[keys[i]]
+		if err := all.Add(keys[j], audio[j], !kept[j]); err != nil {
+			return ai.SpeechResult{Calls: paid}, ai.Permanent("invalid_output", fmt.Errorf("stitch the narration: %w", err))
+		}
 	}
-	res := ai.SpeechResult{Audio: all.Data, MIMEType: "audio/mpeg", Duration: all.Duration(), Voices: assigned, Calls: paid}
+	parts := req.Parts
+	res := ai.SpeechResult{
+		Audio: func(ctx context.Context, w io.Writer) error {
+			return all.WriteTo(ctx, w, func(ctx context.Context, key string) ([]byte, error) {
+				return readPart(ctx, parts, key)
+			})
+		},
+		MIMEType: "audio/mpeg", Duration: all.Duration(), Voices: assigned, Calls: paid,
+	}
 	var at time.Duration
 	cue := -1
 	var samples int64
@@ -236,11 +251,26 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 			res.Cues = append(res.Cues, ai.Cue{Start: at, Speaker: lines[p.line].speaker, Text: lines[p.line].text})
 			cue = p.line
 		}
-		samples += audio[i].Samples
+		samples += audio[first[keys[i]]].Samples
 		at = time.Duration(samples) * time.Second / time.Duration(all.SampleRate)
 		res.Cues[len(res.Cues)-1].End = at
 	}
 	return res, nil
+}
+
+// readPart reads a kept part back for the narration.
+func readPart(ctx context.Context, parts ai.PartStore, key string) ([]byte, error) {
+	if parts == nil {
+		return nil, fmt.Errorf("part %s: no part store", key)
+	}
+	data, ok, err := parts.Get(ctx, key)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("part %s: %w", key, err)
+	case !ok:
+		return nil, fmt.Errorf("part %s is gone", key)
+	}
+	return data, nil
 }
 
 // partKey names a synthesized part by everything that decides its audio.

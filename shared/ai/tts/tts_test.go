@@ -18,6 +18,7 @@ import (
 
 	"contentfactory.dev/factory/internal/ttstest"
 	"contentfactory.dev/factory/shared/ai"
+	"contentfactory.dev/factory/shared/ai/aitest"
 	"contentfactory.dev/factory/shared/ai/models"
 	"contentfactory.dev/factory/shared/ai/retry"
 	"contentfactory.dev/factory/shared/ai/tts"
@@ -186,10 +187,11 @@ func TestThirtyMinuteThreeSpeakerScript(t *testing.T) {
 
 	// Stitched duration is the sum of the chunks, and it decodes.
 	assert.Equal(t, chunkSum, res.Duration)
-	a, err := mp3.Parse(res.Audio)
+	data := aitest.AudioBytes(t, res)
+	a, err := mp3.Parse(data)
 	require.NoError(t, err)
 	assert.Equal(t, chunkSum, a.Duration())
-	dec, err := gomp3.NewDecoder(bytes.NewReader(res.Audio))
+	dec, err := gomp3.NewDecoder(bytes.NewReader(data))
 	require.NoError(t, err)
 	pcm, err := io.ReadAll(dec)
 	require.NoError(t, err)

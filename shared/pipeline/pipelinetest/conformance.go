@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -448,7 +449,10 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 // reads back byte for byte with its size, type, generation and MD5; a
 // second write keeps the first; missing objects are ErrNotFound; deletion
 // by prefix deletes exactly that prefix; and of concurrent writes to one
-// path exactly one creates it. open returns an empty store for each call.
+// path exactly one creates it. An object written through a writer
+// (CreateFrom) reads back as written, in pieces larger than one upload
+// chunk, and is not there at all when its writing fails; one that exists
+// is kept without writing. open returns an empty store for each call.
 func BlobsConformance(t *testing.T, open func(t *testing.T) pipeline.Blobs) {
 	ctx := context.Background()
 	md5of := func(b []byte) string {
@@ -485,6 +489,65 @@ func BlobsConformance(t *testing.T, open func(t *testing.T) pipeline.Blobs) {
 		got, err = b.Read(ctx, "jobs/a/outline/outline.json")
 		require.NoError(t, err)
 		assert.Equal(t, data, got, "the first copy is kept")
+	})
+
+	t.Run("written through a writer", func(t *testing.T) {
+		b := open(t)
+		piece := bytes.Repeat([]byte("frame of audio "), 40_000) // 600 kB
+		write := func(_ context.Context, w io.Writer) error {
+			for range 5 {
+				if _, err := w.Write(piece); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		want := bytes.Repeat(piece, 5)
+		o, err := b.CreateFrom(ctx, "jobs/s/audio/podcast.mp3", "audio/mpeg", write)
+		require.NoError(t, err)
+		assert.True(t, o.Created)
+		assert.Equal(t, int64(len(want)), o.Size)
+		assert.Equal(t, "audio/mpeg", o.ContentType)
+		assert.Equal(t, md5of(want), o.MD5)
+		got, err := b.Read(ctx, "jobs/s/audio/podcast.mp3")
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+
+		called := false
+		again, err := b.CreateFrom(ctx, "jobs/s/audio/podcast.mp3", "audio/mpeg", func(context.Context, io.Writer) error {
+			called = true
+			return nil
+		})
+		require.NoError(t, err)
+		assert.False(t, called, "an object that exists is not written again")
+		assert.False(t, again.Created)
+		assert.Equal(t, o.Generation, again.Generation)
+	})
+
+	t.Run("a failed writer stores nothing", func(t *testing.T) {
+		b := open(t)
+		broken := errors.New("the third piece failed")
+		piece := bytes.Repeat([]byte("half a podcast "), 100_000) // 1.5 MB
+		_, err := b.CreateFrom(ctx, "jobs/f/audio/podcast.mp3", "audio/mpeg", func(_ context.Context, w io.Writer) error {
+			for range 2 {
+				if _, err := w.Write(piece); err != nil {
+					return err
+				}
+			}
+			return broken
+		})
+		require.ErrorIs(t, err, broken)
+		_, err = b.Stat(ctx, "jobs/f/audio/podcast.mp3")
+		require.ErrorIs(t, err, pipeline.ErrNotFound, "no half object under the name")
+		o, err := b.CreateFrom(ctx, "jobs/f/audio/podcast.mp3", "audio/mpeg", func(_ context.Context, w io.Writer) error {
+			_, err := w.Write([]byte("whole"))
+			return err
+		})
+		require.NoError(t, err)
+		assert.True(t, o.Created, "the retry writes the object")
+		got, err := b.Read(ctx, "jobs/f/audio/podcast.mp3")
+		require.NoError(t, err)
+		assert.Equal(t, []byte("whole"), got)
 	})
 
 	t.Run("binary and empty objects", func(t *testing.T) {

@@ -5,6 +5,7 @@
 package pipelinetest
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/md5"
@@ -12,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strconv"
@@ -447,6 +449,19 @@ func (b *Blobs) Create(_ context.Context, path string, data []byte, contentType 
 	b.objects[path] = o
 	b.data[path] = append([]byte(nil), data...)
 	return o, nil
+}
+
+// CreateFrom implements pipeline.Blobs: what write writes is stored only
+// when it succeeds.
+func (b *Blobs) CreateFrom(ctx context.Context, path, contentType string, write func(ctx context.Context, w io.Writer) error) (pipeline.Object, error) {
+	if o, err := b.Stat(ctx, path); err == nil {
+		return o, nil
+	}
+	var buf bytes.Buffer
+	if err := write(ctx, &buf); err != nil {
+		return pipeline.Object{}, fmt.Errorf("write %s: %w", path, err)
+	}
+	return b.Create(ctx, path, buf.Bytes(), contentType)
 }
 
 // Read implements pipeline.Blobs.

@@ -8,11 +8,11 @@ import (
 	"contentfactory.dev/factory/shared/ai/offline/espeak"
 )
 
-// TestSpeechConformance runs the suite without its part on a PartStore:
-// espeak-ng narrates locally for nothing, and Speech does not keep parts.
+// TestSpeechConformance runs the suite, its part on a PartStore included:
+// Speech keeps every line's MP3 there and reuses it.
 func TestSpeechConformance(t *testing.T) {
 	t.Parallel()
 	requireEspeak(t)
 	aitest.SpeechConformance(t, func(*testing.T) ai.Synthesizer { return espeak.Speech{} },
-		aitest.SpeechTraits{MIMEType: "audio/flac"})
+		aitest.SpeechTraits{MIMEType: "audio/mpeg", KeepsParts: true})
 }

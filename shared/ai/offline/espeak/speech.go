@@ -3,8 +3,11 @@ package espeak
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -16,6 +19,7 @@ import (
 
 	"contentfactory.dev/factory/shared/ai"
 	"contentfactory.dev/factory/shared/ai/offline"
+	"contentfactory.dev/factory/shared/ai/tts/mp3"
 	"contentfactory.dev/factory/shared/content"
 )
 
@@ -25,20 +29,46 @@ const Model = "espeak-ng"
 // turnGap is the silence between two spoken lines.
 const turnGap = 350 * time.Millisecond
 
-// espeakMissing says how to get speech working when espeak-ng is absent.
-const espeakMissing = "espeak-ng is not installed; install it (Debian/Ubuntu: sudo apt-get install espeak-ng), " +
-	"or run `make run` as root, or use FACTORY_AI=vertex"
+// espeakMissing and lameMissing say how to get speech working when a
+// command is absent.
+const (
+	espeakMissing = "espeak-ng is not installed; install it (Debian/Ubuntu: sudo apt-get install espeak-ng), " +
+		"or run `make run` as root, or use FACTORY_AI=vertex"
+	lameMissing = "lame (the MP3 encoder of the offline podcast) is not installed; install it (Debian/Ubuntu: sudo apt-get install lame), " +
+		"or run `make run` as root, or use FACTORY_AI=vertex"
+)
+
+// Encoding names how the podcast is encoded, for what decides a cached
+// result.
+const Encoding = "mp3 48 kbit/s mono, lame"
+
+// bitrate is the MP3 bitrate of the offline podcast in kbit/s: constant,
+// mono, at espeak-ng's 22.05 kHz (MPEG-2 Layer III), ample for its speech.
+const bitrate = 48
+
+// encoderOverhead is the silence lame adds to every piece it encodes on
+// average: its encoder delay (1,105 samples at 22.05 kHz, 50 ms) and half a
+// frame of padding. The silence put before a line is shorter by it, so
+// that the lines stay turnGap apart.
+const encoderOverhead = 63 * time.Millisecond
 
 // Speech narrates a podcast script with the espeak-ng command: one
 // distinct voice per speaker (a voice variant of the script's language with
 // its own pitch and speed), the intro, every turn and the outro spoken in
-// order, stitched into one WAV file with a short silence between lines.
-// The zero value runs "espeak-ng" from PATH with one process per CPU.
+// order, each line (after the first with a short silence before it)
+// encoded as MP3 by the lame command and the pieces stitched into one MP3
+// (package mp3). Each piece is kept in the request's PartStore as it is
+// made and then held only by its length: the narration is written by
+// reading the pieces back one at a time, and a retried run reuses them.
+// The zero value runs "espeak-ng" and "lame" from PATH with one line in
+// the making per CPU.
 type Speech struct {
 	// Binary is the espeak-ng executable, a path or a name looked up in
 	// PATH; empty means "espeak-ng".
 	Binary string
-	// Concurrency bounds the espeak-ng processes run at once; zero means
+	// Lame is the lame executable, as Binary; empty means "lame".
+	Lame string
+	// Concurrency bounds the lines made at once; zero means
 	// runtime.NumCPU().
 	Concurrency int
 }
@@ -84,8 +114,8 @@ type line struct {
 	text    string
 }
 
-// Synthesize narrates the script and returns one WAV file, the cues of
-// every spoken line (intro, turns, outro) and the voice of each speaker.
+// Synthesize narrates the script as one MP3, with the cues of every
+// spoken line (intro, turns, outro) and the voice of each speaker.
 func (s Speech) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.SpeechResult, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
@@ -106,26 +136,33 @@ func (s Speech) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 	if err != nil {
 		return ai.SpeechResult{}, err
 	}
-	voices := makeVoices(voiceLanguage(ctx, bin, req.Language), len(script.Speakers))
-	audio, err := s.speakAll(ctx, bin, lines, voices)
+	lame, err := lookPath(s.Lame, "lame", lameMissing)
 	if err != nil {
 		return ai.SpeechResult{}, err
 	}
-	return assemble(script, lines, audio, voices, start)
+	voices := makeVoices(voiceLanguage(ctx, bin, req.Language), len(script.Speakers))
+	tools := tools{espeak: bin, lame: lame}
+	pieces, err := s.makeAll(ctx, tools, lines, voices, req.Parts)
+	if err != nil {
+		return ai.SpeechResult{}, err
+	}
+	return assemble(script, lines, pieces, voices, req.Parts, start)
 }
 
-// binary finds the espeak-ng executable.
-func (s Speech) binary() (string, error) {
-	name := s.Binary
+// lookPath finds a command (name, else def) or fails with the advice.
+func lookPath(name, def, advice string) (string, error) {
 	if name == "" {
-		name = "espeak-ng"
+		name = def
 	}
 	path, err := exec.LookPath(name)
 	if err != nil {
-		return "", &ai.Error{Code: "speech_unavailable", Retryable: false, Err: errors.New(espeakMissing)}
+		return "", &ai.Error{Code: "speech_unavailable", Retryable: false, Err: errors.New(advice)}
 	}
 	return path, nil
 }
+
+// binary finds the espeak-ng executable.
+func (s Speech) binary() (string, error) { return lookPath(s.Binary, "espeak-ng", espeakMissing) }
 
 // scriptLines lists what is spoken, in order: the intro and the outro by
 // the first speaker, and every turn by its speaker.
@@ -207,16 +244,29 @@ func minString(items []string) string {
 	return best
 }
 
-// speakAll synthesizes every line, at most Concurrency at a time, and
-// returns their audio in order. The first failure cancels the rest.
-func (s Speech) speakAll(parent context.Context, bin string, lines []line, voices []espeakVoice) ([]wavAudio, error) {
+// tools are the commands a line is made with.
+type tools struct{ espeak, lame string }
+
+// piece is one line's MP3: its length (and its frames when they are not
+// kept in the PartStore), its key there, and whether it was made by this
+// run (or found kept).
+type piece struct {
+	key   string
+	audio *mp3.Audio
+	kept  bool
+	made  bool
+}
+
+// makeAll makes every line's piece, at most Concurrency at a time, and
+// returns them in order. The first failure cancels the rest.
+func (s Speech) makeAll(parent context.Context, tools tools, lines []line, voices []espeakVoice, parts ai.PartStore) ([]piece, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	workers := s.Concurrency
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	out := make([]wavAudio, len(lines))
+	out := make([]piece, len(lines))
 	errs := make([]error, len(lines))
 	sem := make(chan struct{}, workers)
 	var wg sync.WaitGroup
@@ -232,13 +282,13 @@ func (s Speech) speakAll(parent context.Context, bin string, lines []line, voice
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			a, err := speak(ctx, bin, voices[l.speaker], l.text)
+			p, err := makePiece(ctx, tools, voices[l.speaker], l.text, i > 0, parts)
 			if err != nil {
 				errs[i] = fmt.Errorf("line %d: %w", i, err)
 				cancel()
 				return
 			}
-			out[i] = a
+			out[i] = p
 		}()
 	}
 	wg.Wait()
@@ -249,6 +299,94 @@ func (s Speech) speakAll(parent context.Context, bin string, lines []line, voice
 		return nil, err
 	}
 	return out, nil
+}
+
+// partKey names a line's piece by everything that decides its audio.
+func partKey(v espeakVoice, text string, lead bool) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00lame %d kbit/s\x00lead %t %v\x00%s", Model, v.name, v.speed, v.pitch, bitrate, lead, leadGap, text)
+	return hex.EncodeToString(h.Sum(nil)[:16]) + ".mp3"
+}
+
+// leadGap is the silence put before every line but the first.
+const leadGap = turnGap - encoderOverhead
+
+// encoderDelay is where lame's audio starts in a piece, in samples: its
+// encoder delay (576) and the decoder's (529), which players play as
+// silence (no LAME tag tells them otherwise).
+const encoderDelay = 576 + 529
+
+// makePiece makes one line's MP3 (after leadGap of silence when lead is
+// set), or finds it kept in parts. A piece kept in parts is held only by
+// its length.
+func makePiece(ctx context.Context, tools tools, v espeakVoice, text string, lead bool, parts ai.PartStore) (piece, error) {
+	p := piece{key: partKey(v, text, lead)}
+	if parts != nil {
+		if data, ok, err := parts.Get(ctx, p.key); err == nil && ok {
+			if a, err := mp3.Parse(data); err == nil {
+				p.audio, p.kept = a.Bare(), true
+				return p, nil
+			}
+		}
+	}
+	wav, err := speak(ctx, tools.espeak, v, text)
+	if err != nil {
+		return piece{}, err
+	}
+	p.made = true
+	if wav.frames() == 0 {
+		p.audio = &mp3.Audio{} // nothing pronounceable, such as a lone dash
+		return p, nil
+	}
+	pcm := wav.data
+	if lead {
+		pcm = append(wav.format.silence(wav.format.framesIn(leadGap)), wav.data...)
+	}
+	data, err := encode(ctx, tools.lame, wav.format, pcm)
+	if err != nil {
+		return piece{}, err
+	}
+	a, err := mp3.Parse(data)
+	if err != nil {
+		return piece{}, ai.Permanent("speech_failed", fmt.Errorf("lame output: %w", err))
+	}
+	p.audio = a
+	// A piece that could not be kept is held in memory, and made again
+	// if the run is retried.
+	if parts != nil && parts.Put(ctx, p.key, a.Data, "audio/mpeg") == nil {
+		p.audio, p.kept = a.Bare(), true
+	}
+	return p, nil
+}
+
+// encode runs lame once on raw PCM of a format and returns its MP3:
+// constant bitrate, mono, no Xing/LAME tag frame.
+func encode(ctx context.Context, lame string, f pcmFormat, pcm []byte) ([]byte, error) {
+	if f.channels != 1 {
+		return nil, ai.Permanentf("speech_failed", "espeak-ng returned %d channels, not mono", f.channels)
+	}
+	sign := "--signed"
+	if f.bitsPerSample == 8 {
+		sign = "--unsigned"
+	}
+	cmd := exec.CommandContext(ctx, lame, "--quiet", "-r", "-s", strconv.FormatFloat(float64(f.sampleRate)/1000, 'f', -1, 64),
+		"--bitwidth", strconv.Itoa(f.bitsPerSample), sign, "--little-endian", "-m", "m", "-b", strconv.Itoa(bitrate), "-t", "-", "-")
+	cmd.Stdin = bytes.NewReader(pcm)
+	var stdout bytes.Buffer
+	stderr := &limitedBuffer{limit: 2048}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("lame: %w", ctx.Err())
+		}
+		err = fmt.Errorf("lame: %w: %s", err, strings.TrimSpace(stderr.String()))
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() < 0 {
+			return nil, ai.Transient("speech_failed", err) // killed by a signal
+		}
+		return nil, ai.Permanent("speech_failed", err)
+	}
+	return stdout.Bytes(), nil
 }
 
 // firstError prefers the failure that caused a cancellation over the
@@ -308,60 +446,73 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// assemble stitches the lines' audio in order with a silence between
-// them, and times a cue for each line.
-func assemble(script *content.PodcastScript, lines []line, audio []wavAudio, voices []espeakVoice, start time.Time) (ai.SpeechResult, error) {
-	format, err := commonFormat(audio)
-	if err != nil {
-		return ai.SpeechResult{}, err
-	}
-	gap := format.silence(format.framesIn(turnGap))
-	var data []byte
+// assemble stitches the lines' pieces in order and times a cue for
+// each line: from where its speech starts (after the silence before it
+// and the encoder's delay) to the end of its piece.
+func assemble(script *content.PodcastScript, lines []line, pieces []piece, voices []espeakVoice, parts ai.PartStore, start time.Time) (ai.SpeechResult, error) {
+	all := &mp3.Sequence{}
 	cues := make([]ai.Cue, 0, len(lines))
 	chars := 0
+	var at int64 // samples
 	for i, l := range lines {
-		if i > 0 {
-			data = append(data, gap...)
+		p := pieces[i]
+		if err := all.Add(p.key, p.audio, !p.kept); err != nil {
+			return ai.SpeechResult{}, ai.Permanent("speech_failed", fmt.Errorf("offline speech: %w", err))
 		}
-		begin := format.duration(len(data) / format.frameSize())
-		data = append(data, audio[i].data...)
-		name := script.Speakers[l.speaker].Name
-		cues = append(cues, ai.Cue{Start: begin, End: format.duration(len(data) / format.frameSize()), Speaker: name, Text: l.text})
-		chars += utf8.RuneCountInString(l.text)
+		c := ai.Cue{Speaker: script.Speakers[l.speaker].Name, Text: l.text}
+		if p.audio.Frames > 0 {
+			rate := time.Duration(p.audio.SampleRate)
+			c.Start = time.Duration(at+encoderDelay) * time.Second / rate
+			if i > 0 {
+				c.Start += leadGap
+			}
+			at += p.audio.Samples
+			c.End = time.Duration(at) * time.Second / rate
+			c.Start = min(c.Start, c.End)
+		} else if all.SampleRate > 0 {
+			c.Start = time.Duration(at) * time.Second / time.Duration(all.SampleRate)
+			c.End = c.Start
+		}
+		cues = append(cues, c)
+		if p.made {
+			chars += utf8.RuneCountInString(l.text)
+		}
 	}
-	out := wavAudio{format: format, data: data}
-	encoded, err := writeFLAC(out)
-	if err != nil {
-		return ai.SpeechResult{}, ai.Permanent("speech_failed", fmt.Errorf("offline speech: %w", err))
+	if all.Frames == 0 {
+		return ai.SpeechResult{}, ai.Permanentf("speech_failed", "offline speech: espeak-ng returned no audio")
 	}
 	names := map[string]string{}
 	for i, sp := range script.Speakers {
 		names[sp.Name] = voices[i].name
 	}
-	return ai.SpeechResult{
-		Audio:    encoded,
-		MIMEType: "audio/flac",
-		Duration: out.duration(),
+	res := ai.SpeechResult{
+		Audio: func(ctx context.Context, w io.Writer) error {
+			return all.WriteTo(ctx, w, func(ctx context.Context, key string) ([]byte, error) {
+				return readPart(ctx, parts, key)
+			})
+		},
+		MIMEType: "audio/mpeg",
+		Duration: all.Duration(),
 		Cues:     cues,
 		Voices:   names,
-		Calls:    []ai.Call{{Backend: offline.Backend, Model: Model, Characters: int64(chars), Duration: time.Since(start)}},
-	}, nil
+	}
+	if chars > 0 {
+		res.Calls = []ai.Call{{Backend: offline.Backend, Model: Model, Characters: int64(chars), Duration: time.Since(start)}}
+	}
+	return res, nil
 }
 
-// commonFormat is the format every synthesized line shares.
-func commonFormat(audio []wavAudio) (pcmFormat, error) {
-	var format pcmFormat
-	for _, a := range audio {
-		switch {
-		case a.format.frameSize() == 0:
-		case format.frameSize() == 0:
-			format = a.format
-		case a.format != format:
-			return pcmFormat{}, ai.Permanentf("speech_failed", "offline speech: espeak-ng returned %+v and %+v audio", format, a.format)
-		}
+// readPart reads a kept piece back for the narration.
+func readPart(ctx context.Context, parts ai.PartStore, key string) ([]byte, error) {
+	if parts == nil {
+		return nil, fmt.Errorf("part %s: no part store", key)
 	}
-	if format.frameSize() == 0 {
-		return pcmFormat{}, ai.Permanentf("speech_failed", "offline speech: espeak-ng returned no audio")
+	data, ok, err := parts.Get(ctx, key)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("part %s: %w", key, err)
+	case !ok:
+		return nil, fmt.Errorf("part %s is gone", key)
 	}
-	return format, nil
+	return data, nil
 }

@@ -52,8 +52,6 @@ func (w wavAudio) frames() int {
 	return len(w.data) / w.format.frameSize()
 }
 
-func (w wavAudio) duration() time.Duration { return w.format.duration(w.frames()) }
-
 // Sizes of the RIFF/WAVE structures read and written.
 const (
 	riffHeaderSize  = 12

@@ -1,10 +1,12 @@
 // Package mp3 reads and writes the MPEG audio frame layer of MP3 files,
-// enough to stitch the answers of Cloud Text-to-Speech into one file and
+// enough to stitch the answers of Cloud Text-to-Speech (and the lines the
+// offline backend encodes) into one file and
 // to know exactly how long each piece is: frame headers of MPEG-1, MPEG-2
 // and MPEG-2.5 Layer III (bitrate and sample-rate tables, padding), ID3v1
 // and ID3v2 tags (dropped), and Xing/Info/VBRI frames (dropped: they
 // describe a single file and would be wrong in the stitched one). It does
-// not decode audio.
+// not decode audio. A Sequence stitches pieces kept elsewhere, reading
+// them one at a time as it writes them.
 package mp3
 
 import (
@@ -234,7 +236,7 @@ func (a *Audio) Duration() time.Duration {
 func Parse(b []byte) (*Audio, error) {
 	b = stripID3v2(b)
 	b = stripID3v1(b)
-	a := &Audio{}
+	a := &Audio{Data: make([]byte, 0, len(b))}
 	pos := 0
 	for pos < len(b) {
 		h, err := ParseHeader(b[pos:])

@@ -102,7 +102,7 @@ const READERS = [
     return [t("h3", {}, d.title), h("ol", { class: "timeline" }, d.events.map((e) => h("li", {},
       h("strong", { class: "date" }, eventDate(e.date)), " ", t("strong", {}, e.title), t("p", {}, e.description))))];
   }],
-  ["podcast", "Podcast", ["podcast.flac|podcast.mp3", "transcript.vtt", "podcast_script.json"], podcast],
+  ["podcast", "Podcast", ["podcast.mp3", "transcript.vtt", "podcast_script.json"], podcast],
   ["cover", "Cover", ["cover.png|cover.jpg", "cover.json"], async ([img, info], lang) => {
     const [url, d] = await Promise.all([signedURL(img.url), info ? json(info) : {}]);
     const alt = d.alt_text || "The job's cover image";
