@@ -34,6 +34,11 @@ type Store interface {
 	Steps(ctx context.Context, jobID string) ([]*Step, error)
 	// Request reads a job's request; ErrNotFound when there is none.
 	Request(ctx context.Context, jobID string) (*content.Request, error)
+	// Create writes a new job, its request and its steps at once, reading
+	// nothing: one commit, not a transaction, for a creation that no rule
+	// needs to read for. It fails with ErrExists, writing nothing, when
+	// the job exists.
+	Create(ctx context.Context, job *Job, req *content.Request, steps []*Step) error
 	// Transact runs fn in a transaction over one job (and the ledger of
 	// its owner). fn may run more than once (on contention) and must start
 	// from what it reads each time. Writes are applied when fn returns nil

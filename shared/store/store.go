@@ -241,6 +241,24 @@ func (s *Store) Request(ctx context.Context, jobID string) (*content.Request, er
 	return &r, nil
 }
 
+// Create implements pipeline.Store: one Commit of the job, its request and
+// its steps, each created only if absent. A batch is that one atomic
+// commit; a transaction would add a BeginTransaction round trip before it
+// for nothing, since nothing is read.
+func (s *Store) Create(ctx context.Context, job *pipeline.Job, req *content.Request, steps []*pipeline.Step) error {
+	//lint:ignore SA1019 the Go client deprecates WriteBatch for bulk loads (BulkWriter); an atomic commit of a few documents without reads is what it still is, and BulkWriter is not atomic.
+	b := s.fs.Batch()
+	b.Create(s.job(job.ID), job)
+	b.Create(s.request(job.ID), req)
+	for _, st := range steps {
+		b.Create(s.step(job.ID, st.Name), st)
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		return fmt.Errorf("create job %s: %w", job.ID, mapErr(err))
+	}
+	return nil
+}
+
 // Transact implements pipeline.Store.
 func (s *Store) Transact(ctx context.Context, jobID string, fn func(context.Context, pipeline.Tx) error) error {
 	err := s.fs.RunTransaction(ctx, func(ctx context.Context, ftx *firestore.Transaction) error {

@@ -128,6 +128,28 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		assert.Equal(t, "Conformance", got.Topic, "the first creation is kept")
 	})
 
+	t.Run("a creation without a transaction reads back and is made once", func(t *testing.T) {
+		st := open(t)
+		job, req, steps := newJob("owner-a", content.FormatFAQs, content.FormatAudio)
+		require.NoError(t, st.Create(ctx, job, req, steps))
+		got, err := st.Job(ctx, job.ID)
+		require.NoError(t, err)
+		assert.Equal(t, job, got)
+		gotReq, err := st.Request(ctx, job.ID)
+		require.NoError(t, err)
+		assert.Equal(t, req, gotReq)
+		all, err := st.Steps(ctx, job.ID)
+		require.NoError(t, err)
+		assert.Len(t, all, len(steps))
+
+		other := *job
+		other.Topic = "Another"
+		assert.ErrorIs(t, st.Create(ctx, &other, req, steps), pipeline.ErrExists)
+		got, err = st.Job(ctx, job.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "Conformance", got.Topic, "the first creation is kept")
+	})
+
 	t.Run("a failed transaction changes nothing", func(t *testing.T) {
 		st := open(t)
 		job, req, steps := newJob("owner-a", content.FormatFAQs)

@@ -309,6 +309,14 @@ func (s *Store) Transact(ctx context.Context, jobID string, fn func(context.Cont
 	return nil
 }
 
+// Create implements pipeline.Store: a transaction of the one creation.
+func (s *Store) Create(ctx context.Context, job *pipeline.Job, req *content.Request, steps []*pipeline.Step) error {
+	return s.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+		tx.CreateJob(job, req, steps)
+		return nil
+	})
+}
+
 // write is one buffered write of a transaction.
 type write struct {
 	create *creation
