@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"contentfactory.dev/factory/shared/blob"
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
+	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/pipeline"
 	"contentfactory.dev/factory/shared/queue"
 	"contentfactory.dev/factory/shared/ratelimit"
@@ -56,6 +58,7 @@ func BenchmarkSubmitLoad(b *testing.B) {
 	}
 	pub := queue.NewPublisher(ps, nil, nil)
 	b.Cleanup(pub.Stop)
+	guard.Warm() // as the API function's start does
 	st := store.New(fs)
 	bucket := blob.New(gcs, "artifacts", blob.Signer{})
 	keys := make([]string, loadClients)
@@ -76,7 +79,8 @@ func BenchmarkSubmitLoad(b *testing.B) {
 			Estimate: func(*content.Request) float64 { return 0.01 },
 			CacheKey: func(*content.Request) string { return "bench" }, CacheTTL: time.Hour,
 		})
-		opts := api.Options{MaxBodyBytes: 1 << 20, Callbacks: links, Steer: jobs, Documents: bucket,
+		// The function's own log lines, written where nobody waits on them.
+		opts := api.Options{Log: logging.New(io.Discard, slog.LevelInfo, project), MaxBodyBytes: 1 << 20, Callbacks: links, Steer: jobs, Documents: bucket,
 			Sources: &sources.Checker{Uploads: st, Objects: bucket, Links: links, Limits: content.SourceLimits{MaxSources: 4, MaxBytes: 1 << 20, MaxChars: 100_000}},
 		}
 		if policy.Enabled() {

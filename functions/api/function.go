@@ -21,7 +21,7 @@ import (
 const Name = "API"
 
 func init() {
-	functions.HTTP(Name, setup.HTTPFunction(build))
+	functions.HTTP(Name, setup.HTTPFunction(Name, build))
 }
 
 // streamFor is how long an event stream lasts: the API function's timeout

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	functions.CloudEvent(Name, setup.EventFunction(build))
+	functions.CloudEvent(Name, setup.EventFunction(Name, build))
 }
 
 func build(_ context.Context, env *setup.Env) (*Handler, error) {

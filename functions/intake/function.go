@@ -16,7 +16,7 @@ import (
 const Name = "Intake"
 
 func init() {
-	functions.CloudEvent(Name, setup.EventFunction(build))
+	functions.CloudEvent(Name, setup.EventFunction(Name, build))
 }
 
 func build(_ context.Context, env *setup.Env) (*Handler, error) {

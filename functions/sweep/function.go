@@ -22,7 +22,7 @@ import (
 )
 
 func init() {
-	functions.HTTP(Name, setup.HTTPFunction(build))
+	functions.HTTP(Name, setup.HTTPFunction(Name, build))
 }
 
 func build(ctx context.Context, env *setup.Env) (http.Handler, error) {

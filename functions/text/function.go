@@ -9,5 +9,5 @@ import (
 )
 
 func init() {
-	functions.CloudEvent(Name, setup.EventFunction(New))
+	functions.CloudEvent(Name, setup.EventFunction(Name, New))
 }

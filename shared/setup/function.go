@@ -17,10 +17,12 @@ type EventHandler interface {
 	HandleEvent(ctx context.Context, e cloudevents.Event) error
 }
 
-// EventFunction returns a CloudEvent function whose handler is built from
-// the environment on first use (and rebuilt after a failed build).
-func EventFunction[H EventHandler](build func(context.Context, *Env) (H, error)) func(context.Context, cloudevents.Event) error {
+// EventFunction returns the CloudEvent function name, whose handler is
+// built from the environment as the instance starts (see warm), or on
+// first use (and rebuilt after a failed build).
+func EventFunction[H EventHandler](name string, build func(context.Context, *Env) (H, error)) func(context.Context, cloudevents.Event) error {
 	lazy := lazyBuild(build)
+	warm(name, lazy)
 	return func(ctx context.Context, e cloudevents.Event) error {
 		b, err := lazy.Get(ctx)
 		if err != nil {
@@ -31,10 +33,12 @@ func EventFunction[H EventHandler](build func(context.Context, *Env) (H, error))
 	}
 }
 
-// HTTPFunction returns an HTTP function whose handler is built from the
-// environment on first use; until it is, requests get 503 problems.
-func HTTPFunction(build func(context.Context, *Env) (http.Handler, error)) http.HandlerFunc {
+// HTTPFunction returns the HTTP function name, whose handler is built from
+// the environment as the instance starts (see warm), or on first use;
+// while a build fails, requests get 503 problems.
+func HTTPFunction(name string, build func(context.Context, *Env) (http.Handler, error)) http.HandlerFunc {
 	lazy := lazyBuild(build)
+	warm(name, lazy)
 	unavailable := httpx.Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, http.StatusServiceUnavailable, "unavailable", "The service is starting or misconfigured; retry shortly.")
 	}))
@@ -58,6 +62,22 @@ func (e *Env) Telemetry(ctx context.Context) error {
 		name = "content-factory"
 	}
 	return otlp.Setup(ctx, name, e.Config.Project)
+}
+
+// warm starts building a function's handler at once when this process
+// serves that function (FUNCTION_TARGET): an instance has CPU while it
+// starts, and its first request then finds the clients built, or waits
+// for the build under way, instead of paying for all of it. A failed
+// build is logged and not kept: the next request tries again.
+func warm[H any](name string, lazy *Lazy[built[H]]) {
+	if os.Getenv("FUNCTION_TARGET") != name {
+		return
+	}
+	go func() {
+		if _, err := lazy.Get(context.Background()); err != nil {
+			logging.Default().Error("function setup at start failed; the first request retries it", "function", name, "error", err.Error())
+		}
+	}()
 }
 
 // lazyBuild builds a function's handler on first use: the environment,
