@@ -217,13 +217,16 @@ func (j *Jobs) admit(ctx context.Context, job *Job, req *content.Request, steps 
 	}
 	defer leave()
 	return transact(ctx, j.p.Store, "create job", job.ID, func(ctx context.Context, tx Tx) error {
-		// A job that exists is found before any limit is looked at.
-		if _, err := tx.Job(); err == nil {
-			return ErrExists
-		} else if !errors.Is(err, ErrNotFound) {
+		// A job that exists is found before any limit is looked at; the
+		// ledger comes in the same read.
+		old, ledger, err := tx.JobAndLedger(job.Owner)
+		switch {
+		case err != nil:
 			return err
+		case old != nil:
+			return ErrExists
 		}
-		if err := j.rules.admit(tx, job, j.now()); err != nil {
+		if err := j.rules.admitOn(tx, job, ledger, j.now()); err != nil {
 			return err
 		}
 		tx.CreateJob(job, req, steps)

@@ -64,6 +64,10 @@ type Tx interface {
 	// Ledger reads an owner's standing against the limits; the zero
 	// State when there is none yet.
 	Ledger(owner string) (ratelimit.State, error)
+	// JobAndLedger reads the job and an owner's ledger in one read: the
+	// job is nil when it does not exist, the ledger the zero State when
+	// there is none yet.
+	JobAndLedger(owner string) (*Job, ratelimit.State, error)
 	// Settlements reads up to MaxFold of an owner's settlements that its
 	// ledger does not hold yet, oldest first.
 	Settlements(owner string) ([]Settlement, error)

@@ -76,6 +76,11 @@ func (r Rules) admit(tx Tx, job *Job, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	return r.admitOn(tx, job, st, now)
+}
+
+// admitOn is admit over the owner's ledger st, read in the transaction.
+func (r Rules) admitOn(tx Tx, job *Job, st ratelimit.State, now time.Time) error {
 	pending, err := tx.Settlements(job.Owner)
 	if err != nil {
 		return err

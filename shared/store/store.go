@@ -360,6 +360,24 @@ func (t *tx) Ledger(owner string) (ratelimit.State, error) {
 	return st, nil
 }
 
+func (t *tx) JobAndLedger(owner string) (*pipeline.Job, ratelimit.State, error) {
+	var st ratelimit.State
+	snaps, err := t.ftx.GetAll([]*firestore.DocumentRef{t.s.job(t.jobID), t.s.fs.Collection(Limits).Doc(docID(owner))})
+	if err != nil {
+		return nil, st, fmt.Errorf("get job %s and the ledger of %s: %w", t.jobID, owner, mapErr(err))
+	}
+	if snaps[1].Exists() {
+		if err := snaps[1].DataTo(&st); err != nil {
+			return nil, st, fmt.Errorf("decode the ledger of %s: %w", owner, err)
+		}
+	}
+	if !snaps[0].Exists() {
+		return nil, st, nil
+	}
+	job, err := decodeJob(snaps[0])
+	return job, st, err
+}
+
 func (t *tx) CreateJob(job *pipeline.Job, req *content.Request, steps []*pipeline.Step) {
 	t.put(write{t.s.job(job.ID), job, opCreate})
 	t.put(write{t.s.request(job.ID), req, opCreate})

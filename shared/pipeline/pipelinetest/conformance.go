@@ -176,6 +176,31 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		}))
 	})
 
+	t.Run("a job and a ledger are read together", func(t *testing.T) {
+		st := open(t)
+		job, req, steps := newJob("owner-jl", content.FormatFAQs)
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			got, l, err := tx.JobAndLedger("owner-jl")
+			assert.Nil(t, got, "no job yet")
+			assert.Zero(t, l, "no ledger yet")
+			return err
+		}))
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			tx.CreateJob(job, req, steps)
+			tx.SaveLedger("owner-jl", ratelimit.State{Running: 3, Jobs: 4}, nil)
+			return nil
+		}))
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			got, l, err := tx.JobAndLedger("owner-jl")
+			if assert.NotNil(t, got) {
+				assert.Equal(t, job.Topic, got.Topic)
+			}
+			assert.Equal(t, 3, l.Running)
+			assert.Equal(t, 4, l.Jobs)
+			return err
+		}))
+	})
+
 	t.Run("reads see the state before the transaction", func(t *testing.T) {
 		st := open(t)
 		job, req, steps := newJob("owner-a", content.FormatFAQs)

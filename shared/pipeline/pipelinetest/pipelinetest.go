@@ -392,6 +392,14 @@ func (t *tx) Steps(names ...content.Format) (map[content.Format]*pipeline.Step, 
 
 func (t *tx) Ledger(owner string) (ratelimit.State, error) { return t.s.ledgers[owner], nil }
 
+func (t *tx) JobAndLedger(owner string) (*pipeline.Job, ratelimit.State, error) {
+	j, err := t.s.getJob(t.jobID)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		j, err = nil, nil
+	}
+	return j, t.s.ledgers[owner], err
+}
+
 func (t *tx) Settlements(owner string) ([]pipeline.Settlement, error) {
 	return t.s.settlements(owner, pipeline.MaxFold), nil
 }
