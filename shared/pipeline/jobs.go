@@ -12,7 +12,6 @@ import (
 
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
-	"contentfactory.dev/factory/shared/keylock"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/telemetry"
@@ -61,9 +60,8 @@ type Jobs struct {
 	cfg   JobsConfig
 	rules Rules
 	now   func() time.Time
-	// admitting has an owner's admissions in this process take turns
-	// (see admit).
-	admitting keylock.Gates
+	// batches queues each owner's admissions (see admit).
+	batches batcher
 }
 
 // NewJobs returns the job service.
@@ -190,48 +188,6 @@ func (j *Jobs) submit(ctx context.Context, id string, fresh bool, owner string, 
 	}
 	publishReady(ctx, j.p.Publisher, id, j.cfg.Region, first)
 	return job, true, nil
-}
-
-// AdmissionWait bounds how long a submission waits for the admissions of
-// the same owner before it in this process; past it, it is refused
-// "rate_limited" (retry after a second).
-const AdmissionWait = 10 * time.Second
-
-// admit creates a job in a transaction that admits it against its owner's
-// limits, ErrExists (without looking at any limit) when the job exists.
-// An owner's admissions in this process take turns (its gate is held for
-// the transaction only): each reads and writes the owner's ledger, and
-// transactions that do so at once abort each other (under pessimistic
-// concurrency, each holds the read lock the other needs to write), which
-// costs far more than waiting in turn. Only admissions on other instances
-// still contend.
-func (j *Jobs) admit(ctx context.Context, job *Job, req *content.Request, steps []*Step) error {
-	wctx, cancel := context.WithTimeout(ctx, AdmissionWait)
-	leave, err := j.admitting.Enter(wctx, job.Owner)
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("wait for the owner's other admissions: %w", ctx.Err())
-		}
-		return &ratelimit.Exceeded{Code: "rate_limited", Detail: "too many submissions in flight; retry", RetryAfter: time.Second}
-	}
-	defer leave()
-	return transact(ctx, j.p.Store, "create job", job.ID, func(ctx context.Context, tx Tx) error {
-		// A job that exists is found before any limit is looked at; the
-		// ledger comes in the same read.
-		old, ledger, err := tx.JobAndLedger(job.Owner)
-		switch {
-		case err != nil:
-			return err
-		case old != nil:
-			return ErrExists
-		}
-		if err := j.rules.admitOn(tx, job, ledger, j.now()); err != nil {
-			return err
-		}
-		tx.CreateJob(job, req, steps)
-		return nil
-	})
 }
 
 // cachedSteps fills a new job from the result cache, unless the job

@@ -40,7 +40,8 @@ type Store interface {
 	// the job exists.
 	Create(ctx context.Context, job *Job, req *content.Request, steps []*Step) error
 	// Transact runs fn in a transaction over one job (and the ledger of
-	// its owner). fn may run more than once (on contention) and must start
+	// its owner, and the other new jobs of that owner an admission creates
+	// with it). fn may run more than once (on contention) and must start
 	// from what it reads each time. Writes are applied when fn returns nil
 	// and discarded otherwise.
 	Transact(ctx context.Context, jobID string, fn func(ctx context.Context, tx Tx) error) error
@@ -64,10 +65,9 @@ type Tx interface {
 	// Ledger reads an owner's standing against the limits; the zero
 	// State when there is none yet.
 	Ledger(owner string) (ratelimit.State, error)
-	// JobAndLedger reads the job and an owner's ledger in one read: the
-	// job is nil when it does not exist, the ledger the zero State when
-	// there is none yet.
-	JobAndLedger(owner string) (*Job, ratelimit.State, error)
+	// JobsAndLedger reads, in one read, which of the jobs of these ids
+	// exist and an owner's ledger (the zero State when there is none yet).
+	JobsAndLedger(owner string, ids ...string) (exist map[string]bool, ledger ratelimit.State, err error)
 	// Settlements reads up to MaxFold of an owner's settlements that its
 	// ledger does not hold yet, oldest first.
 	Settlements(owner string) ([]Settlement, error)

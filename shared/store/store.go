@@ -360,22 +360,30 @@ func (t *tx) Ledger(owner string) (ratelimit.State, error) {
 	return st, nil
 }
 
-func (t *tx) JobAndLedger(owner string) (*pipeline.Job, ratelimit.State, error) {
+func (t *tx) JobsAndLedger(owner string, ids ...string) (map[string]bool, ratelimit.State, error) {
 	var st ratelimit.State
-	snaps, err := t.ftx.GetAll([]*firestore.DocumentRef{t.s.job(t.jobID), t.s.fs.Collection(Limits).Doc(docID(owner))})
-	if err != nil {
-		return nil, st, fmt.Errorf("get job %s and the ledger of %s: %w", t.jobID, owner, mapErr(err))
+	exist := make(map[string]bool, len(ids))
+	refs := make([]*firestore.DocumentRef, 0, len(ids)+1)
+	refs = append(refs, t.s.fs.Collection(Limits).Doc(docID(owner)))
+	for _, id := range ids {
+		if _, ok := exist[id]; !ok {
+			exist[id] = false
+			refs = append(refs, t.s.job(id))
+		}
 	}
-	if snaps[1].Exists() {
-		if err := snaps[1].DataTo(&st); err != nil {
+	snaps, err := t.ftx.GetAll(refs)
+	if err != nil {
+		return nil, st, fmt.Errorf("get jobs %v and the ledger of %s: %w", ids, owner, mapErr(err))
+	}
+	if snaps[0].Exists() {
+		if err := snaps[0].DataTo(&st); err != nil {
 			return nil, st, fmt.Errorf("decode the ledger of %s: %w", owner, err)
 		}
 	}
-	if !snaps[0].Exists() {
-		return nil, st, nil
+	for _, snap := range snaps[1:] {
+		exist[snap.Ref.ID] = snap.Exists()
 	}
-	job, err := decodeJob(snaps[0])
-	return job, st, err
+	return exist, st, nil
 }
 
 func (t *tx) CreateJob(job *pipeline.Job, req *content.Request, steps []*pipeline.Step) {

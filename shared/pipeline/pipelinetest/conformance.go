@@ -176,12 +176,13 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		}))
 	})
 
-	t.Run("a job and a ledger are read together", func(t *testing.T) {
+	t.Run("jobs and a ledger are read together", func(t *testing.T) {
 		st := open(t)
 		job, req, steps := newJob("owner-jl", content.FormatFAQs)
+		other, _, _ := newJob("owner-jl", content.FormatFAQs)
 		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
-			got, l, err := tx.JobAndLedger("owner-jl")
-			assert.Nil(t, got, "no job yet")
+			exist, l, err := tx.JobsAndLedger("owner-jl", job.ID, other.ID)
+			assert.Equal(t, map[string]bool{job.ID: false, other.ID: false}, exist, "no job yet")
 			assert.Zero(t, l, "no ledger yet")
 			return err
 		}))
@@ -191,10 +192,8 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 			return nil
 		}))
 		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
-			got, l, err := tx.JobAndLedger("owner-jl")
-			if assert.NotNil(t, got) {
-				assert.Equal(t, job.Topic, got.Topic)
-			}
+			exist, l, err := tx.JobsAndLedger("owner-jl", other.ID, job.ID, job.ID)
+			assert.Equal(t, map[string]bool{job.ID: true, other.ID: false}, exist)
 			assert.Equal(t, 3, l.Running)
 			assert.Equal(t, 4, l.Jobs)
 			return err

@@ -392,12 +392,12 @@ func (t *tx) Steps(names ...content.Format) (map[content.Format]*pipeline.Step, 
 
 func (t *tx) Ledger(owner string) (ratelimit.State, error) { return t.s.ledgers[owner], nil }
 
-func (t *tx) JobAndLedger(owner string) (*pipeline.Job, ratelimit.State, error) {
-	j, err := t.s.getJob(t.jobID)
-	if errors.Is(err, pipeline.ErrNotFound) {
-		j, err = nil, nil
+func (t *tx) JobsAndLedger(owner string, ids ...string) (map[string]bool, ratelimit.State, error) {
+	exist := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		_, exist[id] = t.s.jobs[id]
 	}
-	return j, t.s.ledgers[owner], err
+	return exist, t.s.ledgers[owner], nil
 }
 
 func (t *tx) Settlements(owner string) ([]pipeline.Settlement, error) {
