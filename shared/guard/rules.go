@@ -470,6 +470,13 @@ var compactRules = sync.OnceValue(func() []rule {
 // Warm compiles the screen's rules now, so that the first screening does
 // not wait for them; an instance calls it in the background at start.
 func Warm() {
-	rules()
-	compactRules()
+	rulesAnchors()
+	compactAnchors()
 }
+
+// rulesAnchors and compactAnchors index the anchors of rules and
+// compactRules (compiling them first).
+var (
+	rulesAnchors   = sync.OnceValue(func() *anchorSet { return newAnchorSet(rules()) })
+	compactAnchors = sync.OnceValue(func() *anchorSet { return newAnchorSet(compactRules()) })
+)
