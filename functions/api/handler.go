@@ -286,7 +286,7 @@ func (h *Handler) checkRequest(w http.ResponseWriter, r *http.Request, p auth.Pr
 // same Idempotency-Key made (without counting it against the limits). A
 // limit that refuses it is a *ratelimit.Exceeded.
 func (h *Handler) create(ctx context.Context, p auth.Principal, key string, req content.Request) (*pipeline.Job, bool, error) {
-	id := pipeline.NewID()
+	var id string
 	if key != "" {
 		id = pipeline.KeyedID("api", p.Owner, key)
 		old, err := h.reader.Job(ctx, id)
@@ -302,19 +302,12 @@ func (h *Handler) create(ctx context.Context, p auth.Principal, key string, req 
 	if ok, wait := h.opts.Limiter.Allow(p.Owner, time.Now()); !ok {
 		return nil, false, &ratelimit.Exceeded{Code: "rate_limited", Detail: "too many jobs at once; slow down", RetryAfter: wait}
 	}
-	wctx, cancel := context.WithTimeout(ctx, admissionWait)
-	leave, err := h.opts.Limiter.Enter(wctx, p.Owner)
-	cancel()
-	if err != nil {
-		return nil, false, &ratelimit.Exceeded{Code: "rate_limited", Detail: "too many submissions in flight; retry", RetryAfter: time.Second}
+	if key == "" {
+		job, err := h.jobs.Submit(ctx, p.Owner, req, "api")
+		return job, err == nil, err
 	}
-	defer leave()
 	return h.jobs.SubmitOnce(ctx, id, p.Owner, req, "api")
 }
-
-// admissionWait bounds how long a submission queues behind the same
-// owner's others in this instance.
-const admissionWait = 10 * time.Second
 
 // tooMany answers 429 for a limit, saying when to try again, and where the
 // owner stands as the limiter that refused saw it: the shared ledger, or

@@ -654,6 +654,57 @@ func TestDailyBudgetOvershootsByAtMostOneJob(t *testing.T) {
 	assert.Equal(t, http.StatusAccepted, f.post("bob", `{"topic": "Another owner"}`).status)
 }
 
+// TestOneOwnersLimitsHoldAcrossInstances submits one owner's jobs at once
+// through three API instances, whose admissions contend in the shared
+// ledger (each instance lets one admission of an owner in at a time): no
+// more are admitted than burst + rate·t allows, the budget is overshot by
+// at most one job, and everything else is refused, not failed.
+func TestOneOwnersLimitsHoldAcrossInstances(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		policy  ratelimit.Policy
+		allowed func(elapsed time.Duration) int
+		code    string
+	}{
+		{"rate", ratelimit.Policy{Rate: 0.5, Burst: 4}, func(el time.Duration) int { return 4 + int(0.5*el.Seconds()) + 1 }, "rate_limited"},
+		{"budget", ratelimit.Policy{Rate: 1000, Burst: 1000, DailyBudgetUSD: 4.5}, func(time.Duration) int { return 4 + 1 }, "budget_exceeded"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			estimate := func(*content.Request) float64 { return 1 }
+			f := newLimitedFixture(t, c.policy, estimate)
+			srvs := []*httptest.Server{f.srv, f.instance(c.policy, estimate), f.instance(c.policy, estimate)}
+			const n = 36
+			rs := make([]response, n)
+			start := time.Now()
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					rs[i] = f.postTo(srvs[i%len(srvs)], "alice", fmt.Sprintf(`{"topic": "Shared owner %d", "formats": ["faqs"]}`, i))
+				})
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			admitted := count(rs, http.StatusAccepted)
+			assert.LessOrEqual(t, admitted, c.allowed(elapsed), "admitted of %d in %s", n, elapsed)
+			assert.GreaterOrEqual(t, admitted, 4, "what the limits allow at once is admitted")
+			assert.Equal(t, n, admitted+count(rs, http.StatusTooManyRequests), "everything else is refused")
+			for _, r := range rs {
+				if r.status == http.StatusTooManyRequests {
+					assert.Contains(t, []string{c.code, "rate_limited"}, r.json(t)["code"])
+				}
+			}
+			assert.Equal(t, admitted, f.jobCount(), "a job exists for every admission and no other")
+			if c.policy.DailyBudgetUSD > 0 {
+				u := f.do(http.MethodGet, "/v1/usage", f.keys["alice"], "", nil)
+				require.Equal(t, http.StatusOK, u.status, string(u.body))
+				assert.InDelta(t, float64(admitted), u.json(t)["reserved_usd"], 1e-9, "the ledger holds every admitted job's reservation")
+			}
+		})
+	}
+}
+
 func TestRunningJobsCap(t *testing.T) {
 	t.Parallel()
 	f := newLimitedFixture(t, ratelimit.Policy{Rate: 1000, Burst: 1000, MaxRunning: 2}, nil)

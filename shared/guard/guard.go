@@ -281,7 +281,7 @@ func (d Detector) scan(text string, depth int) map[string]float64 {
 		}
 	}
 	if sq := squeezed(lat); sq != "" {
-		for s, w := range matchSet(compactRules(), sq, "", false) {
+		for s, w := range matchSet(compactRules(), compactAnchors(), sq, "", false) {
 			if _, ok := base[s]; !ok {
 				add(out, s, w)
 				add(out, SigObfuscated, signalWeight[SigObfuscated])
@@ -320,24 +320,29 @@ func (d Detector) scan(text string, depth int) map[string]float64 {
 // matchRules runs the rules on a lower-cased view, and the cased ones on
 // the view as written (if given); englishOnly keeps to the English rules.
 func matchRules(lower, cased string, englishOnly bool) map[string]float64 {
-	return matchSet(rules(), lower, cased, englishOnly)
+	return matchSet(rules(), rulesAnchors(), lower, cased, englishOnly)
 }
 
-func matchSet(set []rule, lower, cased string, englishOnly bool) map[string]float64 {
+// matchSet runs a set of rules, whose anchors idx indexes, on the views.
+func matchSet(set []rule, idx *anchorSet, lower, cased string, englishOnly bool) map[string]float64 {
 	out := map[string]float64{}
+	var lowerHits, casedHits [][]int
 	for i := range set {
 		r := &set[i]
 		if (englishOnly && !r.english) || out[r.signal] >= r.weight {
 			continue
 		}
-		view := lower
+		view, hits := lower, &lowerHits
 		if r.cased {
 			if cased == "" {
 				continue
 			}
-			view = cased
+			view, hits = cased, &casedHits
 		}
-		if r.matchNear(view) {
+		if *hits == nil {
+			*hits = idx.find(view)
+		}
+		if r.matchNear(view, *hits, idx.ids[i]) {
 			out[r.signal] = r.weight
 		}
 	}

@@ -184,22 +184,74 @@ func dedupe(l []string) []string {
 // more than the longest match a rule is meant to find.
 const window = 320
 
+// anchorSet finds the anchors of a set of rules in a view in one pass
+// over it, instead of one substring search per anchor (a thousand
+// searches of the whole view): it looks at each byte pair of the view
+// and tries only the anchors that start with it.
+type anchorSet struct {
+	anchors []string
+	// ids are the anchors of each rule of the set, by the rule's index.
+	ids [][]int32
+	// pairs has a bit for each first byte pair of an anchor; byPair
+	// lists the anchors by their first byte pair.
+	pairs  [1 << 16 / 64]uint64
+	byPair map[uint16][]int32
+}
+
+func newAnchorSet(set []rule) *anchorSet {
+	a := &anchorSet{ids: make([][]int32, len(set)), byPair: map[uint16][]int32{}}
+	seen := map[string]int32{}
+	for i, r := range set {
+		for _, lit := range r.anchors {
+			id, ok := seen[lit]
+			if !ok {
+				id = int32(len(a.anchors))
+				seen[lit] = id
+				a.anchors = append(a.anchors, lit)
+				// anchors are at least two runes, so two bytes or more.
+				k := uint16(lit[0])<<8 | uint16(lit[1])
+				a.pairs[k>>6] |= 1 << (k & 63)
+				a.byPair[k] = append(a.byPair[k], id)
+			}
+			a.ids[i] = append(a.ids[i], id)
+		}
+	}
+	return a
+}
+
+// find returns where each anchor occurs in view, by anchor id: the
+// occurrences a search from the left finds, each after the end of the
+// one before.
+func (a *anchorSet) find(view string) [][]int {
+	hits := make([][]int, len(a.anchors))
+	next := make([]int, len(a.anchors)) // where an anchor's next occurrence may start
+	for i := 0; i+1 < len(view); i++ {
+		k := uint16(view[i])<<8 | uint16(view[i+1])
+		if a.pairs[k>>6]&(1<<(k&63)) == 0 {
+			continue
+		}
+		for _, id := range a.byPair[k] {
+			if lit := a.anchors[id]; i >= next[id] && strings.HasPrefix(view[i:], lit) {
+				hits[id] = append(hits[id], i)
+				next[id] = i + len(lit)
+			}
+		}
+	}
+	return hits
+}
+
 // matchNear reports whether r matches view, running the expression only
-// on the stretches of view around its anchors.
-func (r *rule) matchNear(view string) bool {
+// on the stretches of view around its anchors: hits are where every
+// anchor of r's set occurs in view (find), ids the set's ids of r's
+// anchors.
+func (r *rule) matchNear(view string, hits [][]int, ids []int32) bool {
 	if r.anchors == nil {
 		return r.re.MatchString(view)
 	}
 	var spans [][2]int
-	for _, a := range r.anchors {
-		for from := 0; from < len(view); {
-			i := strings.Index(view[from:], a)
-			if i < 0 {
-				break
-			}
-			at := from + i
+	for j, a := range r.anchors {
+		for _, at := range hits[ids[j]] {
 			spans = append(spans, [2]int{max(0, at-window), min(len(view), at+len(a)+window)})
-			from = at + len(a)
 		}
 	}
 	if len(spans) == 0 {

@@ -49,8 +49,8 @@ var signalWeight = map[string]float64{
 // run on lower-cased views, except the cased ones. Each is run only near
 // the places where one of its anchors occurs: literals that every match
 // must contain, found from the pattern itself (see anchors), so a long
-// text costs a few substring searches per rule, not a regular-expression
-// scan.
+// text costs one pass that finds the anchors of every rule (anchorSet),
+// not a regular-expression scan per rule.
 type rule struct {
 	signal  string
 	weight  float64
@@ -470,6 +470,13 @@ var compactRules = sync.OnceValue(func() []rule {
 // Warm compiles the screen's rules now, so that the first screening does
 // not wait for them; an instance calls it in the background at start.
 func Warm() {
-	rules()
-	compactRules()
+	rulesAnchors()
+	compactAnchors()
 }
+
+// rulesAnchors and compactAnchors index the anchors of rules and
+// compactRules (compiling them first).
+var (
+	rulesAnchors   = sync.OnceValue(func() *anchorSet { return newAnchorSet(rules()) })
+	compactAnchors = sync.OnceValue(func() *anchorSet { return newAnchorSet(compactRules()) })
+)

@@ -12,7 +12,6 @@ import (
 
 	"contentfactory.dev/factory/shared/content"
 	"contentfactory.dev/factory/shared/guard"
-	"contentfactory.dev/factory/shared/keylock"
 	"contentfactory.dev/factory/shared/logging"
 	"contentfactory.dev/factory/shared/ratelimit"
 	"contentfactory.dev/factory/shared/telemetry"
@@ -61,12 +60,8 @@ type Jobs struct {
 	cfg   JobsConfig
 	rules Rules
 	now   func() time.Time
-	// admitting serializes an owner's admissions within the process: each
-	// reads and writes the owner's ledger, and transactions that do so at
-	// once abort each other (under pessimistic concurrency, each holds the
-	// read lock the other needs to write), which costs far more than
-	// waiting in turn. Only admissions on other instances still contend.
-	admitting keylock.Locks
+	// batches queues each owner's admissions (see admit).
+	batches batcher
 }
 
 // NewJobs returns the job service.
@@ -100,8 +95,9 @@ func KeyedID(scope, owner, key string) string {
 
 // Submit creates a job with a random id for an owner from a parsed request
 // (see content.ParseRequest). origin says how it came in ("api", "pubsub").
+// A random id is new: nothing is read to find a job of that id first.
 func (j *Jobs) Submit(ctx context.Context, owner string, req content.Request, origin string) (*Job, error) {
-	job, _, err := j.SubmitOnce(ctx, NewID(), owner, req, origin)
+	job, _, err := j.submit(ctx, NewID(), true, owner, req, origin)
 	return job, err
 }
 
@@ -114,6 +110,11 @@ func (j *Jobs) Submit(ctx context.Context, owner string, req content.Request, or
 // for limits. A failed publish does not fail the submission: the job is
 // stored and the sweep publishes its queued steps.
 func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Request, origin string) (*Job, bool, error) {
+	return j.submit(ctx, id, false, owner, req, origin)
+}
+
+// submit is SubmitOnce; fresh says the id is a new random one.
+func (j *Jobs) submit(ctx context.Context, id string, fresh bool, owner string, req content.Request, origin string) (*Job, bool, error) {
 	// Firestore keeps microseconds: the job answered now must read back the same.
 	now := j.now().UTC().Truncate(time.Microsecond)
 	job := &Job{
@@ -142,34 +143,21 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 	if j.cfg.CacheKey != nil && req.Cached() {
 		job.CacheKey = j.cfg.CacheKey(&req)
 	}
-	steps, err := j.cachedSteps(ctx, job, now)
+	steps, err := j.cachedSteps(ctx, job, fresh, now)
 	if err != nil {
 		return nil, false, err
 	}
 	if steps == nil {
 		steps = Plan(id, req.Formats, now)
 	}
-	var old *Job
 	if j.rules.Limits.Enabled() {
-		defer j.admitting.Lock(owner)()
+		err = j.admit(ctx, job, &req, steps)
+	} else {
+		// Without limits nothing is read: one commit, and concurrent
+		// creations of one id do not contend (all but one fail ErrExists).
+		err = j.p.Store.Create(ctx, job, &req, steps)
 	}
-	err = transact(ctx, j.p.Store, "create job", id, func(ctx context.Context, tx Tx) error {
-		if j.rules.Limits.Enabled() {
-			// A job that exists is found before any limit is looked at.
-			if _, err := tx.Job(); err == nil {
-				return ErrExists
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			if err := j.rules.admit(tx, job, j.now()); err != nil {
-				return err
-			}
-		}
-		// Without limits nothing is read: concurrent creations of one id
-		// do not contend, the commit of all but one fails ErrExists.
-		tx.CreateJob(job, &req, steps)
-		return nil
-	})
+	var old *Job
 	if errors.Is(err, ErrExists) {
 		old, err = j.p.Store.Job(ctx, id)
 	}
@@ -203,15 +191,18 @@ func (j *Jobs) SubmitOnce(ctx context.Context, id, owner string, req content.Req
 }
 
 // cachedSteps fills a new job from the result cache, unless the job
-// exists already (a repeated submission finds it instead).
-func (j *Jobs) cachedSteps(ctx context.Context, job *Job, now time.Time) ([]*Step, error) {
+// exists already (a repeated submission finds it instead); a fresh random
+// id cannot exist, and is not looked for.
+func (j *Jobs) cachedSteps(ctx context.Context, job *Job, fresh bool, now time.Time) ([]*Step, error) {
 	if job.CacheKey == "" || j.p.Results == nil {
 		return nil, nil
 	}
-	if _, err := j.p.Store.Job(ctx, job.ID); err == nil {
-		return nil, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("create job %s: %w", job.ID, err)
+	if !fresh {
+		if _, err := j.p.Store.Job(ctx, job.ID); err == nil {
+			return nil, nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("create job %s: %w", job.ID, err)
+		}
 	}
 	return j.fromCache(ctx, job, now)
 }

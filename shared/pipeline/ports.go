@@ -35,8 +35,14 @@ type Store interface {
 	Steps(ctx context.Context, jobID string) ([]*Step, error)
 	// Request reads a job's request; ErrNotFound when there is none.
 	Request(ctx context.Context, jobID string) (*content.Request, error)
+	// Create writes a new job, its request and its steps at once, reading
+	// nothing: one commit, not a transaction, for a creation that no rule
+	// needs to read for. It fails with ErrExists, writing nothing, when
+	// the job exists.
+	Create(ctx context.Context, job *Job, req *content.Request, steps []*Step) error
 	// Transact runs fn in a transaction over one job (and the ledger of
-	// its owner). fn may run more than once (on contention) and must start
+	// its owner, and the other new jobs of that owner an admission creates
+	// with it). fn may run more than once (on contention) and must start
 	// from what it reads each time. Writes are applied when fn returns nil
 	// and discarded otherwise.
 	Transact(ctx context.Context, jobID string, fn func(ctx context.Context, tx Tx) error) error
@@ -60,6 +66,9 @@ type Tx interface {
 	// Ledger reads an owner's standing against the limits; the zero
 	// State when there is none yet.
 	Ledger(owner string) (ratelimit.State, error)
+	// JobsAndLedger reads, in one read, which of the jobs of these ids
+	// exist and an owner's ledger (the zero State when there is none yet).
+	JobsAndLedger(owner string, ids ...string) (exist map[string]bool, ledger ratelimit.State, err error)
 	// Settlements reads up to MaxFold of an owner's settlements that its
 	// ledger does not hold yet, oldest first.
 	Settlements(owner string) ([]Settlement, error)

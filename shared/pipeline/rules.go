@@ -89,6 +89,50 @@ func (r Rules) admit(tx Tx, job *Job, now time.Time) error {
 	return nil
 }
 
+// admitEach admits new jobs of one owner, in turn, against the owner's
+// ledger, in the transaction that creates them: the jobs and the ledger
+// are read at once, the owner's pending settlements folded in, and the
+// ledger written once for all of them. It returns each job's refusal: nil
+// when admitted (the job then carries the standing it left, as admit
+// does), ErrExists, before any limit is looked at, when a job of its id
+// exists (or comes earlier in jobs), or a *ratelimit.Exceeded.
+func (r Rules) admitEach(tx Tx, owner string, jobs []*Job, now time.Time) ([]error, error) {
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	found, st, err := tx.JobsAndLedger(owner, ids...)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := tx.Settlements(owner)
+	if err != nil {
+		return nil, err
+	}
+	folded := Fold(&st, pending, now)
+	out := make([]error, len(jobs))
+	seen := make(map[string]bool, len(jobs))
+	admitted := false
+	for i, j := range jobs {
+		if found[j.ID] || seen[j.ID] {
+			out[i] = ErrExists
+			continue
+		}
+		if err := r.Limits.Admit(&st, now, j.EstimateUSD); err != nil {
+			out[i] = err
+			continue
+		}
+		seen[j.ID] = true
+		standing := st
+		j.Standing = &standing
+		admitted = true
+	}
+	if admitted {
+		tx.SaveLedger(owner, st, folded)
+	}
+	return out, nil
+}
+
 // Fold brings a ledger to now's day and applies settlements to it; it
 // returns their ids.
 func Fold(st *ratelimit.State, pending []Settlement, now time.Time) []string {

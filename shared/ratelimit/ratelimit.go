@@ -12,7 +12,6 @@
 package ratelimit
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -179,7 +178,6 @@ type Limiter struct {
 
 type entry struct {
 	lim  *rate.Limiter
-	gate chan struct{}
 	seen time.Time
 }
 
@@ -208,28 +206,11 @@ func (l *Limiter) entry(owner string, now time.Time) *entry {
 				}
 			}
 		}
-		e = &entry{lim: rate.NewLimiter(rate.Limit(l.policy.Rate), l.policy.Burst), gate: make(chan struct{}, 1)}
+		e = &entry{lim: rate.NewLimiter(rate.Limit(l.policy.Rate), l.policy.Burst)}
 		l.buckets[owner] = e
 	}
 	e.seen = now
 	return e
-}
-
-// Enter lets one admission of an owner at a time through this instance:
-// the shared limits live in one document per owner, and transactions
-// piling onto it only contend; queued here they run back to back. It
-// returns a function that lets the next one in, or the context's error.
-func (l *Limiter) Enter(ctx context.Context, owner string) (func(), error) {
-	if l == nil || !l.policy.Enabled() {
-		return func() {}, nil
-	}
-	e := l.entry(owner, time.Now())
-	select {
-	case e.gate <- struct{}{}:
-		return func() { <-e.gate }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // Allow takes a token for the owner, or says how long until one is free.

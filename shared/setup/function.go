@@ -18,11 +18,11 @@ type EventHandler interface {
 }
 
 // EventFunction returns the CloudEvent function name, whose handler is
-// built from the environment at instance start (startEarly) or on first
-// use, and rebuilt after a failed build.
+// built from the environment as the instance starts (see warm), or on
+// first use (and rebuilt after a failed build).
 func EventFunction[H EventHandler](name string, build func(context.Context, *Env) (H, error)) func(context.Context, cloudevents.Event) error {
 	lazy := lazyBuild(build)
-	startEarly(name, lazy)
+	warm(name, lazy)
 	return func(ctx context.Context, e cloudevents.Event) error {
 		b, err := lazy.Get(ctx)
 		if err != nil {
@@ -33,13 +33,12 @@ func EventFunction[H EventHandler](name string, build func(context.Context, *Env
 	}
 }
 
-// HTTPFunction returns the HTTP function name, whose handler is built
-// from the environment at instance start (startEarly) or on first use; a
-// failed build is tried again by the next request, which gets a 503
-// problem meanwhile.
+// HTTPFunction returns the HTTP function name, whose handler is built from
+// the environment as the instance starts (see warm), or on first use;
+// while a build fails, requests get 503 problems.
 func HTTPFunction(name string, build func(context.Context, *Env) (http.Handler, error)) http.HandlerFunc {
 	lazy := lazyBuild(build)
-	startEarly(name, lazy)
+	warm(name, lazy)
 	unavailable := httpx.Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, http.StatusServiceUnavailable, "unavailable", "The service is starting or misconfigured; retry shortly.")
 	}))
@@ -65,19 +64,19 @@ func (e *Env) Telemetry(ctx context.Context) error {
 	return otlp.Setup(ctx, name, e.Config.Project)
 }
 
-// startEarly starts building a function's handler in the background when
-// this process serves that function (FUNCTION_TARGET, as a Cloud Run
-// functions instance does): its clients are made while the framework
-// starts listening, not in the way of the first request, which waits for
-// the build only if it is still under way. A process that merely links
-// the function (the factory command links them all) builds nothing.
-func startEarly[H any](name string, lazy *Lazy[built[H]]) {
+// warm starts building a function's handler at once when this process
+// serves that function (FUNCTION_TARGET): an instance has CPU while it
+// starts, and its first request then finds the clients built, or waits
+// for the build under way, instead of paying for all of it. A failed
+// build is logged and not kept: the next request tries again.
+func warm[H any](name string, lazy *Lazy[built[H]]) {
 	if os.Getenv("FUNCTION_TARGET") != name {
 		return
 	}
 	go func() {
-		// A failed build is logged by the request that tries it again.
-		_, _ = lazy.Get(context.Background())
+		if _, err := lazy.Get(context.Background()); err != nil {
+			logging.Default().Error("function setup at start failed; the first request retries it", "function", name, "error", err.Error())
+		}
 	}()
 }
 

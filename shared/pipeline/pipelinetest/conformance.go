@@ -129,6 +129,28 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		assert.Equal(t, "Conformance", got.Topic, "the first creation is kept")
 	})
 
+	t.Run("a creation without a transaction reads back and is made once", func(t *testing.T) {
+		st := open(t)
+		job, req, steps := newJob("owner-a", content.FormatFAQs, content.FormatAudio)
+		require.NoError(t, st.Create(ctx, job, req, steps))
+		got, err := st.Job(ctx, job.ID)
+		require.NoError(t, err)
+		assert.Equal(t, job, got)
+		gotReq, err := st.Request(ctx, job.ID)
+		require.NoError(t, err)
+		assert.Equal(t, req, gotReq)
+		all, err := st.Steps(ctx, job.ID)
+		require.NoError(t, err)
+		assert.Len(t, all, len(steps))
+
+		other := *job
+		other.Topic = "Another"
+		assert.ErrorIs(t, st.Create(ctx, &other, req, steps), pipeline.ErrExists)
+		got, err = st.Job(ctx, job.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "Conformance", got.Topic, "the first creation is kept")
+	})
+
 	t.Run("a failed transaction changes nothing", func(t *testing.T) {
 		st := open(t)
 		job, req, steps := newJob("owner-a", content.FormatFAQs)
@@ -151,6 +173,30 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
 			l, err := tx.Ledger("owner-a")
 			assert.Zero(t, l.Running)
+			return err
+		}))
+	})
+
+	t.Run("jobs and a ledger are read together", func(t *testing.T) {
+		st := open(t)
+		job, req, steps := newJob("owner-jl", content.FormatFAQs)
+		other, _, _ := newJob("owner-jl", content.FormatFAQs)
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			exist, l, err := tx.JobsAndLedger("owner-jl", job.ID, other.ID)
+			assert.Equal(t, map[string]bool{job.ID: false, other.ID: false}, exist, "no job yet")
+			assert.Zero(t, l, "no ledger yet")
+			return err
+		}))
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			tx.CreateJob(job, req, steps)
+			tx.SaveLedger("owner-jl", ratelimit.State{Running: 3, Jobs: 4}, nil)
+			return nil
+		}))
+		require.NoError(t, st.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+			exist, l, err := tx.JobsAndLedger("owner-jl", other.ID, job.ID, job.ID)
+			assert.Equal(t, map[string]bool{job.ID: true, other.ID: false}, exist)
+			assert.Equal(t, 3, l.Running)
+			assert.Equal(t, 4, l.Jobs)
 			return err
 		}))
 	})

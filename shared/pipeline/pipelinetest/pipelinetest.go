@@ -311,6 +311,14 @@ func (s *Store) Transact(ctx context.Context, jobID string, fn func(context.Cont
 	return nil
 }
 
+// Create implements pipeline.Store: a transaction of the one creation.
+func (s *Store) Create(ctx context.Context, job *pipeline.Job, req *content.Request, steps []*pipeline.Step) error {
+	return s.Transact(ctx, job.ID, func(_ context.Context, tx pipeline.Tx) error {
+		tx.CreateJob(job, req, steps)
+		return nil
+	})
+}
+
 // write is one buffered write of a transaction.
 type write struct {
 	create *creation
@@ -385,6 +393,14 @@ func (t *tx) Steps(names ...content.Format) (map[content.Format]*pipeline.Step, 
 }
 
 func (t *tx) Ledger(owner string) (ratelimit.State, error) { return t.s.ledgers[owner], nil }
+
+func (t *tx) JobsAndLedger(owner string, ids ...string) (map[string]bool, ratelimit.State, error) {
+	exist := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		_, exist[id] = t.s.jobs[id]
+	}
+	return exist, t.s.ledgers[owner], nil
+}
 
 func (t *tx) Settlements(owner string) ([]pipeline.Settlement, error) {
 	return t.s.settlements(owner, pipeline.MaxFold), nil
