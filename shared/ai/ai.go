@@ -8,6 +8,7 @@ package ai
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -201,6 +202,22 @@ type PartStore interface {
 	Get(ctx context.Context, key string) ([]byte, bool, error)
 	// Put keeps a part; keeping one that is there already is no error.
 	Put(ctx context.Context, key string, data []byte, contentType string) error
+}
+
+// ReadPart reads back a part that was kept: an error if there is no part
+// store or the part is gone.
+func ReadPart(ctx context.Context, parts PartStore, key string) ([]byte, error) {
+	if parts == nil {
+		return nil, fmt.Errorf("part %s: no part store", key)
+	}
+	data, ok, err := parts.Get(ctx, key)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("part %s: %w", key, err)
+	case !ok:
+		return nil, fmt.Errorf("part %s is gone", key)
+	}
+	return data, nil
 }
 
 // Cue is one spoken line of the narration and when it starts and ends.

@@ -238,7 +238,7 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 	res := ai.SpeechResult{
 		Audio: func(ctx context.Context, w io.Writer) error {
 			return all.WriteTo(ctx, w, func(ctx context.Context, key string) ([]byte, error) {
-				return readPart(ctx, parts, key)
+				return ai.ReadPart(ctx, parts, key)
 			})
 		},
 		MIMEType: "audio/mpeg", Duration: all.Duration(), Voices: assigned, Calls: paid,
@@ -256,21 +256,6 @@ func (s *Synth) Synthesize(ctx context.Context, req ai.SpeechRequest) (ai.Speech
 		res.Cues[len(res.Cues)-1].End = at
 	}
 	return res, nil
-}
-
-// readPart reads a kept part back for the narration.
-func readPart(ctx context.Context, parts ai.PartStore, key string) ([]byte, error) {
-	if parts == nil {
-		return nil, fmt.Errorf("part %s: no part store", key)
-	}
-	data, ok, err := parts.Get(ctx, key)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("part %s: %w", key, err)
-	case !ok:
-		return nil, fmt.Errorf("part %s is gone", key)
-	}
-	return data, nil
 }
 
 // partKey names a synthesized part by everything that decides its audio.

@@ -53,6 +53,23 @@ func create(t *testing.T, st pipeline.Store, job *pipeline.Job, req *content.Req
 	}))
 }
 
+// readsBack checks that a created job and its request read back as they
+// were written, and returns its steps as read (as many as were created).
+func readsBack(t *testing.T, st pipeline.Store, job *pipeline.Job, req *content.Request, steps []*pipeline.Step) []*pipeline.Step {
+	t.Helper()
+	ctx := context.Background()
+	got, err := st.Job(ctx, job.ID)
+	require.NoError(t, err)
+	assert.Equal(t, job, got)
+	gotReq, err := st.Request(ctx, job.ID)
+	require.NoError(t, err)
+	assert.Equal(t, req, gotReq)
+	all, err := st.Steps(ctx, job.ID)
+	require.NoError(t, err)
+	require.Len(t, all, len(steps))
+	return all
+}
+
 func stepMap(t *testing.T, st pipeline.Store, jobID string) map[content.Format]*pipeline.Step {
 	t.Helper()
 	steps, err := st.Steps(context.Background(), jobID)
@@ -77,15 +94,7 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		st := open(t)
 		job, req, steps := newJob("owner-a", content.FormatFAQs, content.FormatAudio)
 		create(t, st, job, req, steps)
-		got, err := st.Job(ctx, job.ID)
-		require.NoError(t, err)
-		assert.Equal(t, job, got)
-		gotReq, err := st.Request(ctx, job.ID)
-		require.NoError(t, err)
-		assert.Equal(t, req, gotReq)
-		all, err := st.Steps(ctx, job.ID)
-		require.NoError(t, err)
-		require.Len(t, all, len(steps))
+		all := readsBack(t, st, job, req, steps)
 		for i, s := range all {
 			assert.Equal(t, job.Formats[i], s.Name, "steps come in generation order")
 			assert.Equal(t, job.ID, s.JobID)
@@ -133,20 +142,12 @@ func StoreConformance(t *testing.T, open func(t *testing.T) pipeline.Store) {
 		st := open(t)
 		job, req, steps := newJob("owner-a", content.FormatFAQs, content.FormatAudio)
 		require.NoError(t, st.Create(ctx, job, req, steps))
-		got, err := st.Job(ctx, job.ID)
-		require.NoError(t, err)
-		assert.Equal(t, job, got)
-		gotReq, err := st.Request(ctx, job.ID)
-		require.NoError(t, err)
-		assert.Equal(t, req, gotReq)
-		all, err := st.Steps(ctx, job.ID)
-		require.NoError(t, err)
-		assert.Len(t, all, len(steps))
+		readsBack(t, st, job, req, steps)
 
 		other := *job
 		other.Topic = "Another"
 		assert.ErrorIs(t, st.Create(ctx, &other, req, steps), pipeline.ErrExists)
-		got, err = st.Job(ctx, job.ID)
+		got, err := st.Job(ctx, job.ID)
 		require.NoError(t, err)
 		assert.Equal(t, "Conformance", got.Topic, "the first creation is kept")
 	})

@@ -488,7 +488,7 @@ func assemble(script *content.PodcastScript, lines []line, pieces []piece, voice
 	res := ai.SpeechResult{
 		Audio: func(ctx context.Context, w io.Writer) error {
 			return all.WriteTo(ctx, w, func(ctx context.Context, key string) ([]byte, error) {
-				return readPart(ctx, parts, key)
+				return ai.ReadPart(ctx, parts, key)
 			})
 		},
 		MIMEType: "audio/mpeg",
@@ -500,19 +500,4 @@ func assemble(script *content.PodcastScript, lines []line, pieces []piece, voice
 		res.Calls = []ai.Call{{Backend: offline.Backend, Model: Model, Characters: int64(chars), Duration: time.Since(start)}}
 	}
 	return res, nil
-}
-
-// readPart reads a kept piece back for the narration.
-func readPart(ctx context.Context, parts ai.PartStore, key string) ([]byte, error) {
-	if parts == nil {
-		return nil, fmt.Errorf("part %s: no part store", key)
-	}
-	data, ok, err := parts.Get(ctx, key)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("part %s: %w", key, err)
-	case !ok:
-		return nil, fmt.Errorf("part %s is gone", key)
-	}
-	return data, nil
 }
