@@ -23,9 +23,9 @@ var questionMarks = map[string]struct{ open, close string }{
 	"ur":  {close: "؟?"},
 }
 
-// baseLanguage is the base language of a BCP 47 tag ("es" of "es-MX"), ""
+// BaseLanguage is the base language of a BCP 47 tag ("es" of "es-MX"), ""
 // for an invalid tag.
-func baseLanguage(tag string) string {
+func BaseLanguage(tag string) string {
 	t, err := language.Parse(tag)
 	if err != nil {
 		return ""
@@ -40,7 +40,7 @@ func baseLanguage(tag string) string {
 // returns what is wrong, "" when nothing is.
 func QuestionForm(lang, question string) string {
 	q := strings.TrimSpace(question)
-	marks, ok := questionMarks[baseLanguage(lang)]
+	marks, ok := questionMarks[BaseLanguage(lang)]
 	if !ok {
 		marks.close = "?"
 	}

@@ -1,10 +1,6 @@
 package export
 
-import (
-	"golang.org/x/text/language"
-
-	"contentfactory.dev/factory/shared/content"
-)
+import "contentfactory.dev/factory/shared/content"
 
 // labels are the exports' own words (headings, labels, the formats'
 // titles, levels and difficulties) in the languages the offline backend
@@ -82,11 +78,8 @@ var labels = map[string]map[string]string{
 // Label is an export's own word or phrase in a language (a BCP 47 tag):
 // its translation when the language has one, else the English.
 func Label(lang, en string) string {
-	if t, err := language.Parse(lang); err == nil {
-		b, _ := t.Base()
-		if s, ok := labels[b.String()][en]; ok {
-			return s
-		}
+	if s, ok := labels[content.BaseLanguage(lang)][en]; ok {
+		return s
 	}
 	return en
 }

@@ -371,15 +371,23 @@ func encode(ctx context.Context, lame string, f pcmFormat, pcm []byte) ([]byte, 
 	}
 	cmd := exec.CommandContext(ctx, lame, "--quiet", "-r", "-s", strconv.FormatFloat(float64(f.sampleRate)/1000, 'f', -1, 64),
 		"--bitwidth", strconv.Itoa(f.bitsPerSample), sign, "--little-endian", "-m", "m", "-b", strconv.Itoa(bitrate), "-t", "-", "-")
-	cmd.Stdin = bytes.NewReader(pcm)
+	return run(ctx, cmd, "lame", bytes.NewReader(pcm))
+}
+
+// run runs a command of the backend (named what in errors) with stdin and
+// returns its output. A run that fails is a permanent speech_failed with
+// the start of the command's stderr, unless a signal killed it
+// (transient) or the context ended.
+func run(ctx context.Context, cmd *exec.Cmd, what string, stdin io.Reader) ([]byte, error) {
+	cmd.Stdin = stdin
 	var stdout bytes.Buffer
 	stderr := &limitedBuffer{limit: 2048}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("lame: %w", ctx.Err())
+			return nil, fmt.Errorf("%s: %w", what, ctx.Err())
 		}
-		err = fmt.Errorf("lame: %w: %s", err, strings.TrimSpace(stderr.String()))
+		err = fmt.Errorf("%s: %w: %s", what, err, strings.TrimSpace(stderr.String()))
 		var exit *exec.ExitError
 		if errors.As(err, &exit) && exit.ExitCode() < 0 {
 			return nil, ai.Transient("speech_failed", err) // killed by a signal
@@ -408,25 +416,14 @@ func firstError(errs []error) error {
 // speak runs espeak-ng once, with the text on stdin, and decodes its WAV.
 func speak(ctx context.Context, bin string, v espeakVoice, text string) (wavAudio, error) {
 	cmd := exec.CommandContext(ctx, bin, "-v", v.name, "-s", strconv.Itoa(v.speed), "-p", strconv.Itoa(v.pitch), "--stdout")
-	cmd.Stdin = strings.NewReader(text)
-	var stdout bytes.Buffer
-	stderr := &limitedBuffer{limit: 2048}
-	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return wavAudio{}, fmt.Errorf("espeak-ng: %w", ctx.Err())
-		}
-		err = fmt.Errorf("espeak-ng -v %s: %w: %s", v.name, err, strings.TrimSpace(stderr.String()))
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && exit.ExitCode() < 0 {
-			return wavAudio{}, ai.Transient("speech_failed", err) // killed by a signal
-		}
-		return wavAudio{}, ai.Permanent("speech_failed", err)
+	out, err := run(ctx, cmd, "espeak-ng -v "+v.name, strings.NewReader(text))
+	if err != nil {
+		return wavAudio{}, err
 	}
-	if stdout.Len() == 0 {
+	if len(out) == 0 {
 		return wavAudio{}, nil // nothing pronounceable, such as a lone dash
 	}
-	a, err := readWAV(stdout.Bytes())
+	a, err := readWAV(out)
 	if err != nil {
 		return wavAudio{}, ai.Permanent("speech_failed", fmt.Errorf("espeak-ng -v %s output: %w", v.name, err))
 	}

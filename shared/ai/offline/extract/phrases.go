@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/language"
+	"contentfactory.dev/factory/shared/content"
 )
 
 // phrases is one language's table of the phrases the backend writes
@@ -63,7 +63,7 @@ func Languages() []string {
 func EnglishPhrases() []string { return slices.Clone(english) }
 
 // phrasesFor is the table of a BCP 47 tag's base language (nil: English).
-func phrasesFor(tag string) phrases { return tables()[baseOf(tag)] }
+func phrasesFor(tag string) phrases { return tables()[content.BaseLanguage(tag)] }
 
 // tr is a phrase in the request's language.
 func (a *analysis) tr(en string) string {
@@ -139,7 +139,7 @@ var longWord = regexp.MustCompile(`\pL{4,}`)
 // tag) writes too ("expert" is French as well). A document the backend
 // wrote in a language it has a table for holds none.
 func EnglishIn(lang, text string) []string {
-	own := strings.Join(translations[baseOf(lang)], "\n")
+	own := strings.Join(translations[content.BaseLanguage(lang)], "\n")
 	var out []string
 	for _, p := range english {
 		for _, f := range phraseCut.Split(p, -1) {
@@ -150,16 +150,6 @@ func EnglishIn(lang, text string) []string {
 		}
 	}
 	return out
-}
-
-// baseOf is a BCP 47 tag's base language ("" for an invalid tag).
-func baseOf(tag string) string {
-	t, err := language.Parse(tag)
-	if err != nil {
-		return ""
-	}
-	b, _ := t.Base()
-	return b.String()
 }
 
 // joinSentences joins sentences with sentenceGap.
