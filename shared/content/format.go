@@ -118,11 +118,17 @@ func DefaultFormats() []Format {
 
 // Lookup returns the spec of a format.
 func Lookup(f Format) (Spec, bool) {
-	i := slices.IndexFunc(specs, func(s Spec) bool { return s.Format == f })
+	i := Order(f)
 	if i < 0 {
 		return Spec{}, false
 	}
 	return specs[i], true
+}
+
+// Order is a format's place in the generation order (Formats), -1 for
+// an unknown format.
+func Order(f Format) int {
+	return slices.IndexFunc(specs, func(s Spec) bool { return s.Format == f })
 }
 
 // MustLookup returns the spec of a known format and panics otherwise.

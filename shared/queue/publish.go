@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"sync"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -90,7 +89,7 @@ var _ pipeline.Publisher = (*Publisher)(nil)
 func shardOf(msg pipeline.StepMessage, n int) int {
 	h := fnv.New32a()
 	fmt.Fprintf(h, "%s/%d", msg.JobID, msg.Version)
-	return int((h.Sum32() + uint32(max(slices.Index(content.Formats(), msg.Step), 0))) % uint32(n))
+	return int((h.Sum32() + uint32(max(content.Order(msg.Step), 0))) % uint32(n))
 }
 
 // PublishStep implements pipeline.Publisher: it sends a step message to
