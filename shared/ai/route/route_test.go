@@ -85,11 +85,11 @@ func TestConfiguredModelWritesWithoutFallback(t *testing.T) {
 	assert.Empty(t, s.claude.Requests())
 }
 
-func TestFallbackOnRetiredModel(t *testing.T) {
-	t.Parallel()
-	s := newStack(t, vertextest.Options{Seed: 1, Retired: []string{gemini}}, gardentest.Options{Seed: 1})
-	res, err := s.outline(t)
-	require.NoError(t, err)
+// claudeWroteAfterGemini checks that Claude wrote the document after
+// Gemini, the one model before it, failed with code; it returns that
+// failure.
+func claudeWroteAfterGemini(t *testing.T, res ai.TextResult, code string) ai.Fallback {
+	t.Helper()
 	require.NotNil(t, res.Made)
 	assert.Equal(t, models.TextClaude, res.Made.Backend)
 	assert.Equal(t, claudeID, res.Made.Model)
@@ -97,7 +97,16 @@ func TestFallbackOnRetiredModel(t *testing.T) {
 	fb := res.Made.Fallbacks[0]
 	assert.Equal(t, models.TextGemini, fb.Backend)
 	assert.Equal(t, gemini, fb.Model)
-	assert.Equal(t, "model_retired", fb.Code)
+	assert.Equal(t, code, fb.Code)
+	return fb
+}
+
+func TestFallbackOnRetiredModel(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, vertextest.Options{Seed: 1, Retired: []string{gemini}}, gardentest.Options{Seed: 1})
+	res, err := s.outline(t)
+	require.NoError(t, err)
+	fb := claudeWroteAfterGemini(t, res, "model_retired")
 	assert.Contains(t, fb.Message, "text.default.model")
 	assert.Equal(t, 1, s.gemini.Count("generate"), "a retired model is not retried")
 	assert.Len(t, s.claude.Requests(), 1)
@@ -111,10 +120,7 @@ func TestFallbackOnUnavailableAfterRetries(t *testing.T) {
 	s := newStack(t, vertextest.Options{Seed: 1, Faults: []vertextest.Fault{{Kind: vertextest.Unavailable, Model: gemini}}}, gardentest.Options{Seed: 1})
 	res, err := s.outline(t)
 	require.NoError(t, err)
-	require.NotNil(t, res.Made)
-	assert.Equal(t, claudeID, res.Made.Model)
-	require.Len(t, res.Made.Fallbacks, 1)
-	assert.Equal(t, "unavailable", res.Made.Fallbacks[0].Code)
+	claudeWroteAfterGemini(t, res, "unavailable")
 	assert.Equal(t, retryTimes, s.gemini.Count("generate"), "Gemini's retries are spent before the fallback")
 	assert.Len(t, s.claude.Requests(), 1)
 }
@@ -124,10 +130,7 @@ func TestFallbackOnContentFiltered(t *testing.T) {
 	s := newStack(t, vertextest.Options{Seed: 1, Faults: []vertextest.Fault{{Kind: vertextest.SafetyFinish, Model: gemini}}}, gardentest.Options{Seed: 1})
 	res, err := s.outline(t)
 	require.NoError(t, err)
-	require.NotNil(t, res.Made)
-	assert.Equal(t, claudeID, res.Made.Model)
-	require.Len(t, res.Made.Fallbacks, 1)
-	assert.Equal(t, "content_filtered", res.Made.Fallbacks[0].Code)
+	claudeWroteAfterGemini(t, res, "content_filtered")
 	require.Len(t, res.Calls, 2, "the blocked answer was billed, and is counted")
 	assert.Equal(t, models.BackendVertex, res.Calls[0].Backend)
 	assert.Equal(t, claude.Backend, res.Calls[1].Backend)
