@@ -81,12 +81,9 @@ func New(client *storage.Client, name string, signer Signer) *Bucket {
 // file name, so even a direct link to it downloads the file instead of
 // showing it: model output is never rendered inline (OWASP LLM05).
 func (b *Bucket) Create(ctx context.Context, p string, data []byte, contentType string) (Object, error) {
-	obj := b.client.Bucket(b.name).Object(p).If(storage.Conditions{DoesNotExist: true})
-	w := obj.NewWriter(ctx)
-	w.ContentType = contentType
-	w.ContentDisposition = Attachment(path.Base(p))
-	w.CacheControl = "private, max-age=0"
-	w.ChunkSize = len(data) + 1 // one request, still retried because the precondition makes it idempotent
+	// One request, still retried because the precondition makes it
+	// idempotent.
+	w := b.newWriter(ctx, p, contentType, len(data)+1)
 	if _, err := w.Write(data); err != nil {
 		_ = w.Close()
 		return b.existing(ctx, p, err)
@@ -94,8 +91,25 @@ func (b *Bucket) Create(ctx context.Context, p string, data []byte, contentType 
 	if err := w.Close(); err != nil {
 		return b.existing(ctx, p, err)
 	}
+	return created(p, w), nil
+}
+
+// newWriter opens the write of a new object at path (a DoesNotExist
+// precondition) in requests of chunk bytes, with the headers every
+// artifact has.
+func (b *Bucket) newWriter(ctx context.Context, p, contentType string, chunk int) *storage.Writer {
+	w := b.client.Bucket(b.name).Object(p).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
+	w.ContentType = contentType
+	w.ContentDisposition = Attachment(path.Base(p))
+	w.CacheControl = "private, max-age=0"
+	w.ChunkSize = chunk
+	return w
+}
+
+// created is the object a closed writer made at path.
+func created(p string, w *storage.Writer) Object {
 	a := w.Attrs()
-	return Object{Path: p, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5), Created: true}, nil
+	return Object{Path: p, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5), Created: true}
 }
 
 // streamChunk is the size of each request of a streamed upload (a
@@ -118,12 +132,7 @@ func (b *Bucket) CreateFrom(ctx context.Context, p, contentType string, write fu
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	obj := b.client.Bucket(b.name).Object(p).If(storage.Conditions{DoesNotExist: true})
-	w := obj.NewWriter(wctx)
-	w.ContentType = contentType
-	w.ContentDisposition = Attachment(path.Base(p))
-	w.CacheControl = "private, max-age=0"
-	w.ChunkSize = streamChunk
+	w := b.newWriter(wctx, p, contentType, streamChunk)
 	if err := write(ctx, w); err != nil {
 		cancel() // abandons the upload: no object is made
 		_ = w.Close()
@@ -132,8 +141,7 @@ func (b *Bucket) CreateFrom(ctx context.Context, p, contentType string, write fu
 	if err := w.Close(); err != nil {
 		return b.existing(ctx, p, err)
 	}
-	a := w.Attrs()
-	return Object{Path: p, ContentType: a.ContentType, Size: a.Size, Generation: a.Generation, MD5: encodeMD5(a.MD5), Created: true}, nil
+	return created(p, w), nil
 }
 
 // Copy copies the object at src to dst unless an object exists at dst (a
