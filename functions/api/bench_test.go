@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
-	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"contentfactory.dev/factory/functions/api"
 	"contentfactory.dev/factory/internal/testenv"
@@ -51,11 +50,7 @@ func BenchmarkSubmitLoad(b *testing.B) {
 	ps := testenv.PubSub(b, project)
 	_, gcs := testenv.Storage(b, "artifacts")
 	ctx := context.Background()
-	for _, kind := range content.Kinds() {
-		if _, err := ps.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: "projects/" + project + "/topics/" + queue.TopicFor(kind)}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testenv.StepTopics(b, ps, project)
 	pub := queue.NewPublisher(ps, nil, nil)
 	b.Cleanup(pub.Stop)
 	guard.Warm() // as the API function's start does

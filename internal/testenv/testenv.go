@@ -20,10 +20,13 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/storage"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
 	"contentfactory.dev/factory/internal/devstack"
+	"contentfactory.dev/factory/shared/content"
+	"contentfactory.dev/factory/shared/queue"
 )
 
 // Main runs a package's tests with the emulators it needs: those in the
@@ -118,6 +121,18 @@ func PubSub(t testing.TB, project string) *pubsub.Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// StepTopics creates the step topic of every kind (queue.TopicFor) in
+// the project of a PubSub client.
+func StepTopics(t testing.TB, ps *pubsub.Client, project string) {
+	t.Helper()
+	for _, kind := range content.Kinds() {
+		name := "projects/" + project + "/topics/" + queue.TopicFor(kind)
+		if _, err := ps.TopicAdminClient.CreateTopic(context.Background(), &pubsubpb.Topic{Name: name}); err != nil {
+			t.Fatalf("create topic %s: %v", name, err)
+		}
+	}
 }
 
 // Storage returns an in-process fake-gcs-server with one bucket and a

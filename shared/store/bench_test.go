@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
-	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"contentfactory.dev/factory/internal/testenv"
 	"contentfactory.dev/factory/shared/content"
@@ -98,11 +97,7 @@ func BenchmarkSubmit(b *testing.B) {
 	fs := testenv.Firestore(b, project)
 	ps := testenv.PubSub(b, project)
 	ctx := context.Background()
-	for _, kind := range content.Kinds() {
-		if _, err := ps.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: "projects/" + project + "/topics/" + queue.TopicFor(kind)}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testenv.StepTopics(b, ps, project)
 	pub := queue.NewPublisher(ps, nil, nil)
 	b.Cleanup(pub.Stop)
 	req := content.Request{Topic: "Tides and the Moon", Formats: []content.Format{content.FormatFAQs}}
