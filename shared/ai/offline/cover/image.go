@@ -280,15 +280,15 @@ func (c *cover) paintShapes(img *image.RGBA) {
 	w, h := float64(img.Bounds().Dx()), float64(img.Bounds().Dy())
 	long := max(w, h)
 	var z vector.Rasterizer
+	// Each shape is rasterized over its own box, not the whole cover: the
+	// box's corner is the origin of its path.
+	box := func(x0, y0, x1, y1 float64) image.Rectangle {
+		return image.Rect(int(math.Floor(x0))-1, int(math.Floor(y0))-1, int(math.Ceil(x1))+1, int(math.Ceil(y1))+1).Intersect(img.Bounds())
+	}
 	n := 5 + c.rng.intn(7)
 	for i := range n {
 		x, y := c.rng.between(-0.1, 1.1)*w, c.rng.between(-0.1, 1.1)*h
 		size := c.rng.between(0.08, 0.35) * long
-		// Each shape is rasterized over its own box, not the whole cover:
-		// the box's corner is the origin of its path.
-		box := func(x0, y0, x1, y1 float64) image.Rectangle {
-			return image.Rect(int(math.Floor(x0))-1, int(math.Floor(y0))-1, int(math.Ceil(x1))+1, int(math.Ceil(y1))+1).Intersect(img.Bounds())
-		}
 		r := box(x-size, y-size, x+size, y+size)
 		ox, oy := float64(r.Min.X), float64(r.Min.Y)
 		z.Reset(r.Dx(), r.Dy())
